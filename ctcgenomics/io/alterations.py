@@ -115,7 +115,9 @@ def alteration_row(
         A row with every column of :data:`ALTERATION_COLUMNS`.
     """
     if kind not in ALTERATION_KINDS:
-        raise AlterationTableError(f"unknown alteration kind {kind!r}; use one of {sorted(ALTERATION_KINDS)}")
+        raise AlterationTableError(
+            f"unknown alteration kind {kind!r}; use one of {sorted(ALTERATION_KINDS)}"
+        )
     prev, low, high = prevalence_ci(int(n_cells_altered), int(n_cells_evaluable))
     return {
         "patient": patient,
@@ -159,9 +161,17 @@ def read_alterations(path: str | os.PathLike[str]) -> pd.DataFrame:
         Naming the file, the line and the fix when a column is missing, a kind is
         unknown or the cell counts are inconsistent.
     """
-    frame = pd.read_csv(path, sep="\t", dtype={"patient": str, "draw": str}, keep_default_na=False,
-                        na_values={"prevalence": ["", "nan", "NaN"], "ci_low": ["", "nan", "NaN"],
-                                   "ci_high": ["", "nan", "NaN"]})
+    frame = pd.read_csv(
+        path,
+        sep="\t",
+        dtype={"patient": str, "draw": str},
+        keep_default_na=False,
+        na_values={
+            "prevalence": ["", "nan", "NaN"],
+            "ci_low": ["", "nan", "NaN"],
+            "ci_high": ["", "nan", "NaN"],
+        },
+    )
     missing = [c for c in ALTERATION_COLUMNS if c not in frame.columns]
     if missing:
         raise AlterationTableError(

@@ -1,0 +1,35 @@
+"""Reference preparation and per-cell alignment (bwa mem + samtools)."""
+
+from ctcgenomics.align._bam_input import ContigMismatchError, check_bam_contigs, import_bam
+from ctcgenomics.align._bwa import (
+    FAILED_TAG,
+    AlignResult,
+    align_cell,
+    failed_reason,
+    write_failed_bam,
+)
+from ctcgenomics.align._fastq import FastqError, FastqSummary, check_fastq
+from ctcgenomics.align._reference import (
+    ReferenceError,
+    prepare_reference,
+    reference_contigs,
+    require_tool,
+)
+
+__all__ = [
+    "FAILED_TAG",
+    "AlignResult",
+    "ContigMismatchError",
+    "FastqError",
+    "FastqSummary",
+    "ReferenceError",
+    "align_cell",
+    "check_bam_contigs",
+    "check_fastq",
+    "failed_reason",
+    "import_bam",
+    "prepare_reference",
+    "reference_contigs",
+    "require_tool",
+    "write_failed_bam",
+]

@@ -1,0 +1,108 @@
+"""Reference preparation: a plain FASTA with faidx, sequence dictionary and bwa index."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pysam
+
+from ctcgenomics.io._atomic import atomic_path
+
+log = logging.getLogger(__name__)
+
+BWA_SUFFIXES = (".amb", ".ann", ".bwt", ".pac", ".sa")
+
+
+class ReferenceError(ValueError):
+    """The reference FASTA cannot be used as given."""
+
+
+def _copy_checking_names(src: Path, dst: Path) -> list[str]:
+    """Copy (decompressing) ``src`` to ``dst``; return contig names, rejecting duplicates."""
+    opener = gzip.open if src.read_bytes()[:2] == b"\x1f\x8b" else open
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    with opener(src, "rb") as fin, open(dst, "wb") as fout:
+        for lineno, line in enumerate(fin, start=1):
+            if line.startswith(b">"):
+                name = line[1:].split(maxsplit=1)[0].decode()
+                if name in seen:
+                    raise ReferenceError(
+                        f"{src}: contig name {name!r} appears twice (lines {seen[name]} and "
+                        f"{lineno}); every contig needs a unique name"
+                    )
+                seen[name] = lineno
+                names.append(name)
+            fout.write(line)
+    if not names:
+        raise ReferenceError(f"{src}: no FASTA header ('>name') found; is this a FASTA file?")
+    return names
+
+
+def require_tool(name: str) -> str:
+    """Return the path of an external program or raise with install instructions."""
+    path = shutil.which(name)
+    if path is None:
+        raise FileNotFoundError(
+            f"'{name}' is not on PATH; install it (Debian: apt-get install bwa samtools, "
+            "or conda: mamba env create -f workflow/envs/align.yaml) or run 'make setup' as root"
+        )
+    return path
+
+
+def prepare_reference(
+    fasta: str | os.PathLike[str], outdir: str | os.PathLike[str], *, index_bwa: bool = True
+) -> Path:
+    """Make an alignment-ready reference: ``outdir/genome.fa`` + ``.fai`` + ``.dict`` + bwa index.
+
+    Parameters
+    ----------
+    fasta
+        Reference FASTA, plain or gzip/bgzip-compressed.
+    outdir
+        Output folder.
+    index_bwa
+        Build the bwa index (needs ``bwa`` on PATH).
+
+    Returns
+    -------
+    pathlib.Path
+        Path of ``genome.fa``.
+
+    Raises
+    ------
+    ReferenceError
+        If the FASTA has duplicate contig names or no header.
+    """
+    src = Path(fasta)
+    if not src.is_file():
+        raise FileNotFoundError(
+            f"reference FASTA {src} does not exist; fix config key reference.fasta"
+        )
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    genome = out / "genome.fa"
+    with atomic_path(genome) as tmp:
+        names = _copy_checking_names(src, tmp)
+    log.info("reference %s: %d contig(s) copied to %s", src, len(names), genome)
+    pysam.faidx(str(genome))
+    with atomic_path(out / "genome.dict") as tmp:
+        pysam.samtools.dict("-o", str(tmp), str(genome))
+    if index_bwa:
+        bwa = require_tool("bwa")
+        log.info("building bwa index of %s", genome)
+        proc = subprocess.run([bwa, "index", str(genome)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"bwa index {genome} failed:\n{proc.stderr[-2000:]}")
+    return genome
+
+
+def reference_contigs(fasta: str | os.PathLike[str]) -> dict[str, int]:
+    """Contig names and lengths of an indexed FASTA (the index is built if missing)."""
+    with pysam.FastaFile(os.fspath(fasta)) as ref:
+        return dict(zip(ref.references, ref.lengths, strict=True))

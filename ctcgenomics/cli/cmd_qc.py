@@ -1,0 +1,73 @@
+"""``ctcg qc``: per-cell sequencing QC, and merging the per-cell rows into one table."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "qc",
+        help="per-cell QC metrics (reads, mapped %%, duplicates, depth, breadth, MAPD) or merge",
+        description="Compute one cell's QC row from its BAM, or merge rows with 'ctcg qc merge'.",
+    )
+    sub = p.add_subparsers(dest="qc_command", metavar="<cell|merge>", required=True)
+    c = sub.add_parser("cell", help="QC of one cell's BAM")
+    c.add_argument("--bam", required=True)
+    c.add_argument("--bins", required=True, help="bin table TSV (ctcg bins)")
+    c.add_argument("--cell", required=True)
+    c.add_argument("--out", required=True, help="one-row TSV")
+    c.add_argument("--min-mapq", type=int, default=20)
+    c.add_argument("--max-n-fraction", type=float, default=0.1, help="drop bins with more Ns")
+    c.add_argument("--min-reads", type=int, default=10_000)
+    c.add_argument("--min-mapped-pct", type=float, default=80.0)
+    c.add_argument("--max-duplicate-pct", type=float, default=50.0)
+    c.add_argument("--max-mapd", type=float, default=0.45)
+    c.add_argument("--min-breadth", type=float, default=0.0)
+    c.set_defaults(func=_run_cell)
+    m = sub.add_parser("merge", help="merge per-cell QC rows into the run's table")
+    m.add_argument("inputs", nargs="+", help="per-cell QC TSVs")
+    m.add_argument("--out", required=True)
+    m.add_argument("--multiqc", help="also write a MultiQC custom-content table (*_mqc.tsv)")
+    m.set_defaults(func=_run_merge)
+
+
+def _run_cell(args: argparse.Namespace) -> int:
+    from ctcgenomics.io import atomic_open
+    from ctcgenomics.io.bins import read_bin_table
+    from ctcgenomics.qc import QCThresholds, cell_qc, qc_table
+
+    bins = read_bin_table(args.bins)
+    bins = bins[bins["n_fraction"] <= args.max_n_fraction]
+    thresholds = QCThresholds(
+        min_reads=args.min_reads,
+        min_mapped_pct=args.min_mapped_pct,
+        max_duplicate_pct=args.max_duplicate_pct,
+        max_mapd=args.max_mapd,
+        min_breadth=args.min_breadth,
+    )
+    row = cell_qc(args.bam, bins, cell=args.cell, min_mapq=args.min_mapq, thresholds=thresholds)
+    with atomic_open(args.out, newline="") as handle:
+        qc_table([row]).to_csv(handle, sep="\t", index=False, float_format="%.4g")
+    log.info("cell %s: %s", args.cell, "pass" if row["qc_pass"] else f"FAIL ({row['qc_reason']})")
+    return 0
+
+
+def _run_merge(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ctcgenomics.io import atomic_open
+    from ctcgenomics.qc import to_multiqc
+
+    table = pd.concat([pd.read_csv(p, sep="\t") for p in args.inputs], ignore_index=True)
+    with atomic_open(args.out, newline="") as handle:
+        table.to_csv(handle, sep="\t", index=False, float_format="%.4g")
+    if args.multiqc:
+        with atomic_open(args.multiqc, newline="") as handle:
+            handle.write(to_multiqc(table))
+    n_fail = int((~table["qc_pass"].astype(bool)).sum())
+    log.info("QC of %d cells written to %s (%d failed)", len(table), args.out, n_fail)
+    return 0
