@@ -136,13 +136,12 @@ def cell_qc(
                 per_contig_starts.setdefault(chrom, []).append(read.reference_start)
     counts = assign_to_bins(bins, {c: np.asarray(v) for c, v in per_contig_starts.items()})
     covered = sum(_breadth(np.asarray(cov_starts[c]), np.asarray(cov_ends[c])) for c in cov_starts)
-    pct = lambda k, n: 100.0 * k / n if n else float("nan")
     row: dict[str, object] = {
         "cell": cell,
         "total_reads": total,
-        "mapped_pct": pct(mapped, total),
-        "properly_paired_pct": pct(proper, paired_reads) if paired_reads else float("nan"),
-        "duplicate_pct": pct(dups, mapped),
+        "mapped_pct": _pct(mapped, total),
+        "properly_paired_pct": _pct(proper, paired_reads) if paired_reads else float("nan"),
+        "duplicate_pct": _pct(dups, mapped),
         "mean_depth": aligned_bases / genome_length if genome_length else float("nan"),
         "breadth_1x": covered / genome_length if genome_length else float("nan"),
         "insert_size_median": float(np.median(inserts)) if inserts else float("nan"),
@@ -155,6 +154,10 @@ def cell_qc(
     row["qc_pass"] = not reasons
     row["qc_reason"] = "; ".join(reasons)
     return row
+
+
+def _pct(k: int, n: int) -> float:
+    return 100.0 * k / n if n else float("nan")
 
 
 def _fail_reasons(row: dict[str, object], t: QCThresholds) -> list[str]:

@@ -1,0 +1,205 @@
+"""Cell and patient sheets: read, validate every row, and report errors by line.
+
+The JSON schemas (``ctcgenomics/data/schemas/*.schema.yaml``, also linked from
+``workflow/schemas/``) hold the column rules; this module adds what a row-wise schema
+cannot say: unique IDs, FASTQ-or-BAM, files that exist, consistency across rows.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from ctcgenomics._ids import ID_PATTERN, InvalidIDError, validate_id
+
+
+class SheetError(ValueError):
+    """A sample sheet is malformed; the message names the file, line and fix."""
+
+
+def load_schema(name: str) -> dict:
+    """Load a packaged JSON schema (``cells``, ``patients``) as a dict."""
+    text = resources.files("ctcgenomics.data.schemas").joinpath(f"{name}.schema.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def _read_tsv(path: Path, what: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise SheetError(f"{what} {path} does not exist; check the config key that names it")
+    frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment=None)
+    frame.columns = [c.strip() for c in frame.columns]
+    frame = frame.apply(lambda col: col.str.strip())
+    if frame.empty:
+        raise SheetError(f"{what} {path} has a header but no rows; add one row per entry")
+    return frame
+
+
+def _validate_rows(frame: pd.DataFrame, schema: dict, path: Path, id_columns: tuple[str, ...]):
+    """Validate each row against the schema; return rows as dicts with empty cells dropped."""
+    props = schema.get("properties", {})
+    validator = jsonschema.Draft202012Validator(schema)
+    rows = []
+    for i, raw in enumerate(frame.to_dict("records"), start=2):  # line 1 is the header
+        row: dict[str, object] = {}
+        for key, value in raw.items():
+            if value == "":
+                continue
+            types = props.get(key, {}).get("type", "string")
+            types = types if isinstance(types, list) else [types]
+            row[key] = _coerce(value, types, path, i, key)
+        for col in id_columns:
+            if col in row:
+                try:
+                    validate_id(row[col], what=col, where=f"{path}, line {i}")
+                except InvalidIDError as err:
+                    raise SheetError(str(err)) from None
+        errors = sorted(validator.iter_errors(row), key=lambda e: list(e.path))
+        if errors:
+            err = errors[0]
+            field = ".".join(str(p) for p in err.path) or "(row)"
+            hint = props.get(err.path[0], {}).get("description", "") if err.path else ""
+            raise SheetError(
+                f"{path}, line {i}, column {field}: {err.message}"
+                + (f" ({hint})" if hint else "")
+                + (f"; IDs must match {ID_PATTERN}" if err.validator == "pattern" else "")
+            )
+        for key, spec in props.items():
+            if key not in row and "default" in spec:
+                row[key] = spec["default"]
+        rows.append(row)
+    return rows
+
+
+def _coerce(value: str, types: list[str], path: Path, line: int, key: str) -> object:
+    if "integer" in types:
+        try:
+            return int(value)
+        except ValueError:
+            raise SheetError(
+                f"{path}, line {line}, column {key}: {value!r} is not a whole number"
+            ) from None
+    if "number" in types:
+        try:
+            return float(value)
+        except ValueError:
+            raise SheetError(
+                f"{path}, line {line}, column {key}: {value!r} is not a number"
+            ) from None
+    return value
+
+
+def read_cell_sheet(
+    path: str | os.PathLike[str],
+    *,
+    check_files: bool = True,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Read and validate a cell sheet.
+
+    Parameters
+    ----------
+    path
+        TSV with columns ``patient draw cell assay role wga fq1 fq2 bam``.
+    check_files
+        Check that the named FASTQ/BAM files exist (skip when they are made by the
+        workflow, as in the simulated example).
+    base_dir
+        Folder that relative file paths are relative to (default: the working directory).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell, indexed by ``cell``; missing optional columns are empty strings.
+
+    Raises
+    ------
+    SheetError
+        Naming the file, the line and the fix: a bad or duplicate ID, an unknown assay/role/WGA
+        value, neither or both of FASTQ and BAM, fq2 without fq1, or a missing file.
+    """
+    path = Path(path)
+    frame = _read_tsv(path, "cell sheet")
+    rows = _validate_rows(frame, load_schema("cells"), path, ("patient", "draw", "cell"))
+    seen: dict[str, int] = {}
+    base = Path(base_dir) if base_dir else Path.cwd()
+    for i, row in enumerate(rows, start=2):
+        cell = str(row["cell"])
+        if cell in seen:
+            raise SheetError(
+                f"{path}, line {i}: cell ID {cell!r} already used on line {seen[cell]}; "
+                "cell IDs must be unique (e.g. add the draw or a library suffix)"
+            )
+        seen[cell] = i
+        has_fq, has_bam = "fq1" in row, "bam" in row
+        if has_fq == has_bam:
+            raise SheetError(
+                f"{path}, line {i}: cell {cell} needs either fq1 (and fq2 if paired) or bam, "
+                f"{'not both' if has_fq else 'none given'}"
+            )
+        if "fq2" in row and not has_fq:
+            raise SheetError(f"{path}, line {i}: cell {cell} has fq2 but no fq1")
+        if check_files:
+            for col in ("fq1", "fq2", "bam"):
+                if col in row and not (base / str(row[col])).is_file():
+                    raise SheetError(
+                        f"{path}, line {i}: {col} file {row[col]!r} of cell {cell} does not "
+                        "exist; fix the path (relative paths are relative to "
+                        f"{base})"
+                    )
+    out = pd.DataFrame(rows)
+    for col in ("fq1", "fq2", "bam"):
+        if col not in out:
+            out[col] = ""
+    out[["fq1", "fq2", "bam"]] = out[["fq1", "fq2", "bam"]].fillna("")
+    return out.set_index("cell", drop=False)
+
+
+def read_patient_sheet(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read and validate a patient sheet (one row per patient x draw).
+
+    Raises
+    ------
+    SheetError
+        Naming file and line: bad IDs, unknown receptor status, malformed dates, duplicate
+        patient/draw pairs, or patient-level columns that differ between a patient's rows.
+    """
+    path = Path(path)
+    frame = _read_tsv(path, "patient sheet")
+    rows = _validate_rows(frame, load_schema("patients"), path, ("patient", "draw"))
+    out = pd.DataFrame(rows)
+    for col in ("ctc_count", "blood_volume_ml", "therapy"):
+        if col not in out:
+            out[col] = None
+    dup = out.duplicated(["patient", "draw"], keep="first")
+    if dup.any():
+        i = int(dup.to_numpy().nonzero()[0][0])
+        raise SheetError(
+            f"{path}, line {i + 2}: patient {out.patient[i]} draw {out.draw[i]} is listed twice"
+        )
+    for col in ("tumour_type", "primary_er", "primary_pr", "primary_her2"):
+        varying = out.groupby("patient")[col].nunique(dropna=False)
+        bad = varying[varying > 1]
+        if not bad.empty:
+            raise SheetError(
+                f"{path}: column {col} differs between the rows of patient {bad.index[0]}; "
+                "patient-level columns must be the same on every draw"
+            )
+    return out
+
+
+def check_sheets_agree(
+    cells: pd.DataFrame, patients: pd.DataFrame, *, cells_path: str = ""
+) -> None:
+    """Check that every cell's patient and draw appear in the patient sheet."""
+    known = set(zip(patients["patient"], patients["draw"], strict=True))
+    for cell, patient, draw in zip(cells["cell"], cells["patient"], cells["draw"], strict=True):
+        if (patient, draw) not in known:
+            raise SheetError(
+                f"{cells_path or 'cell sheet'}: cell {cell} belongs to patient {patient} draw "
+                f"{draw}, which is not in the patient sheet; add that draw there"
+            )

@@ -1,0 +1,34 @@
+# Reference preparation: plain FASTA + faidx + .dict + bwa index, and the bin table.
+# Snakemake rebuilds them only when the configured FASTA changes.
+
+
+rule prepare_reference:
+    input:
+        fasta=config["reference"]["fasta"],
+    output:
+        fasta=GENOME,
+        fai=f"{GENOME}.fai",
+        dict=f"{REF_DIR}/genome.dict",
+        index=BWA_INDEX,
+    log:
+        "logs/prepare_reference/reference.log",
+    benchmark:
+        "results/benchmarks/prepare_reference/reference.tsv"
+    shell:
+        "ctcg reference --fasta {input.fasta} --outdir {REF_DIR} > {log} 2>&1"
+
+
+rule make_bins:
+    input:
+        fasta=GENOME,
+        fai=f"{GENOME}.fai",
+    output:
+        f"{REF_DIR}/bins_{{size}}.tsv",
+    wildcard_constraints:
+        size="[0-9]+",
+    log:
+        "logs/make_bins/{size}.log",
+    benchmark:
+        "results/benchmarks/make_bins/{size}.tsv"
+    shell:
+        "ctcg bins --reference {input.fasta} --size {wildcards.size} --out {output} > {log} 2>&1"
