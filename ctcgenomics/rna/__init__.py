@@ -1,0 +1,47 @@
+"""Single-cell RNA arm: read matrices, QC, classify CTC/WBC/platelet, score signatures.
+
+Scanpy-style API: functions take an AnnData, write documented ``obs``/``uns`` keys and
+accept ``key_added``, ``layer`` and ``copy``. See ``docs/rna.md``.
+"""
+
+from ctcgenomics.rna._classify import CLASSES, classify_cells, cnv_tumour_correlation, robust_z
+from ctcgenomics.rna._genes import harmonize_gene_names, sum_duplicate_genes
+from ctcgenomics.rna._genesets import SIGNATURE_SETS, load_gene_sets, read_gmt
+from ctcgenomics.rna._qc import qc_cells
+from ctcgenomics.rna._read import CountMatrixError, read_counts, validate_counts
+from ctcgenomics.rna._score import GeneSetOverlapError, expression_bins, score_gene_sets
+from ctcgenomics.rna._signatures import (
+    BIOMARKERS,
+    biomarker_status,
+    score_emt,
+    score_hallmark_emt,
+    score_proliferation,
+    score_signature,
+    score_stemness,
+)
+
+__all__ = [
+    "BIOMARKERS",
+    "CLASSES",
+    "SIGNATURE_SETS",
+    "CountMatrixError",
+    "GeneSetOverlapError",
+    "biomarker_status",
+    "classify_cells",
+    "cnv_tumour_correlation",
+    "expression_bins",
+    "harmonize_gene_names",
+    "load_gene_sets",
+    "qc_cells",
+    "read_counts",
+    "read_gmt",
+    "robust_z",
+    "score_emt",
+    "score_gene_sets",
+    "score_hallmark_emt",
+    "score_proliferation",
+    "score_signature",
+    "score_stemness",
+    "sum_duplicate_genes",
+    "validate_counts",
+]

@@ -1,0 +1,211 @@
+"""Read count matrices as users have them into a validated cells x genes AnnData."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import scanpy as sc
+import scipy.sparse as sp
+from anndata import AnnData
+
+from ctcgenomics.rna._genes import gene_table, harmonize_gene_names, looks_like_ensembl
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("auto", "10x_h5", "10x_mtx", "h5ad", "csv", "tsv")
+"""Accepted values of ``fmt``."""
+
+
+class CountMatrixError(ValueError):
+    """A count matrix cannot be read or fails validation."""
+
+
+def detect_format(path: str | os.PathLike[str]) -> str:
+    """Guess the format from the path: folder, ``.h5``, ``.h5ad``, ``.csv``/``.tsv``/``.txt``."""
+    p = Path(path)
+    if p.is_dir():
+        return "10x_mtx"
+    name = p.name.lower().removesuffix(".gz")
+    for suffix, fmt in ((".h5ad", "h5ad"), (".h5", "10x_h5"), (".csv", "csv"), (".tsv", "tsv"),
+                        (".txt", "tsv")):
+        if name.endswith(suffix):
+            return fmt
+    raise CountMatrixError(
+        f"{path}: cannot tell the format from the name; give one of {FORMATS[1:]} "
+        "(sheet column 'format' or --format)"
+    )
+
+
+def _find(folder: Path, stems: tuple[str, ...]) -> Path | None:
+    for stem in stems:
+        for cand in (folder / stem, folder / f"{stem}.gz"):
+            if cand.exists():
+                return cand
+    return None
+
+
+def _read_10x_mtx(folder: Path) -> AnnData:
+    parts = {
+        "matrix.mtx": _find(folder, ("matrix.mtx",)),
+        "features.tsv (or genes.tsv)": _find(folder, ("features.tsv", "genes.tsv")),
+        "barcodes.tsv": _find(folder, ("barcodes.tsv",)),
+    }
+    missing = [k for k, v in parts.items() if v is None]
+    if missing:
+        raise CountMatrixError(
+            f"{folder}: 10x matrix folder lacks {', '.join(missing)} (plain or .gz); a 10x "
+            "folder needs matrix.mtx, features.tsv/genes.tsv and barcodes.tsv - copy the "
+            "whole filtered_feature_bc_matrix folder"
+        )
+    adata = sc.read_10x_mtx(folder, var_names="gene_ids", make_unique=False)
+    return _ids_to_symbols_10x(adata)
+
+
+def _ids_to_symbols_10x(adata: AnnData) -> AnnData:
+    # 10x ships its own symbol per ID; use it, the GENCODE table fills any gaps.
+    if "gene_symbols" in adata.var:
+        symbols = adata.var["gene_symbols"].astype(str)
+        adata.var_names = pd.Index(np.where(symbols.ne("") & symbols.ne("nan"), symbols,
+                                            adata.var_names))
+    return adata
+
+
+def _read_table(path: Path, sep: str) -> tuple[AnnData, str]:
+    frame = pd.read_csv(path, sep=sep, index_col=0)
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise CountMatrixError(f"{path}: the table is empty ({frame.shape[0]} x {frame.shape[1]})")
+    known = set(gene_table()["gene_name"]) | set(gene_table()["gene_id"])
+
+    def gene_fraction(labels: pd.Index) -> float:
+        labels = labels.astype(str)
+        hits = labels.isin(known) | looks_like_ensembl(labels)
+        return float(np.mean(hits))
+
+    rows, cols = gene_fraction(frame.index), gene_fraction(frame.columns)
+    if max(rows, cols) == 0:
+        raise CountMatrixError(
+            f"{path}: neither the row nor the column labels are human gene symbols or Ensembl "
+            "IDs; the first column must hold gene (or cell) names and the header the others"
+        )
+    orientation = "genes x cells" if rows >= cols else "cells x genes"
+    log.info("%s: detected %s (%.0f%% of row labels and %.0f%% of column labels are genes)",
+             path, orientation, 100 * rows, 100 * cols)
+    if orientation == "genes x cells":
+        frame = frame.T
+    try:
+        values = frame.to_numpy(dtype=np.float64)
+    except ValueError as err:
+        raise CountMatrixError(f"{path}: non-numeric values in the count table ({err})") from None
+    adata = AnnData(X=sp.csr_matrix(values), obs=pd.DataFrame(index=frame.index.astype(str)),
+                    var=pd.DataFrame(index=frame.columns.astype(str)))
+    return adata, orientation
+
+
+def validate_counts(adata: AnnData, *, source: str = "matrix") -> None:
+    """Reject empty matrices, NaN or negative values and duplicated cell barcodes.
+
+    Raises
+    ------
+    CountMatrixError
+        Naming the file (``source``), the offending cells and the fix.
+    """
+    if adata.n_obs == 0 or adata.n_vars == 0:
+        raise CountMatrixError(
+            f"{source}: empty matrix ({adata.n_obs} cells x {adata.n_vars} genes); check the "
+            "path and any cell filter"
+        )
+    dup = adata.obs_names[adata.obs_names.duplicated()]
+    if len(dup):
+        raise CountMatrixError(
+            f"{source}: {len(dup)} duplicated cell barcode(s), e.g. {list(dup[:5])}; make "
+            "barcodes unique (e.g. prefix them with the sample) before merging matrices"
+        )
+    x = adata.X
+    data = x.data if sp.issparse(x) else np.asarray(x)
+    if np.isnan(data).any():
+        raise CountMatrixError(f"{source}: the matrix contains NaN values; counts must be numbers >= 0")
+    if (data < 0).any():
+        rows = np.unique(x.tocoo().row[x.tocoo().data < 0]) if sp.issparse(x) else np.where((data < 0).any(1))[0]
+        raise CountMatrixError(
+            f"{source}: negative values in cell(s) {list(adata.obs_names[rows[:5]])}; give raw "
+            "counts, not log-transformed, scaled or batch-corrected values"
+        )
+
+
+def read_counts(
+    path: str | os.PathLike[str],
+    *,
+    fmt: str = "auto",
+    layer: str | None = None,
+    obs_filter: str | None = None,
+) -> AnnData:
+    """Read a count matrix into cells x genes AnnData with gene symbols.
+
+    Parameters
+    ----------
+    path
+        10x ``.h5``, 10x ``matrix.mtx`` folder, ``.h5ad`` or CSV/TSV (gzipped or not;
+        genes x cells or cells x genes, detected from the labels and logged).
+    fmt
+        One of :data:`FORMATS`; ``"auto"`` guesses from the path.
+    layer
+        For ``.h5ad``: layer holding raw counts (default ``X``).
+    obs_filter
+        :meth:`pandas.DataFrame.query` expression on ``obs`` (``.h5ad`` only) selecting
+        cells, e.g. ``'patient == "P7" or cell_type == "WBC"'``.
+
+    Returns
+    -------
+    AnnData
+        ``X`` float32 CSR counts; ``var_names`` unique symbols (Ensembl IDs converted,
+        duplicates summed); ``uns["rna_read"]`` records source, format, orientation and
+        unknown IDs.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"count matrix {p} does not exist; check the RNA sheet's path column")
+    fmt = detect_format(p) if fmt in (None, "", "auto") else fmt
+    if fmt not in FORMATS:
+        raise CountMatrixError(f"{p}: unknown format {fmt!r}; use one of {FORMATS}")
+    orientation = "cells x genes"
+    if fmt == "10x_mtx":
+        adata = _read_10x_mtx(p)
+    elif fmt == "10x_h5":
+        adata = _ids_to_symbols_10x(sc.read_10x_h5(p, gex_only=True))
+        adata.var_names = pd.Index(adata.var_names.astype(str))
+    elif fmt == "h5ad":
+        adata = ad.read_h5ad(p)
+        if layer:
+            if layer not in adata.layers:
+                raise CountMatrixError(f"{p}: no layer {layer!r}; layers are {list(adata.layers)}")
+            adata.X = adata.layers[layer]
+        adata = AnnData(X=adata.X, obs=adata.obs, var=pd.DataFrame(index=adata.var_names))
+    else:
+        adata, orientation = _read_table(p, "," if fmt == "csv" else "\t")
+    if obs_filter:
+        try:
+            keep = adata.obs.query(obs_filter).index
+        except Exception as err:
+            raise CountMatrixError(
+                f"{p}: cell filter {obs_filter!r} failed ({err}); obs columns are "
+                f"{list(adata.obs.columns)}"
+            ) from None
+        adata = adata[adata.obs_names.isin(keep)].copy()
+    validate_counts(adata, source=str(p))
+    adata.X = sp.csr_matrix(adata.X, dtype=np.float32)
+    adata, unknown = harmonize_gene_names(adata)
+    adata.uns["rna_read"] = {
+        "source": str(p),
+        "format": fmt,
+        "orientation": orientation,
+        "n_unknown_ids": len(unknown),
+        "unknown_ids": unknown[:1000],
+        "obs_filter": obs_filter or "",
+    }
+    log.info("%s: %d cells x %d genes (%s)", p, adata.n_obs, adata.n_vars, fmt)
+    return adata
