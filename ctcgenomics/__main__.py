@@ -1,0 +1,5 @@
+"""``python -m ctcgenomics`` runs the ``ctcg`` command line."""
+
+from ctcgenomics.cli import main
+
+main()

@@ -1,0 +1,44 @@
+import subprocess
+import sys
+
+import ctcgenomics as ctc
+from ctcgenomics.cli import build_parser
+
+
+def test_api_is_importable_lazily():
+    assert ctc.__version__
+    assert hasattr(ctc.align, "align_cell") and hasattr(ctc.qc, "cell_qc")
+
+
+def test_every_subcommand_has_help():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert {"align", "qc", "reference", "bins"} <= set(sub.choices)
+    for name in sub.choices:
+        out = subprocess.run(
+            [sys.executable, "-m", "ctcgenomics", name, "--help"], capture_output=True, text=True
+        )
+        assert out.returncode == 0, (name, out.stderr)
+        assert "usage: ctcg" in out.stdout
+
+
+def test_error_is_one_clear_line(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ctcgenomics",
+            "bins",
+            "--reference",
+            str(tmp_path / "missing.fa"),
+            "--size",
+            "1000",
+            "--out",
+            str(tmp_path / "b.tsv"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "b.tsv").exists()
