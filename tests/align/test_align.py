@@ -30,7 +30,7 @@ def test_paired_alignment_places_reads_at_their_origin(pairs, genome, tmp_path):
 
 
 def test_duplicates_are_marked(pairs, genome, tmp_path):
-    r1, r2, starts = pairs
+    r1, r2, _ = pairs
     # Emit every pair twice (new names): markdup must flag about half of the reads.
     d1, d2 = tmp_path / "d_R1.fq.gz", tmp_path / "d_R2.fq.gz"
     for src, dst in ((r1, d1), (r2, d2)):
@@ -115,6 +115,6 @@ def test_reference_without_index_is_indexed(tmp_path):
 def test_reference_with_duplicate_contigs_is_an_error(tmp_path):
     fa = tmp_path / "dup.fa"
     fa.write_text(">a\nACGT\n>b\nACGT\n>a\nTTTT\n")
-    with pytest.raises(ReferenceError, match="'a' appears twice .lines 1 and 5"):
+    with pytest.raises(ReferenceError, match=r"'a' appears twice \(lines 1 and 5\)"):
         prepare_reference(fa, tmp_path / "ref")
     assert not (tmp_path / "ref" / "genome.fa").exists()

@@ -72,7 +72,10 @@ def test_duplicate_cell_ids(fq):
         read_cell_sheet(p, base_dir=fq)
 
 
-PATIENT_HEADER = "patient\ttumour_type\tprimary_er\tprimary_pr\tprimary_her2\tdraw\tdraw_date\tblood_volume_ml\tctc_count\ttherapy\n"
+PATIENT_HEADER = (
+    "patient\ttumour_type\tprimary_er\tprimary_pr\tprimary_her2\tdraw\tdraw_date"
+    "\tblood_volume_ml\tctc_count\ttherapy\n"
+)
 
 
 def test_patient_sheet(tmp_path):

@@ -25,7 +25,7 @@ def test_mapd_of_poisson_counts_matches_theory():
 
 def test_cell_qc_against_known_reads(genome, tmp_path):
     n = 4000
-    r1, r2, starts = write_pairs(genome, tmp_path, n, seed=3)
+    r1, r2, _ = write_pairs(genome, tmp_path, n, seed=3)
     bam = align_cell(r1, r2, genome, tmp_path / "c.bam", cell="c").bam
     bins = make_bin_table(genome, 200_000)
     bins = bins[bins.n_fraction < 0.1]
