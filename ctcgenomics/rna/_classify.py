@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
+from scipy.stats import norm
 from sklearn.mixture import GaussianMixture
 
 from ctcgenomics.rna._genes import gene_table
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 CLASSES = ("CTC", "WBC", "platelet", "low-quality")
 """Values of ``obs[key_added]``."""
+
+PLATELET_CORE = ("PPBP", "PF4", "GP9", "ITGA2B", "TUBB1", "GNG11", "GP1BA", "TREML1")
+"""Platelet-specific genes; a platelet call needs two of them detected."""
 
 _AUTOSOMES_X = [f"chr{i}" for i in range(1, 23)] + ["chrX"]
 
@@ -112,18 +116,36 @@ def cnv_tumour_correlation(
     return corr
 
 
-def _mixture_posterior(score: np.ndarray, random_state: int) -> np.ndarray:
-    """Posterior of the higher-mean component of a 2-component GMM (fallback: logistic)."""
+def _mixture_posterior(score: np.ndarray, random_state: int,
+                       min_separation: float = 2.0) -> tuple[np.ndarray, float]:
+    """Posterior of the higher-mean component of a 2-component GMM on the score.
+
+    When the two components are not separated (Ashman's D < ``min_separation``, i.e. the
+    scores are not bimodal, as with a handful of CTCs among many leukocytes) the mixture
+    would split the majority in two; then a cell is a CTC only as an outlier:
+    ``Phi(z - 3)`` with ``z`` the robust z of its score.
+
+    Returns
+    -------
+    posterior : numpy.ndarray
+    separation : float
+        Ashman's D of the fit (NaN when no mixture was fitted).
+    """
     s = score.reshape(-1, 1)
     if len(s) >= 6 and np.unique(s).size >= 4:
         gmm = GaussianMixture(2, random_state=random_state, n_init=3).fit(s)
-        post = gmm.predict_proba(s)[:, int(np.argmax(gmm.means_.ravel()))]
-        # A GMM can put the tail of the lower component above a higher-component cell;
-        # keep the posterior monotone in the score (rank-preserving).
-        order = np.argsort(score, kind="stable")
-        post[order] = np.maximum.accumulate(post[order])
-        return post
-    return 1.0 / (1.0 + np.exp(-s.ravel()))
+        mu = gmm.means_.ravel()
+        var = gmm.covariances_.ravel()
+        sep = float(np.sqrt(2) * abs(mu[0] - mu[1]) / np.sqrt(var.sum()))
+        if sep >= min_separation:
+            post = gmm.predict_proba(s)[:, int(np.argmax(mu))]
+            # keep the posterior monotone in the score (a GMM tail can invert the order)
+            order = np.argsort(score, kind="stable")
+            post[order] = np.maximum.accumulate(post[order])
+            return post, sep
+    else:
+        sep = float("nan")
+    return norm.cdf(robust_z(score) - 3.0), sep
 
 
 def classify_cells(
@@ -135,8 +157,8 @@ def classify_cells(
     layer: str | None = None,
     platelet_z: float = 3.0,
     use_cnv: bool = True,
-    cnv_min_cells: int = 20,
-    cnv_min_reference: int = 10,
+    cnv_min_cells: int = 12,
+    cnv_min_reference: int = 5,
     reference_fraction: float = 0.4,
     seed_fraction: float = 0.25,
     marker_weight: float = 0.0,
@@ -192,12 +214,20 @@ def classify_cells(
     z = {k: robust_z(scores[k].to_numpy(), ok) for k in panels}
     evidence = (z["epithelial"] + z["breast_tissue"]) / 2 - z["leukocyte"]
     adata.obs["marker_evidence"] = evidence
+    # Broad genes in the panel (CLU, SPARC) can lift the score alone; a platelet must also
+    # show at least two of the platelet-specific core genes.
+    core = [g for g in PLATELET_CORE if g in adata.var_names]
+    x = adata.X if layer is None else adata.layers[layer]
+    sub = x[:, [adata.var_names.get_loc(g) for g in core]] if core else None
+    n_core = (np.asarray((sub > 0).sum(axis=1)).ravel() if sub is not None
+              else np.zeros(adata.n_obs))
     platelet = ok & (z["platelet"] >= platelet_z) & (scores["platelet"].to_numpy() > 0) & (
-        z["platelet"] > np.maximum(z["leukocyte"], z["epithelial"]))
+        z["platelet"] > np.maximum(z["leukocyte"], z["epithelial"])) & (n_core >= 2)
     cand = ok & ~platelet
     n = int(cand.sum())
     final = np.full(adata.n_obs, np.nan)
     cnv_used = False
+    separation = float("nan")
     adata.obs["cnv_correlation"] = np.nan
     if n:
         ev = evidence[cand]
@@ -219,7 +249,7 @@ def classify_cells(
             log.info("%d cells: too few for copy-number inference; markers decide", n)
             final[cand] = ev
         prob = np.full(adata.n_obs, np.nan)
-        prob[cand] = _mixture_posterior(final[cand], random_state)
+        prob[cand], separation = _mixture_posterior(final[cand], random_state)
     else:
         prob = np.full(adata.n_obs, np.nan)
     prob[platelet] = 0.0  # a platelet call is a call of not-CTC
@@ -242,6 +272,7 @@ def classify_cells(
                    "layer": layer},
         "cnv_used": cnv_used,
         "decided_by": "cnv_correlation" if cnv_used else "marker_evidence",
+        "mixture_separation": separation,
         "counts": {c: int((label == c).sum()) for c in CLASSES},
     }
     log.info("classes: %s (decided by %s)", adata.uns[key_added]["counts"],

@@ -1,0 +1,99 @@
+"""``ctcg rna``: the single-cell RNA arm for one patient (all draws of the RNA sheet)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+import anndata as ad
+import pandas as pd
+
+from ctcgenomics._ids import validate_id
+from ctcgenomics.cli import CLIError
+from ctcgenomics.io._atomic import atomic_open, atomic_path
+
+log = logging.getLogger(__name__)
+
+SHEET_COLUMNS = ("patient", "draw", "path")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "rna",
+        help="single-cell RNA: QC, CTC/WBC/platelet classes, EMT/stemness/biomarker phenotypes",
+        description="Read each count matrix the RNA sheet lists for a patient, classify cells, "
+        "score signatures and write rna.h5ad, cells.tsv, alterations.tsv and plots.",
+    )
+    p.add_argument("--sheet", required=True, help="RNA sheet TSV: patient draw path [format "
+                   "obs_filter layer]")
+    p.add_argument("--patient", required=True)
+    p.add_argument("--outdir", required=True, help="e.g. results/rna/P01")
+    p.add_argument("--params-json", default="{}", help="the config's rna: section as JSON")
+    p.set_defaults(func=run)
+
+
+def read_sheet(path: str | Path, patient: str) -> pd.DataFrame:
+    """Rows of the RNA sheet for ``patient``; paths are relative to the working directory."""
+    sheet = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
+    missing = [c for c in SHEET_COLUMNS if c not in sheet.columns]
+    if missing:
+        raise CLIError(f"{path}: RNA sheet lacks column(s) {missing}; header needs "
+                       + "\t".join(SHEET_COLUMNS))
+    for i, row in enumerate(sheet.itertuples(index=False), start=2):
+        validate_id(row.patient, what="patient", where=f"{path}, line {i}")
+        validate_id(row.draw, what="draw", where=f"{path}, line {i}")
+    rows = sheet[sheet["patient"] == patient]
+    if rows.empty:
+        raise CLIError(f"{path}: no rows for patient {patient!r}")
+    if rows["draw"].duplicated().any():
+        raise CLIError(f"{path}: patient {patient} lists a draw twice; one matrix per draw")
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    from ctcgenomics.rna import read_counts
+    from ctcgenomics.rna._pipeline import (
+        analyse,
+        cells_table,
+        expression_alterations,
+        plot_emt_stemness,
+        plot_markers,
+        plot_umap,
+    )
+    from ctcgenomics.io.alterations import write_alterations
+
+    patient = validate_id(args.patient, what="patient")
+    try:
+        params = json.loads(args.params_json)
+    except json.JSONDecodeError as err:
+        raise CLIError(f"--params-json is not valid JSON: {err}") from None
+    parts = []
+    for row in read_sheet(args.sheet, patient).itertuples(index=False):
+        a = read_counts(row.path, fmt=getattr(row, "format", "") or "auto",
+                        layer=getattr(row, "layer", "") or None,
+                        obs_filter=getattr(row, "obs_filter", "") or None)
+        a.obs["draw"] = row.draw
+        a.obs_names = [f"{row.draw}:{c}" for c in a.obs_names]
+        parts.append(a)
+    adata = ad.concat(parts, join="inner", merge="same") if len(parts) > 1 else parts[0]
+    if adata.n_vars == 0:
+        raise CLIError(f"{args.sheet}: the matrices of patient {patient} share no genes")
+    adata.obs["patient"] = patient
+    adata.obs = adata.obs.rename(columns={"patient": "patient"})
+    analyse(adata, params)
+    out = Path(args.outdir)
+    for col in adata.obs.columns:  # h5ad needs plain string/categorical columns
+        if adata.obs[col].dtype == object:
+            adata.obs[col] = adata.obs[col].astype(str)
+    with atomic_path(out / "rna.h5ad") as tmp:
+        adata.write_h5ad(tmp)
+    with atomic_open(out / "cells.tsv", newline="") as handle:
+        cells_table(adata).to_csv(handle, sep="\t", index=False, float_format="%.5g")
+    write_alterations(expression_alterations(adata, patient), out / "alterations.tsv")
+    plot_emt_stemness(adata, out / "emt_stemness.png")
+    plot_markers(adata, out / "markers_dotplot.png")
+    plot_umap(adata, out / "umap.png")
+    log.info("wrote %s", out)
+    return 0

@@ -1,0 +1,229 @@
+"""The whole RNA arm on one patient's cells, and its tables and plots."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import scanpy as sc  # noqa: E402
+from anndata import AnnData  # noqa: E402
+
+from ctcgenomics.io._atomic import atomic_path  # noqa: E402
+from ctcgenomics.io.alterations import alteration_row, alterations_frame  # noqa: E402
+from ctcgenomics.rna._classify import classify_cells  # noqa: E402
+from ctcgenomics.rna._genesets import load_gene_sets  # noqa: E402
+from ctcgenomics.rna._qc import qc_cells  # noqa: E402
+from ctcgenomics.rna._signatures import (  # noqa: E402
+    BIOMARKERS,
+    biomarker_status,
+    score_emt,
+    score_hallmark_emt,
+    score_proliferation,
+    score_stemness,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "qc": {"min_genes": 500, "min_counts": 1000, "max_mito_frac": 0.25, "max_ribo_frac": 0.6},
+    "gene_set_files": [],
+    "classify": {"platelet_z": 3.0, "use_cnv": True, "cnv_min_cells": 12,
+                 "cnv_min_reference": 5, "reference_fraction": 0.4, "seed_fraction": 0.25,
+                 "marker_weight": 0.0, "window_size": 100, "min_probability": 0.5},
+    "high_cp10k": {"ERBB2": 20.0, "ESR1": 5.0, "PGR": 5.0, "AR": 5.0},
+    "arv7_min_counts": 2,
+    "embedding": {"n_top_genes": 2000, "n_pcs": 30, "n_neighbors": 15, "resolution": 1.0},
+    "seed": 0,
+}
+"""Default parameters (the ``rna:`` config section overrides them key by key)."""
+
+CELL_COLUMNS = (
+    "draw", "cell_class", "cell_class_confidence", "ctc_probability", "ctc_score",
+    "marker_evidence", "cnv_correlation", "qc_pass", "qc_fail_reason", "n_genes",
+    "total_counts", "mito_frac", "ribo_frac", "score_epithelial", "score_breast_tissue",
+    "score_leukocyte", "score_platelet", "emt_epithelial", "emt_mesenchymal", "emt_score",
+    "emt_state", "hallmark_emt", "stemness", "proliferation",
+    *[f"{g}_{s}" for g in BIOMARKERS for s in ("cp10k", "level")],
+    "cd44_cd24", "aldh1a1_pos", "arv7", "leiden",
+)
+"""Columns of the per-cell TSV (present ones, in this order)."""
+
+
+def merge_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Defaults updated by ``params`` (one level of nesting)."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
+    for key, value in (params or {}).items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key].update(value)
+        else:
+            out[key] = value
+    return out
+
+
+def embed(adata: AnnData, *, n_top_genes: int = 2000, n_pcs: int = 30, n_neighbors: int = 15,
+          resolution: float = 1.0, random_state: int = 0) -> None:
+    """PCA, neighbours, UMAP and Leiden clusters (scanpy), sized to the number of cells.
+
+    Adds ``obsm["X_pca"]``, ``obsm["X_umap"]``, ``obs["leiden"]``.
+    """
+    n_comps = max(1, min(n_pcs, adata.n_obs - 1, adata.n_vars - 1))
+    if adata.n_obs < 4:
+        log.warning("%d cells: too few for an embedding; skipped", adata.n_obs)
+        adata.obs["leiden"] = "0"
+        return
+    sc.pp.highly_variable_genes(adata, n_top_genes=min(n_top_genes, adata.n_vars))
+    sc.pp.pca(adata, n_comps=n_comps, mask_var="highly_variable", random_state=random_state)
+    sc.pp.neighbors(adata, n_neighbors=min(n_neighbors, adata.n_obs - 1),
+                    random_state=random_state)
+    sc.tl.umap(adata, random_state=random_state)
+    sc.tl.leiden(adata, resolution=resolution, flavor="igraph", n_iterations=2,
+                 random_state=random_state)
+
+
+def analyse(adata: AnnData, params: Mapping[str, Any] | None = None) -> AnnData:
+    """Run QC, normalisation, classification, signatures and embedding in place.
+
+    Parameters
+    ----------
+    adata
+        Raw counts in ``X`` (e.g. from :func:`ctcgenomics.rna.read_counts`).
+    params
+        Overrides of :data:`DEFAULTS`.
+
+    Returns
+    -------
+    AnnData
+        The same object: ``layers["counts"]`` raw counts, ``X`` log1p counts per 10k,
+        every ``obs`` column listed in :data:`CELL_COLUMNS`.
+    """
+    p = merge_params(params)
+    gene_sets = load_gene_sets(p["gene_set_files"] or None)
+    qc_cells(adata, **p["qc"])
+    adata.layers["counts"] = adata.X.copy()
+    sc.pp.normalize_total(adata, target_sum=1e4)
+    sc.pp.log1p(adata)
+    classify_cells(adata, gene_sets=gene_sets, random_state=p["seed"], **p["classify"])
+    score_emt(adata, gene_sets=gene_sets)
+    score_hallmark_emt(adata, gene_sets=gene_sets)
+    score_stemness(adata, gene_sets=gene_sets)
+    score_proliferation(adata, gene_sets=gene_sets)
+    biomarker_status(adata, high_cp10k=p["high_cp10k"], arv7_min_counts=p["arv7_min_counts"])
+    embed(adata, random_state=p["seed"], **p["embedding"])
+    adata.uns["rna_params"] = {"params": _jsonable(p)}
+    return adata
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def cells_table(adata: AnnData) -> pd.DataFrame:
+    """Per-cell TSV content: barcode plus the :data:`CELL_COLUMNS` present."""
+    cols = [c for c in CELL_COLUMNS if c in adata.obs]
+    frame = adata.obs[cols].copy()
+    frame.insert(0, "cell", adata.obs_names)
+    return frame
+
+
+def expression_alterations(adata: AnnData, patient: str, *, draw_key: str = "draw",
+                           source: str = "ctcg rna") -> pd.DataFrame:
+    """Expression phenotypes with prevalence across each draw's CTCs.
+
+    One row per draw x phenotype: ``EXPRESSION_HIGH`` for ERBB2/ESR1/PGR/AR (high level
+    among CTCs where the gene was measured), ``AR-V7`` ``EXPRESSION`` when isoform or
+    junction counts exist, and ``EMT_HYBRID``/``EMT_MESENCHYMAL`` (gene ``EMT``) and
+    ``CD44+/CD24-`` (gene ``CD44``) states, all of kind ``expression``.
+    """
+    rows = []
+    draws = adata.obs[draw_key].astype(str) if draw_key in adata.obs else pd.Series(
+        "NA", index=adata.obs_names)
+    for draw in sorted(draws.unique()):
+        ctc = adata.obs[(draws == draw).to_numpy() & (adata.obs["cell_class"] == "CTC").to_numpy()]
+        n = len(ctc)
+        for gene in BIOMARKERS:
+            level = ctc[f"{gene}_level"]
+            evaluable = int((level != "not_measured").sum())
+            high = int((level == "high").sum())
+            thr = adata.uns["biomarker"]["params"]["high_cp10k"][gene]
+            rows.append(alteration_row(
+                patient=patient, draw=draw, gene=gene, alteration="EXPRESSION_HIGH",
+                kind="expression", n_cells_altered=high, n_cells_evaluable=evaluable,
+                evidence=f"{high}/{evaluable} CTCs >= {thr:g} counts per 10k", source=source))
+        if n and (ctc["arv7"] != "not_measured").any():
+            pos = int((ctc["arv7"] == "positive").sum())
+            rows.append(alteration_row(
+                patient=patient, draw=draw, gene="AR", alteration="AR-V7", kind="expression",
+                n_cells_altered=pos, n_cells_evaluable=n,
+                evidence=f"AR-V7 isoform/junction counts in {pos}/{n} CTCs", source=source))
+        for state in ("hybrid", "mesenchymal"):
+            k = int((ctc["emt_state"] == state).sum())
+            rows.append(alteration_row(
+                patient=patient, draw=draw, gene="EMT", alteration=f"EMT_{state.upper()}",
+                kind="expression", n_cells_altered=k, n_cells_evaluable=n,
+                evidence=f"two-sided EMT score: {k}/{n} CTCs {state}", source=source))
+        k = int((ctc["cd44_cd24"] == "CD44+/CD24-").sum())
+        rows.append(alteration_row(
+            patient=patient, draw=draw, gene="CD44", alteration="CD44+/CD24-", kind="expression",
+            n_cells_altered=k, n_cells_evaluable=n,
+            evidence=f"stem-like CD44+/CD24- in {k}/{n} CTCs", source=source))
+    return alterations_frame(rows)
+
+
+def _save(fig, path: str | os.PathLike[str]) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    plt.close(fig)
+
+
+def plot_emt_stemness(adata: AnnData, path: str | os.PathLike[str]) -> None:
+    """Scatter of the two-sided EMT score against stemness, colour = class, marker = draw."""
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    draws = adata.obs["draw"].astype(str) if "draw" in adata.obs else pd.Series("NA", index=adata.obs_names)
+    markers = dict(zip(sorted(draws.unique()), "osD^vP*X", strict=False))
+    colours = {"CTC": "tab:red", "WBC": "tab:blue", "platelet": "tab:purple", "low-quality": "grey"}
+    for (cls, draw), sub in adata.obs.groupby([adata.obs["cell_class"].astype(str), draws.to_numpy()],
+                                              observed=True):
+        ax.scatter(sub["emt_score"], sub["stemness"], s=18, c=colours.get(cls, "k"),
+                   marker=markers.get(draw, "o"), label=f"{cls} {draw}", alpha=0.8)
+    ax.axvline(0, lw=0.5, c="k")
+    ax.set_xlabel("EMT score (mesenchymal - epithelial)")
+    ax.set_ylabel("stemness score")
+    ax.legend(fontsize=7, frameon=False)
+    _save(fig, path)
+
+
+def plot_markers(adata: AnnData, path: str | os.PathLike[str]) -> None:
+    """Dot plot of class markers and biomarkers by cell class (scanpy)."""
+    genes = ["EPCAM", "KRT8", "KRT18", "KRT19", "CDH1", "VIM", "PTPRC", "CD52", "LCP1",
+             "PPBP", "PF4", "ERBB2", "ESR1", "PGR", "AR", "CD44", "CD24", "ALDH1A1"]
+    genes = [g for g in genes if g in adata.var_names]
+    view = adata[:, genes].copy()
+    view.obs["cell_class"] = view.obs["cell_class"].cat.remove_unused_categories()
+    dp = sc.pl.dotplot(view, genes, groupby="cell_class", show=False, return_fig=True)
+    dp.make_figure()
+    _save(dp.fig, path)
+
+
+def plot_umap(adata: AnnData, path: str | os.PathLike[str]) -> None:
+    """UMAP coloured by class, draw, Leiden cluster and EMT score."""
+    keys = [k for k in ("cell_class", "draw", "leiden", "emt_score") if k in adata.obs]
+    if "X_umap" not in adata.obsm:
+        fig, ax = plt.subplots()
+        ax.text(0.5, 0.5, "too few cells for a UMAP", ha="center")
+        ax.axis("off")
+        _save(fig, path)
+        return
+    fig = sc.pl.umap(adata, color=keys, show=False, return_fig=True, ncols=2)
+    _save(fig, path)
