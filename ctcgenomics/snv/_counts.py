@@ -1,0 +1,219 @@
+"""Per-cell allele counts: one sequential pass over each BAM, chunk by chunk.
+
+pysam's pileup engine visits every column and every read in Python, which is slow;
+instead each read is decoded once (CIGAR walk in Python, a few microseconds) and the
+aligned bases of all reads of a chunk are expanded and tallied at once with numpy.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pysam
+
+from ctcgenomics.snv._sites import Chunk
+
+log = logging.getLogger(__name__)
+
+BASES = "ACGT"
+_CODE = np.full(256, -1, dtype=np.int8)
+for _i, _b in enumerate(BASES):
+    _CODE[ord(_b)] = _i
+    _CODE[ord(_b.lower())] = _i
+
+# unmapped | secondary | QC fail | duplicate | supplementary
+_SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800
+_MATCH_OPS = (0, 7, 8)  # M, =, X
+_REF_LEN_OPS = {0, 2, 3, 7, 8}
+
+
+class BamIndexError(FileNotFoundError):
+    """A BAM has no index and could not be indexed."""
+
+
+@dataclass
+class CountParams:
+    """Read and base filters used when counting alleles.
+
+    Parameters
+    ----------
+    min_base_quality
+        Bases below this Phred quality are not counted.
+    min_mapping_quality
+        Reads below this MAPQ are skipped.
+    count_orphans
+        Count paired reads whose pair is not proper (bcftools' ``-A``).
+    """
+
+    min_base_quality: int = 20
+    min_mapping_quality: int = 20
+    count_orphans: bool = False
+
+
+@dataclass
+class ChunkCounts:
+    """Allele counts of one cell in one chunk.
+
+    ``bases[i, b, s]`` counts base ``b`` (A, C, G, T) on strand ``s`` (0 forward,
+    1 reverse) at position ``chunk.start + i``. ``indels`` maps
+    ``(anchor, ref, alt)`` (anchor 0-based; VCF-style alleles) to forward/reverse
+    counts; ``indel_reads`` counts reads carrying any indel right after an anchor.
+    """
+
+    chunk: Chunk
+    bases: np.ndarray
+    indels: dict[tuple[int, str, str], list[int]] = field(default_factory=dict)
+    indel_reads: dict[int, int] = field(default_factory=dict)
+
+
+def ensure_index(path: str | os.PathLike[str]) -> None:
+    """Make sure a BAM/CRAM has an index, creating one next to it when missing.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the BAM does not exist.
+    BamIndexError
+        If there is no index and indexing fails (e.g. the BAM is not coordinate-sorted).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: BAM not found")
+    candidates = [Path(f"{path}.bai"), path.with_suffix(".bai"), Path(f"{path}.csi"),
+                  Path(f"{path}.crai")]
+    if any(c.exists() for c in candidates):
+        return
+    log.warning("%s has no index; creating %s.bai", path, path)
+    try:
+        pysam.index(str(path))
+    except pysam.utils.SamtoolsError as err:
+        raise BamIndexError(
+            f"{path}: no index (.bai/.csi) and `samtools index` failed ({str(err).strip()}); "
+            "sort it by coordinate (samtools sort) and index it (samtools index)"
+        ) from err
+
+
+def _mate_end(read: pysam.AlignedSegment) -> int | None:
+    """Reference end of the mate from the MC tag (added by samtools fixmate/markdup)."""
+    if not read.has_tag("MC"):
+        return None
+    cigar = read.get_tag("MC")
+    length, num = 0, ""
+    for ch in cigar:
+        if ch.isdigit():
+            num += ch
+        else:
+            if ch in "MDN=X":
+                length += int(num)
+            num = ""
+    return read.next_reference_start + length
+
+
+def count_chunk(
+    bam: pysam.AlignmentFile, chunk: Chunk, ref_seq: str, params: CountParams
+) -> ChunkCounts:
+    """Count bases and indels of one BAM in one chunk.
+
+    Reads are filtered by flag (unmapped, secondary, supplementary, QC-fail,
+    duplicate), MAPQ and, unless ``count_orphans``, improper pairs; bases by quality.
+    Where the two mates of a pair overlap, the overlap is counted once (from the
+    mate that starts first), as bcftools does, so one molecule is not two reads.
+
+    Parameters
+    ----------
+    bam
+        Open, indexed alignment file.
+    chunk
+        Window to count.
+    ref_seq
+        Reference sequence of the window (upper case), for indel alleles.
+    params
+        Filters.
+    """
+    length = chunk.end - chunk.start
+    seq_parts: list[bytes] = []
+    qual_parts: list[bytes] = []
+    blk_ref, blk_q, blk_len, blk_strand, blk_mask = [], [], [], [], []
+    indels: dict[tuple[int, str, str], list[int]] = {}
+    indel_reads: dict[int, int] = {}
+    offset = 0
+    min_mapq = params.min_mapping_quality
+    for read in bam.fetch(chunk.contig, chunk.start, chunk.end):
+        flag = read.flag
+        if flag & _SKIP_FLAGS or read.mapping_quality < min_mapq:
+            continue
+        if flag & 0x1 and not flag & 0x2 and not params.count_orphans:
+            continue
+        seq = read.query_sequence
+        qual = read.query_qualities
+        if seq is None or qual is None:
+            continue
+        strand = 1 if flag & 0x10 else 0
+        # Mate overlap: the mate starting later skips positions the earlier mate covers.
+        mask_until = -1
+        if flag & 0x1 and read.next_reference_id == read.reference_id:
+            nstart = read.next_reference_start
+            if nstart < read.reference_start or (
+                nstart == read.reference_start and flag & 0x80
+            ):
+                mend = _mate_end(read)
+                if mend is not None:
+                    mask_until = mend - chunk.start
+        seq_parts.append(seq.encode())
+        qual_parts.append(bytes(qual))
+        rpos = read.reference_start
+        qpos = 0
+        for op, ln in read.cigartuples:
+            if op in _MATCH_OPS:
+                blk_ref.append(rpos - chunk.start)
+                blk_q.append(offset + qpos)
+                blk_len.append(ln)
+                blk_strand.append(strand)
+                blk_mask.append(mask_until)
+                rpos += ln
+                qpos += ln
+            elif op == 1:  # insertion after the previous reference base
+                anchor = rpos - 1
+                if chunk.start <= anchor < chunk.end and anchor - chunk.start >= mask_until:
+                    rb = ref_seq[anchor - chunk.start]
+                    key = (anchor, rb, rb + seq[qpos : qpos + ln].upper())
+                    indels.setdefault(key, [0, 0])[strand] += 1
+                    indel_reads[anchor] = indel_reads.get(anchor, 0) + 1
+                qpos += ln
+            elif op == 2:
+                anchor = rpos - 1
+                rel = anchor - chunk.start
+                if 0 <= rel and rel + ln < length and rel >= mask_until:
+                    key = (anchor, ref_seq[rel : rel + ln + 1], ref_seq[rel])
+                    indels.setdefault(key, [0, 0])[strand] += 1
+                    indel_reads[anchor] = indel_reads.get(anchor, 0) + 1
+                rpos += ln
+            elif op == 3:
+                rpos += ln
+            elif op == 4:
+                qpos += ln
+        offset += len(seq)
+    bases = np.zeros((length, 4, 2), dtype=np.int32)
+    if blk_len:
+        seqs = np.frombuffer(b"".join(seq_parts), dtype=np.uint8)
+        quals = np.frombuffer(b"".join(qual_parts), dtype=np.uint8)
+        lens = np.asarray(blk_len, dtype=np.int64)
+        # Expand blocks into per-base indices (vectorised; one numpy pass per chunk).
+        starts = np.repeat(np.cumsum(lens) - lens, lens)
+        within = np.arange(lens.sum(), dtype=np.int64) - starts
+        ref_idx = np.repeat(np.asarray(blk_ref, dtype=np.int64), lens) + within
+        q_idx = np.repeat(np.asarray(blk_q, dtype=np.int64), lens) + within
+        strand_arr = np.repeat(np.asarray(blk_strand, dtype=np.int64), lens)
+        mask = np.repeat(np.asarray(blk_mask, dtype=np.int64), lens)
+        code = _CODE[seqs[q_idx]]
+        keep = (
+            (ref_idx >= 0) & (ref_idx < length) & (ref_idx >= mask) & (code >= 0)
+            & (quals[q_idx] >= params.min_base_quality)
+        )
+        flat = (ref_idx[keep] * 4 + code[keep]) * 2 + strand_arr[keep]
+        bases = np.bincount(flat, minlength=length * 8).astype(np.int32).reshape(length, 4, 2)
+    return ChunkCounts(chunk, bases, indels, indel_reads)

@@ -1,0 +1,119 @@
+"""Site filters, named as in the VCF FILTER column."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import anndata as ad
+import numpy as np
+from scipy.stats import fisher_exact
+
+FILTER_DESCRIPTIONS: dict[str, str] = {
+    "PASS": "All filters passed",
+    "LowQual": "Posterior that the variant is in at least one CTC below min_qual (Phred)",
+    "LowDepth": "Fewer than min_evaluable_cells CTCs with min_cell_depth reads",
+    "StrandBias": "Alternative reads (pooled CTCs) nearly all on one strand (minor-strand "
+    "fraction < strand_min_fraction) and Fisher's exact test of ref/alt by strand p < "
+    "strand_bias_p",
+    "CellPrivateLowVAF": "Alternative reads in one CTC only, at an allele fraction below "
+    "private_min_vaf (typical of amplification errors)",
+    "NearIndel": "SNV within near_indel_bp of a supported indel (misalignment)",
+    "Germline": "Present in the WBCs (or a known germline site): germline, not somatic",
+}
+
+
+@dataclass
+class FilterParams:
+    """Thresholds of the site filters.
+
+    Parameters
+    ----------
+    min_qual
+        Minimum Phred-scaled posterior that the variant is present in some CTC.
+    min_evaluable_cells
+        Minimum CTCs with enough reads (see ``GenotypeParams.min_cell_depth``).
+    strand_bias_p
+        Fisher's exact p-value below which strand bias is flagged.
+    strand_min_fraction
+        ... and only when the alternative reads' minor strand is below this fraction
+        (with hundreds of pooled reads, Fisher's test alone flags harmless imbalance).
+    private_min_vaf
+        A variant seen in one CTC only must reach this allele fraction there.
+    near_indel_bp
+        Distance to a supported indel within which SNVs are flagged.
+    """
+
+    min_qual: float = 20.0
+    min_evaluable_cells: int = 2
+    strand_bias_p: float = 1e-3
+    strand_min_fraction: float = 0.1
+    private_min_vaf: float = 0.35
+    near_indel_bp: int = 5
+
+
+def apply_filters(
+    adata: ad.AnnData,
+    *,
+    params: FilterParams | None = None,
+    min_cell_depth: int = 5,
+    key_added: str = "snv_filters",
+    copy: bool = False,
+) -> ad.AnnData | None:
+    """Set ``var["filter"]`` (``PASS`` or ``;``-joined names) and ``var["somatic"]``.
+
+    Parameters
+    ----------
+    adata
+        Output of :func:`~ctcgenomics.snv.genotype`.
+    params
+        Thresholds.
+    min_cell_depth
+        Reads a CTC needs to count towards ``min_evaluable_cells``.
+    key_added
+        ``adata.uns`` key receiving the parameters and filter descriptions.
+    copy
+        Return a copy instead of modifying ``adata``.
+    """
+    adata = adata.copy() if copy else adata
+    params = params or FilterParams()
+    var = adata.var
+    roles = adata.obs["role"].astype(str).str.lower().to_numpy() if "role" in adata.obs else (
+        np.array(["ctc"] * adata.n_obs))
+    is_ctc = roles == "ctc"
+    n = np.asarray(adata.layers["ref"]) + np.asarray(adata.layers["alt"])
+    n_cov = (n[is_ctc] >= min_cell_depth).sum(axis=0)
+    flags: list[list[str]] = [[] for _ in range(adata.n_vars)]
+    strand_p = np.ones(adata.n_vars)
+    minor = np.ones(adata.n_vars)
+    tables = var[["pooled_ref_fwd", "pooled_ref_rev", "pooled_alt_fwd", "pooled_alt_rev"]]
+    for i, (rf, rr, af, ar) in enumerate(tables.to_numpy(dtype=int)):
+        if af + ar >= 3 and rf + rr > 0:
+            strand_p[i] = fisher_exact([[rf, rr], [af, ar]]).pvalue
+            minor[i] = min(af, ar) / (af + ar)
+    indel = var["kind"].to_numpy() == "indel"
+    supported = indel & (var["pooled_alt_fwd"] + var["pooled_alt_rev"] >= 3).to_numpy() & (
+        var["p_variant"].to_numpy() >= 0.5)
+    indel_pos = {(c, p) for c, p in zip(var["chrom"][supported], var["pos"][supported],
+                                         strict=True)}
+    for i, rec in enumerate(var.itertuples(index=False)):
+        f = flags[i]
+        if rec.qual < params.min_qual:
+            f.append("LowQual")
+        if n_cov[i] < params.min_evaluable_cells:
+            f.append("LowDepth")
+        if strand_p[i] < params.strand_bias_p and minor[i] < params.strand_min_fraction:
+            f.append("StrandBias")
+        if rec.n_cells_alt_reads <= 1 and rec.max_cell_vaf < params.private_min_vaf:
+            f.append("CellPrivateLowVAF")
+        if rec.kind == "snv" and any(
+            (rec.chrom, rec.pos + d) in indel_pos
+            for d in range(-params.near_indel_bp, params.near_indel_bp + 1)
+        ):
+            f.append("NearIndel")
+        if rec.germline:
+            f.append("Germline")
+    var["strand_bias_p"] = strand_p
+    var["filter"] = [";".join(f) if f else "PASS" for f in flags]
+    var["somatic"] = var["filter"].eq("PASS").to_numpy()
+    adata.uns[key_added] = {"params": asdict(params), "descriptions": FILTER_DESCRIPTIONS}
+    return adata if copy else None

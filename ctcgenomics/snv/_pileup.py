@@ -1,0 +1,330 @@
+"""Candidate discovery by pooled pileup and per-cell allele counts at candidates."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pysam
+
+from ctcgenomics._ids import validate_id
+from ctcgenomics.snv._counts import BASES, ChunkCounts, CountParams, count_chunk, ensure_index
+from ctcgenomics.snv._sites import Chunk, make_chunks
+
+log = logging.getLogger(__name__)
+
+
+class ReferenceMismatchError(ValueError):
+    """BAMs and reference disagree on contig names or lengths."""
+
+
+@dataclass
+class CandidateParams:
+    """Thresholds for calling a position a candidate from the pooled pileup.
+
+    Parameters
+    ----------
+    min_alt_reads
+        Pooled reads supporting the alternative allele.
+    min_pooled_vaf
+        Pooled allele fraction of the alternative allele.
+    min_cell_alt_reads
+        At least one cell must show this many alternative reads.
+    pad
+        Padding added around targets and forced sites.
+    max_chunk
+        Longest window held in memory at once (bp).
+    """
+
+    min_alt_reads: int = 3
+    min_pooled_vaf: float = 0.01
+    min_cell_alt_reads: int = 2
+    pad: int = 10
+    max_chunk: int = 100_000
+
+
+def _bam_contigs(path: str) -> dict[str, int]:
+    with pysam.AlignmentFile(path) as bam:
+        return dict(zip(bam.references, bam.lengths, strict=True))
+
+
+def _check_contigs(ref_lengths: dict[str, int], bams: Mapping[str, str]) -> None:
+    for cell, path in bams.items():
+        contigs = _bam_contigs(path)
+        shared = set(contigs) & set(ref_lengths)
+        if not shared:
+            raise ReferenceMismatchError(
+                f"{path} (cell {cell}): no contig name in common with the reference "
+                f"(BAM has e.g. {sorted(contigs)[:3]}, reference {sorted(ref_lengths)[:3]}); "
+                "align to the same reference or rename contigs (chr prefix)"
+            )
+        for name in shared:
+            if contigs[name] != ref_lengths[name]:
+                raise ReferenceMismatchError(
+                    f"{path} (cell {cell}): contig {name} has length {contigs[name]} in the BAM "
+                    f"but {ref_lengths[name]} in the reference; use the reference the BAM "
+                    "was aligned to"
+                )
+
+
+def _forced_in_chunk(forced: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
+    if forced.empty:
+        return forced
+    sel = (forced["contig"] == chunk.contig) & (forced["pos"] - 1 >= chunk.start) & (
+        forced["pos"] - 1 < chunk.end
+    )
+    return forced[sel]
+
+
+def _chunk_candidates(
+    counts: list[ChunkCounts],
+    ref_seq: str,
+    chunk: Chunk,
+    forced_alleles: pd.DataFrame,
+    forced_regions: np.ndarray,
+    params: CandidateParams,
+) -> tuple[list[dict], np.ndarray, np.ndarray]:
+    """Candidate alleles of one chunk and their per-cell ref/alt/depth counts."""
+    n_cells = len(counts)
+    length = chunk.end - chunk.start
+    ref_code = np.array([BASES.find(b) for b in ref_seq], dtype=np.int64)
+    bases = np.stack([c.bases for c in counts])  # (cells, L, 4, 2)
+    per_base = bases.sum(axis=3)  # (cells, L, 4)
+    depth = per_base.sum(axis=2)  # (cells, L)
+    pooled = per_base.sum(axis=0)  # (L, 4)
+    pooled_depth = pooled.sum(axis=1)
+    valid_ref = ref_code >= 0
+    rows: list[dict] = []
+    ref_cols, alt_cols, dp_cols = [], [], []
+    # --- SNVs discovered in the pooled pileup ---
+    alt_pooled = pooled.copy()
+    alt_pooled[np.arange(length), np.where(valid_ref, ref_code, 0)] *= ~valid_ref
+    max_cell_alt = per_base.max(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vaf = alt_pooled / pooled_depth[:, None]
+    hit = (
+        valid_ref[:, None] & (alt_pooled >= params.min_alt_reads) & (vaf >= params.min_pooled_vaf)
+        & (max_cell_alt >= params.min_cell_alt_reads)
+    )
+    hit |= valid_ref[:, None] & forced_regions[:, None] & (alt_pooled > 0)
+    snv_keys = {(int(i), int(b)) for i, b in zip(*np.nonzero(hit), strict=True)}
+    forced_keys: dict[tuple[int, str, str], str] = {}
+    for rec in forced_alleles.itertuples(index=False):
+        forced_keys[(int(rec.pos) - 1, rec.ref, rec.alt)] = rec.source
+        if len(rec.ref) == 1 and len(rec.alt) == 1 and rec.alt in BASES:
+            i = int(rec.pos) - 1 - chunk.start
+            if ref_seq[i] != rec.ref:
+                log.warning("forced site %s:%d: REF %s differs from the reference base %s; skipped",
+                            chunk.contig, rec.pos, rec.ref, ref_seq[i])
+                continue
+            snv_keys.add((i, BASES.index(rec.alt)))
+    for i, b in sorted(snv_keys):
+        r = int(ref_code[i])
+        key = (chunk.start + i, ref_seq[i], BASES[b])
+        rows.append({
+            "chrom": chunk.contig, "pos": chunk.start + i + 1, "ref": ref_seq[i], "alt": BASES[b],
+            "kind": "snv", "forced": forced_keys.get(key, ""),
+            "pooled_ref_fwd": int(bases[:, i, r, 0].sum()), "pooled_ref_rev":
+            int(bases[:, i, r, 1].sum()), "pooled_alt_fwd": int(bases[:, i, b, 0].sum()),
+            "pooled_alt_rev": int(bases[:, i, b, 1].sum()),
+        })
+        ref_cols.append(per_base[:, i, r])
+        alt_cols.append(per_base[:, i, b])
+        dp_cols.append(depth[:, i])
+    # --- indels: pooled support, plus forced indel alleles ---
+    pooled_indel: dict[tuple[int, str, str], np.ndarray] = {}
+    for ci, c in enumerate(counts):
+        for key, fr in c.indels.items():
+            arr = pooled_indel.setdefault(key, np.zeros((n_cells, 2), dtype=np.int64))
+            arr[ci] = fr
+    for key in forced_keys:
+        if len(key[1]) != len(key[2]) and key not in pooled_indel:
+            pooled_indel[key] = np.zeros((n_cells, 2), dtype=np.int64)
+    for key, arr in sorted(pooled_indel.items()):
+        anchor, ref, alt = key
+        i = anchor - chunk.start
+        if i + 1 >= length or i < 0:
+            continue
+        # Reads spanning the anchor and the next base without any indel there.
+        n_indel_reads = np.array([c.indel_reads.get(anchor, 0) for c in counts])
+        is_ins = len(alt) > len(ref)
+        span = depth[:, i + 1] - (n_indel_reads if is_ins else 0)
+        cell_alt = arr.sum(axis=1)
+        ref_n = np.clip(span - (0 if is_ins else 0), 0, None)
+        if is_ins:
+            ref_n = np.clip(depth[:, i + 1] - n_indel_reads, 0, None)
+        tot_alt = int(cell_alt.sum())
+        pooled_dp = int(ref_n.sum() + tot_alt)
+        forced = key in forced_keys
+        if not forced and not (
+            tot_alt >= params.min_alt_reads and tot_alt >= params.min_pooled_vaf * max(pooled_dp, 1)
+            and cell_alt.max() >= params.min_cell_alt_reads
+        ):
+            continue
+        ref_strand = bases[:, i + 1, :, :].sum(axis=(0, 1))
+        rows.append({
+            "chrom": chunk.contig, "pos": anchor + 1, "ref": ref, "alt": alt, "kind": "indel",
+            "forced": forced_keys.get(key, ""), "pooled_ref_fwd": int(ref_strand[0]),
+            "pooled_ref_rev": int(ref_strand[1]), "pooled_alt_fwd": int(arr[:, 0].sum()),
+            "pooled_alt_rev": int(arr[:, 1].sum()),
+        })
+        ref_cols.append(ref_n)
+        alt_cols.append(cell_alt)
+        dp_cols.append(ref_n + cell_alt)
+    # Per-cell mismatch tallies at non-candidate positions, for the error rate.
+    excl = np.zeros(length, dtype=bool)
+    for row in rows:
+        excl[row["pos"] - 1 - chunk.start] = True
+    use = valid_ref & ~excl
+    ref_at = per_base[:, use, :][:, np.arange(use.sum()), ref_code[use]]
+    tot = depth[:, use].sum(axis=1)
+    mism = tot - ref_at.sum(axis=1)
+    stats_ = np.stack([tot, mism], axis=1)
+    if rows:
+        mat = np.stack([np.stack(ref_cols, 1), np.stack(alt_cols, 1), np.stack(dp_cols, 1)])
+    else:
+        mat = np.zeros((3, n_cells, 0), dtype=np.int64)
+    return rows, mat, stats_
+
+
+def count_alleles(
+    bams: Mapping[str, str | os.PathLike[str]],
+    reference: str | os.PathLike[str],
+    *,
+    targets: pd.DataFrame | None = None,
+    forced_alleles: pd.DataFrame | None = None,
+    forced_regions: pd.DataFrame | None = None,
+    count_params: CountParams | None = None,
+    candidate_params: CandidateParams | None = None,
+    obs: pd.DataFrame | None = None,
+) -> ad.AnnData:
+    """Find candidate variants in the pooled pileup and count alleles in every cell.
+
+    Each BAM is read once, sequentially, window by window (all cells of a window are
+    counted before moving on, so evidence is pooled across cells without holding the
+    genome in memory). A position becomes a candidate when the pooled reads of all
+    cells support an alternative allele (``CandidateParams``); forced alleles (hotspots,
+    user VCF) are always reported, and in forced regions (user BED) any alternative
+    allele seen is reported.
+
+    Parameters
+    ----------
+    bams
+        Cell ID -> indexed BAM (missing indexes are created).
+    reference
+        FASTA the BAMs were aligned to (faidx-indexed; bgzipped is fine).
+    targets
+        Target regions (``contig, start, end``, 0-based); ``None`` for whole genome.
+    forced_alleles
+        ``contig, pos, ref, alt, source`` always genotyped.
+    forced_regions
+        ``contig, start, end`` regions where every alternative allele is reported.
+    count_params, candidate_params
+        Read/base filters and candidate thresholds.
+    obs
+        Per-cell annotations (index = cell IDs) copied into ``adata.obs``.
+
+    Returns
+    -------
+    anndata.AnnData
+        Cells x candidate alleles. ``layers["ref"]``, ``layers["alt"]`` (reads with
+        each allele) and ``layers["depth"]`` (all reads); ``var`` has ``chrom, pos, ref,
+        alt, kind (snv|indel), forced`` and pooled strand counts; ``obs`` has
+        ``n_bases`` and ``mismatch_rate`` (at non-candidate positions).
+    """
+    count_params = count_params or CountParams()
+    candidate_params = candidate_params or CandidateParams()
+    cells = [validate_id(c, what="cell") for c in bams]
+    paths = [str(bams[c]) for c in cells]
+    for p in paths:
+        ensure_index(p)
+    fasta = pysam.FastaFile(str(reference))
+    ref_lengths = dict(zip(fasta.references, fasta.lengths, strict=True))
+    _check_contigs(ref_lengths, dict(zip(cells, paths, strict=True)))
+    empty_alleles = pd.DataFrame(columns=["contig", "pos", "ref", "alt", "source"])
+    fa = empty_alleles if forced_alleles is None else forced_alleles
+    fa = fa[fa["contig"].isin(ref_lengths)].copy()
+    if not fa.empty:
+        fa = fa[fa["pos"] <= fa["contig"].map(ref_lengths)]
+    if targets is not None and not fa.empty:
+        # Hotspots only inside targets; user alleles (source "user") everywhere.
+        inside = np.zeros(len(fa), dtype=bool)
+        for rec in targets.itertuples(index=False):
+            inside |= ((fa["contig"] == rec.contig) & (fa["pos"] > rec.start)
+                       & (fa["pos"] <= rec.end)).to_numpy()
+        fa = fa[inside | (fa["source"] == "user").to_numpy()]
+    fr = forced_regions if forced_regions is not None else pd.DataFrame(
+        columns=["contig", "start", "end"])
+    forced_all = pd.concat([
+        fa.assign(start=np.nan, end=np.nan)[["contig", "pos", "ref", "start", "end"]],
+        fr.assign(pos=np.nan, ref="")[["contig", "pos", "ref", "start", "end"]],
+    ], ignore_index=True)
+    chunks = make_chunks(ref_lengths, targets=targets, forced=forced_all,
+                         pad=candidate_params.pad, max_chunk=candidate_params.max_chunk)
+    log.info("counting %d cells over %d windows (%d bp)", len(cells), len(chunks),
+             sum(c.end - c.start for c in chunks))
+    handles = [pysam.AlignmentFile(p) for p in paths]
+    rows: list[dict] = []
+    mats: list[np.ndarray] = []
+    err_stats = np.zeros((len(cells), 2), dtype=np.int64)
+    try:
+        for chunk in chunks:
+            ref_seq = fasta.fetch(chunk.contig, chunk.start, chunk.end).upper()
+            counts = [count_chunk(h, chunk, ref_seq, count_params) for h in handles]
+            freg = np.zeros(chunk.end - chunk.start, dtype=bool)
+            for rec in fr.itertuples(index=False):
+                if rec.contig == chunk.contig:
+                    s = max(int(rec.start), chunk.start) - chunk.start
+                    e = min(int(rec.end), chunk.end) - chunk.start
+                    if e > s:
+                        freg[s:e] = True
+            r, m, st = _chunk_candidates(counts, ref_seq, chunk, _forced_in_chunk(fa, chunk),
+                                         freg, candidate_params)
+            rows.extend(r)
+            mats.append(m)
+            err_stats += st
+    finally:
+        for h in handles:
+            h.close()
+        fasta.close()
+    mat = np.concatenate(mats, axis=2) if mats else np.zeros((3, len(cells), 0), dtype=np.int64)
+    var = pd.DataFrame(rows, columns=[
+        "chrom", "pos", "ref", "alt", "kind", "forced", "pooled_ref_fwd", "pooled_ref_rev",
+        "pooled_alt_fwd", "pooled_alt_rev"])
+    var = var.drop_duplicates(["chrom", "pos", "ref", "alt"])
+    keep = var.index.to_numpy()
+    mat = mat[:, :, keep]
+    var = var.reset_index(drop=True)
+    var.index = [f"{r.chrom}:{r.pos}:{r.ref}>{r.alt}" for r in var.itertuples()]
+    obs_df = pd.DataFrame(index=pd.Index(cells, name="cell"))
+    if obs is not None:
+        obs_df = obs_df.join(obs.drop(columns=[c for c in obs.columns if c in obs_df]))
+    obs_df["n_bases"] = err_stats[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        obs_df["mismatch_rate"] = np.where(
+            err_stats[:, 0] > 0, err_stats[:, 1] / np.maximum(err_stats[:, 0], 1), np.nan)
+    obs_df["bam"] = paths
+    adata = ad.AnnData(
+        X=mat[1].astype(np.float32), obs=obs_df, var=var,
+        layers={"ref": mat[0].astype(np.int32), "alt": mat[1].astype(np.int32),
+                "depth": mat[2].astype(np.int32)},
+    )
+    log.info("%d candidate alleles", adata.n_vars)
+    return adata
+
+
+def cells_from_sheet(sheet: pd.DataFrame, bams: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
+    """Map BAM paths to cell-sheet rows by file stem (``results/bam/{cell}.bam``)."""
+    by_cell = sheet.set_index("cell")
+    rows = []
+    for p in bams:
+        cell = os.path.basename(str(p)).removesuffix(".bam").removesuffix(".cram")
+        if cell not in by_cell.index:
+            raise KeyError(cell)
+        rows.append((cell, str(p)))
+    return pd.DataFrame(rows, columns=["cell", "bam"]).set_index("cell")

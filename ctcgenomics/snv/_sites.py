@@ -1,0 +1,210 @@
+"""Where to look: target regions, forced sites (hotspots, user sites) and work chunks."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import pysam
+
+HOTSPOTS_FILE = "cancer_hotspots_hg38.vcf.gz"
+
+
+class SiteFileError(ValueError):
+    """A BED/VCF of targets or sites is malformed or does not match the reference."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A window of the genome processed in one go (0-based, half-open)."""
+
+    contig: str
+    start: int
+    end: int
+
+
+def packaged_hotspots_path() -> Path:
+    """Path of the packaged cancer hotspot VCF (cancerhotspots.org v2 + 3dhotspots.org)."""
+    return Path(str(resources.files("ctcgenomics.data") / "annotation" / HOTSPOTS_FILE))
+
+
+def _open_text(path: str | os.PathLike[str]):
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: file not found")
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path)
+
+
+def read_bed(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a BED file (0-based, half-open) into ``contig, start, end`` columns.
+
+    Raises
+    ------
+    SiteFileError
+        Naming the file and line when a line has fewer than 3 columns or bad coordinates.
+    """
+    rows = []
+    with _open_text(path) as fh:
+        for i, line in enumerate(fh, start=1):
+            if not line.strip() or line.startswith(("#", "track", "browser")):
+                continue
+            parts = line.rstrip("\n").split("\t")
+            try:
+                contig, start, end = parts[0], int(parts[1]), int(parts[2])
+            except (IndexError, ValueError):
+                raise SiteFileError(
+                    f"{path}, line {i}: expected tab-separated 'contig start end' (BED), "
+                    f"got {line.strip()[:60]!r}"
+                ) from None
+            if start < 0 or end <= start:
+                raise SiteFileError(
+                    f"{path}, line {i}: need 0 <= start < end (BED is 0-based half-open), "
+                    f"got {start}-{end}"
+                )
+            rows.append((contig, start, end))
+    return pd.DataFrame(rows, columns=["contig", "start", "end"])
+
+
+def read_sites(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read user-supplied sites from a VCF (alleles forced) or a BED (regions forced).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``contig, pos (1-based), ref, alt`` for VCF records (one row per ALT allele),
+        or ``contig, start, end`` (0-based) with empty ``ref``/``alt`` for BED regions,
+        plus a ``kind`` column (``allele`` or ``region``).
+    """
+    name = str(path).lower()
+    if name.endswith((".vcf", ".vcf.gz", ".bcf")):
+        rows = []
+        try:
+            with pysam.VariantFile(str(path)) as vf:
+                for rec in vf:
+                    for alt in rec.alts or ():
+                        rows.append((rec.chrom, rec.pos, rec.ref.upper(), alt.upper(), "allele"))
+        except (OSError, ValueError) as err:
+            raise SiteFileError(f"{path}: cannot read as VCF ({err}); check the file") from err
+        return pd.DataFrame(rows, columns=["contig", "pos", "ref", "alt", "kind"])
+    bed = read_bed(path)
+    bed["kind"] = "region"
+    return bed
+
+
+def load_hotspots(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Load a hotspot VCF into a table with gene and HGVSp per allele.
+
+    Parameters
+    ----------
+    path
+        Hotspot VCF; defaults to the packaged cancerhotspots.org/3dhotspots.org table.
+        Gene and HGVSp are read from ``HOTSPOT_GENE``/``HOTSPOT_HGVSp`` or, failing
+        those, ``HOTSPOT3D_*``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``contig, pos (1-based), ref, alt, gene, hgvsp, source``.
+    """
+    path = packaged_hotspots_path() if path is None else Path(path)
+    frame = pd.read_csv(
+        _open_text(path), sep="\t", comment="#", header=None, usecols=[0, 1, 3, 4, 7],
+        names=["contig", "pos", "ref", "alt", "info"], dtype={"contig": str},
+    )
+    rows = []
+    for rec in frame.itertuples(index=False):
+        info = dict(kv.split("=", 1) for kv in rec.info.split(";") if "=" in kv)
+        gene = info.get("HOTSPOT_GENE") or info.get("HOTSPOT3D_GENE") or info.get(
+            "HOTSPOTNC_GENE", ""
+        )
+        hgvsp = info.get("HOTSPOT_HGVSp") or info.get("HOTSPOT3D_HGVSp") or ""
+        source = "cancerhotspots" if "HOTSPOT_GENE" in info else (
+            "3dhotspots" if "HOTSPOT3D_GENE" in info else "hotspots_noncoding"
+        )
+        for alt in str(rec.alt).split(","):
+            rows.append((rec.contig, int(rec.pos), rec.ref.upper(), alt.upper(), gene, hgvsp,
+                         source))
+    out = pd.DataFrame(rows, columns=["contig", "pos", "ref", "alt", "gene", "hgvsp", "source"])
+    # The table lists some alleles twice (cancerhotspots and 3D); keep the first.
+    return out.drop_duplicates(["contig", "pos", "ref", "alt"]).reset_index(drop=True)
+
+
+def merge_intervals(frame: pd.DataFrame, *, pad: int = 0) -> pd.DataFrame:
+    """Merge overlapping/adjacent ``contig, start, end`` intervals after padding them."""
+    if frame.empty:
+        return pd.DataFrame(columns=["contig", "start", "end"])
+    df = frame[["contig", "start", "end"]].copy()
+    df["start"] = (df["start"] - pad).clip(lower=0)
+    df["end"] = df["end"] + pad
+    out = []
+    for contig, grp in df.sort_values(["contig", "start"]).groupby("contig", sort=False):
+        cur_s, cur_e = None, None
+        for s, e in zip(grp["start"], grp["end"], strict=True):
+            if cur_s is None:
+                cur_s, cur_e = s, e
+            elif s <= cur_e:
+                cur_e = max(cur_e, e)
+            else:
+                out.append((contig, cur_s, cur_e))
+                cur_s, cur_e = s, e
+        out.append((contig, cur_s, cur_e))
+    return pd.DataFrame(out, columns=["contig", "start", "end"])
+
+
+def make_chunks(
+    contig_lengths: dict[str, int],
+    *,
+    targets: pd.DataFrame | None = None,
+    forced: pd.DataFrame | None = None,
+    pad: int = 10,
+    max_chunk: int = 250_000,
+) -> list[Chunk]:
+    """Windows to process: padded targets plus forced sites, or the whole genome.
+
+    Parameters
+    ----------
+    contig_lengths
+        Contigs of the reference and their lengths.
+    targets
+        Target regions (panel/exome BED); ``None`` means whole genome.
+    forced
+        Forced sites: alleles (``pos``) or regions (``start``/``end``), always examined.
+    pad
+        Padding around targets and forced sites, so nearby indels are seen.
+    max_chunk
+        Longest window held in memory at once.
+    """
+    parts = []
+    if targets is None:
+        parts.append(pd.DataFrame(
+            [(c, 0, n) for c, n in contig_lengths.items()], columns=["contig", "start", "end"]
+        ))
+    else:
+        parts.append(targets[["contig", "start", "end"]])
+    if forced is not None and not forced.empty:
+        f = forced.copy()
+        if "pos" in f and f["pos"].notna().any():
+            alleles = f[f["pos"].notna()]
+            parts.append(pd.DataFrame({
+                "contig": alleles["contig"],
+                "start": alleles["pos"].astype(int) - 1,
+                "end": alleles["pos"].astype(int) - 1 + alleles["ref"].str.len(),
+            }))
+        if "start" in f and f["start"].notna().any():
+            regions = f[f["start"].notna()]
+            parts.append(regions[["contig", "start", "end"]].astype({"start": int, "end": int}))
+    merged = merge_intervals(pd.concat(parts, ignore_index=True), pad=pad)
+    chunks = []
+    for rec in merged.itertuples(index=False):
+        if rec.contig not in contig_lengths:
+            continue
+        end = min(int(rec.end), contig_lengths[rec.contig])
+        for s in range(int(rec.start), end, max_chunk):
+            chunks.append(Chunk(rec.contig, s, min(s + max_chunk, end)))
+    return chunks
