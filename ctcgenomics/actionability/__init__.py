@@ -22,11 +22,25 @@ from ctcgenomics.actionability._match import (
     resolve_gene,
 )
 from ctcgenomics.actionability._oncotree import OncoTree, UnknownTumourTypeError, oncotree
+from ctcgenomics.actionability._patient import (
+    current_drugs,
+    discordances,
+    enumeration_rows,
+    serial_changes,
+)
 from ctcgenomics.actionability._patterns import is_oncogenic, parse_pattern
+from ctcgenomics.actionability._report import (
+    REPORT_SCHEMA_VERSION,
+    TSV_COLUMNS,
+    build_report,
+    write_report,
+)
 
 __all__ = [
     "LEVEL_ORDER",
     "MATCH_COLUMNS",
+    "REPORT_SCHEMA_VERSION",
+    "TSV_COLUMNS",
     "CivicEvidence",
     "CivicFormatError",
     "KnowledgeBase",
@@ -36,7 +50,11 @@ __all__ = [
     "OncoTree",
     "ProteinChange",
     "UnknownTumourTypeError",
+    "build_report",
     "clonality",
+    "current_drugs",
+    "discordances",
+    "enumeration_rows",
     "is_oncogenic",
     "load_kb",
     "match",
@@ -45,5 +63,7 @@ __all__ = [
     "parse_pattern",
     "read_civic",
     "resolve_gene",
+    "serial_changes",
     "validate_kb",
+    "write_report",
 ]

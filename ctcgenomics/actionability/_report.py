@@ -1,0 +1,162 @@
+"""Per-patient actionability report: the JSON document and the TSV table."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+
+import pandas as pd
+
+from ctcgenomics import __version__
+from ctcgenomics.actionability._civic import CivicEvidence
+from ctcgenomics.actionability._kb import KnowledgeBase, load_kb
+from ctcgenomics.actionability._match import MATCH_COLUMNS, match
+from ctcgenomics.actionability._oncotree import oncotree
+from ctcgenomics.actionability._patient import discordances, serial_changes
+from ctcgenomics.io._atomic import atomic_open
+
+REPORT_SCHEMA_VERSION = 1
+"""Version of the JSON layout documented in ``docs/actionability.md``."""
+
+RESEARCH_USE = (
+    "Research use only. Matches are computed from CTC single-cell calls and a curated "
+    "knowledge base; labels and guidelines define these biomarkers in tumour tissue or "
+    "plasma, so confirm with a validated clinical assay before any treatment decision."
+)
+
+TSV_COLUMNS: tuple[str, ...] = (
+    *MATCH_COLUMNS[:2], "draw_date", *MATCH_COLUMNS[2:], "kb_version", "kb_date",
+)  # fmt: skip
+"""Columns of ``actionability.tsv``."""
+
+
+def _clean(value: object) -> object:
+    """Make a value JSON-safe (NaN -> null, numpy scalars -> Python)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value
+
+
+def build_report(
+    patient: str,
+    alterations: pd.DataFrame,
+    patient_rows: pd.DataFrame,
+    *,
+    kb: KnowledgeBase | None = None,
+    civic: CivicEvidence | None = None,
+    clonal_threshold: float = 0.8,
+    include_level4: bool = True,
+    where: str = "alterations table",
+) -> tuple[dict[str, object], pd.DataFrame]:
+    """Match one patient's alterations and assemble the JSON document and TSV table.
+
+    Parameters
+    ----------
+    patient
+        Patient ID.
+    alterations
+        The patient's alterations over all draws (enumeration rows included).
+    patient_rows
+        The patient's rows of the patient sheet (one per draw).
+    kb, civic, clonal_threshold, include_level4, where
+        As in :func:`match`.
+
+    Returns
+    -------
+    tuple
+        ``(document, table)``: the JSON-ready dict and the ranked TSV table.
+    """
+    kb = kb or load_kb()
+    if patient_rows.empty:
+        raise ValueError(f"patient {patient!r} has no row in the patient sheet; add one per draw")
+    first = patient_rows.iloc[0].to_dict()
+    result = match(
+        alterations,
+        str(first["tumour_type"]),
+        kb=kb,
+        civic=civic,
+        clonal_threshold=clonal_threshold,
+        include_level4=include_level4,
+        where=where,
+    )
+    draws = [
+        {
+            k: _clean(r.get(k))
+            for k in ("draw", "draw_date", "therapy", "ctc_count", "blood_volume_ml")
+        }
+        for r in patient_rows.to_dict("records")
+    ]
+    draws.sort(key=lambda d: (str(d["draw_date"]), str(d["draw"])))
+    dates = {d["draw"]: d["draw_date"] for d in draws}
+    table = result.matches.assign(
+        draw_date=result.matches["draw"].map(dates).fillna(""),
+        kb_version=kb.version,
+        kb_date=kb.date,
+    ).loc[:, list(TSV_COLUMNS)]
+    # Draws in date order; within a draw the ranking of match() (level, then prevalence).
+    table = table.sort_values("draw_date", kind="stable").reset_index(drop=True)
+    known = set(dates)
+    extra = sorted(set(map(str, alterations["draw"])) - known)
+    warnings = list(result.warnings)
+    if extra:
+        warnings.append(f"draw(s) {extra} of the alterations table are not in the patient sheet")
+    tree = oncotree()
+    code = result.tumour_type
+    doc: dict[str, object] = {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "kind": "ctcgenomics.actionability",
+        "generated_by": f"ctcgenomics {__version__}",
+        "research_use": RESEARCH_USE,
+        "knowledge_base": {k: v for k, v in result.kb.items() if k != "file"},
+        "civic": _civic_info(result.civic),
+        "params": result.params,
+        "patient": patient,
+        "tumour_type": {"code": code, "name": tree.names[code], "lineage": tree.lineage(code)},
+        "primary_receptors": {
+            k.removeprefix("primary_"): str(first.get(k) or "unknown")
+            for k in ("primary_er", "primary_pr", "primary_her2")
+        },
+        "draws": [
+            {
+                **d,
+                "matches": _records(table[table["draw"] == d["draw"]]),
+                "unmatched": _records(
+                    result.unmatched[result.unmatched["draw"].astype(str) == d["draw"]]
+                ),
+            }
+            for d in draws
+        ],
+        "serial_changes": serial_changes(alterations, draws, result.matches),
+        "discordances": discordances(alterations, first),
+        "warnings": warnings,
+    }
+    return doc, table
+
+
+def _civic_info(info: Mapping[str, object] | None) -> dict[str, object] | None:
+    if info is None:
+        return None
+    return {**info, "file": os.path.basename(str(info["file"])), "levels": "CIViC A-E, unchanged"}
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    return [{k: _clean(v) for k, v in rec.items()} for rec in frame.to_dict("records")]
+
+
+def write_report(document: Mapping[str, object], table: pd.DataFrame, json_path, tsv_path) -> None:
+    """Write the JSON document and the TSV table atomically.
+
+    The TSV starts with ``#`` comment lines giving the knowledge-base version and date.
+    """
+    with atomic_open(json_path) as handle:
+        json.dump(document, handle, indent=2, sort_keys=False, allow_nan=False)
+        handle.write("\n")
+    kb = document["knowledge_base"]
+    with atomic_open(tsv_path, newline="") as handle:
+        handle.write(f"# {document['generated_by']}; {RESEARCH_USE}\n")
+        handle.write(f"# knowledge base {kb['name']} version {kb['version']} ({kb['date']})\n")
+        table.to_csv(handle, sep="\t", index=False, float_format="%.4g")

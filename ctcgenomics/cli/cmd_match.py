@@ -1,0 +1,127 @@
+"""``ctcg match`` and ``ctcg merge-alterations``: therapy matching per patient."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from ctcgenomics._ids import validate_id
+from ctcgenomics.actionability import build_report, enumeration_rows, load_kb, read_civic
+from ctcgenomics.actionability import write_report as _write_report
+from ctcgenomics.io.alterations import (
+    ALTERATION_COLUMNS,
+    alterations_frame,
+    read_alterations,
+    write_alterations,
+)
+from ctcgenomics.io.sheets import read_patient_sheet
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "match",
+        help="match a patient's alterations to therapies (actionability JSON + TSV)",
+        description=(
+            "Match one patient's alterations table against the packaged knowledge base "
+            "(and optionally CIViC evidence) and write actionability.json and .tsv. "
+            "Research use only."
+        ),
+    )
+    p.add_argument("--alterations", required=True, help="the patient's alterations TSV")
+    p.add_argument("--patients", required=True, help="patient sheet (config/patients.tsv)")
+    p.add_argument("--patient", required=True, help="patient ID")
+    p.add_argument("--json", required=True, dest="json_out", help="output actionability.json")
+    p.add_argument("--tsv", required=True, dest="tsv_out", help="output actionability.tsv")
+    p.add_argument("--kb", default=None, help="knowledge base YAML (default: packaged)")
+    p.add_argument("--civic", default=None, help="CIViC ClinicalEvidenceSummaries TSV to merge")
+    p.add_argument(
+        "--clonal-threshold",
+        type=float,
+        default=0.8,
+        help="prevalence at or above which an alteration is clonal (default 0.8)",
+    )
+    p.add_argument("--no-level4", action="store_true", help="omit level-4 matches")
+    p.set_defaults(func=run_match)
+
+    m = subparsers.add_parser(
+        "merge-alterations",
+        help="merge per-module alteration tables of a patient and add CTC enumeration rows",
+    )
+    m.add_argument(
+        "inputs", nargs="*", help="alterations TSVs (cnv, snv, rna); missing files are an error"
+    )
+    m.add_argument("--patients", required=True, help="patient sheet")
+    m.add_argument("--patient", required=True, help="patient ID")
+    m.add_argument("--out", required=True, help="merged alterations TSV")
+    m.set_defaults(func=run_merge)
+
+
+def _patient_rows(path: str, patient: str) -> pd.DataFrame:
+    sheet = read_patient_sheet(path)
+    rows = sheet[sheet["patient"] == patient]
+    if rows.empty:
+        raise ValueError(f"{path}: no row for patient {patient!r}; add one row per draw")
+    return rows
+
+
+def run_match(args: argparse.Namespace) -> int:
+    patient = validate_id(args.patient, what="patient")
+    if not 0 < args.clonal_threshold <= 1:
+        raise ValueError(f"--clonal-threshold must be in (0, 1], got {args.clonal_threshold}")
+    rows = _patient_rows(args.patients, patient)
+    alterations = read_alterations(args.alterations)
+    other = sorted(set(alterations["patient"].astype(str)) - {patient})
+    if other:
+        raise ValueError(
+            f"{args.alterations}: rows of other patient(s) {other}; pass one patient's table"
+        )
+    kb = load_kb(args.kb)
+    civic = read_civic(args.civic) if args.civic else None
+    doc, table = build_report(
+        patient,
+        alterations,
+        rows,
+        kb=kb,
+        civic=civic,
+        clonal_threshold=args.clonal_threshold,
+        include_level4=not args.no_level4,
+        where=Path(args.alterations).name,
+    )
+    _write_report(doc, table, args.json_out, args.tsv_out)
+    for warning in doc["warnings"]:
+        log.warning("%s", warning)
+    log.info(
+        "patient %s: %d matches (knowledge base %s %s) -> %s, %s",
+        patient, len(table), kb.version, kb.date, args.json_out, args.tsv_out,
+    )  # fmt: skip
+    return 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    patient = validate_id(args.patient, what="patient")
+    rows = _patient_rows(args.patients, patient)
+    frames = []
+    for path in args.inputs:
+        table = read_alterations(path)
+        frames.append(table[table["patient"].astype(str) == patient])
+    frames.append(enumeration_rows(rows))
+    merged = pd.concat(
+        [f for f in frames if not f.empty] or [alterations_frame()], ignore_index=True
+    )
+    merged = merged.loc[:, list(ALTERATION_COLUMNS)].sort_values(
+        ["draw", "kind", "gene", "alteration"], kind="stable"
+    )
+    write_alterations(merged, args.out)
+    log.info(
+        "patient %s: %d alterations from %d table(s) -> %s",
+        patient,
+        len(merged),
+        len(args.inputs),
+        args.out,
+    )
+    return 0
