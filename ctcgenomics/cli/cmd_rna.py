@@ -26,8 +26,9 @@ def register(subparsers) -> None:
         description="Read each count matrix the RNA sheet lists for a patient, classify cells, "
         "score signatures and write rna.h5ad, cells.tsv, alterations.tsv and plots.",
     )
-    p.add_argument("--sheet", required=True, help="RNA sheet TSV: patient draw path [format "
-                   "obs_filter layer]")
+    p.add_argument(
+        "--sheet", required=True, help="RNA sheet TSV: patient draw path [format obs_filter layer]"
+    )
     p.add_argument("--patient", required=True)
     p.add_argument("--outdir", required=True, help="e.g. results/rna/P01")
     p.add_argument("--params-json", default="{}", help="the config's rna: section as JSON")
@@ -39,8 +40,9 @@ def read_sheet(path: str | Path, patient: str) -> pd.DataFrame:
     sheet = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
     missing = [c for c in SHEET_COLUMNS if c not in sheet.columns]
     if missing:
-        raise CLIError(f"{path}: RNA sheet lacks column(s) {missing}; header needs "
-                       + "\t".join(SHEET_COLUMNS))
+        raise CLIError(
+            f"{path}: RNA sheet lacks column(s) {missing}; header needs " + "\t".join(SHEET_COLUMNS)
+        )
     for i, row in enumerate(sheet.itertuples(index=False), start=2):
         validate_id(row.patient, what="patient", where=f"{path}, line {i}")
         validate_id(row.draw, what="draw", where=f"{path}, line {i}")
@@ -53,6 +55,7 @@ def read_sheet(path: str | Path, patient: str) -> pd.DataFrame:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ctcgenomics.io.alterations import write_alterations
     from ctcgenomics.rna import read_counts
     from ctcgenomics.rna._pipeline import (
         analyse,
@@ -62,7 +65,6 @@ def run(args: argparse.Namespace) -> int:
         plot_markers,
         plot_umap,
     )
-    from ctcgenomics.io.alterations import write_alterations
 
     patient = validate_id(args.patient, what="patient")
     try:
@@ -71,9 +73,12 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"--params-json is not valid JSON: {err}") from None
     parts = []
     for row in read_sheet(args.sheet, patient).itertuples(index=False):
-        a = read_counts(row.path, fmt=getattr(row, "format", "") or "auto",
-                        layer=getattr(row, "layer", "") or None,
-                        obs_filter=getattr(row, "obs_filter", "") or None)
+        a = read_counts(
+            row.path,
+            fmt=getattr(row, "format", "") or "auto",
+            layer=getattr(row, "layer", "") or None,
+            obs_filter=getattr(row, "obs_filter", "") or None,
+        )
         a.obs["draw"] = row.draw
         a.obs_names = [f"{row.draw}:{c}" for c in a.obs_names]
         parts.append(a)

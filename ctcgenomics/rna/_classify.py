@@ -95,13 +95,22 @@ def cnv_tumour_correlation(
     """
     import infercnvpy as cnv  # imported here: heavy, only needed when CNV is used
 
-    sub = AnnData(X=adata.X if layer is None else adata.layers[layer],
-                  obs=pd.DataFrame(index=adata.obs_names), var=pd.DataFrame(index=adata.var_names))
+    sub = AnnData(
+        X=adata.X if layer is None else adata.layers[layer],
+        obs=pd.DataFrame(index=adata.obs_names),
+        var=pd.DataFrame(index=adata.var_names),
+    )
     add_gene_positions(sub)
     sub = sub[:, sub.var["chromosome"].isin(_AUTOSOMES_X).to_numpy()].copy()
     sub.obs["cnv_ref"] = np.where(reference, "reference", "query")
-    cnv.tl.infercnv(sub, reference_key="cnv_ref", reference_cat="reference",
-                    window_size=window_size, n_jobs=1, calculate_gene_values=False)
+    cnv.tl.infercnv(
+        sub,
+        reference_key="cnv_ref",
+        reference_cat="reference",
+        window_size=window_size,
+        n_jobs=1,
+        calculate_gene_values=False,
+    )
     prof = sub.obsm["X_cnv"]
     prof = prof.toarray() if sp.issparse(prof) else np.asarray(prof, dtype=np.float64)
     prof = prof - prof.mean(axis=1, keepdims=True)
@@ -116,8 +125,9 @@ def cnv_tumour_correlation(
     return corr
 
 
-def _mixture_posterior(score: np.ndarray, random_state: int,
-                       min_separation: float = 2.0) -> tuple[np.ndarray, float]:
+def _mixture_posterior(
+    score: np.ndarray, random_state: int, min_separation: float = 2.0
+) -> tuple[np.ndarray, float]:
     """Posterior of the higher-mean component of a 2-component GMM on the score.
 
     When the two components are not separated (Ashman's D < ``min_separation``, i.e. the
@@ -204,13 +214,14 @@ def classify_cells(
     """
     adata = adata.copy() if copy else adata
     sets = gene_sets if gene_sets is not None else load_gene_sets()
-    panels = {k: list(sets[SIGNATURE_SETS[k][0]])
-              for k in ("epithelial", "breast_tissue", "leukocyte", "platelet")}
+    panels = {
+        k: list(sets[SIGNATURE_SETS[k][0]])
+        for k in ("epithelial", "breast_tissue", "leukocyte", "platelet")
+    }
     scores, _ = score_gene_sets(adata, panels, layer=layer, min_genes=1)
     for k in panels:
         adata.obs[f"score_{k}"] = scores[k].to_numpy()
-    ok = (adata.obs[qc_key].to_numpy(bool) if qc_key in adata.obs
-          else np.ones(adata.n_obs, bool))
+    ok = adata.obs[qc_key].to_numpy(bool) if qc_key in adata.obs else np.ones(adata.n_obs, bool)
     z = {k: robust_z(scores[k].to_numpy(), ok) for k in panels}
     evidence = (z["epithelial"] + z["breast_tissue"]) / 2 - z["leukocyte"]
     adata.obs["marker_evidence"] = evidence
@@ -219,10 +230,14 @@ def classify_cells(
     core = [g for g in PLATELET_CORE if g in adata.var_names]
     x = adata.X if layer is None else adata.layers[layer]
     sub = x[:, [adata.var_names.get_loc(g) for g in core]] if core else None
-    n_core = (np.asarray((sub > 0).sum(axis=1)).ravel() if sub is not None
-              else np.zeros(adata.n_obs))
-    platelet = ok & (z["platelet"] >= platelet_z) & (scores["platelet"].to_numpy() > 0) & (
-        z["platelet"] > np.maximum(z["leukocyte"], z["epithelial"])) & (n_core >= 2)
+    n_core = np.asarray((sub > 0).sum(axis=1)).ravel() if sub is not None else np.zeros(adata.n_obs)
+    platelet = (
+        ok
+        & (z["platelet"] >= platelet_z)
+        & (scores["platelet"].to_numpy() > 0)
+        & (z["platelet"] > np.maximum(z["leukocyte"], z["epithelial"]))
+        & (n_core >= 2)
+    )
     cand = ok & ~platelet
     n = int(cand.sum())
     final = np.full(adata.n_obs, np.nan)
@@ -237,11 +252,16 @@ def classify_cells(
             ref = np.zeros(n, bool)
             ref[order[:n_ref]] = True
             seed = np.zeros(n, bool)
-            seed[order[-max(3, int(np.ceil(seed_fraction * n))):]] = True
-            log.info("inferring copy number: %d reference cells, %d seed cells of %d",
-                     n_ref, int(seed.sum()), n)
-            corr = cnv_tumour_correlation(adata[cand], ref, seed, window_size=window_size,
-                                          layer=layer)
+            seed[order[-max(3, int(np.ceil(seed_fraction * n))) :]] = True
+            log.info(
+                "inferring copy number: %d reference cells, %d seed cells of %d",
+                n_ref,
+                int(seed.sum()),
+                n,
+            )
+            corr = cnv_tumour_correlation(
+                adata[cand], ref, seed, window_size=window_size, layer=layer
+            )
             adata.obs.loc[adata.obs_names[cand], "cnv_correlation"] = corr
             final[cand] = robust_z(corr, ref) + marker_weight * ev
             cnv_used = True
@@ -264,17 +284,27 @@ def classify_cells(
     adata.obs[key_added] = pd.Categorical(label, categories=list(CLASSES))
     adata.obs[f"{key_added}_confidence"] = conf
     adata.uns[key_added] = {
-        "params": {"platelet_z": platelet_z, "use_cnv": use_cnv, "cnv_min_cells": cnv_min_cells,
-                   "cnv_min_reference": cnv_min_reference,
-                   "reference_fraction": reference_fraction, "seed_fraction": seed_fraction,
-                   "marker_weight": marker_weight, "window_size": window_size,
-                   "min_probability": min_probability, "random_state": random_state,
-                   "layer": layer},
+        "params": {
+            "platelet_z": platelet_z,
+            "use_cnv": use_cnv,
+            "cnv_min_cells": cnv_min_cells,
+            "cnv_min_reference": cnv_min_reference,
+            "reference_fraction": reference_fraction,
+            "seed_fraction": seed_fraction,
+            "marker_weight": marker_weight,
+            "window_size": window_size,
+            "min_probability": min_probability,
+            "random_state": random_state,
+            "layer": layer,
+        },
         "cnv_used": cnv_used,
         "decided_by": "cnv_correlation" if cnv_used else "marker_evidence",
         "mixture_separation": separation,
         "counts": {c: int((label == c).sum()) for c in CLASSES},
     }
-    log.info("classes: %s (decided by %s)", adata.uns[key_added]["counts"],
-             adata.uns[key_added]["decided_by"])
+    log.info(
+        "classes: %s (decided by %s)",
+        adata.uns[key_added]["counts"],
+        adata.uns[key_added]["decided_by"],
+    )
     return adata if copy else None

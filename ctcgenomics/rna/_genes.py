@@ -14,7 +14,9 @@ from anndata import AnnData
 
 log = logging.getLogger(__name__)
 
-GENE_TABLE = resources.files("ctcgenomics") / "data" / "annotation" / "gencode_v44_genes_hg38.tsv.gz"
+GENE_TABLE = (
+    resources.files("ctcgenomics") / "data" / "annotation" / "gencode_v44_genes_hg38.tsv.gz"
+)
 _ENSEMBL = re.compile(r"^ENSG\d{11}(\.\d+)?(_PAR_Y)?$")
 
 
@@ -49,10 +51,17 @@ def sum_duplicate_genes(adata: AnnData) -> AnnData:
     x = adata.X
     summed = (x @ agg) if sp.issparse(x) else np.asarray(x) @ agg.toarray()
     summed = sp.csr_matrix(summed) if sp.issparse(x) else summed
-    log.info("summed %d duplicated gene column(s) into %d gene(s)",
-             len(names) - len(uniques), int((np.bincount(codes) > 1).sum()))
-    return AnnData(X=summed, obs=adata.obs.copy(), var=pd.DataFrame(index=pd.Index(uniques, dtype=str)),
-                   uns=dict(adata.uns))
+    log.info(
+        "summed %d duplicated gene column(s) into %d gene(s)",
+        len(names) - len(uniques),
+        int((np.bincount(codes) > 1).sum()),
+    )
+    return AnnData(
+        X=summed,
+        obs=adata.obs.copy(),
+        var=pd.DataFrame(index=pd.Index(uniques, dtype=str)),
+        uns=dict(adata.uns),
+    )
 
 
 def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
@@ -80,8 +89,11 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
         new = np.where(ens & symbols.notna(), symbols.astype(object), names.astype(object))
         unknown = list(names[ens & symbols.isna()])
         if unknown:
-            log.warning("%d Ensembl ID(s) not in GENCODE v44 kept as IDs, e.g. %s",
-                        len(unknown), unknown[:5])
+            log.warning(
+                "%d Ensembl ID(s) not in GENCODE v44 kept as IDs, e.g. %s",
+                len(unknown),
+                unknown[:5],
+            )
         log.info("converted %d Ensembl IDs to gene symbols", int((ens & symbols.notna()).sum()))
         adata = adata.copy()
         adata.var_names = pd.Index(new.astype(str))

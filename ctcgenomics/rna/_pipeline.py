@@ -10,18 +10,17 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import scanpy as sc  # noqa: E402
-from anndata import AnnData  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import scanpy as sc
+from anndata import AnnData
 
-from ctcgenomics.io._atomic import atomic_path  # noqa: E402
-from ctcgenomics.io.alterations import alteration_row, alterations_frame  # noqa: E402
-from ctcgenomics.rna._classify import classify_cells  # noqa: E402
-from ctcgenomics.rna._genesets import load_gene_sets  # noqa: E402
-from ctcgenomics.rna._qc import qc_cells  # noqa: E402
-from ctcgenomics.rna._signatures import (  # noqa: E402
+from ctcgenomics.io._atomic import atomic_path
+from ctcgenomics.io.alterations import alteration_row, alterations_frame
+from ctcgenomics.rna._classify import classify_cells
+from ctcgenomics.rna._genesets import load_gene_sets
+from ctcgenomics.rna._qc import qc_cells
+from ctcgenomics.rna._signatures import (
     BIOMARKERS,
     biomarker_status,
     score_emt,
@@ -35,9 +34,17 @@ log = logging.getLogger(__name__)
 DEFAULTS: dict[str, Any] = {
     "qc": {"min_genes": 500, "min_counts": 1000, "max_mito_frac": 0.25, "max_ribo_frac": 0.6},
     "gene_set_files": [],
-    "classify": {"platelet_z": 3.0, "use_cnv": True, "cnv_min_cells": 12,
-                 "cnv_min_reference": 5, "reference_fraction": 0.4, "seed_fraction": 0.25,
-                 "marker_weight": 0.0, "window_size": 100, "min_probability": 0.5},
+    "classify": {
+        "platelet_z": 3.0,
+        "use_cnv": True,
+        "cnv_min_cells": 12,
+        "cnv_min_reference": 5,
+        "reference_fraction": 0.4,
+        "seed_fraction": 0.25,
+        "marker_weight": 0.0,
+        "window_size": 100,
+        "min_probability": 0.5,
+    },
     "high_cp10k": {"ERBB2": 20.0, "ESR1": 5.0, "PGR": 5.0, "AR": 5.0},
     "arv7_min_counts": 2,
     "embedding": {"n_top_genes": 2000, "n_pcs": 30, "n_neighbors": 15, "resolution": 1.0},
@@ -46,13 +53,35 @@ DEFAULTS: dict[str, Any] = {
 """Default parameters (the ``rna:`` config section overrides them key by key)."""
 
 CELL_COLUMNS = (
-    "draw", "cell_class", "cell_class_confidence", "ctc_probability", "ctc_score",
-    "marker_evidence", "cnv_correlation", "qc_pass", "qc_fail_reason", "n_genes",
-    "total_counts", "mito_frac", "ribo_frac", "score_epithelial", "score_breast_tissue",
-    "score_leukocyte", "score_platelet", "emt_epithelial", "emt_mesenchymal", "emt_score",
-    "emt_state", "hallmark_emt", "stemness", "proliferation",
+    "draw",
+    "cell_class",
+    "cell_class_confidence",
+    "ctc_probability",
+    "ctc_score",
+    "marker_evidence",
+    "cnv_correlation",
+    "qc_pass",
+    "qc_fail_reason",
+    "n_genes",
+    "total_counts",
+    "mito_frac",
+    "ribo_frac",
+    "score_epithelial",
+    "score_breast_tissue",
+    "score_leukocyte",
+    "score_platelet",
+    "emt_epithelial",
+    "emt_mesenchymal",
+    "emt_score",
+    "emt_state",
+    "hallmark_emt",
+    "stemness",
+    "proliferation",
     *[f"{g}_{s}" for g in BIOMARKERS for s in ("cp10k", "level")],
-    "cd44_cd24", "aldh1a1_pos", "arv7", "leiden",
+    "cd44_cd24",
+    "aldh1a1_pos",
+    "arv7",
+    "leiden",
 )
 """Columns of the per-cell TSV (present ones, in this order)."""
 
@@ -68,8 +97,15 @@ def merge_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def embed(adata: AnnData, *, n_top_genes: int = 2000, n_pcs: int = 30, n_neighbors: int = 15,
-          resolution: float = 1.0, random_state: int = 0) -> None:
+def embed(
+    adata: AnnData,
+    *,
+    n_top_genes: int = 2000,
+    n_pcs: int = 30,
+    n_neighbors: int = 15,
+    resolution: float = 1.0,
+    random_state: int = 0,
+) -> None:
     """PCA, neighbours, UMAP and Leiden clusters (scanpy), sized to the number of cells.
 
     Adds ``obsm["X_pca"]``, ``obsm["X_umap"]``, ``obs["leiden"]``.
@@ -81,11 +117,11 @@ def embed(adata: AnnData, *, n_top_genes: int = 2000, n_pcs: int = 30, n_neighbo
         return
     sc.pp.highly_variable_genes(adata, n_top_genes=min(n_top_genes, adata.n_vars))
     sc.pp.pca(adata, n_comps=n_comps, mask_var="highly_variable", random_state=random_state)
-    sc.pp.neighbors(adata, n_neighbors=min(n_neighbors, adata.n_obs - 1),
-                    random_state=random_state)
+    sc.pp.neighbors(adata, n_neighbors=min(n_neighbors, adata.n_obs - 1), random_state=random_state)
     sc.tl.umap(adata, random_state=random_state)
-    sc.tl.leiden(adata, resolution=resolution, flavor="igraph", n_iterations=2,
-                 random_state=random_state)
+    sc.tl.leiden(
+        adata, resolution=resolution, flavor="igraph", n_iterations=2, random_state=random_state
+    )
 
 
 def analyse(adata: AnnData, params: Mapping[str, Any] | None = None) -> AnnData:
@@ -137,8 +173,9 @@ def cells_table(adata: AnnData) -> pd.DataFrame:
     return frame
 
 
-def expression_alterations(adata: AnnData, patient: str, *, draw_key: str = "draw",
-                           source: str = "ctcg rna") -> pd.DataFrame:
+def expression_alterations(
+    adata: AnnData, patient: str, *, draw_key: str = "draw", source: str = "ctcg rna"
+) -> pd.DataFrame:
     """Expression phenotypes with prevalence across each draw's CTCs.
 
     One row per draw x phenotype: ``EXPRESSION_HIGH`` for ERBB2/ESR1/PGR/AR (high level
@@ -147,8 +184,11 @@ def expression_alterations(adata: AnnData, patient: str, *, draw_key: str = "dra
     ``CD44+/CD24-`` (gene ``CD44``) states, all of kind ``expression``.
     """
     rows = []
-    draws = adata.obs[draw_key].astype(str) if draw_key in adata.obs else pd.Series(
-        "NA", index=adata.obs_names)
+    draws = (
+        adata.obs[draw_key].astype(str)
+        if draw_key in adata.obs
+        else pd.Series("NA", index=adata.obs_names)
+    )
     for draw in sorted(draws.unique()):
         ctc = adata.obs[(draws == draw).to_numpy() & (adata.obs["cell_class"] == "CTC").to_numpy()]
         n = len(ctc)
@@ -157,27 +197,63 @@ def expression_alterations(adata: AnnData, patient: str, *, draw_key: str = "dra
             evaluable = int((level != "not_measured").sum())
             high = int((level == "high").sum())
             thr = adata.uns["biomarker"]["params"]["high_cp10k"][gene]
-            rows.append(alteration_row(
-                patient=patient, draw=draw, gene=gene, alteration="EXPRESSION_HIGH",
-                kind="expression", n_cells_altered=high, n_cells_evaluable=evaluable,
-                evidence=f"{high}/{evaluable} CTCs >= {thr:g} counts per 10k", source=source))
+            rows.append(
+                alteration_row(
+                    patient=patient,
+                    draw=draw,
+                    gene=gene,
+                    alteration="EXPRESSION_HIGH",
+                    kind="expression",
+                    n_cells_altered=high,
+                    n_cells_evaluable=evaluable,
+                    evidence=f"{high}/{evaluable} CTCs >= {thr:g} counts per 10k",
+                    source=source,
+                )
+            )
         if n and (ctc["arv7"] != "not_measured").any():
             pos = int((ctc["arv7"] == "positive").sum())
-            rows.append(alteration_row(
-                patient=patient, draw=draw, gene="AR", alteration="AR-V7", kind="expression",
-                n_cells_altered=pos, n_cells_evaluable=n,
-                evidence=f"AR-V7 isoform/junction counts in {pos}/{n} CTCs", source=source))
+            rows.append(
+                alteration_row(
+                    patient=patient,
+                    draw=draw,
+                    gene="AR",
+                    alteration="AR-V7",
+                    kind="expression",
+                    n_cells_altered=pos,
+                    n_cells_evaluable=n,
+                    evidence=f"AR-V7 isoform/junction counts in {pos}/{n} CTCs",
+                    source=source,
+                )
+            )
         for state in ("hybrid", "mesenchymal"):
             k = int((ctc["emt_state"] == state).sum())
-            rows.append(alteration_row(
-                patient=patient, draw=draw, gene="EMT", alteration=f"EMT_{state.upper()}",
-                kind="expression", n_cells_altered=k, n_cells_evaluable=n,
-                evidence=f"two-sided EMT score: {k}/{n} CTCs {state}", source=source))
+            rows.append(
+                alteration_row(
+                    patient=patient,
+                    draw=draw,
+                    gene="EMT",
+                    alteration=f"EMT_{state.upper()}",
+                    kind="expression",
+                    n_cells_altered=k,
+                    n_cells_evaluable=n,
+                    evidence=f"two-sided EMT score: {k}/{n} CTCs {state}",
+                    source=source,
+                )
+            )
         k = int((ctc["cd44_cd24"] == "CD44+/CD24-").sum())
-        rows.append(alteration_row(
-            patient=patient, draw=draw, gene="CD44", alteration="CD44+/CD24-", kind="expression",
-            n_cells_altered=k, n_cells_evaluable=n,
-            evidence=f"stem-like CD44+/CD24- in {k}/{n} CTCs", source=source))
+        rows.append(
+            alteration_row(
+                patient=patient,
+                draw=draw,
+                gene="CD44",
+                alteration="CD44+/CD24-",
+                kind="expression",
+                n_cells_altered=k,
+                n_cells_evaluable=n,
+                evidence=f"stem-like CD44+/CD24- in {k}/{n} CTCs",
+                source=source,
+            )
+        )
     return alterations_frame(rows)
 
 
@@ -190,13 +266,25 @@ def _save(fig, path: str | os.PathLike[str]) -> None:
 def plot_emt_stemness(adata: AnnData, path: str | os.PathLike[str]) -> None:
     """Scatter of the two-sided EMT score against stemness, colour = class, marker = draw."""
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    draws = adata.obs["draw"].astype(str) if "draw" in adata.obs else pd.Series("NA", index=adata.obs_names)
+    draws = (
+        adata.obs["draw"].astype(str)
+        if "draw" in adata.obs
+        else pd.Series("NA", index=adata.obs_names)
+    )
     markers = dict(zip(sorted(draws.unique()), "osD^vP*X", strict=False))
     colours = {"CTC": "tab:red", "WBC": "tab:blue", "platelet": "tab:purple", "low-quality": "grey"}
-    for (cls, draw), sub in adata.obs.groupby([adata.obs["cell_class"].astype(str), draws.to_numpy()],
-                                              observed=True):
-        ax.scatter(sub["emt_score"], sub["stemness"], s=18, c=colours.get(cls, "k"),
-                   marker=markers.get(draw, "o"), label=f"{cls} {draw}", alpha=0.8)
+    for (cls, draw), sub in adata.obs.groupby(
+        [adata.obs["cell_class"].astype(str), draws.to_numpy()], observed=True
+    ):
+        ax.scatter(
+            sub["emt_score"],
+            sub["stemness"],
+            s=18,
+            c=colours.get(cls, "k"),
+            marker=markers.get(draw, "o"),
+            label=f"{cls} {draw}",
+            alpha=0.8,
+        )
     ax.axvline(0, lw=0.5, c="k")
     ax.set_xlabel("EMT score (mesenchymal - epithelial)")
     ax.set_ylabel("stemness score")
@@ -206,8 +294,26 @@ def plot_emt_stemness(adata: AnnData, path: str | os.PathLike[str]) -> None:
 
 def plot_markers(adata: AnnData, path: str | os.PathLike[str]) -> None:
     """Dot plot of class markers and biomarkers by cell class (scanpy)."""
-    genes = ["EPCAM", "KRT8", "KRT18", "KRT19", "CDH1", "VIM", "PTPRC", "CD52", "LCP1",
-             "PPBP", "PF4", "ERBB2", "ESR1", "PGR", "AR", "CD44", "CD24", "ALDH1A1"]
+    genes = [
+        "EPCAM",
+        "KRT8",
+        "KRT18",
+        "KRT19",
+        "CDH1",
+        "VIM",
+        "PTPRC",
+        "CD52",
+        "LCP1",
+        "PPBP",
+        "PF4",
+        "ERBB2",
+        "ESR1",
+        "PGR",
+        "AR",
+        "CD44",
+        "CD24",
+        "ALDH1A1",
+    ]
     genes = [g for g in genes if g in adata.var_names]
     view = adata[:, genes].copy()
     view.obs["cell_class"] = view.obs["cell_class"].cat.remove_unused_categories()

@@ -31,8 +31,13 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     if p.is_dir():
         return "10x_mtx"
     name = p.name.lower().removesuffix(".gz")
-    for suffix, fmt in ((".h5ad", "h5ad"), (".h5", "10x_h5"), (".csv", "csv"), (".tsv", "tsv"),
-                        (".txt", "tsv")):
+    for suffix, fmt in (
+        (".h5ad", "h5ad"),
+        (".h5", "10x_h5"),
+        (".csv", "csv"),
+        (".tsv", "tsv"),
+        (".txt", "tsv"),
+    ):
         if name.endswith(suffix):
             return fmt
     raise CountMatrixError(
@@ -70,8 +75,9 @@ def _ids_to_symbols_10x(adata: AnnData) -> AnnData:
     # 10x ships its own symbol per ID; use it, the GENCODE table fills any gaps.
     if "gene_symbols" in adata.var:
         symbols = adata.var["gene_symbols"].astype(str)
-        adata.var_names = pd.Index(np.where(symbols.ne("") & symbols.ne("nan"), symbols,
-                                            adata.var_names))
+        adata.var_names = pd.Index(
+            np.where(symbols.ne("") & symbols.ne("nan"), symbols, adata.var_names)
+        )
     return adata
 
 
@@ -93,16 +99,24 @@ def _read_table(path: Path, sep: str) -> tuple[AnnData, str]:
             "IDs; the first column must hold gene (or cell) names and the header the others"
         )
     orientation = "genes x cells" if rows >= cols else "cells x genes"
-    log.info("%s: detected %s (%.0f%% of row labels and %.0f%% of column labels are genes)",
-             path, orientation, 100 * rows, 100 * cols)
+    log.info(
+        "%s: detected %s (%.0f%% of row labels and %.0f%% of column labels are genes)",
+        path,
+        orientation,
+        100 * rows,
+        100 * cols,
+    )
     if orientation == "genes x cells":
         frame = frame.T
     try:
         values = frame.to_numpy(dtype=np.float64)
     except ValueError as err:
         raise CountMatrixError(f"{path}: non-numeric values in the count table ({err})") from None
-    adata = AnnData(X=sp.csr_matrix(values), obs=pd.DataFrame(index=frame.index.astype(str)),
-                    var=pd.DataFrame(index=frame.columns.astype(str)))
+    adata = AnnData(
+        X=sp.csr_matrix(values),
+        obs=pd.DataFrame(index=frame.index.astype(str)),
+        var=pd.DataFrame(index=frame.columns.astype(str)),
+    )
     return adata, orientation
 
 
@@ -128,9 +142,12 @@ def validate_counts(adata: AnnData, *, source: str = "matrix") -> None:
     x = adata.X
     data = x.data if sp.issparse(x) else np.asarray(x)
     if np.isnan(data).any():
-        raise CountMatrixError(f"{source}: the matrix contains NaN values; counts must be numbers >= 0")
+        raise CountMatrixError(
+            f"{source}: the matrix contains NaN values; counts must be numbers >= 0"
+        )
     if (data < 0).any():
-        rows = np.unique(x.tocoo().row[x.tocoo().data < 0]) if sp.issparse(x) else np.where((data < 0).any(1))[0]
+        coo = sp.coo_matrix(x)
+        rows = np.unique(coo.row[coo.data < 0])
         raise CountMatrixError(
             f"{source}: negative values in cell(s) {list(adata.obs_names[rows[:5]])}; give raw "
             "counts, not log-transformed, scaled or batch-corrected values"
@@ -168,7 +185,9 @@ def read_counts(
     """
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"count matrix {p} does not exist; check the RNA sheet's path column")
+        raise FileNotFoundError(
+            f"count matrix {p} does not exist; check the RNA sheet's path column"
+        )
     fmt = detect_format(p) if fmt in (None, "", "auto") else fmt
     if fmt not in FORMATS:
         raise CountMatrixError(f"{p}: unknown format {fmt!r}; use one of {FORMATS}")

@@ -101,7 +101,9 @@ def score_gene_sets(
     """
     x = _matrix(adata, layer)
     if adata.n_obs == 0 or adata.n_vars == 0:
-        raise ValueError(f"cannot score an empty matrix ({adata.n_obs} cells x {adata.n_vars} genes)")
+        raise ValueError(
+            f"cannot score an empty matrix ({adata.n_obs} cells x {adata.n_vars} genes)"
+        )
     names = pd.Index(adata.var_names)
     used: dict[str, list[str]] = {}
     missing: list[str] = []
@@ -112,7 +114,8 @@ def score_gene_sets(
         used[name] = present
     if missing:
         raise GeneSetOverlapError(
-            "too few signature genes in the matrix for gene set(s): " + "; ".join(missing)
+            "too few signature genes in the matrix for gene set(s): "
+            + "; ".join(missing)
             + f". Need at least {min_genes}; check that var_names are gene symbols (Ensembl "
             "IDs are converted by ctcgenomics.rna.read_counts) and the species is human."
         )

@@ -34,8 +34,10 @@ def _sets(names: Sequence[str], gene_sets: Mapping[str, Sequence[str]] | None) -
     available = gene_sets if gene_sets is not None else load_gene_sets()
     missing = [n for n in names if n not in available]
     if missing:
-        raise ValueError(f"gene set(s) {missing} not in the loaded GMT files; add them or "
-                         "change rna.signature_sets in the config")
+        raise ValueError(
+            f"gene set(s) {missing} not in the loaded GMT files; add them or "
+            "change rna.signature_sets in the config"
+        )
     return {n: list(available[n]) for n in names}
 
 
@@ -48,6 +50,7 @@ def score_signature(
     layer: str | None = None,
     copy: bool = False,
     min_genes: int = 3,
+    n_bins: int = 25,
 ) -> AnnData | None:
     """Score the mean of one or several gene sets into ``obs[key_added]``.
 
@@ -65,14 +68,21 @@ def score_signature(
         As in scanpy.
     min_genes
         Fewest genes of each set present in the matrix.
+    n_bins
+        Expression bins for control genes.
     """
     adata = adata.copy() if copy else adata
     sets = _sets(set_names, gene_sets)
-    scores, used = score_gene_sets(adata, sets, layer=layer, min_genes=min_genes)
+    scores, used = score_gene_sets(adata, sets, layer=layer, min_genes=min_genes, n_bins=n_bins)
     adata.obs[key_added] = scores.mean(axis=1).to_numpy()
-    adata.uns[key_added] = {"params": {"sets": list(set_names), "layer": layer,
-                                       "method": "control-corrected mean, all bin genes"},
-                            "genes_used": {k: v for k, v in used.items()}}
+    adata.uns[key_added] = {
+        "params": {
+            "sets": list(set_names),
+            "layer": layer,
+            "method": "control-corrected mean, all bin genes",
+        },
+        "genes_used": {k: v for k, v in used.items()},
+    }
     return adata if copy else None
 
 
@@ -84,6 +94,7 @@ def score_emt(
     mesenchymal: Sequence[str] = SIGNATURE_SETS["emt_mesenchymal"],
     gene_sets: Mapping[str, Sequence[str]] | None = None,
     layer: str | None = None,
+    n_bins: int = 25,
     copy: bool = False,
 ) -> AnnData | None:
     """Two-sided EMT score: mesenchymal minus epithelial, with a hybrid E/M state.
@@ -91,23 +102,33 @@ def score_emt(
     Adds ``obs[f"{key_added}_epithelial"]``, ``obs[f"{key_added}_mesenchymal"]``,
     ``obs[f"{key_added}_score"]`` (mesenchymal - epithelial; > 0 leans mesenchymal) and
     ``obs[f"{key_added}_state"]``: ``epithelial``, ``mesenchymal``, ``hybrid`` (both arms
-    above their control genes) or ``neither``.
+    above their control genes) or ``neither``. ``epithelial``/``mesenchymal`` name GMT
+    sets (averaged per arm); ``n_bins`` as in :func:`score_gene_sets`.
     """
     adata = adata.copy() if copy else adata
     sets = _sets([*epithelial, *mesenchymal], gene_sets)
-    scores, used = score_gene_sets(adata, sets, layer=layer, min_genes=1)
+    scores, used = score_gene_sets(adata, sets, layer=layer, min_genes=1, n_bins=n_bins)
     epi = scores[list(epithelial)].mean(axis=1).to_numpy()
     mes = scores[list(mesenchymal)].mean(axis=1).to_numpy()
     adata.obs[f"{key_added}_epithelial"] = epi
     adata.obs[f"{key_added}_mesenchymal"] = mes
     adata.obs[f"{key_added}_score"] = mes - epi
-    state = np.select([(epi > 0) & (mes > 0), epi > 0, mes > 0],
-                      ["hybrid", "epithelial", "mesenchymal"], default="neither")
+    state = np.select(
+        [(epi > 0) & (mes > 0), epi > 0, mes > 0],
+        ["hybrid", "epithelial", "mesenchymal"],
+        default="neither",
+    )
     adata.obs[f"{key_added}_state"] = pd.Categorical(
-        state, categories=["epithelial", "hybrid", "mesenchymal", "neither"])
-    adata.uns[key_added] = {"params": {"epithelial": list(epithelial),
-                                       "mesenchymal": list(mesenchymal), "layer": layer},
-                            "genes_used": used}
+        state, categories=["epithelial", "hybrid", "mesenchymal", "neither"]
+    )
+    adata.uns[key_added] = {
+        "params": {
+            "epithelial": list(epithelial),
+            "mesenchymal": list(mesenchymal),
+            "layer": layer,
+        },
+        "genes_used": used,
+    }
     return adata if copy else None
 
 
@@ -171,13 +192,15 @@ def biomarker_status(
             continue
         adata.obs[f"{gene}_cp10k"] = cp
         adata.obs[f"{gene}_level"] = np.select(
-            [cp <= 0, cp < thresholds[gene]], ["absent", "low"], default="high")
+            [cp <= 0, cp < thresholds[gene]], ["absent", "low"], default="high"
+        )
     status = {}
     for gene in ("CD44", "CD24", "ALDH1A1"):
         cp = _gene_cp10k(x, names, gene, lib)
         status[gene] = np.zeros(adata.n_obs, bool) if cp is None else cp > 0
     adata.obs["cd44_cd24"] = np.char.add(
-        np.where(status["CD44"], "CD44+/", "CD44-/"), np.where(status["CD24"], "CD24+", "CD24-"))
+        np.where(status["CD44"], "CD44+/", "CD44-/"), np.where(status["CD24"], "CD24+", "CD24-")
+    )
     adata.obs["aldh1a1_pos"] = status["ALDH1A1"]
     feats = [f for f in ARV7_FEATURES if f in names]
     if feats:
@@ -185,6 +208,12 @@ def biomarker_status(
         adata.obs["arv7"] = np.where(arv7 >= arv7_min_counts, "positive", "negative")
     else:
         adata.obs["arv7"] = "not_measured"
-    adata.uns[key_added] = {"params": {"high_cp10k": thresholds, "layer": layer,
-                                       "arv7_features": feats, "arv7_min_counts": arv7_min_counts}}
+    adata.uns[key_added] = {
+        "params": {
+            "high_cp10k": thresholds,
+            "layer": layer,
+            "arv7_features": feats,
+            "arv7_min_counts": arv7_min_counts,
+        }
+    }
     return adata if copy else None

@@ -1,0 +1,116 @@
+import gzip
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.io
+import scipy.sparse as sp
+
+from ctcgenomics.rna import CountMatrixError, read_counts
+
+COUNTS = pd.DataFrame(
+    [[1, 0, 3], [0, 2, 5]], index=["cellA", "cellB"], columns=["EPCAM", "KRT8", "PTPRC"]
+)
+
+
+@pytest.mark.parametrize("genes_by_cells", [True, False])
+@pytest.mark.parametrize("gz", [True, False])
+def test_csv_orientation_detected(tmp_path, genes_by_cells, gz):
+    frame = COUNTS.T if genes_by_cells else COUNTS
+    path = tmp_path / ("m.csv.gz" if gz else "m.csv")
+    frame.to_csv(path)
+    adata = read_counts(path)
+    assert list(adata.obs_names) == ["cellA", "cellB"]
+    assert list(adata.var_names) == ["EPCAM", "KRT8", "PTPRC"]
+    np.testing.assert_array_equal(adata.X.toarray(), COUNTS.to_numpy())
+    expected = "genes x cells" if genes_by_cells else "cells x genes"
+    assert adata.uns["rna_read"]["orientation"] == expected
+
+
+def test_ensembl_ids_to_symbols_duplicates_summed_unknown_reported(tmp_path):
+    # ENSG00000119888 = EPCAM, ENSG00000141736 = ERBB2 (GENCODE)
+    frame = pd.DataFrame(
+        [[1, 2, 4, 7], [3, 0, 1, 0]],
+        index=["c1", "c2"],
+        columns=["ENSG00000119888.11", "ENSG00000119888", "ENSG00000141736", "ENSG00000999999"],
+    )
+    path = tmp_path / "m.tsv"
+    frame.to_csv(path, sep="\t")
+    adata = read_counts(path)
+    assert list(adata.var_names) == ["EPCAM", "ERBB2", "ENSG00000999999"]
+    np.testing.assert_array_equal(adata.X.toarray(), [[3, 4, 7], [3, 1, 0]])
+    assert adata.uns["rna_read"]["unknown_ids"] == ["ENSG00000999999"]
+
+
+def write_10x(folder, *, skip=None):
+    folder.mkdir()
+    files = {
+        "matrix.mtx.gz": lambda p: scipy.io.mmwrite(
+            gzip.open(p, "wb"), sp.coo_matrix(COUNTS.T.to_numpy())
+        ),
+        "features.tsv.gz": lambda p: gzip.open(p, "wt").write(
+            "ENSG00000119888\tEPCAM\tGene Expression\nENSG00000161638\tKRT8\tGene Expression\n"
+            "ENSG00000081237\tPTPRC\tGene Expression\n"
+        ),
+        "barcodes.tsv.gz": lambda p: gzip.open(p, "wt").write("cellA\ncellB\n"),
+    }
+    for name, write in files.items():
+        if name != skip:
+            write(folder / name)
+
+
+def test_10x_folder(tmp_path):
+    write_10x(tmp_path / "mtx")
+    adata = read_counts(tmp_path / "mtx")
+    assert list(adata.var_names) == ["EPCAM", "KRT8", "PTPRC"]
+    np.testing.assert_array_equal(adata.X.toarray(), COUNTS.to_numpy())
+
+
+@pytest.mark.parametrize("skip", ["matrix.mtx.gz", "features.tsv.gz", "barcodes.tsv.gz"])
+def test_10x_folder_missing_file_named(tmp_path, skip):
+    write_10x(tmp_path / "mtx", skip=skip)
+    with pytest.raises(CountMatrixError, match=skip.split(".")[0]):
+        read_counts(tmp_path / "mtx")
+
+
+def test_h5ad_with_filter(tmp_path):
+    adata = ad.AnnData(
+        X=COUNTS.to_numpy(float),
+        obs=pd.DataFrame({"p": ["x", "y"]}, index=COUNTS.index),
+        var=pd.DataFrame(index=COUNTS.columns),
+    )
+    adata.write_h5ad(tmp_path / "m.h5ad")
+    out = read_counts(tmp_path / "m.h5ad", obs_filter='p == "y"')
+    assert list(out.obs_names) == ["cellB"]
+
+
+@pytest.mark.parametrize(
+    ("values", "match"),
+    [([[1, -1, 0], [0, 2, 1]], "negative values in cell"), ([[1, np.nan, 0], [0, 2, 1]], "NaN")],
+)
+def test_bad_values(tmp_path, values, match):
+    frame = pd.DataFrame(values, index=["cellA", "cellB"], columns=COUNTS.columns)
+    frame.to_csv(tmp_path / "m.csv")
+    with pytest.raises(CountMatrixError, match=match):
+        read_counts(tmp_path / "m.csv")
+
+
+def test_duplicated_barcodes(tmp_path):
+    frame = COUNTS.copy()
+    frame.index = ["cellA", "cellA"]
+    frame.to_csv(tmp_path / "m.csv")
+    with pytest.raises(CountMatrixError, match=r"duplicated cell barcode.*cellA"):
+        read_counts(tmp_path / "m.csv")
+
+
+def test_empty_matrix(tmp_path):
+    adata = ad.AnnData(X=np.zeros((0, 3)), var=pd.DataFrame(index=COUNTS.columns))
+    adata.write_h5ad(tmp_path / "e.h5ad")
+    with pytest.raises(CountMatrixError, match="empty matrix"):
+        read_counts(tmp_path / "e.h5ad")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_counts(tmp_path / "nope.h5ad")
