@@ -92,7 +92,7 @@ def genotype(
     anndata.AnnData or None
         With ``layers["genotype"]`` (0 ref/ref, 1 het, 2 alt/alt, -1 not evaluable),
         ``layers["posterior"]`` (posterior that the cell carries the allele),
-        ``layers["gq"]`` (Phred genotype quality); ``obs`` ``dropout_rate``,
+        ``layers["gq"]`` (Phred quality of the ref/ref-or-carrier call); ``obs`` ``dropout_rate``,
         ``error_rate``, ``n_het_sites``; ``var`` ``p_variant``, ``qual``,
         ``p_germline``, ``germline``, ``fraction``, ``n_cells_alt``,
         ``n_cells_evaluable``, ``n_cells_alt_reads``, ``max_cell_vaf``.
@@ -155,12 +155,19 @@ def genotype(
         if mask is is_ctc:
             p_variant, fraction = post.p_variant, post.fraction
 
-    best = p_gt.argmax(axis=2)
-    best_p = p_gt.max(axis=2)
-    gt = np.where((n >= params.min_cell_depth) & (best_p >= params.min_genotype_posterior),
-                  best, NOT_EVALUABLE)
+    # A cell is called ref/ref or carrier when that posterior is high enough; a carrier
+    # is het or alt/alt by the larger posterior (zygosity is often unclear after dropout,
+    # but carrier status, which prevalence needs, is not).
     carrier_post = p_gt[..., 1] + p_gt[..., 2]
-    gq = np.minimum(99, np.round(-10 * np.log10(np.clip(1 - best_p, 1e-10, 1)))).astype(int)
+    zyg = np.where(p_gt[..., 2] > p_gt[..., 1], 2, 1)
+    thr = params.min_genotype_posterior
+    covered = n >= params.min_cell_depth
+    gt = np.full(n.shape, NOT_EVALUABLE)
+    gt[covered & (p_gt[..., 0] >= thr)] = 0
+    is_carrier = covered & (carrier_post >= thr)
+    gt[is_carrier] = zyg[is_carrier]
+    call_p = np.maximum(p_gt[..., 0], carrier_post)
+    gq = np.minimum(99, np.round(-10 * np.log10(np.clip(1 - call_p, 1e-10, 1)))).astype(int)
 
     adata.layers["genotype"] = gt.astype(np.int8)
     adata.layers["posterior"] = carrier_post.astype(np.float32)
