@@ -1,0 +1,128 @@
+"""``ctcg snv``: call SNVs/indels across one patient's single cells."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "snv",
+        help="single-cell SNV/indel calling with allelic dropout (multi-sample VCF, h5ad)",
+        description=(
+            "Pooled candidate discovery over a patient's cells, forced genotyping of hotspots "
+            "and user sites, a dropout-aware genotype model across cells, germline removal "
+            "with WBCs, named filters, annotation and per-draw prevalence."
+        ),
+    )
+    p.add_argument("--bams", nargs="+", required=True,
+                   help="indexed BAMs, one per cell, named {cell}.bam (read group = cell)")
+    p.add_argument("--reference", required=True, help="FASTA the BAMs were aligned to")
+    p.add_argument("--cells", help="cell sheet TSV (columns cell, role, draw[, patient]); "
+                   "without it every BAM is a CTC of draw '1'")
+    p.add_argument("--patient", required=True, help="patient ID (alterations rows)")
+    p.add_argument("--targets", help="BED of panel/exome targets (default: whole genome)")
+    p.add_argument("--sites", nargs="*", default=[],
+                   help="VCF (alleles) or BED (regions) to genotype in any case")
+    p.add_argument("--hotspots", default="packaged",
+                   help="hotspot VCF; 'packaged' (cancerhotspots.org v2) or 'none'")
+    p.add_argument("--germline-sites", help="VCF of the patient's known germline variants")
+    p.add_argument("--gtf", help="GTF/GFF3 of the same assembly, for consequence and HGVSp")
+    p.add_argument("--vcf", required=True, help="output multi-sample VCF (.vcf.gz, tabix index)")
+    p.add_argument("--h5ad", required=True, help="output cells x variants AnnData")
+    p.add_argument("--alterations", required=True, help="output alterations TSV")
+    p.add_argument("--figure", help="output genotype-matrix PNG")
+    g = p.add_argument_group("thresholds and priors")
+    g.add_argument("--min-base-quality", type=int, default=20)
+    g.add_argument("--min-mapq", type=int, default=20)
+    g.add_argument("--count-orphans", action="store_true",
+                   help="count reads of improper pairs (as bcftools -A)")
+    g.add_argument("--min-alt-reads", type=int, default=3, help="pooled alt reads for a candidate")
+    g.add_argument("--min-pooled-vaf", type=float, default=0.01)
+    g.add_argument("--min-cell-depth", type=int, default=5)
+    g.add_argument("--min-genotype-posterior", type=float, default=0.9)
+    g.add_argument("--prior-somatic", type=float, default=1e-2)
+    g.add_argument("--prior-hotspot", type=float, default=0.1)
+    g.add_argument("--artefact-rate", type=float, default=0.002)
+    g.add_argument("--dropout-prior", type=float, default=0.15)
+    g.add_argument("--min-qual", type=float, default=20.0)
+    g.add_argument("--min-evaluable-cells", type=int, default=2)
+    g.add_argument("--strand-bias-p", type=float, default=1e-3)
+    g.add_argument("--private-min-vaf", type=float, default=0.35)
+    g.add_argument("--near-indel-bp", type=int, default=5)
+    p.set_defaults(func=_run)
+
+
+def _cells_table(args: argparse.Namespace, bams: dict[str, str]):
+    import pandas as pd
+
+    from ctcgenomics.cli import CLIError
+
+    if not args.cells:
+        return pd.DataFrame({"role": "ctc", "draw": "1"}, index=list(bams))
+    sheet = pd.read_csv(args.cells, sep="\t", dtype=str, keep_default_na=False)
+    missing = [c for c in ("cell", "role") if c not in sheet.columns]
+    if missing:
+        raise CLIError(f"{args.cells}: missing column(s) {missing}; a cell sheet needs "
+                       "'cell' and 'role' (ctc/wbc), and 'draw'")
+    sheet = sheet.set_index("cell")
+    unknown = [c for c in bams if c not in sheet.index]
+    if unknown:
+        raise CLIError(f"{args.cells}: no row for cell(s) {unknown} (from the BAM file names); "
+                       "add them or rename the BAMs to {cell}.bam")
+    table = sheet.loc[list(bams)].copy()
+    if "draw" not in table:
+        table["draw"] = "1"
+    return table
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ctcgenomics import snv
+    from ctcgenomics._ids import validate_id
+    from ctcgenomics.io import atomic_path, write_alterations
+
+    patient = validate_id(args.patient, what="patient")
+    bams = {}
+    for path in args.bams:
+        name = Path(path).name
+        cell = name.removesuffix(".bam").removesuffix(".cram")
+        bams[validate_id(cell, what="cell", where=str(path))] = path
+    cells = _cells_table(args, bams)
+    params = snv.SNVParams()
+    params.counts.min_base_quality = args.min_base_quality
+    params.counts.min_mapping_quality = args.min_mapq
+    params.counts.count_orphans = args.count_orphans
+    params.candidates.min_alt_reads = args.min_alt_reads
+    params.candidates.min_pooled_vaf = args.min_pooled_vaf
+    params.genotype.min_cell_depth = args.min_cell_depth
+    params.genotype.min_genotype_posterior = args.min_genotype_posterior
+    m = params.genotype.model
+    m.prior_somatic, m.prior_hotspot = args.prior_somatic, args.prior_hotspot
+    m.artefact_rate, m.dropout_prior_mean = args.artefact_rate, args.dropout_prior
+    f = params.filters
+    f.min_qual, f.min_evaluable_cells = args.min_qual, args.min_evaluable_cells
+    f.strand_bias_p, f.private_min_vaf = args.strand_bias_p, args.private_min_vaf
+    f.near_indel_bp = args.near_indel_bp
+    hotspots: object = True
+    if args.hotspots == "none":
+        hotspots = None
+    elif args.hotspots != "packaged":
+        hotspots = args.hotspots
+    adata = snv.call(
+        bams, args.reference, cells=cells, targets=args.targets, sites=args.sites,
+        hotspots=hotspots, germline_sites=args.germline_sites, gtf=args.gtf, params=params,
+    )
+    adata.obs["patient"] = patient
+    snv.write_vcf(adata, args.vcf, args.reference)
+    with atomic_path(args.h5ad) as tmp:
+        adata.write_h5ad(tmp)
+    write_alterations(snv.alteration_rows(adata, patient=patient), args.alterations)
+    if args.figure:
+        snv.plot_genotypes(adata, args.figure)
+    log.info("patient %s: %d somatic variants written to %s", patient,
+             int(adata.var["somatic"].sum()), args.vcf)
+    return 0
