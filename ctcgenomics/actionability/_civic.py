@@ -172,9 +172,9 @@ def read_civic(path: str | os.PathLike[str]) -> CivicEvidence:
             skipped += 1
             continue
         drugs = [d.strip().lower() for d in row.drugs.split(",") if d.strip()]
-        therapies = (
-            [tuple(drugs)] if "Combination" in row.drug_interaction_type else [(d,) for d in drugs]
-        )
+        # Combination drugs sorted so that the same regimen listed in another order merges.
+        combo = "Combination" in row.drug_interaction_type
+        therapies = [tuple(sorted(drugs))] if combo else [(d,) for d in drugs]
         for pattern in patterns:
             for therapy in therapies:
                 items.append(

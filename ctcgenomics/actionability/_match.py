@@ -262,12 +262,19 @@ def _dedupe(rows: list[dict]) -> list[dict]:
     """Keep the best row per (draw, alteration, therapy, direction, level system).
 
     Best = highest level, then in-indication before tumour-agnostic before other
-    indications, then the most specific granularity. CIViC rows that collapse keep every
-    evidence ID in ``sources``.
+    indications, then the most specific granularity (for CIViC rows the tumour-type match
+    comes before the level). CIViC rows that collapse keep the evidence IDs of every
+    item with the same tumour-type match in ``sources``.
     """
 
     def rank(r: dict) -> tuple:
+        # KB levels are already demoted outside the indication; CIViC levels are kept as
+        # published, so for CIViC the tumour-type match decides first.
+        civic_first = (
+            _TUMOUR_MATCH_ORDER[r["tumour_type_match"]] if r["level_system"] == "CIViC" else 0
+        )
         return (
+            civic_first,
             LEVEL_ORDER.index(r["level"]),
             _TUMOUR_MATCH_ORDER[r["tumour_type_match"]],
             GRANULARITY_ORDER.index(r["granularity"]),
@@ -289,7 +296,8 @@ def _dedupe(rows: list[dict]) -> list[dict]:
     for members in groups.values():
         best = dict(min(members, key=rank))
         if best["level_system"] == "CIViC" and len(members) > 1:
-            srcs = sorted({r["sources"] for r in members})
+            same = [r for r in members if r["tumour_type_match"] == best["tumour_type_match"]]
+            srcs = sorted({r["sources"] for r in same})
             best["sources"] = " | ".join(srcs)
         out.append(best)
     return out
