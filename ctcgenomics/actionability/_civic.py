@@ -39,7 +39,9 @@ _VARIANT_WORDS = {
     "DELETION": "DELETION",
     "LOSS": "DELETION",
     "LOSS-OF-FUNCTION": "loss_of_function",
-    "MUTATION": "any_mutation",
+    # CIViC's gene-level "MUTATION" means activating/pathogenic mutations, so it is read
+    # with the same "oncogenic" rule as the knowledge base, not as any change.
+    "MUTATION": "oncogenic_mutation",
     "OVEREXPRESSION": "EXPRESSION_HIGH",
     "UNDEREXPRESSION": "EXPRESSION_LOW",
     "FUSION": "fusion",

@@ -376,6 +376,10 @@ def match(
         if gene is None:
             unmatched.append({**row._asdict(), "reason": "unknown gene symbol"})
             continue
+        if int(row.n_cells_evaluable) > 0 and int(row.n_cells_altered) == 0:
+            # Evaluated but absent in this draw: kept for serial comparison, never matched.
+            unmatched.append({**row._asdict(), "gene": gene, "reason": "not detected in this draw"})
+            continue
         found: list[dict] = []
         for obs in _observations(row, gene, kb_genes, line):
             base = _base(row, obs, clonal_threshold)
