@@ -1,0 +1,210 @@
+"""Read a patient's optional inputs; record for each missing part why it was not run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ctcgenomics._ids import validate_id
+from ctcgenomics.io.alterations import read_alterations
+from ctcgenomics.io.sheets import read_cell_sheet, read_patient_sheet
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+
+STAGES: tuple[str, ...] = ("qc", "cnv", "snv", "rna", "actionability")
+"""Pipeline stages whose outputs the report can show."""
+
+
+class ReportInputError(ValueError):
+    """An input of the report is unusable; the message names the file and the fix."""
+
+
+@dataclass
+class ReportInputs:
+    """Paths of one patient's inputs; every one but the patient sheet is optional.
+
+    Attributes
+    ----------
+    patients
+        Patient sheet (one row per patient x draw).
+    cells
+        Cell sheet (gives each cell's draw, role and assay).
+    qc
+        Run QC table (``results/qc/qc.tsv``).
+    cnv
+        Copy-number AnnData (``results/cnv/{patient}/cnv.h5ad``).
+    cnv_clones
+        Optional clone table (``clones.tsv``: columns ``cell`` and ``clone``).
+    snv
+        Mutation AnnData (``results/snv/{patient}/snv.h5ad``).
+    rna
+        Per-cell RNA table (``results/rna/{patient}/cells.tsv``).
+    alterations
+        Merged alterations table (``results/{patient}/alterations.tsv``).
+    actionability
+        Therapy matches (``results/{patient}/actionability.tsv``) with the sibling
+        ``actionability.json`` (knowledge-base version) read when present.
+    """
+
+    patients: PathLike
+    cells: PathLike | None = None
+    qc: PathLike | None = None
+    cnv: PathLike | None = None
+    cnv_clones: PathLike | None = None
+    snv: PathLike | None = None
+    rna: PathLike | None = None
+    alterations: PathLike | None = None
+    actionability: PathLike | None = None
+
+
+@dataclass
+class LoadedInputs:
+    """One patient's inputs, read and restricted to the patient.
+
+    ``not_run`` maps a stage name to the plain-language reason its part is absent.
+    """
+
+    patient: str
+    patients: pd.DataFrame
+    cells: pd.DataFrame | None = None
+    qc: pd.DataFrame | None = None
+    cnv: object | None = None  # AnnData
+    cnv_clones: pd.DataFrame | None = None
+    snv: object | None = None  # AnnData
+    rna: pd.DataFrame | None = None
+    alterations: pd.DataFrame | None = None
+    matches: pd.DataFrame | None = None
+    actionability_meta: dict = field(default_factory=dict)
+    not_run: dict[str, str] = field(default_factory=dict)
+
+
+def _need_file(path: PathLike, what: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise ReportInputError(
+            f"{what} {p} does not exist; run the stage that writes it, or leave the option "
+            "out to report the part as not run"
+        )
+    return p
+
+
+def _read_anndata(path: Path):
+    import anndata as ad
+
+    try:
+        return ad.read_h5ad(path)
+    except OSError as err:
+        raise ReportInputError(
+            f"{path} is not a readable .h5ad file ({err}); rerun its stage"
+        ) from None
+
+
+def load_inputs(
+    inputs: ReportInputs,
+    patient: str,
+    *,
+    stages_off: tuple[str, ...] | list[str] = (),
+) -> LoadedInputs:
+    """Read every given input and keep the rows and cells of ``patient``.
+
+    Parameters
+    ----------
+    inputs
+        Paths of the inputs.
+    patient
+        Patient ID (validated).
+    stages_off
+        Stages switched off in the workflow configuration; their parts are reported as
+        switched off rather than missing.
+
+    Returns
+    -------
+    LoadedInputs
+        The inputs, with ``not_run`` explaining each absent part.
+
+    Raises
+    ------
+    ReportInputError
+        If the patient is not in the patient sheet or a given file is missing or unreadable.
+    """
+    patient = validate_id(patient, what="patient")
+    sheet = read_patient_sheet(inputs.patients)
+    rows = sheet[sheet["patient"] == patient].reset_index(drop=True)
+    if rows.empty:
+        known = ", ".join(sorted(sheet["patient"].unique()))
+        raise ReportInputError(
+            f"{inputs.patients}: patient {patient} is not in the patient sheet (it lists "
+            f"{known}); add its rows or fix the patient ID"
+        )
+    out = LoadedInputs(patient=patient, patients=rows)
+    off = set(stages_off)
+    cells = None
+    if inputs.cells is not None:
+        all_cells = read_cell_sheet(inputs.cells, check_files=False)
+        cells = all_cells[all_cells["patient"] == patient].copy()
+        out.cells = cells
+
+    def absent(stage: str, default: str) -> None:
+        if stage in off:
+            out.not_run[stage] = f"switched off in the configuration (stages.{stage}: false)"
+        else:
+            out.not_run[stage] = default
+
+    # QC covers the run; keep this patient's cells when the cell sheet says which they are.
+    if inputs.qc is not None:
+        qc = pd.read_csv(_need_file(inputs.qc, "QC table"), sep="\t", dtype={"cell": str})
+        if cells is not None:
+            qc = qc[qc["cell"].isin(cells["cell"])]
+        out.qc = qc.reset_index(drop=True)
+    else:
+        absent("qc", "no QC table was given")
+
+    def has_assay(assays: list[str]) -> bool:
+        return cells is None or bool(cells["assay"].isin(assays).any())
+
+    if inputs.cnv is not None:
+        out.cnv = _read_anndata(_need_file(inputs.cnv, "copy-number AnnData"))
+        if inputs.cnv_clones is not None and Path(inputs.cnv_clones).is_file():
+            out.cnv_clones = pd.read_csv(inputs.cnv_clones, sep="\t", dtype=str)
+    elif not has_assay(["wgs"]):
+        absent("cnv", "no low-pass WGS cells of this patient in the cell sheet")
+    else:
+        absent("cnv", "the copy-number stage has not produced output for this patient")
+
+    if inputs.snv is not None:
+        out.snv = _read_anndata(_need_file(inputs.snv, "mutation AnnData"))
+    elif not has_assay(["wgs", "panel", "exome"]):
+        absent("snv", "no DNA-sequenced cells of this patient in the cell sheet")
+    else:
+        absent("snv", "the mutation stage has not produced output for this patient")
+
+    if inputs.rna is not None:
+        out.rna = pd.read_csv(
+            _need_file(inputs.rna, "RNA cell table"), sep="\t", dtype={"cell": str, "draw": str}
+        )
+    else:
+        absent("rna", "no single-cell RNA data for this patient (RNA sheet)")
+
+    if inputs.alterations is not None:
+        alt = read_alterations(_need_file(inputs.alterations, "alterations table"))
+        out.alterations = alt[alt["patient"].astype(str) == patient].reset_index(drop=True)
+
+    if inputs.actionability is not None:
+        path = _need_file(inputs.actionability, "actionability table")
+        out.matches = pd.read_csv(
+            path, sep="\t", dtype={"patient": str, "draw": str, "level": str}, keep_default_na=False
+        )
+        meta_path = path.with_suffix(".json")
+        if meta_path.is_file():
+            out.actionability_meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    else:
+        absent("actionability", "no therapy matching was run for this patient")
+    log.info("report inputs of %s; not run: %s", patient, sorted(out.not_run) or "none")
+    return out

@@ -1,0 +1,571 @@
+"""Build the report's sections as plain data (the content of ``report.json``).
+
+Each section is a dict with ``status`` (``ok`` or ``not_run``) and, when not run, a
+``reason`` in plain language. Tables are lists of row dicts; figures are named in
+``figures`` and drawn separately from the same data (:mod:`._figures`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+# Level ranking shared with the actionability module (OncoKB-style, then CIViC A-E).
+from ctcgenomics.actionability._kb import LEVEL_ORDER
+from ctcgenomics.report._inputs import LoadedInputs
+
+_PMID_RE = re.compile(r"\[?PMID:?\s*(\d+)\]?")
+_HGVSP_COLUMNS = ("HGVSp", "hgvsp", "HGVSp_short", "protein_change")
+_RECEPTOR_GENES = {"primary_her2": "ERBB2", "primary_er": "ESR1", "primary_pr": "PGR"}
+
+
+def clean(value: object) -> object:
+    """Return ``value`` as JSON-ready Python (numpy scalars unwrapped, NaN as ``None``)."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict]:
+    if columns is not None:
+        frame = frame.loc[:, [c for c in columns if c in frame.columns]]
+    return [clean(r) for r in frame.to_dict("records")]
+
+
+def not_run(reason: str) -> dict:
+    """Return a section without data, with the reason shown to the reader."""
+    return {"status": "not_run", "reason": reason}
+
+
+def _level_rank(level: object) -> int:
+    text = str(level)
+    return LEVEL_ORDER.index(text) if text in LEVEL_ORDER else len(LEVEL_ORDER)
+
+
+def _as_bool(series: pd.Series) -> pd.Series:
+    if series.dtype == bool:
+        return series
+    return series.astype(str).str.strip().str.lower().isin({"true", "1", "yes", "pass"})
+
+
+def _cell_meta(
+    loaded: LoadedInputs, names: Iterable[str], obs: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Draw, role and assay of each cell: the cell sheet first, then the AnnData ``obs``."""
+    names = list(names)
+    meta = pd.DataFrame(index=pd.Index(names, name="cell"))
+    for col in ("draw", "role", "assay"):
+        values = pd.Series("", index=meta.index, dtype=object)
+        if obs is not None and col in obs:
+            values = obs[col].astype(str).reindex(meta.index).fillna("")
+        if loaded.cells is not None and col in loaded.cells:
+            sheet = loaded.cells[col].astype(str)
+            known = meta.index.isin(sheet.index)
+            values[known] = sheet.reindex(meta.index[known]).to_numpy()
+        meta[col] = values.replace("", "unknown")
+    return meta
+
+
+# --- 7. QC -------------------------------------------------------------------------------
+
+QC_SHOWN = (
+    "cell", "draw", "role", "assay", "total_reads", "mapped_pct", "properly_paired_pct",
+    "duplicate_pct", "mean_depth", "breadth_1x", "insert_size_median", "mapd", "qc_pass",
+    "qc_reason",
+)  # fmt: skip
+
+
+def qc_section(loaded: LoadedInputs) -> dict:
+    """Per-cell sequencing metrics, the failed cells and their reasons."""
+    if loaded.qc is None:
+        return not_run(loaded.not_run.get("qc", "no QC table"))
+    qc = loaded.qc.copy()
+    qc["qc_pass"] = _as_bool(qc["qc_pass"])
+    qc["qc_reason"] = qc.get("qc_reason", pd.Series("", index=qc.index)).fillna("").astype(str)
+    meta = _cell_meta(loaded, qc["cell"], None)
+    qc = qc.join(meta, on="cell")
+    qc = qc.sort_values(["draw", "role", "assay", "cell"], kind="stable")
+    failed = qc[~qc["qc_pass"]]
+    return {
+        "status": "ok",
+        "n_cells": len(qc),
+        "n_pass": int(qc["qc_pass"].sum()),
+        "n_fail": len(failed),
+        "cells": _records(qc, QC_SHOWN),
+        "failed": _records(failed, ("cell", "draw", "role", "assay", "qc_reason")),
+        "multiqc": "results/qc/ctcgenomics_qc_mqc.tsv (MultiQC custom content)",
+    }
+
+
+# --- 1. summary ----------------------------------------------------------------------------
+
+
+def _draw_counts(loaded: LoadedInputs, draw: str) -> dict:
+    out: dict[str, object] = {"ctc_sequenced": None, "ctc_pass_qc": None, "by_assay": {}}
+    if loaded.cells is None:
+        return out
+    ctc = loaded.cells[(loaded.cells["draw"] == draw) & (loaded.cells["role"] == "ctc")]
+    passed = None
+    if loaded.qc is not None:
+        qc = loaded.qc.set_index("cell")
+        passed = _as_bool(qc["qc_pass"]).reindex(ctc["cell"]).fillna(False)
+    by_assay = {}
+    for assay, sub in ctc.groupby("assay", sort=True):
+        by_assay[str(assay)] = {
+            "sequenced": len(sub),
+            "pass_qc": None if passed is None else int(passed.reindex(sub["cell"]).sum()),
+        }
+    out["by_assay"] = by_assay
+    out["ctc_sequenced"] = len(ctc)
+    out["ctc_pass_qc"] = None if passed is None else int(passed.sum())
+    return out
+
+
+def draws_table(loaded: LoadedInputs) -> list[dict]:
+    """One row per draw: date, blood volume, enumerated and sequenced CTCs, therapy."""
+    rows = []
+    sheet = loaded.patients.sort_values(["draw_date", "draw"], kind="stable")
+    for row in sheet.to_dict("records"):
+        draw = str(row["draw"])
+        rows.append(
+            clean(
+                {
+                    "draw": draw,
+                    "draw_date": str(row.get("draw_date", "")),
+                    "blood_volume_ml": row.get("blood_volume_ml"),
+                    "ctc_count": row.get("ctc_count"),
+                    "therapy": row.get("therapy") or "",
+                    **_draw_counts(loaded, draw),
+                }
+            )
+        )
+    return rows
+
+
+def _pick_kb(meta: dict) -> dict:
+    """Name, version and date of the knowledge base from ``actionability.json``."""
+    found: dict = {}
+    for key in ("kb", "knowledge_base"):
+        if isinstance(meta.get(key), dict):
+            found = meta[key]
+            break
+    if not found and "kb_version" in meta:
+        found = {"version": meta["kb_version"]}
+    return {k: str(found.get(k, "") or "") for k in ("name", "version", "date")}
+
+
+def _ranked(matches: pd.DataFrame) -> pd.DataFrame:
+    key = matches.assign(
+        _lvl=matches["level"].map(_level_rank),
+        _prev=-pd.to_numeric(matches["prevalence"], errors="coerce").fillna(-1.0),
+    )
+    order = ["_lvl", "_prev", *[c for c in ("draw", "gene", "alteration", "therapy") if c in key]]
+    return key.sort_values(order, kind="stable").drop(columns=["_lvl", "_prev"])
+
+
+def headline_therapies(matches: pd.DataFrame | None, direction: str) -> list[dict]:
+    """Best match per therapy (``sensitivity``) or per alteration x therapy (``resistance``).
+
+    Ranked by evidence level, then prevalence, as in the therapies table.
+    """
+    if matches is None or matches.empty:
+        return []
+    sub = _ranked(matches[matches["direction"] == direction])
+    keys = ["therapy"] if direction == "sensitivity" else ["gene", "alteration", "therapy"]
+    best = sub.drop_duplicates(keys, keep="first")
+    draws = sub.groupby(keys)["draw"].agg(lambda d: ", ".join(sorted(set(map(str, d)))))
+    best = best.join(draws.rename("draws"), on=keys)
+    cols = ("therapy", "gene", "alteration", "level", "tumour_type_match", "prevalence",
+            "ci_low", "ci_high", "draws")  # fmt: skip
+    return _records(best, cols)
+
+
+def discordance_flags(loaded: LoadedInputs) -> list[dict]:
+    """Primary-tumour receptor status that the CTCs contradict, and changes between draws.
+
+    HER2/ER/PR of the primary (patient sheet) are compared with ERBB2 amplification or
+    gain (copy number) and ERBB2/ESR1/PGR high expression (RNA) in the CTCs; alterations
+    absent from every evaluable CTC of an earlier draw and present later are flagged as
+    emerging (and the reverse as no longer detected).
+    """
+    flags: list[dict] = []
+    alt = loaded.alterations
+    if alt is None or alt.empty:
+        return flags
+    first = loaded.patients.iloc[0]
+    for column, gene in _RECEPTOR_GENES.items():
+        status = str(first.get(column, "unknown"))
+        rows = alt[alt["gene"] == gene]
+        if status == "unknown" or rows.empty:
+            continue
+        positive_calls = rows[
+            rows["alteration"].isin(["AMPLIFICATION", "GAIN", "EXPRESSION_HIGH"])
+            if gene == "ERBB2"
+            else rows["alteration"].eq("EXPRESSION_HIGH")
+        ]
+        positive_calls = positive_calls[positive_calls["n_cells_evaluable"] > 0]
+        hit = positive_calls[positive_calls["n_cells_altered"] > 0]
+        receptor = column.removeprefix("primary_").upper()
+        if status in {"negative", "low"} and not hit.empty:
+            ev = "; ".join(
+                f"{r.alteration} in {r.n_cells_altered}/{r.n_cells_evaluable} CTCs ({r.draw})"
+                for r in hit.itertuples()
+            )
+            flags.append({"kind": "primary_vs_ctc", "gene": gene,
+                          "text": f"primary tumour {receptor}-{status}, but CTCs show {gene} "
+                                  f"{ev}"})  # fmt: skip
+        elif status == "positive" and hit.empty and not positive_calls.empty:
+            ev = "; ".join(
+                f"{r.alteration} in 0/{r.n_cells_evaluable} CTCs ({r.draw})"
+                for r in positive_calls.itertuples()
+            )
+            flags.append({"kind": "primary_vs_ctc", "gene": gene,
+                          "text": f"primary tumour {receptor}-positive, but no CTC shows {gene} "
+                                  f"{ev}"})  # fmt: skip
+    flags += serial_changes(loaded)
+    return flags
+
+
+def _draw_order(loaded: LoadedInputs) -> list[str]:
+    sheet = loaded.patients.sort_values(["draw_date", "draw"], kind="stable")
+    return [str(d) for d in sheet["draw"]]
+
+
+def serial_changes(loaded: LoadedInputs) -> list[dict]:
+    """Alterations that appear or disappear between consecutive evaluable draws."""
+    alt = loaded.alterations
+    if alt is None or alt.empty:
+        return []
+    order = {d: i for i, d in enumerate(_draw_order(loaded))}
+    flags = []
+    ev = alt[(alt["n_cells_evaluable"] > 0) & (alt["kind"] != "enumeration")]
+    for (gene, alteration), sub in ev.groupby(["gene", "alteration"], sort=True):
+        sub = sub.assign(_o=sub["draw"].astype(str).map(order)).sort_values("_o")
+        seq = list(sub.itertuples())
+        for before, after in itertools.pairwise(seq):
+            was, now = before.n_cells_altered > 0, after.n_cells_altered > 0
+            if was == now:
+                continue
+            word = "emerging" if now else "no longer detected"
+            flags.append({
+                "kind": "between_draws", "gene": gene,
+                "text": f"{gene} {alteration} {word}: {before.n_cells_altered}/"
+                        f"{before.n_cells_evaluable} CTCs in {before.draw}, "
+                        f"{after.n_cells_altered}/{after.n_cells_evaluable} in {after.draw}",
+            })  # fmt: skip
+    return flags
+
+
+def summary_section(loaded: LoadedInputs) -> dict:
+    """Patient, tumour type, receptor status, draws, and the headline findings."""
+    first = loaded.patients.iloc[0]
+    return {
+        "status": "ok",
+        "patient": loaded.patient,
+        "tumour_type": str(first["tumour_type"]),
+        "primary_receptors": {
+            "ER": str(first.get("primary_er", "unknown")),
+            "PR": str(first.get("primary_pr", "unknown")),
+            "HER2": str(first.get("primary_her2", "unknown")),
+        },
+        "draws": draws_table(loaded),
+        "candidate_therapies": headline_therapies(detected_matches(loaded.matches), "sensitivity"),
+        "resistance": headline_therapies(detected_matches(loaded.matches), "resistance"),
+        "discordance": discordance_flags(loaded),
+        "not_run": dict(sorted(loaded.not_run.items())),
+    }
+
+
+# --- 2. therapies --------------------------------------------------------------------------
+
+THERAPY_COLUMNS = (
+    "draw", "gene", "alteration", "therapy", "level", "level_system", "direction",
+    "tumour_type_match", "granularity", "prevalence", "ci_low", "ci_high", "n_cells_altered",
+    "n_cells_evaluable", "clonality", "sources",
+)  # fmt: skip
+
+
+def parse_sources(text: str) -> list[dict]:
+    """Split a ``;``/``|``-separated sources string into ``{"text", "pmid"}`` items."""
+    items = []
+    for part in re.split(r"\s*[;|]\s*", str(text or "")):
+        if not part:
+            continue
+        m = _PMID_RE.search(part)
+        items.append({"text": part, "pmid": m.group(1) if m else ""})
+    return items
+
+
+def detected_matches(matches: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Matches of alterations found in at least one CTC of their draw.
+
+    The alterations table also lists alterations evaluated but not found (0 cells
+    altered); matches on those are not findings and are left out of the report.
+    """
+    if matches is None or matches.empty:
+        return matches
+    altered = pd.to_numeric(matches["n_cells_altered"], errors="coerce")
+    keep = (altered > 0) | (matches["kind"] == "enumeration")
+    return matches[keep.to_numpy()]
+
+
+def therapies_section(loaded: LoadedInputs) -> dict:
+    """Therapy, resistance and prognosis matches of detected alterations, ranked."""
+    if loaded.matches is None:
+        return not_run(loaded.not_run.get("actionability", "no therapy matching"))
+    kb = _pick_kb(loaded.actionability_meta)
+    found = detected_matches(loaded.matches)
+    rows = _records(_ranked(found), THERAPY_COLUMNS) if len(found) else []
+    for row in rows:
+        row["sources"] = parse_sources(row.get("sources", ""))
+    return {
+        "status": "ok",
+        "kb": kb,
+        "n_matches": len(rows),
+        "n_not_detected": len(loaded.matches) - len(found),
+        "matches": rows,
+    }
+
+
+# --- 3. copy number ------------------------------------------------------------------------
+
+
+def _actionable_genes() -> frozenset[str]:
+    from ctcgenomics.actionability import load_kb
+
+    return load_kb().genes
+
+
+def cnv_cells(loaded: LoadedInputs) -> pd.DataFrame:
+    """Per-cell annotation of the copy-number AnnData: draw, role, clone, ploidy, QC."""
+    adata = loaded.cnv
+    obs = adata.obs
+    meta = _cell_meta(loaded, adata.obs_names, obs)
+    clone = pd.Series("", index=meta.index, dtype=object)
+    if "clone" in obs:
+        clone = obs["clone"].astype(str).reindex(meta.index)
+    if loaded.cnv_clones is not None and {"cell", "clone"} <= set(loaded.cnv_clones.columns):
+        table = loaded.cnv_clones.set_index("cell")["clone"].astype(str)
+        known = meta.index.isin(table.index)
+        clone[known] = table.reindex(meta.index[known]).to_numpy()
+    meta["clone"] = clone.fillna("").replace({"": "none", "nan": "none"})
+    for col in ("ploidy", "qc_pass", "qc_reason"):
+        meta[col] = obs[col].to_numpy() if col in obs else None
+    return meta.reset_index()
+
+
+def cnv_section(loaded: LoadedInputs) -> dict:
+    """Per-cell copy-number summary and gene-level calls of actionable genes."""
+    if loaded.cnv is None:
+        return not_run(loaded.not_run.get("cnv", "no copy-number data"))
+    adata = loaded.cnv
+    if "copy_number" not in adata.layers:
+        return not_run("the copy-number AnnData has no 'copy_number' layer; rerun the CNV stage")
+    cells = cnv_cells(loaded)
+    genes: list[dict] = []
+    if loaded.alterations is not None:
+        alt = loaded.alterations
+        actionable = _actionable_genes()
+        sel = alt[(alt["kind"] == "copy_number") & alt["gene"].isin(actionable)]
+        genes = _records(
+            sel.sort_values(["gene", "alteration", "draw"]),
+            ("draw", "gene", "alteration", "n_cells_altered", "n_cells_evaluable",
+             "prevalence", "ci_low", "ci_high", "evidence"),
+        )  # fmt: skip
+    chroms = adata.var["chrom"].astype(str) if "chrom" in adata.var else pd.Series(dtype=str)
+    return {
+        "status": "ok",
+        "n_cells": int(adata.n_obs),
+        "n_bins": int(adata.n_vars),
+        "chromosomes": sorted(set(chroms), key=_chrom_key),
+        "cells": _records(cells),
+        "gene_calls": genes,
+        "gene_calls_note": (
+            ""
+            if loaded.alterations is not None
+            else "gene-level calls come from the alterations table, which was not given"
+        ),
+        "figures": ["cnv_heatmap"],
+    }
+
+
+def _chrom_key(name: str) -> tuple[int, str]:
+    core = name.removeprefix("chr")
+    return (int(core), "") if core.isdigit() else (100, core)
+
+
+# --- 4. mutations --------------------------------------------------------------------------
+
+
+def _var_column(var: pd.DataFrame, names: Iterable[str]) -> pd.Series:
+    for name in names:
+        if name in var:
+            return var[name].astype(str).replace({"nan": ""})
+    return pd.Series("", index=var.index)
+
+
+def snv_variants(loaded: LoadedInputs) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Return the reported variants, cell metadata and cells x variants genotype matrix.
+
+    Variants flagged ``somatic`` by the SNV stage are reported (all, if that column is
+    absent); genotypes are 0 ref/ref, 1 het, 2 alt/alt, -1 not evaluable.
+    """
+    adata = loaded.snv
+    var = adata.var
+    keep = _as_bool(var["somatic"]).to_numpy() if "somatic" in var else np.ones(adata.n_vars, bool)
+    gt = np.asarray(adata.layers["genotype"])[:, keep]
+    sel = var.loc[keep]
+    table = pd.DataFrame(
+        {
+            "variant": sel.index.astype(str),
+            "gene": _var_column(sel, ("gene", "SYMBOL")).to_numpy(),
+            "hgvsp": _var_column(sel, _HGVSP_COLUMNS).to_numpy(),
+            "chrom": _var_column(sel, ("chrom", "CHROM")).to_numpy(),
+            "pos": pd.to_numeric(sel["pos"], errors="coerce").to_numpy()
+            if "pos" in sel
+            else np.nan,
+            "ref": _var_column(sel, ("ref", "REF")).to_numpy(),
+            "alt": _var_column(sel, ("alt", "ALT")).to_numpy(),
+            "consequence": _var_column(sel, ("consequence", "Consequence")).to_numpy(),
+        }
+    )
+    meta = _cell_meta(loaded, adata.obs_names, adata.obs)
+    return table, meta, gt
+
+
+def snv_section(loaded: LoadedInputs) -> dict:
+    """One row per variant with cells altered / evaluable per draw among CTCs and WBCs."""
+    if loaded.snv is None:
+        return not_run(loaded.not_run.get("snv", "no mutation data"))
+    if "genotype" not in loaded.snv.layers:
+        return not_run("the mutation AnnData has no 'genotype' layer; rerun the SNV stage")
+    table, meta, gt = snv_variants(loaded)
+    draws = _draw_order(loaded)
+    rows = []
+    for j, var in enumerate(table.to_dict("records")):
+        per_draw = []
+        for draw in draws:
+            is_ctc = ((meta["draw"] == draw) & (meta["role"] == "ctc")).to_numpy()
+            col = gt[is_ctc, j]
+            per_draw.append({"draw": draw, "n_cells_altered": int((col > 0).sum()),
+                             "n_cells_evaluable": int((col >= 0).sum())})  # fmt: skip
+        wbc = gt[(meta["role"] == "wbc").to_numpy(), j]
+        rows.append(clean({
+            **var,
+            "ctc_altered": [d["n_cells_altered"] for d in per_draw],
+            "ctc_evaluable": [d["n_cells_evaluable"] for d in per_draw],
+            "per_draw": per_draw,
+            "wbc_altered": int((wbc > 0).sum()),
+            "wbc_evaluable": int((wbc >= 0).sum()),
+        }))  # fmt: skip
+    carriers = {}
+    for j, name in enumerate(table["variant"]):
+        carriers[name] = sorted(meta.index[gt[:, j] > 0].astype(str))
+    return {
+        "status": "ok",
+        "draws": draws,
+        "n_variants": len(rows),
+        "n_cells": int(gt.shape[0]),
+        "n_not_reported": int(loaded.snv.n_vars - len(rows)),
+        "variants": rows,
+        "carriers": carriers,
+        "figures": ["genotype_matrix"] if len(rows) else [],
+    }
+
+
+# --- 5. cell states ------------------------------------------------------------------------
+
+
+def rna_section(loaded: LoadedInputs) -> dict:
+    """Cell classes, EMT/stemness states and biomarker phenotypes of CTCs per draw."""
+    if loaded.rna is None:
+        return not_run(loaded.not_run.get("rna", "no RNA data"))
+    rna = loaded.rna
+    if "cell_class" not in rna or "draw" not in rna:
+        return not_run("the RNA cell table lacks cell_class/draw columns; rerun the RNA stage")
+    per_draw = []
+    for draw, sub in rna.groupby(rna["draw"].astype(str), sort=True):
+        ctc = sub[sub["cell_class"] == "CTC"]
+        row: dict[str, object] = {
+            "draw": draw,
+            "n_cells": len(sub),
+            "classes": {str(k): int(v) for k, v in sub["cell_class"].value_counts().items()},
+            "n_ctc": len(ctc),
+        }
+        row["emt_states"] = (
+            {str(k): int(v) for k, v in ctc["emt_state"].value_counts().items()}
+            if "emt_state" in ctc
+            else {}
+        )
+        markers = {}
+        for gene in ("ERBB2", "ESR1", "PGR", "AR"):
+            col = f"{gene}_level"
+            if col in ctc:
+                measured = ctc[col].astype(str) != "not_measured"
+                markers[f"{gene} high"] = [int((ctc[col] == "high").sum()), int(measured.sum())]
+        if "cd44_cd24" in ctc:
+            markers["CD44+/CD24-"] = [int((ctc["cd44_cd24"] == "CD44+/CD24-").sum()), len(ctc)]
+        if "arv7" in ctc and (ctc["arv7"].astype(str) != "not_measured").any():
+            markers["AR-V7"] = [int((ctc["arv7"] == "positive").sum()), len(ctc)]
+        row["phenotypes"] = markers
+        per_draw.append(clean(row))
+    figures = ["emt_stemness"] if {"emt_score", "stemness"} <= set(rna.columns) else []
+    return {"status": "ok", "n_cells": len(rna), "per_draw": per_draw, "figures": figures}
+
+
+# --- 6. serial draws -----------------------------------------------------------------------
+
+
+def serial_section(loaded: LoadedInputs) -> dict:
+    """Prevalence of every alteration and the CTC counts across draws."""
+    draws = draws_table(loaded)
+    counts = [{k: d[k] for k in ("draw", "draw_date", "ctc_count", "ctc_sequenced",
+                                 "ctc_pass_qc")} for d in draws]  # fmt: skip
+    if loaded.alterations is None:
+        return {
+            "status": "ok",
+            "draws": counts,
+            "alterations": [],
+            "changes": serial_changes(loaded),
+            "note": "alteration prevalence needs the alterations table, which was not given",
+            "figures": ["timeline"],
+        }
+    alt = loaded.alterations[loaded.alterations["kind"] != "enumeration"]
+    order = [d["draw"] for d in draws]
+    series = []
+    for (gene, alteration, kind), sub in alt.groupby(["gene", "alteration", "kind"], sort=True):
+        by_draw = sub.set_index(sub["draw"].astype(str))
+        points = []
+        for draw in order:
+            if draw not in by_draw.index:
+                continue
+            r = by_draw.loc[draw]
+            if isinstance(r, pd.DataFrame):
+                r = r.iloc[0]
+            points.append(clean({
+                "draw": draw, "n_cells_altered": r["n_cells_altered"],
+                "n_cells_evaluable": r["n_cells_evaluable"], "prevalence": r["prevalence"],
+                "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+            }))  # fmt: skip
+        series.append({"gene": gene, "alteration": alteration, "kind": kind, "points": points})
+    return {
+        "status": "ok",
+        "draws": counts,
+        "alterations": series,
+        "changes": serial_changes(loaded),
+        "note": "",
+        "figures": ["timeline"],
+    }
