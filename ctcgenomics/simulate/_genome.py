@@ -250,7 +250,7 @@ def build_cell_genome(
     cat = cat[(cat["origin"] == "germline") | (cat["carriers"] > 0)].reset_index(drop=True)
 
     dropout = _dropout_windows(spec, ref, cell, karyo, cat)
-    amp = _amplification_errors(spec, ref, cell, catalogue)
+    amp = _amplification_errors(spec, ref, cell, catalogue, karyo)
     allv = pd.concat([cat.assign(af=0.0), amp.assign(carriers=0)], ignore_index=True).sort_values(
         "gpos", kind="stable"
     )
@@ -318,12 +318,16 @@ def overlaps(starts: np.ndarray, ends: np.ndarray, iv: tuple[np.ndarray, np.ndar
 
 
 def _amplification_errors(
-    spec: SimulationSpec, ref: Reference, cell: CellSpec, catalogue: pd.DataFrame
+    spec: SimulationSpec,
+    ref: Reference,
+    cell: CellSpec,
+    catalogue: pd.DataFrame,
+    karyo: Karyotype,
 ) -> pd.DataFrame:
     """Cell-private false variants at ``error_rate`` per bp with a low allele fraction.
 
     They are placed where the cell's reads fall (the padded targets in panel mode, the
-    whole genome otherwise), away from true variants.
+    whole genome otherwise, where the cell has DNA), away from true variants.
     """
     rng = stream(spec.seed, cell.id, "amp_errors")
     amp = cell.amplification
@@ -340,7 +344,8 @@ def _amplification_errors(
     k = np.searchsorted(cum, x, side="right")
     gpos = np.unique(starts[k] + (x - (cum[k] - lengths[k])))
     taken = catalogue["gpos"].to_numpy()
-    gpos = gpos[(ref.seq[gpos] != ord("N")) & ~np.isin(gpos, taken)]
+    has_dna = karyo.at(gpos).sum(axis=0) > 0
+    gpos = gpos[(ref.seq[gpos] != ord("N")) & ~np.isin(gpos, taken) & has_dna]
     refb = ref.seq[gpos]
     alt = _other_base(refb, rng)
     af = rng.uniform(amp.error_af[0], amp.error_af[1], size=len(gpos))
