@@ -19,17 +19,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "with WBCs, named filters, annotation and per-draw prevalence."
         ),
     )
-    p.add_argument("--bams", nargs="+", required=True,
-                   help="indexed BAMs, one per cell, named {cell}.bam (read group = cell)")
+    p.add_argument(
+        "--bams",
+        nargs="+",
+        required=True,
+        help="indexed BAMs, one per cell, named {cell}.bam (read group = cell)",
+    )
     p.add_argument("--reference", required=True, help="FASTA the BAMs were aligned to")
-    p.add_argument("--cells", help="cell sheet TSV (columns cell, role, draw[, patient]); "
-                   "without it every BAM is a CTC of draw '1'")
+    p.add_argument(
+        "--cells",
+        help="cell sheet TSV (columns cell, role, draw[, patient]); "
+        "without it every BAM is a CTC of draw '1'",
+    )
     p.add_argument("--patient", required=True, help="patient ID (alterations rows)")
     p.add_argument("--targets", help="BED of panel/exome targets (default: whole genome)")
-    p.add_argument("--sites", nargs="*", default=[],
-                   help="VCF (alleles) or BED (regions) to genotype in any case")
-    p.add_argument("--hotspots", default="packaged",
-                   help="hotspot VCF; 'packaged' (cancerhotspots.org v2) or 'none'")
+    p.add_argument(
+        "--sites",
+        nargs="*",
+        default=[],
+        help="VCF (alleles) or BED (regions) to genotype in any case",
+    )
+    p.add_argument(
+        "--hotspots",
+        default="packaged",
+        help="hotspot VCF; 'packaged' (cancerhotspots.org v2) or 'none'",
+    )
     p.add_argument("--germline-sites", help="VCF of the patient's known germline variants")
     p.add_argument("--gtf", help="GTF/GFF3 of the same assembly, for consequence and HGVSp")
     p.add_argument("--vcf", required=True, help="output multi-sample VCF (.vcf.gz, tabix index)")
@@ -39,8 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("thresholds and priors")
     g.add_argument("--min-base-quality", type=int, default=20)
     g.add_argument("--min-mapq", type=int, default=20)
-    g.add_argument("--count-orphans", action="store_true",
-                   help="count reads of improper pairs (as bcftools -A)")
+    g.add_argument(
+        "--count-orphans",
+        action="store_true",
+        help="count reads of improper pairs (as bcftools -A)",
+    )
     g.add_argument("--min-alt-reads", type=int, default=3, help="pooled alt reads for a candidate")
     g.add_argument("--min-pooled-vaf", type=float, default=0.01)
     g.add_argument("--min-cell-depth", type=int, default=5)
@@ -67,13 +84,17 @@ def _cells_table(args: argparse.Namespace, bams: dict[str, str]):
     sheet = pd.read_csv(args.cells, sep="\t", dtype=str, keep_default_na=False)
     missing = [c for c in ("cell", "role") if c not in sheet.columns]
     if missing:
-        raise CLIError(f"{args.cells}: missing column(s) {missing}; a cell sheet needs "
-                       "'cell' and 'role' (ctc/wbc), and 'draw'")
+        raise CLIError(
+            f"{args.cells}: missing column(s) {missing}; a cell sheet needs "
+            "'cell' and 'role' (ctc/wbc), and 'draw'"
+        )
     sheet = sheet.set_index("cell")
     unknown = [c for c in bams if c not in sheet.index]
     if unknown:
-        raise CLIError(f"{args.cells}: no row for cell(s) {unknown} (from the BAM file names); "
-                       "add them or rename the BAMs to {cell}.bam")
+        raise CLIError(
+            f"{args.cells}: no row for cell(s) {unknown} (from the BAM file names); "
+            "add them or rename the BAMs to {cell}.bam"
+        )
     table = sheet.loc[list(bams)].copy()
     if "draw" not in table:
         table["draw"] = "1"
@@ -113,8 +134,15 @@ def _run(args: argparse.Namespace) -> int:
     elif args.hotspots != "packaged":
         hotspots = args.hotspots
     adata = snv.call(
-        bams, args.reference, cells=cells, targets=args.targets, sites=args.sites,
-        hotspots=hotspots, germline_sites=args.germline_sites, gtf=args.gtf, params=params,
+        bams,
+        args.reference,
+        cells=cells,
+        targets=args.targets,
+        sites=args.sites,
+        hotspots=hotspots,
+        germline_sites=args.germline_sites,
+        gtf=args.gtf,
+        params=params,
     )
     adata.obs["patient"] = patient
     snv.write_vcf(adata, args.vcf, args.reference)
@@ -123,6 +151,10 @@ def _run(args: argparse.Namespace) -> int:
     write_alterations(snv.alteration_rows(adata, patient=patient), args.alterations)
     if args.figure:
         snv.plot_genotypes(adata, args.figure)
-    log.info("patient %s: %d somatic variants written to %s", patient,
-             int(adata.var["somatic"].sum()), args.vcf)
+    log.info(
+        "patient %s: %d somatic variants written to %s",
+        patient,
+        int(adata.var["somatic"].sum()),
+        args.vcf,
+    )
     return 0

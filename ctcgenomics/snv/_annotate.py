@@ -23,7 +23,9 @@ _BASES = "TCAG"
 _AA = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
 CODON_TABLE = {
     a + b + c: _AA[16 * i + 4 * j + k]
-    for i, a in enumerate(_BASES) for j, b in enumerate(_BASES) for k, c in enumerate(_BASES)
+    for i, a in enumerate(_BASES)
+    for j, b in enumerate(_BASES)
+    for k, c in enumerate(_BASES)
 }
 _COMP = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
@@ -112,8 +114,9 @@ def read_gtf(path: str | os.PathLike[str]) -> list[Transcript]:
                     continue
                 if ftype in ("mRNA", "transcript"):
                     gff_tx_gene[a.get("ID", "")] = a.get("Parent", "")
-                    t = tx.setdefault(a.get("ID", ""), Transcript(a.get("ID", ""), "", contig,
-                                                                  strand))
+                    t = tx.setdefault(
+                        a.get("ID", ""), Transcript(a.get("ID", ""), "", contig, strand)
+                    )
                     t.tags |= set(a.get("tag", "").split(","))
                     continue
                 parents = a.get("Parent", "").split(",")
@@ -185,8 +188,10 @@ def _pick_transcripts(transcripts: list[Transcript]) -> dict[str, Transcript]:
         key = t.gene or t.transcript_id
         cur = best.get(key)
         rank = (bool(t.tags & {"Ensembl_canonical", "MANE_Select"}), t.cds_length)
-        if cur is None or rank > (bool(cur.tags & {"Ensembl_canonical", "MANE_Select"}),
-                                   cur.cds_length):
+        if cur is None or rank > (
+            bool(cur.tags & {"Ensembl_canonical", "MANE_Select"}),
+            cur.cds_length,
+        ):
             best[key] = t
     return best
 
@@ -322,8 +327,15 @@ def annotate(
     csq = np.array([""] * n, dtype=object)
     hgvsp = np.array([""] * n, dtype=object)
     hot = np.zeros(n, dtype=bool)
-    keys = list(zip(var["chrom"].astype(str), var["pos"].astype(int), var["ref"].astype(str),
-                    var["alt"].astype(str), strict=True))
+    keys = list(
+        zip(
+            var["chrom"].astype(str),
+            var["pos"].astype(int),
+            var["ref"].astype(str),
+            var["alt"].astype(str),
+            strict=True,
+        )
+    )
     if genes is None:
         genes = _gene_table()
     pc = genes[genes["gene_type"] == "protein_coding"]

@@ -98,9 +98,14 @@ def call(
     forced_regions = pd.concat(regions, ignore_index=True) if regions else None
     target_df = read_bed(targets) if targets is not None else None
     adata = count_alleles(
-        bams, reference, targets=target_df, forced_alleles=forced_alleles,
-        forced_regions=forced_regions, count_params=params.counts,
-        candidate_params=params.candidates, obs=cells,
+        bams,
+        reference,
+        targets=target_df,
+        forced_alleles=forced_alleles,
+        forced_regions=forced_regions,
+        count_params=params.counts,
+        candidate_params=params.candidates,
+        obs=cells,
     )
     if germline_sites is not None:
         known = read_sites(germline_sites)
@@ -111,14 +116,18 @@ def call(
     genotype(adata, params=params.genotype)
     apply_filters(adata, params=params.filters, min_cell_depth=params.genotype.min_cell_depth)
     annotate(adata, hotspots=hot, gtf=gtf, reference=reference)
-    for col in ("chrom", "ref", "alt", "kind", "forced", "filter", "gene", "consequence",
-                "HGVSp"):
+    for col in ("chrom", "ref", "alt", "kind", "forced", "filter", "gene", "consequence", "HGVSp"):
         adata.var[col] = adata.var[col].astype(str)
     adata.uns["snv"]["params"] |= {
         "min_base_quality": params.counts.min_base_quality,
         "min_mapping_quality": params.counts.min_mapping_quality,
-        "targets": str(targets or ""), "gtf": str(gtf or ""),
+        "targets": str(targets or ""),
+        "gtf": str(gtf or ""),
     }
-    log.info("%d candidates, %d somatic PASS, %d germline", adata.n_vars,
-             int(adata.var["somatic"].sum()), int(adata.var["germline"].sum()))
+    log.info(
+        "%d candidates, %d somatic PASS, %d germline",
+        adata.n_vars,
+        int(adata.var["somatic"].sum()),
+        int(adata.var["germline"].sum()),
+    )
     return adata

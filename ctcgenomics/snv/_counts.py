@@ -61,13 +61,13 @@ class ChunkCounts:
     ``bases[i, b, s]`` counts base ``b`` (A, C, G, T) on strand ``s`` (0 forward,
     1 reverse) at position ``chunk.start + i``. ``indels`` maps
     ``(anchor, ref, alt)`` (anchor 0-based; VCF-style alleles) to forward/reverse
-    counts; ``indel_reads`` counts reads carrying any indel right after an anchor.
+    counts; ``insertion_reads`` counts reads with any insertion right after an anchor.
     """
 
     chunk: Chunk
     bases: np.ndarray
     indels: dict[tuple[int, str, str], list[int]] = field(default_factory=dict)
-    indel_reads: dict[int, int] = field(default_factory=dict)
+    insertion_reads: dict[int, int] = field(default_factory=dict)
 
 
 def ensure_index(path: str | os.PathLike[str]) -> None:
@@ -83,8 +83,12 @@ def ensure_index(path: str | os.PathLike[str]) -> None:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: BAM not found")
-    candidates = [Path(f"{path}.bai"), path.with_suffix(".bai"), Path(f"{path}.csi"),
-                  Path(f"{path}.crai")]
+    candidates = [
+        Path(f"{path}.bai"),
+        path.with_suffix(".bai"),
+        Path(f"{path}.csi"),
+        Path(f"{path}.crai"),
+    ]
     if any(c.exists() for c in candidates):
         return
     log.warning("%s has no index; creating %s.bai", path, path)
@@ -98,7 +102,7 @@ def ensure_index(path: str | os.PathLike[str]) -> None:
 
 
 def _mate_end(read: pysam.AlignedSegment) -> int | None:
-    """Reference end of the mate from the MC tag (added by samtools fixmate/markdup)."""
+    """Return the mate's reference end from the MC tag (set by samtools fixmate/markdup)."""
     if not read.has_tag("MC"):
         return None
     cigar = read.get_tag("MC")
@@ -139,7 +143,7 @@ def count_chunk(
     qual_parts: list[bytes] = []
     blk_ref, blk_q, blk_len, blk_strand, blk_mask = [], [], [], [], []
     indels: dict[tuple[int, str, str], list[int]] = {}
-    indel_reads: dict[int, int] = {}
+    insertion_reads: dict[int, int] = {}
     offset = 0
     min_mapq = params.min_mapping_quality
     for read in bam.fetch(chunk.contig, chunk.start, chunk.end):
@@ -157,9 +161,7 @@ def count_chunk(
         mask_until = -1
         if flag & 0x1 and read.next_reference_id == read.reference_id:
             nstart = read.next_reference_start
-            if nstart < read.reference_start or (
-                nstart == read.reference_start and flag & 0x80
-            ):
+            if nstart < read.reference_start or (nstart == read.reference_start and flag & 0x80):
                 mend = _mate_end(read)
                 if mend is not None:
                     mask_until = mend - chunk.start
@@ -182,7 +184,7 @@ def count_chunk(
                     rb = ref_seq[anchor - chunk.start]
                     key = (anchor, rb, rb + seq[qpos : qpos + ln].upper())
                     indels.setdefault(key, [0, 0])[strand] += 1
-                    indel_reads[anchor] = indel_reads.get(anchor, 0) + 1
+                    insertion_reads[anchor] = insertion_reads.get(anchor, 0) + 1
                 qpos += ln
             elif op == 2:
                 anchor = rpos - 1
@@ -190,7 +192,6 @@ def count_chunk(
                 if 0 <= rel and rel + ln < length and rel >= mask_until:
                     key = (anchor, ref_seq[rel : rel + ln + 1], ref_seq[rel])
                     indels.setdefault(key, [0, 0])[strand] += 1
-                    indel_reads[anchor] = indel_reads.get(anchor, 0) + 1
                 rpos += ln
             elif op == 3:
                 rpos += ln
@@ -211,9 +212,12 @@ def count_chunk(
         mask = np.repeat(np.asarray(blk_mask, dtype=np.int64), lens)
         code = _CODE[seqs[q_idx]]
         keep = (
-            (ref_idx >= 0) & (ref_idx < length) & (ref_idx >= mask) & (code >= 0)
+            (ref_idx >= 0)
+            & (ref_idx < length)
+            & (ref_idx >= mask)
+            & (code >= 0)
             & (quals[q_idx] >= params.min_base_quality)
         )
         flat = (ref_idx[keep] * 4 + code[keep]) * 2 + strand_arr[keep]
         bases = np.bincount(flat, minlength=length * 8).astype(np.int32).reshape(length, 4, 2)
-    return ChunkCounts(chunk, bases, indels, indel_reads)
+    return ChunkCounts(chunk, bases, indels, insertion_reads)

@@ -26,8 +26,14 @@ def read_truth(path: str | os.PathLike[str], ctc_cells: Iterable[str]) -> pd.Dat
     with pysam.VariantFile(str(path)) as vf:
         cells = [c for c in ctc_cells if c in vf.header.samples]
         for rec in vf:
-            row = {"chrom": rec.chrom, "pos": rec.pos, "ref": rec.ref, "alt": rec.alts[0],
-                   "origin": rec.info.get("ORIGIN"), "name": rec.info.get("NAME")}
+            row = {
+                "chrom": rec.chrom,
+                "pos": rec.pos,
+                "ref": rec.ref,
+                "alt": rec.alts[0],
+                "origin": rec.info.get("ORIGIN"),
+                "name": rec.info.get("NAME"),
+            }
             for c in cells:
                 s = rec.samples[c]
                 gt = s.get("GT") or (None,)
@@ -87,7 +93,8 @@ def genotype_metrics(adata: ad.AnnData, truth: pd.DataFrame) -> dict[str, float]
     (genotype -1); ``call_rate`` is the fraction of truth-evaluable cells called.
     """
     som = truth[(truth["origin"] == "somatic") & (truth["n_carriers"] > 0)].set_index(
-        ["chrom", "pos", "ref", "alt"])
+        ["chrom", "pos", "ref", "alt"]
+    )
     var = adata.var
     gt = np.asarray(adata.layers["genotype"])
     correct = called = evaluable = 0

@@ -77,8 +77,11 @@ def apply_filters(
     adata = adata.copy() if copy else adata
     params = params or FilterParams()
     var = adata.var
-    roles = adata.obs["role"].astype(str).str.lower().to_numpy() if "role" in adata.obs else (
-        np.array(["ctc"] * adata.n_obs))
+    roles = (
+        adata.obs["role"].astype(str).str.lower().to_numpy()
+        if "role" in adata.obs
+        else (np.array(["ctc"] * adata.n_obs))
+    )
     is_ctc = roles == "ctc"
     n = np.asarray(adata.layers["ref"]) + np.asarray(adata.layers["alt"])
     n_cov = (n[is_ctc] >= min_cell_depth).sum(axis=0)
@@ -91,10 +94,14 @@ def apply_filters(
             strand_p[i] = fisher_exact([[rf, rr], [af, ar]]).pvalue
             minor[i] = min(af, ar) / (af + ar)
     indel = var["kind"].to_numpy() == "indel"
-    supported = indel & (var["pooled_alt_fwd"] + var["pooled_alt_rev"] >= 3).to_numpy() & (
-        var["p_variant"].to_numpy() >= 0.5)
-    indel_pos = {(c, p) for c, p in zip(var["chrom"][supported], var["pos"][supported],
-                                         strict=True)}
+    supported = (
+        indel
+        & (var["pooled_alt_fwd"] + var["pooled_alt_rev"] >= 3).to_numpy()
+        & (var["p_variant"].to_numpy() >= 0.5)
+    )
+    indel_pos = {
+        (c, p) for c, p in zip(var["chrom"][supported], var["pos"][supported], strict=True)
+    }
     for i, rec in enumerate(var.itertuples(index=False)):
         f = flags[i]
         if rec.qual < params.min_qual:

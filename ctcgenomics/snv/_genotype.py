@@ -114,16 +114,25 @@ def genotype(
     # (1) germline: is the variant present in the normal cells?
     p_germ = np.zeros(n_sites)
     if is_wbc.any():
-        ll = genotype_log_likelihoods(alt[is_wbc], n[is_wbc], error[is_wbc],
-                                      default_dropout[is_wbc], rho=model.default_rho,
-                                      artefact_rate=model.artefact_rate)
-        p_germ = site_posteriors(ll, model.prior_germline,
-                                 hom_given_carrier=0.3, n_grid=model.n_grid).p_variant
+        ll = genotype_log_likelihoods(
+            alt[is_wbc],
+            n[is_wbc],
+            error[is_wbc],
+            default_dropout[is_wbc],
+            rho=model.default_rho,
+            artefact_rate=model.artefact_rate,
+        )
+        p_germ = site_posteriors(
+            ll, model.prior_germline, hom_given_carrier=0.3, n_grid=model.n_grid
+        ).p_variant
     else:
-        log.warning("no WBC in this patient: germline variants cannot be told from clonal "
-                    "somatic ones except through known_germline sites")
-    known = var["known_germline"].to_numpy(bool) if "known_germline" in var else np.zeros(
-        n_sites, bool)
+        log.warning(
+            "no WBC in this patient: germline variants cannot be told from clonal "
+            "somatic ones except through known_germline sites"
+        )
+    known = (
+        var["known_germline"].to_numpy(bool) if "known_germline" in var else np.zeros(n_sites, bool)
+    )
     germline = (p_germ >= params.germline_posterior) | known
 
     # (2) dropout from germline heterozygous SNVs (pooled allele fraction near 1/2).
@@ -131,12 +140,19 @@ def genotype(
         pooled_vaf = alt.sum(0) / np.maximum(n.sum(0), 1)
     het = germline & (var["kind"].to_numpy() == "snv") & (pooled_vaf > 0.2) & (pooled_vaf < 0.8)
     fit = estimate_dropout(alt[:, het], n[:, het], error, model)
-    log.info("dropout fitted on %d germline het sites: median %.3f, rho %.3f", int(het.sum()),
-             float(np.median(fit.dropout)) if len(fit.dropout) else float("nan"), fit.rho)
+    log.info(
+        "dropout fitted on %d germline het sites: median %.3f, rho %.3f",
+        int(het.sum()),
+        float(np.median(fit.dropout)) if len(fit.dropout) else float("nan"),
+        fit.rho,
+    )
 
     # (3) somatic model on CTCs, with hotspot priors.
-    prior = np.where(var["forced"].astype(str).str.contains("hotspot").to_numpy(),
-                     model.prior_hotspot, model.prior_somatic)
+    prior = np.where(
+        var["forced"].astype(str).str.contains("hotspot").to_numpy(),
+        model.prior_hotspot,
+        model.prior_somatic,
+    )
     p_variant = np.zeros(n_sites)
     fraction = np.zeros(n_sites)
     p_gt = np.zeros((adata.n_obs, n_sites, 3))
@@ -147,10 +163,17 @@ def genotype(
     for mask, pr in groups:
         if not mask.any() or n_sites == 0:
             continue
-        ll = genotype_log_likelihoods(alt[mask], n[mask], error[mask], fit.dropout[mask],
-                                      rho=fit.rho, artefact_rate=model.artefact_rate)
-        post = site_posteriors(ll, pr, hom_given_carrier=model.hom_given_carrier,
-                               n_grid=model.n_grid)
+        ll = genotype_log_likelihoods(
+            alt[mask],
+            n[mask],
+            error[mask],
+            fit.dropout[mask],
+            rho=fit.rho,
+            artefact_rate=model.artefact_rate,
+        )
+        post = site_posteriors(
+            ll, pr, hom_given_carrier=model.hom_given_carrier, n_grid=model.n_grid
+        )
         p_gt[mask] = post.p_genotype
         if mask is is_ctc:
             p_variant, fraction = post.p_variant, post.fraction
@@ -179,8 +202,7 @@ def genotype(
         cell_vaf = np.where(n > 0, alt / np.maximum(n, 1), 0.0)
     ctc_gt = gt[is_ctc]
     var["p_variant"] = p_variant
-    var["qual"] = np.minimum(
-        999.0, -10 * np.log10(np.clip(1 - p_variant, 1e-100, 1))).round(1)
+    var["qual"] = np.minimum(999.0, -10 * np.log10(np.clip(1 - p_variant, 1e-100, 1))).round(1)
     var["p_germline"] = p_germ
     var["germline"] = germline
     var["fraction"] = fraction

@@ -121,11 +121,13 @@ def genotype_log_likelihoods(
         log_art = np.log(2 * special.betainc(k + 1, n - k + 1, 0.5)) - np.log(n + 1)
     l0 = np.logaddexp(np.log1p(-artefact_rate) + lb_err, np.log(artefact_rate) + log_art)
     l1 = special.logsumexp(
-        np.stack([
-            np.log1p(-dlt) + _log_betabinom_half(k, n, rho),
-            np.log(dlt / 2) + lb_err,
-            np.log(dlt / 2) + lb_alt,
-        ]),
+        np.stack(
+            [
+                np.log1p(-dlt) + _log_betabinom_half(k, n, rho),
+                np.log(dlt / 2) + lb_err,
+                np.log(dlt / 2) + lb_alt,
+            ]
+        ),
         axis=0,
     )
     out = np.stack([l0, l1, lb_alt], axis=-1)

@@ -44,8 +44,12 @@ def _header(adata: ad.AnnData, reference: str | os.PathLike[str]) -> pysam.Varia
         ("FORCED", 1, "String", "Why the allele was genotyped even without pooled support"),
     ]:
         header.info.add(key, num, typ, desc)
-    header.formats.add("GT", 1, "String", "Genotype; ./. = not evaluable (no coverage or a "
-                       "possibly dropped allele)")
+    header.formats.add(
+        "GT",
+        1,
+        "String",
+        "Genotype; ./. = not evaluable (no coverage or a possibly dropped allele)",
+    )
     header.formats.add("AD", "R", "Integer", "Reads supporting REF and ALT")
     header.formats.add("DP", 1, "Integer", "Reads passing filters at the position")
     header.formats.add("GQ", 1, "Integer", "Phred genotype quality")
@@ -93,8 +97,11 @@ def write_vcf(
         with pysam.VariantFile(str(plain), "w", header=header) as out:
             for rec in var.itertuples():
                 j = int(rec.order_)
-                r = out.new_record(contig=str(rec.chrom), start=int(rec.pos) - 1,
-                                   alleles=(str(rec.ref), str(rec.alt)))
+                r = out.new_record(
+                    contig=str(rec.chrom),
+                    start=int(rec.pos) - 1,
+                    alleles=(str(rec.ref), str(rec.alt)),
+                )
                 r.qual = float(rec.qual)
                 for f in str(rec.filter).split(";"):
                     r.filter.add(f)
@@ -105,8 +112,12 @@ def write_vcf(
                 r.info["CF"] = float(rec.fraction)
                 if bool(getattr(rec, "somatic", False)):
                     r.info["SOMATIC"] = True
-                for key, col in (("GENE", "gene"), ("CSQ", "consequence"), ("HGVSp", "HGVSp"),
-                                 ("FORCED", "forced")):
+                for key, col in (
+                    ("GENE", "gene"),
+                    ("CSQ", "consequence"),
+                    ("HGVSp", "HGVSp"),
+                    ("FORCED", "forced"),
+                ):
                     val = getattr(rec, col, "")
                     if isinstance(val, str) and val:
                         r.info[key] = _info_str(val)
@@ -144,8 +155,7 @@ def alteration_rows(
         Rows of the alterations table (``kind`` ``mutation``).
     """
     obs = adata.obs
-    roles = obs["role"].astype(str).str.lower() if "role" in obs else pd.Series("ctc",
-                                                                                  obs.index)
+    roles = obs["role"].astype(str).str.lower() if "role" in obs else pd.Series("ctc", obs.index)
     draws = obs["draw"].astype(str) if "draw" in obs else pd.Series("1", obs.index)
     gt = np.asarray(adata.layers["genotype"])
     rows = []
@@ -156,19 +166,32 @@ def alteration_rows(
         for draw in sorted(draws[roles == "ctc"].unique()):
             sel = ((roles == "ctc") & (draws == draw)).to_numpy()
             g = gt[sel, j]
-            rows.append(alteration_row(
-                patient=patient, draw=draw, gene=str(rec.get("gene", "")), alteration=name,
-                kind="mutation", n_cells_altered=int((g > 0).sum()),
-                n_cells_evaluable=int((g >= 0).sum()),
-                evidence=(f"{rec['chrom']}:{rec['pos']} {rec['ref']}>{rec['alt']}; "
-                          f"QUAL {rec['qual']:.0f}; {rec.get('consequence', '')}").strip("; "),
-                source=source,
-            ))
+            rows.append(
+                alteration_row(
+                    patient=patient,
+                    draw=draw,
+                    gene=str(rec.get("gene", "")),
+                    alteration=name,
+                    kind="mutation",
+                    n_cells_altered=int((g > 0).sum()),
+                    n_cells_evaluable=int((g >= 0).sum()),
+                    evidence=(
+                        f"{rec['chrom']}:{rec['pos']} {rec['ref']}>{rec['alt']}; "
+                        f"QUAL {rec['qual']:.0f}; {rec.get('consequence', '')}"
+                    ).strip("; "),
+                    source=source,
+                )
+            )
     return alterations_frame(rows)
 
 
-def plot_genotypes(adata: ad.AnnData, path: str | os.PathLike[str], *, only_somatic: bool = True,
-                   max_variants: int = 80) -> Path:
+def plot_genotypes(
+    adata: ad.AnnData,
+    path: str | os.PathLike[str],
+    *,
+    only_somatic: bool = True,
+    max_variants: int = 80,
+) -> Path:
     """Draw the cells x variants genotype matrix (PNG), written atomically."""
     import matplotlib
 
@@ -191,8 +214,9 @@ def plot_genotypes(adata: ad.AnnData, path: str | os.PathLike[str], *, only_soma
     ax.imshow(gt + 1, cmap=cmap, vmin=0, vmax=3, aspect="auto", interpolation="nearest")
     ax.set_yticks(range(adata.n_obs), [str(c) for c in adata.obs_names], fontsize=7)
     ax.set_xticks(range(len(cols)), labels, rotation=90, fontsize=7)
-    ax.set_title("Per-cell genotypes (grey: not evaluable; white ref; orange het; red hom)",
-                 fontsize=8)
+    ax.set_title(
+        "Per-cell genotypes (grey: not evaluable; white ref; orange het; red hom)", fontsize=8
+    )
     fig.tight_layout()
     path = Path(path)
     with atomic_path(path) as tmp:

@@ -75,8 +75,10 @@ def _check_contigs(ref_lengths: dict[str, int], bams: Mapping[str, str]) -> None
 def _forced_in_chunk(forced: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
     if forced.empty:
         return forced
-    sel = (forced["contig"] == chunk.contig) & (forced["pos"] - 1 >= chunk.start) & (
-        forced["pos"] - 1 < chunk.end
+    sel = (
+        (forced["contig"] == chunk.contig)
+        & (forced["pos"] - 1 >= chunk.start)
+        & (forced["pos"] - 1 < chunk.end)
     )
     return forced[sel]
 
@@ -108,7 +110,9 @@ def _chunk_candidates(
     with np.errstate(divide="ignore", invalid="ignore"):
         vaf = alt_pooled / pooled_depth[:, None]
     hit = (
-        valid_ref[:, None] & (alt_pooled >= params.min_alt_reads) & (vaf >= params.min_pooled_vaf)
+        valid_ref[:, None]
+        & (alt_pooled >= params.min_alt_reads)
+        & (vaf >= params.min_pooled_vaf)
         & (max_cell_alt >= params.min_cell_alt_reads)
     )
     hit |= valid_ref[:, None] & forced_regions[:, None] & (alt_pooled > 0)
@@ -119,20 +123,32 @@ def _chunk_candidates(
         if len(rec.ref) == 1 and len(rec.alt) == 1 and rec.alt in BASES:
             i = int(rec.pos) - 1 - chunk.start
             if ref_seq[i] != rec.ref:
-                log.warning("forced site %s:%d: REF %s differs from the reference base %s; skipped",
-                            chunk.contig, rec.pos, rec.ref, ref_seq[i])
+                log.warning(
+                    "forced site %s:%d: REF %s differs from the reference base %s; skipped",
+                    chunk.contig,
+                    rec.pos,
+                    rec.ref,
+                    ref_seq[i],
+                )
                 continue
             snv_keys.add((i, BASES.index(rec.alt)))
     for i, b in sorted(snv_keys):
         r = int(ref_code[i])
         key = (chunk.start + i, ref_seq[i], BASES[b])
-        rows.append({
-            "chrom": chunk.contig, "pos": chunk.start + i + 1, "ref": ref_seq[i], "alt": BASES[b],
-            "kind": "snv", "forced": forced_keys.get(key, ""),
-            "pooled_ref_fwd": int(bases[:, i, r, 0].sum()), "pooled_ref_rev":
-            int(bases[:, i, r, 1].sum()), "pooled_alt_fwd": int(bases[:, i, b, 0].sum()),
-            "pooled_alt_rev": int(bases[:, i, b, 1].sum()),
-        })
+        rows.append(
+            {
+                "chrom": chunk.contig,
+                "pos": chunk.start + i + 1,
+                "ref": ref_seq[i],
+                "alt": BASES[b],
+                "kind": "snv",
+                "forced": forced_keys.get(key, ""),
+                "pooled_ref_fwd": int(bases[:, i, r, 0].sum()),
+                "pooled_ref_rev": int(bases[:, i, r, 1].sum()),
+                "pooled_alt_fwd": int(bases[:, i, b, 0].sum()),
+                "pooled_alt_rev": int(bases[:, i, b, 1].sum()),
+            }
+        )
         ref_cols.append(per_base[:, i, r])
         alt_cols.append(per_base[:, i, b])
         dp_cols.append(depth[:, i])
@@ -150,29 +166,35 @@ def _chunk_candidates(
         i = anchor - chunk.start
         if i + 1 >= length or i < 0:
             continue
-        # Reads spanning the anchor and the next base without any indel there.
-        n_indel_reads = np.array([c.indel_reads.get(anchor, 0) for c in counts])
-        is_ins = len(alt) > len(ref)
-        span = depth[:, i + 1] - (n_indel_reads if is_ins else 0)
+        # Reference support: reads with a base right after the anchor (reads with a
+        # deletion there have none) minus reads with an insertion after the anchor.
+        n_ins_reads = np.array([c.insertion_reads.get(anchor, 0) for c in counts])
         cell_alt = arr.sum(axis=1)
-        ref_n = np.clip(span - (0 if is_ins else 0), 0, None)
-        if is_ins:
-            ref_n = np.clip(depth[:, i + 1] - n_indel_reads, 0, None)
+        ref_n = np.clip(depth[:, i + 1] - n_ins_reads, 0, None)
         tot_alt = int(cell_alt.sum())
         pooled_dp = int(ref_n.sum() + tot_alt)
         forced = key in forced_keys
         if not forced and not (
-            tot_alt >= params.min_alt_reads and tot_alt >= params.min_pooled_vaf * max(pooled_dp, 1)
+            tot_alt >= params.min_alt_reads
+            and tot_alt >= params.min_pooled_vaf * max(pooled_dp, 1)
             and cell_alt.max() >= params.min_cell_alt_reads
         ):
             continue
         ref_strand = bases[:, i + 1, :, :].sum(axis=(0, 1))
-        rows.append({
-            "chrom": chunk.contig, "pos": anchor + 1, "ref": ref, "alt": alt, "kind": "indel",
-            "forced": forced_keys.get(key, ""), "pooled_ref_fwd": int(ref_strand[0]),
-            "pooled_ref_rev": int(ref_strand[1]), "pooled_alt_fwd": int(arr[:, 0].sum()),
-            "pooled_alt_rev": int(arr[:, 1].sum()),
-        })
+        rows.append(
+            {
+                "chrom": chunk.contig,
+                "pos": anchor + 1,
+                "ref": ref,
+                "alt": alt,
+                "kind": "indel",
+                "forced": forced_keys.get(key, ""),
+                "pooled_ref_fwd": int(ref_strand[0]),
+                "pooled_ref_rev": int(ref_strand[1]),
+                "pooled_alt_fwd": int(arr[:, 0].sum()),
+                "pooled_alt_rev": int(arr[:, 1].sum()),
+            }
+        )
         ref_cols.append(ref_n)
         alt_cols.append(cell_alt)
         dp_cols.append(ref_n + cell_alt)
@@ -255,19 +277,35 @@ def count_alleles(
         # Hotspots only inside targets; user alleles (source "user") everywhere.
         inside = np.zeros(len(fa), dtype=bool)
         for rec in targets.itertuples(index=False):
-            inside |= ((fa["contig"] == rec.contig) & (fa["pos"] > rec.start)
-                       & (fa["pos"] <= rec.end)).to_numpy()
+            inside |= (
+                (fa["contig"] == rec.contig) & (fa["pos"] > rec.start) & (fa["pos"] <= rec.end)
+            ).to_numpy()
         fa = fa[inside | (fa["source"] == "user").to_numpy()]
-    fr = forced_regions if forced_regions is not None else pd.DataFrame(
-        columns=["contig", "start", "end"])
-    forced_all = pd.concat([
-        fa.assign(start=np.nan, end=np.nan)[["contig", "pos", "ref", "start", "end"]],
-        fr.assign(pos=np.nan, ref="")[["contig", "pos", "ref", "start", "end"]],
-    ], ignore_index=True)
-    chunks = make_chunks(ref_lengths, targets=targets, forced=forced_all,
-                         pad=candidate_params.pad, max_chunk=candidate_params.max_chunk)
-    log.info("counting %d cells over %d windows (%d bp)", len(cells), len(chunks),
-             sum(c.end - c.start for c in chunks))
+    fr = (
+        forced_regions
+        if forced_regions is not None
+        else pd.DataFrame(columns=["contig", "start", "end"])
+    )
+    forced_all = pd.concat(
+        [
+            fa.assign(start=np.nan, end=np.nan)[["contig", "pos", "ref", "start", "end"]],
+            fr.assign(pos=np.nan, ref="")[["contig", "pos", "ref", "start", "end"]],
+        ],
+        ignore_index=True,
+    )
+    chunks = make_chunks(
+        ref_lengths,
+        targets=targets,
+        forced=forced_all,
+        pad=candidate_params.pad,
+        max_chunk=candidate_params.max_chunk,
+    )
+    log.info(
+        "counting %d cells over %d windows (%d bp)",
+        len(cells),
+        len(chunks),
+        sum(c.end - c.start for c in chunks),
+    )
     handles = [pysam.AlignmentFile(p) for p in paths]
     rows: list[dict] = []
     mats: list[np.ndarray] = []
@@ -283,8 +321,9 @@ def count_alleles(
                     e = min(int(rec.end), chunk.end) - chunk.start
                     if e > s:
                         freg[s:e] = True
-            r, m, st = _chunk_candidates(counts, ref_seq, chunk, _forced_in_chunk(fa, chunk),
-                                         freg, candidate_params)
+            r, m, st = _chunk_candidates(
+                counts, ref_seq, chunk, _forced_in_chunk(fa, chunk), freg, candidate_params
+            )
             rows.extend(r)
             mats.append(m)
             err_stats += st
@@ -293,9 +332,21 @@ def count_alleles(
             h.close()
         fasta.close()
     mat = np.concatenate(mats, axis=2) if mats else np.zeros((3, len(cells), 0), dtype=np.int64)
-    var = pd.DataFrame(rows, columns=[
-        "chrom", "pos", "ref", "alt", "kind", "forced", "pooled_ref_fwd", "pooled_ref_rev",
-        "pooled_alt_fwd", "pooled_alt_rev"])
+    var = pd.DataFrame(
+        rows,
+        columns=[
+            "chrom",
+            "pos",
+            "ref",
+            "alt",
+            "kind",
+            "forced",
+            "pooled_ref_fwd",
+            "pooled_ref_rev",
+            "pooled_alt_fwd",
+            "pooled_alt_rev",
+        ],
+    )
     var = var.drop_duplicates(["chrom", "pos", "ref", "alt"])
     keep = var.index.to_numpy()
     mat = mat[:, :, keep]
@@ -307,12 +358,18 @@ def count_alleles(
     obs_df["n_bases"] = err_stats[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         obs_df["mismatch_rate"] = np.where(
-            err_stats[:, 0] > 0, err_stats[:, 1] / np.maximum(err_stats[:, 0], 1), np.nan)
+            err_stats[:, 0] > 0, err_stats[:, 1] / np.maximum(err_stats[:, 0], 1), np.nan
+        )
     obs_df["bam"] = paths
     adata = ad.AnnData(
-        X=mat[1].astype(np.float32), obs=obs_df, var=var,
-        layers={"ref": mat[0].astype(np.int32), "alt": mat[1].astype(np.int32),
-                "depth": mat[2].astype(np.int32)},
+        X=mat[1].astype(np.float32),
+        obs=obs_df,
+        var=var,
+        layers={
+            "ref": mat[0].astype(np.int32),
+            "alt": mat[1].astype(np.int32),
+            "depth": mat[2].astype(np.int32),
+        },
     )
     log.info("%d candidate alleles", adata.n_vars)
     return adata

@@ -114,22 +114,30 @@ def load_hotspots(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """
     path = packaged_hotspots_path() if path is None else Path(path)
     frame = pd.read_csv(
-        _open_text(path), sep="\t", comment="#", header=None, usecols=[0, 1, 3, 4, 7],
-        names=["contig", "pos", "ref", "alt", "info"], dtype={"contig": str},
+        _open_text(path),
+        sep="\t",
+        comment="#",
+        header=None,
+        usecols=[0, 1, 3, 4, 7],
+        names=["contig", "pos", "ref", "alt", "info"],
+        dtype={"contig": str},
     )
     rows = []
     for rec in frame.itertuples(index=False):
         info = dict(kv.split("=", 1) for kv in rec.info.split(";") if "=" in kv)
-        gene = info.get("HOTSPOT_GENE") or info.get("HOTSPOT3D_GENE") or info.get(
-            "HOTSPOTNC_GENE", ""
+        gene = (
+            info.get("HOTSPOT_GENE") or info.get("HOTSPOT3D_GENE") or info.get("HOTSPOTNC_GENE", "")
         )
         hgvsp = info.get("HOTSPOT_HGVSp") or info.get("HOTSPOT3D_HGVSp") or ""
-        source = "cancerhotspots" if "HOTSPOT_GENE" in info else (
-            "3dhotspots" if "HOTSPOT3D_GENE" in info else "hotspots_noncoding"
+        source = (
+            "cancerhotspots"
+            if "HOTSPOT_GENE" in info
+            else ("3dhotspots" if "HOTSPOT3D_GENE" in info else "hotspots_noncoding")
         )
         for alt in str(rec.alt).split(","):
-            rows.append((rec.contig, int(rec.pos), rec.ref.upper(), alt.upper(), gene, hgvsp,
-                         source))
+            rows.append(
+                (rec.contig, int(rec.pos), rec.ref.upper(), alt.upper(), gene, hgvsp, source)
+            )
     out = pd.DataFrame(rows, columns=["contig", "pos", "ref", "alt", "gene", "hgvsp", "source"])
     # The table lists some alleles twice (cancerhotspots and 3D); keep the first.
     return out.drop_duplicates(["contig", "pos", "ref", "alt"]).reset_index(drop=True)
@@ -182,20 +190,26 @@ def make_chunks(
     """
     parts = []
     if targets is None:
-        parts.append(pd.DataFrame(
-            [(c, 0, n) for c, n in contig_lengths.items()], columns=["contig", "start", "end"]
-        ))
+        parts.append(
+            pd.DataFrame(
+                [(c, 0, n) for c, n in contig_lengths.items()], columns=["contig", "start", "end"]
+            )
+        )
     else:
         parts.append(targets[["contig", "start", "end"]])
     if forced is not None and not forced.empty:
         f = forced.copy()
         if "pos" in f and f["pos"].notna().any():
             alleles = f[f["pos"].notna()]
-            parts.append(pd.DataFrame({
-                "contig": alleles["contig"],
-                "start": alleles["pos"].astype(int) - 1,
-                "end": alleles["pos"].astype(int) - 1 + alleles["ref"].str.len(),
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "contig": alleles["contig"],
+                        "start": alleles["pos"].astype(int) - 1,
+                        "end": alleles["pos"].astype(int) - 1 + alleles["ref"].str.len(),
+                    }
+                )
+            )
         if "start" in f and f["start"].notna().any():
             regions = f[f["start"].notna()]
             parts.append(regions[["contig", "start", "end"]].astype({"start": int, "end": int}))

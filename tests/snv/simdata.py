@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pysam
 
 import ctcgenomics as ctc
-from ctcgenomics.simulate._reference import load_reference  # noqa: F401  (import check)
 
 REFERENCE = Path(ctc.__file__).parent / "data" / "reference" / "hg38_chr17_1-7843138.fa.gz"
 R175H = {"name": "TP53_R175H", "chrom": "chr17", "pos": 7675088, "ref": "C", "alt": "T"}
@@ -59,41 +59,61 @@ def panel_spec(
 
     ctcs = [f"P1_CTC{i + 1}" for i in range(n_ctc)]
     wbcs = [f"P1_WBC{i + 1}" for i in range(n_wbc)]
-    clonal = [{"name": f"clonal_{i}", "chrom": "chr17", "pos": p, "ref": b, "alt": other(b)}
-              for i, (p, b) in enumerate(_random_sites(rng, fasta, n_clonal, taken))]
+    clonal = [
+        {"name": f"clonal_{i}", "chrom": "chr17", "pos": p, "ref": b, "alt": other(b)}
+        for i, (p, b) in enumerate(_random_sites(rng, fasta, n_clonal, taken))
+    ]
     clonal.append(dict(R175H))
     # Two clonal indels (1-bp deletion, 2-bp insertion)
     (p1, _), (p2, b2) = _random_sites(rng, fasta, 2, taken)
     ref_del = fasta.fetch("chr17", p1 - 1, p1 + 1).upper()
-    clonal.append({"name": "clonal_del", "chrom": "chr17", "pos": p1, "ref": ref_del,
-                   "alt": ref_del[0]})
-    clonal.append({"name": "clonal_ins", "chrom": "chr17", "pos": p2, "ref": b2,
-                   "alt": b2 + "TG"})
+    clonal.append(
+        {"name": "clonal_del", "chrom": "chr17", "pos": p1, "ref": ref_del, "alt": ref_del[0]}
+    )
+    clonal.append({"name": "clonal_ins", "chrom": "chr17", "pos": p2, "ref": b2, "alt": b2 + "TG"})
     subclonal = []
     for i, (p, b) in enumerate(_random_sites(rng, fasta, n_subclonal, taken)):
         k = int(rng.integers(3, max(4, n_ctc // 2 + 1)))
         cells = sorted(rng.choice(ctcs, size=k, replace=False).tolist())
-        subclonal.append({"name": f"sub_{i}", "chrom": "chr17", "pos": p, "ref": b,
-                          "alt": other(b), "cells": cells})
-    germ = [{"name": f"germ_{i}", "chrom": "chr17", "pos": p, "ref": b, "alt": other(b)}
-            for i, (p, b) in enumerate(_random_sites(rng, fasta, n_germline, taken))]
+        subclonal.append(
+            {
+                "name": f"sub_{i}",
+                "chrom": "chr17",
+                "pos": p,
+                "ref": b,
+                "alt": other(b),
+                "cells": cells,
+            }
+        )
+    germ = [
+        {"name": f"germ_{i}", "chrom": "chr17", "pos": p, "ref": b, "alt": other(b)}
+        for i, (p, b) in enumerate(_random_sites(rng, fasta, n_germline, taken))
+    ]
     targets = workdir / "targets.bed"
     with open(targets, "w") as fh:
         for p in sorted(taken):
             fh.write(f"chr17\t{p - 200}\t{p + 200}\n")
     cells = []
     for cid in ctcs:
-        cells.append({
-            "id": cid, "role": "ctc", "clone": "A",
-            "mean_depth": float(rng.uniform(*depth)),
-            "dropout_rate": float(rng.uniform(*dropout)),
-        })
+        cells.append(
+            {
+                "id": cid,
+                "role": "ctc",
+                "clone": "A",
+                "mean_depth": float(rng.uniform(*depth)),
+                "dropout_rate": float(rng.uniform(*dropout)),
+            }
+        )
     for cid in wbcs:
-        cells.append({
-            "id": cid, "role": "wbc", "clone": "normal",
-            "mean_depth": float(rng.uniform(*depth)),
-            "dropout_rate": float(rng.uniform(*dropout)),
-        })
+        cells.append(
+            {
+                "id": cid,
+                "role": "wbc",
+                "clone": "normal",
+                "mean_depth": float(rng.uniform(*depth)),
+                "dropout_rate": float(rng.uniform(*dropout)),
+            }
+        )
     return {
         "seed": seed,
         "reference": str(REFERENCE),
@@ -108,9 +128,15 @@ def panel_spec(
         "clones": {"normal": {}, "A": {"variants": clonal}},
         "variants": subclonal,
         "cell_defaults": {
-            "patient": "P1", "draw": "D1", "wga": "MDA", "assay": "panel",
-            "amplification": {"bias_sd": 0.3, "bias_length": 1_000_000,
-                              "error_rate": amp_error_rate},
+            "patient": "P1",
+            "draw": "D1",
+            "wga": "MDA",
+            "assay": "panel",
+            "amplification": {
+                "bias_sd": 0.3,
+                "bias_length": 1_000_000,
+                "error_rate": amp_error_rate,
+            },
         },
         "cells": cells,
     }
@@ -127,8 +153,56 @@ def simulate_and_align(spec: dict, workdir: Path) -> dict:
         cid = cell["id"]
         out = workdir / "bam" / f"{cid}.bam"
         out.parent.mkdir(parents=True, exist_ok=True)
-        ctc.align.align_cell(sim / "fastq" / f"{cid}_R1.fastq.gz",
-                             sim / "fastq" / f"{cid}_R2.fastq.gz", genome, out, cell=cid)
+        ctc.align.align_cell(
+            sim / "fastq" / f"{cid}_R1.fastq.gz",
+            sim / "fastq" / f"{cid}_R2.fastq.gz",
+            genome,
+            out,
+            cell=cid,
+        )
         bams[cid] = out
-    return {"bams": bams, "reference": genome, "targets": Path(spec["targets"]),
-            "truth": sim / "truth" / "variants.vcf.gz", "sim": sim}
+    return {
+        "bams": bams,
+        "reference": genome,
+        "targets": Path(spec["targets"]),
+        "truth": sim / "truth" / "variants.vcf.gz",
+        "sim": sim,
+    }
+
+
+def bcftools_baseline(
+    bams: dict,
+    reference: Path,
+    targets: Path,
+    out_vcf: Path,
+    wbcs: list[str],
+    *,
+    min_qual: float = 20.0,
+) -> pd.DataFrame:
+    """bcftools ``mpileup | call -m`` multi-sample on the same BAMs and targets.
+
+    A site is reported somatic when some CTC has a non-reference genotype and no WBC has
+    (the natural way to use a germline caller on tumour/normal single cells).
+    """
+    import subprocess
+
+    cmd = (
+        f"bcftools mpileup -f {reference} -R {targets} -a AD,DP -Ou "
+        + " ".join(str(bams[c]) for c in bams)
+        + f" 2>/dev/null | bcftools call -mv -Oz -o {out_vcf}"
+    )
+    subprocess.run(cmd, shell=True, check=True)
+    rows = []
+    with pysam.VariantFile(str(out_vcf)) as vf:
+        for rec in vf:
+            if rec.qual is not None and rec.qual < min_qual:
+                continue
+            for ai, alt in enumerate(rec.alts or (), start=1):
+                carriers = {
+                    s
+                    for s in rec.samples
+                    if ai in [g for g in (rec.samples[s]["GT"] or ()) if g is not None]
+                }
+                if carriers and not carriers & set(wbcs):
+                    rows.append((rec.chrom, rec.pos, rec.ref, alt))
+    return pd.DataFrame(rows, columns=["chrom", "pos", "ref", "alt"])

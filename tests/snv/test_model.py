@@ -11,8 +11,9 @@ from ctcgenomics.snv._model import (
 )
 
 
-def simulate_counts(rng, n_cells, n_sites, carriers, dropout, *, rho=0.05, err=0.002,
-                    depth=(30, 80), artefacts=0.0):
+def simulate_counts(
+    rng, n_cells, n_sites, carriers, dropout, *, rho=0.05, err=0.002, depth=(30, 80), artefacts=0.0
+):
     """Het carriers with allelic dropout, beta-binomial amplification bias and errors."""
     n = rng.integers(depth[0], depth[1], size=(n_cells, n_sites))
     ab = 0.5 * (1 - rho) / rho
@@ -66,8 +67,14 @@ def test_dropped_allele_is_not_confidently_absent():
     k = np.array([[20], [18], [25], [0], [22], [19], [21], [17]])
     n = np.full((n_cells, 1), 40)
     params = ModelParams()
-    ll = genotype_log_likelihoods(k, n, np.full(n_cells, 0.001), np.full(n_cells, 0.2),
-                                  rho=0.05, artefact_rate=params.artefact_rate)
+    ll = genotype_log_likelihoods(
+        k,
+        n,
+        np.full(n_cells, 0.001),
+        np.full(n_cells, 0.2),
+        rho=0.05,
+        artefact_rate=params.artefact_rate,
+    )
     post = site_posteriors(ll, params.prior_somatic, hom_given_carrier=params.hom_given_carrier)
     assert post.p_variant[0] > 0.999
     p_ref = post.p_genotype[3, 0, 0]
@@ -75,8 +82,14 @@ def test_dropped_allele_is_not_confidently_absent():
 
 
 def test_zero_coverage_is_uninformative():
-    ll = genotype_log_likelihoods(np.zeros((3, 2)), np.zeros((3, 2)), np.full(3, 0.001),
-                                  np.full(3, 0.2), rho=0.05, artefact_rate=0.01)
+    ll = genotype_log_likelihoods(
+        np.zeros((3, 2)),
+        np.zeros((3, 2)),
+        np.full(3, 0.001),
+        np.full(3, 0.2),
+        rho=0.05,
+        artefact_rate=0.01,
+    )
     assert np.all(ll == 0)
     post = site_posteriors(ll, 1e-3, hom_given_carrier=0.2)
     assert post.p_variant == pytest.approx([1e-3, 1e-3])
