@@ -31,3 +31,48 @@ def reference_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def genome(reference_dir) -> Path:
     return reference_dir / "genome.fa"
+
+
+def snakemake_env() -> dict[str, str]:
+    """Environment in which the workflow's ``ctcg`` calls find this interpreter's package."""
+    import os
+    import sys
+
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run_snakemake(workdir: Path, *args: str, check: bool = True):
+    """Run the repository's workflow in ``workdir``; return the completed process."""
+    import subprocess
+    import sys
+
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        "--quiet",
+        "rules",
+        *args,
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=snakemake_env())
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stderr[-6000:]}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def demo_workdir(tmp_path_factory) -> Path:
+    """The whole workflow run once on the bundled example (as `make demo` does)."""
+    work = tmp_path_factory.mktemp("demo")
+    for name in ("config", "ctcgenomics", "example"):
+        (work / name).symlink_to(REPO / name)
+    run_snakemake(work)
+    return work

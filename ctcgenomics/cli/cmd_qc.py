@@ -20,12 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--bins", required=True, help="bin table TSV (ctcg bins)")
     c.add_argument("--cell", required=True)
     c.add_argument("--out", required=True, help="one-row TSV")
+    c.add_argument("--assay", default="wgs", choices=["wgs", "panel", "exome"])
     c.add_argument("--min-mapq", type=int, default=20)
     c.add_argument("--max-n-fraction", type=float, default=0.1, help="drop bins with more Ns")
     c.add_argument("--min-reads", type=int, default=10_000)
     c.add_argument("--min-mapped-pct", type=float, default=80.0)
     c.add_argument("--max-duplicate-pct", type=float, default=50.0)
-    c.add_argument("--max-mapd", type=float, default=0.45)
+    c.add_argument("--max-mapd", type=float, default=0.45, help="ignored for targeted assays")
     c.add_argument("--min-breadth", type=float, default=0.0)
     c.set_defaults(func=_run_cell)
     m = sub.add_parser("merge", help="merge per-cell QC rows into the run's table")
@@ -49,7 +50,14 @@ def _run_cell(args: argparse.Namespace) -> int:
         max_mapd=args.max_mapd,
         min_breadth=args.min_breadth,
     )
-    row = cell_qc(args.bam, bins, cell=args.cell, min_mapq=args.min_mapq, thresholds=thresholds)
+    row = cell_qc(
+        args.bam,
+        bins,
+        cell=args.cell,
+        min_mapq=args.min_mapq,
+        thresholds=thresholds,
+        assay=args.assay,
+    )
     with atomic_open(args.out, newline="") as handle:
         qc_table([row]).to_csv(handle, sep="\t", index=False, float_format="%.4g")
     log.info("cell %s: %s", args.cell, "pass" if row["qc_pass"] else f"FAIL ({row['qc_reason']})")

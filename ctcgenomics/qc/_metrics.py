@@ -34,7 +34,7 @@ class QCThresholds:
     min_reads: int = 10_000
     min_mapped_pct: float = 80.0
     max_duplicate_pct: float = 50.0
-    max_mapd: float = 0.45
+    max_mapd: float | None = 0.45
     min_breadth: float = 0.0
 
 
@@ -82,6 +82,7 @@ def cell_qc(
     cell: str,
     min_mapq: int = 20,
     thresholds: QCThresholds | None = None,
+    assay: str = "wgs",
 ) -> dict[str, object]:
     """Compute QC metrics of one cell in a single pass over its BAM.
 
@@ -98,6 +99,9 @@ def cell_qc(
         MAPQ threshold for reads counted in bins (MAPD).
     thresholds
         Pass/fail thresholds.
+    assay
+        ``wgs`` (low-pass whole genome) or a targeted assay (``panel``, ``exome``);
+        MAPD over genome-wide bins is only meaningful, and only computed, for ``wgs``.
 
     Returns
     -------
@@ -145,7 +149,7 @@ def cell_qc(
         "mean_depth": aligned_bases / genome_length if genome_length else float("nan"),
         "breadth_1x": covered / genome_length if genome_length else float("nan"),
         "insert_size_median": float(np.median(inserts)) if inserts else float("nan"),
-        "mapd": mapd(counts),
+        "mapd": mapd(counts) if assay == "wgs" else float("nan"),
     }
     reasons = _fail_reasons(row, thresholds)
     input_failure = failed_reason(bam)
@@ -167,7 +171,7 @@ def _fail_reasons(row: dict[str, object], t: QCThresholds) -> list[str]:
     checks = [
         ("mapped_pct", "<", t.min_mapped_pct, "low mapped %"),
         ("duplicate_pct", ">", t.max_duplicate_pct, "high duplicate %"),
-        ("mapd", ">", t.max_mapd, "noisy coverage (MAPD)"),
+        ("mapd", ">", t.max_mapd if t.max_mapd is not None else np.inf, "noisy coverage (MAPD)"),
         ("breadth_1x", "<", t.min_breadth, "low breadth"),
     ]
     for key, op, limit, label in checks:

@@ -1,6 +1,21 @@
 # Per-cell sequencing QC and the run's QC table (also as MultiQC custom content).
 
 
+def qc_thresholds(wildcards):
+    assay = CELLS.loc[wildcards.cell, "assay"]
+    t = config["qc"]["wgs" if assay == "wgs" else "targeted"]
+    args = [
+        f"--assay {assay}",
+        f"--min-reads {t['min_reads']}",
+        f"--min-mapped-pct {t['min_mapped_pct']}",
+        f"--max-duplicate-pct {t['max_duplicate_pct']}",
+        f"--min-breadth {t['min_breadth']}",
+    ]
+    if "max_mapd" in t:
+        args.append(f"--max-mapd {t['max_mapd']}")
+    return " ".join(args)
+
+
 rule qc_cell:
     input:
         bam="results/bam/{cell}.bam",
@@ -9,7 +24,8 @@ rule qc_cell:
     output:
         "results/qc/cells/{cell}.tsv",
     params:
-        q=config["qc"],
+        thresholds=qc_thresholds,
+        min_mapq=config["qc"]["min_mapq"],
         max_n=config["bins"]["max_n_fraction"],
     log:
         "logs/qc_cell/{cell}.log",
@@ -17,10 +33,8 @@ rule qc_cell:
         "results/benchmarks/qc_cell/{cell}.tsv"
     shell:
         "ctcg qc cell --bam {input.bam} --bins {input.bins} --cell {wildcards.cell}"
-        " --out {output} --min-mapq {params.q[min_mapq]} --max-n-fraction {params.max_n}"
-        " --min-reads {params.q[min_reads]} --min-mapped-pct {params.q[min_mapped_pct]}"
-        " --max-duplicate-pct {params.q[max_duplicate_pct]} --max-mapd {params.q[max_mapd]}"
-        " --min-breadth {params.q[min_breadth]} > {log} 2>&1"
+        " --out {output} --min-mapq {params.min_mapq} --max-n-fraction {params.max_n}"
+        " {params.thresholds} > {log} 2>&1"
 
 
 rule qc_merge:

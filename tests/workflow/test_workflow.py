@@ -1,0 +1,183 @@
+"""Integration tests: the Snakemake workflow on tiny data."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+
+import pandas as pd
+import pysam
+import pytest
+import yaml
+
+import ctcgenomics as ctc
+from tests.conftest import PACKAGED_REFERENCE, REPO, run_snakemake
+
+PATIENTS = (
+    "patient\ttumour_type\tprimary_er\tprimary_pr\tprimary_her2\tdraw\tdraw_date"
+    "\tblood_volume_ml\tctc_count\ttherapy\n"
+    "T1\tBRCA\tpositive\tnegative\tnegative\tD1\t2026-01-05\t7.5\t3\t\n"
+)
+
+
+def _config(work, **extra):
+    cfg = {
+        "cells": "cells.tsv",
+        "patients": "patients.tsv",
+        "reference": {"fasta": str(PACKAGED_REFERENCE)},
+        "bins": {"size": 500000},
+        "qc": {"wgs": {"min_reads": 2000}},
+        "stages": {k: False for k in ("cnv", "snv", "rna", "actionability", "report")},
+        **extra,
+    }
+    path = work / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_reads(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny")
+    spec = ctc.simulate.load_spec(
+        {
+            "seed": 3,
+            "reference": str(PACKAGED_REFERENCE),
+            "clones": {"normal": {}},
+            "cells": [
+                {
+                    "id": f"T1_D1_{c}",
+                    "patient": "T1",
+                    "draw": "D1",
+                    "role": r,
+                    "clone": "normal",
+                    "assay": "wgs",
+                    "n_read_pairs": 3000,
+                }
+                for c, r in (("CTC1", "ctc"), ("WBC1", "wbc"))
+            ],
+        }
+    )
+    ctc.simulate.simulate(spec, out)
+    return out
+
+
+def test_small_cohort_with_an_empty_cell(tiny_reads, tmp_path):
+    work = tmp_path
+    fq = tiny_reads / "fastq"
+    with gzip.open(work / "empty_R1.fq.gz", "wt"), gzip.open(work / "empty_R2.fq.gz", "wt"):
+        pass
+    rows = [
+        (
+            "T1",
+            "D1",
+            "T1_D1_CTC1",
+            "wgs",
+            "ctc",
+            "MDA",
+            fq / "T1_D1_CTC1_R1.fastq.gz",
+            fq / "T1_D1_CTC1_R2.fastq.gz",
+        ),
+        (
+            "T1",
+            "D1",
+            "T1_D1_WBC1",
+            "wgs",
+            "wbc",
+            "MDA",
+            fq / "T1_D1_WBC1_R1.fastq.gz",
+            fq / "T1_D1_WBC1_R2.fastq.gz",
+        ),
+        (
+            "T1",
+            "D1",
+            "T1_D1_EMPTY",
+            "wgs",
+            "ctc",
+            "MDA",
+            work / "empty_R1.fq.gz",
+            work / "empty_R2.fq.gz",
+        ),
+    ]
+    (work / "cells.tsv").write_text(
+        "patient\tdraw\tcell\tassay\trole\twga\tfq1\tfq2\n"
+        + "".join("\t".join(map(str, r)) + "\n" for r in rows)
+    )
+    (work / "patients.tsv").write_text(PATIENTS)
+    run_snakemake(work, "--configfile", str(_config(work)))
+    qc = pd.read_csv(work / "results/qc/qc.tsv", sep="\t").set_index("cell")
+    assert list(qc.index) == ["T1_D1_CTC1", "T1_D1_WBC1", "T1_D1_EMPTY"]
+    assert qc.loc["T1_D1_CTC1", "qc_pass"] and qc.loc["T1_D1_WBC1", "qc_pass"]
+    assert qc.loc["T1_D1_CTC1", "total_reads"] == 6000
+    assert not qc.loc["T1_D1_EMPTY", "qc_pass"]
+    assert "no reads" in qc.loc["T1_D1_EMPTY", "qc_reason"]
+    bam = pysam.AlignmentFile(str(work / "results/bam/T1_D1_CTC1.bam"))
+    assert bam.header["RG"][0]["SM"] == "T1_D1_CTC1"
+    for rule in ("align", "qc_cell"):
+        assert (work / f"logs/{rule}/T1_D1_CTC1.log").exists()
+        assert (work / f"results/benchmarks/{rule}/T1_D1_CTC1.tsv").exists()
+    assert (work / "results/qc/ctcgenomics_qc_mqc.tsv").read_text().startswith("# id:")
+
+
+def test_given_bam_is_used_and_checked(tiny_reads, tmp_path):
+    """A BAM in the sheet skips alignment; a BAM from another reference is a clear error."""
+    work = tmp_path
+    genome = ctc.align.prepare_reference(PACKAGED_REFERENCE, work / "ref")
+    fq = tiny_reads / "fastq"
+    bam = ctc.align.align_cell(
+        fq / "T1_D1_CTC1_R1.fastq.gz",
+        fq / "T1_D1_CTC1_R2.fastq.gz",
+        genome,
+        work / "given.bam",
+        cell="T1_D1_CTC1",
+    ).bam
+    (work / "cells.tsv").write_text(
+        f"patient\tdraw\tcell\tassay\trole\twga\tbam\nT1\tD1\tT1_D1_CTC1\twgs\tctc\tMDA\t{bam}\n"
+    )
+    (work / "patients.tsv").write_text(PATIENTS)
+    run_snakemake(work, "--configfile", str(_config(work)))
+    qc = pd.read_csv(work / "results/qc/qc.tsv", sep="\t")
+    assert qc.loc[0, "total_reads"] == 6000
+    assert not (work / "logs/align/T1_D1_CTC1.log").read_text().count("bwa")
+
+    header = pysam.AlignmentFile(str(bam)).header.to_dict()
+    header["SQ"] = [{"SN": "17", "LN": 83_257_441}]
+    with pysam.AlignmentFile(str(work / "other.bam"), "wb", header=header):
+        pass
+    (work / "cells.tsv").write_text(
+        "patient\tdraw\tcell\tassay\trole\twga\tbam\n"
+        f"T1\tD1\tT1_D1_CTC2\twgs\tctc\tMDA\t{work / 'other.bam'}\n"
+    )
+    proc = run_snakemake(work, "--configfile", str(_config(work)), check=False)
+    assert proc.returncode != 0
+    log = (work / "logs/align/T1_D1_CTC2.log").read_text()
+    assert "was not aligned to" in log and "contigs not in the reference: 17" in log
+    assert not (work / "results/bam/T1_D1_CTC2.bam").exists()
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("T1\tD1\tbad id\twgs\tctc\tMDA\tx.fq.gz\n", "invalid cell 'bad id'"),
+        ("T1\tD1\tc1\twgs\tplatelet\tMDA\tx.fq.gz\n", "column role"),
+        (
+            "T1\tD1\tc1\twgs\tctc\tMDA\tmissing.fq.gz\n",
+            "fq1 file 'missing.fq.gz' of cell c1 does not exist",
+        ),
+    ],
+)
+def test_bad_sheet_stops_before_any_job(tmp_path, row, message):
+    (tmp_path / "cells.tsv").write_text("patient\tdraw\tcell\tassay\trole\twga\tfq1\n" + row)
+    (tmp_path / "patients.tsv").write_text(PATIENTS)
+    (tmp_path / "x.fq.gz").write_bytes(b"")
+    proc = run_snakemake(tmp_path, "--configfile", str(_config(tmp_path)), check=False)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_bundled_config_dry_run(tmp_path):
+    for name in ("config", "ctcgenomics", "example"):
+        (tmp_path / name).symlink_to(REPO / name)
+    proc = run_snakemake(tmp_path, "-n")
+    assert "simulate_example" in proc.stdout + proc.stderr
+    assert shutil.which("bwa")
