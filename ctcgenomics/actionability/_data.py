@@ -26,8 +26,9 @@ KB_PATH = KNOWLEDGE_DIR / "kb.yaml"
 KB_SCHEMA_PATH = KNOWLEDGE_DIR / "kb.schema.json"
 """JSON schema of the knowledge base."""
 
-PSEUDO_GENES: frozenset[str] = frozenset({"CTC", "MSI", "TMB"})
-"""Gene-column values that name a sample-level finding rather than a gene."""
+PSEUDO_GENES: frozenset[str] = frozenset({"CTC", "MSI", "TMB", "EMT"})
+"""Gene-column values that name a sample- or cell-state finding rather than a gene
+(``EMT`` is used by the RNA module for epithelial-mesenchymal states)."""
 
 
 def _read_table(name: str) -> pd.DataFrame:

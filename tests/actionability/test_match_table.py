@@ -313,7 +313,8 @@ def test_case(kb, gene, alteration, kind, tumour, therapies, level, direction, g
     for therapy in therapies:
         rows = got[(got["therapy"] == therapy) & (got["direction"] == direction)]
         assert not rows.empty, (
-            f"{therapy!r} ({direction}) not matched; got {got[['therapy', 'level', 'direction']].values.tolist()}"
+            f"{therapy!r} ({direction}) not matched; "
+            f"got {got[['therapy', 'level', 'direction']].values.tolist()}"
         )
         assert rows["level"].tolist() == [level]
         assert rows["granularity"].tolist() == [granularity]

@@ -28,12 +28,13 @@ def _sheet(rows):
     return pd.DataFrame(rows, columns=cols)
 
 
+_PB = ["PB", "IDC", "positive", "positive", "negative"]
 BREAST_SHEET = _sheet(
     [
-        ["PB", "IDC", "positive", "positive", "negative", "D1", "2026-01-10", 7.5, 12, "letrozole + palbociclib"],
-        ["PB", "IDC", "positive", "positive", "negative", "D2", "2026-04-20", 3.75, 9, "letrozole + palbociclib"],
+        [*_PB, "D1", "2026-01-10", 7.5, 12, "letrozole + palbociclib"],
+        [*_PB, "D2", "2026-04-20", 3.75, 9, "letrozole + palbociclib"],
     ]
-)  # fmt: skip
+)
 BREAST_ALTS = make_alterations(
     ("D1", "PIK3CA", "p.H1047R", "mutation", 9, 10),
     ("D1", "TP53", "p.R175H", "mutation", 10, 10),
@@ -134,7 +135,8 @@ def test_golden_outputs(tmp_path, name, patient, sheet, alts, civic):
               "--patient", patient, "--out", str(merged)])  # fmt: skip
     assert ex.value.code == 0
     args = ["match", "--alterations", str(merged), "--patients", str(sheet_path),
-            "--patient", patient, "--json", str(tmp_path / "a.json"), "--tsv", str(tmp_path / "a.tsv")]  # fmt: skip
+            "--patient", patient, "--json", str(tmp_path / "a.json"),
+            "--tsv", str(tmp_path / "a.tsv")]  # fmt: skip
     if civic:
         args += ["--civic", str(CIVIC_PATH)]
     with pytest.raises(SystemExit) as ex:
@@ -162,7 +164,8 @@ def test_cli_refuses_other_patients_rows(tmp_path):
     LUNG_SHEET.to_csv(sheet_path, sep="\t", index=False)
     with pytest.raises(SystemExit) as ex:
         main(["match", "--alterations", str(alt_path), "--patients", str(sheet_path),
-              "--patient", "PL", "--json", str(tmp_path / "o.json"), "--tsv", str(tmp_path / "o.tsv")])  # fmt: skip
+              "--patient", "PL", "--json", str(tmp_path / "o.json"),
+              "--tsv", str(tmp_path / "o.tsv")])  # fmt: skip
     assert ex.value.code == 1
     assert not (tmp_path / "o.json").exists()
 
