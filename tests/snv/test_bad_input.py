@@ -1,0 +1,124 @@
+"""Bad or awkward input: missing index, empty cells, multi-allelic sites, mismatched contigs."""
+
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pysam
+import pytest
+from synthetic import del_reads, make_reference, ref_reads, snv_reads, write_bam
+
+import ctcgenomics as ctc
+
+POS0 = 1000  # 0-based site used below
+
+
+@pytest.fixture
+def syn(tmp_path):
+    fa, seq = make_reference(tmp_path)
+    return tmp_path, fa, seq
+
+
+def _cell_reads(seq, *, alt_c=0, alt_g=0, dels=0, ref=20):
+    reads = ref_reads(seq, POS0 - 25, ref)
+    other = {"A": "C", "C": "G", "G": "T", "T": "A"}
+    a1 = other[seq[POS0]]
+    a2 = other[a1] if other[a1] != seq[POS0] else other[other[a1]]
+    reads += snv_reads(seq, POS0 - 25, POS0, a1, alt_c)
+    reads += snv_reads(seq, POS0 - 25, POS0, a2, alt_g)
+    reads += del_reads(seq, POS0 - 25, POS0, 2, dels)
+    return reads, a1, a2
+
+
+def test_missing_index_is_created(syn):
+    tmp, fa, seq = syn
+    reads, _, _ = _cell_reads(seq, alt_c=10)
+    bam = write_bam(tmp / "c1.bam", seq, reads, cell="c1", index=False)
+    assert not (tmp / "c1.bam.bai").exists()
+    adata = ctc.snv.count_alleles({"c1": bam}, fa)
+    assert (tmp / "c1.bam.bai").exists()
+    assert adata.n_vars >= 1
+
+
+def test_unsorted_bam_without_index_fails_clearly(syn):
+    tmp, fa, seq = syn
+    reads = ref_reads(seq, 500, 5) + ref_reads(seq, 100, 5)
+    bam = write_bam(tmp / "u.bam", seq, reads, cell="u", index=False, sort=False)
+    with pytest.raises(ctc.snv.BamIndexError, match=r"u\.bam.*samtools sort"):
+        ctc.snv.count_alleles({"u": bam}, fa)
+
+
+def test_multiallelic_snvs_and_indel_at_one_position(syn):
+    tmp, fa, seq = syn
+    bams = {}
+    for i in range(4):
+        reads, a1, a2 = _cell_reads(seq, alt_c=8, alt_g=6, dels=7, ref=15)
+        bams[f"c{i}"] = write_bam(tmp / f"c{i}.bam", seq, reads, cell=f"c{i}")
+    adata = ctc.snv.call(bams, fa, hotspots=None)
+    v = adata.var
+    at = v[v["pos"] == POS0 + 1]
+    alleles = {(r.ref, r.alt) for r in at.itertuples()}
+    anchor = seq[POS0]
+    assert alleles == {(anchor, a1), (anchor, a2), (seq[POS0 : POS0 + 3], anchor)}
+    j_c = list(v.index).index(f"syn:{POS0 + 1}:{anchor}>{a1}")
+    j_d = list(v.index).index(f"syn:{POS0 + 1}:{seq[POS0 : POS0 + 3]}>{anchor}")
+    assert np.all(adata.layers["alt"][:, j_c] == 8)
+    assert np.all(adata.layers["ref"][:, j_c] == 15 + 7)  # deletion reads keep the anchor base
+    assert np.all(adata.layers["alt"][:, j_d] == 7)
+    # reference support of the deletion: reads with a base after the anchor
+    assert np.all(adata.layers["ref"][:, j_d] == 15 + 8 + 6)
+    vcf = ctc.snv.write_vcf(adata, tmp / "m.vcf.gz", fa)
+    lines = subprocess.run(
+        ["bcftools", "view", "-H", str(vcf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert sum(line.split("\t")[1] == str(POS0 + 1) for line in lines) == 3
+    with pysam.VariantFile(str(vcf)) as vf:
+        recs = [r for r in vf if r.pos == POS0 + 1]
+        assert all(r.samples["c0"]["AD"][1] in (8, 6, 7) for r in recs)
+
+
+def test_cell_without_coverage_is_not_evaluable(syn):
+    tmp, fa, seq = syn
+    bams = {}
+    for i in range(3):
+        reads, _, _ = _cell_reads(seq, alt_c=10, ref=10)
+        bams[f"c{i}"] = write_bam(tmp / f"c{i}.bam", seq, reads, cell=f"c{i}")
+    bams["empty"] = write_bam(tmp / "empty.bam", seq, [], cell="empty")
+    cells = pd.DataFrame({"role": "ctc", "draw": "D1"}, index=list(bams))
+    adata = ctc.snv.call(bams, fa, cells=cells, hotspots=None)
+    gt = adata[["empty"]].layers["genotype"]
+    assert np.all(gt == ctc.snv.NOT_EVALUABLE)
+    assert adata.obs.loc["empty", "n_bases"] == 0
+    rows = ctc.snv.alteration_rows(adata, patient="P1")
+    assert (rows["n_cells_evaluable"] <= 3).all()
+
+
+def test_bam_of_other_reference_is_rejected(syn, tmp_path):
+    tmp, fa, seq = syn
+    bam = write_bam(tmp / "x.bam", seq + "ACGT", ref_reads(seq, 100, 3), cell="x")
+    with pytest.raises(ctc.snv.ReferenceMismatchError, match="length"):
+        ctc.snv.count_alleles({"x": bam}, fa)
+
+
+def test_bad_bed_names_line(tmp_path):
+    bed = tmp_path / "t.bed"
+    bed.write_text("syn\t10\t20\nsyn\tx\t30\n")
+    with pytest.raises(ctc.snv.SiteFileError, match="line 2"):
+        ctc.snv.read_bed(bed)
+
+
+def test_forced_user_site_is_reported_without_support(syn):
+    tmp, fa, seq = syn
+    reads = ref_reads(seq, 1500, 20)
+    bam = write_bam(tmp / "c.bam", seq, reads, cell="c")
+    site = tmp / "sites.vcf"
+    alt = "A" if seq[1510] != "A" else "C"
+    site.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=syn,length=3000>\n"
+        f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nsyn\t1511\t.\t{seq[1510]}\t{alt}\t.\t.\t.\n"
+    )
+    adata = ctc.snv.call({"c": bam}, fa, sites=[site], hotspots=None, targets=None)
+    rec = adata.var.loc[f"syn:1511:{seq[1510]}>{alt}"]
+    assert rec["forced"] == "user" and not rec["somatic"]
+    j = list(adata.var_names).index(f"syn:1511:{seq[1510]}>{alt}")
+    assert adata.layers["ref"][0, j] == 20 and adata.layers["genotype"][0, j] == 0
