@@ -13,6 +13,7 @@ include: "workflow/rules/example.smk"
 include: "workflow/rules/reference.smk"
 include: "workflow/rules/align.smk"
 include: "workflow/rules/qc.smk"
+include: "workflow/rules/rna.smk"
 
 
 rule all:
