@@ -42,3 +42,15 @@ def test_error_is_one_clear_line(tmp_path):
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "b.tsv").exists()
+
+
+def test_cli_start_up_does_not_import_heavy_libraries():
+    # `ctcg <step>` runs once per cell in the workflow: start-up must stay cheap, so
+    # command modules import the library lazily inside their functions.
+    code = (
+        "import sys; from ctcgenomics.cli import build_parser; build_parser(); "
+        "heavy = [m for m in ('scanpy', 'anndata', 'scipy', 'matplotlib', 'sklearn', 'pysam') "
+        "if m in sys.modules]; print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -6,13 +6,13 @@ import argparse
 import json
 import logging
 from pathlib import Path
-
-import anndata as ad
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ctcgenomics._ids import validate_id
 from ctcgenomics.cli import CLIError
-from ctcgenomics.io._atomic import atomic_open, atomic_path
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ def register(subparsers) -> None:
 
 def read_sheet(path: str | Path, patient: str) -> pd.DataFrame:
     """Rows of the RNA sheet for ``patient``; paths are relative to the working directory."""
+    import pandas as pd
+
     sheet = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
     missing = [c for c in SHEET_COLUMNS if c not in sheet.columns]
     if missing:
@@ -55,6 +57,9 @@ def read_sheet(path: str | Path, patient: str) -> pd.DataFrame:
 
 
 def run(args: argparse.Namespace) -> int:
+    import anndata as ad
+
+    from ctcgenomics.io._atomic import atomic_open, atomic_path
     from ctcgenomics.io.alterations import write_alterations
     from ctcgenomics.rna import read_counts
     from ctcgenomics.rna._pipeline import (
