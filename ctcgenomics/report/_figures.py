@@ -83,8 +83,7 @@ def cnv_heatmap(cn: np.ndarray, chroms: np.ndarray, cells: pd.DataFrame) -> str:
             ax.set_yticks(range(n_cells), cells["cell"], fontsize=6)
         legend += [Patch(color=c, label=f"{col}: {lvl}") for lvl, c in colours.items()]
     ax = fig.add_subplot(grid[0, 3])
-    cmap = ListedColormap(_CN_COLOURS)
-    cmap.set_bad("#bdbdbd")
+    cmap = ListedColormap(_CN_COLOURS).with_extremes(bad="#bdbdbd")
     norm = BoundaryNorm(np.arange(-0.5, len(_CN_COLOURS)), cmap.N)
     img = ax.imshow(np.ma.masked_invalid(np.minimum(cn, len(_CN_COLOURS) - 1)), aspect="auto",
                     interpolation="nearest", cmap=cmap, norm=norm)  # fmt: skip

@@ -198,8 +198,20 @@ def load_inputs(
 
     if inputs.actionability is not None:
         path = _need_file(inputs.actionability, "actionability table")
+        # The TSV opens with '#' lines (generator, KB version); fields may contain '#'.
+        n_comment = 0
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if not line.startswith("#"):
+                    break
+                n_comment += 1
         out.matches = pd.read_csv(
-            path, sep="\t", dtype={"patient": str, "draw": str, "level": str}, keep_default_na=False
+            path,
+            sep="\t",
+            skiprows=n_comment,
+            dtype={"patient": str, "draw": str, "level": str},
+            keep_default_na=False,
+            na_values={c: ["", "nan", "NaN"] for c in ("prevalence", "ci_low", "ci_high")},
         )
         meta_path = path.with_suffix(".json")
         if meta_path.is_file():

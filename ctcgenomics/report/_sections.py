@@ -7,7 +7,6 @@ Each section is a dict with ``status`` (``ok`` or ``not_run``) and, when not run
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections.abc import Iterable
@@ -21,7 +20,6 @@ from ctcgenomics.report._inputs import LoadedInputs
 
 _PMID_RE = re.compile(r"\[?PMID:?\s*(\d+)\]?")
 _HGVSP_COLUMNS = ("HGVSp", "hgvsp", "HGVSp_short", "protein_change")
-_RECEPTOR_GENES = {"primary_her2": "ERBB2", "primary_er": "ESR1", "primary_pr": "PGR"}
 
 
 def clean(value: object) -> object:
@@ -193,80 +191,75 @@ def headline_therapies(matches: pd.DataFrame | None, direction: str) -> list[dic
     return _records(best, cols)
 
 
+def _frac(state: dict) -> str:
+    if "n_cells_altered" not in state:
+        return f"not assessed in {state['draw']}"
+    return f"{state['n_cells_altered']}/{state['n_cells_evaluable']} CTCs in {state['draw']}"
+
+
+def _draw_records(loaded: LoadedInputs) -> list[dict]:
+    cols = [c for c in ("draw", "draw_date", "therapy") if c in loaded.patients]
+    return [clean(r) for r in loaded.patients[cols].to_dict("records")]
+
+
+def _match_frame(loaded: LoadedInputs) -> pd.DataFrame:
+    from ctcgenomics.actionability import MATCH_COLUMNS
+
+    found = detected_matches(loaded.matches)
+    return found if found is not None else pd.DataFrame(columns=list(MATCH_COLUMNS))
+
+
+def serial_changes(loaded: LoadedInputs) -> list[dict]:
+    """Alterations that emerge, disappear or change prevalence between consecutive draws.
+
+    The rules are those of :func:`ctcgenomics.actionability.serial_changes` (Fisher exact
+    test for increases/decreases); each record gains a ``text`` for the page and flags a
+    resistance finding against the therapy of the later draw.
+    """
+    from ctcgenomics.actionability import serial_changes as _changes
+
+    alt = loaded.alterations
+    if alt is None or alt.empty:
+        return []
+    out = []
+    for rec in _changes(alt, _draw_records(loaded), _match_frame(loaded)):
+        concern = [i["therapy"] for i in rec["implications"] if i["concerns_current_therapy"]]
+        text = (
+            f"{rec['gene']} {rec['alteration']} {rec['change']}: {_frac(rec['from'])}, "
+            f"{_frac(rec['to'])}"
+        )
+        if concern:
+            text += f"; resistance to the current therapy ({', '.join(concern)})"
+        out.append(clean({"kind": "between_draws", **rec, "text": text}))
+    return out
+
+
 def discordance_flags(loaded: LoadedInputs) -> list[dict]:
     """Primary-tumour receptor status that the CTCs contradict, and changes between draws.
 
-    HER2/ER/PR of the primary (patient sheet) are compared with ERBB2 amplification or
-    gain (copy number) and ERBB2/ESR1/PGR high expression (RNA) in the CTCs; alterations
-    absent from every evaluable CTC of an earlier draw and present later are flagged as
-    emerging (and the reverse as no longer detected).
+    Receptor discordance follows :func:`ctcgenomics.actionability.discordances` (HER2, ER,
+    PR of the patient sheet against amplification, expression and mutation calls of the
+    CTCs); changes between draws follow :func:`serial_changes`.
     """
-    flags: list[dict] = []
+    from ctcgenomics.actionability import discordances
+
     alt = loaded.alterations
     if alt is None or alt.empty:
-        return flags
-    first = loaded.patients.iloc[0]
-    for column, gene in _RECEPTOR_GENES.items():
-        status = str(first.get(column, "unknown"))
-        rows = alt[alt["gene"] == gene]
-        if status == "unknown" or rows.empty:
-            continue
-        positive_calls = rows[
-            rows["alteration"].isin(["AMPLIFICATION", "GAIN", "EXPRESSION_HIGH"])
-            if gene == "ERBB2"
-            else rows["alteration"].eq("EXPRESSION_HIGH")
-        ]
-        positive_calls = positive_calls[positive_calls["n_cells_evaluable"] > 0]
-        hit = positive_calls[positive_calls["n_cells_altered"] > 0]
-        receptor = column.removeprefix("primary_").upper()
-        if status in {"negative", "low"} and not hit.empty:
-            ev = "; ".join(
-                f"{r.alteration} in {r.n_cells_altered}/{r.n_cells_evaluable} CTCs ({r.draw})"
-                for r in hit.itertuples()
-            )
-            flags.append({"kind": "primary_vs_ctc", "gene": gene,
-                          "text": f"primary tumour {receptor}-{status}, but CTCs show {gene} "
-                                  f"{ev}"})  # fmt: skip
-        elif status == "positive" and hit.empty and not positive_calls.empty:
-            ev = "; ".join(
-                f"{r.alteration} in 0/{r.n_cells_evaluable} CTCs ({r.draw})"
-                for r in positive_calls.itertuples()
-            )
-            flags.append({"kind": "primary_vs_ctc", "gene": gene,
-                          "text": f"primary tumour {receptor}-positive, but no CTC shows {gene} "
-                                  f"{ev}"})  # fmt: skip
-    flags += serial_changes(loaded)
-    return flags
+        return []
+    flags = []
+    for rec in discordances(alt, loaded.patients.iloc[0].to_dict()):
+        text = (
+            f"{rec['receptor']}-{rec['primary_status']} primary tumour, {rec['ctc_finding']} in "
+            f"{rec['n_cells_altered']}/{rec['n_cells_evaluable']} CTCs ({rec['draw']}): "
+            f"{rec['explanation']}"
+        )
+        flags.append(clean({"kind": "primary_vs_ctc", **rec, "text": text}))
+    return flags + serial_changes(loaded)
 
 
 def _draw_order(loaded: LoadedInputs) -> list[str]:
     sheet = loaded.patients.sort_values(["draw_date", "draw"], kind="stable")
     return [str(d) for d in sheet["draw"]]
-
-
-def serial_changes(loaded: LoadedInputs) -> list[dict]:
-    """Alterations that appear or disappear between consecutive evaluable draws."""
-    alt = loaded.alterations
-    if alt is None or alt.empty:
-        return []
-    order = {d: i for i, d in enumerate(_draw_order(loaded))}
-    flags = []
-    ev = alt[(alt["n_cells_evaluable"] > 0) & (alt["kind"] != "enumeration")]
-    for (gene, alteration), sub in ev.groupby(["gene", "alteration"], sort=True):
-        sub = sub.assign(_o=sub["draw"].astype(str).map(order)).sort_values("_o")
-        seq = list(sub.itertuples())
-        for before, after in itertools.pairwise(seq):
-            was, now = before.n_cells_altered > 0, after.n_cells_altered > 0
-            if was == now:
-                continue
-            word = "emerging" if now else "no longer detected"
-            flags.append({
-                "kind": "between_draws", "gene": gene,
-                "text": f"{gene} {alteration} {word}: {before.n_cells_altered}/"
-                        f"{before.n_cells_evaluable} CTCs in {before.draw}, "
-                        f"{after.n_cells_altered}/{after.n_cells_evaluable} in {after.draw}",
-            })  # fmt: skip
-    return flags
 
 
 def summary_section(loaded: LoadedInputs) -> dict:
@@ -310,7 +303,7 @@ def parse_sources(text: str) -> list[dict]:
 
 
 def detected_matches(matches: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Matches of alterations found in at least one CTC of their draw.
+    """Keep the matches of alterations found in at least one CTC of their draw.
 
     The alterations table also lists alterations evaluated but not found (0 cells
     altered); matches on those are not findings and are left out of the report.

@@ -1,0 +1,177 @@
+"""Report content against the truth planted in the synthetic patient (see conftest)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ctcgenomics.actionability import LEVEL_ORDER
+from ctcgenomics.report import (
+    SECTIONS,
+    ReportInputError,
+    load_inputs,
+    make_report,
+    parse_sources,
+    tool_versions,
+    write_report,
+)
+from tests.report.synthetic import ERBB2_AMP_CELLS, FAILED_CELL, PIK3CA_CELLS, build_patient
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    inputs = build_patient(tmp_path_factory.mktemp("patient"))
+    return make_report(inputs, "P01", config_hash="cafe1234", reference="GRCh38 test")
+
+
+def test_every_section_present_and_run(report):
+    sections = report.data["sections"]
+    assert list(sections) == list(SECTIONS)
+    assert all(sec["status"] == "ok" for sec in sections.values())
+    assert report.data["sections"]["summary"]["not_run"] == {}
+
+
+def test_summary_counts_per_draw(report):
+    draws = {d["draw"]: d for d in report.data["sections"]["summary"]["draws"]}
+    # 4 WGS + 4 panel CTC libraries per draw; one D1 WGS library fails QC.
+    assert draws["D1"]["ctc_sequenced"] == 8 and draws["D1"]["ctc_pass_qc"] == 7
+    assert draws["D2"]["ctc_pass_qc"] == 8
+    assert draws["D1"]["by_assay"]["wgs"] == {"sequenced": 4, "pass_qc": 3}
+    assert draws["D1"]["ctc_count"] == 14 and draws["D2"]["blood_volume_ml"] == 7.5
+    assert [d["draw"] for d in report.data["sections"]["summary"]["draws"]] == ["D1", "D2"]
+
+
+def test_headline_ranked_and_only_detected(report):
+    summary = report.data["sections"]["summary"]
+    cands = summary["candidate_therapies"]
+    ranks = [(LEVEL_ORDER.index(c["level"]), -c["prevalence"]) for c in cands]
+    assert ranks == sorted(ranks)
+    # PIK3CA H1047R in HR+/HER2- breast cancer points to alpelisib (FDA label, level 1).
+    pik3ca = [c for c in cands if c["gene"] == "PIK3CA"]
+    assert any("alpelisib" in c["therapy"] and c["level"] == "1" for c in pik3ca)
+    # Both alterations were found in D2 only: no headline may cite D1.
+    assert {c["draws"] for c in cands} == {"D2"}
+    flags = [f["text"] for f in summary["discordance"]]
+    assert any(
+        f.startswith("HER2-negative primary tumour, ERBB2 AMPLIFICATION in 3/4") for f in flags
+    )
+    assert "PIK3CA p.H1047R emerged: 0/4 CTCs in D1, 2/4 CTCs in D2" in flags
+
+
+def test_therapies_table_sources_and_kb(report):
+    th = report.data["sections"]["therapies"]
+    assert th["kb"]["name"] == "ctcgenomics-kb" and th["kb"]["version"]
+    assert all(m["n_cells_altered"] > 0 for m in th["matches"])
+    pmids = [s["pmid"] for m in th["matches"] for s in m["sources"] if s["pmid"]]
+    assert pmids and all(p.isdigit() for p in pmids)
+    html = report.to_html()
+    assert f'href="https://pubmed.ncbi.nlm.nih.gov/{pmids[0]}/"' in html
+
+
+def test_mutations_match_planted_genotypes(report):
+    mu = report.data["sections"]["mutations"]
+    by = {v["hgvsp"]: v for v in mu["variants"]}
+    assert set(by) == {"p.R175H", "p.H1047R"}  # the germline P72R SNP is not reported
+    assert mu["n_not_reported"] == 1
+    r175h = by["p.R175H"]
+    # homozygous in every CTC, one D1 cell not evaluable (dropout), no WBC
+    assert r175h["ctc_altered"] == [3, 4] and r175h["ctc_evaluable"] == [3, 4]
+    assert r175h["wbc_altered"] == 0 and r175h["wbc_evaluable"] == 2
+    assert mu["carriers"]["chr3:179234297:A>G"] == sorted(PIK3CA_CELLS)
+    assert by["p.H1047R"]["ctc_altered"] == [0, 2]
+
+
+def test_copy_number_clones_and_gene_calls(report):
+    cn = report.data["sections"]["copy_number"]
+    clones = {c["cell"]: c["clone"] for c in cn["cells"]}
+    assert {c for c, k in clones.items() if k == "B"} == set(ERBB2_AMP_CELLS)
+    calls = {(g["draw"], g["gene"], g["alteration"]): g for g in cn["gene_calls"]}
+    assert calls[("D2", "ERBB2", "AMPLIFICATION")]["n_cells_altered"] == 3
+    assert cn["chromosomes"] == ["chr1", "chr2", "chr17"]
+    failed = [c for c in cn["cells"] if c["qc_pass"] is False]
+    assert [c["cell"] for c in failed] == [FAILED_CELL]
+
+
+def test_cell_states_and_qc(report):
+    cs = {d["draw"]: d for d in report.data["sections"]["cell_states"]["per_draw"]}
+    assert cs["D2"]["phenotypes"]["ERBB2 high"] == [2, 6]
+    assert cs["D1"]["classes"] == {"CTC": 6, "WBC": 6}
+    qc = report.data["sections"]["qc"]
+    assert qc["n_fail"] == 1 and qc["failed"][0]["cell"] == FAILED_CELL
+    assert "mapd" in qc["failed"][0]["qc_reason"]
+
+
+def test_serial_points(report):
+    serial = report.data["sections"]["serial"]
+    series = {(a["gene"], a["alteration"]): a for a in serial["alterations"]}
+    points = series[("ERBB2", "AMPLIFICATION")]["points"]
+    assert [(p["draw"], p["n_cells_altered"], p["n_cells_evaluable"]) for p in points] == [
+        ("D1", 0, 3), ("D2", 3, 4)]  # fmt: skip
+    assert points[1]["ci_low"] < 0.75 < points[1]["ci_high"]
+    assert "timeline" in report.figures
+
+
+def test_methods(report):
+    me = report.data["sections"]["methods"]
+    assert me["config_hash"] == "cafe1234" and me["reference"] == "GRCh38 test"
+    assert me["knowledge_base"].startswith("ctcgenomics-kb 2026")
+    assert any("research use" in s.lower() for s in me["limitations"])
+    assert any("dropout" in s for s in me["limitations"])
+
+
+def test_tool_versions_ask_the_programs():
+    versions = tool_versions()
+    assert versions["bwa"].startswith("0.7.")  # bwa prints "Version: 0.7.x" on stderr
+    assert versions["samtools"][0].isdigit()
+    assert versions["ctcgenomics"] == "0.1.0"
+
+
+def test_missing_parts_are_said_not_run(tmp_path):
+    inputs = build_patient(tmp_path, with_stages=("qc",))
+    inputs.alterations = None
+    report = make_report(inputs, "P01", stages_off=["cnv"])
+    s = report.data["sections"]
+    assert s["copy_number"] == {
+        "status": "not_run",
+        "reason": "switched off in the configuration (stages.cnv: false)",
+    }
+    assert s["mutations"]["status"] == "not_run" and "mutation stage" in s["mutations"]["reason"]
+    assert s["cell_states"]["status"] == "not_run"
+    assert s["therapies"]["status"] == "not_run"
+    assert s["qc"]["status"] == "ok"
+    assert set(s["summary"]["not_run"]) == {"cnv", "snv", "rna", "actionability"}
+    html = report.to_html()
+    assert html.count("<strong>Not run.</strong>") == 4
+    assert set(report.figures) == {"timeline"}
+
+
+def test_only_the_patient_sheet(tmp_path):
+    inputs = build_patient(tmp_path, with_stages=())
+    inputs.cells = inputs.alterations = None
+    report = make_report(inputs, "P01")
+    assert report.data["sections"]["summary"]["draws"][0]["ctc_sequenced"] is None
+    assert "<strong>Not run.</strong>" in report.to_html()
+
+
+def test_unknown_patient_names_the_sheet(patient_inputs):
+    with pytest.raises(ReportInputError, match=r"patients.tsv: patient P99 is not in"):
+        load_inputs(patient_inputs, "P99")
+
+
+def test_missing_file_names_it(patient_inputs, tmp_path):
+    patient_inputs.snv = tmp_path / "nope.h5ad"
+    with pytest.raises(ReportInputError, match=r"nope.h5ad does not exist"):
+        load_inputs(patient_inputs, "P01")
+
+
+def test_written_json_is_strict_and_matches(report, tmp_path):
+    write_report(report, tmp_path / "r.html", tmp_path / "r.json")
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data == report.data
+    assert not list(tmp_path.glob(".*tmp*"))  # atomic: no temporary file left
+
+
+def test_parse_sources():
+    got = parse_sources("trial: X et al. [PMID 123]; label: FDA | CIViC EID1: Y [PMID 456]")
+    assert [s["pmid"] for s in got] == ["123", "", "456"]
