@@ -1,0 +1,316 @@
+"""Copy-number calling on a cells x bins AnnData: normalise, segment, scale, QC."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+
+from ctcgenomics.cnv._bins import bin_mask
+from ctcgenomics.cnv._config import CNVConfig
+from ctcgenomics.cnv._normalise import (
+    clip_outliers,
+    gc_expected,
+    mapd,
+    noise_sd,
+    panel_of_normals,
+    segmentation_sd,
+)
+from ctcgenomics.cnv._ploidy import PloidyFit, fit_ploidy, segment_mean_sd
+from ctcgenomics.cnv._segment import hmm_segment
+
+log = logging.getLogger(__name__)
+
+SEGMENT_COLUMNS = (
+    "cell", "chrom", "start", "end", "start_bin", "end_bin", "n_bins", "mean_ratio",
+    "copy_number",
+)  # fmt: skip
+
+
+def _contig_layout(chroms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start index and length of each run of equal contig names."""
+    change = np.ones(len(chroms), dtype=bool)
+    change[1:] = chroms[1:] != chroms[:-1]
+    starts = np.flatnonzero(change)
+    lengths = np.diff(np.append(starts, len(chroms)))
+    return starts, lengths
+
+
+def _fill_masked(cn_used: np.ndarray, used: np.ndarray, chroms: np.ndarray) -> np.ndarray:
+    """Copy number for all bins: unused bins take the value of the segment around them.
+
+    An unused bin between two used bins of equal copy number (same contig) gets it;
+    otherwise it stays NaN.
+    """
+    full = pd.Series(np.nan, index=np.arange(len(used)))
+    full[used] = cn_used
+    group = pd.Series(chroms)
+    fwd = full.groupby(group).ffill()
+    bwd = full.groupby(group).bfill()
+    return np.where(fwd == bwd, fwd, np.nan)
+
+
+def _ratio(
+    counts: np.ndarray, gc: np.ndarray, bias: np.ndarray, *, frac: float,
+    level: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """GC- and panel-corrected ratio of one cell (mean 1) and the count expected at 1."""
+    expected = gc_expected(counts / bias, gc, frac=frac, level=level) * bias
+    corrected = counts / expected
+    scale = float(corrected.mean())
+    if not scale > 0:
+        return np.full(len(counts), np.nan), expected
+    return corrected / scale, expected * scale
+
+
+@dataclass
+class _CellFit:
+    ratio: np.ndarray
+    clipped: np.ndarray
+    seg_id: np.ndarray
+    cn: np.ndarray
+    fit: PloidyFit
+    sd: float
+
+
+def _segment_and_scale(
+    ratio: np.ndarray,
+    contig_starts: np.ndarray,
+    contig_lengths: np.ndarray,
+    *,
+    wbc: bool,
+    cfg: CNVConfig,
+) -> _CellFit:
+    """Outlier clipping, HMM segmentation and scale search for one cell."""
+    sd = noise_sd(ratio, contig_starts)
+    clipped, _ = clip_outliers(
+        ratio, contig_starts, window=cfg.outlier_window, n_sd=cfg.outlier_sd, sd=sd
+    )
+    seg_id = hmm_segment(
+        clipped, contig_lengths, sd=segmentation_sd(clipped, contig_starts),
+        level_step=cfg.level_step, max_ratio=cfg.max_ratio,
+        transition_prob=cfg.transition_prob,
+    )
+    n_seg = seg_id[-1] + 1
+    sizes = np.bincount(seg_id, minlength=n_seg)
+    means = np.bincount(seg_id, weights=clipped, minlength=n_seg) / sizes
+    lo, hi = (
+        (cfg.wbc_min_ploidy, cfg.wbc_max_ploidy) if wbc else (cfg.min_ploidy, cfg.max_ploidy)
+    )
+    fit = fit_ploidy(
+        means, sizes, segment_mean_sd(clipped, seg_id, means, sizes), min_ploidy=lo,
+        max_ploidy=hi, step=cfg.ploidy_step, max_cn=cfg.max_cn, penalty=cfg.ploidy_penalty,
+    )
+    return _CellFit(ratio, clipped, seg_id, fit.copy_number[seg_id].astype(float), fit, sd)
+
+
+def call_copy_number(
+    adata: ad.AnnData,
+    *,
+    config: CNVConfig | None = None,
+    layer: str | None = "counts",
+    key_added: str = "cnv",
+    blacklist: pd.DataFrame | None = None,
+    mappability: np.ndarray | None = None,
+    copy: bool = False,
+) -> ad.AnnData | None:
+    """Call integer copy number, ploidy and per-cell QC on a cells x bins count matrix.
+
+    Steps, per cell: LOWESS GC correction of log counts; division by a panel of normals
+    built from the WBCs (``obs["role"] == "wbc"``, leave-one-out for the WBCs
+    themselves); replacement of single-bin outliers; HMM segmentation over ratio
+    levels; Ginkgo-style scale search on segment means (WBCs restricted to
+    ``wbc_min_ploidy..wbc_max_ploidy``, anchoring diploid); merge of adjacent segments
+    of equal integer copy number.
+
+    Parameters
+    ----------
+    adata
+        Cells x bins; ``var`` has ``chrom, start, end, gc`` (and ``n_fraction``);
+        ``obs`` may have ``role`` (``ctc``/``wbc``), ``patient``, ``draw``.
+    config
+        Parameters (defaults of the config schema if ``None``).
+    layer
+        Layer with raw counts (``None`` for ``X``).
+    key_added
+        Key of ``adata.uns`` for segments and parameters.
+    blacklist
+        Regions to exclude (:func:`read_blacklist`).
+    mappability
+        Per-bin mappability (:func:`read_mappability`).
+    copy
+        Return a modified copy instead of writing in place.
+
+    Returns
+    -------
+    anndata.AnnData or None
+        With ``layers["ratio"]`` (GC- and panel-corrected ratio, NaN in unused bins),
+        ``layers["copy_number"]`` (integer-valued float, NaN where not called),
+        ``var["used", "exclude_reason", "mappability", "blacklisted", "pon"]``,
+        ``obs["ploidy", "ploidy_confidence", "mapd", "overdispersion", "n_breakpoints",
+        "mean_reads_per_bin", "noise_sd", "qc_pass", "qc_reason"]`` and
+        ``uns[key_added]["segments"]`` (DataFrame, columns :data:`SEGMENT_COLUMNS`),
+        ``uns[key_added]["params"]``.
+    """
+    cfg = config or CNVConfig()
+    adata = adata.copy() if copy else adata
+    counts_all = np.asarray(adata.layers[layer] if layer else adata.X, dtype=float)
+    var = bin_mask(adata.var, cfg, blacklist=blacklist, mappability=mappability)
+    used = var["used"].to_numpy()
+    chroms_all = var["chrom"].astype(str).to_numpy()
+    chroms = chroms_all[used]
+    contig_starts, contig_lengths = _contig_layout(chroms)
+    gc = var["gc"].to_numpy()[used]
+    counts = counts_all[:, used]
+    n_cells, n_used = counts.shape
+    roles = (
+        adata.obs["role"].astype(str).str.lower().to_numpy()
+        if "role" in adata.obs else np.full(n_cells, "ctc")
+    )
+    status = (
+        adata.obs["count_status"].astype(str).to_numpy()
+        if "count_status" in adata.obs else np.full(n_cells, "ok")
+    )
+    mean_reads = counts.mean(axis=1)
+    enough = (mean_reads >= cfg.min_reads_per_bin) & (status == "ok")
+
+    # Pass 1: GC curve fitted on all bins; panel of normals from the WBCs.
+    ones = np.ones(n_used)
+    ratio = np.full((n_cells, n_used), np.nan)
+    for i in np.flatnonzero(enough):
+        ratio[i], _ = _ratio(counts[i], gc, ones, frac=cfg.gc_lowess_frac)
+    bias = np.ones((n_cells, n_used))
+    pon_panel = None
+    if cfg.panel_of_normals:
+        bias, pon_panel = panel_of_normals(
+            ratio, enough & (roles == "wbc"), min_cells=cfg.min_pon_cells
+        )
+        if pon_panel is None:
+            log.info("panel of normals skipped: fewer than %d WBCs with enough reads",
+                     cfg.min_pon_cells)
+
+    obs = {k: np.full(n_cells, np.nan) for k in
+           ("ploidy", "ploidy_confidence", "mapd", "overdispersion", "noise_sd",
+            "scale_error")}
+    n_breaks = np.full(n_cells, -1, dtype=int)
+    cn_used = np.full((n_cells, n_used), np.nan)
+    ratio_out = np.full((n_cells, n_used), np.nan)
+    segments: list[pd.DataFrame] = []
+    starts_used = var["start"].to_numpy()[used]
+    ends_used = var["end"].to_numpy()[used]
+    cells = adata.obs_names.to_numpy()
+    called = np.flatnonzero(enough)
+    for n_done, i in enumerate(called):
+        wbc = roles[i] == "wbc"
+        r, _ = _ratio(counts[i], gc, bias[i], frac=cfg.gc_lowess_frac)
+        first = _segment_and_scale(r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg)
+        # Pass 2: refit the GC curve with the first pass's copy-number levels divided
+        # out, then segment again.
+        level = first.cn / first.fit.multiplier
+        r, expected = _ratio(counts[i], gc, bias[i], frac=cfg.gc_lowess_frac, level=level)
+        res = _segment_and_scale(r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg)
+        ratio_out[i] = r
+        cn_used[i] = res.cn
+        obs["noise_sd"][i] = res.sd
+        obs["mapd"][i] = mapd(r, contig_starts)
+        obs["ploidy"][i] = res.fit.ploidy
+        obs["ploidy_confidence"][i] = res.fit.confidence
+        obs["scale_error"][i] = res.fit.error / n_used
+        # Negative-binomial overdispersion by moments: Var = mu + phi * mu^2.
+        mu = expected * res.cn / res.fit.multiplier
+        ok = mu > 0
+        obs["overdispersion"][i] = max(
+            0.0,
+            float(((counts[i][ok] - mu[ok]) ** 2 - mu[ok]).sum() / (mu[ok] ** 2).sum()),
+        )
+        seg = _merge_segments(cells[i], res.cn, res.clipped, chroms, starts_used, ends_used,
+                              np.flatnonzero(used))
+        n_breaks[i] = int((seg.groupby("chrom", sort=False).size() - 1).sum())
+        segments.append(seg)
+        if (n_done + 1) % 500 == 0:
+            log.info("called %d of %d cells", n_done + 1, len(called))
+    ratio = ratio_out
+
+    reasons = []
+    for i in range(n_cells):
+        why = []
+        if status[i] != "ok":
+            why.append(status[i])
+        elif not enough[i]:
+            why.append("too_few_reads")
+        else:
+            if obs["mapd"][i] > cfg.max_mapd:
+                why.append("high_mapd")
+            if n_breaks[i] > cfg.max_breakpoint_fraction * n_used:
+                why.append("too_many_breakpoints")
+            if obs["ploidy_confidence"][i] < cfg.min_ploidy_confidence:
+                why.append("ambiguous_ploidy")
+        reasons.append(";".join(why))
+    for i in np.flatnonzero(~enough):
+        log.warning("cell %s not called: %s (mean %.1f reads per used bin)", cells[i],
+                    reasons[i], mean_reads[i])
+
+    ratio_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
+    ratio_full[:, used] = ratio
+    cn_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
+    for i in np.flatnonzero(enough):
+        cn_full[i] = _fill_masked(cn_used[i], used, chroms_all)
+    adata.layers["ratio"] = ratio_full
+    adata.layers["copy_number"] = cn_full
+    for col in ("mappability", "blacklisted", "used", "exclude_reason"):
+        adata.var[col] = var[col].to_numpy()
+    pon_full = np.full(len(used), np.nan)
+    if pon_panel is not None:
+        pon_full[used] = pon_panel
+    adata.var["pon"] = pon_full
+    for key, values in obs.items():
+        adata.obs[key] = values
+    adata.obs["n_breakpoints"] = n_breaks
+    adata.obs["mean_reads_per_bin"] = mean_reads
+    adata.obs["qc_reason"] = reasons
+    adata.obs["qc_pass"] = [r == "" for r in reasons]
+    seg_frame = (
+        pd.concat(segments, ignore_index=True) if segments
+        else pd.DataFrame(columns=list(SEGMENT_COLUMNS))
+    )
+    adata.uns[key_added] = {
+        "segments": seg_frame,
+        "params": {**cfg.to_dict(), "layer": layer or "X",
+                   "panel_of_normals_applied": pon_panel is not None},
+    }
+    log.info("called %d of %d cells (%d pass QC)", int(enough.sum()), n_cells,
+             int(adata.obs["qc_pass"].sum()))
+    return adata if copy else None
+
+
+def _merge_segments(
+    cell: str,
+    cn: np.ndarray,
+    ratio: np.ndarray,
+    chroms: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    bin_index: np.ndarray,
+) -> pd.DataFrame:
+    """Return runs of equal integer copy number within contigs as a segment table."""
+    change = np.ones(len(cn), dtype=bool)
+    change[1:] = (cn[1:] != cn[:-1]) | (chroms[1:] != chroms[:-1])
+    seg = np.cumsum(change) - 1
+    first = np.flatnonzero(change)
+    last = np.append(first[1:], len(cn)) - 1
+    sizes = last - first + 1
+    means = np.bincount(seg, weights=ratio) / sizes
+    return pd.DataFrame({
+        "cell": cell,
+        "chrom": chroms[first],
+        "start": starts[first],
+        "end": ends[last],
+        "start_bin": bin_index[first],
+        "end_bin": bin_index[last] + 1,
+        "n_bins": sizes,
+        "mean_ratio": means,
+        "copy_number": cn[first].astype(int),
+    })

@@ -1,0 +1,174 @@
+"""Parameters of copy-number calling, with the defaults of the config schema.
+
+One flat dataclass mirrors the ``cnv:`` section of ``config/config.yaml`` so the
+library, the CLI and the workflow share a single set of defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULT_GENES: tuple[str, ...] = (
+    "ERBB2", "MYC", "CCND1", "FGFR1", "EGFR", "MET", "CDK4", "MDM2", "PIK3CA", "AR",
+    "PTEN", "RB1", "TP53", "BRCA1", "BRCA2", "CDKN2A",
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class CNVConfig:
+    """Copy-number parameters (the ``cnv:`` config section).
+
+    Attributes
+    ----------
+    bin_size
+        Bin width in bp (the bin table is built by the workflow at this size).
+    min_mapq
+        Minimum mapping quality of a counted read.
+    max_n_fraction
+        Bins with a larger fraction of N bases are not used.
+    blacklist
+        BED file of regions to exclude (e.g. the ENCODE blacklist), or ``None``.
+    mappability
+        Per-bin (or bedGraph) mappability track, or ``None``.
+    min_mappability
+        Bins with lower mean mappability are not used (when a track is given).
+    min_gc, max_gc
+        Bins outside this GC range are not used (GC fit is unreliable there).
+    gc_lowess_frac
+        LOWESS span of the per-cell GC correction.
+    panel_of_normals
+        Divide out bin-specific bias estimated from the WBCs of the same patient.
+    min_pon_cells
+        Fewest WBCs needed to build the panel of normals.
+    outlier_window, outlier_sd
+        A bin further than ``outlier_sd`` noise SDs from the running median of
+        ``outlier_window`` bins is replaced by that median.
+    transition_prob
+        Probability of a change of level between adjacent bins in the segmentation HMM.
+    level_step
+        Spacing of the HMM's ratio levels (a fraction of the cell's mean).
+    max_ratio
+        Ratios above this are clipped before segmentation (levels cover 0..max_ratio).
+    min_ploidy, max_ploidy, ploidy_step
+        Grid of the scale (ploidy) search for CTCs.
+    ploidy_penalty
+        Weight of the Occam term (per segment, times log ploidy) of the scale search,
+        which makes the lowest ploidy consistent with the data win.
+    wbc_min_ploidy, wbc_max_ploidy
+        Search range for WBCs, which anchor diploid.
+    max_cn
+        Largest integer copy number reported.
+    min_reads_per_bin
+        Cells with fewer mean reads per used bin are not called (``too_few_reads``).
+    max_mapd
+        Cells with a larger MAPD fail QC (``high_mapd``).
+    max_breakpoint_fraction
+        Cells with more breakpoints than this fraction of used bins fail QC.
+    min_ploidy_confidence
+        Cells with a lower ploidy confidence fail QC (``ambiguous_ploidy``).
+    amplification_ratio
+        Gene copy number at or above this multiple of the cell's ploidy is an
+        ``AMPLIFICATION`` (below it, above ploidy, a ``GAIN``).
+    deep_deletion_cn
+        Gene copy number at or below this is a ``DELETION`` (above it, below ploidy, a
+        ``LOSS``).
+    arm_fraction
+        A call whose segment covers at least this fraction of the arm is arm-level,
+        otherwise focal.
+    genes
+        Genes reported in the alterations table.
+    clone_linkage, clone_max_distance, min_clone_size
+        Hierarchical clustering of CTC copy-number profiles: linkage method, cut height
+        (mean absolute copy-number difference per bin) and smallest clone.
+    """
+
+    bin_size: int = 500_000
+    min_mapq: int = 20
+    max_n_fraction: float = 0.05
+    blacklist: str | None = None
+    mappability: str | None = None
+    min_mappability: float = 0.8
+    min_gc: float = 0.25
+    max_gc: float = 0.75
+    gc_lowess_frac: float = 0.3
+    panel_of_normals: bool = True
+    min_pon_cells: int = 3
+    outlier_window: int = 3
+    outlier_sd: float = 5.0
+    transition_prob: float = 1e-4
+    level_step: float = 0.08
+    max_ratio: float = 6.0
+    min_ploidy: float = 1.5
+    max_ploidy: float = 6.0
+    ploidy_step: float = 0.01
+    ploidy_penalty: float = 2.0
+    wbc_min_ploidy: float = 1.6
+    wbc_max_ploidy: float = 2.4
+    max_cn: int = 20
+    min_reads_per_bin: float = 20.0
+    max_mapd: float = 0.45
+    max_breakpoint_fraction: float = 0.1
+    min_ploidy_confidence: float = 0.2
+    amplification_ratio: float = 2.5
+    deep_deletion_cn: int = 0
+    arm_fraction: float = 0.5
+    genes: tuple[str, ...] = DEFAULT_GENES
+    clone_linkage: str = "average"
+    clone_max_distance: float = 0.25
+    min_clone_size: int = 2
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None = None, **overrides: Any) -> CNVConfig:
+        """Build a config from a mapping (e.g. ``config["cnv"]``), rejecting unknown keys.
+
+        Raises
+        ------
+        ValueError
+            If a key is not a parameter, naming the key and the known keys.
+        """
+        merged = {**(values or {}), **overrides}
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(merged) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown cnv parameter(s) {unknown}; known parameters: {sorted(known)}"
+            )
+        if "genes" in merged and merged["genes"] is not None:
+            merged["genes"] = tuple(merged["genes"])
+        for key in ("blacklist", "mappability"):
+            if merged.get(key) in ("", None):
+                merged[key] = None
+        cfg = cls(**merged)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        """Check ranges that the schema cannot express (orderings between keys)."""
+        if not 0 < self.min_ploidy < self.max_ploidy:
+            raise ValueError(
+                f"cnv.min_ploidy ({self.min_ploidy}) must be > 0 and < cnv.max_ploidy "
+                f"({self.max_ploidy})"
+            )
+        if not 0 < self.wbc_min_ploidy < self.wbc_max_ploidy:
+            raise ValueError("cnv.wbc_min_ploidy must be > 0 and < cnv.wbc_max_ploidy")
+        if not 0 <= self.min_gc < self.max_gc <= 1:
+            raise ValueError("cnv.min_gc and cnv.max_gc must satisfy 0 <= min_gc < max_gc <= 1")
+        if self.ploidy_penalty < 0:
+            raise ValueError("cnv.ploidy_penalty must be >= 0")
+        if not 0 < self.transition_prob < 0.5:
+            raise ValueError("cnv.transition_prob must be in (0, 0.5)")
+        if self.outlier_window < 3 or self.outlier_window % 2 == 0:
+            raise ValueError("cnv.outlier_window must be an odd number >= 3")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the parameters as a plain, h5ad-serialisable dict (``None`` -> ``""``)."""
+        out: dict[str, Any] = {}
+        for key, value in dataclasses.asdict(self).items():
+            if value is None:
+                value = ""
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[key] = value
+        return out

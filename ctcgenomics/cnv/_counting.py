@@ -1,0 +1,220 @@
+"""Per-cell read counts in bins, checked against the bins' reference."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pysam
+
+from ctcgenomics.cnv._errors import CNVInputError, ReferenceMismatchError
+from ctcgenomics.io._atomic import atomic_open
+from ctcgenomics.io.bins import count_reads_in_bins
+
+log = logging.getLogger(__name__)
+
+COUNT_COLUMNS = ("chrom", "start", "end", "count")
+
+
+def check_bam_reference(bam: str | os.PathLike[str], bins: pd.DataFrame) -> None:
+    """Check that ``bam`` was aligned to the reference the bins were made from.
+
+    Every contig of the bins must be in the BAM header with a length that the bins
+    imply (at least the last bin end and less than one bin more).
+
+    Raises
+    ------
+    ReferenceMismatchError
+        Naming the BAM, the differing contigs and the fix.
+    """
+    with pysam.AlignmentFile(os.fspath(bam), "rb") as handle:
+        header = dict(zip(handle.references, handle.lengths, strict=True))
+    width = int((bins["end"] - bins["start"]).max())
+    missing, wrong = [], []
+    for chrom, last_end in bins.groupby("chrom", sort=False)["end"].max().items():
+        if chrom not in header:
+            missing.append(chrom)
+        elif not last_end <= header[chrom] < last_end + width:
+            wrong.append(f"{chrom} is {header[chrom]:,} bp in the BAM, bins end at {last_end:,}")
+    if missing or wrong:
+        detail = []
+        if missing:
+            alt = [c for c in missing if (c[3:] if c.startswith("chr") else f"chr{c}") in header]
+            detail.append(
+                f"contig(s) {', '.join(missing[:5])} of the bins are not in the BAM"
+                + (" (the BAM uses another 'chr' naming)" if alt else "")
+            )
+        if wrong:
+            detail.append("; ".join(wrong[:3]))
+        raise ReferenceMismatchError(
+            f"{bam}: aligned to another reference than the bin table ({'; '.join(detail)}); "
+            "realign the cell to the configured reference or rebuild the bins from the "
+            "BAM's reference"
+        )
+
+
+def count_cell(
+    bam: str | os.PathLike[str],
+    bins: pd.DataFrame,
+    *,
+    min_mapq: int = 20,
+) -> tuple[np.ndarray, str]:
+    """Count reads per bin in one cell's BAM.
+
+    Counts primary, non-duplicate, QC-passed reads with MAPQ >= ``min_mapq`` (one per
+    fragment) through the BAM index, after checking the BAM's reference.
+
+    Parameters
+    ----------
+    bam
+        Sorted, indexed BAM of one cell.
+    bins
+        Bin table (``chrom, start, end``).
+    min_mapq
+        Minimum mapping quality.
+
+    Returns
+    -------
+    counts : numpy.ndarray
+        Integer counts per bin.
+    status : str
+        ``"ok"``, or why the cell has no usable reads (e.g. the aligner's failure
+        reason, ``"no_mapped_reads"``), so a bad cell is reported, not fatal.
+
+    Raises
+    ------
+    ReferenceMismatchError
+        If the BAM is aligned to another reference.
+    """
+    from ctcgenomics.align import failed_reason
+
+    reason = failed_reason(bam)
+    if reason is not None:
+        log.warning("%s: alignment failed earlier (%s); counts are zero", bam, reason)
+        return np.zeros(len(bins), dtype=np.int64), f"alignment_failed:{reason}"
+    check_bam_reference(bam, bins)
+    # The index gives mapped-read totals at no cost: skip counting an empty cell.
+    mapped = sum(
+        int(line.split("\t")[2])
+        for line in pysam.idxstats(os.fspath(bam)).splitlines()
+        if line and not line.startswith("*")
+    )
+    if mapped == 0:
+        log.warning("%s: no mapped reads", bam)
+        return np.zeros(len(bins), dtype=np.int64), "no_mapped_reads"
+    counts = count_reads_in_bins(bam, bins, min_mapq=min_mapq)
+    return counts, "ok"
+
+
+def write_counts(
+    path: str | os.PathLike[str], bins: pd.DataFrame, counts: np.ndarray, *, cell: str,
+    status: str = "ok",
+) -> None:
+    """Write one cell's counts as TSV (a ``# cell=... status=...`` line, then the table)."""
+    frame = bins.loc[:, ["chrom", "start", "end"]].copy()
+    frame["count"] = np.asarray(counts, dtype=np.int64)
+    with atomic_open(path, newline="") as handle:
+        handle.write(f"# cell={cell}\tstatus={status}\n")
+        frame.to_csv(handle, sep="\t", index=False)
+
+
+def read_counts(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Read a counts TSV written by :func:`write_counts`; returns the table and its tags."""
+    with open(path, encoding="utf-8") as handle:
+        first = handle.readline()
+    tags = {}
+    if first.startswith("#"):
+        for item in first[1:].strip().split("\t"):
+            key, _, value = item.partition("=")
+            tags[key.strip()] = value.strip()
+    frame = pd.read_csv(path, sep="\t", comment="#", dtype={"chrom": str})
+    if list(frame.columns) != list(COUNT_COLUMNS):
+        raise CNVInputError(
+            f"{path}: a counts file needs the columns {list(COUNT_COLUMNS)}; rerun ctcg cnv count"
+        )
+    return frame, tags
+
+
+def counts_anndata(
+    counts: np.ndarray,
+    bins: pd.DataFrame,
+    cells: pd.DataFrame,
+    *,
+    status: Sequence[str] | None = None,
+) -> ad.AnnData:
+    """Assemble a cells x bins AnnData from a count matrix.
+
+    Parameters
+    ----------
+    counts
+        Integer matrix, cells x bins.
+    bins
+        Bin table (``chrom, start, end, gc`` and optionally ``n_fraction``,
+        ``mappability``).
+    cells
+        One row per cell, index = cell IDs; columns such as ``patient, draw, role``.
+    status
+        Counting status per cell (``"ok"`` or a failure reason).
+
+    Returns
+    -------
+    anndata.AnnData
+        ``X`` and ``layers["counts"]`` hold the counts; ``var`` the bin table.
+    """
+    counts = np.asarray(counts)
+    if counts.shape != (len(cells), len(bins)):
+        raise CNVInputError(
+            f"count matrix is {counts.shape}, expected {len(cells)} cells x {len(bins)} bins"
+        )
+    var = bins.reset_index(drop=True).copy()
+    var.index = [f"{c}:{s}-{e}" for c, s, e in zip(var["chrom"], var["start"], var["end"],
+                                                   strict=True)]
+    obs = cells.copy()
+    obs.index = obs.index.astype(str)
+    obs["count_status"] = list(status) if status is not None else "ok"
+    adata = ad.AnnData(X=counts.astype(np.float32), obs=obs, var=var)
+    adata.layers["counts"] = counts.astype(np.int32)
+    return adata
+
+
+def read_count_files(
+    paths: Mapping[str, str | os.PathLike[str]], cells: pd.DataFrame
+) -> tuple[np.ndarray, list[str]]:
+    """Read per-cell counts files (made with the same bins) into one matrix.
+
+    Parameters
+    ----------
+    paths
+        Cell ID -> counts TSV.
+    cells
+        Cell metadata, index = cell IDs (``patient, draw, role`` ...).
+
+    Returns
+    -------
+    counts : numpy.ndarray
+        Cells x bins, in the order of ``cells.index``.
+    status : list of str
+        Counting status per cell.
+
+    Raises
+    ------
+    CNVInputError
+        If files disagree on the bins.
+    """
+    matrix, status, bins = [], [], None
+    for cell in cells.index:
+        frame, tags = read_counts(paths[cell])
+        if bins is None:
+            bins = frame.loc[:, ["chrom", "start", "end"]]
+        elif not frame.loc[:, ["chrom", "start", "end"]].equals(bins):
+            raise CNVInputError(
+                f"{paths[cell]}: bins differ from those of {paths[cells.index[0]]}; count all "
+                "cells with the same bin table"
+            )
+        matrix.append(frame["count"].to_numpy())
+        status.append(tags.get("status", "ok"))
+    return np.vstack(matrix), status

@@ -1,0 +1,175 @@
+"""Per-cell normalisation: GC correction, panel of normals, outlier bins, noise."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from scipy.ndimage import median_filter
+from statsmodels.nonparametric.smoothers_lowess import lowess
+
+# Ratios are floored before log2 so empty (copy-number 0) bins stay finite in MAPD.
+_LOG_FLOOR = 1.0 / 64
+# Cap of the lag-1 autocorrelation used to widen the segmentation noise: beyond it the
+# HMM would stop seeing arm-level changes of one copy.
+MAX_RHO = 0.5
+
+
+def gc_expected(
+    counts: np.ndarray,
+    gc: np.ndarray,
+    *,
+    frac: float = 0.3,
+    level: np.ndarray | None = None,
+) -> np.ndarray:
+    """Return the expected count of each bin from its GC content, for one cell.
+
+    LOWESS (statsmodels, with robustifying iterations) of log counts on GC. When the
+    copy-number ``level`` of each bin is known from a first pass, it is divided out
+    before fitting, so arms that happen to differ in GC do not bend the curve (and
+    the curve does not flatten real gains).
+
+    Parameters
+    ----------
+    counts
+        Counts of the used bins of one cell.
+    gc
+        GC fraction of the same bins.
+    frac
+        LOWESS span.
+    level
+        Relative copy-number level per bin (copy number / mean), or ``None``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Fitted counts at level 1 (``exp`` of the fitted log count), one per bin.
+    """
+    logc = np.log(counts + 0.5)
+    keep = np.ones(len(counts), dtype=bool)
+    if level is not None:
+        keep = level > 0.05  # copy-number 0 bins carry no GC information
+        logc = logc - np.log(np.maximum(level, 0.05))
+    span = float(np.ptp(gc[keep])) if keep.any() else 0.0
+    fit = lowess(logc[keep], gc[keep], frac=frac, it=3, delta=0.01 * span, return_sorted=True)
+    if len(fit) == 0 or not np.isfinite(fit[:, 1]).any():
+        return np.full(len(counts), float(np.exp(np.median(logc))))
+    ok = np.isfinite(fit[:, 1])
+    return np.exp(np.interp(gc, fit[ok, 0], fit[ok, 1]))
+
+
+def noise_sd(ratio: np.ndarray, contig_starts: np.ndarray) -> float:
+    """Robust SD of one cell's bin ratios from differences of adjacent bins.
+
+    Differences cancel the copy-number level, so aneuploidy does not inflate it.
+    """
+    diff = np.diff(ratio)
+    keep = np.ones(len(diff), dtype=bool)
+    keep[contig_starts[1:] - 1] = False  # no differences across contigs
+    diff = diff[keep & np.isfinite(diff)]
+    if len(diff) == 0:
+        return float("nan")
+    return float(1.4826 * np.median(np.abs(diff - np.median(diff))) / np.sqrt(2))
+
+
+def segmentation_sd(ratio: np.ndarray, contig_starts: np.ndarray, *, window: int = 25) -> float:
+    """Noise SD for segmentation, corrected for autocorrelated amplification bias.
+
+    Whole-genome amplification adds smooth coverage waves that adjacent-bin
+    differences do not see; an HMM that assumes independent noise then cuts a segment
+    at every wave. The residual around a wide running median gives the total SD, and
+    its lag-1 autocorrelation ``rho`` inflates it by ``sqrt((1 + rho) / (1 - rho))``,
+    the effective-sample-size correction of an AR(1) process.
+    """
+    resid = np.full(len(ratio), np.nan)
+    bounds = [*contig_starts.tolist(), len(ratio)]
+    keep = np.ones(max(len(ratio) - 1, 0), dtype=bool)
+    for a, b in itertools.pairwise(bounds):
+        w = min(window, b - a) | 1
+        resid[a:b] = ratio[a:b] - median_filter(ratio[a:b], size=w, mode="nearest")
+        if a > 0:
+            keep[a - 1] = False
+    ok = np.isfinite(resid)
+    if ok.sum() < 10:
+        return noise_sd(ratio, contig_starts)
+    sd = 1.4826 * float(np.median(np.abs(resid[ok] - np.median(resid[ok]))))
+    x, y = resid[:-1][keep], resid[1:][keep]
+    good = np.isfinite(x) & np.isfinite(y)
+    rho = float(np.corrcoef(x[good], y[good])[0, 1]) if good.sum() > 10 else 0.0
+    rho = float(np.clip(np.nan_to_num(rho), 0.0, MAX_RHO))
+    return sd * float(np.sqrt((1 + rho) / (1 - rho)))
+
+
+def mapd(ratio: np.ndarray, contig_starts: np.ndarray) -> float:
+    """Median absolute pairwise difference of log2 ratios of adjacent bins (MAPD)."""
+    log2 = np.log2(np.maximum(ratio, _LOG_FLOOR))
+    diff = np.diff(log2)
+    keep = np.ones(len(diff), dtype=bool)
+    keep[contig_starts[1:] - 1] = False
+    diff = diff[keep & np.isfinite(diff)]
+    return float(np.median(np.abs(diff))) if len(diff) else float("nan")
+
+
+def clip_outliers(
+    ratio: np.ndarray, contig_starts: np.ndarray, *, window: int, n_sd: float, sd: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replace single-bin outliers by the running median of their contig.
+
+    A bin further than ``n_sd`` noise SDs (scaled by the level, as noise grows with
+    copy number) from the running median of ``window`` bins is replaced. With a
+    window of 3, events of two or more bins are kept.
+
+    Returns
+    -------
+    ratio : numpy.ndarray
+        Ratios with outliers replaced.
+    outlier : numpy.ndarray
+        Boolean mask of replaced bins.
+    """
+    out = ratio.copy()
+    flagged = np.zeros(len(ratio), dtype=bool)
+    bounds = [*contig_starts.tolist(), len(ratio)]
+    for a, b in itertools.pairwise(bounds):
+        if b - a < window:
+            continue
+        med = median_filter(ratio[a:b], size=window, mode="nearest")
+        tol = n_sd * sd * np.sqrt(np.maximum(med, 0.5))
+        bad = np.abs(ratio[a:b] - med) > tol
+        out[a:b][bad] = med[bad]
+        flagged[a:b] = bad
+    return out, flagged
+
+
+def panel_of_normals(
+    ratios: np.ndarray, normal: np.ndarray, *, min_cells: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-bin bias from normal cells (median ratio), leave-one-out for the normals.
+
+    Parameters
+    ----------
+    ratios
+        GC-corrected ratios, cells x used bins (mean 1 per cell).
+    normal
+        Boolean mask of the cells to build the panel from (diploid WBCs).
+    min_cells
+        Fewest normal cells needed; with fewer, no panel is applied.
+
+    Returns
+    -------
+    bias : numpy.ndarray
+        Cells x bins divisor (ones when no panel is built). Each normal cell gets the
+        panel of the *other* normals, so it is not flattened by its own noise.
+    panel : numpy.ndarray or None
+        The all-normals panel per bin.
+    """
+    idx = np.flatnonzero(normal)
+    bias = np.ones_like(ratios)
+    if len(idx) < max(min_cells, 2):
+        return bias, None
+    sub = ratios[idx]
+    panel = np.nanmedian(sub, axis=0)
+    bias[:] = panel
+    for k, i in enumerate(idx):
+        bias[i] = np.nanmedian(np.delete(sub, k, axis=0), axis=0)
+    bias = np.where(np.isfinite(bias) & (bias > 0.05), bias, 1.0)
+    return bias, panel
