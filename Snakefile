@@ -14,6 +14,7 @@ include: "workflow/rules/reference.smk"
 include: "workflow/rules/align.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/rna.smk"
+include: "workflow/rules/actionability.smk"
 
 
 rule all:

@@ -8,7 +8,6 @@ import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
-from scipy.stats import fisher_exact
 
 from ctcgenomics.actionability._data import drug_class_terms
 from ctcgenomics.io.alterations import alteration_row, alterations_frame
@@ -114,6 +113,8 @@ def serial_changes(
                     [a["n_cells_altered"], a["n_cells_evaluable"] - a["n_cells_altered"]],
                     [b["n_cells_altered"], b["n_cells_evaluable"] - b["n_cells_altered"]],
                 ]
+                from scipy.stats import fisher_exact  # heavy import, only needed here
+
                 p_value = float(fisher_exact(table).pvalue)
                 if p_value >= alpha:
                     continue

@@ -12,7 +12,6 @@ import os
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from ctcgenomics.io._atomic import atomic_open
 
@@ -73,6 +72,8 @@ def prevalence_ci(
     if n_evaluable == 0:
         nan = float("nan")
         return nan, nan, nan
+    from statsmodels.stats.proportion import proportion_confint  # heavy import, used here only
+
     low, high = proportion_confint(n_altered, n_evaluable, alpha=alpha, method=method)
     return n_altered / n_evaluable, float(low), float(high)
 
