@@ -109,19 +109,21 @@ def genotype_matrix(gt: np.ndarray, labels: list[str], cells: pd.DataFrame) -> s
     order = np.lexsort((cells["cell"].to_numpy(), cells["role"].to_numpy(),
                         cells["draw"].to_numpy()))  # fmt: skip
     gt, cells = gt[order], cells.iloc[order]
-    fig, ax = plt.subplots(figsize=(2.5 + 0.45 * len(labels), 1.5 + 0.16 * len(cells)))
+    # Per-cell labels only while they stay legible; large runs get a capped height.
+    labelled = len(cells) <= 60
+    height = 1.5 + 0.16 * len(cells) if labelled else 10.0
+    fig, ax = plt.subplots(figsize=(min(2.5 + 0.45 * len(labels), 16.0), height))
     cmap = ListedColormap(_GT_COLOURS)
     ax.imshow(np.clip(gt, -1, 2) + 1, aspect="auto", interpolation="nearest", cmap=cmap,
               vmin=-0.5, vmax=3.5)  # fmt: skip
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=7)
-    ax.set_yticks(
-        range(len(cells)),
-        [
-            f"{c} ({r}, {d})"
-            for c, r, d in zip(cells["cell"], cells["role"], cells["draw"], strict=True)
-        ],
-        fontsize=6,
-    )
+    if labelled:
+        names = [f"{c} ({r}, {d})" for c, r, d in
+                 zip(cells["cell"], cells["role"], cells["draw"], strict=True)]  # fmt: skip
+        ax.set_yticks(range(len(cells)), names, fontsize=6)
+    else:
+        ax.set_yticks([])
+        ax.set_ylabel(f"{len(cells)} cells, by draw and role")
     names = ["not evaluable", "ref/ref", "heterozygous", "alt/alt"]
     ax.legend(
         handles=[Patch(color=c, label=n) for c, n in zip(_GT_COLOURS, names, strict=True)],
