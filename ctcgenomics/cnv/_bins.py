@@ -90,8 +90,9 @@ def read_blacklist(path: str | os.PathLike[str], bins: pd.DataFrame) -> pd.DataF
     if not known.any():
         flip = {c[3:] if c.startswith("chr") else f"chr{c}" for c in frame["chrom"].unique()}
         hint = (
-            " (the blacklist and the reference differ in the 'chr' prefix; rename its "
-            "contigs)" if flip & set(extents) else " (is it for another genome?)"
+            " (the blacklist and the reference differ in the 'chr' prefix; rename its contigs)"
+            if flip & set(extents)
+            else " (is it for another genome?)"
         )
         raise BlacklistError(
             f"{path}: none of its contigs ({', '.join(sorted(frame['chrom'].unique())[:5])}) "
@@ -126,8 +127,13 @@ def read_mappability(path: str | os.PathLike[str], bins: pd.DataFrame) -> np.nda
     """
     try:
         track = pd.read_csv(
-            path, sep="\t", header=None, comment="#", usecols=[0, 1, 2, 3],
-            names=["chrom", "start", "end", "value"], dtype={"chrom": str},
+            path,
+            sep="\t",
+            header=None,
+            comment="#",
+            usecols=[0, 1, 2, 3],
+            names=["chrom", "start", "end", "value"],
+            dtype={"chrom": str},
         )
     except (ValueError, pd.errors.ParserError) as err:
         raise CNVInputError(

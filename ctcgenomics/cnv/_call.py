@@ -54,7 +54,11 @@ def _fill_masked(cn_used: np.ndarray, used: np.ndarray, chroms: np.ndarray) -> n
 
 
 def _ratio(
-    counts: np.ndarray, gc: np.ndarray, bias: np.ndarray, *, frac: float,
+    counts: np.ndarray,
+    gc: np.ndarray,
+    bias: np.ndarray,
+    *,
+    frac: float,
     level: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """GC- and panel-corrected ratio of one cell (mean 1) and the count expected at 1."""
@@ -90,19 +94,26 @@ def _segment_and_scale(
         ratio, contig_starts, window=cfg.outlier_window, n_sd=cfg.outlier_sd, sd=sd
     )
     seg_id = hmm_segment(
-        clipped, contig_lengths, sd=segmentation_sd(clipped, contig_starts),
-        level_step=cfg.level_step, max_ratio=cfg.max_ratio,
+        clipped,
+        contig_lengths,
+        sd=segmentation_sd(clipped, contig_starts),
+        level_step=cfg.level_step,
+        max_ratio=cfg.max_ratio,
         transition_prob=cfg.transition_prob,
     )
     n_seg = seg_id[-1] + 1
     sizes = np.bincount(seg_id, minlength=n_seg)
     means = np.bincount(seg_id, weights=clipped, minlength=n_seg) / sizes
-    lo, hi = (
-        (cfg.wbc_min_ploidy, cfg.wbc_max_ploidy) if wbc else (cfg.min_ploidy, cfg.max_ploidy)
-    )
+    lo, hi = (cfg.wbc_min_ploidy, cfg.wbc_max_ploidy) if wbc else (cfg.min_ploidy, cfg.max_ploidy)
     fit = fit_ploidy(
-        means, sizes, segment_mean_sd(clipped, seg_id, means, sizes), min_ploidy=lo,
-        max_ploidy=hi, step=cfg.ploidy_step, max_cn=cfg.max_cn, penalty=cfg.ploidy_penalty,
+        means,
+        sizes,
+        segment_mean_sd(clipped, seg_id, means, sizes),
+        min_ploidy=lo,
+        max_ploidy=hi,
+        step=cfg.ploidy_step,
+        max_cn=cfg.max_cn,
+        penalty=cfg.ploidy_penalty,
     )
     return _CellFit(ratio, clipped, seg_id, fit.copy_number[seg_id].astype(float), fit, sd)
 
@@ -168,11 +179,13 @@ def call_copy_number(
     n_cells, n_used = counts.shape
     roles = (
         adata.obs["role"].astype(str).str.lower().to_numpy()
-        if "role" in adata.obs else np.full(n_cells, "ctc")
+        if "role" in adata.obs
+        else np.full(n_cells, "ctc")
     )
     status = (
         adata.obs["count_status"].astype(str).to_numpy()
-        if "count_status" in adata.obs else np.full(n_cells, "ok")
+        if "count_status" in adata.obs
+        else np.full(n_cells, "ok")
     )
     mean_reads = counts.mean(axis=1)
     enough = (mean_reads >= cfg.min_reads_per_bin) & (status == "ok")
@@ -189,12 +202,21 @@ def call_copy_number(
             ratio, enough & (roles == "wbc"), min_cells=cfg.min_pon_cells
         )
         if pon_panel is None:
-            log.info("panel of normals skipped: fewer than %d WBCs with enough reads",
-                     cfg.min_pon_cells)
+            log.info(
+                "panel of normals skipped: fewer than %d WBCs with enough reads", cfg.min_pon_cells
+            )
 
-    obs = {k: np.full(n_cells, np.nan) for k in
-           ("ploidy", "ploidy_confidence", "mapd", "overdispersion", "noise_sd",
-            "scale_error")}
+    obs = {
+        k: np.full(n_cells, np.nan)
+        for k in (
+            "ploidy",
+            "ploidy_confidence",
+            "mapd",
+            "overdispersion",
+            "noise_sd",
+            "scale_error",
+        )
+    }
     n_breaks = np.full(n_cells, -1, dtype=int)
     cn_used = np.full((n_cells, n_used), np.nan)
     ratio_out = np.full((n_cells, n_used), np.nan)
@@ -226,8 +248,9 @@ def call_copy_number(
             0.0,
             float(((counts[i][ok] - mu[ok]) ** 2 - mu[ok]).sum() / (mu[ok] ** 2).sum()),
         )
-        seg = _merge_segments(cells[i], res.cn, res.clipped, chroms, starts_used, ends_used,
-                              np.flatnonzero(used))
+        seg = _merge_segments(
+            cells[i], res.cn, res.clipped, chroms, starts_used, ends_used, np.flatnonzero(used)
+        )
         n_breaks[i] = int((seg.groupby("chrom", sort=False).size() - 1).sum())
         segments.append(seg)
         if (n_done + 1) % 500 == 0:
@@ -250,8 +273,12 @@ def call_copy_number(
                 why.append("ambiguous_ploidy")
         reasons.append(";".join(why))
     for i in np.flatnonzero(~enough):
-        log.warning("cell %s not called: %s (mean %.1f reads per used bin)", cells[i],
-                    reasons[i], mean_reads[i])
+        log.warning(
+            "cell %s not called: %s (mean %.1f reads per used bin)",
+            cells[i],
+            reasons[i],
+            mean_reads[i],
+        )
 
     ratio_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
     ratio_full[:, used] = ratio
@@ -273,16 +300,24 @@ def call_copy_number(
     adata.obs["qc_reason"] = reasons
     adata.obs["qc_pass"] = [r == "" for r in reasons]
     seg_frame = (
-        pd.concat(segments, ignore_index=True) if segments
+        pd.concat(segments, ignore_index=True)
+        if segments
         else pd.DataFrame(columns=list(SEGMENT_COLUMNS))
     )
     adata.uns[key_added] = {
         "segments": seg_frame,
-        "params": {**cfg.to_dict(), "layer": layer or "X",
-                   "panel_of_normals_applied": pon_panel is not None},
+        "params": {
+            **cfg.to_dict(),
+            "layer": layer or "X",
+            "panel_of_normals_applied": pon_panel is not None,
+        },
     }
-    log.info("called %d of %d cells (%d pass QC)", int(enough.sum()), n_cells,
-             int(adata.obs["qc_pass"].sum()))
+    log.info(
+        "called %d of %d cells (%d pass QC)",
+        int(enough.sum()),
+        n_cells,
+        int(adata.obs["qc_pass"].sum()),
+    )
     return adata if copy else None
 
 
@@ -303,14 +338,16 @@ def _merge_segments(
     last = np.append(first[1:], len(cn)) - 1
     sizes = last - first + 1
     means = np.bincount(seg, weights=ratio) / sizes
-    return pd.DataFrame({
-        "cell": cell,
-        "chrom": chroms[first],
-        "start": starts[first],
-        "end": ends[last],
-        "start_bin": bin_index[first],
-        "end_bin": bin_index[last] + 1,
-        "n_bins": sizes,
-        "mean_ratio": means,
-        "copy_number": cn[first].astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "cell": cell,
+            "chrom": chroms[first],
+            "start": starts[first],
+            "end": ends[last],
+            "start_bin": bin_index[first],
+            "end_bin": bin_index[last] + 1,
+            "n_bins": sizes,
+            "mean_ratio": means,
+            "copy_number": cn[first].astype(int),
+        }
+    )

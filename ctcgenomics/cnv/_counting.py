@@ -111,7 +111,11 @@ def count_cell(
 
 
 def write_counts(
-    path: str | os.PathLike[str], bins: pd.DataFrame, counts: np.ndarray, *, cell: str,
+    path: str | os.PathLike[str],
+    bins: pd.DataFrame,
+    counts: np.ndarray,
+    *,
+    cell: str,
     status: str = "ok",
 ) -> None:
     """Write one cell's counts as TSV (a ``# cell=... status=...`` line, then the table)."""
@@ -171,8 +175,9 @@ def counts_anndata(
             f"count matrix is {counts.shape}, expected {len(cells)} cells x {len(bins)} bins"
         )
     var = bins.reset_index(drop=True).copy()
-    var.index = [f"{c}:{s}-{e}" for c, s, e in zip(var["chrom"], var["start"], var["end"],
-                                                   strict=True)]
+    var.index = [
+        f"{c}:{s}-{e}" for c, s, e in zip(var["chrom"], var["start"], var["end"], strict=True)
+    ]
     obs = cells.copy()
     obs.index = obs.index.astype(str)
     obs["count_status"] = list(status) if status is not None else "ok"

@@ -113,6 +113,9 @@ def fit_ploidy(
     near = np.abs(ploidies - ploidies[choice]) < 0.5
     conf = float(np.exp(logsumexp(logp[near])))
     return PloidyFit(
-        float(grid[best]), cn[best].astype(int), float(ploidies[choice]),
-        float(np.clip(conf, 0.0, 1.0)), float(err[best]),
+        float(grid[best]),
+        cn[best].astype(int),
+        float(ploidies[choice]),
+        float(np.clip(conf, 0.0, 1.0)),
+        float(err[best]),
     )

@@ -55,8 +55,9 @@ def simulate_counts(
     chrom = np.repeat([f"c{i + 1}" for i in range(n_contigs)], bins_per_contig)
     start = np.tile(np.arange(bins_per_contig) * 100_000, n_contigs)
     gc = np.clip(0.45 + _smooth_noise(rng, n_bins, 0.06, 5.0), 0.3, 0.65)
-    bins = pd.DataFrame({"chrom": chrom, "start": start, "end": start + 100_000, "gc": gc,
-                         "n_fraction": 0.0})
+    bins = pd.DataFrame(
+        {"chrom": chrom, "start": start, "end": start + 100_000, "gc": gc, "n_fraction": 0.0}
+    )
     half = bins_per_contig // 2
     arms = pd.DataFrame(
         [(c, 0, half * 100_000, "p") for c in dict.fromkeys(chrom)]
@@ -89,8 +90,12 @@ def simulate_counts(
         lam = rng.gamma(1 / dispersion, mu * dispersion)
         counts[i] = rng.poisson(lam)
     cells = pd.DataFrame(
-        {"patient": "P1", "draw": ["D1" if i % 2 == 0 else "D2" for i in range(len(roles))],
-         "role": roles, "true_clone": clones},
+        {
+            "patient": "P1",
+            "draw": ["D1" if i % 2 == 0 else "D2" for i in range(len(roles))],
+            "role": roles,
+            "true_clone": clones,
+        },
         index=[f"cell{i:02d}" for i in range(len(roles))],
     )
     cells["true_ploidy"] = truth.mean(axis=1)

@@ -1,0 +1,77 @@
+"""Rows of the alterations table from gene-level calls (prevalence per draw)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ctcgenomics.io.alterations import alteration_row, alterations_frame
+
+_REPORTED = ("AMPLIFICATION", "GAIN", "LOSS", "DELETION")
+
+
+def cnv_alterations(
+    gene_calls: pd.DataFrame,
+    obs: pd.DataFrame,
+    *,
+    patient: str,
+    genes: list[str] | tuple[str, ...] | None = None,
+    source: str = "ctcgenomics.cnv",
+) -> pd.DataFrame:
+    """Prevalence of each gene-level copy-number alteration among a draw's CTCs.
+
+    Evaluable cells are CTCs (``obs["role"] != "wbc"``) that pass QC and have a copy
+    number at the gene; a row is written for every alteration seen in at least one
+    of them, with its Wilson interval (:func:`ctcgenomics.io.alteration_row`).
+
+    Parameters
+    ----------
+    gene_calls
+        Output of :func:`gene_calls`.
+    obs
+        Cell metadata with ``draw``, ``role`` and ``qc_pass`` (index = cells).
+    patient
+        Patient ID written in the rows.
+    genes
+        Genes to report (default all in ``gene_calls``).
+    source
+        Written in the ``source`` column.
+    """
+    if gene_calls.empty:
+        return alterations_frame()
+    calls = gene_calls[gene_calls["call"] != ""]
+    if genes is not None:
+        calls = calls[calls["gene"].isin(list(genes))]
+    role = obs["role"].astype(str).str.lower() if "role" in obs else pd.Series("ctc", obs.index)
+    qc = obs["qc_pass"].astype(bool) if "qc_pass" in obs else pd.Series(True, obs.index)
+    ctc = obs.index[(role != "wbc") & qc]
+    calls = calls[calls["cell"].isin(ctc)]
+    draw_of = obs["draw"].astype(str) if "draw" in obs else pd.Series("", obs.index)
+    calls = calls.assign(draw=calls["cell"].map(draw_of))
+    rows = []
+    for (draw, gene), grp in calls.groupby(["draw", "gene"], sort=True):
+        n_eval = int(grp["cell"].nunique())
+        for alteration in _REPORTED:
+            hit = grp[grp["call"] == alteration]
+            if hit.empty:
+                continue
+            n_focal = int((hit["extent"] == "focal").sum())
+            evidence = (
+                f"median CN {np.median(hit['copy_number']):g} at median ploidy "
+                f"{np.median(hit['ploidy']):.2f}; focal in {n_focal}/{len(hit)} cells, "
+                f"arm-level in {len(hit) - n_focal}"
+            )
+            rows.append(
+                alteration_row(
+                    patient=patient,
+                    draw=str(draw),
+                    gene=str(gene),
+                    alteration=alteration,
+                    kind="copy_number",
+                    n_cells_altered=int(hit["cell"].nunique()),
+                    n_cells_evaluable=n_eval,
+                    evidence=evidence,
+                    source=source,
+                )
+            )
+    return alterations_frame(rows)

@@ -1,0 +1,107 @@
+"""Clones of CTCs by copy-number profile (SciPy hierarchical clustering)."""
+
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist
+
+from ctcgenomics.cnv._config import CNVConfig
+
+CLONE_COLUMNS = (
+    "clone", "n_cells", "median_ploidy", "n_draws", "draws", "cells_per_draw", "persistent",
+)  # fmt: skip
+
+
+def _profiles(adata: ad.AnnData) -> tuple[np.ndarray, np.ndarray]:
+    """Copy-number matrix over used bins with missing values set to the bin median."""
+    used = adata.var["used"].to_numpy() if "used" in adata.var else np.ones(adata.n_vars, bool)
+    x = np.asarray(adata.layers["copy_number"], dtype=float)[:, used]
+    med = np.nanmedian(np.where(np.isfinite(x), x, np.nan), axis=0) if len(x) else np.array([])
+    med = np.nan_to_num(med, nan=2.0)
+    return np.where(np.isfinite(x), x, med[None, :]), used
+
+
+def call_clones(
+    adata: ad.AnnData,
+    *,
+    config: CNVConfig | None = None,
+    key_added: str = "clone",
+    copy: bool = False,
+) -> ad.AnnData | None:
+    """Cluster QC-passing CTCs by integer copy-number profile.
+
+    Distance: mean absolute copy-number difference per used bin (cityblock / bins);
+    SciPy hierarchical clustering (``clone_linkage``) cut at ``clone_max_distance``.
+    Clones are named ``C1, C2, ...`` by decreasing size; clusters smaller than
+    ``min_clone_size`` are ``unassigned``. WBCs get ``normal``; cells not called or
+    failing QC get an empty string.
+
+    Returns
+    -------
+    anndata.AnnData or None
+        ``obs[key_added]``; ``uns[key_added]`` with ``table`` (columns
+        :data:`CLONE_COLUMNS`: which draws each clone appears in and whether it
+        persists across draws), ``consensus`` (bins x clones median copy number) and
+        ``params``.
+    """
+    cfg = config or CNVConfig()
+    adata = adata.copy() if copy else adata
+    obs = adata.obs
+    roles = obs["role"].astype(str).str.lower() if "role" in obs else pd.Series("ctc", obs.index)
+    qc = obs["qc_pass"].astype(bool) if "qc_pass" in obs else pd.Series(True, obs.index)
+    labels = pd.Series("", index=obs.index, dtype=object)
+    labels[(roles == "wbc") & qc] = "normal"
+    ctc = ((roles != "wbc") & qc).to_numpy()
+    x, used = _profiles(adata)
+    idx = np.flatnonzero(ctc)
+    if len(idx) == 1:
+        raw = np.array([1])
+    elif len(idx) > 1:
+        dist = pdist(x[idx], metric="cityblock") / max(x.shape[1], 1)
+        raw = fcluster(
+            linkage(dist, method=cfg.clone_linkage), t=cfg.clone_max_distance, criterion="distance"
+        )
+    else:
+        raw = np.array([], dtype=int)
+    sizes = pd.Series(raw).value_counts()
+    names = {}
+    for rank, (lab, size) in enumerate(sizes.items(), start=1):
+        names[lab] = f"C{rank}" if size >= cfg.min_clone_size else "unassigned"
+    labels.iloc[idx] = [names[r] for r in raw]
+    obs[key_added] = labels.to_numpy()
+
+    consensus = {}
+    rows = []
+    draws = obs["draw"].astype(str) if "draw" in obs else pd.Series("", obs.index)
+    for clone in [n for n in dict.fromkeys(names.values()) if n != "unassigned"]:
+        members = (labels == clone).to_numpy()
+        full = np.full(adata.n_vars, np.nan)
+        full[used] = np.rint(np.median(x[members], axis=0))
+        consensus[clone] = full
+        per_draw = draws[members].value_counts().sort_index()
+        rows.append(
+            (
+                clone,
+                int(members.sum()),
+                float(np.median(obs.loc[members, "ploidy"])) if "ploidy" in obs else np.nan,
+                len(per_draw),
+                ",".join(per_draw.index),
+                ";".join(f"{d}:{n}" for d, n in per_draw.items()),
+                len(per_draw) > 1,
+            )
+        )
+    table = pd.DataFrame(rows, columns=list(CLONE_COLUMNS))
+    adata.uns[key_added] = {
+        "table": table,
+        "consensus": pd.DataFrame(consensus, index=adata.var_names),
+        "params": {
+            "linkage": cfg.clone_linkage,
+            "max_distance": cfg.clone_max_distance,
+            "min_clone_size": cfg.min_clone_size,
+            "metric": "mean_abs_cn_difference",
+        },
+    }
+    return adata if copy else None
