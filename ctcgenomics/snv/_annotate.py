@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import logging
 import os
@@ -276,6 +277,7 @@ def _noncoding(t: Transcript, p0: int, in_exon: bool, cds_lo: int, cds_hi: int) 
     return "intron_variant" if lo <= p0 < hi else "intergenic_variant"
 
 
+@functools.lru_cache(maxsize=1)
 def _gene_table() -> pd.DataFrame:
     path = resources.files("ctcgenomics.data") / "annotation" / "gencode_v44_genes_hg38.tsv.gz"
     genes = pd.read_csv(str(path), sep="\t")
@@ -339,10 +341,16 @@ def annotate(
     if genes is None:
         genes = _gene_table()
     pc = genes[genes["gene_type"] == "protein_coding"]
+    by_contig = {
+        c: (g["start"].to_numpy(), g["end"].to_numpy(), g["gene_name"].to_numpy())
+        for c, g in pc.groupby("contig", sort=False)
+    }
     for i, (c, p, _, _) in enumerate(keys):
-        hit = pc[(pc["contig"] == c) & (pc["start"] < p) & (pc["end"] >= p)]
-        if len(hit):
-            gene[i] = hit["gene_name"].iloc[0]
+        if c in by_contig:
+            starts, ends, names = by_contig[c]
+            hit = np.flatnonzero((starts < p) & (ends >= p))
+            if len(hit):
+                gene[i] = names[hit[0]]
     if gtf is not None:
         if reference is None:
             raise ValueError("annotating from a GTF needs the reference FASTA")

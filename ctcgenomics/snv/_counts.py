@@ -7,8 +7,10 @@ aligned bases of all reads of a chunk are expanded and tallied at once with nump
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +30,7 @@ for _i, _b in enumerate(BASES):
 # unmapped | secondary | QC fail | duplicate | supplementary
 _SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800
 _MATCH_OPS = (0, 7, 8)  # M, =, X
-_REF_LEN_OPS = {0, 2, 3, 7, 8}
+_CIGAR_RE = re.compile(r"(\d+)([MIDNSHP=X])")
 
 
 class BamIndexError(FileNotFoundError):
@@ -101,20 +103,17 @@ def ensure_index(path: str | os.PathLike[str]) -> None:
         ) from err
 
 
+@functools.lru_cache(maxsize=1024)
+def _cigar_ref_length(cigar: str) -> int:
+    """Return the reference length of a CIGAR (cached: a BAM has few distinct mate CIGARs)."""
+    return sum(int(n) for n, op in _CIGAR_RE.findall(cigar) if op in "MDN=X")
+
+
 def _mate_end(read: pysam.AlignedSegment) -> int | None:
     """Return the mate's reference end from the MC tag (set by samtools fixmate/markdup)."""
     if not read.has_tag("MC"):
         return None
-    cigar = read.get_tag("MC")
-    length, num = 0, ""
-    for ch in cigar:
-        if ch.isdigit():
-            num += ch
-        else:
-            if ch in "MDN=X":
-                length += int(num)
-            num = ""
-    return read.next_reference_start + length
+    return read.next_reference_start + _cigar_ref_length(read.get_tag("MC"))
 
 
 def count_chunk(
@@ -141,7 +140,7 @@ def count_chunk(
     length = chunk.end - chunk.start
     seq_parts: list[bytes] = []
     qual_parts: list[bytes] = []
-    blk_ref, blk_q, blk_len, blk_strand, blk_mask = [], [], [], [], []
+    blocks: list[tuple[int, int, int, int, int]] = []  # ref, query offset, len, strand, mask
     indels: dict[tuple[int, str, str], list[int]] = {}
     insertion_reads: dict[int, int] = {}
     offset = 0
@@ -168,14 +167,15 @@ def count_chunk(
         seq_parts.append(seq.encode())
         qual_parts.append(bytes(qual))
         rpos = read.reference_start
+        cigar = read.cigartuples
+        if len(cigar) == 1 and cigar[0][0] in _MATCH_OPS:  # fast path: no indel, no clip
+            blocks.append((rpos - chunk.start, offset, cigar[0][1], strand, mask_until))
+            offset += len(seq)
+            continue
         qpos = 0
-        for op, ln in read.cigartuples:
+        for op, ln in cigar:
             if op in _MATCH_OPS:
-                blk_ref.append(rpos - chunk.start)
-                blk_q.append(offset + qpos)
-                blk_len.append(ln)
-                blk_strand.append(strand)
-                blk_mask.append(mask_until)
+                blocks.append((rpos - chunk.start, offset + qpos, ln, strand, mask_until))
                 rpos += ln
                 qpos += ln
             elif op == 1:  # insertion after the previous reference base
@@ -199,17 +199,18 @@ def count_chunk(
                 qpos += ln
         offset += len(seq)
     bases = np.zeros((length, 4, 2), dtype=np.int32)
-    if blk_len:
+    if blocks:
         seqs = np.frombuffer(b"".join(seq_parts), dtype=np.uint8)
         quals = np.frombuffer(b"".join(qual_parts), dtype=np.uint8)
-        lens = np.asarray(blk_len, dtype=np.int64)
+        blk = np.asarray(blocks, dtype=np.int64)
+        lens = blk[:, 2]
         # Expand blocks into per-base indices (vectorised; one numpy pass per chunk).
         starts = np.repeat(np.cumsum(lens) - lens, lens)
         within = np.arange(lens.sum(), dtype=np.int64) - starts
-        ref_idx = np.repeat(np.asarray(blk_ref, dtype=np.int64), lens) + within
-        q_idx = np.repeat(np.asarray(blk_q, dtype=np.int64), lens) + within
-        strand_arr = np.repeat(np.asarray(blk_strand, dtype=np.int64), lens)
-        mask = np.repeat(np.asarray(blk_mask, dtype=np.int64), lens)
+        ref_idx = np.repeat(blk[:, 0], lens) + within
+        q_idx = np.repeat(blk[:, 1], lens) + within
+        strand_arr = np.repeat(blk[:, 3], lens)
+        mask = np.repeat(blk[:, 4], lens)
         code = _CODE[seqs[q_idx]]
         keep = (
             (ref_idx >= 0)

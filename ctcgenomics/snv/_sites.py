@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pysam
 
@@ -112,7 +114,12 @@ def load_hotspots(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     pandas.DataFrame
         ``contig, pos (1-based), ref, alt, gene, hgvsp, source``.
     """
-    path = packaged_hotspots_path() if path is None else Path(path)
+    return _load_hotspots(str(packaged_hotspots_path() if path is None else path)).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_hotspots(path: str) -> pd.DataFrame:
+    """Parse a hotspot VCF once per process (the packaged table has ~25k alleles)."""
     frame = pd.read_csv(
         _open_text(path),
         sep="\t",
@@ -122,23 +129,33 @@ def load_hotspots(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         names=["contig", "pos", "ref", "alt", "info"],
         dtype={"contig": str},
     )
-    rows = []
-    for rec in frame.itertuples(index=False):
-        info = dict(kv.split("=", 1) for kv in rec.info.split(";") if "=" in kv)
-        gene = (
-            info.get("HOTSPOT_GENE") or info.get("HOTSPOT3D_GENE") or info.get("HOTSPOTNC_GENE", "")
-        )
-        hgvsp = info.get("HOTSPOT_HGVSp") or info.get("HOTSPOT3D_HGVSp") or ""
-        source = (
-            "cancerhotspots"
-            if "HOTSPOT_GENE" in info
-            else ("3dhotspots" if "HOTSPOT3D_GENE" in info else "hotspots_noncoding")
-        )
-        for alt in str(rec.alt).split(","):
-            rows.append(
-                (rec.contig, int(rec.pos), rec.ref.upper(), alt.upper(), gene, hgvsp, source)
-            )
-    out = pd.DataFrame(rows, columns=["contig", "pos", "ref", "alt", "gene", "hgvsp", "source"])
+    info = frame["info"].astype(str)
+
+    def field(key: str) -> pd.Series:
+        return info.str.extract(f"(?:^|;){key}=([^;]*)", expand=False).fillna("")
+
+    gene = field("HOTSPOT_GENE")
+    gene = gene.where(gene != "", field("HOTSPOT3D_GENE"))
+    gene = gene.where(gene != "", field("HOTSPOTNC_GENE"))
+    hgvsp = field("HOTSPOT_HGVSp")
+    hgvsp = hgvsp.where(hgvsp != "", field("HOTSPOT3D_HGVSp"))
+    source = np.where(
+        info.str.contains("HOTSPOT_GENE="),
+        "cancerhotspots",
+        np.where(info.str.contains("HOTSPOT3D_GENE="), "3dhotspots", "hotspots_noncoding"),
+    )
+    rows = pd.DataFrame(
+        {
+            "contig": frame["contig"],
+            "pos": frame["pos"].astype(int),
+            "ref": frame["ref"].str.upper(),
+            "alt": frame["alt"].astype(str).str.upper().str.split(","),
+            "gene": gene,
+            "hgvsp": hgvsp,
+            "source": source,
+        }
+    ).explode("alt")
+    out = rows[["contig", "pos", "ref", "alt", "gene", "hgvsp", "source"]]
     # The table lists some alleles twice (cancerhotspots and 3D); keep the first.
     return out.drop_duplicates(["contig", "pos", "ref", "alt"]).reset_index(drop=True)
 

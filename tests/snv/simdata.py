@@ -191,7 +191,7 @@ def bcftools_baseline(
         + " ".join(str(bams[c]) for c in bams)
         + f" 2>/dev/null | bcftools call -mv -Oz -o {out_vcf}"
     )
-    subprocess.run(cmd, shell=True, check=True)
+    subprocess.run(cmd, shell=True, check=True, stderr=subprocess.DEVNULL)
     rows = []
     with pysam.VariantFile(str(out_vcf)) as vf:
         for rec in vf:
