@@ -278,6 +278,7 @@ def summary_section(loaded: LoadedInputs) -> dict:
         "candidate_therapies": headline_therapies(detected_matches(loaded.matches), "sensitivity"),
         "resistance": headline_therapies(detected_matches(loaded.matches), "resistance"),
         "discordance": discordance_flags(loaded),
+        "alterations_given": loaded.alterations is not None,
         "not_run": dict(sorted(loaded.not_run.items())),
     }
 
