@@ -13,8 +13,10 @@ include: "workflow/rules/example.smk"
 include: "workflow/rules/reference.smk"
 include: "workflow/rules/align.smk"
 include: "workflow/rules/qc.smk"
+include: "workflow/rules/snv.smk"
 include: "workflow/rules/rna.smk"
 include: "workflow/rules/actionability.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
