@@ -81,11 +81,11 @@ def call(
         per-cell dropout and error rates; ``uns["snv"]["params"]``.
     """
     params = params or SNVParams()
+    target_df = read_bed(targets) if targets is not None else None
     hot = None
-    if hotspots is True:
-        hot = load_hotspots()
-    elif hotspots:
-        hot = load_hotspots(hotspots)
+    if hotspots:
+        # Panels and exomes only need the hotspots inside their targets.
+        hot = load_hotspots(None if hotspots is True else hotspots, regions=target_df)
     forced = [] if hot is None else [hot.assign(source="hotspot:" + hot["source"])]
     regions = []
     for path in sites or []:
@@ -96,7 +96,6 @@ def call(
             regions.append(s[s["kind"] == "region"])
     forced_alleles = pd.concat(forced, ignore_index=True) if forced else None
     forced_regions = pd.concat(regions, ignore_index=True) if regions else None
-    target_df = read_bed(targets) if targets is not None else None
     adata = count_alleles(
         bams,
         reference,

@@ -99,7 +99,9 @@ def read_sites(path: str | os.PathLike[str]) -> pd.DataFrame:
     return bed
 
 
-def load_hotspots(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+def load_hotspots(
+    path: str | os.PathLike[str] | None = None, *, regions: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Load a hotspot VCF into a table with gene and HGVSp per allele.
 
     Parameters
@@ -108,13 +110,39 @@ def load_hotspots(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         Hotspot VCF; defaults to the packaged cancerhotspots.org/3dhotspots.org table.
         Gene and HGVSp are read from ``HOTSPOT_GENE``/``HOTSPOT_HGVSp`` or, failing
         those, ``HOTSPOT3D_*``.
+    regions
+        Only alleles inside these ``contig, start, end`` regions (0-based); read through
+        the tabix index when there is one (the packaged table has one), which is much
+        faster than parsing the whole table for a panel.
 
     Returns
     -------
     pandas.DataFrame
         ``contig, pos (1-based), ref, alt, gene, hgvsp, source``.
     """
-    return _load_hotspots(str(packaged_hotspots_path() if path is None else path)).copy()
+    path = str(packaged_hotspots_path() if path is None else path)
+    if regions is not None and Path(f"{path}.tbi").exists():
+        lines = []
+        with pysam.TabixFile(path) as tbx:
+            contigs = set(tbx.contigs)
+            for rec in merge_intervals(regions).itertuples(index=False):
+                if rec.contig in contigs:
+                    lines.extend(tbx.fetch(rec.contig, int(rec.start), int(rec.end)))
+        fields = [line.split("\t") for line in lines]
+        frame = pd.DataFrame(
+            [(f[0], int(f[1]), f[3], f[4], f[7]) for f in fields],
+            columns=["contig", "pos", "ref", "alt", "info"],
+        )
+        return _parse_hotspots(frame)
+    table = _load_hotspots(path).copy()
+    if regions is None:
+        return table
+    keep = np.zeros(len(table), dtype=bool)
+    for rec in regions.itertuples(index=False):
+        keep |= (
+            (table["contig"] == rec.contig) & (table["pos"] > rec.start) & (table["pos"] <= rec.end)
+        ).to_numpy()
+    return table[keep].reset_index(drop=True)
 
 
 @functools.lru_cache(maxsize=4)
@@ -129,6 +157,10 @@ def _load_hotspots(path: str) -> pd.DataFrame:
         names=["contig", "pos", "ref", "alt", "info"],
         dtype={"contig": str},
     )
+    return _parse_hotspots(frame)
+
+
+def _parse_hotspots(frame: pd.DataFrame) -> pd.DataFrame:
     info = frame["info"].astype(str)
 
     def field(key: str) -> pd.Series:

@@ -1,0 +1,93 @@
+"""`ctcg snv` end to end on synthetic cells (seconds), and its error path."""
+
+import pysam
+import pytest
+from synthetic import make_reference, ref_reads, snv_reads, write_bam
+
+from ctcgenomics.cli import main
+from ctcgenomics.io import read_alterations
+
+
+def _bams(tmp, seq, n_ctc=4, n_wbc=2):
+    bams = []
+    alt = "A" if seq[1000] != "A" else "C"
+    for i in range(n_ctc):
+        reads = ref_reads(seq, 975, 12) + snv_reads(seq, 975, 1000, alt, 12)
+        bams.append(write_bam(tmp / f"CTC{i}.bam", seq, reads, cell=f"CTC{i}"))
+    for i in range(n_wbc):
+        bams.append(write_bam(tmp / f"WBC{i}.bam", seq, ref_reads(seq, 975, 24), cell=f"WBC{i}"))
+    sheet = tmp / "cells.tsv"
+    rows = ["patient\tdraw\tcell\trole"]
+    rows += [f"P1\tD1\tCTC{i}\tctc" for i in range(n_ctc)]
+    rows += [f"P1\tD1\tWBC{i}\twbc" for i in range(n_wbc)]
+    sheet.write_text("\n".join(rows) + "\n")
+    return bams, sheet, alt
+
+
+def test_cli_writes_all_outputs(tmp_path):
+    fa, seq = make_reference(tmp_path)
+    bams, sheet, alt = _bams(tmp_path, seq)
+    out = tmp_path / "out"
+    args = [
+        "snv",
+        "--bams",
+        *map(str, bams),
+        "--reference",
+        str(fa),
+        "--cells",
+        str(sheet),
+        "--patient",
+        "P1",
+        "--hotspots",
+        "none",
+        "--vcf",
+        str(out / "snv.vcf.gz"),
+        "--h5ad",
+        str(out / "snv.h5ad"),
+        "--alterations",
+        str(out / "alterations.tsv"),
+        "--figure",
+        str(out / "genotypes.png"),
+    ]
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 0
+    with pysam.VariantFile(str(out / "snv.vcf.gz")) as vf:
+        recs = [r for r in vf.fetch("syn", 1000, 1001)]
+    assert [(r.ref, r.alts[0]) for r in recs] == [(seq[1000], alt)]
+    assert "PASS" in recs[0].filter.keys()
+    assert recs[0].samples["CTC0"]["GT"] == (0, 1) and recs[0].samples["WBC0"]["GT"] == (0, 0)
+    alts = read_alterations(out / "alterations.tsv")
+    assert list(alts["alteration"]) == [f"syn:g.1001{seq[1000]}>{alt}"]
+    assert alts["n_cells_altered"].iloc[0] == alts["n_cells_evaluable"].iloc[0] == 4
+    assert (out / "genotypes.png").stat().st_size > 0
+
+
+def test_cli_unknown_cell_is_a_clear_error(tmp_path, caplog):
+    fa, seq = make_reference(tmp_path)
+    bams, sheet, _ = _bams(tmp_path, seq)
+    sheet.write_text("cell\trole\tdraw\nCTC0\tctc\tD1\n")
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "snv",
+                "--bams",
+                *map(str, bams),
+                "--reference",
+                str(fa),
+                "--cells",
+                str(sheet),
+                "--patient",
+                "P1",
+                "--vcf",
+                str(out / "a.vcf.gz"),
+                "--h5ad",
+                str(out / "a.h5ad"),
+                "--alterations",
+                str(out / "a.tsv"),
+            ]
+        )
+    assert exc.value.code == 1
+    assert "no row for cell(s)" in caplog.text
+    assert not (out / "a.vcf.gz").exists()
