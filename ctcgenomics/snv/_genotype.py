@@ -139,7 +139,10 @@ def genotype(
     with np.errstate(divide="ignore", invalid="ignore"):
         pooled_vaf = alt.sum(0) / np.maximum(n.sum(0), 1)
     het = germline & (var["kind"].to_numpy() == "snv") & (pooled_vaf > 0.2) & (pooled_vaf < 0.8)
-    fit = estimate_dropout(alt[:, het], n[:, het], error, model)
+    wbc_obs = int((n[is_wbc][:, het] >= 8).sum()) if is_wbc.any() else 0
+    fit = estimate_dropout(
+        alt[:, het], n[:, het], error, model, rho_cells=is_wbc if wbc_obs >= 20 else None
+    )
     log.info(
         "dropout fitted on %d germline het sites: median %.3f, rho %.3f",
         int(het.sum()),

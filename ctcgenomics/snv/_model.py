@@ -226,6 +226,7 @@ def estimate_dropout(
     *,
     min_depth: int = 8,
     n_iter: int = 30,
+    rho_cells: np.ndarray | None = None,
 ) -> DropoutFit:
     """Estimate each cell's allelic dropout rate from germline heterozygous sites.
 
@@ -247,6 +248,10 @@ def estimate_dropout(
         Cell-site pairs with fewer reads are not used.
     n_iter
         EM iterations.
+    rho_cells
+        Boolean mask of the cells used to fit ``rho`` (default all). Pass the WBCs when
+        there are enough: in tumour cells, loss of heterozygosity makes germline het sites
+        look monoallelic, which would inflate ``rho``.
     """
     k = np.asarray(alt, dtype=float)
     n = np.asarray(depth, dtype=float)
@@ -261,7 +266,8 @@ def estimate_dropout(
     mono = np.logaddexp(_log_binom(k, n, eps), _log_binom(k, n, 1 - eps)) - np.log(2)
     delta = np.full(n_cells, params.dropout_prior_mean)
     rho = params.default_rho
-    fit_rho = use.sum() >= 20
+    rho_use = use if rho_cells is None else use & np.asarray(rho_cells, bool)[:, None]
+    fit_rho = rho_use.sum() >= 20
     for _ in range(n_iter):
         bi = _log_betabinom_half(k, n, rho)
         lm = np.log(delta)[:, None] + mono
@@ -269,12 +275,14 @@ def estimate_dropout(
         resp_mono = np.where(use, np.exp(lm - np.logaddexp(lm, lb)), 0.0)
         new_delta = (resp_mono.sum(axis=1) + a) / (n_sites + a + b)
         if fit_rho:
-            wts = np.where(use, 1.0 - resp_mono, 0.0)
+            wts = np.where(rho_use, 1.0 - resp_mono, 0.0)
 
             def nll(r: float, wts=wts) -> float:
-                return -float((wts * np.where(use, _log_betabinom_half(k, n, r), 0.0)).sum())
+                return -float((wts * np.where(rho_use, _log_betabinom_half(k, n, r), 0.0)).sum())
 
-            rho = float(optimize.minimize_scalar(nll, bounds=(1e-3, 0.6), method="bounded").x)
+            # Bounded: beyond 0.3 a "heterozygous" allele fraction is nearly uniform, which
+            # only happens when monoallelic sites are mistaken for biallelic ones.
+            rho = float(optimize.minimize_scalar(nll, bounds=(1e-3, 0.3), method="bounded").x)
         if np.max(np.abs(new_delta - delta)) < 1e-5:
             delta = new_delta
             break

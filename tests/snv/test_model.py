@@ -93,3 +93,17 @@ def test_zero_coverage_is_uninformative():
     assert np.all(ll == 0)
     post = site_posteriors(ll, 1e-3, hom_given_carrier=0.2)
     assert post.p_variant == pytest.approx([1e-3, 1e-3])
+
+
+def test_rho_from_wbcs_is_not_inflated_by_tumour_loh():
+    """CTCs with LOH show one allele at every germline het site; WBCs show both."""
+    rng = np.random.default_rng(5)
+    k_w, n_w, _ = simulate_counts(rng, 2, 40, np.ones((2, 40), bool), np.full(2, 0.15), rho=0.05)
+    n_c = rng.integers(30, 80, size=(6, 40))
+    k_c = np.where(rng.random((6, 40)) < 0.5, n_c, 0)  # hemizygous: all ref or all alt
+    k, n = np.vstack([k_w, k_c]), np.vstack([n_w, n_c])
+    wbc = np.array([True, True] + [False] * 6)
+    fit = estimate_dropout(k, n, np.full(8, 0.001), ModelParams(), rho_cells=wbc)
+    assert fit.rho < 0.12
+    assert np.all(fit.dropout[~wbc] > 0.7)  # LOH looks like dropout in the tumour cells
+    assert np.all(fit.dropout[wbc] < 0.35)
