@@ -209,14 +209,24 @@ def plot_genotypes(
         else f"{var['chrom'].iloc[j]}:{var['pos'].iloc[j]}"
         for j in cols
     ]
-    fig, ax = plt.subplots(figsize=(max(4, 0.3 * len(cols) + 2), max(3, 0.28 * adata.n_obs + 1.5)))
+    fig, ax = plt.subplots(
+        figsize=(max(4, 0.3 * len(cols) + 3.5), max(3, 0.28 * adata.n_obs + 1.5))
+    )
     cmap = ListedColormap(["#d9d9d9", "#f7f7f7", "#fdae61", "#d7191c"])
     ax.imshow(gt + 1, cmap=cmap, vmin=0, vmax=3, aspect="auto", interpolation="nearest")
     ax.set_yticks(range(adata.n_obs), [str(c) for c in adata.obs_names], fontsize=7)
     ax.set_xticks(range(len(cols)), labels, rotation=90, fontsize=7)
-    ax.set_title(
-        "Per-cell genotypes (grey: not evaluable; white ref; orange het; red hom)", fontsize=8
+    from matplotlib.patches import Patch
+
+    colours = dict(zip(["not evaluable", "ref/ref", "het", "alt/alt"], cmap.colors, strict=True))
+    ax.legend(
+        handles=[Patch(facecolor=c, edgecolor="grey", label=k) for k, c in colours.items()],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        fontsize=7,
+        frameon=False,
     )
+    ax.set_title("Per-cell genotypes", fontsize=9)
     fig.tight_layout()
     path = Path(path)
     with atomic_path(path) as tmp:
