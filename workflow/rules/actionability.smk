@@ -65,7 +65,12 @@ rule match:
         extra=match_extra_inputs,
     output:
         json="results/{patient}/actionability.json",
-        tsv="results/{patient}/actionability.tsv",
+        tsv=report(
+            "results/{patient}/actionability.tsv",
+            caption="../report/actionability_table.rst",
+            category="Therapies",
+            subcategory="{patient}",
+        ),
     params:
         options=match_options,
     log:

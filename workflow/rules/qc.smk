@@ -41,7 +41,7 @@ rule qc_merge:
     input:
         expand("results/qc/cells/{cell}.tsv", cell=CELLS["cell"]),
     output:
-        table="results/qc/qc.tsv",
+        table=report("results/qc/qc.tsv", caption="../report/qc_table.rst", category="QC"),
         multiqc="results/qc/ctcgenomics_qc_mqc.tsv",
     log:
         "logs/qc_merge/qc.log",

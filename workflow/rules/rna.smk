@@ -36,7 +36,12 @@ rule rna:
         h5ad="results/rna/{patient}/rna.h5ad",
         cells="results/rna/{patient}/cells.tsv",
         alterations="results/rna/{patient}/alterations.tsv",
-        emt="results/rna/{patient}/emt_stemness.png",
+        emt=report(
+            "results/rna/{patient}/emt_stemness.png",
+            caption="../report/rna_emt_stemness.rst",
+            category="Cell states",
+            subcategory="{patient}",
+        ),
         dotplot="results/rna/{patient}/markers_dotplot.png",
         umap="results/rna/{patient}/umap.png",
     params:

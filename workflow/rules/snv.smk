@@ -83,7 +83,12 @@ rule snv:
         tbi="results/snv/{patient}/snv.vcf.gz.tbi",
         h5ad="results/snv/{patient}/snv.h5ad",
         alterations="results/snv/{patient}/alterations.tsv",
-        figure="results/snv/{patient}/genotypes.png",
+        figure=report(
+            "results/snv/{patient}/genotypes.png",
+            caption="../report/snv_genotypes.rst",
+            category="Mutations",
+            subcategory="{patient}",
+        ),
     params:
         options=snv_options,
     threads: 1
