@@ -20,7 +20,7 @@ from ctcgenomics.cnv._normalise import (
     segmentation_sd,
 )
 from ctcgenomics.cnv._ploidy import PloidyFit, fit_ploidy, segment_mean_sd
-from ctcgenomics.cnv._segment import hmm_segment
+from ctcgenomics.cnv._segment import hmm_segment, refine_breakpoints
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,8 @@ def _segment_and_scale(
         max_cn=cfg.max_cn,
         penalty=cfg.ploidy_penalty,
     )
-    return _CellFit(ratio, clipped, seg_id, fit.copy_number[seg_id].astype(float), fit, sd)
+    cn = refine_breakpoints(clipped, fit.copy_number[seg_id].astype(float), contig_starts)
+    return _CellFit(ratio, clipped, seg_id, cn, fit, sd)
 
 
 def call_copy_number(

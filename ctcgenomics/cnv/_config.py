@@ -1,7 +1,8 @@
 """Parameters of copy-number calling, with the defaults of the config schema.
 
 One flat dataclass mirrors the ``cnv:`` section of ``config/config.yaml`` so the
-library, the CLI and the workflow share a single set of defaults.
+library, the CLI and the workflow share a single set of defaults. The bin size is the
+workflow's ``bins.size`` (the bin table is built once for QC and copy number).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ class CNVConfig:
 
     Attributes
     ----------
-    bin_size
-        Bin width in bp (the bin table is built by the workflow at this size).
     min_mapq
         Minimum mapping quality of a counted read.
     max_n_fraction
@@ -84,7 +83,6 @@ class CNVConfig:
         (mean absolute copy-number difference per bin) and smallest clone.
     """
 
-    bin_size: int = 500_000
     min_mapq: int = 20
     max_n_fraction: float = 0.05
     blacklist: str | None = None

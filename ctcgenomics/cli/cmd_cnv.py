@@ -1,0 +1,191 @@
+"""``ctcg cnv``: single-cell copy number (count, call, genes from CNVkit files)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from ctcgenomics._ids import validate_id
+from ctcgenomics.cli import CLIError
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "cnv",
+        help="single-cell copy number: count reads in bins, call, gene-level calls",
+        description="Copy number of single cells from low-pass WGS (see docs/cnv.md).",
+    )
+    sub = p.add_subparsers(dest="cnv_command", metavar="<step>", required=True)
+
+    c = sub.add_parser("count", help="count reads per bin in one cell's BAM")
+    c.add_argument("--bam", required=True)
+    c.add_argument("--bins", required=True, help="bin table TSV (chrom start end gc n_fraction)")
+    c.add_argument("--cell", required=True)
+    c.add_argument("--out", required=True, help="counts TSV, e.g. results/cnv/counts/C1.tsv")
+    c.add_argument("--min-mapq", type=int, default=20)
+    c.set_defaults(func=run_count)
+
+    k = sub.add_parser("call", help="call copy number, QC, genes and clones for one patient")
+    k.add_argument("--counts", nargs="+", required=True, help="counts TSVs of ctcg cnv count")
+    k.add_argument("--bins", required=True, help="bin table TSV used for counting")
+    k.add_argument("--sheet", required=True, help="cell sheet TSV (patient draw cell role ...)")
+    k.add_argument("--patient", required=True)
+    k.add_argument("--outdir", required=True, help="e.g. results/cnv/P01")
+    k.add_argument("--params-json", default="{}", help="the config's cnv: section as JSON")
+    k.set_defaults(func=run_call)
+
+    g = sub.add_parser("genes", help="gene-level calls from CNVkit .cnr (and .cns) files")
+    g.add_argument("--cnr", required=True)
+    g.add_argument("--cns", help="CNVkit segments of the same sample (for focal vs arm)")
+    g.add_argument("--sample", default="sample")
+    g.add_argument("--ploidy", type=float, default=2.0)
+    g.add_argument("--purity", type=float, default=1.0)
+    g.add_argument("--genes", help="comma-separated genes (default: every gene in the .cnr)")
+    g.add_argument("--out", required=True, help="gene calls TSV")
+    g.add_argument("--params-json", default="{}", help="the config's cnv: section as JSON")
+    g.set_defaults(func=run_genes)
+
+
+def _config(params_json: str):
+    from ctcgenomics.cnv import CNVConfig
+
+    try:
+        values = json.loads(params_json)
+    except json.JSONDecodeError as err:
+        raise CLIError(f"--params-json is not valid JSON ({err})") from None
+    return CNVConfig.from_mapping(values)
+
+
+def run_count(args: argparse.Namespace) -> int:
+    from ctcgenomics.cnv import count_cell, write_counts
+    from ctcgenomics.io.bins import read_bin_table
+
+    cell = validate_id(args.cell, what="cell")
+    bins = read_bin_table(args.bins)
+    counts, status = count_cell(args.bam, bins, min_mapq=args.min_mapq)
+    write_counts(args.out, bins, counts, cell=cell, status=status)
+    log.info("%s: %d reads in %d bins (%s)", cell, int(counts.sum()), len(bins), status)
+    return 0
+
+
+def _cells_meta(sheet_path: str, patient: str, cells: list[str]):
+    import pandas as pd
+
+    sheet = pd.read_csv(sheet_path, sep="\t", dtype=str, keep_default_na=False, comment="#")
+    missing = {"patient", "draw", "cell", "role"} - set(sheet.columns)
+    if missing:
+        raise CLIError(f"{sheet_path}: cell sheet lacks column(s) {sorted(missing)}")
+    sheet = sheet.set_index("cell", drop=False)
+    unknown = [c for c in cells if c not in sheet.index]
+    if unknown:
+        raise CLIError(f"{sheet_path}: cells {unknown[:5]} of the counts are not in the sheet")
+    meta = sheet.loc[cells, ["patient", "draw", "role"]].copy()
+    other = meta.index[meta["patient"] != patient]
+    if len(other):
+        raise CLIError(f"cells {list(other[:5])} belong to another patient than {patient}")
+    return meta
+
+
+def run_call(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ctcgenomics import cnv
+    from ctcgenomics.io import atomic_open, write_alterations
+    from ctcgenomics.io.bins import read_bin_table
+
+    patient = validate_id(args.patient, what="patient")
+    cfg = _config(args.params_json)
+    paths = {}
+    for path in args.counts:
+        _, tags = cnv.read_counts(path)
+        cell = validate_id(
+            tags.get("cell", Path(path).name.split(".")[0]), what="cell", where=str(path)
+        )
+        paths[cell] = path
+    meta = _cells_meta(args.sheet, patient, list(paths))
+    matrix, status = cnv.read_count_files(paths, meta)
+    bins = read_bin_table(args.bins)
+    frame, _ = cnv.read_counts(next(iter(paths.values())))
+    if not frame.loc[:, ["chrom", "start", "end"]].equals(bins.loc[:, ["chrom", "start", "end"]]):
+        raise CLIError(f"{args.bins}: bins differ from those of the counts; recount the cells")
+    adata = cnv.counts_anndata(matrix, bins, meta, status=status)
+    blacklist = cnv.read_blacklist(cfg.blacklist, bins) if cfg.blacklist else None
+    mappability = cnv.read_mappability(cfg.mappability, bins) if cfg.mappability else None
+    cnv.call_copy_number(adata, config=cfg, blacklist=blacklist, mappability=mappability)
+    cnv.call_clones(adata, config=cfg)
+    genes = cnv.gene_calls(adata, config=cfg)
+    reported = genes[genes["gene"].isin(cfg.genes)]
+    alterations = cnv.cnv_alterations(
+        reported, adata.obs, patient=patient, source=f"ctcgenomics.cnv ({Path(args.outdir).name})"
+    )
+    out = Path(args.outdir)
+    cnv.write_cnv_h5ad(adata, out / "cnv.h5ad")
+    with atomic_open(out / "genes.tsv", newline="") as handle:
+        genes.to_csv(handle, sep="\t", index=False, float_format="%.4g")
+    with atomic_open(out / "segments.tsv", newline="") as handle:
+        adata.uns["cnv"]["segments"].to_csv(handle, sep="\t", index=False, float_format="%.4g")
+    with atomic_open(out / "clones.tsv", newline="") as handle:
+        adata.uns["clone"]["table"].to_csv(handle, sep="\t", index=False, float_format="%.4g")
+    with atomic_open(out / "cells.tsv", newline="") as handle:
+        cols = [
+            "patient",
+            "draw",
+            "role",
+            "count_status",
+            "mean_reads_per_bin",
+            "ploidy",
+            "ploidy_confidence",
+            "mapd",
+            "overdispersion",
+            "n_breakpoints",
+            "qc_pass",
+            "qc_reason",
+            "clone",
+        ]
+        adata.obs.loc[:, cols].rename_axis("cell").to_csv(handle, sep="\t", float_format="%.4g")
+    write_alterations(alterations, out / "alterations.tsv")
+    from ctcgenomics.io import atomic_path
+
+    with atomic_path(out / "heatmap.png") as tmp:
+        cnv.plot_heatmap(adata, tmp)
+    with atomic_path(out / "profiles.pdf") as tmp:
+        cnv.plot_profiles(adata, tmp)
+    n_pass = int(np.sum(adata.obs["qc_pass"]))
+    log.info(
+        "%s: %d cells, %d pass QC, %d clones, %d alteration rows",
+        patient,
+        adata.n_obs,
+        n_pass,
+        len(adata.uns["clone"]["table"]),
+        len(alterations),
+    )
+    return 0
+
+
+def run_genes(args: argparse.Namespace) -> int:
+    from ctcgenomics import cnv
+    from ctcgenomics.io import atomic_open
+
+    cfg = _config(args.params_json)
+    bins = cnv.read_cnvkit(args.cnr)
+    segs = cnv.read_cnvkit(args.cns) if args.cns else None
+    genes = [g.strip() for g in args.genes.split(",")] if args.genes else None
+    calls = cnv.gene_calls_from_log2(
+        bins,
+        segments=segs,
+        genes=genes,
+        sample=args.sample,
+        ploidy=args.ploidy,
+        purity=args.purity,
+        config=cfg,
+    )
+    with atomic_open(args.out, newline="") as handle:
+        calls.to_csv(handle, sep="\t", index=False, float_format="%.4g")
+    log.info(
+        "%s: %d genes, %d altered", args.cnr, len(calls), int((calls["call"] != "NEUTRAL").sum())
+    )
+    return 0

@@ -1,0 +1,125 @@
+"""Bad input: other references, blacklists in other coordinates, bins vs contigs."""
+
+import numpy as np
+import pandas as pd
+import pysam
+import pytest
+
+import ctcgenomics as ctc
+from ctcgenomics.io.bins import BinSizeError, make_bin_table
+
+BINS = pd.DataFrame(
+    {
+        "chrom": ["chr1"] * 4 + ["chr2"] * 2,
+        "start": [0, 1000, 2000, 3000, 0, 1000],
+        "end": [1000, 2000, 3000, 4000, 1000, 2000],
+        "gc": [0.4, 0.5, 0.45, 0.5, 0.42, 0.9],
+        "n_fraction": [0.0, 0.0, 0.5, 0.0, 0.0, 0.0],
+    }
+)
+
+
+def _bam(path, contigs, reads):
+    header = {
+        "HD": {"VN": "1.6", "SO": "coordinate"},
+        "SQ": [{"SN": n, "LN": ln} for n, ln in contigs],
+    }
+    with pysam.AlignmentFile(str(path), "wb", header=header) as out:
+        for i, (tid, pos, flag, mapq) in enumerate(sorted(reads, key=lambda r: (r[0], r[1]))):
+            a = pysam.AlignedSegment()
+            a.query_name = f"r{i}"
+            a.query_sequence = "A" * 50
+            a.flag = flag
+            a.reference_id = tid
+            a.reference_start = pos
+            a.mapping_quality = mapq
+            a.cigartuples = [(0, 50)]
+            a.query_qualities = pysam.qualitystring_to_array("I" * 50)
+            out.write(a)
+    pysam.index(str(path))
+    return path
+
+
+def test_count_cell_counts_primary_nondup_mapq(tmp_path):
+    reads = [
+        (0, 10, 0, 60),
+        (0, 20, 0, 60),
+        (0, 1500, 0, 60),
+        (0, 1600, 0x400, 60),
+        (0, 1700, 0x100, 60),
+        (0, 3100, 0, 5),
+        (1, 1200, 0, 60),
+    ]
+    bam = _bam(tmp_path / "c.bam", [("chr1", 4000), ("chr2", 2000)], reads)
+    counts, status = ctc.cnv.count_cell(bam, BINS, min_mapq=20)
+    assert status == "ok"
+    np.testing.assert_array_equal(counts, [2, 1, 0, 0, 0, 1])
+
+
+def test_bam_of_another_reference_is_refused(tmp_path):
+    renamed = _bam(tmp_path / "a.bam", [("1", 4000), ("2", 2000)], [(0, 10, 0, 60)])
+    with pytest.raises(ctc.cnv.ReferenceMismatchError, match="'chr' naming"):
+        ctc.cnv.count_cell(renamed, BINS)
+    longer = _bam(tmp_path / "b.bam", [("chr1", 9000), ("chr2", 2000)], [(0, 10, 0, 60)])
+    with pytest.raises(ctc.cnv.ReferenceMismatchError, match="chr1 is 9,000 bp"):
+        ctc.cnv.count_cell(longer, BINS)
+
+
+def test_empty_cell_is_reported_not_fatal(tmp_path):
+    bam = _bam(tmp_path / "e.bam", [("chr1", 4000), ("chr2", 2000)], [])
+    counts, status = ctc.cnv.count_cell(bam, BINS)
+    assert status == "no_mapped_reads" and counts.sum() == 0
+
+
+def test_counts_roundtrip(tmp_path):
+    path = tmp_path / "c.tsv"
+    ctc.cnv.write_counts(path, BINS, np.arange(6), cell="C1", status="ok")
+    frame, tags = ctc.cnv.read_counts(path)
+    assert tags == {"cell": "C1", "status": "ok"}
+    np.testing.assert_array_equal(frame["count"], np.arange(6))
+
+
+def test_bin_size_larger_than_contigs(tmp_path):
+    fasta = tmp_path / "g.fa"
+    fasta.write_text(">chrA\n" + "ACGT" * 250 + "\n>chrB\n" + "ACGT" * 2500 + "\n")
+    with pytest.raises(BinSizeError, match="larger than every contig"):
+        make_bin_table(fasta, 50_000)
+    bins = make_bin_table(fasta, 4_000)  # chrA (1 kb) is skipped with a warning
+    assert set(bins["chrom"]) == {"chrB"}
+
+
+def _bed(tmp_path, text):
+    path = tmp_path / "bl.bed"
+    path.write_text(text)
+    return path
+
+
+def test_blacklist_masks_bins(tmp_path):
+    bl = ctc.cnv.read_blacklist(_bed(tmp_path, "track x\nchr1\t900\t2000\nchr2\t0\t100\n"), BINS)
+    mask = ctc.cnv.bin_mask(BINS, ctc.cnv.CNVConfig(), blacklist=bl)
+    assert mask["exclude_reason"].tolist() == ["", "blacklist", "n_fraction", "", "", "gc"]
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("1\t100\t200\n", "'chr' prefix"),
+        ("chrX_other\t100\t200\n", "another genome"),
+        ("chr1\t100\t90000\n", "another genome build or coordinate system"),
+        ("chr1\t200\t100\n", "empty or inverted"),
+        ("chr1 100 200\n", "not a BED record"),
+    ],
+)
+def test_blacklist_in_wrong_coordinates_is_a_clear_error(tmp_path, text, match):
+    with pytest.raises(ctc.cnv.BlacklistError, match=match):
+        ctc.cnv.read_blacklist(_bed(tmp_path, text), BINS)
+
+
+def test_mappability_is_length_weighted(tmp_path):
+    path = tmp_path / "map.bedgraph"
+    path.write_text("chr1\t0\t500\t1.0\nchr1\t500\t1000\t0.5\nchr1\t1000\t4000\t0.9\n")
+    m = ctc.cnv.read_mappability(path, BINS)
+    np.testing.assert_allclose(m[:4], [0.75, 0.9, 0.9, 0.9])
+    assert np.isnan(m[4:]).all()
+    mask = ctc.cnv.bin_mask(BINS, ctc.cnv.CNVConfig(min_mappability=0.8), mappability=m)
+    assert "mappability" in mask["exclude_reason"].iloc[0]

@@ -1,0 +1,124 @@
+"""``ctcg cnv`` on counts files and CNVkit files."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from cnv_sim import simulate_counts
+
+import ctcgenomics as ctc
+from ctcgenomics.cli import main
+from ctcgenomics.io import read_alterations
+
+DATA = __import__("pathlib").Path(__file__).parents[1] / "data" / "cnv"
+
+
+def test_cnv_call_writes_every_output(tmp_path):
+    sim = simulate_counts(seed=6, bias_sd=0.05, bias_length=2.0)
+    bins = sim.bins.copy()
+    bins_path = tmp_path / "bins.tsv"
+    bins.to_csv(bins_path, sep="\t", index=False)
+    paths = []
+    for i, cell in enumerate(sim.cells.index):
+        p = tmp_path / "counts" / f"{cell}.tsv"
+        ctc.cnv.write_counts(p, bins, sim.counts[i], cell=cell)
+        paths.append(str(p))
+    sheet = sim.cells.reset_index(names="cell")[["patient", "draw", "cell", "role"]]
+    sheet["assay"] = "wgs"
+    sheet_path = tmp_path / "cells.tsv"
+    sheet.to_csv(sheet_path, sep="\t", index=False)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            [
+                "cnv",
+                "call",
+                "--counts",
+                *paths,
+                "--bins",
+                str(bins_path),
+                "--sheet",
+                str(sheet_path),
+                "--patient",
+                "P1",
+                "--outdir",
+                str(out),
+                "--params-json",
+                '{"genes": ["NOSUCHGENE"]}',
+            ]
+        )
+    assert exit_.value.code == 0
+    for name in (
+        "cnv.h5ad",
+        "heatmap.png",
+        "profiles.pdf",
+        "genes.tsv",
+        "segments.tsv",
+        "clones.tsv",
+        "cells.tsv",
+        "alterations.tsv",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    adata = ctc.cnv.read_cnv_h5ad(out / "cnv.h5ad")
+    assert set(adata.layers) >= {"counts", "ratio", "copy_number"}
+    assert {
+        "ploidy",
+        "ploidy_confidence",
+        "mapd",
+        "overdispersion",
+        "n_breakpoints",
+        "qc_pass",
+        "qc_reason",
+        "clone",
+    } <= set(adata.obs.columns)
+    assert {"chrom", "start", "end", "gc", "mappability", "used"} <= set(adata.var.columns)
+    assert isinstance(adata.uns["cnv"]["segments"], pd.DataFrame)
+    acc = (adata.layers["copy_number"] == sim.truth).mean(axis=1)
+    assert np.median(acc) > 0.95
+    clones = pd.read_csv(out / "clones.tsv", sep="\t")
+    assert set(clones["draws"]) == {"D1,D2"}
+    assert read_alterations(out / "alterations.tsv").empty  # hg38 genes are not on c1..c6
+
+
+def test_cnv_call_rejects_bad_params(tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            [
+                "cnv",
+                "call",
+                "--counts",
+                "x.tsv",
+                "--bins",
+                "b.tsv",
+                "--sheet",
+                "s.tsv",
+                "--patient",
+                "P1",
+                "--outdir",
+                str(tmp_path),
+                "--params-json",
+                '{"no_such_key": 1}',
+            ]
+        )
+    assert exit_.value.code == 1
+
+
+def test_cnv_genes_from_cnvkit(tmp_path):
+    out = tmp_path / "genes.tsv"
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            [
+                "cnv",
+                "genes",
+                "--cnr",
+                str(DATA / "cnvkit_amplicon_hg19.cnr"),
+                "--cns",
+                str(DATA / "cnvkit_amplicon_hg19.cns"),
+                "--genes",
+                "ERBB2,CDKN2A",
+                "--out",
+                str(out),
+            ]
+        )
+    assert exit_.value.code == 0
+    calls = pd.read_csv(out, sep="\t").set_index("gene")
+    assert calls.loc["CDKN2A", "call"] == "DELETION"

@@ -1,0 +1,119 @@
+"""Gene-level calls: CNVkit inputs (real hg19 data) and the packaged hg38 tables."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ctcgenomics as ctc
+
+DATA = Path(__file__).parents[1] / "data" / "cnv"
+
+
+def test_classify_relative_to_ploidy():
+    cfg = ctc.cnv.CNVConfig()
+    cn = np.array([0, 1, 2, 3, 4, 5, 3, 4, 10, np.nan])
+    ploidy = np.array([2, 2, 2, 2, 2, 2, 4, 4, 4, 2.0])
+    assert ctc.cnv.classify(cn, ploidy, cfg).tolist() == [
+        "DELETION",
+        "LOSS",
+        "NEUTRAL",
+        "GAIN",
+        "GAIN",
+        "AMPLIFICATION",
+        "LOSS",
+        "NEUTRAL",
+        "AMPLIFICATION",
+        "",
+    ]
+
+
+def test_cnvkit_amplicon_calls_follow_the_bins():
+    cnr = ctc.cnv.read_cnvkit(DATA / "cnvkit_amplicon_hg19.cnr")
+    cns = ctc.cnv.read_cnvkit(DATA / "cnvkit_amplicon_hg19.cns")
+    calls = ctc.cnv.gene_calls_from_log2(cnr, segments=cns, genes=["ERBB2", "CDKN2A"])
+    calls = calls.set_index("gene")
+    # ERBB2's 29 bins span -2.4..+2.5 (failed amplicons and high bins); the weighted
+    # median is the robust gene value, computed here independently with pandas.
+    erbb2 = cnr[cnr["gene"].str.split(",").apply(lambda g: "ERBB2" in g)]
+    order = erbb2.sort_values("log2")
+    wmed = order["log2"].iloc[np.searchsorted(order["weight"].cumsum(), order["weight"].sum() / 2)]
+    assert calls.loc["ERBB2", "log2"] == pytest.approx(wmed)
+    assert calls.loc["ERBB2", "copy_number"] == np.rint(2 * 2**wmed)
+    assert calls.loc["ERBB2", "call"] in {"GAIN", "AMPLIFICATION"}
+    # CDKN2A bins sit at log2 -10 (no reads): a homozygous deletion.
+    assert calls.loc["CDKN2A", "call"] == "DELETION"
+
+
+def test_cnvkit_panel_sample_without_erbb2_change():
+    cnr = ctc.cnv.read_cnvkit(DATA / "cnvkit_p2-20_1_hg19.cnr")
+    calls = ctc.cnv.gene_calls_from_log2(cnr, genes=["ERBB2"]).set_index("gene")
+    assert calls.loc["ERBB2", "call"] == "NEUTRAL"
+
+
+def test_lower_purity_raises_the_tumour_copy_number():
+    cnr = ctc.cnv.read_cnvkit(DATA / "cnvkit_amplicon_hg19.cnr")
+    pure = ctc.cnv.gene_calls_from_log2(cnr, genes=["ERBB2"]).iloc[0]
+    half = ctc.cnv.gene_calls_from_log2(cnr, genes=["ERBB2"], purity=0.5).iloc[0]
+    assert half["copy_number"] > pure["copy_number"]
+
+
+def test_not_a_cnvkit_file(tmp_path):
+    bad = tmp_path / "x.cnr"
+    bad.write_text("a\tb\n1\t2\n")
+    with pytest.raises(ctc.cnv.CNVInputError, match="not a CNVkit"):
+        ctc.cnv.read_cnvkit(bad)
+
+
+def test_packaged_tables_hold_published_coordinates():
+    genes = ctc.cnv.read_gene_table().set_index("gene")
+    # Ensembl/GENCODE gene ENSG00000141510 (TP53): GRCh38 chr17:7,661,779-7,687,538.
+    assert genes.loc["TP53", "chrom"] == "chr17"
+    assert genes.loc["TP53", "start"] == 7_661_778 and genes.loc["TP53", "end"] == 7_687_538
+    arms = ctc.cnv.arms_from_cytobands().set_index(["chrom", "arm"])
+    # hg38 chr17 centromere region: p arm ends at 25.1 Mb.
+    assert arms.loc[("chr17", "p"), "end"] == 25_100_000
+    assert arms.loc[("chr17", "q"), "start"] == 25_100_000
+
+
+def test_gene_calls_on_hg38_bins_use_packaged_arms():
+    bins = pd.DataFrame({"chrom": "chr17", "start": np.arange(0, 7_800_000, 100_000)})
+    bins["end"] = bins["start"] + 100_000
+    bins["gc"] = 0.5
+    bins["n_fraction"] = 0.0
+    cn = np.full(len(bins), 2.0)
+    cn[15:18] = 9  # 1.5-1.8 Mb: focal amplification
+    cn[60:] = 1  # 6.0-7.8 Mb (TP53 at 7.67 Mb): loss of 18 bins of a 78-bin 17p segment
+    cells = pd.DataFrame({"draw": ["D1"], "role": ["ctc"]}, index=["c1"])
+    adata = ctc.cnv.counts_anndata(np.ones((1, len(bins)), int), bins, cells)
+    adata.layers["copy_number"] = cn[None, :].astype(np.float32)
+    adata.obs["ploidy"] = 2.0
+    adata.obs["qc_pass"] = True
+    adata.var["used"] = True
+    change = np.flatnonzero(np.diff(cn)) + 1
+    starts, ends = np.r_[0, change], np.r_[change, len(cn)]
+    adata.uns["cnv"] = {
+        "segments": pd.DataFrame(
+            {
+                "cell": "c1",
+                "chrom": "chr17",
+                "start": starts * 100_000,
+                "end": ends * 100_000,
+                "start_bin": starts,
+                "end_bin": ends,
+                "n_bins": ends - starts,
+                "mean_ratio": 1.0,
+                "copy_number": cn[starts].astype(int),
+            }
+        )
+    }
+    genes = ctc.cnv.read_gene_table()
+    in_amp = genes[
+        (genes["chrom"] == "chr17") & (genes["start"] > 1_510_000) & (genes["end"] < 1_790_000)
+    ]["gene"].iloc[0]
+    calls = ctc.cnv.gene_calls(adata, genes=[in_amp, "TP53"]).set_index("gene")
+    assert calls.loc[in_amp, "call"] == "AMPLIFICATION"
+    assert calls.loc[in_amp, "extent"] == "focal"
+    assert calls.loc["TP53", "call"] == "LOSS"
+    assert calls.loc["TP53", "arm"] == "chr17p"

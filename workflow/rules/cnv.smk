@@ -1,0 +1,76 @@
+# Single-cell copy number: one counting job per low-pass WGS cell, one calling job per
+# patient (all its draws). Logic lives in `ctcg cnv`; see docs/cnv.md.
+import json
+import shlex
+
+
+def cnv_params_json(wildcards):
+    """The config's cnv: section plus the bins' N threshold, as one shell-quoted JSON."""
+    params = dict(config.get("cnv", {}))
+    params.pop("min_mapq", None)  # used by counting only
+    params["max_n_fraction"] = config["bins"]["max_n_fraction"]
+    return shlex.quote(json.dumps(params))
+
+
+def cnv_counts_of(wildcards):
+    cells = cells_of(wildcards.patient, assays=["wgs"])
+    return expand("results/cnv/counts/{cell}.tsv", cell=cells)
+
+
+def cnv_targets():
+    return [
+        f"results/cnv/{p}/{name}"
+        for p in patients_with(["wgs"])
+        for name in ("cnv.h5ad", "heatmap.png", "profiles.pdf", "genes.tsv", "clones.tsv",
+                     "alterations.tsv")
+    ]
+
+
+rule cnv_count:
+    input:
+        bam="results/bam/{cell}.bam",
+        bai="results/bam/{cell}.bam.bai",
+        bins=BINS,
+    output:
+        "results/cnv/counts/{cell}.tsv",
+    params:
+        min_mapq=config.get("cnv", {}).get("min_mapq", 20),
+    threads: 1
+    log:
+        "logs/cnv_count/{cell}.log",
+    benchmark:
+        "results/benchmarks/cnv_count/{cell}.tsv"
+    shell:
+        "ctcg cnv count --bam {input.bam} --bins {input.bins} --cell {wildcards.cell}"
+        " --min-mapq {params.min_mapq} --out {output} > {log} 2>&1"
+
+
+rule cnv_call:
+    input:
+        counts=cnv_counts_of,
+        bins=BINS,
+        sheet=config["cells"],
+    output:
+        h5ad="results/cnv/{patient}/cnv.h5ad",
+        heatmap="results/cnv/{patient}/heatmap.png",
+        profiles="results/cnv/{patient}/profiles.pdf",
+        genes="results/cnv/{patient}/genes.tsv",
+        segments="results/cnv/{patient}/segments.tsv",
+        clones="results/cnv/{patient}/clones.tsv",
+        cells="results/cnv/{patient}/cells.tsv",
+        alterations="results/cnv/{patient}/alterations.tsv",
+    params:
+        outdir=lambda wildcards, output: str(Path(output.h5ad).parent),
+        cnv=cnv_params_json,
+    threads: 1
+    log:
+        "logs/cnv_call/{patient}.log",
+    benchmark:
+        "results/benchmarks/cnv_call/{patient}.tsv"
+    shell:
+        "ctcg cnv call --counts {input.counts} --bins {input.bins} --sheet {input.sheet}"
+        " --patient {wildcards.patient} --outdir {params.outdir} --params-json {params.cnv}"
+        " > {log} 2>&1"
+
+
+STAGE_TARGETS["cnv"] = cnv_targets
