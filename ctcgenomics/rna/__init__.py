@@ -4,7 +4,13 @@ Scanpy-style API: functions take an AnnData, write documented ``obs``/``uns`` ke
 accept ``key_added``, ``layer`` and ``copy``. See ``docs/rna.md``.
 """
 
-from ctcgenomics.rna._classify import CLASSES, classify_cells, cnv_tumour_correlation, robust_z
+from ctcgenomics.rna._classify import (
+    CLASSES,
+    classify_cells,
+    cnv_tumour_correlation,
+    crossfit_cnv_correlation,
+    robust_z,
+)
 from ctcgenomics.rna._genes import harmonize_gene_names, sum_duplicate_genes
 from ctcgenomics.rna._genesets import SIGNATURE_SETS, load_gene_sets, read_gmt
 from ctcgenomics.rna._qc import qc_cells
@@ -29,6 +35,7 @@ __all__ = [
     "biomarker_status",
     "classify_cells",
     "cnv_tumour_correlation",
+    "crossfit_cnv_correlation",
     "expression_bins",
     "harmonize_gene_names",
     "load_gene_sets",

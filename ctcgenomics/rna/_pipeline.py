@@ -38,12 +38,14 @@ DEFAULTS: dict[str, Any] = {
         "platelet_z": 3.0,
         "use_cnv": True,
         "cnv_min_cells": 12,
-        "cnv_min_reference": 5,
-        "reference_fraction": 0.4,
+        "cnv_min_reference": 6,
+        "reference_fraction": 0.3,
         "seed_fraction": 0.25,
-        "marker_weight": 0.0,
+        "null_quantile": 0.95,
+        "n_iter": 3,
+        "n_folds": 2,
+        "outlier_z": 3.0,
         "window_size": 100,
-        "min_probability": 0.5,
     },
     "high_cp10k": {"ERBB2": 20.0, "ESR1": 5.0, "PGR": 5.0, "AR": 5.0},
     "arv7_min_counts": 2,
@@ -58,6 +60,8 @@ CELL_COLUMNS = (
     "cell_class_confidence",
     "ctc_probability",
     "ctc_score",
+    "ctc_pvalue",
+    "ctc_null",
     "marker_evidence",
     "cnv_correlation",
     "qc_pass",
@@ -86,14 +90,34 @@ CELL_COLUMNS = (
 """Columns of the per-cell TSV (present ones, in this order)."""
 
 
+RETIRED_CLASSIFY_KEYS = ("marker_weight", "min_probability")
+"""``rna.classify`` keys of the former mixture rule: ignored with a warning."""
+
+
 def merge_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Defaults updated by ``params`` (one level of nesting)."""
+    """Defaults updated by ``params`` (one level of nesting).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``rna.classify`` key (naming it and the known keys).
+    """
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
     for key, value in (params or {}).items():
         if isinstance(value, Mapping) and isinstance(out.get(key), dict):
             out[key].update(value)
         else:
             out[key] = value
+    for key in RETIRED_CLASSIFY_KEYS:
+        if key in out["classify"]:
+            log.warning("config rna.classify.%s is retired (mixture rule replaced); ignored", key)
+            del out["classify"][key]
+    unknown = sorted(set(out["classify"]) - set(DEFAULTS["classify"]))
+    if unknown:
+        raise ValueError(
+            f"config rna.classify: unknown key(s) {unknown}; known keys are "
+            f"{sorted(DEFAULTS['classify'])} (see docs/rna.md)"
+        )
     return out
 
 
