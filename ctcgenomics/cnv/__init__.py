@@ -13,32 +13,47 @@ Examples
 >>> genes = ctc.cnv.gene_calls(adata, genes=["ERBB2", "MYC"])  # doctest: +SKIP
 """
 
-from ctcgenomics.cnv._alterations import cnv_alterations
-from ctcgenomics.cnv._bins import bin_mask, read_blacklist, read_mappability
-from ctcgenomics.cnv._call import SEGMENT_COLUMNS, call_copy_number
-from ctcgenomics.cnv._clones import CLONE_COLUMNS, call_clones
-from ctcgenomics.cnv._config import DEFAULT_GENES, CNVConfig
-from ctcgenomics.cnv._counting import (
-    check_bam_reference,
-    count_cell,
-    counts_anndata,
-    read_count_files,
-    read_counts,
-    write_counts,
-)
-from ctcgenomics.cnv._errors import BlacklistError, CNVInputError, ReferenceMismatchError
-from ctcgenomics.cnv._genes import (
-    CALLS,
-    GENE_CALL_COLUMNS,
-    arms_from_cytobands,
-    classify,
-    gene_calls,
-    gene_calls_from_log2,
-    read_cnvkit,
-    read_gene_table,
-)
-from ctcgenomics.cnv._io import read_cnv_h5ad, write_cnv_h5ad
-from ctcgenomics.cnv._plot import plot_heatmap, plot_profiles
+from __future__ import annotations
+
+# Submodules load on first use, so `ctcg cnv count` does not import anndata,
+# hmmlearn or matplotlib (start-up time counts in per-cell jobs).
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "BlacklistError": "ctcgenomics.cnv._errors",
+    "CALLS": "ctcgenomics.cnv._genes",
+    "CLONE_COLUMNS": "ctcgenomics.cnv._clones",
+    "CNVConfig": "ctcgenomics.cnv._config",
+    "CNVInputError": "ctcgenomics.cnv._errors",
+    "DEFAULT_GENES": "ctcgenomics.cnv._config",
+    "GENE_CALL_COLUMNS": "ctcgenomics.cnv._genes",
+    "ReferenceMismatchError": "ctcgenomics.cnv._errors",
+    "SEGMENT_COLUMNS": "ctcgenomics.cnv._call",
+    "arms_from_cytobands": "ctcgenomics.cnv._genes",
+    "bin_mask": "ctcgenomics.cnv._bins",
+    "call_clones": "ctcgenomics.cnv._clones",
+    "call_copy_number": "ctcgenomics.cnv._call",
+    "check_bam_reference": "ctcgenomics.cnv._counting",
+    "classify": "ctcgenomics.cnv._genes",
+    "cnv_alterations": "ctcgenomics.cnv._alterations",
+    "count_cell": "ctcgenomics.cnv._counting",
+    "counts_anndata": "ctcgenomics.cnv._counting",
+    "gene_calls": "ctcgenomics.cnv._genes",
+    "gene_calls_from_log2": "ctcgenomics.cnv._genes",
+    "plot_heatmap": "ctcgenomics.cnv._plot",
+    "plot_profiles": "ctcgenomics.cnv._plot",
+    "read_blacklist": "ctcgenomics.cnv._bins",
+    "read_cnv_h5ad": "ctcgenomics.cnv._io",
+    "read_cnvkit": "ctcgenomics.cnv._genes",
+    "read_count_files": "ctcgenomics.cnv._counting",
+    "read_counts": "ctcgenomics.cnv._counting",
+    "read_gene_table": "ctcgenomics.cnv._genes",
+    "read_mappability": "ctcgenomics.cnv._bins",
+    "write_cnv_h5ad": "ctcgenomics.cnv._io",
+    "write_counts": "ctcgenomics.cnv._counting",
+}
+
 
 __all__ = [
     "CALLS",
@@ -73,3 +88,15 @@ __all__ = [
     "write_cnv_h5ad",
     "write_counts",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

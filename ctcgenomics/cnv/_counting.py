@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import pysam
@@ -14,6 +14,9 @@ import pysam
 from ctcgenomics.cnv._errors import CNVInputError, ReferenceMismatchError
 from ctcgenomics.io._atomic import atomic_open
 from ctcgenomics.io.bins import count_reads_in_bins
+
+if TYPE_CHECKING:
+    import anndata
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +152,7 @@ def counts_anndata(
     cells: pd.DataFrame,
     *,
     status: Sequence[str] | None = None,
-) -> ad.AnnData:
+) -> anndata.AnnData:
     """Assemble a cells x bins AnnData from a count matrix.
 
     Parameters
@@ -181,7 +184,9 @@ def counts_anndata(
     obs = cells.copy()
     obs.index = obs.index.astype(str)
     obs["count_status"] = list(status) if status is not None else "ok"
-    adata = ad.AnnData(X=counts.astype(np.float32), obs=obs, var=var)
+    import anndata  # deferred: counting jobs need not load it
+
+    adata = anndata.AnnData(X=counts.astype(np.float32), obs=obs, var=var)
     adata.layers["counts"] = counts.astype(np.int32)
     return adata
 

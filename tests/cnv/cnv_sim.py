@@ -175,6 +175,7 @@ def build_e2e(workdir, amplification: dict):
     from ctcgenomics.simulate import simulate
 
     work = Path(workdir)
+    work.mkdir(parents=True, exist_ok=True)
     src = Path(__file__).parents[2] / "ctcgenomics/data/reference/hg38_chr17_1-7843138.fa.gz"
     with pysam.FastaFile(str(src)) as ref:
         seq = ref.fetch("chr17")
