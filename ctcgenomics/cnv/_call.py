@@ -165,7 +165,8 @@ def call_copy_number(
         ``obs["ploidy", "ploidy_confidence", "mapd", "overdispersion", "n_breakpoints",
         "mean_reads_per_bin", "noise_sd", "qc_pass", "qc_reason"]`` and
         ``uns[key_added]["segments"]`` (DataFrame, columns :data:`SEGMENT_COLUMNS`),
-        ``uns[key_added]["params"]``.
+        ``uns[key_added]["params"]`` and ``uns[key_added]["run_warning"]`` (non-empty when
+        at least half of the WBCs fail ``wbc_not_diploid``).
     """
     cfg = config or CNVConfig()
     adata = adata.copy() if copy else adata
@@ -272,6 +273,10 @@ def call_copy_number(
                 why.append("too_many_breakpoints")
             if obs["ploidy_confidence"][i] < cfg.min_ploidy_confidence:
                 why.append("ambiguous_ploidy")
+            # WBCs are the diploid controls: copy changes in one mean the run's noise
+            # (or a doublet/mislabel) makes calls there unreliable.
+            if roles[i] == "wbc" and np.mean(cn_used[i] != 2) > cfg.max_wbc_aneuploid_fraction:
+                why.append("wbc_not_diploid")
         reasons.append(";".join(why))
     for i in np.flatnonzero(~enough):
         log.warning(
@@ -305,7 +310,18 @@ def call_copy_number(
         if segments
         else pd.DataFrame(columns=list(SEGMENT_COLUMNS))
     )
+    wbc_called = (roles == "wbc") & enough
+    wbc_bad = np.array(["wbc_not_diploid" in r for r in reasons]) & wbc_called
+    run_warning = ""
+    if wbc_called.any() and wbc_bad.sum() * 2 >= wbc_called.sum():
+        run_warning = (
+            f"{int(wbc_bad.sum())} of {int(wbc_called.sum())} WBCs show copy changes: "
+            "amplification noise of this run is at the scale of copy-number steps, so CTC "
+            "calls are unreliable (more reads, larger bins or a more even WGA)"
+        )
+        log.warning("%s", run_warning)
     adata.uns[key_added] = {
+        "run_warning": run_warning,
         "segments": seg_frame,
         "params": {
             **cfg.to_dict(),

@@ -67,6 +67,9 @@ class CNVConfig:
         Cells with more breakpoints than this fraction of used bins fail QC.
     min_ploidy_confidence
         Cells with a lower ploidy confidence fail QC (``ambiguous_ploidy``).
+    max_wbc_aneuploid_fraction
+        A WBC with copy number other than 2 in more than this fraction of used bins
+        fails QC (``wbc_not_diploid``): the diploid controls expose run-level noise.
     amplification_ratio
         Gene copy number at or above this multiple of the cell's ploidy is an
         ``AMPLIFICATION`` (below it, above ploidy, a ``GAIN``).
@@ -109,6 +112,7 @@ class CNVConfig:
     max_mapd: float = 0.45
     max_breakpoint_fraction: float = 0.1
     min_ploidy_confidence: float = 0.2
+    max_wbc_aneuploid_fraction: float = 0.05
     amplification_ratio: float = 2.5
     deep_deletion_cn: int = 0
     arm_fraction: float = 0.5

@@ -156,3 +156,13 @@ def test_scanpy_style_copy_and_params():
     assert "copy_number" not in adata.layers
     assert out.uns["cnv2"]["params"]["transition_prob"] == ctc.cnv.CNVConfig().transition_prob
     assert set(ctc.cnv.SEGMENT_COLUMNS) <= set(out.uns["cnv2"]["segments"].columns)
+
+
+def test_aneuploid_wbc_is_flagged():
+    sim = simulate_counts(seed=6, bias_sd=0.05, bias_length=2.0)
+    cells = sim.cells.copy()
+    cells.iloc[5, cells.columns.get_loc("role")] = "wbc"  # an aneuploid CTC labelled WBC
+    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, cells)
+    ctc.cnv.call_copy_number(adata)
+    assert "wbc_not_diploid" in adata.obs["qc_reason"].iloc[5]
+    assert adata.obs["qc_pass"].iloc[:5].all()
