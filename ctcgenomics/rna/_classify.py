@@ -15,8 +15,11 @@ Decision order (see ``docs/rna.md``):
    empirical null.
 5. ``CTC`` when the score exceeds the ``null_quantile`` of that null; the seed then
    becomes the called CTCs and the reference grows by the clearly null-like cells, for a
-   few rounds. Confidence: posterior of a two-group (called / not called) kernel-density
-   model of the score.
+   few rounds. Finally a call is dropped when its score is a low outlier of the called
+   group (robust z below ``-group_z``): the null is narrower than the run's leukocytes,
+   and the leukocytes that pass it sit in the lower tail of the called cells.
+   Confidence: posterior of a two-group (called / not called) kernel-density model of
+   the score.
 
 Nothing is learned from labels, and library depth / genes detected never enter.
 """
@@ -34,7 +37,7 @@ from scipy.stats import norm
 
 from ctcgenomics.rna._genes import gene_table
 from ctcgenomics.rna._genesets import SIGNATURE_SETS, load_gene_sets
-from ctcgenomics.rna._null import empirical_pvalue, two_group_posterior
+from ctcgenomics.rna._null import empirical_pvalue, two_group_posterior, typical_of_called
 from ctcgenomics.rna._score import score_gene_sets
 
 log = logging.getLogger(__name__)
@@ -229,6 +232,7 @@ def classify_cells(
     reference_fraction: float = 0.3,
     seed_fraction: float = 0.25,
     null_quantile: float = 0.95,
+    group_z: float | None = 2.5,
     n_iter: int = 3,
     n_folds: int = 2,
     outlier_z: float = 3.0,
@@ -268,6 +272,10 @@ def classify_cells(
         presumed-WBC reference (the null) and the presumed-tumour seed.
     null_quantile
         A cell is a CTC when its score exceeds this quantile of the null scores.
+    group_z
+        ... and its score is not below ``median - group_z * MAD`` (robust, 1.4826-scaled)
+        of the called cells' scores (:func:`ctcgenomics.rna._null.typical_of_called`);
+        ``None`` skips this check.
     n_iter
         Rounds of: score, call, seed := called CTCs, reference := initial reference plus
         uncalled cells scoring below the null median.
@@ -325,6 +333,7 @@ def classify_cells(
             n_ref=n_ref,
             seed_fraction=seed_fraction,
             null_quantile=null_quantile,
+            group_z=group_z,
             n_iter=n_iter,
             n_folds=n_folds,
             window_size=window_size,
@@ -371,6 +380,7 @@ def classify_cells(
             "reference_fraction": reference_fraction,
             "seed_fraction": seed_fraction,
             "null_quantile": null_quantile,
+            "group_z": group_z,
             "n_iter": n_iter,
             "n_folds": n_folds,
             "outlier_z": outlier_z,
@@ -397,6 +407,7 @@ def _cnv_decision(
     n_ref: int,
     seed_fraction: float,
     null_quantile: float,
+    group_z: float | None,
     n_iter: int,
     n_folds: int,
     window_size: int,
@@ -444,4 +455,13 @@ def _cnv_decision(
         if np.array_equal(new_seed, seed) and np.array_equal(new_ref, ref):
             break
         seed, ref = new_seed, new_ref
-    return score, ref, call, {"threshold": threshold, "rounds": rounds}
+    n_null_call = int(call.sum())
+    if group_z is not None:
+        call = typical_of_called(score, call, group_z)
+    log.info(
+        "%d of %d calls dropped as low outliers of the called group",
+        n_null_call - call.sum(),
+        n_null_call,
+    )
+    summary = {"threshold": threshold, "rounds": rounds, "n_above_null": n_null_call}
+    return score, ref, call, summary

@@ -22,6 +22,43 @@ def empirical_pvalue(score: np.ndarray, null: np.ndarray) -> np.ndarray:
     return (1.0 + n_ge) / (1.0 + len(srt))
 
 
+def typical_of_called(score: np.ndarray, call: np.ndarray, max_z: float) -> np.ndarray:
+    """Keep the called cells whose score is not a low outlier of the called group.
+
+    CTCs of one tumour share one clone, so their correlations with the clone's profile
+    cluster tightly; leukocytes that pass the null quantile (the null is the most
+    leukocyte-like cells, narrower than the run's whole WBC population) sit in the lower
+    tail of the called group. A called cell is kept when its score is at least
+    ``median - max_z * 1.4826 * MAD`` of the called scores (median/MAD so the tail being
+    removed does not set the scale).
+
+    Parameters
+    ----------
+    score
+        One-sided score per cell.
+    call
+        Boolean call per cell (cells exceeding the null quantile).
+    max_z
+        Robust z below the called group's median beyond which a call is dropped.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``call`` with the low outliers removed; unchanged when fewer than three cells
+        are called or their scores have no spread.
+    """
+    s = np.asarray(score, dtype=np.float64)
+    call = np.asarray(call, bool)
+    if call.sum() < 3:
+        return call.copy()
+    called = s[call]
+    med = np.median(called)
+    mad = 1.4826 * np.median(np.abs(called - med))
+    if not np.isfinite(mad) or mad <= 0:
+        return call.copy()
+    return call & (s >= med - max_z * mad)
+
+
 def _density(values: np.ndarray, at: np.ndarray) -> np.ndarray | None:
     if len(values) < 2 or np.ptp(values) == 0:
         return None

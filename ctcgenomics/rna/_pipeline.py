@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
         "reference_fraction": 0.3,
         "seed_fraction": 0.25,
         "null_quantile": 0.95,
+        "group_z": 2.5,
         "n_iter": 3,
         "n_folds": 2,
         "outlier_z": 3.0,

@@ -7,7 +7,7 @@ import pytest
 
 from ctcgenomics.rna import classify_cells, crossfit_cnv_correlation
 from ctcgenomics.rna._genes import gene_table
-from ctcgenomics.rna._null import empirical_pvalue, two_group_posterior
+from ctcgenomics.rna._null import empirical_pvalue, two_group_posterior, typical_of_called
 from ctcgenomics.rna._pipeline import merge_params
 
 LEUKO = ["PTPRC", "CD52", "CORO1A", "LCP1", "LAPTM5", "ARHGDIB", "CD53", "SRGN"]
@@ -89,6 +89,26 @@ def test_low_quality_cells_keep_their_class():
 def test_empirical_pvalue_by_hand():
     null = np.array([0.1, 0.2, 0.3, 0.4])
     np.testing.assert_allclose(empirical_pvalue([0.05, 0.3, 0.5], null), [1.0, 3 / 5, 1 / 5])
+
+
+def test_typical_of_called_drops_the_low_tail_only():
+    # 30 tumour cells tightly around 0.93 and 12 leaked leukocytes around 0.75, all above
+    # the null quantile: the leukocytes are low outliers of the called group.
+    rng = np.random.default_rng(1)
+    tumour = rng.normal(0.93, 0.015, 30)
+    leaked = rng.normal(0.75, 0.02, 12)
+    below = rng.normal(0.2, 0.2, 50)
+    s = np.r_[tumour, leaked, below]
+    call = np.r_[np.ones(42, bool), np.zeros(50, bool)]
+    kept = typical_of_called(s, call, 2.5)
+    assert kept[:30].all() and not kept[30:].any()
+    # one homogeneous called group loses (almost) nothing; too few calls are left alone
+    assert (
+        typical_of_called(s, np.r_[np.ones(30, bool), np.zeros(62, bool)], 2.5)[:30].mean() >= 0.9
+    )
+    few = np.zeros(92, bool)
+    few[[0, 35]] = True
+    np.testing.assert_array_equal(typical_of_called(s, few, 2.5), few)
 
 
 def test_two_group_posterior_monotone_and_degenerate():
