@@ -4,8 +4,14 @@ import shlex
 
 import pandas as pd
 
-RNA_SHEET_PATH = config.get("rna_sheet", "config/rna.tsv")
-if Path(RNA_SHEET_PATH).exists():
+# config["rna_sheet"] null = no RNA arm; a named sheet that is missing is an error.
+RNA_SHEET_PATH = config.get("rna_sheet")
+if RNA_SHEET_PATH:
+    if not Path(RNA_SHEET_PATH).is_file():
+        raise FileNotFoundError(
+            f"RNA sheet {RNA_SHEET_PATH} (config key rna_sheet) does not exist; "
+            "fix the path or set rna_sheet: null"
+        )
     RNA = pd.read_csv(RNA_SHEET_PATH, sep="\t", dtype=str, keep_default_na=False, comment="#")
     validate(RNA, "../schemas/rna.schema.yaml", set_default=True)
 else:
