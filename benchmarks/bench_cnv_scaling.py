@@ -30,9 +30,16 @@ def _one(n_cells: int) -> dict:
 
     n_wbc = max(3, n_cells // 10)
     n_wgd = max(1, n_cells // 10)
-    sim = simulate_counts(seed=1, n_contigs=20, bins_per_contig=300, n_wbc=n_wbc,
-                          n_ctc=n_cells - n_wbc - n_wgd, n_wgd=n_wgd, bias_sd=0.05,
-                          bias_length=2.0)
+    sim = simulate_counts(
+        seed=1,
+        n_contigs=20,
+        bins_per_contig=300,
+        n_wbc=n_wbc,
+        n_ctc=n_cells - n_wbc - n_wgd,
+        n_wgd=n_wgd,
+        bias_sd=0.05,
+        bias_length=2.0,
+    )
     adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells)
     del sim.counts
     t0 = time.perf_counter()
@@ -41,10 +48,15 @@ def _one(n_cells: int) -> dict:
     wall = time.perf_counter() - t0
     acc = (adata.layers["copy_number"] == sim.truth).mean(axis=1)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"cells": n_cells, "bins": adata.n_vars, "seconds": wall,
-            "ms_per_cell": 1000 * wall / n_cells, "peak_rss_mb": peak_mb,
-            "median_bin_accuracy": float(np.median(acc)),
-            "cells_ge_95pct": float((acc >= 0.95).mean())}
+    return {
+        "cells": n_cells,
+        "bins": adata.n_vars,
+        "seconds": wall,
+        "ms_per_cell": 1000 * wall / n_cells,
+        "peak_rss_mb": peak_mb,
+        "median_bin_accuracy": float(np.median(acc)),
+        "cells_ge_95pct": float((acc >= 0.95).mean()),
+    }
 
 
 def main() -> None:
@@ -57,18 +69,24 @@ def main() -> None:
         return
     rows = []
     for n in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", str(n)], check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(n)], check=True, capture_output=True, text=True
+        ).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
         r = rows[-1]
-        print(f"{r['cells']:>6} cells x {r['bins']} bins: {r['seconds']:8.1f} s "
-              f"({r['ms_per_cell']:.1f} ms/cell), peak RSS {r['peak_rss_mb']:.0f} MB, "
-              f"median bin accuracy {r['median_bin_accuracy']:.3f}, "
-              f"cells >= 95% {r['cells_ge_95pct']:.2f}", flush=True)
+        print(
+            f"{r['cells']:>6} cells x {r['bins']} bins: {r['seconds']:8.1f} s "
+            f"({r['ms_per_cell']:.1f} ms/cell), peak RSS {r['peak_rss_mb']:.0f} MB, "
+            f"median bin accuracy {r['median_bin_accuracy']:.3f}, "
+            f"cells >= 95% {r['cells_ge_95pct']:.2f}",
+            flush=True,
+        )
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
-        print(f"time ratio {b['cells']}/{a['cells']} cells: {b['seconds'] / a['seconds']:.1f} "
-              f"(linear = {b['cells'] / a['cells']:.0f})")
+        print(
+            f"time ratio {b['cells']}/{a['cells']} cells: {b['seconds'] / a['seconds']:.1f} "
+            f"(linear = {b['cells'] / a['cells']:.0f})"
+        )
 
 
 if __name__ == "__main__":
