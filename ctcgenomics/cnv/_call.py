@@ -58,11 +58,16 @@ def _ratio(
     gc: np.ndarray,
     bias: np.ndarray,
     *,
-    frac: float,
+    cfg: CNVConfig,
     level: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """GC- and panel-corrected ratio of one cell (mean 1) and the count expected at 1."""
-    expected = gc_expected(counts / bias, gc, frac=frac, level=level) * bias
+    expected = (
+        gc_expected(
+            counts / bias, gc, frac=cfg.gc_lowess_frac, min_bins=cfg.gc_min_bins, level=level
+        )
+        * bias
+    )
     corrected = counts / expected
     scale = float(corrected.mean())
     if not scale > 0:
@@ -108,7 +113,7 @@ def _segment_and_scale(
     fit = fit_ploidy(
         means,
         sizes,
-        segment_mean_sd(clipped, seg_id, means, sizes),
+        segment_mean_sd(clipped, seg_id, means, sizes, level_cv=cfg.level_cv),
         min_ploidy=lo,
         max_ploidy=hi,
         step=cfg.ploidy_step,
@@ -196,7 +201,7 @@ def call_copy_number(
     ones = np.ones(n_used)
     ratio = np.full((n_cells, n_used), np.nan)
     for i in np.flatnonzero(enough):
-        ratio[i], _ = _ratio(counts[i], gc, ones, frac=cfg.gc_lowess_frac)
+        ratio[i], _ = _ratio(counts[i], gc, ones, cfg=cfg)
     bias = np.ones((n_cells, n_used))
     pon_panel = None
     if cfg.panel_of_normals:
@@ -229,12 +234,12 @@ def call_copy_number(
     called = np.flatnonzero(enough)
     for n_done, i in enumerate(called):
         wbc = roles[i] == "wbc"
-        r, _ = _ratio(counts[i], gc, bias[i], frac=cfg.gc_lowess_frac)
+        r, _ = _ratio(counts[i], gc, bias[i], cfg=cfg)
         first = _segment_and_scale(r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg)
         # Pass 2: refit the GC curve with the first pass's copy-number levels divided
         # out, then segment again.
         level = first.cn / first.fit.multiplier
-        r, expected = _ratio(counts[i], gc, bias[i], frac=cfg.gc_lowess_frac, level=level)
+        r, expected = _ratio(counts[i], gc, bias[i], cfg=cfg, level=level)
         res = _segment_and_scale(r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg)
         ratio_out[i] = r
         cn_used[i] = res.cn

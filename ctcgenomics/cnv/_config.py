@@ -37,6 +37,9 @@ class CNVConfig:
         Bins outside this GC range are not used (GC fit is unreliable there).
     gc_lowess_frac
         LOWESS span of the per-cell GC correction.
+    gc_min_bins
+        Fewest bins in each local GC fit (widens the span on short references, where a
+        narrow one erases copy-number segments that happen to be GC-extreme).
     panel_of_normals
         Divide out bin-specific bias estimated from the WBCs of the same patient.
     min_pon_cells
@@ -52,6 +55,13 @@ class CNVConfig:
         Ratios above this are clipped before segmentation (levels cover 0..max_ratio).
     min_ploidy, max_ploidy, ploidy_step
         Grid of the scale (ploidy) search for CTCs.
+    level_cv
+        Relative SD of a segment's level that does not average out along the segment
+        (allelic dropout reads heterozygous regions low against LOH regions; residual
+        GC bias). Stops the scale search from fitting such bias with a doubled ploidy,
+        but also blurs the one-copy steps that reveal a doubled cell: 0 (off) by
+        default; 0.03-0.1 only where LOH-vs-heterozygous depth bias is known to be
+        larger than the odd states of doubled cells (see docs/cnv.md).
     ploidy_penalty
         Weight of the Occam term (per segment, times log ploidy) of the scale search,
         which makes the lowest ploidy consistent with the data win.
@@ -94,6 +104,7 @@ class CNVConfig:
     min_gc: float = 0.25
     max_gc: float = 0.75
     gc_lowess_frac: float = 0.3
+    gc_min_bins: int = 100
     panel_of_normals: bool = True
     min_pon_cells: int = 3
     outlier_window: int = 3
@@ -104,6 +115,7 @@ class CNVConfig:
     min_ploidy: float = 1.5
     max_ploidy: float = 6.0
     ploidy_step: float = 0.01
+    level_cv: float = 0.0
     ploidy_penalty: float = 2.0
     wbc_min_ploidy: float = 1.6
     wbc_max_ploidy: float = 2.4
@@ -157,6 +169,10 @@ class CNVConfig:
             raise ValueError("cnv.wbc_min_ploidy must be > 0 and < cnv.wbc_max_ploidy")
         if not 0 <= self.min_gc < self.max_gc <= 1:
             raise ValueError("cnv.min_gc and cnv.max_gc must satisfy 0 <= min_gc < max_gc <= 1")
+        if self.level_cv < 0:
+            raise ValueError("cnv.level_cv must be >= 0")
+        if self.gc_min_bins < 0:
+            raise ValueError("cnv.gc_min_bins must be >= 0")
         if self.ploidy_penalty < 0:
             raise ValueError("cnv.ploidy_penalty must be >= 0")
         if not 0 < self.transition_prob < 0.5:

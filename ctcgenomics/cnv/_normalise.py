@@ -20,6 +20,7 @@ def gc_expected(
     gc: np.ndarray,
     *,
     frac: float = 0.3,
+    min_bins: int = 0,
     level: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return the expected count of each bin from its GC content, for one cell.
@@ -37,6 +38,11 @@ def gc_expected(
         GC fraction of the same bins.
     frac
         LOWESS span.
+    min_bins
+        Fewest bins in each local fit: the span is widened to ``min_bins / n`` on
+        short references. GC content is regionally clustered (isochores), so on a
+        reference of a few dozen bins the few bins at one end of the GC range are often
+        one copy-number segment, which a narrow span would fit as GC bias and erase.
     level
         Relative copy-number level per bin (copy number / mean), or ``None``.
 
@@ -51,6 +57,7 @@ def gc_expected(
         keep = level > 0.05  # copy-number 0 bins carry no GC information
         logc = logc - np.log(np.maximum(level, 0.05))
     span = float(np.ptp(gc[keep])) if keep.any() else 0.0
+    frac = min(1.0, max(frac, min_bins / max(int(keep.sum()), 1)))
     fit = lowess(logc[keep], gc[keep], frac=frac, it=3, delta=0.01 * span, return_sorted=True)
     if len(fit) == 0 or not np.isfinite(fit[:, 1]).any():
         return np.full(len(counts), float(np.exp(np.median(logc))))

@@ -33,6 +33,7 @@ def segment_mean_sd(
     sizes: np.ndarray,
     *,
     max_lag: int = 25,
+    level_cv: float = 0.0,
 ) -> np.ndarray:
     """SD of each segment mean, allowing for autocorrelated amplification bias.
 
@@ -42,13 +43,22 @@ def segment_mean_sd(
     ``max_lag`` bins, autocovariances from statsmodels) replaces ``s**2``; the
     result is scaled by the level as in the segmentation's noise model
     (variance ~ level**1.5).
+
+    ``level_cv`` adds a relative error that does not shrink with segment length:
+    a segment's depth is not exactly proportional to its copy number. Allelic
+    dropout of whole-genome amplification removes reads only where both haplotypes
+    are present, so a heterozygous region reads 10-20 % low against a region of
+    loss of heterozygosity; residual GC and mappability bias act per region, too.
+    Without it a long segment's mean looks so precise that a finer integer grid
+    (a doubled ploidy) fitting such a bias wins the scale search.
     """
     resid = ratio - means[seg_id]
     lag = int(min(max_lag, max(1, len(resid) // 5)))
     gamma = acovf(resid, nlag=lag, fft=True, demean=True)
     kernel = 1.0 - np.arange(1, lag + 1) / (lag + 1)
     long_run = max(float(gamma[0] + 2.0 * np.dot(kernel, gamma[1:])), float(gamma[0]), 1e-6)
-    var = long_run / sizes * np.maximum(means, 0.25) ** 1.5
+    level = np.maximum(means, 0.25)
+    var = long_run / sizes * level**1.5 + (level_cv * level) ** 2
     return np.sqrt(var)
 
 
@@ -101,11 +111,16 @@ def fit_ploidy(
     scaled = grid[:, None] * means[None, :]
     cn = np.clip(np.rint(scaled), 0, max_cn)
     err = ((scaled - cn) ** 2 * weights[None, :]).sum(axis=1)
-    cand = argrelmin(np.concatenate([[np.inf], err, [np.inf]]), mode="clip")[0] - 1
+    chi2 = (((means[None, :] - cn / grid[:, None]) / sd[None, :]) ** 2).sum(axis=1)
+    score_all = 0.5 * chi2 + penalty * len(means) * np.log(grid)
+    # Candidates are the local minima of the penalised score itself, not of Ginkgo's
+    # error: that error weights segments by bins in copy-number units, so one long
+    # segment read slightly off (e.g. an LOH region after allelic dropout) sets the
+    # scale and short high-level segments are rounded wrongly.
+    cand = argrelmin(np.concatenate([[np.inf], score_all, [np.inf]]), mode="clip")[0] - 1
     # Plateaus (equal neighbours) are not strict minima: add the global one.
-    cand = np.union1d(cand, [int(np.argmin(err))])
-    chi2 = (((means[None, :] - cn[cand] / grid[cand, None]) / sd[None, :]) ** 2).sum(axis=1)
-    score = 0.5 * chi2 + penalty * len(means) * np.log(grid[cand])
+    cand = np.union1d(cand, [int(np.argmin(score_all))])
+    score = score_all[cand]
     choice = int(np.argmin(score))
     best = int(cand[choice])
     ploidies = (cn[cand] * weights[None, :]).sum(axis=1) / weights.sum()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ctcgenomics.cnv._ploidy import fit_ploidy
+from ctcgenomics.cnv._ploidy import fit_ploidy, segment_mean_sd
 
 
 def _fit(cn, sizes, noise=0.0, **kw):
@@ -35,3 +35,41 @@ def test_noise_within_the_error_model_keeps_the_call():
     rng = np.random.default_rng(0)
     fit = _fit([1, 2, 3, 2], [50, 200, 50, 100], noise=rng.normal(0, 0.03, 4))
     np.testing.assert_array_equal(fit.copy_number, [1, 2, 3, 2])
+
+
+def test_loh_region_read_high_after_allelic_dropout_keeps_low_ploidy():
+    # Demo-like clone (issue 3): CN 2 / 5 / 2 over 35 bins, CN 1 (LOH) over 43 bins.
+    # Allelic dropout removes ~15 % of reads wherever both haplotypes are present, so
+    # the LOH segment reads 15 % high against the others: a systematic bias that no
+    # number of bins averages out. Segment means sit exactly at those biased levels;
+    # their SDs are those of 0.15 per-bin noise. Without a relative level error the
+    # doubled grid (5-13-5-3) fits the bias better than the truth.
+    cn = np.array([2, 5, 2, 1.0])
+    n = np.array([20, 10, 5, 43.0])
+    depth = cn * np.array([0.85, 0.85, 0.85, 1.0])
+    means = depth / (depth @ n / n.sum())
+    seg_id = np.repeat(np.arange(4), n.astype(int))
+    ratio = means[seg_id] + np.random.default_rng(3).normal(0, 0.15, len(seg_id))
+    sd = segment_mean_sd(ratio, seg_id, means, n, level_cv=0.03)
+    fit = fit_ploidy(means, n, sd, min_ploidy=1.0, max_ploidy=6.0, penalty=2.0)
+    np.testing.assert_array_equal(fit.copy_number, [2, 5, 2, 1])
+    assert abs(fit.ploidy - cn @ n / n.sum()) < 0.25
+    blind = fit_ploidy(
+        means,
+        n,
+        segment_mean_sd(ratio, seg_id, means, n),
+        min_ploidy=1.0,
+        max_ploidy=6.0,
+        penalty=2.0,
+    )
+    assert blind.ploidy > 2.5  # the failure mode the level error exists for
+
+
+def test_level_cv_widens_long_segments_only_relatively():
+    ratio = np.r_[np.full(100, 1.0), np.full(10, 2.0)]
+    seg_id = np.r_[np.zeros(100, int), np.ones(10, int)]
+    means, sizes = np.array([1.0, 2.0]), np.array([100.0, 10.0])
+    ratio = ratio + np.random.default_rng(0).normal(0, 0.1, len(ratio))
+    base = segment_mean_sd(ratio, seg_id, means, sizes)
+    wide = segment_mean_sd(ratio, seg_id, means, sizes, level_cv=0.05)
+    np.testing.assert_allclose(wide**2 - base**2, (0.05 * means) ** 2)
