@@ -13,7 +13,7 @@ PACKAGED_REFERENCE = REPO / "ctcgenomics" / "data" / "reference" / "hg38_chr17_1
 
 def pytest_collection_modifyitems(config, items):
     # Missing external tools must fail loudly in CI rather than skip silently.
-    for tool in ("bwa", "samtools"):
+    for tool in ("bwa", "samtools", "bcftools"):
         if shutil.which(tool) is None:
             raise pytest.UsageError(f"{tool} is not installed; run 'make test' (it installs it)")
 
