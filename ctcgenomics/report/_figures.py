@@ -33,9 +33,9 @@ def to_data_uri(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _category_colours(values: pd.Series) -> tuple[np.ndarray, dict[str, tuple]]:
+def _category_colours(values: pd.Series, offset: int = 0) -> tuple[np.ndarray, dict[str, tuple]]:
     levels = sorted(set(values.astype(str)))
-    colours = {lvl: _TAB[i % len(_TAB)] for i, lvl in enumerate(levels)}
+    colours = {lvl: _TAB[(offset + i) % len(_TAB)] for i, lvl in enumerate(levels)}
     codes = values.astype(str).map({lvl: i for i, lvl in enumerate(levels)}).to_numpy()
     return codes, colours
 
@@ -71,9 +71,11 @@ def cnv_heatmap(cn: np.ndarray, chroms: np.ndarray, cells: pd.DataFrame) -> str:
     fig = plt.figure(figsize=(11, height))
     grid = fig.add_gridspec(1, 4, width_ratios=[0.35, 0.35, 0.35, 12], wspace=0.03)
     legend = []
+    offset = 0  # each annotation bar gets its own colours, so the legend is unambiguous
     for k, col in enumerate(("draw", "role", "clone")):
         ax = fig.add_subplot(grid[0, k])
-        codes, colours = _category_colours(cells[col])
+        codes, colours = _category_colours(cells[col], offset)
+        offset += len(colours)
         ax.imshow(codes[:, None], aspect="auto", interpolation="nearest",
                   cmap=ListedColormap([colours[c] for c in sorted(colours)]),
                   vmin=-0.5, vmax=len(colours) - 0.5)  # fmt: skip
@@ -98,8 +100,10 @@ def cnv_heatmap(cn: np.ndarray, chroms: np.ndarray, cells: pd.DataFrame) -> str:
     bar = fig.colorbar(img, ax=ax, ticks=range(len(_CN_COLOURS)), fraction=0.02, pad=0.01)
     bar.ax.set_yticklabels([*map(str, range(len(_CN_COLOURS) - 1)), f"{len(_CN_COLOURS) - 1}+"])
     bar.set_label("copy number")
-    fig.legend(handles=legend, loc="lower center", ncol=min(len(legend), 6), fontsize=7,
-               bbox_to_anchor=(0.5, -0.02 - 0.02 * (len(legend) // 6)), frameon=False)  # fmt: skip
+    # Legend below the figure, a fixed distance in inches, clear of the rotated
+    # annotation labels and the x label whatever the figure height.
+    fig.legend(handles=legend, loc="upper center", ncol=min(len(legend), 6), fontsize=7,
+               bbox_to_anchor=(0.5, -0.45 / height), frameon=False)  # fmt: skip
     fig.suptitle(f"Copy number of {n_cells} cells (clustered)", fontsize=10)
     return to_data_uri(fig)
 
