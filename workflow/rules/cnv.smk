@@ -52,7 +52,12 @@ rule cnv_call:
         sheet=config["cells"],
     output:
         h5ad="results/cnv/{patient}/cnv.h5ad",
-        heatmap="results/cnv/{patient}/heatmap.png",
+        heatmap=report(
+            "results/cnv/{patient}/heatmap.png",
+            caption="../report/cnv_heatmap.rst",
+            category="Copy number",
+            subcategory="{patient}",
+        ),
         profiles="results/cnv/{patient}/profiles.pdf",
         genes="results/cnv/{patient}/genes.tsv",
         segments="results/cnv/{patient}/segments.tsv",
