@@ -1,18 +1,12 @@
 """Acceptance on simulated panel cells with known truth, beside the bcftools baseline."""
 
-import shutil
 import subprocess
 
 import numpy as np
 import pysam
-import pytest
 from simdata import bcftools_baseline
 
 import ctcgenomics as ctc
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("bwa") is None or shutil.which("bcftools") is None, reason="needs bwa and bcftools"
-)
 
 
 def _ctcs(data):
