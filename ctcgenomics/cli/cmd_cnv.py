@@ -36,6 +36,12 @@ def register(subparsers) -> None:
     k.add_argument("--patient", required=True)
     k.add_argument("--outdir", required=True, help="e.g. results/cnv/P01")
     k.add_argument("--params-json", default="{}", help="the config's cnv: section as JSON")
+    k.add_argument(
+        "--no-plots",
+        action="store_true",
+        help="skip heatmap.png and profiles.pdf (and loading matplotlib), e.g. for quick "
+        "re-calls of large cohorts; figures of an earlier run in --outdir are removed",
+    )
     k.set_defaults(func=run_call)
 
     g = sub.add_parser("genes", help="gene-level calls from CNVkit .cnr (and .cns) files")
@@ -94,7 +100,7 @@ def run_call(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ctcgenomics import cnv
-    from ctcgenomics.io import atomic_open, write_alterations
+    from ctcgenomics.io import atomic_open, atomic_path, write_alterations
     from ctcgenomics.io.bins import read_bin_table
 
     patient = validate_id(args.patient, what="patient")
@@ -148,12 +154,15 @@ def run_call(args: argparse.Namespace) -> int:
         ]
         adata.obs.loc[:, cols].rename_axis("cell").to_csv(handle, sep="\t", float_format="%.4g")
     write_alterations(alterations, out / "alterations.tsv")
-    from ctcgenomics.io import atomic_path
-
-    with atomic_path(out / "heatmap.png") as tmp:
-        cnv.plot_heatmap(adata, tmp)
-    with atomic_path(out / "profiles.pdf") as tmp:
-        cnv.plot_profiles(adata, tmp)
+    if args.no_plots:
+        # Figures of an earlier call would not match these tables.
+        for name in ("heatmap.png", "profiles.pdf"):
+            (out / name).unlink(missing_ok=True)
+    else:
+        with atomic_path(out / "heatmap.png") as tmp:
+            cnv.plot_heatmap(adata, tmp)  # matplotlib loads here, on first use
+        with atomic_path(out / "profiles.pdf") as tmp:
+            cnv.plot_profiles(adata, tmp)
     n_pass = int(np.sum(adata.obs["qc_pass"]))
     log.info(
         "%s: %d cells, %d pass QC, %d clones, %d alteration rows",

@@ -88,28 +88,88 @@ def classify(copy_number: np.ndarray, ploidy: np.ndarray, config: CNVConfig) -> 
 
 
 def _gene_bins(var: pd.DataFrame, genes: pd.DataFrame) -> pd.DataFrame:
-    """Bin of largest overlap for each gene that overlaps a bin."""
-    rows = []
+    """Bin of largest overlap (the first on ties) for each gene that overlaps a bin."""
+    frames = []
     var = var.reset_index(drop=True)
-    for chrom, idx in var.groupby("chrom", sort=False).indices.items():
-        g = genes[genes["chrom"] == chrom]
+    g_chrom = genes["chrom"].astype(str).to_numpy()
+    for chrom, idx in var.groupby("chrom", sort=False, observed=True).indices.items():
+        g = genes[g_chrom == str(chrom)]
         if g.empty:
             continue
         starts = var["start"].to_numpy()[idx]
         ends = var["end"].to_numpy()[idx]
-        for gene in g.itertuples(index=False):
-            ov = np.minimum(ends, gene.end) - np.maximum(starts, gene.start)
-            if ov.max() > 0:
-                rows.append((gene.gene, chrom, gene.start, gene.end, int(idx[np.argmax(ov)])))
-    return pd.DataFrame(rows, columns=["gene", "chrom", "start", "end", "bin"])
+        g_start = g["start"].to_numpy()
+        g_end = g["end"].to_numpy()
+        # Bins are sorted and disjoint: the bins a gene can overlap are a contiguous
+        # run, so only those (gene, bin) pairs are scored, all at once.
+        lo = np.searchsorted(ends, g_start, side="right")
+        n = np.maximum(np.searchsorted(starts, g_end, side="left") - lo, 0)
+        gene_of = np.repeat(np.arange(len(g)), n)
+        offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        b = lo[gene_of] + offset
+        ov = np.minimum(ends[b], g_end[gene_of]) - np.maximum(starts[b], g_start[gene_of])
+        keep = ov > 0
+        gene_of, b, ov = gene_of[keep], b[keep], ov[keep]
+        # Per gene, the largest overlap; the leftmost bin on ties (as np.argmax).
+        order = np.lexsort((b, -ov, gene_of))
+        first = order[np.r_[True, np.diff(gene_of[order]) != 0]] if order.size else order
+        hit = gene_of[first]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "gene": g["gene"].to_numpy()[hit],
+                    "chrom": str(chrom),
+                    "start": g_start[hit],
+                    "end": g_end[hit],
+                    "bin": idx[b[first]].astype(int),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=["gene", "chrom", "start", "end", "bin"])
+    return pd.concat(frames, ignore_index=True)
 
 
-def _arm_of(chrom: str, pos: int, arms: pd.DataFrame) -> tuple[str, int, int]:
-    hit = arms[(arms["chrom"] == chrom) & (arms["start"] <= pos) & (arms["end"] > pos)]
-    if hit.empty:
-        return chrom, -1, -1  # no arm information: the whole contig counts as one arm
-    row = hit.iloc[0]
-    return f"{chrom}{row['arm']}", int(row["start"]), int(row["end"])
+def _gene_arms(
+    gb: pd.DataFrame,
+    arms: pd.DataFrame,
+    chrom_arr: np.ndarray,
+    start_arr: np.ndarray,
+    used: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Arm of each gene (at its midpoint) and the used bins of each distinct arm.
+
+    Returns the arm name per gene, the arm's row in the cumulative-count matrix per
+    gene, that matrix (distinct arms x (bins + 1): used bins of the arm before each
+    bin, so a segment's share of its arm costs O(1)), and the used bins per arm
+    (at least 1). A gene on a contig without arms takes the whole contig as its arm.
+    """
+    mid = ((gb["start"] + gb["end"]) // 2).to_numpy()
+    g_chrom = gb["chrom"].astype(str).to_numpy()
+    a_chrom = arms["chrom"].astype(str).to_numpy()
+    a_start = arms["start"].to_numpy()
+    a_end = arms["end"].to_numpy()
+    a_arm = arms["arm"].astype(str).to_numpy()
+    row = np.full(len(gb), -1)
+    for i in range(len(arms)):  # the first matching arm row wins
+        hit = (row < 0) & (g_chrom == a_chrom[i]) & (a_start[i] <= mid) & (mid < a_end[i])
+        row[hit] = i
+    # One unit per matched arm row, or per contig for genes outside every arm.
+    contigs, contig_of = np.unique(g_chrom, return_inverse=True)
+    keys, unit_of = np.unique(np.where(row >= 0, row, len(arms) + contig_of), return_inverse=True)
+    unit_names = np.empty(len(keys), dtype=object)
+    cums = np.zeros((len(keys), len(chrom_arr) + 1), dtype=np.int64)
+    for u, key in enumerate(keys):
+        if key < len(arms):
+            unit_names[u] = f"{a_chrom[key]}{a_arm[key]}"
+            in_arm = (chrom_arr == a_chrom[key]) & (start_arr >= a_start[key])
+            in_arm &= (start_arr < a_end[key]) & used
+        else:
+            unit_names[u] = contigs[key - len(arms)]
+            in_arm = (chrom_arr == unit_names[u]) & used
+        cums[u, 1:] = np.cumsum(in_arm)
+    totals = np.maximum(cums[:, -1], 1)
+    return unit_names[unit_of], unit_of, cums, totals
 
 
 def gene_calls(
@@ -162,16 +222,7 @@ def gene_calls(
     cn = np.asarray(adata.layers["copy_number"])
     chrom_arr = var["chrom"].astype(str).to_numpy()
     start_arr = var["start"].to_numpy()
-    # Used bins of each gene's arm, as a cumulative count for O(1) segment overlaps.
-    arm_names, arm_cums, arm_totals = [], [], []
-    for g in gb.itertuples():
-        arm, a0, a1 = _arm_of(g.chrom, (g.start + g.end) // 2, arms)
-        in_arm = (chrom_arr == g.chrom) & used
-        if a0 >= 0:
-            in_arm &= (start_arr >= a0) & (start_arr < a1)
-        arm_names.append(arm)
-        arm_cums.append(np.concatenate([[0], np.cumsum(in_arm)]))
-        arm_totals.append(max(int(in_arm.sum()), 1))
+    arm_names, unit_of, arm_cums, arm_totals = _gene_arms(gb, arms, chrom_arr, start_arr, used)
     gene_bin = gb["bin"].to_numpy()
     out = []
     for ci, cell in enumerate(adata.obs_names):
@@ -184,31 +235,32 @@ def gene_calls(
         values = cn[ci, gene_bin]
         calls = classify(values, np.full(len(values), ploidy), cfg)
         which = np.searchsorted(s_bin1, gene_bin, side="right")
-        for k, g in enumerate(gb.itertuples()):
-            j = which[k]
-            s0, s1, extent = -1, -1, ""
-            if j < len(cs) and s_bin0[j] <= g.bin:
-                s0, s1 = int(cs["start"].iloc[j]), int(cs["end"].iloc[j])
-                if calls[k] not in ("", "NEUTRAL"):
-                    n_in = arm_cums[k][s_bin1[j]] - arm_cums[k][s_bin0[j]]
-                    extent = "arm" if n_in / arm_totals[k] >= cfg.arm_fraction else "focal"
-            out.append(
-                (
-                    cell,
-                    g.gene,
-                    g.chrom,
-                    g.start,
-                    g.end,
-                    values[k],
-                    ploidy,
-                    calls[k],
-                    extent,
-                    s0,
-                    s1,
-                    arm_names[k],
-                )
+        j = np.minimum(which, len(cs) - 1)
+        inside = (which < len(cs)) & (s_bin0[j] <= gene_bin)
+        n_in = arm_cums[unit_of, s_bin1[j]] - arm_cums[unit_of, s_bin0[j]]
+        extent = np.where(n_in / arm_totals[unit_of] >= cfg.arm_fraction, "arm", "focal")
+        called = inside & (calls != "") & (calls != "NEUTRAL")
+        out.append(
+            pd.DataFrame(
+                {
+                    "cell": cell,
+                    "gene": gb["gene"].to_numpy(),
+                    "chrom": gb["chrom"].to_numpy(),
+                    "start": gb["start"].to_numpy(),
+                    "end": gb["end"].to_numpy(),
+                    "copy_number": values,
+                    "ploidy": ploidy,
+                    "call": calls,
+                    "extent": np.where(called, extent, "").astype(object),
+                    "segment_start": np.where(inside, cs["start"].to_numpy()[j], -1),
+                    "segment_end": np.where(inside, cs["end"].to_numpy()[j], -1),
+                    "arm": arm_names,
+                }
             )
-    frame = pd.DataFrame(out, columns=list(GENE_CALL_COLUMNS))
+        )
+    frame = (
+        pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=list(GENE_CALL_COLUMNS))
+    )
     qc = adata.obs["qc_pass"] if "qc_pass" in adata.obs else pd.Series(True, adata.obs_names)
     frame["qc_pass"] = frame["cell"].map(qc).astype(bool)
     return frame

@@ -110,7 +110,7 @@ E2E_HALF = 1_300_000  # pseudo-centromere of every contig
 E2E_FOCAL = (1_100_000, 1_200_000)  # chr17, 4 bins (hg38 coordinates kept)
 
 
-def e2e_spec(reference: str, amplification: dict) -> dict:
+def e2e_spec(reference: str, amplification: dict, *, n_read_pairs: int = 48_000) -> dict:
     def cell(i: int, role: str, clone: str) -> dict:
         return {
             "id": f"{clone}_{role}{i}",
@@ -154,7 +154,7 @@ def e2e_spec(reference: str, amplification: dict) -> dict:
             "patient": "P1",
             "assay": "wgs",
             "wga": "MDA",
-            "n_read_pairs": 48_000,
+            "n_read_pairs": n_read_pairs,
             "amplification": amplification,
         },
         "cells": [cell(i, "wbc", "normal") for i in range(1, 5)]
@@ -163,8 +163,12 @@ def e2e_spec(reference: str, amplification: dict) -> dict:
     }
 
 
-def build_e2e(workdir, amplification: dict):
-    """Reference of 3 pseudo-chromosomes, simulated cells, BAMs, bins and counts."""
+def build_e2e(workdir, amplification: dict, *, bin_size: int = E2E_BIN, n_read_pairs: int = 48_000):
+    """Reference of 3 pseudo-chromosomes, simulated cells, BAMs, bins and counts.
+
+    The defaults (25 kb bins, 48,000 pairs: ~150 reads per bin) are what the tests
+    use; the benchmark scales both for larger cells at the same depth per bin.
+    """
     from pathlib import Path
 
     import pysam
@@ -186,9 +190,9 @@ def build_e2e(workdir, amplification: dict):
             chunk = seq[a:b]
             handle.writelines(chunk[i : i + 80] + "\n" for i in range(0, len(chunk), 80))
     genome = prepare_reference(fasta, work / "ref")
-    spec = e2e_spec(str(genome), amplification)
+    spec = e2e_spec(str(genome), amplification, n_read_pairs=n_read_pairs)
     sim = simulate(spec, work / "sim")
-    bins = make_bin_table(genome, E2E_BIN)
+    bins = make_bin_table(genome, bin_size)
     cells = pd.read_csv(sim.cells, sep="\t")
     truth_cn = pd.read_csv(sim.copy_number, sep="\t")
     counts, bams = [], {}

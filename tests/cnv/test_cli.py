@@ -1,5 +1,8 @@
 """``ctcg cnv`` on counts files and CNVkit files."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,6 +80,41 @@ def test_cnv_call_writes_every_output(tmp_path):
     clones = pd.read_csv(out / "clones.tsv", sep="\t")
     assert set(clones["draws"]) == {"D1,D2"}
     assert read_alterations(out / "alterations.tsv").empty  # hg38 genes are not on c1..c6
+
+
+def test_cnv_call_no_plots_skips_figures_and_matplotlib(tmp_path):
+    sim = simulate_counts(seed=7, n_contigs=2, n_wbc=3, n_ctc=2, n_wgd=0)
+    bins_path = tmp_path / "bins.tsv"
+    sim.bins.to_csv(bins_path, sep="\t", index=False)
+    paths = []
+    for i, cell in enumerate(sim.cells.index):
+        p = tmp_path / "counts" / f"{cell}.tsv"
+        ctc.cnv.write_counts(p, sim.bins, sim.counts[i], cell=cell)
+        paths.append(str(p))
+    sheet = sim.cells.reset_index(names="cell")[["patient", "draw", "cell", "role"]]
+    sheet.to_csv(tmp_path / "cells.tsv", sep="\t", index=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "heatmap.png").write_bytes(b"from an earlier call")
+    argv = [
+        "cnv", "call", "--counts", *paths, "--bins", str(bins_path),
+        "--sheet", str(tmp_path / "cells.tsv"), "--patient", "P1", "--outdir", str(out),
+        "--no-plots",
+    ]  # fmt: skip
+    # A fresh interpreter: other tests load matplotlib into this one.
+    code = (
+        "import sys\nfrom ctcgenomics.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit as exit_:\n    assert not exit_.code\n"
+        "print('matplotlib' in sys.modules)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "False"
+    for name in ("cnv.h5ad", "genes.tsv", "segments.tsv", "clones.tsv", "cells.tsv"):
+        assert (out / name).stat().st_size > 0, name
+    assert not (out / "heatmap.png").exists()  # stale figure removed
+    assert not (out / "profiles.pdf").exists()
 
 
 def test_cnv_call_rejects_bad_params(tmp_path):
