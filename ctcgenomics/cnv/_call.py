@@ -14,12 +14,17 @@ from ctcgenomics.cnv._config import CNVConfig
 from ctcgenomics.cnv._normalise import (
     clip_outliers,
     gc_expected,
+    long_run_sd,
     mapd,
     noise_sd,
     panel_of_normals,
-    segmentation_sd,
 )
-from ctcgenomics.cnv._ploidy import PloidyFit, fit_ploidy, segment_mean_sd
+from ctcgenomics.cnv._ploidy import (
+    PloidyFit,
+    fit_ploidy,
+    level_error_from_normals,
+    segment_mean_sd,
+)
 from ctcgenomics.cnv._segment import hmm_segment, refine_breakpoints
 
 log = logging.getLogger(__name__)
@@ -83,6 +88,9 @@ class _CellFit:
     cn: np.ndarray
     fit: PloidyFit
     sd: float
+    seg_means: np.ndarray
+    seg_sd: np.ndarray
+    """Sampling SD of each HMM segment mean, without the level error."""
 
 
 def _segment_and_scale(
@@ -92,6 +100,7 @@ def _segment_and_scale(
     *,
     wbc: bool,
     cfg: CNVConfig,
+    level_cv: float,
 ) -> _CellFit:
     """Outlier clipping, HMM segmentation and scale search for one cell."""
     sd = noise_sd(ratio, contig_starts)
@@ -101,7 +110,7 @@ def _segment_and_scale(
     seg_id = hmm_segment(
         clipped,
         contig_lengths,
-        sd=segmentation_sd(clipped, contig_starts),
+        sd=long_run_sd(clipped, contig_starts),
         level_step=cfg.level_step,
         max_ratio=cfg.max_ratio,
         transition_prob=cfg.transition_prob,
@@ -110,10 +119,11 @@ def _segment_and_scale(
     sizes = np.bincount(seg_id, minlength=n_seg)
     means = np.bincount(seg_id, weights=clipped, minlength=n_seg) / sizes
     lo, hi = (cfg.wbc_min_ploidy, cfg.wbc_max_ploidy) if wbc else (cfg.min_ploidy, cfg.max_ploidy)
+    seg_sd = segment_mean_sd(clipped, seg_id, means, sizes)
     fit = fit_ploidy(
         means,
         sizes,
-        segment_mean_sd(clipped, seg_id, means, sizes, level_cv=cfg.level_cv),
+        np.sqrt(seg_sd**2 + (level_cv * np.maximum(means, 0.25)) ** 2),
         min_ploidy=lo,
         max_ploidy=hi,
         step=cfg.ploidy_step,
@@ -121,7 +131,7 @@ def _segment_and_scale(
         penalty=cfg.ploidy_penalty,
     )
     cn = refine_breakpoints(clipped, fit.copy_number[seg_id].astype(float), contig_starts)
-    return _CellFit(ratio, clipped, seg_id, cn, fit, sd)
+    return _CellFit(ratio, clipped, seg_id, cn, fit, sd, means, seg_sd)
 
 
 def call_copy_number(
@@ -140,8 +150,9 @@ def call_copy_number(
     built from the WBCs (``obs["role"] == "wbc"``, leave-one-out for the WBCs
     themselves); replacement of single-bin outliers; HMM segmentation over ratio
     levels; Ginkgo-style scale search on segment means (WBCs restricted to
-    ``wbc_min_ploidy..wbc_max_ploidy``, anchoring diploid); merge of adjacent segments
-    of equal integer copy number.
+    ``wbc_min_ploidy..wbc_max_ploidy``, anchoring diploid; WBCs are called first and
+    their segments calibrate the level error the CTCs are fitted with); merge of
+    adjacent segments of equal integer copy number.
 
     Parameters
     ----------
@@ -170,8 +181,10 @@ def call_copy_number(
         ``obs["ploidy", "ploidy_confidence", "mapd", "overdispersion", "n_breakpoints",
         "mean_reads_per_bin", "noise_sd", "qc_pass", "qc_reason"]`` and
         ``uns[key_added]["segments"]`` (DataFrame, columns :data:`SEGMENT_COLUMNS`),
-        ``uns[key_added]["params"]`` and ``uns[key_added]["run_warning"]`` (non-empty when
-        at least half of the WBCs fail ``wbc_not_diploid``).
+        ``uns[key_added]["params"]``, ``uns[key_added]["run_warning"]`` (non-empty when
+        at least half of the WBCs fail ``wbc_not_diploid``), ``uns[key_added]["level_cv_wbc"]``
+        (segment level error estimated on the WBCs, NaN without them) and
+        ``uns[key_added]["level_cv_used"]`` (the level error the CTCs were fitted with).
     """
     cfg = config or CNVConfig()
     adata = adata.copy() if copy else adata
@@ -231,16 +244,36 @@ def call_copy_number(
     starts_used = var["start"].to_numpy()[used]
     ends_used = var["end"].to_numpy()[used]
     cells = adata.obs_names.to_numpy()
+    # WBCs first: their segments calibrate the level error the CTCs are fitted with.
     called = np.flatnonzero(enough)
+    called = np.concatenate([called[roles[called] == "wbc"], called[roles[called] != "wbc"]])
+    level_cv = cfg.level_cv
+    normal_dev: list[np.ndarray] = []
+    normal_sd: list[np.ndarray] = []
+    normal_level: list[np.ndarray] = []
+    level_cv_wbc = float("nan")
     for n_done, i in enumerate(called):
         wbc = roles[i] == "wbc"
+        if not wbc and normal_dev and np.isnan(level_cv_wbc):
+            level_cv_wbc = level_error_from_normals(
+                np.concatenate(normal_dev), np.concatenate(normal_sd), np.concatenate(normal_level)
+            )
+            if cfg.level_cv_from_wbc:
+                level_cv = max(cfg.level_cv, level_cv_wbc)
+            log.info("segment level error from %d WBCs: %.3f", len(normal_dev), level_cv_wbc)
+        cv = cfg.level_cv if wbc else level_cv
         r, _ = _ratio(counts[i], gc, bias[i], cfg=cfg)
-        first = _segment_and_scale(r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg)
+        first = _segment_and_scale(r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg, level_cv=cv)
         # Pass 2: refit the GC curve with the first pass's copy-number levels divided
         # out, then segment again.
         level = first.cn / first.fit.multiplier
         r, expected = _ratio(counts[i], gc, bias[i], cfg=cfg, level=level)
-        res = _segment_and_scale(r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg)
+        res = _segment_and_scale(r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg, level_cv=cv)
+        if wbc:
+            fitted = res.fit.copy_number / res.fit.multiplier
+            normal_dev.append(res.seg_means - fitted)
+            normal_sd.append(res.seg_sd)
+            normal_level.append(fitted)
         ratio_out[i] = r
         cn_used[i] = res.cn
         obs["noise_sd"][i] = res.sd
@@ -327,6 +360,8 @@ def call_copy_number(
         log.warning("%s", run_warning)
     adata.uns[key_added] = {
         "run_warning": run_warning,
+        "level_cv_wbc": level_cv_wbc,
+        "level_cv_used": level_cv,
         "segments": seg_frame,
         "params": {
             **cfg.to_dict(),

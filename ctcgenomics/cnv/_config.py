@@ -62,6 +62,12 @@ class CNVConfig:
         but also blurs the one-copy steps that reveal a doubled cell: 0 (off) by
         default; 0.03-0.1 only where LOH-vs-heterozygous depth bias is known to be
         larger than the odd states of doubled cells (see docs/cnv.md).
+    level_cv_from_wbc
+        Estimate the level error from the run's WBCs (how far their segments sit from
+        copy number 2 beyond sampling error) and fit CTCs with the larger of it and
+        ``level_cv``. Where the WBCs are clean it is about 0 (doubled cells keep their
+        one-copy steps); under strong amplification waves it stops wave segments
+        from passing as the odd states of a doubled cell.
     ploidy_penalty
         Weight of the Occam term (per segment, times log ploidy) of the scale search,
         which makes the lowest ploidy consistent with the data win.
@@ -116,6 +122,7 @@ class CNVConfig:
     max_ploidy: float = 6.0
     ploidy_step: float = 0.01
     level_cv: float = 0.0
+    level_cv_from_wbc: bool = True
     ploidy_penalty: float = 2.0
     wbc_min_ploidy: float = 1.6
     wbc_max_ploidy: float = 2.4

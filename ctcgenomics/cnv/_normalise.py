@@ -7,12 +7,10 @@ import itertools
 import numpy as np
 from scipy.ndimage import median_filter
 from statsmodels.nonparametric.smoothers_lowess import lowess
+from statsmodels.tsa.stattools import acovf
 
 # Ratios are floored before log2 so empty (copy-number 0) bins stay finite in MAPD.
 _LOG_FLOOR = 1.0 / 64
-# Cap of the lag-1 autocorrelation used to widen the segmentation noise: beyond it the
-# HMM would stop seeing arm-level changes of one copy.
-MAX_RHO = 0.5
 
 
 def gc_expected(
@@ -77,34 +75,6 @@ def noise_sd(ratio: np.ndarray, contig_starts: np.ndarray) -> float:
     if len(diff) == 0:
         return float("nan")
     return float(1.4826 * np.median(np.abs(diff - np.median(diff))) / np.sqrt(2))
-
-
-def segmentation_sd(ratio: np.ndarray, contig_starts: np.ndarray, *, window: int = 25) -> float:
-    """Noise SD for segmentation, corrected for autocorrelated amplification bias.
-
-    Whole-genome amplification adds smooth coverage waves that adjacent-bin
-    differences do not see; an HMM that assumes independent noise then cuts a segment
-    at every wave. The residual around a wide running median gives the total SD, and
-    its lag-1 autocorrelation ``rho`` inflates it by ``sqrt((1 + rho) / (1 - rho))``,
-    the effective-sample-size correction of an AR(1) process.
-    """
-    resid = np.full(len(ratio), np.nan)
-    bounds = [*contig_starts.tolist(), len(ratio)]
-    keep = np.ones(max(len(ratio) - 1, 0), dtype=bool)
-    for a, b in itertools.pairwise(bounds):
-        w = min(window, b - a) | 1
-        resid[a:b] = ratio[a:b] - median_filter(ratio[a:b], size=w, mode="nearest")
-        if a > 0:
-            keep[a - 1] = False
-    ok = np.isfinite(resid)
-    if ok.sum() < 10:
-        return noise_sd(ratio, contig_starts)
-    sd = 1.4826 * float(np.median(np.abs(resid[ok] - np.median(resid[ok]))))
-    x, y = resid[:-1][keep], resid[1:][keep]
-    good = np.isfinite(x) & np.isfinite(y)
-    rho = float(np.corrcoef(x[good], y[good])[0, 1]) if good.sum() > 10 else 0.0
-    rho = float(np.clip(np.nan_to_num(rho), 0.0, MAX_RHO))
-    return sd * float(np.sqrt((1 + rho) / (1 - rho)))
 
 
 def mapd(ratio: np.ndarray, contig_starts: np.ndarray) -> float:
@@ -180,3 +150,33 @@ def panel_of_normals(
         bias[i] = np.nanmedian(np.delete(sub, k, axis=0), axis=0)
     bias = np.where(np.isfinite(bias) & (bias > 0.05), bias, 1.0)
     return bias, panel
+
+
+def long_run_sd(
+    ratio: np.ndarray, contig_starts: np.ndarray, *, window: int = 25, max_lag: int = 10
+) -> float:
+    """Long-run SD of one cell's noise: Newey-West over residuals of a running median.
+
+    Used as the segmentation HMM's noise: whole-genome amplification adds smooth
+    coverage waves that adjacent-bin differences do not see, and an HMM that assumes
+    independent noise at the per-bin SD cuts a segment at every wave. The running
+    median of ``window`` bins absorbs copy-number steps (which would otherwise
+    dominate the autocovariances), and bins more than 4 robust SDs off (focal
+    amplicons) are left out; Bartlett-weighted autocovariances up to ``max_lag`` bins
+    (statsmodels) then add the variance of amplification waves to that of the
+    per-bin noise.
+    """
+    resid = np.full(len(ratio), np.nan)
+    bounds = [*contig_starts.tolist(), len(ratio)]
+    for a, b in itertools.pairwise(bounds):
+        w = min(window, b - a) | 1
+        resid[a:b] = ratio[a:b] - median_filter(ratio[a:b], size=w, mode="nearest")
+    ok = np.isfinite(resid)
+    if ok.sum() < 10:
+        return noise_sd(ratio, contig_starts)
+    sd = 1.4826 * float(np.median(np.abs(resid[ok] - np.median(resid[ok]))))
+    resid = np.where(ok & (np.abs(resid) <= 4 * sd), resid, np.nan)
+    lag = int(min(max_lag, max(1, ok.sum() // 5)))
+    gamma = acovf(resid, nlag=lag, missing="conservative", demean=True)
+    kernel = 1.0 - np.arange(1, lag + 1) / (lag + 1)
+    return float(np.sqrt(max(gamma[0] + 2.0 * np.dot(kernel, gamma[1:]), gamma[0])))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import argrelmin
 from scipy.special import logsumexp
 from statsmodels.tsa.stattools import acovf
 
@@ -60,6 +59,41 @@ def segment_mean_sd(
     level = np.maximum(means, 0.25)
     var = long_run / sizes * level**1.5 + (level_cv * level) ** 2
     return np.sqrt(var)
+
+
+def level_error_from_normals(deviation: np.ndarray, sd: np.ndarray, level: np.ndarray) -> float:
+    """Relative level error of segments, estimated on cells known to be diploid.
+
+    Segments of normal cells should sit exactly on their integer level; what their
+    means deviate beyond the sampling SD of :func:`segment_mean_sd` is level error
+    that does not average out along a segment (amplification waves that the
+    segmentation cut out as segments of their own, allelic-dropout and residual GC
+    bias). Method of moments over all segments of all normal cells:
+    ``cv**2 = sum(d_j**2 - sd_j**2) / sum(level_j**2)``, floored at 0. The same run's
+    CTCs share the chemistry, so this calibrates ``level_cv`` for them: where the WBCs
+    show no such error it stays 0 and one-copy steps of doubled cells keep their full
+    weight.
+
+    Parameters
+    ----------
+    deviation
+        Segment mean minus its fitted level (``copy_number / multiplier``), ratio units.
+    sd
+        Sampling SD of each segment mean (:func:`segment_mean_sd`, ``level_cv=0``).
+    level
+        Fitted level of each segment (ratio units).
+
+    Returns
+    -------
+    float
+        Estimated ``level_cv`` (0 when there are no segments).
+    """
+    deviation, sd, level = (np.asarray(v, dtype=float) for v in (deviation, sd, level))
+    ok = np.isfinite(deviation) & np.isfinite(sd) & np.isfinite(level)
+    if not ok.any():
+        return 0.0
+    excess = float(np.sum(deviation[ok] ** 2 - sd[ok] ** 2))
+    return float(np.sqrt(max(excess, 0.0) / np.sum(np.maximum(level[ok], 0.25) ** 2)))
 
 
 def fit_ploidy(
@@ -117,7 +151,11 @@ def fit_ploidy(
     # error: that error weights segments by bins in copy-number units, so one long
     # segment read slightly off (e.g. an LOH region after allelic dropout) sets the
     # scale and short high-level segments are rounded wrongly.
-    cand = argrelmin(np.concatenate([[np.inf], score_all, [np.inf]]), mode="clip")[0] - 1
+    # (Strict local minima by comparison with both neighbours: scipy.signal.argrelmin
+    # does the same but costs a third of a second of import in every CLI call.)
+    padded = np.concatenate([[np.inf], score_all, [np.inf]])
+    inner = padded[1:-1]
+    cand = np.flatnonzero((inner < padded[:-2]) & (inner < padded[2:]))
     # Plateaus (equal neighbours) are not strict minima: add the global one.
     cand = np.union1d(cand, [int(np.argmin(score_all))])
     score = score_all[cand]

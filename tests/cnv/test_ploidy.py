@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ctcgenomics.cnv._ploidy import fit_ploidy, segment_mean_sd
+from ctcgenomics.cnv._ploidy import fit_ploidy, level_error_from_normals, segment_mean_sd
 
 
 def _fit(cn, sizes, noise=0.0, **kw):
@@ -73,3 +73,19 @@ def test_level_cv_widens_long_segments_only_relatively():
     base = segment_mean_sd(ratio, seg_id, means, sizes)
     wide = segment_mean_sd(ratio, seg_id, means, sizes, level_cv=0.05)
     np.testing.assert_allclose(wide**2 - base**2, (0.05 * means) ** 2)
+
+
+@pytest.mark.parametrize("true_cv", [0.0, 0.04, 0.08])
+def test_level_error_from_normals_recovers_the_excess_spread(true_cv):
+    """Deviations = sampling error (known SD) + a relative level error of known size."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    level = rng.choice([0.5, 1.0, 1.5], size=n)
+    sd = rng.uniform(0.01, 0.05, size=n)
+    dev = rng.normal(0.0, np.sqrt(sd**2 + (true_cv * level) ** 2))
+    est = level_error_from_normals(dev, sd, level)
+    assert est == pytest.approx(true_cv, abs=0.01)
+
+
+def test_level_error_from_normals_without_segments_is_zero():
+    assert level_error_from_normals(np.array([]), np.array([]), np.array([])) == 0.0
