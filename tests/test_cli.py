@@ -49,7 +49,8 @@ def test_cli_start_up_does_not_import_heavy_libraries():
     # command modules import the library lazily inside their functions.
     code = (
         "import sys; from ctcgenomics.cli import build_parser; build_parser(); "
-        "heavy = [m for m in ('scanpy', 'anndata', 'scipy', 'matplotlib', 'sklearn', 'pysam') "
+        "heavy = [m for m in ('scanpy', 'anndata', 'scipy', 'matplotlib', 'sklearn', 'pysam', "
+        "'pandas', 'numpy', 'jsonschema', 'yaml') "
         "if m in sys.modules]; print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -6,11 +6,6 @@ import argparse
 import logging
 from pathlib import Path
 
-import yaml
-
-from ctcgenomics.actionability import load_kb, validate_kb
-from ctcgenomics.actionability._data import KB_PATH
-
 log = logging.getLogger(__name__)
 
 
@@ -26,6 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    # Imported here: `ctcg` builds every command's parser at start-up.
+    import yaml
+
+    from ctcgenomics.actionability import validate_kb
+    from ctcgenomics.actionability._data import KB_PATH
+
     path = Path(args.path) if args.path else KB_PATH
     if not path.exists():
         raise FileNotFoundError(f"knowledge base {path} not found")
@@ -47,6 +48,8 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_info(args: argparse.Namespace) -> int:
+    from ctcgenomics.actionability import load_kb
+
     kb = load_kb(args.path)
     classes: dict[str, int] = {}
     for e in kb.entries:

@@ -5,19 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ctcgenomics._ids import validate_id
-from ctcgenomics.actionability import build_report, enumeration_rows, load_kb, read_civic
-from ctcgenomics.actionability import write_report as _write_report
-from ctcgenomics.io.alterations import (
-    ALTERATION_COLUMNS,
-    alterations_frame,
-    read_alterations,
-    write_alterations,
-)
-from ctcgenomics.io.sheets import read_patient_sheet
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _patient_rows(path: str, patient: str) -> pd.DataFrame:
+    from ctcgenomics.io.sheets import read_patient_sheet
+
     sheet = read_patient_sheet(path)
     rows = sheet[sheet["patient"] == patient]
     if rows.empty:
@@ -70,6 +65,11 @@ def _patient_rows(path: str, patient: str) -> pd.DataFrame:
 
 
 def run_match(args: argparse.Namespace) -> int:
+    # Imported here: `ctcg` builds every command's parser at start-up.
+    from ctcgenomics.actionability import build_report, load_kb, read_civic
+    from ctcgenomics.actionability import write_report as _write_report
+    from ctcgenomics.io.alterations import read_alterations
+
     patient = validate_id(args.patient, what="patient")
     if not 0 < args.clonal_threshold <= 1:
         raise ValueError(f"--clonal-threshold must be in (0, 1], got {args.clonal_threshold}")
@@ -103,6 +103,16 @@ def run_match(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ctcgenomics.actionability import enumeration_rows
+    from ctcgenomics.io.alterations import (
+        ALTERATION_COLUMNS,
+        alterations_frame,
+        read_alterations,
+        write_alterations,
+    )
+
     patient = validate_id(args.patient, what="patient")
     rows = _patient_rows(args.patients, patient)
     frames = []
