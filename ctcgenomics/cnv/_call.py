@@ -24,6 +24,7 @@ from ctcgenomics.cnv._ploidy import (
     fit_ploidy,
     level_error_from_normals,
     segment_mean_sd,
+    with_level_error,
 )
 from ctcgenomics.cnv._segment import hmm_segment, refine_breakpoints
 
@@ -123,7 +124,7 @@ def _segment_and_scale(
     fit = fit_ploidy(
         means,
         sizes,
-        np.sqrt(seg_sd**2 + (level_cv * np.maximum(means, 0.25)) ** 2),
+        with_level_error(seg_sd, means, level_cv),
         min_ploidy=lo,
         max_ploidy=hi,
         step=cfg.ploidy_step,
@@ -246,6 +247,7 @@ def call_copy_number(
     cells = adata.obs_names.to_numpy()
     # WBCs first: their segments calibrate the level error the CTCs are fitted with.
     called = np.flatnonzero(enough)
+    n_wbc_called = int(np.sum(roles[called] == "wbc"))
     called = np.concatenate([called[roles[called] == "wbc"], called[roles[called] != "wbc"]])
     level_cv = cfg.level_cv
     normal_dev: list[np.ndarray] = []
@@ -253,8 +255,8 @@ def call_copy_number(
     normal_level: list[np.ndarray] = []
     level_cv_wbc = float("nan")
     for n_done, i in enumerate(called):
-        wbc = roles[i] == "wbc"
-        if not wbc and normal_dev and np.isnan(level_cv_wbc):
+        wbc = n_done < n_wbc_called
+        if n_done == n_wbc_called and normal_dev:
             level_cv_wbc = level_error_from_normals(
                 np.concatenate(normal_dev), np.concatenate(normal_sd), np.concatenate(normal_level)
             )

@@ -176,7 +176,19 @@ def long_run_sd(
         return noise_sd(ratio, contig_starts)
     sd = 1.4826 * float(np.median(np.abs(resid[ok] - np.median(resid[ok]))))
     resid = np.where(ok & (np.abs(resid) <= 4 * sd), resid, np.nan)
-    lag = int(min(max_lag, max(1, ok.sum() // 5)))
-    gamma = acovf(resid, nlag=lag, missing="conservative", demean=True)
+    return float(np.sqrt(newey_west_variance(resid, max_lag=max_lag, n=int(ok.sum()))))
+
+
+def newey_west_variance(resid: np.ndarray, *, max_lag: int, n: int | None = None) -> float:
+    """Long-run variance of a residual series (Newey-West, Bartlett weights).
+
+    ``gamma_0 + 2 * sum_k (1 - k / (L + 1)) * gamma_k`` over lags ``k = 1..L`` with
+    ``L = min(max_lag, n // 5)`` (autocovariances from statsmodels; NaN marks bins left
+    out), never below ``gamma_0``.
+    """
+    n = len(resid) if n is None else n
+    lag = int(min(max_lag, max(1, n // 5)))
+    missing = "conservative" if np.isnan(resid).any() else "none"
+    gamma = acovf(resid, nlag=lag, missing=missing, demean=True)
     kernel = 1.0 - np.arange(1, lag + 1) / (lag + 1)
-    return float(np.sqrt(max(gamma[0] + 2.0 * np.dot(kernel, gamma[1:]), gamma[0])))
+    return float(max(gamma[0] + 2.0 * np.dot(kernel, gamma[1:]), gamma[0]))

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import logsumexp
-from statsmodels.tsa.stattools import acovf
+
+from ctcgenomics.cnv._normalise import newey_west_variance
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,14 @@ def segment_mean_sd(
     Without it a long segment's mean looks so precise that a finer integer grid
     (a doubled ploidy) fitting such a bias wins the scale search.
     """
-    resid = ratio - means[seg_id]
-    lag = int(min(max_lag, max(1, len(resid) // 5)))
-    gamma = acovf(resid, nlag=lag, fft=True, demean=True)
-    kernel = 1.0 - np.arange(1, lag + 1) / (lag + 1)
-    long_run = max(float(gamma[0] + 2.0 * np.dot(kernel, gamma[1:])), float(gamma[0]), 1e-6)
-    level = np.maximum(means, 0.25)
-    var = long_run / sizes * level**1.5 + (level_cv * level) ** 2
-    return np.sqrt(var)
+    long_run = max(newey_west_variance(ratio - means[seg_id], max_lag=max_lag), 1e-6)
+    sd = np.sqrt(long_run / sizes * np.maximum(means, 0.25) ** 1.5)
+    return with_level_error(sd, means, level_cv)
+
+
+def with_level_error(sd: np.ndarray, means: np.ndarray, level_cv: float) -> np.ndarray:
+    """Add a relative level error ``level_cv * level`` to segment-mean SDs (in quadrature)."""
+    return np.sqrt(sd**2 + (level_cv * np.maximum(means, 0.25)) ** 2)
 
 
 def level_error_from_normals(deviation: np.ndarray, sd: np.ndarray, level: np.ndarray) -> float:
