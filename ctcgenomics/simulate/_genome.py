@@ -142,22 +142,38 @@ def variant_catalogue(spec: SimulationSpec, ref: Reference) -> pd.DataFrame:
         refb = ref.seq[gpos]
         alt = _other_base(refb, rng)
         allele = rng.integers(0, 2, size=len(gpos))
-        contig = np.searchsorted(ref.offsets, gpos, side="right") - 1
-        for g, c, r, a, h in zip(gpos, contig, refb, alt, allele, strict=True):
-            chrom, pos = ref.contigs[c], int(g - ref.offsets[c]) + 1
-            rows.append(
-                dict(
-                    gpos=int(g),
-                    chrom=chrom,
-                    pos=pos,
-                    ref=chr(r),
-                    alt=chr(a),
-                    origin="germline",
-                    name=f"{chrom}:{pos}",
-                    allele=int(h),
-                )
-            )
+        rows.extend(_snv_rows(ref, gpos, refb, alt, allele, origin="germline"))
     return _frame(rows).sort_values(["gpos", "alt"], kind="stable").reset_index(drop=True)
+
+
+def _snv_rows(
+    ref: Reference,
+    gpos: np.ndarray,
+    refb: np.ndarray,
+    alt: np.ndarray,
+    allele: np.ndarray,
+    *,
+    origin: str,
+    name_prefix: str = "",
+) -> list[dict]:
+    """Catalogue rows of random SNVs at global positions ``gpos`` (bases as bytes)."""
+    contig = np.searchsorted(ref.offsets, gpos, side="right") - 1
+    rows = []
+    for g, c, r, a, h in zip(gpos, contig, refb, alt, allele, strict=True):
+        chrom, pos = ref.contigs[c], int(g - ref.offsets[c]) + 1
+        rows.append(
+            dict(
+                gpos=int(g),
+                chrom=chrom,
+                pos=pos,
+                ref=chr(r),
+                alt=chr(a),
+                origin=origin,
+                name=f"{name_prefix}{chrom}:{pos}",
+                allele=int(h),
+            )
+        )
+    return rows
 
 
 def _row(ref: Reference, v: VariantSpec, origin: str, allele: int) -> dict:
@@ -349,22 +365,15 @@ def _amplification_errors(
     refb = ref.seq[gpos]
     alt = _other_base(refb, rng)
     af = rng.uniform(amp.error_af[0], amp.error_af[1], size=len(gpos))
-    contig = np.searchsorted(ref.offsets, gpos, side="right") - 1
-    rows = []
-    for g, c, r, a in zip(gpos, contig, refb, alt, strict=True):
-        chrom, pos = ref.contigs[c], int(g - ref.offsets[c]) + 1
-        rows.append(
-            dict(
-                gpos=int(g),
-                chrom=chrom,
-                pos=pos,
-                ref=chr(r),
-                alt=chr(a),
-                origin="amplification_error",
-                name=f"{cell.id}_amp_{chrom}:{pos}",
-                allele=-1,
-            )
-        )
+    rows = _snv_rows(
+        ref,
+        gpos,
+        refb,
+        alt,
+        np.full(len(gpos), -1),
+        origin="amplification_error",
+        name_prefix=f"{cell.id}_amp_",
+    )
     return _frame(rows).assign(af=af)
 
 
