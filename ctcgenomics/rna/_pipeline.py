@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import matplotlib
@@ -217,66 +218,51 @@ def expression_alterations(
     for draw in sorted(draws.unique()):
         ctc = adata.obs[(draws == draw).to_numpy() & (adata.obs["cell_class"] == "CTC").to_numpy()]
         n = len(ctc)
+        row = partial(alteration_row, patient=patient, draw=draw, kind="expression", source=source)
         for gene in BIOMARKERS:
             level = ctc[f"{gene}_level"]
             evaluable = int((level != "not_measured").sum())
             high = int((level == "high").sum())
             thr = adata.uns["biomarker"]["params"]["high_cp10k"][gene]
             rows.append(
-                alteration_row(
-                    patient=patient,
-                    draw=draw,
+                row(
                     gene=gene,
                     alteration="EXPRESSION_HIGH",
-                    kind="expression",
                     n_cells_altered=high,
                     n_cells_evaluable=evaluable,
                     evidence=f"{high}/{evaluable} CTCs >= {thr:g} counts per 10k",
-                    source=source,
                 )
             )
         if n and (ctc["arv7"] != "not_measured").any():
             pos = int((ctc["arv7"] == "positive").sum())
             rows.append(
-                alteration_row(
-                    patient=patient,
-                    draw=draw,
+                row(
                     gene="AR",
                     alteration="AR-V7",
-                    kind="expression",
                     n_cells_altered=pos,
                     n_cells_evaluable=n,
                     evidence=f"AR-V7 isoform/junction counts in {pos}/{n} CTCs",
-                    source=source,
                 )
             )
         for state in ("hybrid", "mesenchymal"):
             k = int((ctc["emt_state"] == state).sum())
             rows.append(
-                alteration_row(
-                    patient=patient,
-                    draw=draw,
+                row(
                     gene="EMT",
                     alteration=f"EMT_{state.upper()}",
-                    kind="expression",
                     n_cells_altered=k,
                     n_cells_evaluable=n,
                     evidence=f"two-sided EMT score: {k}/{n} CTCs {state}",
-                    source=source,
                 )
             )
         k = int((ctc["cd44_cd24"] == "CD44+/CD24-").sum())
         rows.append(
-            alteration_row(
-                patient=patient,
-                draw=draw,
+            row(
                 gene="CD44",
                 alteration="CD44+/CD24-",
-                kind="expression",
                 n_cells_altered=k,
                 n_cells_evaluable=n,
                 evidence=f"stem-like CD44+/CD24- in {k}/{n} CTCs",
-                source=source,
             )
         )
     return alterations_frame(rows)
