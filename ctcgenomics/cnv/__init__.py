@@ -15,8 +15,8 @@ Examples
 
 from __future__ import annotations
 
-# Submodules load on first use, so `ctcg cnv count` does not import anndata,
-# hmmlearn or matplotlib (start-up time counts in per-cell jobs).
+# Submodules load on first use, so `ctcg cnv count` does not import anndata or
+# matplotlib (start-up time counts in per-cell jobs).
 import importlib
 from typing import Any
 

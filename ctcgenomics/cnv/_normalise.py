@@ -7,7 +7,6 @@ import itertools
 import numpy as np
 from scipy.ndimage import median_filter
 from statsmodels.nonparametric.smoothers_lowess import lowess
-from statsmodels.tsa.stattools import acovf
 
 # Ratios are floored before log2 so empty (copy-number 0) bins stay finite in MAPD.
 _LOG_FLOOR = 1.0 / 64
@@ -163,7 +162,7 @@ def long_run_sd(
     median of ``window`` bins absorbs copy-number steps (which would otherwise
     dominate the autocovariances), and bins more than 4 robust SDs off (focal
     amplicons) are left out; Bartlett-weighted autocovariances up to ``max_lag`` bins
-    (statsmodels) then add the variance of amplification waves to that of the
+    then add the variance of amplification waves to that of the
     per-bin noise.
     """
     resid = np.full(len(ratio), np.nan)
@@ -183,12 +182,15 @@ def newey_west_variance(resid: np.ndarray, *, max_lag: int, n: int | None = None
     """Long-run variance of a residual series (Newey-West, Bartlett weights).
 
     ``gamma_0 + 2 * sum_k (1 - k / (L + 1)) * gamma_k`` over lags ``k = 1..L`` with
-    ``L = min(max_lag, n // 5)`` (autocovariances from statsmodels; NaN marks bins left
-    out), never below ``gamma_0``.
+    ``L = min(max_lag, n // 5)``, never below ``gamma_0``. NaN marks bins left out:
+    they are zero after demeaning and the sums are divided by the number of valid
+    bins (statsmodels ``acovf(missing="conservative")``, written out with numpy
+    because importing ``statsmodels.tsa`` costs 0.5-1 s per command).
     """
     n = len(resid) if n is None else n
     lag = int(min(max_lag, max(1, n // 5)))
-    missing = "conservative" if np.isnan(resid).any() else "none"
-    gamma = acovf(resid, nlag=lag, missing=missing, demean=True)
+    ok = ~np.isnan(resid)
+    x = np.where(ok, resid - resid[ok].mean(), 0.0)
+    gamma = np.array([x[k:] @ x[: len(x) - k] for k in range(lag + 1)]) / ok.sum()
     kernel = 1.0 - np.arange(1, lag + 1) / (lag + 1)
     return float(max(gamma[0] + 2.0 * np.dot(kernel, gamma[1:]), gamma[0]))

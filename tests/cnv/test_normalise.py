@@ -37,3 +37,22 @@ def test_real_gc_bias_still_removed():
     raw_sd = np.std(counts / counts.mean())
     assert np.std(ratio) < 0.5 * raw_sd
     assert np.corrcoef(ratio, gc)[0, 1] ** 2 < 0.01
+
+
+def test_newey_west_variance_matches_statsmodels_autocovariances():
+    """The numpy autocovariances equal statsmodels' acovf, with and without NaNs."""
+    from statsmodels.tsa.stattools import acovf
+
+    from ctcgenomics.cnv._normalise import newey_west_variance
+
+    rng = np.random.default_rng(3)
+    e = rng.normal(size=500)
+    x = e + 0.6 * np.roll(e, 1)  # MA(1): long-run variance (1 + 0.6)^2 = 2.56
+    x[rng.choice(500, 40, replace=False)] = np.nan
+    for series, missing in ((np.nan_to_num(x), "none"), (x, "conservative")):
+        lag = 8
+        gamma = acovf(series, nlag=lag, missing=missing, demean=True)
+        kernel = 1.0 - np.arange(1, lag + 1) / (lag + 1)
+        expected = gamma[0] + 2.0 * np.dot(kernel, gamma[1:])
+        assert np.isclose(newey_west_variance(series, max_lag=lag), expected, rtol=1e-10)
+    assert abs(newey_west_variance(np.nan_to_num(x), max_lag=20) - 2.56 * 0.92) < 0.6
