@@ -102,8 +102,12 @@ def _segment_and_scale(
     wbc: bool,
     cfg: CNVConfig,
     level_cv: float,
+    wave_bins: int,
 ) -> _CellFit:
-    """Outlier clipping, HMM segmentation and scale search for one cell."""
+    """Outlier clipping, HMM segmentation and scale search for one cell.
+
+    ``wave_bins`` is ``cfg.wave_span_bp`` in bins: the reach of the long-run noise.
+    """
     sd = noise_sd(ratio, contig_starts)
     clipped, _ = clip_outliers(
         ratio, contig_starts, window=cfg.outlier_window, n_sd=cfg.outlier_sd, sd=sd
@@ -111,7 +115,12 @@ def _segment_and_scale(
     seg_id = hmm_segment(
         clipped,
         contig_lengths,
-        sd=long_run_sd(clipped, contig_starts),
+        sd=long_run_sd(
+            clipped,
+            contig_starts,
+            window=max(25, int(2.5 * wave_bins)) | 1,
+            max_lag=max(10, wave_bins),
+        ),
         level_step=cfg.level_step,
         max_ratio=cfg.max_ratio,
         transition_prob=cfg.transition_prob,
@@ -120,7 +129,7 @@ def _segment_and_scale(
     sizes = np.bincount(seg_id, minlength=n_seg)
     means = np.bincount(seg_id, weights=clipped, minlength=n_seg) / sizes
     lo, hi = (cfg.wbc_min_ploidy, cfg.wbc_max_ploidy) if wbc else (cfg.min_ploidy, cfg.max_ploidy)
-    seg_sd = segment_mean_sd(clipped, seg_id, means, sizes)
+    seg_sd = segment_mean_sd(clipped, seg_id, means, sizes, max_lag=max(25, int(2.5 * wave_bins)))
     fit = fit_ploidy(
         means,
         sizes,
@@ -244,6 +253,8 @@ def call_copy_number(
     segments: list[pd.DataFrame] = []
     starts_used = var["start"].to_numpy()[used]
     ends_used = var["end"].to_numpy()[used]
+    bin_bp = float(np.median(ends_used - starts_used)) if n_used else 1.0
+    wave_bins = max(1, round(cfg.wave_span_bp / max(bin_bp, 1.0)))
     cells = adata.obs_names.to_numpy()
     # WBCs first: their segments calibrate the level error the CTCs are fitted with.
     called = np.flatnonzero(enough)
@@ -265,12 +276,16 @@ def call_copy_number(
             log.info("segment level error from %d WBCs: %.3f", len(normal_dev), level_cv_wbc)
         cv = cfg.level_cv if wbc else level_cv
         r, _ = _ratio(counts[i], gc, bias[i], cfg=cfg)
-        first = _segment_and_scale(r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg, level_cv=cv)
+        first = _segment_and_scale(
+            r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg, level_cv=cv, wave_bins=wave_bins
+        )
         # Pass 2: refit the GC curve with the first pass's copy-number levels divided
         # out, then segment again.
         level = first.cn / first.fit.multiplier
         r, expected = _ratio(counts[i], gc, bias[i], cfg=cfg, level=level)
-        res = _segment_and_scale(r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg, level_cv=cv)
+        res = _segment_and_scale(
+            r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg, level_cv=cv, wave_bins=wave_bins
+        )
         if wbc:
             fitted = res.fit.copy_number / res.fit.multiplier
             normal_dev.append(res.seg_means - fitted)

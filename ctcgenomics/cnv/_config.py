@@ -49,6 +49,12 @@ class CNVConfig:
         ``outlier_window`` bins is replaced by that median.
     transition_prob
         Probability of a change of level between adjacent bins in the segmentation HMM.
+    wave_span_bp
+        Genomic span of whole-genome-amplification coverage waves. The noise of the
+        segmentation HMM and of segment means is a long-run (Newey-West) SD; its
+        autocovariance lags reach this span and its running-median window 2.5 times
+        it (never fewer than 10 lags and 25 bins), so waves count as noise at any bin
+        size instead of being cut into segments when bins are small.
     level_step
         Spacing of the HMM's ratio levels (a fraction of the cell's mean).
     max_ratio
@@ -103,7 +109,7 @@ class CNVConfig:
     """
 
     min_mapq: int = 20
-    max_n_fraction: float = 0.05
+    max_n_fraction: float = 0.1
     blacklist: str | None = None
     mappability: str | None = None
     min_mappability: float = 0.8
@@ -116,6 +122,7 @@ class CNVConfig:
     outlier_window: int = 3
     outlier_sd: float = 5.0
     transition_prob: float = 1e-4
+    wave_span_bp: int = 250_000
     level_step: float = 0.08
     max_ratio: float = 6.0
     min_ploidy: float = 1.5

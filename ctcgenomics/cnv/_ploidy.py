@@ -40,9 +40,8 @@ def segment_mean_sd(
     Whole-genome amplification adds coverage waves spanning many bins, so a segment
     mean is far less precise than ``s / sqrt(n)``. The long-run variance of the
     residuals around the segment means (Newey-West, Bartlett kernel up to
-    ``max_lag`` bins, autocovariances from statsmodels) replaces ``s**2``; the
-    result is scaled by the level as in the segmentation's noise model
-    (variance ~ level**1.5).
+    ``max_lag`` bins) replaces ``s**2``; the result is scaled by the level as in the
+    segmentation's noise model (variance ~ level**1.5).
 
     ``level_cv`` adds a relative error that does not shrink with segment length:
     a segment's depth is not exactly proportional to its copy number. Allelic

@@ -42,6 +42,7 @@ def simulate_counts(
     bias_length: float = 8.0,
     dispersion: float = 0.005,
     n_low: int = 0,
+    bin_bp: int = 100_000,
 ) -> SimulatedCounts:
     """NB counts around known profiles with a GC effect and smooth MDA-like bias.
 
@@ -52,15 +53,15 @@ def simulate_counts(
     rng = np.random.default_rng(seed)
     n_bins = n_contigs * bins_per_contig
     chrom = np.repeat([f"c{i + 1}" for i in range(n_contigs)], bins_per_contig)
-    start = np.tile(np.arange(bins_per_contig) * 100_000, n_contigs)
+    start = np.tile(np.arange(bins_per_contig) * bin_bp, n_contigs)
     gc = np.clip(0.45 + _smooth_noise(rng, n_bins, 0.06, 5.0), 0.3, 0.65)
     bins = pd.DataFrame(
-        {"chrom": chrom, "start": start, "end": start + 100_000, "gc": gc, "n_fraction": 0.0}
+        {"chrom": chrom, "start": start, "end": start + bin_bp, "gc": gc, "n_fraction": 0.0}
     )
     half = bins_per_contig // 2
     arms = pd.DataFrame(
-        [(c, 0, half * 100_000, "p") for c in dict.fromkeys(chrom)]
-        + [(c, half * 100_000, bins_per_contig * 100_000, "q") for c in dict.fromkeys(chrom)],
+        [(c, 0, half * bin_bp, "p") for c in dict.fromkeys(chrom)]
+        + [(c, half * bin_bp, bins_per_contig * bin_bp, "q") for c in dict.fromkeys(chrom)],
         columns=["chrom", "start", "end", "arm"],
     )
 

@@ -198,3 +198,30 @@ def test_strong_waves_do_not_make_near_diploid_cells_doubled():
 def test_clean_wbcs_give_no_level_error(called):
     _, adata = called
     assert adata.uns["cnv"]["level_cv_wbc"] < 0.02
+
+
+def _lone_cells_ploidy_ok(config: dict) -> tuple[int, int]:
+    """Near-diploid CTCs called one at a time (no WBCs) on 5 kb bins with 150 kb waves."""
+    ok = n = 0
+    for seed in range(4):
+        sim = simulate_counts(
+            seed=seed, bin_bp=5000, bins_per_contig=300, bias_sd=0.08, bias_length=30.0,
+            n_wbc=0, n_wgd=0,
+        )  # fmt: skip
+        for i in range(len(sim.cells)):
+            adata = ctc.cnv.counts_anndata(
+                sim.counts[i : i + 1], sim.bins, sim.cells.iloc[i : i + 1]
+            )
+            ctc.cnv.call_copy_number(adata, config=ctc.cnv.CNVConfig(**config))
+            err = abs(adata.obs["ploidy"].iloc[0] - sim.cells["true_ploidy"].iloc[i])
+            ok += int(err <= 0.25 and adata.obs["qc_pass"].iloc[0])
+            n += 1
+    return ok, n
+
+
+def test_small_bins_waves_are_noise_not_segments():
+    """At 5 kb, waves span 30 bins: a noise reach in bins (not bp) doubles lone cells."""
+    ok, n = _lone_cells_ploidy_ok({})
+    assert ok >= 0.9 * n, (ok, n)
+    reach_in_bins, _ = _lone_cells_ploidy_ok({"wave_span_bp": 1})
+    assert reach_in_bins < 0.5 * n, reach_in_bins

@@ -160,3 +160,22 @@ def test_cnv_genes_from_cnvkit(tmp_path):
     assert exit_.value.code == 0
     calls = pd.read_csv(out, sep="\t").set_index("gene")
     assert calls.loc["CDKN2A", "call"] == "DELETION"
+
+
+def test_config_schema_defaults_equal_the_library_defaults():
+    """Every CNVConfig field is in the workflow schema with the same default."""
+    import dataclasses
+    from pathlib import Path
+
+    import yaml
+
+    schema = yaml.safe_load(
+        (Path(__file__).parents[2] / "workflow/schemas/config.schema.yaml").read_text()
+    )
+    cnv = schema["properties"]["cnv"]["properties"]
+    bins = schema["properties"]["bins"]["properties"]
+    for field in dataclasses.fields(ctc.cnv.CNVConfig):
+        entry = cnv.get(field.name) or bins.get(field.name)
+        assert entry is not None, f"cnv.{field.name} is not in the config schema"
+        default = list(field.default) if isinstance(field.default, tuple) else field.default
+        assert entry.get("default") == default, field.name
