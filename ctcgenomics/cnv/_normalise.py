@@ -191,6 +191,10 @@ def newey_west_variance(resid: np.ndarray, *, max_lag: int, n: int | None = None
     lag = int(min(max_lag, max(1, n // 5)))
     ok = ~np.isnan(resid)
     x = np.where(ok, resid - resid[ok].mean(), 0.0)
-    gamma = np.array([x[k:] @ x[: len(x) - k] for k in range(lag + 1)]) / ok.sum()
+    # Autocovariances by FFT (zero-padded, so not circular): O(n log n) whatever the lag,
+    # which matters when small bins make the lag reach hundreds of bins.
+    size = 1 << int(2 * len(x) - 1).bit_length()
+    spectrum = np.fft.rfft(x, size)
+    gamma = np.fft.irfft(spectrum * spectrum.conj(), size)[: lag + 1] / ok.sum()
     kernel = 1.0 - np.arange(1, lag + 1) / (lag + 1)
     return float(max(gamma[0] + 2.0 * np.dot(kernel, gamma[1:]), gamma[0]))
