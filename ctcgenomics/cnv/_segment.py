@@ -10,8 +10,9 @@ copy states it avoids decoding once per candidate ploidy.
 The Viterbi recursion is written here with numpy rather than taken from hmmlearn:
 the model has fixed parameters and one switch probability shared by all jumps, so
 the best predecessor of a state is either itself or the overall best state, which
-makes each step O(states) instead of O(states^2), and hmmlearn's import (it loads
-scikit-learn) cost 0.5-0.7 s of every ``ctcg cnv call``. A test checks that the
+makes each step O(states) instead of O(states^2); contigs are decoded side by side,
+so the loop runs over the longest contig, not over all bins. hmmlearn's import (it
+loads scikit-learn) cost 0.5-0.7 s of every ``ctcg cnv call``. A test checks that the
 decoded paths equal hmmlearn's ``GaussianHMM.decode``.
 """
 
@@ -68,12 +69,18 @@ def hmm_segment(
 
 
 def viterbi_uniform_jumps(
-    loglik: np.ndarray, lengths: np.ndarray, transition_prob: float
+    loglik: np.ndarray,
+    lengths: np.ndarray,
+    transition_prob: float,
+    *,
+    max_batch_bytes: int = 64 << 20,
 ) -> np.ndarray:
     """Most likely state path of an HMM whose jumps all have the same probability.
 
     The chain stays in its state with probability ``1 - transition_prob`` and moves
     to each other state with ``transition_prob / (k - 1)``; the start is uniform.
+    Sequences (contigs) are decoded side by side, so the Python loop runs over the
+    longest contig rather than over all bins.
 
     Parameters
     ----------
@@ -83,6 +90,8 @@ def viterbi_uniform_jumps(
         Lengths of the independent sequences the observations are made of.
     transition_prob
         Probability of leaving the current state.
+    max_batch_bytes
+        Memory for the traceback of one batch of sequences decoded together.
 
     Returns
     -------
@@ -90,32 +99,67 @@ def viterbi_uniform_jumps(
         State index per observation (ties go to the lowest index, as in hmmlearn).
     """
     n, k = loglik.shape
+    lengths = np.asarray(lengths, dtype=np.int64)
     if k == 1:
         return np.zeros(n, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    out = np.empty(n, dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable")
+    order = order[lengths[order] > 0]
+    i = 0
+    while i < len(order):
+        per_sequence = int(lengths[order[i]]) * (k + 8)  # longest first sets the padding
+        size = max(1, min(len(order) - i, max_batch_bytes // max(per_sequence, 1)))
+        batch = order[i : i + size]
+        _viterbi_batch(loglik, starts[batch], lengths[batch], transition_prob, out)
+        i += size
+    return out
+
+
+def _viterbi_batch(
+    loglik: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    transition_prob: float,
+    out: np.ndarray,
+) -> None:
+    """Decode several sequences at once (see :func:`viterbi_uniform_jumps`)."""
+    k = loglik.shape[1]
+    m, longest = len(starts), int(lengths.max())
     log_stay = np.log1p(-transition_prob)
     log_jump = np.log(transition_prob / (k - 1))
-    own = np.arange(k)
-    out = np.empty(n, dtype=np.int64)
-    start = 0
-    for length in lengths:
-        seq = loglik[start : start + length]
-        back = np.empty((length, k), dtype=np.int32)
-        delta = seq[0] - np.log(k)
-        for t in range(1, length):
-            best = int(delta.argmax())
-            stay = delta + log_stay
-            jump = delta[best] + log_jump
-            from_self = stay >= jump
-            back[t] = np.where(from_self, own, best)
-            delta = np.where(from_self, stay, jump) + seq[t]
-        state = int(delta.argmax())
-        path = out[start : start + length]
-        path[-1] = state
-        for t in range(length - 1, 0, -1):
-            state = back[t, state]
-            path[t - 1] = state
-        start += length
-    return out
+    rows = np.arange(m)
+    last = starts + lengths - 1
+    # Traceback: at step t a state came from itself, or else from best[t] at t - 1.
+    from_self = np.empty((longest, m, k), dtype=bool)
+    best = np.zeros((longest, m), dtype=np.int64)
+    delta = loglik[starts] - np.log(k)
+    final = delta.argmax(axis=1)
+    ending = {int(t): np.flatnonzero(lengths == t + 1) for t in np.unique(lengths - 1)}
+    # Row of each sequence's emission at each step; ended sequences repeat their last.
+    emission_row = np.minimum(starts[None, :] + np.arange(longest)[:, None], last[None, :])
+    for t in range(1, longest):
+        b = delta.argmax(axis=1)
+        stay = delta + log_stay
+        jump = (delta[rows, b] + log_jump)[:, None]
+        np.greater_equal(stay, jump, out=from_self[t])
+        best[t] = b
+        delta = np.maximum(stay, jump, out=stay)
+        delta += loglik[emission_row[t]]
+        if t in ending:
+            final[ending[t]] = delta[ending[t]].argmax(axis=1)
+    # Trace back one segment at a time: a state is kept until the last step at which
+    # it did not come from itself, where the path jumps to that step's best state.
+    for j in range(m):
+        t, state, start = int(lengths[j]) - 1, int(final[j]), int(starts[j])
+        while t > 0:
+            moved = np.flatnonzero(~from_self[1 : t + 1, j, state])
+            if len(moved) == 0:
+                break
+            t_jump = int(moved[-1]) + 1
+            out[start + t_jump : start + t + 1] = state
+            state, t = int(best[t_jump, j]), t_jump - 1
+        out[start : start + t + 1] = state
 
 
 def refine_breakpoints(

@@ -22,7 +22,7 @@ def test_viterbi_equals_hmmlearn_decode(seed):
     levels = np.arange(0.0, 6.04, 0.08)
     k, p = len(levels), 1e-4
     var = 0.12**2 * np.maximum(levels, 0.25) ** 1.5
-    lengths = np.array([1000, 1500, 500])
+    lengths = np.array([[1000, 1500, 500], [700, 1, 1200, 1099], [3000]][seed])
     model = hmm.GaussianHMM(n_components=k, covariance_type="diag", init_params="", params="")
     model.startprob_ = np.full(k, 1.0 / k)
     trans = np.full((k, k), p / (k - 1))
@@ -31,6 +31,9 @@ def test_viterbi_equals_hmmlearn_decode(seed):
     _, expected = model.decode(x[:, None], lengths=lengths, algorithm="viterbi")
     loglik = -0.5 * (np.log(2 * np.pi * var) + (x[:, None] - levels) ** 2 / var)
     assert np.array_equal(viterbi_uniform_jumps(loglik, lengths, p), expected)
+    # Contigs decoded one at a time (tiny traceback budget) give the same path.
+    one_by_one = viterbi_uniform_jumps(loglik, lengths, p, max_batch_bytes=1)
+    assert np.array_equal(one_by_one, expected)
 
 
 def test_single_state_and_one_bin_sequences():
