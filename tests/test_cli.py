@@ -55,3 +55,36 @@ def test_cli_start_up_does_not_import_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_cnv_count_does_not_import_pandas(tmp_path):
+    # The per-cell counting job: pandas would be most of its run time.
+    import pandas as pd
+    import pysam
+
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr1", "LN": 2000}]}
+    bam = tmp_path / "c.bam"
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
+        seg = pysam.AlignedSegment(out.header)
+        seg.query_name, seg.reference_id, seg.reference_start = "r1", 0, 100
+        seg.mapping_quality, seg.cigarstring, seg.query_sequence = 60, "10M", "ACGTACGTAC"
+        out.write(seg)
+    pysam.index(str(bam))
+    bins = tmp_path / "bins.tsv"
+    pd.DataFrame(
+        {"chrom": "chr1", "start": [0, 1000], "end": [1000, 2000], "gc": 0.4, "n_fraction": 0.0}
+    ).to_csv(bins, sep="\t", index=False)
+    code = (
+        "import sys; from ctcgenomics.cli import main\n"
+        "try:\n"
+        f"    main(['cnv', 'count', '--bam', {str(bam)!r}, '--bins', {str(bins)!r}, "
+        f"'--cell', 'C1', '--out', {str(tmp_path / 'c.tsv')!r}])\n"
+        "except SystemExit as end:\n"
+        "    print(end.code, 'pandas' in sys.modules, 'anndata' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "False", "False"], out.stderr
+    assert (tmp_path / "c.tsv").read_text().splitlines()[-2:] == [
+        "chr1\t0\t1000\t1",
+        "chr1\t1000\t2000\t0",
+    ]

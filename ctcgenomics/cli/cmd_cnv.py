@@ -68,13 +68,13 @@ def _config(params_json: str):
 
 def run_count(args: argparse.Namespace) -> int:
     from ctcgenomics.cnv import count_cell, write_counts
-    from ctcgenomics.io.bins import read_bin_table
+    from ctcgenomics.io.bins import read_bin_intervals
 
     cell = validate_id(args.cell, what="cell")
-    bins = read_bin_table(args.bins)
+    bins = read_bin_intervals(args.bins)  # no pandas: this job runs once per cell
     counts, status = count_cell(args.bam, bins, min_mapq=args.min_mapq)
     write_counts(args.out, bins, counts, cell=cell, status=status)
-    log.info("%s: %d reads in %d bins (%s)", cell, int(counts.sum()), len(bins), status)
+    log.info("%s: %d reads in %d bins (%s)", cell, int(counts.sum()), len(counts), status)
     return 0
 
 

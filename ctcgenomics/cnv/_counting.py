@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pysam
 
 from ctcgenomics.cnv._errors import CNVInputError, ReferenceMismatchError
 from ctcgenomics.io._atomic import atomic_open
-from ctcgenomics.io.bins import count_reads_in_bins
+from ctcgenomics.io.bins import contig_runs, count_reads_in_bins
 
 if TYPE_CHECKING:
     import anndata
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
 COUNT_COLUMNS = ("chrom", "start", "end", "count")
 
 
-def check_bam_reference(bam: str | os.PathLike[str], bins: pd.DataFrame) -> None:
+def check_bam_reference(bam: str | os.PathLike[str], bins: Mapping[str, Any]) -> None:
     """Check that ``bam`` was aligned to the reference the bins were made from.
 
     Every contig of the bins must be in the BAM header with a length that the bins
     imply (at least the last bin end and less than one bin more).
+
+    Parameters
+    ----------
+    bam
+        Indexed BAM.
+    bins
+        Bin table (``chrom, start, end``; a DataFrame or
+        :func:`~ctcgenomics.io.bins.read_bin_intervals`).
 
     Raises
     ------
@@ -36,9 +45,12 @@ def check_bam_reference(bam: str | os.PathLike[str], bins: pd.DataFrame) -> None
     """
     with pysam.AlignmentFile(os.fspath(bam), "rb") as handle:
         header = dict(zip(handle.references, handle.lengths, strict=True))
-    width = int((bins["end"] - bins["start"]).max())
+    starts = np.asarray(bins["start"], dtype=np.int64)
+    ends = np.asarray(bins["end"], dtype=np.int64)
+    width = int((ends - starts).max())
     missing, wrong = [], []
-    for chrom, last_end in bins.groupby("chrom", sort=False)["end"].max().items():
+    for chrom, idx in contig_runs(np.asarray(bins["chrom"]).astype(str)):
+        last_end = int(ends[idx].max())
         if chrom not in header:
             missing.append(chrom)
         elif not last_end <= header[chrom] < last_end + width:
@@ -62,7 +74,7 @@ def check_bam_reference(bam: str | os.PathLike[str], bins: pd.DataFrame) -> None
 
 def count_cell(
     bam: str | os.PathLike[str],
-    bins: pd.DataFrame,
+    bins: Mapping[str, Any],
     *,
     min_mapq: int = 20,
 ) -> tuple[np.ndarray, str]:
@@ -76,7 +88,8 @@ def count_cell(
     bam
         Sorted, indexed BAM of one cell.
     bins
-        Bin table (``chrom, start, end``).
+        Bin table (``chrom, start, end``; a DataFrame, or
+        :func:`~ctcgenomics.io.bins.read_bin_intervals` to avoid loading pandas).
     min_mapq
         Minimum mapping quality.
 
@@ -115,22 +128,31 @@ def count_cell(
 
 def write_counts(
     path: str | os.PathLike[str],
-    bins: pd.DataFrame,
+    bins: Mapping[str, Any],
     counts: np.ndarray,
     *,
     cell: str,
     status: str = "ok",
 ) -> None:
     """Write one cell's counts as TSV (a ``# cell=... status=...`` line, then the table)."""
-    frame = bins.loc[:, ["chrom", "start", "end"]].copy()
-    frame["count"] = np.asarray(counts, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    columns = [np.asarray(bins[c]) for c in ("chrom", "start", "end")]
+    if len(counts) != len(columns[0]):
+        raise CNVInputError(f"{len(counts)} counts for {len(columns[0])} bins of cell {cell}")
     with atomic_open(path, newline="") as handle:
         handle.write(f"# cell={cell}\tstatus={status}\n")
-        frame.to_csv(handle, sep="\t", index=False)
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(COUNT_COLUMNS)
+        writer.writerows(
+            zip(columns[0].tolist(), columns[1].tolist(), columns[2].tolist(), counts.tolist(),
+                strict=True)
+        )  # fmt: skip
 
 
 def read_counts(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, str]]:
     """Read a counts TSV written by :func:`write_counts`; returns the table and its tags."""
+    import pandas as pd
+
     with open(path, encoding="utf-8") as handle:
         first = handle.readline()
     tags = {}

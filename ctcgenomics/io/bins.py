@@ -7,12 +7,17 @@ and the QC's MAPD both count reads in these bins.
 
 from __future__ import annotations
 
+import csv
 import logging
 import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pysam
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,8 @@ def make_bin_table(
     BinSizeError
         If ``bin_size`` is not positive or larger than every contig.
     """
+    import pandas as pd  # deferred, like every pandas use here: counting jobs avoid it
+
     if bin_size <= 0:
         raise BinSizeError(f"bin size must be a positive number of bp, got {bin_size}")
     frames = []
@@ -115,6 +122,8 @@ def make_bin_table(
 
 def read_bin_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a bin table TSV written by :func:`make_bin_table` and check its columns."""
+    import pandas as pd
+
     frame = pd.read_csv(path, sep="\t", dtype={"chrom": str})
     missing = [c for c in BIN_COLUMNS if c not in frame.columns]
     if missing:
@@ -122,13 +131,78 @@ def read_bin_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     return frame
 
 
-def assign_to_bins(bins: pd.DataFrame, positions: dict[str, np.ndarray]) -> np.ndarray:
+def read_bin_intervals(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Read only ``chrom, start, end`` of a bin table TSV, without pandas.
+
+    For per-cell jobs (``ctcg cnv count``), where importing pandas would take most of
+    the run time. The columns are checked as :func:`read_bin_table` does.
+
+    Returns
+    -------
+    dict
+        ``{"chrom": str array, "start": int64 array, "end": int64 array}``; accepted
+        wherever a bin table is (:func:`count_reads_in_bins`, :func:`assign_to_bins`).
+    """
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle, delimiter="\t")
+        header = next(reader, [])
+        missing = [c for c in BIN_COLUMNS if c not in header]
+        if missing:
+            raise ValueError(
+                f"{path}: bin table lacks column(s) {missing}; rebuild it with ctcg bins"
+            )
+        i_chrom, i_start, i_end = (header.index(c) for c in ("chrom", "start", "end"))
+        chrom, start, end = [], [], []
+        for line, row in enumerate(reader, start=2):
+            try:
+                chrom.append(row[i_chrom])
+                start.append(int(row[i_start]))
+                end.append(int(row[i_end]))
+            except (IndexError, ValueError):
+                raise ValueError(
+                    f"{path}, line {line}: expected chrom, integer start and end; rebuild "
+                    "the bin table with ctcg bins"
+                ) from None
+    return {
+        "chrom": np.array(chrom, dtype=str),
+        "start": np.array(start, dtype=np.int64),
+        "end": np.array(end, dtype=np.int64),
+    }
+
+
+def contig_runs(chrom: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """Row indices of each contig, contigs in order of first appearance.
+
+    The rows of a contig need not be contiguous (tables written here keep them so).
+    """
+    chrom = np.asarray(chrom)
+    if len(chrom) == 0:
+        return []
+    names, first, inverse = np.unique(chrom, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rows = np.argsort(inverse, kind="stable")
+    bounds = np.cumsum(np.bincount(inverse, minlength=len(names)))
+    groups = np.split(rows, bounds[:-1])
+    return [(str(names[k]), groups[k]) for k in order]
+
+
+def _interval_columns(bins: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``chrom, start, end`` of a bin table (DataFrame or mapping of arrays) as arrays."""
+    return (
+        np.asarray(bins["chrom"]).astype(str),
+        np.asarray(bins["start"], dtype=np.int64),
+        np.asarray(bins["end"], dtype=np.int64),
+    )
+
+
+def assign_to_bins(bins: Mapping[str, Any], positions: dict[str, np.ndarray]) -> np.ndarray:
     """Count positions per bin.
 
     Parameters
     ----------
     bins
-        Bin table (``chrom, start, end``); the bins of one contig contiguous and sorted.
+        Bin table (``chrom, start, end``; a DataFrame or :func:`read_bin_intervals`);
+        the bins of one contig sorted.
     positions
         0-based positions per contig; those outside every bin are ignored.
 
@@ -137,11 +211,10 @@ def assign_to_bins(bins: pd.DataFrame, positions: dict[str, np.ndarray]) -> np.n
     numpy.ndarray
         Integer counts, one per row of ``bins``.
     """
-    counts = np.zeros(len(bins), dtype=np.int64)
-    all_starts = bins["start"].to_numpy()
-    all_ends = bins["end"].to_numpy()
-    for chrom, idx in bins.groupby("chrom", sort=False).indices.items():
-        pos = np.asarray(positions.get(chrom, ()), dtype=np.int64)
+    chrom, all_starts, all_ends = _interval_columns(bins)
+    counts = np.zeros(len(chrom), dtype=np.int64)
+    for name, idx in contig_runs(chrom):
+        pos = np.asarray(positions.get(name, ()), dtype=np.int64)
         if pos.size == 0:
             continue
         starts, ends = all_starts[idx], all_ends[idx]
@@ -153,7 +226,7 @@ def assign_to_bins(bins: pd.DataFrame, positions: dict[str, np.ndarray]) -> np.n
 
 def count_reads_in_bins(
     bam: str | os.PathLike[str],
-    bins: pd.DataFrame,
+    bins: Mapping[str, Any],
     *,
     min_mapq: int = 20,
 ) -> np.ndarray:
@@ -167,7 +240,8 @@ def count_reads_in_bins(
     bam
         Coordinate-sorted, indexed BAM.
     bins
-        Bin table (``chrom, start, end``), bins of one contig contiguous and sorted.
+        Bin table (``chrom, start, end``; a DataFrame or :func:`read_bin_intervals`),
+        the bins of one contig sorted.
     min_mapq
         Minimum mapping quality.
 
@@ -179,18 +253,17 @@ def count_reads_in_bins(
     skip = (
         0x4 | 0x100 | 0x200 | 0x400 | 0x800 | 0x80
     )  # unmapped, secondary, qcfail, dup, suppl, read2
+    chrom, starts, ends = _interval_columns(bins)
     positions: dict[str, np.ndarray] = {}
     with pysam.AlignmentFile(os.fspath(bam), "rb") as handle:
         present = set(handle.references)
-        for chrom, frame in bins.groupby("chrom", sort=False):
-            if chrom not in present:
+        for name, idx in contig_runs(chrom):
+            if name not in present:
                 continue
-            positions[chrom] = np.fromiter(
+            positions[name] = np.fromiter(
                 (
                     read.reference_start
-                    for read in handle.fetch(
-                        chrom, int(frame["start"].min()), int(frame["end"].max())
-                    )
+                    for read in handle.fetch(name, int(starts[idx].min()), int(ends[idx].max()))
                     if not read.flag & skip and read.mapping_quality >= min_mapq
                 ),
                 dtype=np.int64,

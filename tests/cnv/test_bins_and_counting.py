@@ -77,6 +77,23 @@ def test_counts_roundtrip(tmp_path):
     frame, tags = ctc.cnv.read_counts(path)
     assert tags == {"cell": "C1", "status": "ok"}
     np.testing.assert_array_equal(frame["count"], np.arange(6))
+    assert frame[["chrom", "start", "end"]].equals(BINS[["chrom", "start", "end"]])
+    # The pandas-free bin intervals give the same counts and the same file.
+    arrays = {k: BINS[k].to_numpy() for k in ("chrom", "start", "end")}
+    ctc.cnv.write_counts(tmp_path / "d.tsv", arrays, np.arange(6), cell="C1", status="ok")
+    assert (tmp_path / "d.tsv").read_bytes() == path.read_bytes()
+
+
+def test_count_cell_with_bin_intervals_equals_the_table(tmp_path):
+    reads = [(0, 10, 0, 60), (0, 1500, 0, 60), (1, 1200, 0, 60), (0, 3100, 0, 5)]
+    bam = _bam(tmp_path / "c.bam", [("chr1", 4000), ("chr2", 2000)], reads)
+    arrays = {k: BINS[k].to_numpy() for k in ("chrom", "start", "end")}
+    by_table, _ = ctc.cnv.count_cell(bam, BINS, min_mapq=20)
+    by_arrays, _ = ctc.cnv.count_cell(bam, arrays, min_mapq=20)
+    np.testing.assert_array_equal(by_table, by_arrays)
+    renamed = _bam(tmp_path / "a.bam", [("1", 4000), ("2", 2000)], [(0, 10, 0, 60)])
+    with pytest.raises(ctc.cnv.ReferenceMismatchError, match="'chr' naming"):
+        ctc.cnv.count_cell(renamed, arrays)
 
 
 def test_bin_size_larger_than_contigs(tmp_path):

@@ -42,3 +42,34 @@ def test_count_reads_matches_truth(genome, tmp_path):
     counts = count_reads_in_bins(bam, bins, min_mapq=0)
     truth = np.histogram(starts, bins=np.r_[bins["start"], bins["end"].iloc[-1]])[0]
     assert np.abs(counts - truth).sum() <= 0.03 * len(starts)
+
+
+def test_read_bin_intervals_matches_the_table_and_checks_columns(tmp_path):
+    from ctcgenomics.io.bins import read_bin_intervals, read_bin_table
+
+    path = tmp_path / "bins.tsv"
+    path.write_text(
+        "chrom\tstart\tend\tgc\tn_fraction\n1\t0\t10\t0.4\t0\n1\t10\t20\t0.5\t0\nX\t0\t10\t0.6\t0\n"
+    )
+    table, light = read_bin_table(path), read_bin_intervals(path)
+    for column in ("chrom", "start", "end"):
+        assert light[column].tolist() == table[column].tolist()  # "1" stays a string
+    path.write_text("chrom\tstart\tend\n1\t0\t10\n")
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['gc', 'n_fraction'\]"):
+        read_bin_intervals(path)
+    path.write_text("chrom\tstart\tend\tgc\tn_fraction\n1\t0\tten\t0.4\t0\n")
+    with pytest.raises(ValueError, match="line 2: expected chrom, integer start and end"):
+        read_bin_intervals(path)
+
+
+def test_assign_to_bins_accepts_arrays_and_interleaved_contigs():
+    import pandas as pd
+
+    from ctcgenomics.io.bins import contig_runs
+
+    frame = pd.DataFrame({"chrom": ["a", "b", "a"], "start": [0, 0, 10], "end": [10, 10, 20]})
+    arrays = {k: frame[k].to_numpy() for k in frame}
+    positions = {"a": np.array([0, 9, 10, 25]), "b": np.array([3])}
+    assert assign_to_bins(frame, positions).tolist() == [2, 1, 1]
+    assert assign_to_bins(arrays, positions).tolist() == [2, 1, 1]
+    assert [(c, i.tolist()) for c, i in contig_runs(frame["chrom"])] == [("a", [0, 2]), ("b", [1])]
