@@ -17,8 +17,7 @@ from __future__ import annotations
 
 # Submodules load on first use, so `ctcg cnv count` does not import anndata or
 # matplotlib (start-up time counts in per-cell jobs).
-import importlib
-from typing import Any
+from ctcgenomics._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "BlacklistError": "ctcgenomics.cnv._errors",
@@ -90,13 +89,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
