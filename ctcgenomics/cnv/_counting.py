@@ -108,10 +108,11 @@ def count_cell(
     """
     from ctcgenomics.align import failed_reason
 
+    n_bins = len(np.asarray(bins["start"]))  # len(bins) would count a mapping's keys
     reason = failed_reason(bam)
     if reason is not None:
         log.warning("%s: alignment failed earlier (%s); counts are zero", bam, reason)
-        return np.zeros(len(bins), dtype=np.int64), f"alignment_failed:{reason}"
+        return np.zeros(n_bins, dtype=np.int64), f"alignment_failed:{reason}"
     check_bam_reference(bam, bins)
     # The index gives mapped-read totals at no cost: skip counting an empty cell.
     mapped = sum(
@@ -121,7 +122,7 @@ def count_cell(
     )
     if mapped == 0:
         log.warning("%s: no mapped reads", bam)
-        return np.zeros(len(bins), dtype=np.int64), "no_mapped_reads"
+        return np.zeros(n_bins, dtype=np.int64), "no_mapped_reads"
     counts = count_reads_in_bins(bam, bins, min_mapq=min_mapq)
     return counts, "ok"
 

@@ -69,6 +69,10 @@ def test_empty_cell_is_reported_not_fatal(tmp_path):
     bam = _bam(tmp_path / "e.bam", [("chr1", 4000), ("chr2", 2000)], [])
     counts, status = ctc.cnv.count_cell(bam, BINS)
     assert status == "no_mapped_reads" and counts.sum() == 0
+    # Also with the pandas-free bin intervals of `ctcg cnv count`: one zero per bin.
+    arrays = {k: BINS[k].to_numpy() for k in ("chrom", "start", "end")}
+    counts, status = ctc.cnv.count_cell(bam, arrays)
+    assert status == "no_mapped_reads" and counts.tolist() == [0] * len(BINS)
 
 
 def test_counts_roundtrip(tmp_path):
@@ -140,3 +144,24 @@ def test_mappability_is_length_weighted(tmp_path):
     assert np.isnan(m[4:]).all()
     mask = ctc.cnv.bin_mask(BINS, ctc.cnv.CNVConfig(min_mappability=0.8), mappability=m)
     assert "mappability" in mask["exclude_reason"].iloc[0]
+
+
+def test_cnv_count_command_reports_a_failed_alignment(tmp_path):
+    """A cell whose alignment failed gets zero counts and its reason, not an error."""
+    from ctcgenomics.align import write_failed_bam
+    from ctcgenomics.cli import main
+
+    ref = tmp_path / "ref.fa"
+    ref.write_text(">chr1\n" + "ACGT" * 1000 + "\n>chr2\n" + "ACGT" * 500 + "\n")
+    pysam.faidx(str(ref))
+    bam = write_failed_bam(tmp_path / "f.bam", ref, cell="F1", reason="no reads in R1")
+    bins = tmp_path / "bins.tsv"
+    BINS.to_csv(bins, sep="\t", index=False)
+    out = tmp_path / "F1.tsv"
+    args = ["cnv", "count", "--bam", str(bam), "--bins", str(bins), "--cell", "F1"]
+    with pytest.raises(SystemExit) as end:
+        main([*args, "--out", str(out)])
+    assert end.value.code == 0
+    frame, tags = ctc.cnv.read_counts(out)
+    assert tags == {"cell": "F1", "status": "alignment_failed:no reads in R1"}
+    assert frame["count"].tolist() == [0] * len(BINS)
