@@ -106,8 +106,10 @@ def _segment_and_scale(
 ) -> _CellFit:
     """Outlier clipping, HMM segmentation and scale search for one cell.
 
-    ``wave_bins`` is ``cfg.wave_span_bp`` in bins: the reach of the long-run noise.
+    ``wave_bins`` is ``cfg.wave_span_bp`` in bins: the reach of the long-run noise
+    (its lags, and 2.5 times it for the running median and the segment-mean lags).
     """
+    wide = max(25, int(2.5 * wave_bins))
     sd = noise_sd(ratio, contig_starts)
     clipped, _ = clip_outliers(
         ratio, contig_starts, window=cfg.outlier_window, n_sd=cfg.outlier_sd, sd=sd
@@ -115,12 +117,7 @@ def _segment_and_scale(
     seg_id = hmm_segment(
         clipped,
         contig_lengths,
-        sd=long_run_sd(
-            clipped,
-            contig_starts,
-            window=max(25, int(2.5 * wave_bins)) | 1,
-            max_lag=max(10, wave_bins),
-        ),
+        sd=long_run_sd(clipped, contig_starts, window=wide | 1, max_lag=max(10, wave_bins)),
         level_step=cfg.level_step,
         max_ratio=cfg.max_ratio,
         transition_prob=cfg.transition_prob,
@@ -129,7 +126,7 @@ def _segment_and_scale(
     sizes = np.bincount(seg_id, minlength=n_seg)
     means = np.bincount(seg_id, weights=clipped, minlength=n_seg) / sizes
     lo, hi = (cfg.wbc_min_ploidy, cfg.wbc_max_ploidy) if wbc else (cfg.min_ploidy, cfg.max_ploidy)
-    seg_sd = segment_mean_sd(clipped, seg_id, means, sizes, max_lag=max(25, int(2.5 * wave_bins)))
+    seg_sd = segment_mean_sd(clipped, seg_id, means, sizes, max_lag=wide)
     fit = fit_ploidy(
         means,
         sizes,

@@ -162,8 +162,7 @@ def long_run_sd(
     median of ``window`` bins absorbs copy-number steps (which would otherwise
     dominate the autocovariances), and bins more than 4 robust SDs off (focal
     amplicons) are left out; Bartlett-weighted autocovariances up to ``max_lag`` bins
-    then add the variance of amplification waves to that of the
-    per-bin noise.
+    then add the variance of amplification waves to that of the per-bin noise.
     """
     resid = np.full(len(ratio), np.nan)
     bounds = [*contig_starts.tolist(), len(ratio)]

@@ -33,7 +33,6 @@ def segment_mean_sd(
     sizes: np.ndarray,
     *,
     max_lag: int = 25,
-    level_cv: float = 0.0,
 ) -> np.ndarray:
     """SD of each segment mean, allowing for autocorrelated amplification bias.
 
@@ -43,21 +42,24 @@ def segment_mean_sd(
     ``max_lag`` bins) replaces ``s**2``; the result is scaled by the level as in the
     segmentation's noise model (variance ~ level**1.5).
 
-    ``level_cv`` adds a relative error that does not shrink with segment length:
-    a segment's depth is not exactly proportional to its copy number. Allelic
-    dropout of whole-genome amplification removes reads only where both haplotypes
-    are present, so a heterozygous region reads 10-20 % low against a region of
-    loss of heterozygosity; residual GC and mappability bias act per region, too.
-    Without it a long segment's mean looks so precise that a finer integer grid
-    (a doubled ploidy) fitting such a bias wins the scale search.
+    The relative level error that does not shrink with segment length is added by
+    :func:`with_level_error`.
     """
     long_run = max(newey_west_variance(ratio - means[seg_id], max_lag=max_lag), 1e-6)
-    sd = np.sqrt(long_run / sizes * np.maximum(means, 0.25) ** 1.5)
-    return with_level_error(sd, means, level_cv)
+    return np.sqrt(long_run / sizes * np.maximum(means, 0.25) ** 1.5)
 
 
 def with_level_error(sd: np.ndarray, means: np.ndarray, level_cv: float) -> np.ndarray:
-    """Add a relative level error ``level_cv * level`` to segment-mean SDs (in quadrature)."""
+    """Add a relative level error ``level_cv * level`` to segment-mean SDs (in quadrature).
+
+    The error does not shrink with segment length: a segment's depth is not exactly
+    proportional to its copy number. Allelic dropout of whole-genome amplification
+    removes reads only where both haplotypes are present, so a heterozygous region
+    reads 10-20 % low against a region of loss of heterozygosity; residual GC and
+    mappability bias act per region, too. Without it a long segment's mean looks so
+    precise that a finer integer grid (a doubled ploidy) fitting such a bias wins the
+    scale search.
+    """
     return np.sqrt(sd**2 + (level_cv * np.maximum(means, 0.25)) ** 2)
 
 
@@ -79,7 +81,7 @@ def level_error_from_normals(deviation: np.ndarray, sd: np.ndarray, level: np.nd
     deviation
         Segment mean minus its fitted level (``copy_number / multiplier``), ratio units.
     sd
-        Sampling SD of each segment mean (:func:`segment_mean_sd`, ``level_cv=0``).
+        Sampling SD of each segment mean (:func:`segment_mean_sd`).
     level
         Fitted level of each segment (ratio units).
 

@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from ctcgenomics.cnv._ploidy import fit_ploidy, level_error_from_normals, segment_mean_sd
+from ctcgenomics.cnv._ploidy import (
+    fit_ploidy,
+    level_error_from_normals,
+    segment_mean_sd,
+    with_level_error,
+)
 
 
 def _fit(cn, sizes, noise=0.0, **kw):
@@ -50,7 +55,7 @@ def test_loh_region_read_high_after_allelic_dropout_keeps_low_ploidy():
     means = depth / (depth @ n / n.sum())
     seg_id = np.repeat(np.arange(4), n.astype(int))
     ratio = means[seg_id] + np.random.default_rng(3).normal(0, 0.15, len(seg_id))
-    sd = segment_mean_sd(ratio, seg_id, means, n, level_cv=0.03)
+    sd = with_level_error(segment_mean_sd(ratio, seg_id, means, n), means, 0.03)
     fit = fit_ploidy(means, n, sd, min_ploidy=1.0, max_ploidy=6.0, penalty=2.0)
     np.testing.assert_array_equal(fit.copy_number, [2, 5, 2, 1])
     assert abs(fit.ploidy - cn @ n / n.sum()) < 0.25
@@ -71,7 +76,7 @@ def test_level_cv_widens_long_segments_only_relatively():
     means, sizes = np.array([1.0, 2.0]), np.array([100.0, 10.0])
     ratio = ratio + np.random.default_rng(0).normal(0, 0.1, len(ratio))
     base = segment_mean_sd(ratio, seg_id, means, sizes)
-    wide = segment_mean_sd(ratio, seg_id, means, sizes, level_cv=0.05)
+    wide = with_level_error(base, means, 0.05)
     np.testing.assert_allclose(wide**2 - base**2, (0.05 * means) ** 2)
 
 
