@@ -107,7 +107,7 @@ def run_call(args: argparse.Namespace) -> int:
     cfg = _config(args.params_json)
     paths = {}
     for path in args.counts:
-        _, tags = cnv.read_counts(path)
+        tags = cnv.read_count_tags(path)  # header line only: the tables are read once below
         cell = validate_id(
             tags.get("cell", Path(path).name.split(".")[0]), what="cell", where=str(path)
         )

@@ -150,10 +150,8 @@ def write_counts(
         )  # fmt: skip
 
 
-def read_counts(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Read a counts TSV written by :func:`write_counts`; returns the table and its tags."""
-    import pandas as pd
-
+def read_count_tags(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read the ``# cell=... status=...`` tags of a counts TSV (its first line only)."""
     with open(path, encoding="utf-8") as handle:
         first = handle.readline()
     tags = {}
@@ -161,6 +159,14 @@ def read_counts(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, s
         for item in first[1:].strip().split("\t"):
             key, _, value = item.partition("=")
             tags[key.strip()] = value.strip()
+    return tags
+
+
+def read_counts(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Read a counts TSV written by :func:`write_counts`; returns the table and its tags."""
+    import pandas as pd
+
+    tags = read_count_tags(path)
     frame = pd.read_csv(path, sep="\t", comment="#", dtype={"chrom": str})
     if list(frame.columns) != list(COUNT_COLUMNS):
         raise CNVInputError(
