@@ -1,20 +1,5 @@
 # Per-cell alignment (bwa mem | samtools fixmate/sort/markdup) or import of a given BAM.
-
-
-def align_input(wildcards):
-    row = CELLS.loc[wildcards.cell]
-    if row["bam"]:
-        return {"bam": row["bam"], "fasta": GENOME, "fai": f"{GENOME}.fai"}
-    reads = {"fq1": row["fq1"]}
-    if row["fq2"]:
-        reads["fq2"] = row["fq2"]
-    return {**reads, "fasta": GENOME, "index": BWA_INDEX}
-
-
-def align_source(wildcards, input):
-    if "bam" in input.keys():
-        return f"--bam {input.bam}"
-    return f"--fq1 {input.fq1}" + (f" --fq2 {input.fq2}" if "fq2" in input.keys() else "")
+# Input functions: common.smk.
 
 
 rule align:

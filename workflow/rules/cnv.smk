@@ -1,29 +1,6 @@
 # Single-cell copy number: one counting job per low-pass WGS cell, one calling job per
 # patient (all its draws). Logic lives in `ctcg cnv`; see docs/cnv.md.
-import json
-import shlex
-
-
-def cnv_params_json(wildcards):
-    """The config's cnv: section plus the bins' N threshold, as one shell-quoted JSON."""
-    params = dict(config.get("cnv", {}))
-    params.pop("min_mapq", None)  # used by counting only
-    params["max_n_fraction"] = config["bins"]["max_n_fraction"]
-    return shlex.quote(json.dumps(params))
-
-
-def cnv_counts_of(wildcards):
-    cells = cells_of(wildcards.patient, assays=["wgs"])
-    return expand("results/cnv/counts/{cell}.tsv", cell=cells)
-
-
-def cnv_targets():
-    return [
-        f"results/cnv/{p}/{name}"
-        for p in patients_with(["wgs"])
-        for name in ("cnv.h5ad", "heatmap.png", "profiles.pdf", "genes.tsv", "clones.tsv",
-                     "alterations.tsv")
-    ]
+# Input functions and final targets: common.smk.
 
 
 rule cnv_count:
@@ -76,6 +53,3 @@ rule cnv_call:
         "ctcg cnv call --counts {input.counts} --bins {input.bins} --sheet {input.sheet}"
         " --patient {wildcards.patient} --outdir {params.outdir} --params-json {params.cnv}"
         " > {log} 2>&1"
-
-
-STAGE_TARGETS["cnv"] = cnv_targets

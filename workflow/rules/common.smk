@@ -1,8 +1,11 @@
-# Loads and validates the config and the sample sheets; input functions shared by rules.
+# Loads and validates the config and the sample sheets; input functions and final targets
+# of every stage (the stage files hold rules only).
 import hashlib
 import json
+import shlex
 from pathlib import Path
 
+import pandas as pd
 from snakemake.utils import validate
 
 from ctcgenomics.io.sheets import check_sheets_agree, read_cell_sheet, read_patient_sheet
@@ -15,6 +18,19 @@ CELLS = read_cell_sheet(config["cells"], check_files=not config.get("example_sim
 PATIENTS = read_patient_sheet(config["patients"])
 check_sheets_agree(CELLS, PATIENTS, cells_path=config["cells"])
 
+# config["rna_sheet"] null = no RNA arm; a named sheet that is missing is an error.
+RNA_SHEET_PATH = config.get("rna_sheet")
+if RNA_SHEET_PATH:
+    if not Path(RNA_SHEET_PATH).is_file():
+        raise FileNotFoundError(
+            f"RNA sheet {RNA_SHEET_PATH} (config key rna_sheet) does not exist; "
+            "fix the path or set rna_sheet: null"
+        )
+    RNA = pd.read_csv(RNA_SHEET_PATH, sep="\t", dtype=str, keep_default_na=False, comment="#")
+    validate(RNA, "../schemas/rna.schema.yaml", set_default=True)
+else:
+    RNA = pd.DataFrame(columns=["patient", "draw", "path"])
+
 REF_DIR = "resources/reference"
 GENOME = f"{REF_DIR}/genome.fa"
 BWA_INDEX = multiext(GENOME, ".amb", ".ann", ".bwt", ".pac", ".sa")
@@ -22,10 +38,6 @@ BIN_SIZE = config["bins"]["size"]
 BINS = f"{REF_DIR}/bins_{BIN_SIZE}.tsv"
 # A short hash of the whole validated config, printed in reports (methods section).
 CONFIG_HASH = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-# Each stage file registers a function returning its final targets; `rule all` asks for
-# the targets of the stages switched on in config["stages"].
-STAGE_TARGETS = {}
 
 
 wildcard_constraints:
@@ -63,3 +75,256 @@ def patients_with(assays):
 
 def cell_bam(cell):
     return f"results/bam/{cell}.bam"
+
+
+# --- align.smk: per-cell alignment or import of a given BAM ---
+
+
+def align_input(wildcards):
+    row = CELLS.loc[wildcards.cell]
+    if row["bam"]:
+        return {"bam": row["bam"], "fasta": GENOME, "fai": f"{GENOME}.fai"}
+    reads = {"fq1": row["fq1"]}
+    if row["fq2"]:
+        reads["fq2"] = row["fq2"]
+    return {**reads, "fasta": GENOME, "index": BWA_INDEX}
+
+
+def align_source(wildcards, input):
+    if "bam" in input.keys():
+        return f"--bam {input.bam}"
+    return f"--fq1 {input.fq1}" + (f" --fq2 {input.fq2}" if "fq2" in input.keys() else "")
+
+
+# --- qc.smk: per-cell QC and the run's QC table ---
+
+
+def qc_thresholds(wildcards):
+    assay = CELLS.loc[wildcards.cell, "assay"]
+    t = config["qc"]["wgs" if assay == "wgs" else "targeted"]
+    args = [
+        f"--assay {assay}",
+        f"--min-reads {t['min_reads']}",
+        f"--min-mapped-pct {t['min_mapped_pct']}",
+        f"--max-duplicate-pct {t['max_duplicate_pct']}",
+        f"--min-breadth {t['min_breadth']}",
+    ]
+    if "max_mapd" in t:
+        args.append(f"--max-mapd {t['max_mapd']}")
+    return " ".join(args)
+
+
+def qc_targets():
+    return ["results/qc/qc.tsv", "results/qc/ctcgenomics_qc_mqc.tsv"]
+
+
+# --- cnv.smk: single-cell copy number ---
+
+
+def cnv_params_json(wildcards):
+    """The config's cnv: section plus the bins' N threshold, as one shell-quoted JSON."""
+    params = dict(config.get("cnv", {}))
+    params.pop("min_mapq", None)  # used by counting only
+    params["max_n_fraction"] = config["bins"]["max_n_fraction"]
+    return shlex.quote(json.dumps(params))
+
+
+def cnv_counts_of(wildcards):
+    cells = cells_of(wildcards.patient, assays=["wgs"])
+    return expand("results/cnv/counts/{cell}.tsv", cell=cells)
+
+
+def cnv_targets():
+    return [
+        f"results/cnv/{p}/{name}"
+        for p in patients_with(["wgs"])
+        for name in ("cnv.h5ad", "heatmap.png", "profiles.pdf", "genes.tsv", "clones.tsv",
+                     "alterations.tsv")
+    ]
+
+
+# --- snv.smk: single-cell SNV/indel calling ---
+SNV = config.get("snv", {})
+SNV_ASSAYS = SNV.get("assays", ["panel", "exome"])
+
+
+def snv_cells(wildcards):
+    return cells_of(patient=wildcards.patient, assays=SNV_ASSAYS)
+
+
+def snv_inputs(wildcards):
+    cells = snv_cells(wildcards)
+    files = {
+        "bams": [cell_bam(c) for c in cells],
+        "bais": [f"{cell_bam(c)}.bai" for c in cells],
+        "ref": GENOME,
+        "fai": f"{GENOME}.fai",
+        "sheet": config["cells"],
+    }
+    for key in ("targets", "gtf", "germline_sites"):
+        if SNV.get(key):
+            files[key] = SNV[key]
+    if SNV.get("sites"):
+        files["sites"] = SNV["sites"]
+    if SNV.get("hotspots") not in (None, "", "packaged", "none"):
+        files["hotspots"] = SNV["hotspots"]
+    return files
+
+
+def snv_options(wildcards, input):
+    """Optional arguments and thresholds of `ctcg snv`, shell-quoted."""
+    s, pr, fl = SNV, SNV.get("priors", {}), SNV.get("filters", {})
+    opts = []
+    if "targets" in input.keys():
+        opts += ["--targets", input.targets]
+    if "gtf" in input.keys():
+        opts += ["--gtf", input.gtf]
+    if "germline_sites" in input.keys():
+        opts += ["--germline-sites", input.germline_sites]
+    if "sites" in input.keys():
+        opts += ["--sites", *input.sites]
+    opts += ["--hotspots", input.hotspots if "hotspots" in input.keys()
+             else s.get("hotspots") or "packaged"]
+    if s.get("count_orphans"):
+        opts.append("--count-orphans")
+    for flag, value in [
+        ("--min-base-quality", s.get("min_base_quality", 20)),
+        ("--min-mapq", s.get("min_mapq", 20)),
+        ("--min-alt-reads", s.get("min_alt_reads", 3)),
+        ("--min-pooled-vaf", s.get("min_pooled_vaf", 0.01)),
+        ("--min-cell-depth", s.get("min_cell_depth", 5)),
+        ("--min-genotype-posterior", s.get("min_genotype_posterior", 0.9)),
+        ("--prior-somatic", pr.get("somatic", 0.01)),
+        ("--prior-hotspot", pr.get("hotspot", 0.1)),
+        ("--artefact-rate", pr.get("artefact_rate", 0.002)),
+        ("--dropout-prior", pr.get("dropout", 0.15)),
+        ("--min-qual", fl.get("min_qual", 20)),
+        ("--min-evaluable-cells", fl.get("min_evaluable_cells", 2)),
+        ("--strand-bias-p", fl.get("strand_bias_p", 0.001)),
+        ("--private-min-vaf", fl.get("private_min_vaf", 0.35)),
+        ("--near-indel-bp", fl.get("near_indel_bp", 5)),
+    ]:
+        opts += [flag, str(value)]
+    return " ".join(shlex.quote(str(o)) for o in opts)
+
+
+def snv_targets():
+    return [
+        f"results/snv/{p}/{name}"
+        for p in patients_with(SNV_ASSAYS)
+        for name in ("snv.vcf.gz", "snv.vcf.gz.tbi", "snv.h5ad", "alterations.tsv",
+                     "genotypes.png")
+    ]
+
+
+# --- rna.smk: single-cell RNA arm ---
+RNA_OUTPUTS = ("rna.h5ad", "cells.tsv", "alterations.tsv", "emt_stemness.png",
+               "markers_dotplot.png", "umap.png")
+
+
+def rna_inputs(wildcards):
+    return {"sheet": RNA_SHEET_PATH,
+            "matrices": sorted(set(RNA.loc[RNA["patient"] == wildcards.patient, "path"]))}
+
+
+def rna_params_json(wildcards):
+    return shlex.quote(json.dumps(config.get("rna", {})))
+
+
+def rna_targets():
+    return [f"results/rna/{p}/{name}" for p in sorted(RNA["patient"].unique())
+            for name in RNA_OUTPUTS]
+
+
+# --- actionability.smk: merged alteration tables, knowledge-base matching ---
+ACT = config.get("actionability", {})
+
+
+def _has_rna(patient):
+    return patient in set(RNA["patient"])
+
+
+def module_alterations(wildcards):
+    """Alteration tables that exist for this patient given the stages and its cells."""
+    p = wildcards.patient
+    tables = []
+    if stage_on("cnv") and cells_of(p, assays=["wgs"], roles=["ctc"]):
+        tables.append(f"results/cnv/{p}/alterations.tsv")
+    if stage_on("snv") and cells_of(p, assays=["panel", "exome", "wgs"], roles=["ctc"]):
+        tables.append(f"results/snv/{p}/alterations.tsv")
+    if stage_on("rna") and _has_rna(p):
+        tables.append(f"results/rna/{p}/alterations.tsv")
+    return tables
+
+
+def match_options(wildcards):
+    opts = [f"--clonal-threshold {float(ACT.get('clonal_threshold', 0.8))}"]
+    if not ACT.get("include_level4", True):
+        opts.append("--no-level4")
+    if ACT.get("civic"):
+        opts.append(f"--civic {shlex.quote(str(ACT['civic']))}")
+    if ACT.get("kb"):
+        opts.append(f"--kb {shlex.quote(str(ACT['kb']))}")
+    return " ".join(opts)
+
+
+def match_extra_inputs(wildcards):
+    return [str(ACT[k]) for k in ("civic", "kb") if ACT.get(k)]
+
+
+def actionability_targets():
+    return [f"results/{p}/actionability.{ext}" for p in sorted(PATIENTS["patient"].unique())
+            for ext in ("json", "tsv")]
+
+
+# --- report.smk: the patient report ---
+REPORT_STAGES = ("cnv", "snv", "rna", "actionability")
+
+
+def report_inputs(wildcards):
+    """Per-patient outputs of the stages that are on and apply to this patient."""
+    p = wildcards.patient
+    files = {"patients": config["patients"], "cells": config["cells"], "qc": "results/qc/qc.tsv"}
+    if stage_on("cnv") and cells_of(patient=p, assays=["wgs"]):
+        files["cnv"] = f"results/cnv/{p}/cnv.h5ad"
+        files["cnv_clones"] = f"results/cnv/{p}/clones.tsv"
+    snv_assays = config.get("snv", {}).get("assays", ["panel", "exome"])
+    if stage_on("snv") and cells_of(patient=p, assays=snv_assays):
+        files["snv"] = f"results/snv/{p}/snv.h5ad"
+    if stage_on("rna") and _has_rna(p):
+        files["rna"] = f"results/rna/{p}/cells.tsv"
+    if stage_on("actionability"):
+        files["alterations"] = f"results/{p}/alterations.tsv"
+        files["actionability"] = f"results/{p}/actionability.tsv"
+    return files
+
+
+def report_options(wildcards, input):
+    """`ctcg report` options for the inputs present, shell-quoted."""
+    opts = []
+    for key in ("cnv", "cnv_clones", "snv", "rna", "alterations", "actionability"):
+        if key in input.keys():
+            opts += [f"--{key.replace('_', '-')}", input[key]]
+    off = [s for s in REPORT_STAGES if not stage_on(s)]
+    if off:
+        opts += ["--stages-off", ",".join(off)]
+    opts += ["--config-hash", CONFIG_HASH]
+    opts += ["--reference", f"{config['reference']['fasta']} ({config['reference']['build']})"]
+    return " ".join(shlex.quote(str(o)) for o in opts)
+
+
+def report_targets():
+    return [f"results/{p}/{name}" for p in sorted(PATIENTS["patient"].unique())
+            for name in ("report.html", "report.json")]
+
+
+# The final-targets function of each stage; `rule all` asks for the targets of the stages
+# switched on in config["stages"] (QC always), in this order.
+STAGE_TARGETS = {
+    "qc": qc_targets,
+    "cnv": cnv_targets,
+    "snv": snv_targets,
+    "rna": rna_targets,
+    "actionability": actionability_targets,
+    "report": report_targets,
+}

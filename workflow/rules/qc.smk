@@ -1,19 +1,5 @@
 # Per-cell sequencing QC and the run's QC table (also as MultiQC custom content).
-
-
-def qc_thresholds(wildcards):
-    assay = CELLS.loc[wildcards.cell, "assay"]
-    t = config["qc"]["wgs" if assay == "wgs" else "targeted"]
-    args = [
-        f"--assay {assay}",
-        f"--min-reads {t['min_reads']}",
-        f"--min-mapped-pct {t['min_mapped_pct']}",
-        f"--max-duplicate-pct {t['max_duplicate_pct']}",
-        f"--min-breadth {t['min_breadth']}",
-    ]
-    if "max_mapd" in t:
-        args.append(f"--max-mapd {t['max_mapd']}")
-    return " ".join(args)
+# Input functions and final targets: common.smk.
 
 
 rule qc_cell:
@@ -49,10 +35,3 @@ rule qc_merge:
         "results/benchmarks/qc_merge/qc.tsv"
     shell:
         "ctcg qc merge {input} --out {output.table} --multiqc {output.multiqc} > {log} 2>&1"
-
-
-def qc_targets():
-    return ["results/qc/qc.tsv", "results/qc/ctcgenomics_qc_mqc.tsv"]
-
-
-STAGE_TARGETS["qc"] = qc_targets

@@ -10,12 +10,14 @@ rule prepare_reference:
         fai=f"{GENOME}.fai",
         dict=f"{REF_DIR}/genome.dict",
         index=BWA_INDEX,
+    params:
+        outdir=lambda wildcards, output: str(Path(output.fasta).parent),
     log:
         "logs/prepare_reference/reference.log",
     benchmark:
         "results/benchmarks/prepare_reference/reference.tsv"
     shell:
-        "ctcg reference --fasta {input.fasta} --outdir {REF_DIR} > {log} 2>&1"
+        "ctcg reference --fasta {input.fasta} --outdir {params.outdir} > {log} 2>&1"
 
 
 rule make_bins:
