@@ -18,6 +18,7 @@ from ctcgenomics.cnv._normalise import (
     mapd,
     noise_sd,
     panel_of_normals,
+    pon_divisor,
 )
 from ctcgenomics.cnv._ploidy import (
     PloidyFit,
@@ -195,7 +196,9 @@ def call_copy_number(
     """
     cfg = config or CNVConfig()
     adata = adata.copy() if copy else adata
-    counts_all = np.asarray(adata.layers[layer] if layer else adata.X, dtype=float)
+    # Counts stay in their stored dtype; each cell is made float when it is called, so
+    # memory holds no cells x bins float64 copies.
+    counts_all = np.asarray(adata.layers[layer] if layer else adata.X)
     var = bin_mask(adata.var, cfg, blacklist=blacklist, mappability=mappability)
     used = var["used"].to_numpy()
     chroms_all = var["chrom"].astype(str).to_numpy()
@@ -214,24 +217,35 @@ def call_copy_number(
         if "count_status" in adata.obs
         else np.full(n_cells, "ok")
     )
-    mean_reads = counts.mean(axis=1)
+    mean_reads = counts.mean(axis=1, dtype=float)
     enough = (mean_reads >= cfg.min_reads_per_bin) & (status == "ok")
 
-    # Pass 1: GC curve fitted on all bins; panel of normals from the WBCs.
+    # Pass 1 (WBCs only): GC curve fitted on all bins; their panel of normals is the
+    # bias every cell is divided by. CTCs get the panel, each WBC that of the others.
     ones = np.ones(n_used)
-    ratio = np.full((n_cells, n_used), np.nan)
-    for i in np.flatnonzero(enough):
-        ratio[i], _ = _ratio(counts[i], gc, ones, cfg=cfg)
-    bias = np.ones((n_cells, n_used))
+    pon_cells = np.flatnonzero(enough & (roles == "wbc")) if cfg.panel_of_normals else []
     pon_panel = None
+    pon_row: dict[int, int] = {}
     if cfg.panel_of_normals:
-        bias, pon_panel = panel_of_normals(
-            ratio, enough & (roles == "wbc"), min_cells=cfg.min_pon_cells
+        wbc_ratio = np.full((len(pon_cells), n_used), np.nan)
+        for k, i in enumerate(pon_cells):
+            wbc_ratio[k], _ = _ratio(counts[i].astype(float), gc, ones, cfg=cfg)
+        wbc_bias, pon_panel = panel_of_normals(
+            wbc_ratio, np.ones(len(pon_cells), dtype=bool), min_cells=cfg.min_pon_cells
         )
+        del wbc_ratio
         if pon_panel is None:
             log.info(
                 "panel of normals skipped: fewer than %d WBCs with enough reads", cfg.min_pon_cells
             )
+        else:
+            pon_row = {int(i): k for k, i in enumerate(pon_cells)}
+            ctc_bias = pon_divisor(pon_panel)
+
+    def bias_of(i: int) -> np.ndarray:
+        if pon_panel is None:
+            return ones
+        return wbc_bias[pon_row[i]] if i in pon_row else ctc_bias
 
     obs = {
         k: np.full(n_cells, np.nan)
@@ -245,8 +259,9 @@ def call_copy_number(
         )
     }
     n_breaks = np.full(n_cells, -1, dtype=int)
-    cn_used = np.full((n_cells, n_used), np.nan)
-    ratio_out = np.full((n_cells, n_used), np.nan)
+    not_two = np.zeros(n_cells)  # fraction of used bins off copy number 2
+    ratio_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
+    cn_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
     segments: list[pd.DataFrame] = []
     starts_used = var["start"].to_numpy()[used]
     ends_used = var["end"].to_numpy()[used]
@@ -272,14 +287,15 @@ def call_copy_number(
                 level_cv = max(cfg.level_cv, level_cv_wbc)
             log.info("segment level error from %d WBCs: %.3f", len(normal_dev), level_cv_wbc)
         cv = cfg.level_cv if wbc else level_cv
-        r, _ = _ratio(counts[i], gc, bias[i], cfg=cfg)
+        cell_counts, bias = counts[i].astype(float), bias_of(i)
+        r, _ = _ratio(cell_counts, gc, bias, cfg=cfg)
         first = _segment_and_scale(
             r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg, level_cv=cv, wave_bins=wave_bins
         )
         # Pass 2: refit the GC curve with the first pass's copy-number levels divided
         # out, then segment again.
         level = first.cn / first.fit.multiplier
-        r, expected = _ratio(counts[i], gc, bias[i], cfg=cfg, level=level)
+        r, expected = _ratio(cell_counts, gc, bias, cfg=cfg, level=level)
         res = _segment_and_scale(
             r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg, level_cv=cv, wave_bins=wave_bins
         )
@@ -288,8 +304,9 @@ def call_copy_number(
             normal_dev.append(res.seg_means - fitted)
             normal_sd.append(res.seg_sd)
             normal_level.append(fitted)
-        ratio_out[i] = r
-        cn_used[i] = res.cn
+        ratio_full[i, used] = r
+        cn_full[i] = _fill_masked(res.cn, used, chroms_all)
+        not_two[i] = np.mean(res.cn != 2)
         obs["noise_sd"][i] = res.sd
         obs["mapd"][i] = mapd(r, contig_starts)
         obs["ploidy"][i] = res.fit.ploidy
@@ -300,7 +317,7 @@ def call_copy_number(
         ok = mu > 0
         obs["overdispersion"][i] = max(
             0.0,
-            float(((counts[i][ok] - mu[ok]) ** 2 - mu[ok]).sum() / (mu[ok] ** 2).sum()),
+            float(((cell_counts[ok] - mu[ok]) ** 2 - mu[ok]).sum() / (mu[ok] ** 2).sum()),
         )
         seg = _merge_segments(
             cells[i], res.cn, res.clipped, chroms, starts_used, ends_used, np.flatnonzero(used)
@@ -309,7 +326,6 @@ def call_copy_number(
         segments.append(seg)
         if (n_done + 1) % 500 == 0:
             log.info("called %d of %d cells", n_done + 1, len(called))
-    ratio = ratio_out
 
     reasons = []
     for i in range(n_cells):
@@ -327,7 +343,7 @@ def call_copy_number(
                 why.append("ambiguous_ploidy")
             # WBCs are the diploid controls: copy changes in one mean the run's noise
             # (or a doublet/mislabel) makes calls there unreliable.
-            if roles[i] == "wbc" and np.mean(cn_used[i] != 2) > cfg.max_wbc_aneuploid_fraction:
+            if roles[i] == "wbc" and not_two[i] > cfg.max_wbc_aneuploid_fraction:
                 why.append("wbc_not_diploid")
         reasons.append(";".join(why))
     for i in np.flatnonzero(~enough):
@@ -338,11 +354,6 @@ def call_copy_number(
             mean_reads[i],
         )
 
-    ratio_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
-    ratio_full[:, used] = ratio
-    cn_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
-    for i in np.flatnonzero(enough):
-        cn_full[i] = _fill_masked(cn_used[i], used, chroms_all)
     adata.layers["ratio"] = ratio_full
     adata.layers["copy_number"] = cn_full
     for col in ("mappability", "blacklisted", "used", "exclude_reason"):

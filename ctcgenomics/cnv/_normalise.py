@@ -116,6 +116,11 @@ def clip_outliers(
     return out, flagged
 
 
+def pon_divisor(panel: np.ndarray) -> np.ndarray:
+    """Return a panel's bin values as divisors: 1 where missing or near zero."""
+    return np.where(np.isfinite(panel) & (panel > 0.05), panel, 1.0)
+
+
 def panel_of_normals(
     ratios: np.ndarray, normal: np.ndarray, *, min_cells: int
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -147,8 +152,7 @@ def panel_of_normals(
     bias[:] = panel
     for k, i in enumerate(idx):
         bias[i] = np.nanmedian(np.delete(sub, k, axis=0), axis=0)
-    bias = np.where(np.isfinite(bias) & (bias > 0.05), bias, 1.0)
-    return bias, panel
+    return pon_divisor(bias), panel
 
 
 def long_run_sd(
