@@ -150,9 +150,38 @@ def panel_of_normals(
     sub = ratios[idx]
     panel = np.nanmedian(sub, axis=0)
     bias[:] = panel
-    for k, i in enumerate(idx):
-        bias[i] = np.nanmedian(np.delete(sub, k, axis=0), axis=0)
+    bias[idx] = leave_one_out_medians(sub)
     return pon_divisor(bias), panel
+
+
+def leave_one_out_medians(values: np.ndarray) -> np.ndarray:
+    """Per column, the median of the other rows' values for each row (NaNs skipped).
+
+    Equal to ``np.nanmedian(np.delete(values, k, axis=0), axis=0)`` for each row ``k``,
+    from one sort: without row ``k`` (rank ``r`` among the finite values of its column),
+    the ``p``-th smallest remaining value is the ``p``-th sorted one if ``p < r`` and the
+    next one otherwise. That keeps the panel of normals linear in WBCs, where deleting
+    each row in turn is quadratic (500 WBCs x 6,000 bins: about a minute). A missing
+    value leaves its column's full median; a column left with no value gives NaN.
+    """
+    n_rows, n_cols = values.shape
+    if n_rows == 0:
+        return np.empty_like(values, dtype=float)
+    order = np.argsort(values, axis=0, kind="stable")  # NaNs sort last
+    ranked = np.take_along_axis(values, order, axis=0)
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(n_rows)[:, None], axis=0)
+    own = np.isfinite(values)
+    remaining = own.sum(axis=0)[None, :] - own  # finite values left without the row
+    cols = np.arange(n_cols)[None, :]
+
+    def kth_remaining(p: np.ndarray) -> np.ndarray:
+        pos = np.where(own & (p >= rank), p + 1, p)
+        return ranked[np.clip(pos, 0, n_rows - 1), cols]
+
+    low = kth_remaining((remaining - 1) // 2)
+    high = kth_remaining(remaining // 2)
+    return np.where(remaining > 0, (low + high) / 2, np.nan)
 
 
 def long_run_sd(

@@ -1,8 +1,12 @@
-"""GC correction on short references (issue 3: a GC-extreme segment was erased)."""
+"""Normalisation: GC correction on short references (issue 3: a GC-extreme segment was
+erased) and the leave-one-out panel of normals."""
+
+import warnings
 
 import numpy as np
+import pytest
 
-from ctcgenomics.cnv._normalise import gc_expected
+from ctcgenomics.cnv._normalise import gc_expected, leave_one_out_medians
 
 
 def _reference(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -56,3 +60,19 @@ def test_newey_west_variance_matches_statsmodels_autocovariances():
         expected = gamma[0] + 2.0 * np.dot(kernel, gamma[1:])
         assert np.isclose(newey_west_variance(series, max_lag=lag), expected, rtol=1e-10)
     assert abs(newey_west_variance(np.nan_to_num(x), max_lag=20) - 2.56 * 0.92) < 0.6
+
+
+@pytest.mark.parametrize("n_rows", [1, 2, 3, 4, 7, 12])
+def test_leave_one_out_medians_equal_deleting_each_row(n_rows):
+    rng = np.random.default_rng(n_rows)
+    values = np.round(rng.normal(1.0, 0.1, (n_rows, 200)), 2)  # rounding makes ties
+    values[rng.random(values.shape) < 0.1] = np.nan
+    values[:, 3] = np.nan  # a column without values
+    values[:, 4] = 1.0  # a column of equal values
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+        expected = np.array(
+            [np.nanmedian(np.delete(values, k, axis=0), axis=0) for k in range(n_rows)]
+        )
+    got = leave_one_out_medians(values)
+    np.testing.assert_array_equal(got, expected)
