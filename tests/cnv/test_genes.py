@@ -41,7 +41,8 @@ def test_cnvkit_amplicon_calls_follow_the_bins():
     wmed = order["log2"].iloc[np.searchsorted(order["weight"].cumsum(), order["weight"].sum() / 2)]
     assert calls.loc["ERBB2", "log2"] == pytest.approx(wmed)
     assert calls.loc["ERBB2", "copy_number"] == np.rint(2 * 2**wmed)
-    # log2 0.83 is 1.78-fold: 3.6 copies in a pure diploid sample. The clinical
+    # The weighted median, log2 0.71, is 1.63-fold: 3.3 copies in a pure diploid sample
+    # (the unweighted median, 0.83, would be 1.78-fold, 3.6 copies). The clinical
     # convention CNVkit itself follows (its `ampdel` filter: 5+ copies, 2.5-fold, is an
     # amplification) makes that a gain; CNVkit's own `call` puts this segment at CN 3.
     # The sample is close to pure: SMAD4 and CDKN2A sit at log2 -8 to -10 over many
@@ -56,8 +57,12 @@ def test_cnvkit_amplicon_calls_follow_the_bins():
     assert calls.loc["CDKN2A", "call"] == "DELETION"
 
 
-def test_cnvkit_amplicon_erbb2_is_an_amplification_at_tumour_purity_below_0_6():
-    """Same bins, tumour fraction given: CN = (2 * 2**log2 - 2 * (1 - p)) / p."""
+def test_cnvkit_amplicon_erbb2_is_an_amplification_at_tumour_purity_of_one_half():
+    """Same bins, tumour fraction given: CN = (2 * 2**log2 - 2 * (1 - p)) / p.
+
+    At log2 0.71 the tumour copy number reaches 4.5 (rounded 5, an amplification) at a
+    purity of about 0.51; at 0.6 it is 4.1, a gain.
+    """
     cnr = ctc.cnv.read_cnvkit(DATA / "cnvkit_amplicon_hg19.cnr")
     wmed = ctc.cnv.gene_calls_from_log2(cnr, genes=["ERBB2"]).iloc[0]["log2"]
     for purity in (0.4, 0.5, 0.6):
