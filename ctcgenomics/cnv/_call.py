@@ -223,29 +223,21 @@ def call_copy_number(
     # Pass 1 (WBCs only): GC curve fitted on all bins; their panel of normals is the
     # bias every cell is divided by. CTCs get the panel, each WBC that of the others.
     ones = np.ones(n_used)
-    pon_cells = np.flatnonzero(enough & (roles == "wbc")) if cfg.panel_of_normals else []
-    pon_panel = None
-    pon_row: dict[int, int] = {}
+    default_bias, wbc_bias, pon_panel = ones, {}, None
     if cfg.panel_of_normals:
+        pon_cells = np.flatnonzero(enough & (roles == "wbc"))
         wbc_ratio = np.full((len(pon_cells), n_used), np.nan)
         for k, i in enumerate(pon_cells):
             wbc_ratio[k], _ = _ratio(counts[i].astype(float), gc, ones, cfg=cfg)
-        wbc_bias, pon_panel = panel_of_normals(
-            wbc_ratio, np.ones(len(pon_cells), dtype=bool), min_cells=cfg.min_pon_cells
-        )
+        own_bias, pon_panel = panel_of_normals(wbc_ratio, min_cells=cfg.min_pon_cells)
         del wbc_ratio
         if pon_panel is None:
             log.info(
                 "panel of normals skipped: fewer than %d WBCs with enough reads", cfg.min_pon_cells
             )
         else:
-            pon_row = {int(i): k for k, i in enumerate(pon_cells)}
-            ctc_bias = pon_divisor(pon_panel)
-
-    def bias_of(i: int) -> np.ndarray:
-        if pon_panel is None:
-            return ones
-        return wbc_bias[pon_row[i]] if i in pon_row else ctc_bias
+            default_bias = pon_divisor(pon_panel)
+            wbc_bias = dict(zip(pon_cells.tolist(), own_bias, strict=True))
 
     obs = {
         k: np.full(n_cells, np.nan)
@@ -287,7 +279,7 @@ def call_copy_number(
                 level_cv = max(cfg.level_cv, level_cv_wbc)
             log.info("segment level error from %d WBCs: %.3f", len(normal_dev), level_cv_wbc)
         cv = cfg.level_cv if wbc else level_cv
-        cell_counts, bias = counts[i].astype(float), bias_of(i)
+        cell_counts, bias = counts[i].astype(float), wbc_bias.get(i, default_bias)
         r, _ = _ratio(cell_counts, gc, bias, cfg=cfg)
         first = _segment_and_scale(
             r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg, level_cv=cv, wave_bins=wave_bins

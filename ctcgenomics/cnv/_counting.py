@@ -13,7 +13,7 @@ import pysam
 
 from ctcgenomics.cnv._errors import CNVInputError, ReferenceMismatchError
 from ctcgenomics.io._atomic import atomic_open
-from ctcgenomics.io.bins import contig_runs, count_reads_in_bins
+from ctcgenomics.io.bins import _interval_columns, contig_runs, count_reads_in_bins
 
 if TYPE_CHECKING:
     import anndata
@@ -45,11 +45,10 @@ def check_bam_reference(bam: str | os.PathLike[str], bins: Mapping[str, Any]) ->
     """
     with pysam.AlignmentFile(os.fspath(bam), "rb") as handle:
         header = dict(zip(handle.references, handle.lengths, strict=True))
-    starts = np.asarray(bins["start"], dtype=np.int64)
-    ends = np.asarray(bins["end"], dtype=np.int64)
+    chroms, starts, ends = _interval_columns(bins)
     width = int((ends - starts).max())
     missing, wrong = [], []
-    for chrom, idx in contig_runs(np.asarray(bins["chrom"]).astype(str)):
+    for chrom, idx in contig_runs(chroms):
         last_end = int(ends[idx].max())
         if chrom not in header:
             missing.append(chrom)

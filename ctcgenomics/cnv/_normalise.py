@@ -122,36 +122,29 @@ def pon_divisor(panel: np.ndarray) -> np.ndarray:
 
 
 def panel_of_normals(
-    ratios: np.ndarray, normal: np.ndarray, *, min_cells: int
-) -> tuple[np.ndarray, np.ndarray | None]:
+    ratios: np.ndarray, *, min_cells: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Per-bin bias from normal cells (median ratio), leave-one-out for the normals.
 
     Parameters
     ----------
     ratios
-        GC-corrected ratios, cells x used bins (mean 1 per cell).
-    normal
-        Boolean mask of the cells to build the panel from (diploid WBCs).
+        GC-corrected ratios of the normal cells (diploid WBCs), cells x used bins
+        (mean 1 per cell).
     min_cells
-        Fewest normal cells needed; with fewer, no panel is applied.
+        Fewest normal cells needed; with fewer, no panel is built.
 
     Returns
     -------
-    bias : numpy.ndarray
-        Cells x bins divisor (ones when no panel is built). Each normal cell gets the
-        panel of the *other* normals, so it is not flattened by its own noise.
+    own_bias : numpy.ndarray or None
+        Divisors (:func:`pon_divisor`), one row per normal cell: the panel of the
+        *other* normals, so a normal is not flattened by its own noise.
     panel : numpy.ndarray or None
-        The all-normals panel per bin.
+        The all-normals panel per bin (other cells divide by ``pon_divisor(panel)``).
     """
-    idx = np.flatnonzero(normal)
-    bias = np.ones_like(ratios)
-    if len(idx) < max(min_cells, 2):
-        return bias, None
-    sub = ratios[idx]
-    panel = np.nanmedian(sub, axis=0)
-    bias[:] = panel
-    bias[idx] = leave_one_out_medians(sub)
-    return pon_divisor(bias), panel
+    if len(ratios) < max(min_cells, 2):
+        return None, None
+    return pon_divisor(leave_one_out_medians(ratios)), np.nanmedian(ratios, axis=0)
 
 
 def leave_one_out_medians(values: np.ndarray) -> np.ndarray:
