@@ -21,6 +21,9 @@ medians of ``--repeats`` runs, ours and CNVkit alternating:
 Accuracy is the fraction of bins whose integer copy number equals the truth (CNVkit:
 ``round(2 * 2**segment_log2)``).
 
+Needs CNVkit in the project's venv: ``.venv/bin/pip install -e '.[bench]'`` (not part of
+the set-up commands: benchmarks run on demand).
+
 Run: .venv/bin/python benchmarks/bench_cnv_vs_cnvkit.py [--workdir DIR] [--cell A_ctc1]
      [--bins-bp 25000 [5000 ...]] [--repeats 3]
 """
@@ -250,6 +253,8 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=3, help="runs per timing (median)")
     args = parser.parse_args()
+    if not (BIN / "cnvkit.py").exists():
+        sys.exit(f"CNVkit is not installed in {BIN.parent}: run {BIN}/pip install -e '.[bench]'")
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     for bin_bp in args.bins_bp:
