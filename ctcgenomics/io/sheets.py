@@ -115,6 +115,8 @@ def read_cell_sheet(
     -------
     pandas.DataFrame
         One row per cell, indexed by ``cell``; missing optional columns are empty strings.
+        A relative file path that starts with ``-`` is returned as ``./-…``
+        (:func:`option_safe_path`).
 
     Raises
     ------
@@ -155,8 +157,18 @@ def read_cell_sheet(
     for col in ("fq1", "fq2", "bam"):
         if col not in out:
             out[col] = ""
-    out[["fq1", "fq2", "bam"]] = out[["fq1", "fq2", "bam"]].fillna("")
+        out[col] = out[col].fillna("").map(option_safe_path)
     return out.set_index("cell", drop=False)
+
+
+def option_safe_path(path: str) -> str:
+    """Return ``path`` so that no command line can read it as an option.
+
+    A relative path such as ``-x.fq.gz`` names the same file as ``./-x.fq.gz``, but only
+    the second is safe as a program argument.
+    """
+    text = str(path)
+    return f"./{text}" if text.startswith("-") else text
 
 
 def read_patient_sheet(path: str | os.PathLike[str]) -> pd.DataFrame:

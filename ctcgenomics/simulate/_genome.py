@@ -420,7 +420,10 @@ def cell_truth(genome: CellGenome, table: pd.DataFrame) -> pd.DataFrame:
     key = pd.MultiIndex.from_frame(table[["gpos", "ref", "alt"]])
     mkey = pd.MultiIndex.from_frame(mine[["gpos", "ref", "alt"]])
     pos_in_mine = mkey.get_indexer(key)
-    carriers = np.where(pos_in_mine >= 0, mine["carriers"].to_numpy()[pos_in_mine], 0)
+    # Look up with a safe index: a cell may carry none of the table's variants.
+    found = pos_in_mine >= 0
+    carriers = np.zeros(len(table), dtype=int)
+    carriers[found] = mine["carriers"].to_numpy()[pos_in_mine[found]]
     allele = table["allele"].to_numpy().astype(int)
     alt_cn = np.zeros_like(cn)
     has = allele >= 0

@@ -11,57 +11,10 @@ import sys
 import pandas as pd
 import pysam
 import pytest
-import yaml
 
 import ctcgenomics as ctc
 from tests.conftest import PACKAGED_REFERENCE, REPO, run_snakemake, snakemake_env
-
-PATIENTS = (
-    "patient\ttumour_type\tprimary_er\tprimary_pr\tprimary_her2\tdraw\tdraw_date"
-    "\tblood_volume_ml\tctc_count\ttherapy\n"
-    "T1\tBRCA\tpositive\tnegative\tnegative\tD1\t2026-01-05\t7.5\t3\t\n"
-)
-
-
-def _config(work, **extra):
-    cfg = {
-        "cells": "cells.tsv",
-        "patients": "patients.tsv",
-        "reference": {"fasta": str(PACKAGED_REFERENCE)},
-        "bins": {"size": 500000},
-        "qc": {"wgs": {"min_reads": 2000}},
-        "stages": {k: False for k in ("cnv", "snv", "rna", "actionability", "report")},
-        **extra,
-    }
-    path = work / "config.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
-
-
-@pytest.fixture(scope="module")
-def tiny_reads(tmp_path_factory):
-    out = tmp_path_factory.mktemp("tiny")
-    spec = ctc.simulate.load_spec(
-        {
-            "seed": 3,
-            "reference": str(PACKAGED_REFERENCE),
-            "clones": {"normal": {}},
-            "cells": [
-                {
-                    "id": f"T1_D1_{c}",
-                    "patient": "T1",
-                    "draw": "D1",
-                    "role": r,
-                    "clone": "normal",
-                    "assay": "wgs",
-                    "n_read_pairs": 3000,
-                }
-                for c, r in (("CTC1", "ctc"), ("WBC1", "wbc"))
-            ],
-        }
-    )
-    ctc.simulate.simulate(spec, out)
-    return out
+from tests.workflow.conftest import PATIENTS, write_config
 
 
 def test_small_cohort_with_an_empty_cell(tiny_reads, tmp_path):
@@ -106,7 +59,7 @@ def test_small_cohort_with_an_empty_cell(tiny_reads, tmp_path):
         + "".join("\t".join(map(str, r)) + "\n" for r in rows)
     )
     (work / "patients.tsv").write_text(PATIENTS)
-    run_snakemake(work, "--configfile", str(_config(work)))
+    run_snakemake(work, "--configfile", str(write_config(work)))
     qc = pd.read_csv(work / "results/qc/qc.tsv", sep="\t").set_index("cell")
     assert list(qc.index) == ["T1_D1_CTC1", "T1_D1_WBC1", "T1_D1_EMPTY"]
     assert qc.loc["T1_D1_CTC1", "qc_pass"] and qc.loc["T1_D1_WBC1", "qc_pass"]
@@ -137,7 +90,7 @@ def test_given_bam_is_used_and_checked(tiny_reads, tmp_path):
         f"patient\tdraw\tcell\tassay\trole\twga\tbam\nT1\tD1\tT1_D1_CTC1\twgs\tctc\tMDA\t{bam}\n"
     )
     (work / "patients.tsv").write_text(PATIENTS)
-    run_snakemake(work, "--configfile", str(_config(work)))
+    run_snakemake(work, "--configfile", str(write_config(work)))
     qc = pd.read_csv(work / "results/qc/qc.tsv", sep="\t")
     assert qc.loc[0, "total_reads"] == 6000
     assert not (work / "logs/align/T1_D1_CTC1.log").read_text().count("bwa")
@@ -150,7 +103,7 @@ def test_given_bam_is_used_and_checked(tiny_reads, tmp_path):
         "patient\tdraw\tcell\tassay\trole\twga\tbam\n"
         f"T1\tD1\tT1_D1_CTC2\twgs\tctc\tMDA\t{work / 'other.bam'}\n"
     )
-    proc = run_snakemake(work, "--configfile", str(_config(work)), check=False)
+    proc = run_snakemake(work, "--configfile", str(write_config(work)), check=False)
     assert proc.returncode != 0
     log = (work / "logs/align/T1_D1_CTC2.log").read_text()
     assert "was not aligned to" in log and "contigs not in the reference: 17" in log
@@ -161,6 +114,8 @@ def test_given_bam_is_used_and_checked(tiny_reads, tmp_path):
     ("row", "message"),
     [
         ("T1\tD1\tbad id\twgs\tctc\tMDA\tx.fq.gz\n", "invalid cell 'bad id'"),
+        # an ID read as an option crashed alignment ("expected one argument")
+        ("T1\tD1\t-rf\twgs\tctc\tMDA\tx.fq.gz\n", "invalid cell '-rf'"),
         ("T1\tD1\tc1\twgs\tplatelet\tMDA\tx.fq.gz\n", "column role"),
         (
             "T1\tD1\tc1\twgs\tctc\tMDA\tmissing.fq.gz\n",
@@ -172,7 +127,7 @@ def test_bad_sheet_stops_before_any_job(tmp_path, row, message):
     (tmp_path / "cells.tsv").write_text("patient\tdraw\tcell\tassay\trole\twga\tfq1\n" + row)
     (tmp_path / "patients.tsv").write_text(PATIENTS)
     (tmp_path / "x.fq.gz").write_bytes(b"")
-    proc = run_snakemake(tmp_path, "--configfile", str(_config(tmp_path)), check=False)
+    proc = run_snakemake(tmp_path, "--configfile", str(write_config(tmp_path)), check=False)
     assert proc.returncode != 0
     assert message in proc.stderr
     assert not (tmp_path / "results").exists()

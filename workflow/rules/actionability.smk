@@ -14,8 +14,8 @@ rule merge_alterations:
     benchmark:
         "results/benchmarks/merge_alterations/{patient}.tsv"
     shell:
-        "ctcg merge-alterations {input.tables} --patients {input.patients}"
-        " --patient {wildcards.patient} --out {output} > {log} 2>&1"
+        "ctcg merge-alterations {input.tables:q} --patients {input.patients:q}"
+        " --patient {wildcards.patient:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule match:
@@ -38,6 +38,6 @@ rule match:
     benchmark:
         "results/benchmarks/match/{patient}.tsv"
     shell:
-        "ctcg match --alterations {input.alterations} --patients {input.patients}"
-        " --patient {wildcards.patient} --json {output.json} --tsv {output.tsv}"
-        " {params.options} > {log} 2>&1"
+        "ctcg match --alterations {input.alterations:q} --patients {input.patients:q}"
+        " --patient {wildcards.patient:q} --json {output.json:q} --tsv {output.tsv:q}"
+        " {params.options:q} > {log:q} 2>&1"

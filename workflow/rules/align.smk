@@ -19,6 +19,6 @@ rule align:
     benchmark:
         "results/benchmarks/align/{cell}.tsv"
     shell:
-        "ctcg align --cell {wildcards.cell} --reference {input.fasta} {params.source}"
-        " --out {output.bam} --threads {threads} --wga {params.wga}"
-        " --sort-memory {params.sort_memory} {params.strict} --tool-log {log} 2>> {log}"
+        "ctcg align --cell {wildcards.cell:q} --reference {input.fasta:q} {params.source:q}"
+        " --out {output.bam:q} --threads {threads} --wga {params.wga:q}"
+        " --sort-memory {params.sort_memory:q} {params.strict} --tool-log {log:q} 2>> {log:q}"

@@ -18,8 +18,8 @@ rule cnv_count:
     benchmark:
         "results/benchmarks/cnv_count/{cell}.tsv"
     shell:
-        "ctcg cnv count --bam {input.bam} --bins {input.bins} --cell {wildcards.cell}"
-        " --min-mapq {params.min_mapq} --out {output} > {log} 2>&1"
+        "ctcg cnv count --bam {input.bam:q} --bins {input.bins:q} --cell {wildcards.cell:q}"
+        " --min-mapq {params.min_mapq} --out {output:q} > {log:q} 2>&1"
 
 
 rule cnv_call:
@@ -50,6 +50,6 @@ rule cnv_call:
     benchmark:
         "results/benchmarks/cnv_call/{patient}.tsv"
     shell:
-        "ctcg cnv call --counts {input.counts} --bins {input.bins} --sheet {input.sheet}"
-        " --patient {wildcards.patient} --outdir {params.outdir} --params-json {params.cnv}"
-        " > {log} 2>&1"
+        "ctcg cnv call --counts {input.counts:q} --bins {input.bins:q} --sheet {input.sheet:q}"
+        " --patient {wildcards.patient:q} --outdir {params.outdir:q}"
+        " --params-json {params.cnv:q} > {log:q} 2>&1"

@@ -2,16 +2,38 @@
 # of every stage (the stage files hold rules only).
 import hashlib
 import json
-import shlex
 from pathlib import Path
 
 import pandas as pd
 from snakemake.utils import validate
 
-from ctcgenomics.io.sheets import check_sheets_agree, read_cell_sheet, read_patient_sheet
+from ctcgenomics.io.sheets import (
+    check_sheets_agree,
+    option_safe_path,
+    read_cell_sheet,
+    read_patient_sheet,
+)
 
 
 validate(config, "../schemas/config.schema.yaml", set_default=True)
+
+
+def _option_safe_config_paths():
+    """Config values that name files reach command lines: make none readable as an option."""
+    for key in ("cells", "patients", "rna_sheet", "example_simulation"):
+        if config.get(key):
+            config[key] = option_safe_path(config[key])
+    config["reference"]["fasta"] = option_safe_path(config["reference"]["fasta"])
+    for section, keys in (("snv", ("targets", "gtf", "germline_sites", "hotspots")),
+                          ("actionability", ("civic", "kb"))):
+        for key in keys:
+            if config.get(section, {}).get(key):
+                config[section][key] = option_safe_path(config[section][key])
+    if config.get("snv", {}).get("sites"):
+        config["snv"]["sites"] = [option_safe_path(p) for p in config["snv"]["sites"]]
+
+
+_option_safe_config_paths()
 
 # Reads of the simulated example are produced by the workflow itself; real data must exist.
 CELLS = read_cell_sheet(config["cells"], check_files=not config.get("example_simulation"))
@@ -41,8 +63,8 @@ CONFIG_HASH = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).enc
 
 
 wildcard_constraints:
-    cell="[A-Za-z0-9_.-]+",
-    patient="[A-Za-z0-9_.-]+",
+    cell="[A-Za-z0-9][A-Za-z0-9_.-]*",
+    patient="[A-Za-z0-9][A-Za-z0-9_.-]*",
 
 
 def stage_on(stage):
@@ -91,9 +113,10 @@ def align_input(wildcards):
 
 
 def align_source(wildcards, input):
+    """Arguments naming the cell's reads (a list; the shell directive quotes each item with :q)."""
     if "bam" in input.keys():
-        return f"--bam {input.bam}"
-    return f"--fq1 {input.fq1}" + (f" --fq2 {input.fq2}" if "fq2" in input.keys() else "")
+        return ["--bam", input.bam]
+    return ["--fq1", input.fq1] + (["--fq2", input.fq2] if "fq2" in input.keys() else [])
 
 
 # --- qc.smk: per-cell QC and the run's QC table ---
@@ -103,15 +126,15 @@ def qc_thresholds(wildcards):
     assay = CELLS.loc[wildcards.cell, "assay"]
     t = config["qc"]["wgs" if assay == "wgs" else "targeted"]
     args = [
-        f"--assay {assay}",
-        f"--min-reads {t['min_reads']}",
-        f"--min-mapped-pct {t['min_mapped_pct']}",
-        f"--max-duplicate-pct {t['max_duplicate_pct']}",
-        f"--min-breadth {t['min_breadth']}",
+        f"--assay={assay}",
+        f"--min-reads={t['min_reads']}",
+        f"--min-mapped-pct={t['min_mapped_pct']}",
+        f"--max-duplicate-pct={t['max_duplicate_pct']}",
+        f"--min-breadth={t['min_breadth']}",
     ]
     if "max_mapd" in t:
-        args.append(f"--max-mapd {t['max_mapd']}")
-    return " ".join(args)
+        args.append(f"--max-mapd={t['max_mapd']}")
+    return args
 
 
 def qc_targets():
@@ -122,11 +145,11 @@ def qc_targets():
 
 
 def cnv_params_json(wildcards):
-    """The config's cnv: section plus the bins' N threshold, as one shell-quoted JSON."""
+    """The config's cnv: section plus the bins' N threshold, as JSON (quoted in the shell directive)."""
     params = dict(config.get("cnv", {}))
     params.pop("min_mapq", None)  # used by counting only
     params["max_n_fraction"] = config["bins"]["max_n_fraction"]
-    return shlex.quote(json.dumps(params))
+    return json.dumps(params)
 
 
 def cnv_counts_of(wildcards):
@@ -172,7 +195,7 @@ def snv_inputs(wildcards):
 
 
 def snv_options(wildcards, input):
-    """Optional arguments and thresholds of `ctcg snv`, shell-quoted."""
+    """Optional arguments and thresholds of `ctcg snv` (a list; the shell directive quotes each item)."""
     s, pr, fl = SNV, SNV.get("priors", {}), SNV.get("filters", {})
     opts = []
     if "targets" in input.keys():
@@ -205,7 +228,7 @@ def snv_options(wildcards, input):
         ("--near-indel-bp", fl.get("near_indel_bp", 5)),
     ]:
         opts += [flag, str(value)]
-    return " ".join(shlex.quote(str(o)) for o in opts)
+    return [str(o) for o in opts]
 
 
 def snv_targets():
@@ -228,7 +251,7 @@ def rna_inputs(wildcards):
 
 
 def rna_params_json(wildcards):
-    return shlex.quote(json.dumps(config.get("rna", {})))
+    return json.dumps(config.get("rna", {}))
 
 
 def rna_targets():
@@ -258,18 +281,18 @@ def module_alterations(wildcards):
 
 
 def match_options(wildcards):
-    opts = [f"--clonal-threshold {float(ACT.get('clonal_threshold', 0.8))}"]
+    """Options of `ctcg match` (a list; the shell directive quotes each item with :q)."""
+    opts = ["--clonal-threshold", str(float(ACT.get("clonal_threshold", 0.8)))]
     if not ACT.get("include_level4", True):
         opts.append("--no-level4")
-    if ACT.get("civic"):
-        opts.append(f"--civic {shlex.quote(str(ACT['civic']))}")
-    if ACT.get("kb"):
-        opts.append(f"--kb {shlex.quote(str(ACT['kb']))}")
-    return " ".join(opts)
+    for key in ("civic", "kb"):
+        if ACT.get(key):
+            opts += [f"--{key}", option_safe_path(ACT[key])]
+    return opts
 
 
 def match_extra_inputs(wildcards):
-    return [str(ACT[k]) for k in ("civic", "kb") if ACT.get(k)]
+    return [option_safe_path(ACT[k]) for k in ("civic", "kb") if ACT.get(k)]
 
 
 def actionability_targets():
@@ -300,7 +323,7 @@ def report_inputs(wildcards):
 
 
 def report_options(wildcards, input):
-    """`ctcg report` options for the inputs present, shell-quoted."""
+    """`ctcg report` options for the inputs present (a list; the shell directive quotes each item)."""
     opts = []
     for key in ("cnv", "cnv_clones", "snv", "rna", "alterations", "actionability"):
         if key in input.keys():
@@ -310,7 +333,7 @@ def report_options(wildcards, input):
         opts += ["--stages-off", ",".join(off)]
     opts += ["--config-hash", CONFIG_HASH]
     opts += ["--reference", f"{config['reference']['fasta']} ({config['reference']['build']})"]
-    return " ".join(shlex.quote(str(o)) for o in opts)
+    return [str(o) for o in opts]
 
 
 def report_targets():

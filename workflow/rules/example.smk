@@ -16,4 +16,4 @@ if config.get("example_simulation"):
         benchmark:
             "results/benchmarks/simulate_example/simulate.tsv"
         shell:
-            "ctcg simulate --spec {input.spec} --outdir {params.outdir} > {log} 2>&1"
+            "ctcg simulate --spec {input.spec:q} --outdir {params.outdir:q} > {log:q} 2>&1"

@@ -18,9 +18,9 @@ rule qc_cell:
     benchmark:
         "results/benchmarks/qc_cell/{cell}.tsv"
     shell:
-        "ctcg qc cell --bam {input.bam} --bins {input.bins} --cell {wildcards.cell}"
-        " --out {output} --min-mapq {params.min_mapq} --max-n-fraction {params.max_n}"
-        " {params.thresholds} > {log} 2>&1"
+        "ctcg qc cell --bam {input.bam:q} --bins {input.bins:q} --cell {wildcards.cell:q}"
+        " --out {output:q} --min-mapq {params.min_mapq} --max-n-fraction {params.max_n}"
+        " {params.thresholds:q} > {log:q} 2>&1"
 
 
 rule qc_merge:
@@ -34,4 +34,4 @@ rule qc_merge:
     benchmark:
         "results/benchmarks/qc_merge/qc.tsv"
     shell:
-        "ctcg qc merge {input} --out {output.table} --multiqc {output.multiqc} > {log} 2>&1"
+        "ctcg qc merge {input:q} --out {output.table:q} --multiqc {output.multiqc:q} > {log:q} 2>&1"

@@ -17,7 +17,7 @@ rule prepare_reference:
     benchmark:
         "results/benchmarks/prepare_reference/reference.tsv"
     shell:
-        "ctcg reference --fasta {input.fasta} --outdir {params.outdir} > {log} 2>&1"
+        "ctcg reference --fasta {input.fasta:q} --outdir {params.outdir:q} > {log:q} 2>&1"
 
 
 rule make_bins:
@@ -33,4 +33,4 @@ rule make_bins:
     benchmark:
         "results/benchmarks/make_bins/{size}.tsv"
     shell:
-        "ctcg bins --reference {input.fasta} --size {wildcards.size} --out {output} > {log} 2>&1"
+        "ctcg bins --reference {input.fasta:q} --size {wildcards.size} --out {output:q} > {log:q} 2>&1"

@@ -22,6 +22,6 @@ rule report:
     benchmark:
         "results/benchmarks/report/{patient}.tsv"
     shell:
-        "ctcg report --patient {wildcards.patient} --patients {input.patients}"
-        " --cells {input.cells} --qc {input.qc} {params.options}"
-        " --html {output.html} --json {output.json} > {log} 2>&1"
+        "ctcg report --patient {wildcards.patient:q} --patients {input.patients:q}"
+        " --cells {input.cells:q} --qc {input.qc:q} {params.options:q}"
+        " --html {output.html:q} --json {output.json:q} > {log:q} 2>&1"

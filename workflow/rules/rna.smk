@@ -26,5 +26,5 @@ rule rna:
     benchmark:
         "results/benchmarks/rna/{patient}.tsv"
     shell:
-        "ctcg rna --sheet {input.sheet} --patient {wildcards.patient}"
-        " --outdir {params.outdir} --params-json {params.rna} > {log} 2>&1"
+        "ctcg rna --sheet {input.sheet:q} --patient {wildcards.patient:q}"
+        " --outdir {params.outdir:q} --params-json {params.rna:q} > {log:q} 2>&1"

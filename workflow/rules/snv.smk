@@ -25,7 +25,7 @@ rule snv:
     benchmark:
         "results/benchmarks/snv/{patient}.tsv"
     shell:
-        "ctcg snv --bams {input.bams} --reference {input.ref} --cells {input.sheet}"
-        " --patient {wildcards.patient} {params.options}"
-        " --vcf {output.vcf} --h5ad {output.h5ad} --alterations {output.alterations}"
-        " --figure {output.figure} > {log} 2>&1"
+        "ctcg snv --bams {input.bams:q} --reference {input.ref:q} --cells {input.sheet:q}"
+        " --patient {wildcards.patient:q} {params.options:q}"
+        " --vcf {output.vcf:q} --h5ad {output.h5ad:q} --alterations {output.alterations:q}"
+        " --figure {output.figure:q} > {log:q} 2>&1"

@@ -1,0 +1,56 @@
+"""Fixtures of the workflow tests: tiny simulated reads and a minimal configuration."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+import ctcgenomics as ctc
+from tests.conftest import PACKAGED_REFERENCE
+
+PATIENTS = (
+    "patient\ttumour_type\tprimary_er\tprimary_pr\tprimary_her2\tdraw\tdraw_date"
+    "\tblood_volume_ml\tctc_count\ttherapy\n"
+    "T1\tBRCA\tpositive\tnegative\tnegative\tD1\t2026-01-05\t7.5\t3\t\n"
+)
+
+
+def write_config(work, **extra):
+    cfg = {
+        "cells": "cells.tsv",
+        "patients": "patients.tsv",
+        "reference": {"fasta": str(PACKAGED_REFERENCE)},
+        "bins": {"size": 500000},
+        "qc": {"wgs": {"min_reads": 2000}},
+        "stages": {k: False for k in ("cnv", "snv", "rna", "actionability", "report")},
+        **extra,
+    }
+    path = work / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_reads(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny")
+    spec = ctc.simulate.load_spec(
+        {
+            "seed": 3,
+            "reference": str(PACKAGED_REFERENCE),
+            "clones": {"normal": {}},
+            "cells": [
+                {
+                    "id": f"T1_D1_{c}",
+                    "patient": "T1",
+                    "draw": "D1",
+                    "role": r,
+                    "clone": "normal",
+                    "assay": "wgs",
+                    "n_read_pairs": 3000,
+                }
+                for c, r in (("CTC1", "ctc"), ("WBC1", "wbc"))
+            ],
+        }
+    )
+    ctc.simulate.simulate(spec, out)
+    return out
