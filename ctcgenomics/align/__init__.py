@@ -1,6 +1,11 @@
 """Reference preparation and per-cell alignment (bwa mem + samtools)."""
 
-from ctcgenomics.align._bam_input import ContigMismatchError, check_bam_contigs, import_bam
+from ctcgenomics.align._bam_input import (
+    BamInputError,
+    ContigMismatchError,
+    check_bam_contigs,
+    import_bam,
+)
 from ctcgenomics.align._bwa import (
     FAILED_TAG,
     AlignResult,
@@ -19,6 +24,7 @@ from ctcgenomics.align._reference import (
 __all__ = [
     "FAILED_TAG",
     "AlignResult",
+    "BamInputError",
     "ContigMismatchError",
     "FastqError",
     "FastqSummary",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pysam
 
 from ctcgenomics._ids import validate_id
+from ctcgenomics.align._bwa import write_failed_bam
 from ctcgenomics.align._reference import reference_contigs
 from ctcgenomics.io._atomic import atomic_path
 
@@ -18,6 +19,26 @@ log = logging.getLogger(__name__)
 
 class ContigMismatchError(ValueError):
     """A BAM was aligned to a reference other than the configured one."""
+
+
+class BamInputError(ValueError):
+    """A BAM named in the cell sheet cannot be read (truncated, not a BAM)."""
+
+
+def _readable_bam(bam: Path, cell: str) -> dict:
+    """Return the header of ``bam``, or raise :class:`BamInputError` naming file and cell.
+
+    htslib refuses a BAM without its end-of-file marker with a bare ``OSError: no BGZF
+    EOF marker``; a truncated copy is the usual cause.
+    """
+    try:
+        with pysam.AlignmentFile(os.fspath(bam), "rb") as handle:
+            return handle.header.to_dict()
+    except (OSError, ValueError) as err:
+        raise BamInputError(
+            f"BAM {bam} of cell {cell} cannot be read ({err}); it is probably truncated (an "
+            "interrupted copy?) or not a BAM: copy it again, or remove the cell from the sheet"
+        ) from None
 
 
 def check_bam_contigs(bam: str | os.PathLike[str], reference: str | os.PathLike[str]) -> None:
@@ -56,6 +77,7 @@ def import_bam(
     out_bam: str | os.PathLike[str],
     *,
     cell: str,
+    on_input_error: str = "fail_cell",
 ) -> Path:
     """Check a user BAM against the reference, sort it if needed and index it at ``out_bam``.
 
@@ -69,6 +91,11 @@ def import_bam(
         Where the workflow expects the cell's BAM.
     cell
         Cell ID (validated).
+    on_input_error
+        ``"fail_cell"``: a BAM that cannot be read (truncated, not a BAM) yields a
+        header-only BAM recording the reason, as a broken FASTQ does (the run goes on and
+        QC reports the cell as failed); ``"raise"``: raise :class:`BamInputError`. A BAM
+        aligned to another reference always raises :class:`ContigMismatchError`.
 
     Returns
     -------
@@ -79,15 +106,30 @@ def import_bam(
     src = Path(bam)
     if not src.is_file():
         raise FileNotFoundError(f"BAM {src} of cell {cell} does not exist; fix the cell sheet")
-    check_bam_contigs(src, reference)
-    with pysam.AlignmentFile(str(src), "rb") as handle:
-        sort_order = handle.header.to_dict().get("HD", {}).get("SO")
     out = Path(out_bam)
+    try:
+        header = _readable_bam(src, cell)
+    except BamInputError as err:
+        if on_input_error != "fail_cell":
+            raise
+        log.error("%s; writing an empty BAM and marking the cell failed", err)
+        write_failed_bam(out, reference, cell=cell, reason=str(err))
+        return out
+    check_bam_contigs(src, reference)
+    sort_order = header.get("HD", {}).get("SO")
     with atomic_path(out) as tmp:
-        if sort_order == "coordinate":
-            shutil.copyfile(src, tmp)
-        else:
-            log.info("cell %s: %s is not coordinate-sorted (SO=%s); sorting", cell, src, sort_order)
-            pysam.sort("-o", str(tmp), str(src))
-        pysam.index(str(tmp), str(out) + ".bai")
+        try:
+            if sort_order == "coordinate":
+                shutil.copyfile(src, tmp)
+            else:
+                log.info("cell %s: %s is not coordinate-sorted (SO=%s); sorting", cell, src,
+                         sort_order)  # fmt: skip
+                pysam.sort("-T", str(tmp.parent / "sort"), "-o", str(tmp), str(src))
+            pysam.index(str(tmp), str(out) + ".bai")
+        except (OSError, pysam.utils.SamtoolsError) as err:
+            # A BAM damaged inside (EOF marker intact) fails here, not on opening.
+            raise BamInputError(
+                f"BAM {src} of cell {cell} is damaged ({err}); copy it again, or remove the "
+                "cell from the sheet"
+            ) from None
     return out

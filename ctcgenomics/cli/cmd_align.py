@@ -37,11 +37,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ctcgenomics.align import align_cell, import_bam
+    from ctcgenomics.align import align_cell, failed_reason, import_bam
 
     if args.bam:
-        import_bam(args.bam, args.reference, args.out, cell=args.cell)
-        log.info("cell %s: imported %s -> %s", args.cell, args.bam, args.out)
+        import_bam(
+            args.bam,
+            args.reference,
+            args.out,
+            cell=args.cell,
+            on_input_error="raise" if args.strict else "fail_cell",
+        )
+        reason = failed_reason(args.out)
+        if reason:
+            log.warning("cell %s marked failed: %s", args.cell, reason)
+        else:
+            log.info("cell %s: imported %s -> %s", args.cell, args.bam, args.out)
         return 0
     result = align_cell(
         args.fq1,

@@ -4,19 +4,32 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+
+
+def scratch_dir(path: str | os.PathLike[str]) -> Path:
+    """The per-output scratch folder of ``path``: ``.<name>.tmp/`` beside it.
+
+    Everything a step writes on its way to ``path`` (the partial file, a sort's spill
+    files) lives there. Its name depends on the output only, so an attempt killed with
+    SIGKILL leaves it where the next attempt at the same output finds and clears it.
+    """
+    target = Path(path)
+    return target.parent / f".{target.name}.tmp"
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path that replaces ``path`` only if the block succeeds.
 
-    The temporary file lives in the same directory (so the final ``os.replace`` is
-    atomic on POSIX) and keeps the target's suffix, so writers that infer the format
-    from the extension (``.h5ad``, ``.vcf.gz``, ``.png``) still work. On any
-    exception the temporary file is removed and ``path`` is left untouched.
+    The temporary file lives in the output's scratch folder (:func:`scratch_dir`, on the
+    same file system, so the final ``os.replace`` is atomic on POSIX) and keeps the
+    target's suffix, so writers that infer the format from the extension (``.h5ad``,
+    ``.vcf.gz``, ``.png``) still work. The folder is cleared first (leftovers of a killed
+    attempt) and removed on success and on any exception, which also leaves ``path``
+    untouched. Tools may put their own temporary files in ``tmp.parent``.
 
     Parameters
     ----------
@@ -26,22 +39,19 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
         Suffix of the temporary file; defaults to the full suffix of ``path``.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     if suffix is None:
         suffix = "".join(target.suffixes)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent)
-    os.close(fd)
-    # mkstemp creates the file 0600; give the output the usual mode under the umask.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    tmp_path = Path(tmp)
+    scratch = scratch_dir(target)
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    tmp_path = scratch / f"partial{suffix}"
     try:
+        # The output gets the usual mode under the umask, as a plain open() would give.
+        tmp_path.touch(mode=0o666)
         yield tmp_path
         os.replace(tmp_path, target)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextlib.contextmanager

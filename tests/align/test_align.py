@@ -4,6 +4,7 @@ import pysam
 import pytest
 
 from ctcgenomics.align import (
+    BamInputError,
     ContigMismatchError,
     ReferenceError,
     align_cell,
@@ -100,6 +101,23 @@ def test_import_bam_checks_contigs(pairs, genome, tmp_path):
         pass
     with pytest.raises(ContigMismatchError, match="not in the reference: 17"):
         import_bam(other, genome, tmp_path / "o.bam", cell="o")
+
+
+def test_truncated_bam_names_file_and_cell(pairs, genome, tmp_path):
+    """A truncated BAM gave a bare 'OSError: no BGZF EOF marker' naming neither."""
+    r1, r2, _ = pairs
+    res = align_cell(r1, r2, genome, tmp_path / "src.bam", cell="src")
+    data = res.bam.read_bytes()
+    cut = tmp_path / "cut.bam"
+    cut.write_bytes(data[: len(data) - 40])  # the copy stopped before the EOF block
+    with pytest.raises(BamInputError, match=r"BAM .*cut\.bam of cell c9 cannot be read.*trunc"):
+        import_bam(cut, genome, tmp_path / "strict.bam", cell="c9", on_input_error="raise")
+    assert not (tmp_path / "strict.bam").exists()
+    # Default: the cell fails (empty BAM with the reason), the cohort goes on.
+    out = import_bam(cut, genome, tmp_path / "c9.bam", cell="c9")
+    assert pysam.AlignmentFile(str(out)).mapped == 0
+    assert "cut.bam of cell c9" in failed_reason(out)
+    assert sorted(p.name for p in tmp_path.glob("c9.bam*")) == ["c9.bam", "c9.bam.bai"]
 
 
 def test_reference_without_index_is_indexed(tmp_path):
