@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def scratch_dir(path: str | os.PathLike[str]) -> Path:
-    """The per-output scratch folder of ``path``: ``.<name>.tmp/`` beside it.
+    """Return the per-output scratch folder of ``path``: ``.<name>.tmp/`` beside it.
 
     Everything a step writes on its way to ``path`` (the partial file, a sort's spill
     files) lives there. Its name depends on the output only, so an attempt killed with
