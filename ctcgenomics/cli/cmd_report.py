@@ -35,11 +35,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="",
         help="comma-separated stages switched off in the config (reported as switched off)",
     )
+    p.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="STAGE=PATH",
+        help="status file of a stage (ctcg guard), repeatable; a failed stage is reported as "
+        "failed with its reason",
+    )
+    p.add_argument(
+        "--not-run",
+        action="append",
+        default=[],
+        metavar="STAGE=REASON",
+        help="why the workflow did not run a stage for this patient, repeatable",
+    )
     p.add_argument("--config-hash", default="", help="hash of the workflow configuration")
     p.add_argument("--reference", default="", help="reference genome (path or name)")
     p.add_argument("--html", required=True, help="output HTML")
     p.add_argument("--json", required=True, help="output JSON")
     p.set_defaults(func=_run)
+
+
+def _pairs(items: list[str], option: str, *, many: bool = False) -> dict:
+    """Parse repeated ``STAGE=VALUE`` options (a list of values per stage if ``many``)."""
+    from ctcgenomics.cli import CLIError
+
+    out: dict = {}
+    for item in items:
+        stage, sep, value = item.partition("=")
+        if not sep or not stage or not value:
+            raise CLIError(f"{option} {item!r}: expected STAGE=VALUE, e.g. cnv=results/x")
+        if many:
+            out.setdefault(stage, []).append(value)
+        else:
+            out[stage] = value
+    return out
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -55,6 +86,8 @@ def _run(args: argparse.Namespace) -> int:
         rna=args.rna,
         alterations=args.alterations,
         actionability=args.actionability,
+        statuses=_pairs(args.status, "--status", many=True),
+        not_run=_pairs(args.not_run, "--not-run"),
     )
     stages_off = [s.strip() for s in args.stages_off.split(",") if s.strip()]
     report = make_report(

@@ -13,6 +13,7 @@ import pandas as pd
 from ctcgenomics._ids import validate_id
 from ctcgenomics.io.alterations import read_alterations
 from ctcgenomics.io.sheets import read_cell_sheet, read_patient_sheet
+from ctcgenomics.io.stage_status import read_status
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,12 @@ class ReportInputs:
     actionability
         Therapy matches (``results/{patient}/actionability.tsv``) with the sibling
         ``actionability.json`` (knowledge-base version) read when present.
+    statuses
+        Stage -> status files written by ``ctcg guard`` (``status.json``); a stage whose
+        status is ``failed`` is reported as failed, with its reason, and its outputs
+        are not read.
+    not_run
+        Stage -> why the workflow did not run it for this patient (shown as given).
     """
 
     patients: PathLike
@@ -62,13 +69,16 @@ class ReportInputs:
     rna: PathLike | None = None
     alterations: PathLike | None = None
     actionability: PathLike | None = None
+    statuses: dict[str, list[PathLike]] = field(default_factory=dict)
+    not_run: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class LoadedInputs:
     """One patient's inputs, read and restricted to the patient.
 
-    ``not_run`` maps a stage name to the plain-language reason its part is absent.
+    ``not_run`` maps a stage name to the plain-language reason its part is absent;
+    ``failed`` maps a stage that ran and failed to its reason.
     """
 
     patient: str
@@ -83,6 +93,7 @@ class LoadedInputs:
     matches: pd.DataFrame | None = None
     actionability_meta: dict = field(default_factory=dict)
     not_run: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 def _need_file(path: PathLike, what: str) -> Path:
@@ -144,6 +155,7 @@ def load_inputs(
             f"{known}); add its rows or fix the patient ID"
         )
     out = LoadedInputs(patient=patient, patients=rows)
+    out.failed = failed_stages(inputs.statuses)
     off = set(stages_off)
     cells = None
     if inputs.cells is not None:
@@ -152,10 +164,16 @@ def load_inputs(
         out.cells = cells
 
     def absent(stage: str, default: str) -> None:
+        if stage in out.failed:
+            return
         if stage in off:
             out.not_run[stage] = f"switched off in the configuration (stages.{stage}: false)"
         else:
-            out.not_run[stage] = default
+            out.not_run[stage] = inputs.not_run.get(stage, default)
+
+    def given(stage: str, path: PathLike | None) -> bool:
+        # A failed stage's outputs say only that it failed: do not read them as results.
+        return path is not None and stage not in out.failed
 
     # QC covers the run; keep this patient's cells when the cell sheet says which they are.
     if inputs.qc is not None:
@@ -169,7 +187,7 @@ def load_inputs(
     def has_assay(assays: list[str]) -> bool:
         return cells is None or bool(cells["assay"].isin(assays).any())
 
-    if inputs.cnv is not None:
+    if given("cnv", inputs.cnv):
         out.cnv = _read_anndata(_need_file(inputs.cnv, "copy-number AnnData"))
         if inputs.cnv_clones is not None and Path(inputs.cnv_clones).is_file():
             out.cnv_clones = pd.read_csv(inputs.cnv_clones, sep="\t", dtype=str)
@@ -178,25 +196,25 @@ def load_inputs(
     else:
         absent("cnv", "the copy-number stage has not produced output for this patient")
 
-    if inputs.snv is not None:
+    if given("snv", inputs.snv):
         out.snv = _read_anndata(_need_file(inputs.snv, "mutation AnnData"))
     elif not has_assay(["wgs", "panel", "exome"]):
         absent("snv", "no DNA-sequenced cells of this patient in the cell sheet")
     else:
         absent("snv", "the mutation stage has not produced output for this patient")
 
-    if inputs.rna is not None:
+    if given("rna", inputs.rna):
         out.rna = pd.read_csv(
             _need_file(inputs.rna, "RNA cell table"), sep="\t", dtype={"cell": str, "draw": str}
         )
     else:
         absent("rna", "no single-cell RNA data for this patient (RNA sheet)")
 
-    if inputs.alterations is not None:
+    if given("alterations", inputs.alterations):
         alt = read_alterations(_need_file(inputs.alterations, "alterations table"))
         out.alterations = alt[alt["patient"].astype(str) == patient].reset_index(drop=True)
 
-    if inputs.actionability is not None:
+    if given("actionability", inputs.actionability):
         path = _need_file(inputs.actionability, "actionability table")
         # The TSV opens with '#' lines (generator, KB version); fields may contain '#'.
         n_comment = 0
@@ -218,5 +236,27 @@ def load_inputs(
             out.actionability_meta = json.loads(meta_path.read_text(encoding="utf-8"))
     else:
         absent("actionability", "no therapy matching was run for this patient")
-    log.info("report inputs of %s; not run: %s", patient, sorted(out.not_run) or "none")
+    log.info(
+        "report inputs of %s; not run: %s; failed: %s",
+        patient, sorted(out.not_run) or "none", sorted(out.failed) or "none",
+    )  # fmt: skip
     return out
+
+
+def failed_stages(statuses: dict[str, list[PathLike]]) -> dict[str, str]:
+    """Stage -> reason, for every stage with a ``failed`` status file.
+
+    A stage with several steps (``actionability``: merging, then matching) fails when
+    any of its steps failed; the reason names the step.
+    """
+    failed: dict[str, str] = {}
+    for stage, paths in statuses.items():
+        reasons = []
+        for path in paths:
+            status = read_status(_need_file(path, f"status file of stage {stage}"))
+            if status.failed:
+                step = f"{status.stage} " if status.stage != stage else ""
+                reasons.append(f"{step}{status.describe()}")
+        if reasons:
+            failed[stage] = "; ".join(reasons)
+    return failed

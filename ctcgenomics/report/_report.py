@@ -94,6 +94,7 @@ def methods_section(
         "config_hash": config_hash or "not given",
         "knowledge_base": kb_text,
         "stages_not_run": dict(sorted(loaded.not_run.items())),
+        "stages_failed": dict(sorted(loaded.failed.items())),
         "limitations": list(LIMITATIONS),
     }
 

@@ -48,6 +48,13 @@ def not_run(reason: str) -> dict:
     return {"status": "not_run", "reason": reason}
 
 
+def absent(loaded: LoadedInputs, stage: str, default: str) -> dict:
+    """Return the section of a stage without data: ``failed`` (with why) or ``not_run``."""
+    if stage in loaded.failed:
+        return {"status": "failed", "reason": loaded.failed[stage]}
+    return not_run(loaded.not_run.get(stage, default))
+
+
 def _level_rank(level: object) -> int:
     text = str(level)
     return LEVEL_ORDER.index(text) if text in LEVEL_ORDER else len(LEVEL_ORDER)
@@ -89,7 +96,7 @@ QC_SHOWN = (
 def qc_section(loaded: LoadedInputs) -> dict:
     """Per-cell sequencing metrics, the failed cells and their reasons."""
     if loaded.qc is None:
-        return not_run(loaded.not_run.get("qc", "no QC table"))
+        return absent(loaded, "qc", "no QC table")
     qc = loaded.qc.copy()
     qc["qc_pass"] = _as_bool(qc["qc_pass"])
     qc["qc_reason"] = qc.get("qc_reason", pd.Series("", index=qc.index)).fillna("").astype(str)
@@ -262,9 +269,57 @@ def _draw_order(loaded: LoadedInputs) -> list[str]:
     return [str(d) for d in sheet["draw"]]
 
 
+def _qc_reasons(qc: pd.DataFrame) -> str:
+    reasons = qc["qc_reason"].fillna("").astype(str).replace("", "no reason given")
+    counts = reasons.value_counts()
+    return "; ".join(f"{why} ({n})" if n > 1 else why for why, n in counts.items())
+
+
+def evaluable_ctcs(loaded: LoadedInputs) -> dict:
+    """How many CTCs can carry a finding: DNA libraries passing QC, and RNA-called CTCs.
+
+    Returns ``{"dna": int|None, "rna": int|None, "total": int|None, "statement": str}``:
+    ``None`` where a count cannot be known (no QC table, a failed RNA stage), and, when
+    ``total`` is 0, a ``statement`` for the reader of why no CTC is evaluable.
+    """
+    dna = rna = None
+    why = []
+    if loaded.cells is not None:
+        ctc = loaded.cells[loaded.cells["role"] == "ctc"]
+        if ctc.empty:
+            roles = "only white blood cells" if len(loaded.cells) else "no cells"
+            why.append(f"no CTC was DNA-sequenced (the cell sheet lists {roles} of this patient)")
+            dna = 0
+        elif loaded.qc is not None:
+            qc = loaded.qc[loaded.qc["cell"].isin(ctc["cell"])]
+            dna = int(_as_bool(qc["qc_pass"]).sum())
+            if dna == 0:
+                why.append(
+                    f"all {len(ctc)} DNA-sequenced CTC libraries failed QC ({_qc_reasons(qc)})"
+                )
+    if loaded.rna is not None and "cell_class" in loaded.rna:
+        rna = int((loaded.rna["cell_class"] == "CTC").sum())
+        if rna == 0:
+            why.append(f"the RNA arm classified none of its {len(loaded.rna)} cells as a CTC")
+    elif "rna" not in loaded.failed:
+        rna = 0  # the RNA arm did not run for this patient: it adds no CTC
+    if dna is None or rna is None:
+        total = (dna or 0) + (rna or 0) if (dna or rna) else None
+    else:
+        total = dna + rna
+    return {
+        "dna": dna,
+        "rna": rna,
+        "total": total,
+        "statement": "; ".join(why) if total == 0 else "",
+    }
+
+
 def summary_section(loaded: LoadedInputs) -> dict:
     """Patient, tumour type, receptor status, draws, and the headline findings."""
     first = loaded.patients.iloc[0]
+    evaluable = evaluable_ctcs(loaded)
+    no_ctc = evaluable["total"] == 0
     return {
         "status": "ok",
         "patient": loaded.patient,
@@ -277,9 +332,12 @@ def summary_section(loaded: LoadedInputs) -> dict:
         "draws": draws_table(loaded),
         "candidate_therapies": headline_therapies(detected_matches(loaded.matches), "sensitivity"),
         "resistance": headline_therapies(detected_matches(loaded.matches), "resistance"),
-        "discordance": discordance_flags(loaded),
+        "discordance": [] if no_ctc else discordance_flags(loaded),
         "alterations_given": loaded.alterations is not None,
+        "evaluable_ctcs": evaluable,
+        "headline": f"No evaluable CTC: {evaluable['statement']}." if no_ctc else "",
         "not_run": dict(sorted(loaded.not_run.items())),
+        "failed": dict(sorted(loaded.failed.items())),
     }
 
 
@@ -318,16 +376,32 @@ def detected_matches(matches: pd.DataFrame | None) -> pd.DataFrame | None:
 
 def therapies_section(loaded: LoadedInputs) -> dict:
     """Therapy, resistance and prognosis matches of detected alterations, ranked."""
+    if "alterations" in loaded.failed:
+        return {
+            "status": "failed",
+            "reason": "the stages' alterations could not be merged, so nothing was matched: "
+            + loaded.failed["alterations"],
+        }
     if loaded.matches is None:
-        return not_run(loaded.not_run.get("actionability", "no therapy matching"))
+        return absent(loaded, "actionability", "no therapy matching")
     kb = _pick_kb(loaded.actionability_meta)
     found = detected_matches(loaded.matches)
     rows = _records(_ranked(found), THERAPY_COLUMNS) if len(found) else []
     for row in rows:
         row["sources"] = parse_sources(row.get("sources", ""))
+    evaluable = evaluable_ctcs(loaded)
+    note = ""
+    if evaluable["total"] == 0:
+        note = (
+            f"No evaluable CTC: {evaluable['statement']}. No alteration could be called from "
+            "the CTCs, so no therapy is matched to one"
+            + (" (matches below come from the CTC enumeration only)." if rows else ".")
+        )
     return {
         "status": "ok",
         "kb": kb,
+        "evaluable_ctcs": evaluable["total"],
+        "note": note,
         "n_matches": len(rows),
         "n_not_detected": len(loaded.matches) - len(found),
         "matches": rows,
@@ -364,7 +438,7 @@ def cnv_cells(loaded: LoadedInputs) -> pd.DataFrame:
 def cnv_section(loaded: LoadedInputs) -> dict:
     """Per-cell copy-number summary and gene-level calls of actionable genes."""
     if loaded.cnv is None:
-        return not_run(loaded.not_run.get("cnv", "no copy-number data"))
+        return absent(loaded, "cnv", "no copy-number data")
     adata = loaded.cnv
     if "copy_number" not in adata.layers:
         return not_run("the copy-number AnnData has no 'copy_number' layer; rerun the CNV stage")
@@ -443,7 +517,7 @@ def snv_variants(loaded: LoadedInputs) -> tuple[pd.DataFrame, pd.DataFrame, np.n
 def snv_section(loaded: LoadedInputs) -> dict:
     """One row per variant with cells altered / evaluable per draw among CTCs and WBCs."""
     if loaded.snv is None:
-        return not_run(loaded.not_run.get("snv", "no mutation data"))
+        return absent(loaded, "snv", "no mutation data")
     if "genotype" not in loaded.snv.layers:
         return not_run("the mutation AnnData has no 'genotype' layer; rerun the SNV stage")
     table, meta, gt = snv_variants(loaded)
@@ -486,7 +560,7 @@ def snv_section(loaded: LoadedInputs) -> dict:
 def rna_section(loaded: LoadedInputs) -> dict:
     """Cell classes, EMT/stemness states and biomarker phenotypes of CTCs per draw."""
     if loaded.rna is None:
-        return not_run(loaded.not_run.get("rna", "no RNA data"))
+        return absent(loaded, "rna", "no RNA data")
     rna = loaded.rna
     if "cell_class" not in rna or "draw" not in rna:
         return not_run("the RNA cell table lacks cell_class/draw columns; rerun the RNA stage")

@@ -92,7 +92,7 @@ def write_vcf(
     gq_l = np.asarray(adata.layers["gq"])
     pp_l = np.asarray(adata.layers["posterior"])
     cells = [str(c) for c in adata.obs_names]
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, atomic_path(f"{path}.tbi") as tmp_tbi:
         plain = tmp.with_suffix("")  # write plain text, then bgzip+index with pysam
         with pysam.VariantFile(str(plain), "w", header=header) as out:
             for rec in var.itertuples():
@@ -135,8 +135,7 @@ def write_vcf(
         pysam.tabix_compress(str(plain), str(tmp), force=True)
         plain.unlink()
         pysam.tabix_index(str(tmp), preset="vcf", force=True, keep_original=True)
-        tbi = Path(f"{tmp}.tbi")
-    os.replace(tbi, f"{path}.tbi")
+        os.replace(f"{tmp}.tbi", tmp_tbi)
     return path
 
 

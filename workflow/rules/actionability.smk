@@ -8,14 +8,20 @@ rule merge_alterations:
         tables=module_alterations,
         patients=config["patients"],
     output:
-        "results/{patient}/alterations.tsv",
+        alterations="results/{patient}/alterations.tsv",
+        status="results/{patient}/alterations.status.json",
+    params:
+        on_error=ON_STAGE_ERROR,
+        guarded=guarded_outputs,
     log:
         "logs/merge_alterations/{patient}.log",
     benchmark:
         "results/benchmarks/merge_alterations/{patient}.tsv"
     shell:
-        "ctcg merge-alterations {input.tables:q} --patients {input.patients:q}"
-        " --patient {wildcards.patient:q} --out {output:q} > {log:q} 2>&1"
+        "ctcg guard --stage merge_alterations --patient {wildcards.patient:q} --status {output.status:q}"
+        " --log {log:q} --on-error {params.on_error} --outputs {params.guarded:q} --"
+        " ctcg merge-alterations {input.tables:q} --patients {input.patients:q}"
+        " --patient {wildcards.patient:q} --out {output.alterations:q} > {log:q} 2>&1"
 
 
 rule match:
@@ -31,13 +37,18 @@ rule match:
             category="Therapies",
             subcategory="{patient}",
         ),
+        status="results/{patient}/actionability.status.json",
     params:
         options=match_options,
+        on_error=ON_STAGE_ERROR,
+        guarded=guarded_outputs,
     log:
         "logs/match/{patient}.log",
     benchmark:
         "results/benchmarks/match/{patient}.tsv"
     shell:
-        "ctcg match --alterations {input.alterations:q} --patients {input.patients:q}"
+        "ctcg guard --stage match --patient {wildcards.patient:q} --status {output.status:q}"
+        " --log {log:q} --on-error {params.on_error} --outputs {params.guarded:q} --"
+        " ctcg match --alterations {input.alterations:q} --patients {input.patients:q}"
         " --patient {wildcards.patient:q} --json {output.json:q} --tsv {output.tsv:q}"
         " {params.options:q} > {log:q} 2>&1"

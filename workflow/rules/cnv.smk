@@ -41,15 +41,20 @@ rule cnv_call:
         clones="results/cnv/{patient}/clones.tsv",
         cells="results/cnv/{patient}/cells.tsv",
         alterations="results/cnv/{patient}/alterations.tsv",
+        status="results/cnv/{patient}/status.json",
     params:
         outdir=lambda wildcards, output: str(Path(output.h5ad).parent),
         cnv=cnv_params_json,
+        on_error=ON_STAGE_ERROR,
+        guarded=guarded_outputs,
     threads: 1
     log:
         "logs/cnv_call/{patient}.log",
     benchmark:
         "results/benchmarks/cnv_call/{patient}.tsv"
     shell:
-        "ctcg cnv call --counts {input.counts:q} --bins {input.bins:q} --sheet {input.sheet:q}"
+        "ctcg guard --stage cnv --patient {wildcards.patient:q} --status {output.status:q}"
+        " --log {log:q} --on-error {params.on_error} --outputs {params.guarded:q} --"
+        " ctcg cnv call --counts {input.counts:q} --bins {input.bins:q} --sheet {input.sheet:q}"
         " --patient {wildcards.patient:q} --outdir {params.outdir:q}"
         " --params-json {params.cnv:q} > {log:q} 2>&1"

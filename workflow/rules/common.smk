@@ -71,6 +71,42 @@ def stage_on(stage):
     return config["stages"].get(stage, True)
 
 
+# Assays each DNA stage reads, defined once (the SNV list comes from the config).
+STAGE_ASSAYS = {"cnv": ["wgs"], "snv": list(config["snv"]["assays"])}
+ASSAY_NAMES = {"wgs": "low-pass WGS", "panel": "a panel", "exome": "an exome"}
+# How a per-patient stage that fails is handled: "report" (default) records the
+# failure and lets the patient's report say so; "fail" stops the run (ctcg guard).
+ON_STAGE_ERROR = config["on_stage_error"]
+
+
+def why_not_run(stage, patient):
+    """Why ``stage`` does not run for ``patient``, or None when it runs.
+
+    The one place that decides which stages apply to a patient: the stage targets,
+    the merged alterations and the report all ask it, and the report prints its reason.
+    """
+    if not stage_on(stage):
+        return f"switched off in the configuration (stages.{stage}: false)"
+    if stage in STAGE_ASSAYS:
+        assays = STAGE_ASSAYS[stage]
+        if not cells_of(patient, assays=assays, roles=["ctc"]):
+            kinds = " or ".join(ASSAY_NAMES.get(a, a) for a in assays)
+            return (f"no CTC of this patient was sequenced with {kinds} "
+                    f"(assay {', '.join(assays)} in the cell sheet)")
+    if stage == "rna" and patient not in set(RNA["patient"]):
+        return "no single-cell RNA data for this patient (RNA sheet)"
+    return None
+
+
+def patients_running(stage):
+    return [p for p in sorted(PATIENTS["patient"].unique()) if why_not_run(stage, p) is None]
+
+
+def guarded_outputs(wildcards, output):
+    """Outputs that `ctcg guard` writes in failed form if the stage fails."""
+    return [str(path) for name, path in output.items() if name != "status"]
+
+
 def all_targets(wildcards):
     targets = []
     for stage, func in STAGE_TARGETS.items():
@@ -89,10 +125,6 @@ def cells_of(patient=None, assays=None, roles=None):
     if roles is not None:
         sel = sel[sel["role"].isin(roles)]
     return list(sel["cell"])
-
-
-def patients_with(assays):
-    return sorted(CELLS.loc[CELLS["assay"].isin(assays), "patient"].unique())
 
 
 def cell_bam(cell):
@@ -153,26 +185,25 @@ def cnv_params_json(wildcards):
 
 
 def cnv_counts_of(wildcards):
-    cells = cells_of(wildcards.patient, assays=["wgs"])
+    cells = cells_of(wildcards.patient, assays=STAGE_ASSAYS["cnv"])
     return expand("results/cnv/counts/{cell}.tsv", cell=cells)
 
 
 def cnv_targets():
     return [
         f"results/cnv/{p}/{name}"
-        for p in patients_with(["wgs"])
+        for p in patients_running("cnv")
         for name in ("cnv.h5ad", "heatmap.png", "profiles.pdf", "genes.tsv", "clones.tsv",
-                     "alterations.tsv")
+                     "alterations.tsv", "status.json")
     ]
 
 
 # --- snv.smk: single-cell SNV/indel calling ---
-SNV = config.get("snv", {})
-SNV_ASSAYS = SNV.get("assays", ["panel", "exome"])
+SNV = config["snv"]
 
 
 def snv_cells(wildcards):
-    return cells_of(patient=wildcards.patient, assays=SNV_ASSAYS)
+    return cells_of(patient=wildcards.patient, assays=STAGE_ASSAYS["snv"])
 
 
 def snv_inputs(wildcards):
@@ -234,9 +265,9 @@ def snv_options(wildcards, input):
 def snv_targets():
     return [
         f"results/snv/{p}/{name}"
-        for p in patients_with(SNV_ASSAYS)
+        for p in patients_running("snv")
         for name in ("snv.vcf.gz", "snv.vcf.gz.tbi", "snv.h5ad", "alterations.tsv",
-                     "genotypes.png")
+                     "genotypes.png", "status.json")
     ]
 
 
@@ -255,29 +286,19 @@ def rna_params_json(wildcards):
 
 
 def rna_targets():
-    return [f"results/rna/{p}/{name}" for p in sorted(RNA["patient"].unique())
-            for name in RNA_OUTPUTS]
+    return [f"results/rna/{p}/{name}" for p in patients_running("rna")
+            for name in (*RNA_OUTPUTS, "status.json")]
 
 
 # --- actionability.smk: merged alteration tables, knowledge-base matching ---
 ACT = config.get("actionability", {})
 
 
-def _has_rna(patient):
-    return patient in set(RNA["patient"])
-
-
 def module_alterations(wildcards):
-    """Alteration tables that exist for this patient given the stages and its cells."""
+    """Alteration tables of the stages that run for this patient."""
     p = wildcards.patient
-    tables = []
-    if stage_on("cnv") and cells_of(p, assays=["wgs"], roles=["ctc"]):
-        tables.append(f"results/cnv/{p}/alterations.tsv")
-    if stage_on("snv") and cells_of(p, assays=["panel", "exome", "wgs"], roles=["ctc"]):
-        tables.append(f"results/snv/{p}/alterations.tsv")
-    if stage_on("rna") and _has_rna(p):
-        tables.append(f"results/rna/{p}/alterations.tsv")
-    return tables
+    return [f"results/{stage}/{p}/alterations.tsv" for stage in ("cnv", "snv", "rna")
+            if why_not_run(stage, p) is None]
 
 
 def match_options(wildcards):
@@ -296,8 +317,9 @@ def match_extra_inputs(wildcards):
 
 
 def actionability_targets():
-    return [f"results/{p}/actionability.{ext}" for p in sorted(PATIENTS["patient"].unique())
-            for ext in ("json", "tsv")]
+    return [f"results/{p}/{name}" for p in sorted(PATIENTS["patient"].unique())
+            for name in ("actionability.json", "actionability.tsv", "actionability.status.json",
+                         "alterations.status.json")]
 
 
 # --- report.smk: the patient report ---
@@ -308,17 +330,21 @@ def report_inputs(wildcards):
     """Per-patient outputs of the stages that are on and apply to this patient."""
     p = wildcards.patient
     files = {"patients": config["patients"], "cells": config["cells"], "qc": "results/qc/qc.tsv"}
-    if stage_on("cnv") and cells_of(patient=p, assays=["wgs"]):
+    if why_not_run("cnv", p) is None:
         files["cnv"] = f"results/cnv/{p}/cnv.h5ad"
         files["cnv_clones"] = f"results/cnv/{p}/clones.tsv"
-    snv_assays = config.get("snv", {}).get("assays", ["panel", "exome"])
-    if stage_on("snv") and cells_of(patient=p, assays=snv_assays):
+        files["cnv_status"] = f"results/cnv/{p}/status.json"
+    if why_not_run("snv", p) is None:
         files["snv"] = f"results/snv/{p}/snv.h5ad"
-    if stage_on("rna") and _has_rna(p):
+        files["snv_status"] = f"results/snv/{p}/status.json"
+    if why_not_run("rna", p) is None:
         files["rna"] = f"results/rna/{p}/cells.tsv"
+        files["rna_status"] = f"results/rna/{p}/status.json"
     if stage_on("actionability"):
         files["alterations"] = f"results/{p}/alterations.tsv"
         files["actionability"] = f"results/{p}/actionability.tsv"
+        files["alterations_status"] = f"results/{p}/alterations.status.json"
+        files["actionability_status"] = f"results/{p}/actionability.status.json"
     return files
 
 
@@ -328,9 +354,13 @@ def report_options(wildcards, input):
     for key in ("cnv", "cnv_clones", "snv", "rna", "alterations", "actionability"):
         if key in input.keys():
             opts += [f"--{key.replace('_', '-')}", input[key]]
-    off = [s for s in REPORT_STAGES if not stage_on(s)]
-    if off:
-        opts += ["--stages-off", ",".join(off)]
+    for key in input.keys():
+        if key.endswith("_status"):
+            opts += ["--status", f"{key.removesuffix('_status')}={input[key]}"]
+    for stage in REPORT_STAGES:
+        reason = why_not_run(stage, wildcards.patient)
+        if reason:
+            opts += ["--not-run", f"{stage}={reason}"]
     opts += ["--config-hash", CONFIG_HASH]
     opts += ["--reference", f"{config['reference']['fasta']} ({config['reference']['build']})"]
     return [str(o) for o in opts]

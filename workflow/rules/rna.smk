@@ -17,14 +17,19 @@ rule rna:
         ),
         dotplot="results/rna/{patient}/markers_dotplot.png",
         umap="results/rna/{patient}/umap.png",
+        status="results/rna/{patient}/status.json",
     params:
         outdir=lambda wildcards, output: str(Path(output.h5ad).parent),
         rna=rna_params_json,
+        on_error=ON_STAGE_ERROR,
+        guarded=guarded_outputs,
     threads: 1
     log:
         "logs/rna/{patient}.log",
     benchmark:
         "results/benchmarks/rna/{patient}.tsv"
     shell:
-        "ctcg rna --sheet {input.sheet:q} --patient {wildcards.patient:q}"
+        "ctcg guard --stage rna --patient {wildcards.patient:q} --status {output.status:q}"
+        " --log {log:q} --on-error {params.on_error} --outputs {params.guarded:q} --"
+        " ctcg rna --sheet {input.sheet:q} --patient {wildcards.patient:q}"
         " --outdir {params.outdir:q} --params-json {params.rna:q} > {log:q} 2>&1"

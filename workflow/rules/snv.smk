@@ -17,15 +17,20 @@ rule snv:
             category="Mutations",
             subcategory="{patient}",
         ),
+        status="results/snv/{patient}/status.json",
     params:
         options=snv_options,
+        on_error=ON_STAGE_ERROR,
+        guarded=guarded_outputs,
     threads: 1
     log:
         "logs/snv/{patient}.log",
     benchmark:
         "results/benchmarks/snv/{patient}.tsv"
     shell:
-        "ctcg snv --bams {input.bams:q} --reference {input.ref:q} --cells {input.sheet:q}"
+        "ctcg guard --stage snv --patient {wildcards.patient:q} --status {output.status:q}"
+        " --log {log:q} --on-error {params.on_error} --outputs {params.guarded:q} --"
+        " ctcg snv --bams {input.bams:q} --reference {input.ref:q} --cells {input.sheet:q}"
         " --patient {wildcards.patient:q} {params.options:q}"
         " --vcf {output.vcf:q} --h5ad {output.h5ad:q} --alterations {output.alterations:q}"
         " --figure {output.figure:q} > {log:q} 2>&1"
