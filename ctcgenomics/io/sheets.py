@@ -28,13 +28,13 @@ def load_schema(name: str) -> dict:
     return yaml.safe_load(text)
 
 
-def _read_tsv(path: Path, what: str) -> pd.DataFrame:
+def _read_tsv(path: Path, what: str, *, allow_empty: bool = False) -> pd.DataFrame:
     if not path.is_file():
         raise SheetError(f"{what} {path} does not exist; check the config key that names it")
     frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment=None)
     frame.columns = [c.strip() for c in frame.columns]
     frame = frame.apply(lambda col: col.str.strip())
-    if frame.empty:
+    if frame.empty and not allow_empty:
         raise SheetError(f"{what} {path} has a header but no rows; add one row per entry")
     return frame
 
@@ -98,6 +98,7 @@ def read_cell_sheet(
     *,
     check_files: bool = True,
     base_dir: str | os.PathLike[str] | None = None,
+    allow_empty: bool = False,
 ) -> pd.DataFrame:
     """Read and validate a cell sheet.
 
@@ -110,6 +111,8 @@ def read_cell_sheet(
         workflow, as in the simulated example).
     base_dir
         Folder that relative file paths are relative to (default: the working directory).
+    allow_empty
+        Accept a sheet with a header and no rows (a cohort with RNA data only).
 
     Returns
     -------
@@ -125,7 +128,7 @@ def read_cell_sheet(
         value, neither or both of FASTQ and BAM, fq2 without fq1, or a missing file.
     """
     path = Path(path)
-    frame = _read_tsv(path, "cell sheet")
+    frame = _read_tsv(path, "cell sheet", allow_empty=allow_empty)
     rows = _validate_rows(frame, load_schema("cells"), path, ("patient", "draw", "cell"))
     seen: dict[str, int] = {}
     base = Path(base_dir) if base_dir else Path.cwd()
@@ -153,7 +156,8 @@ def read_cell_sheet(
                         "exist; fix the path (relative paths are relative to "
                         f"{base})"
                     )
-    out = pd.DataFrame(rows)
+    columns = ["patient", "draw", "cell", "assay", "role", "wga"]
+    out = pd.DataFrame(rows, columns=None if rows else columns)
     for col in ("fq1", "fq2", "bam"):
         if col not in out:
             out[col] = ""

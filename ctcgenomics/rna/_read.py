@@ -154,6 +154,20 @@ def validate_counts(adata: AnnData, *, source: str = "matrix") -> None:
         )
 
 
+def _open_matrix(path: Path, fmt: str, reader, **kwargs) -> AnnData:
+    """Open an HDF5-based matrix, naming the file and the fix when it cannot be read.
+
+    h5py's own errors (e.g. 'file signature not found') name neither.
+    """
+    try:
+        return reader(path, **kwargs)
+    except OSError as err:
+        raise CountMatrixError(
+            f"{path} cannot be read as {fmt} ({err}): the file is damaged or in another "
+            "format; copy it again, or fix the RNA sheet's path/format columns"
+        ) from None
+
+
 def read_counts(
     path: str | os.PathLike[str],
     *,
@@ -195,10 +209,10 @@ def read_counts(
     if fmt == "10x_mtx":
         adata = _read_10x_mtx(p)
     elif fmt == "10x_h5":
-        adata = _ids_to_symbols_10x(sc.read_10x_h5(p, gex_only=True))
+        adata = _ids_to_symbols_10x(_open_matrix(p, fmt, sc.read_10x_h5, gex_only=True))
         adata.var_names = pd.Index(adata.var_names.astype(str))
     elif fmt == "h5ad":
-        adata = ad.read_h5ad(p)
+        adata = _open_matrix(p, fmt, ad.read_h5ad)
         if layer:
             if layer not in adata.layers:
                 raise CountMatrixError(f"{p}: no layer {layer!r}; layers are {list(adata.layers)}")

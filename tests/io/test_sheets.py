@@ -128,3 +128,18 @@ def test_cells_must_belong_to_known_draws(fq, tmp_path):
     )
     with pytest.raises(SheetError, match="patient P1 draw D9, which is not in the patient sheet"):
         check_sheets_agree(cells, read_patient_sheet(p))
+
+
+def test_empty_cell_sheet_only_when_allowed(tmp_path):
+    """A cohort with RNA data only gives a cell sheet with a header and no rows."""
+    p = _sheet(tmp_path, [])
+    with pytest.raises(SheetError, match="has a header but no rows"):
+        read_cell_sheet(p)
+    cells = read_cell_sheet(p, allow_empty=True)
+    assert cells.empty and {"patient", "cell", "assay", "role", "fq1", "bam"} <= set(cells)
+
+
+def test_paths_starting_with_a_dash_are_option_safe(fq):
+    (fq / "-x_R1.fq.gz").write_bytes(b"x")
+    p = _sheet(fq, [["P1", "D1", "c1", "wgs", "ctc", "MDA", "-x_R1.fq.gz", "", ""]])
+    assert read_cell_sheet(p, base_dir=fq).loc["c1", "fq1"] == "./-x_R1.fq.gz"

@@ -36,7 +36,10 @@ def _option_safe_config_paths():
 _option_safe_config_paths()
 
 # Reads of the simulated example are produced by the workflow itself; real data must exist.
-CELLS = read_cell_sheet(config["cells"], check_files=not config.get("example_simulation"))
+# A cohort with RNA data only may give a cell sheet with a header and no rows.
+CELLS = read_cell_sheet(
+    config["cells"], check_files=not config.get("example_simulation"), allow_empty=True
+)
 PATIENTS = read_patient_sheet(config["patients"])
 check_sheets_agree(CELLS, PATIENTS, cells_path=config["cells"])
 
@@ -52,6 +55,11 @@ if RNA_SHEET_PATH:
     validate(RNA, "../schemas/rna.schema.yaml", set_default=True)
 else:
     RNA = pd.DataFrame(columns=["patient", "draw", "path"])
+if CELLS.empty and RNA.empty:
+    raise ValueError(
+        f"{config['cells']} lists no cells and there is no RNA sheet (config key rna_sheet): "
+        "nothing to analyse; add one row per sequenced cell"
+    )
 
 REF_DIR = "resources/reference"
 GENOME = f"{REF_DIR}/genome.fa"
@@ -170,6 +178,8 @@ def qc_thresholds(wildcards):
 
 
 def qc_targets():
+    if CELLS.empty:
+        return []  # RNA only: no DNA library to check
     return ["results/qc/qc.tsv", "results/qc/ctcgenomics_qc_mqc.tsv"]
 
 
@@ -329,7 +339,9 @@ REPORT_STAGES = ("cnv", "snv", "rna", "actionability")
 def report_inputs(wildcards):
     """Per-patient outputs of the stages that are on and apply to this patient."""
     p = wildcards.patient
-    files = {"patients": config["patients"], "cells": config["cells"], "qc": "results/qc/qc.tsv"}
+    files = {"patients": config["patients"], "cells": config["cells"]}
+    if not CELLS.empty:
+        files["qc"] = "results/qc/qc.tsv"
     if why_not_run("cnv", p) is None:
         files["cnv"] = f"results/cnv/{p}/cnv.h5ad"
         files["cnv_clones"] = f"results/cnv/{p}/clones.tsv"
@@ -351,7 +363,7 @@ def report_inputs(wildcards):
 def report_options(wildcards, input):
     """`ctcg report` options for the inputs present (a list; the shell directive quotes each item)."""
     opts = []
-    for key in ("cnv", "cnv_clones", "snv", "rna", "alterations", "actionability"):
+    for key in ("qc", "cnv", "cnv_clones", "snv", "rna", "alterations", "actionability"):
         if key in input.keys():
             opts += [f"--{key.replace('_', '-')}", input[key]]
     for key in input.keys():

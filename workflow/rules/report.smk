@@ -23,5 +23,5 @@ rule report:
         "results/benchmarks/report/{patient}.tsv"
     shell:
         "ctcg report --patient {wildcards.patient:q} --patients {input.patients:q}"
-        " --cells {input.cells:q} --qc {input.qc:q} {params.options:q}"
+        " --cells {input.cells:q} {params.options:q}"
         " --html {output.html:q} --json {output.json:q} > {log:q} 2>&1"
