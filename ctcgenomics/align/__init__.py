@@ -18,6 +18,7 @@ from ctcgenomics.align._reference import (
     ReferenceError,
     prepare_reference,
     reference_contigs,
+    reference_identity,
     require_tool,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "import_bam",
     "prepare_reference",
     "reference_contigs",
+    "reference_identity",
     "require_tool",
     "write_failed_bam",
 ]

@@ -24,7 +24,8 @@ class ReferenceError(ValueError):
 
 def _copy_checking_names(src: Path, dst: Path) -> list[str]:
     """Copy (decompressing) ``src`` to ``dst``; return contig names, rejecting duplicates."""
-    opener = gzip.open if src.read_bytes()[:2] == b"\x1f\x8b" else open
+    with open(src, "rb") as head:
+        opener = gzip.open if head.read(2) == b"\x1f\x8b" else open
     names: list[str] = []
     seen: dict[str, int] = {}
     with opener(src, "rb") as fin, open(dst, "wb") as fout:
@@ -42,6 +43,54 @@ def _copy_checking_names(src: Path, dst: Path) -> list[str]:
     if not names:
         raise ReferenceError(f"{src}: no FASTA header ('>name') found; is this a FASTA file?")
     return names
+
+
+def reference_identity(
+    fasta: str | os.PathLike[str], cache: str | os.PathLike[str] | None = None
+) -> str:
+    """Identity of a reference FASTA: its absolute path and the SHA-256 of its bytes.
+
+    The workflow rebuilds the prepared reference when this string changes: another file,
+    or the same path with other content. Hashing a whole genome takes seconds, and every
+    Snakemake invocation (and every cluster job) asks, so digests are cached in ``cache``
+    (JSON) under the file's path, size and modification time.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the FASTA does not exist (naming the config key to fix).
+    """
+    import hashlib
+    import json
+
+    src = Path(fasta).resolve()
+    if not src.is_file():
+        raise FileNotFoundError(
+            f"reference FASTA {fasta} does not exist; fix config key reference.fasta (a "
+            "reference prepared earlier is not reused for a file that is gone)"
+        )
+    stat = src.stat()
+    key = f"{src}|{stat.st_size}|{stat.st_mtime_ns}"
+    known: dict[str, str] = {}
+    if cache is not None and Path(cache).is_file():
+        try:
+            known = json.loads(Path(cache).read_text(encoding="utf-8"))
+        except ValueError:
+            known = {}  # a damaged cache is rebuilt
+    digest = known.get(key)
+    if digest is None:
+        sha = hashlib.sha256()
+        with open(src, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                sha.update(block)
+        digest = sha.hexdigest()
+        if cache is not None:
+            from ctcgenomics.io._atomic import atomic_open
+
+            known[key] = digest
+            with atomic_open(cache) as handle:
+                json.dump(known, handle, indent=1)
+    return f"{src} sha256:{digest}"
 
 
 def require_tool(name: str) -> str:

@@ -17,6 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fasta", required=True, help="reference FASTA (plain or gzip/bgzip)")
     p.add_argument("--outdir", required=True, help="output folder")
     p.add_argument("--no-bwa", action="store_true", help="skip the bwa index")
+    p.add_argument("--identity", default="", help="path and checksum of the FASTA, for the log")
     p.set_defaults(func=_run_reference)
 
     b = subparsers.add_parser(
@@ -33,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run_reference(args: argparse.Namespace) -> int:
     from ctcgenomics.align import prepare_reference
 
+    if args.identity:
+        log.info("reference source: %s", args.identity)
     genome = prepare_reference(args.fasta, args.outdir, index_bwa=not args.no_bwa)
     log.info("reference ready: %s", genome)
     return 0

@@ -7,6 +7,8 @@ from pathlib import Path
 import pandas as pd
 from snakemake.utils import validate
 
+from ctcgenomics.align import reference_identity
+from ctcgenomics.io.config import validate_config
 from ctcgenomics.io.sheets import (
     check_sheets_agree,
     option_safe_path,
@@ -15,7 +17,12 @@ from ctcgenomics.io.sheets import (
 )
 
 
-validate(config, "../schemas/config.schema.yaml", set_default=True)
+# Strict: an unknown key is an error naming the closest valid key; defaults filled in.
+validate_config(
+    config,
+    Path(workflow.current_basedir).parent / "schemas" / "config.schema.yaml",
+    source="the workflow configuration (config/config.yaml and any --configfile/--config)",
+)
 
 
 def _option_safe_config_paths():
@@ -62,6 +69,11 @@ if CELLS.empty and RNA.empty:
     )
 
 REF_DIR = "resources/reference"
+# Path and checksum of the configured FASTA: a rule parameter, so another file, or new
+# content at the same path, rebuilds the prepared reference; a missing file is an error.
+REFERENCE_IDENTITY = reference_identity(
+    config["reference"]["fasta"], cache=f"{REF_DIR}/source_checksums.json"
+)
 GENOME = f"{REF_DIR}/genome.fa"
 BWA_INDEX = multiext(GENOME, ".amb", ".ann", ".bwt", ".pac", ".sa")
 BIN_SIZE = config["bins"]["size"]

@@ -1,5 +1,6 @@
 # Reference preparation: plain FASTA + faidx + .dict + bwa index, and the bin table.
-# Snakemake rebuilds them only when the configured FASTA changes.
+# Snakemake rebuilds them when the configured FASTA changes: another path, or new content
+# (its checksum is the rule parameter `identity`, see common.smk).
 
 
 rule prepare_reference:
@@ -12,12 +13,14 @@ rule prepare_reference:
         index=BWA_INDEX,
     params:
         outdir=lambda wildcards, output: str(Path(output.fasta).parent),
+        identity=REFERENCE_IDENTITY,
     log:
         "logs/prepare_reference/reference.log",
     benchmark:
         "results/benchmarks/prepare_reference/reference.tsv"
     shell:
-        "ctcg reference --fasta {input.fasta:q} --outdir {params.outdir:q} > {log:q} 2>&1"
+        "ctcg reference --fasta {input.fasta:q} --outdir {params.outdir:q}"
+        " --identity {params.identity:q} > {log:q} 2>&1"
 
 
 rule make_bins:
