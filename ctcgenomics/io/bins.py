@@ -11,6 +11,7 @@ import csv
 import logging
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -79,6 +80,11 @@ def make_bin_table(
 
     if bin_size <= 0:
         raise BinSizeError(f"bin size must be a positive number of bp, got {bin_size}")
+    if not Path(fasta).is_file():
+        raise FileNotFoundError(
+            f"reference FASTA {fasta} does not exist; give the prepared genome.fa "
+            "(ctc.align.prepare_reference) or fix the path"
+        )
     frames = []
     with pysam.FastaFile(os.fspath(fasta)) as ref:
         names = contigs if contigs is not None else list(ref.references)
@@ -188,6 +194,12 @@ def contig_runs(chrom: np.ndarray) -> list[tuple[str, np.ndarray]]:
 
 def _interval_columns(bins: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``chrom, start, end`` of a bin table (DataFrame or mapping of arrays) as arrays."""
+    missing = [c for c in ("chrom", "start", "end") if c not in bins]
+    if missing:
+        raise ValueError(
+            f"bin table lacks column(s) {missing}: give chrom, start, end (0-based, half-open), "
+            "e.g. from ctc.io.bins.make_bin_table or ctcg bins"
+        )
     return (
         np.asarray(bins["chrom"]).astype(str),
         np.asarray(bins["start"], dtype=np.int64),

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pysam
 
+from ctcgenomics._ids import validate_id
 from ctcgenomics.align._bwa import failed_reason
-from ctcgenomics.io.bins import assign_to_bins
+from ctcgenomics.io.bins import _interval_columns, assign_to_bins
+
+ASSAYS = frozenset({"wgs", "panel", "exome"})
+"""Assays of the cell sheet."""
 
 QC_COLUMNS: tuple[str, ...] = (
     "cell",
@@ -56,6 +61,11 @@ def mapd(counts: np.ndarray) -> float:
         MAPD, or NaN with fewer than 3 usable bins.
     """
     counts = np.asarray(counts, dtype=float)
+    if counts.ndim != 1:
+        raise ValueError(
+            f"mapd takes one cell's counts per bin (1-D), got shape {counts.shape}; "
+            "call it per row of a cells x bins matrix"
+        )
     if counts.size < 3 or counts.sum() == 0:
         return float("nan")
     norm = counts / counts[counts > 0].mean()
@@ -109,6 +119,12 @@ def cell_qc(
         One row with the keys of :data:`QC_COLUMNS`. ``qc_reason`` lists every failed
         criterion (``;``-separated), or the input failure recorded at alignment.
     """
+    cell = validate_id(cell, what="cell")
+    if assay not in ASSAYS:
+        raise ValueError(f"cell {cell}: unknown assay {assay!r}; use one of {sorted(ASSAYS)}")
+    if not Path(bam).is_file():
+        raise FileNotFoundError(f"BAM {bam} of cell {cell} does not exist; align the cell first")
+    _interval_columns(bins)  # names missing columns before the pass over the reads
     thresholds = thresholds or QCThresholds()
     total = mapped = proper = dups = paired_reads = 0
     aligned_bases = 0
@@ -184,7 +200,21 @@ def _fail_reasons(row: dict[str, object], t: QCThresholds) -> list[str]:
 
 
 def qc_table(rows: list[dict[str, object]]) -> pd.DataFrame:
-    """Assemble per-cell QC rows into the run's QC table (one row per cell)."""
+    """Assemble per-cell QC rows into the run's QC table (one row per cell).
+
+    Raises
+    ------
+    ValueError
+        If a row lacks a QC column (rows come from :func:`cell_qc`).
+    """
+    rows = list(rows)
+    for i, row in enumerate(rows):
+        missing = [c for c in QC_COLUMNS if c not in row]
+        if missing:
+            name = row.get("cell", f"#{i}") if isinstance(row, dict) else f"#{i}"
+            raise ValueError(
+                f"QC row of cell {name} lacks {missing}; build rows with ctc.qc.cell_qc"
+            )
     return pd.DataFrame(rows, columns=list(QC_COLUMNS))
 
 

@@ -134,6 +134,11 @@ def build_report(
     -------
     Report
     """
+    if not isinstance(loaded, LoadedInputs):
+        raise TypeError(
+            f"build_report takes the LoadedInputs of ctc.report.load_inputs(...), got "
+            f"{type(loaded).__name__}; or call ctc.report.make_report(inputs, patient)"
+        )
     therapies = _sections.therapies_section(loaded)
     kb = therapies.get("kb") if therapies["status"] == "ok" else None
     sections = {

@@ -5,7 +5,7 @@ import pytest
 
 from ctcgenomics.align import align_cell
 from ctcgenomics.io.bins import make_bin_table
-from ctcgenomics.qc import QCThresholds, cell_qc, mapd, qc_table, to_multiqc
+from ctcgenomics.qc import QC_COLUMNS, QCThresholds, cell_qc, mapd, qc_table, to_multiqc
 from tests._reads import write_pairs
 
 
@@ -43,6 +43,8 @@ def test_cell_qc_against_known_reads(genome, tmp_path):
 
 
 def test_multiqc_table_has_header():
-    text = to_multiqc(qc_table([{"cell": "c", "total_reads": 5, "qc_pass": True, "qc_reason": ""}]))
+    row = dict.fromkeys(QC_COLUMNS, float("nan")) | {"cell": "c", "total_reads": 5,
+                                                     "qc_pass": True, "qc_reason": ""}  # fmt: skip
+    text = to_multiqc(qc_table([row]))
     assert text.startswith("# id: 'ctcgenomics_cell_qc'")
     assert "\tpass\t" in text
