@@ -1,26 +1,14 @@
-# ctcgenomics: single-cell genomics of circulating tumour cells.
-# Wiring only: rules live in workflow/rules/, logic in the ctcgenomics package.
-from snakemake.utils import min_version
-
-min_version("8.10")
+# ctcgenomics: run `snakemake` at the repository root. The workflow itself is
+# workflow/Snakefile (the snakemake-workflows entry point, also usable as a module).
 
 
-configfile: "config/config.yaml"
+include: "workflow/Snakefile"
 
 
-include: "workflow/rules/common.smk"
-include: "workflow/rules/example.smk"
-include: "workflow/rules/reference.smk"
-include: "workflow/rules/align.smk"
-include: "workflow/rules/qc.smk"
-include: "workflow/rules/cnv.smk"
-include: "workflow/rules/snv.smk"
-include: "workflow/rules/rna.smk"
-include: "workflow/rules/actionability.smk"
-include: "workflow/rules/report.smk"
-
-
-rule all:
+# An included file's default target does not carry over to the file including it, so
+# the root names its own: everything rule `all` of workflow/Snakefile asks for.
+rule default:
     input:
         all_targets,
     default_target: True
+    localrule: True
