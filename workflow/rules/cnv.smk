@@ -58,3 +58,29 @@ rule cnv_call:
         " ctcg cnv call --counts {input.counts:q} --bins {input.bins:q} --sheet {input.sheet:q}"
         " --patient {wildcards.patient:q} --outdir {params.outdir:q}"
         " --params-json {params.cnv:q} > {log:q} 2>&1"
+
+
+rule cnv_export:
+    input:
+        h5ad="results/cnv/{patient}/cnv.h5ad",
+        genes="results/cnv/{patient}/genes.tsv",
+        cnv_status="results/cnv/{patient}/status.json",
+    output:
+        seg="results/cnv/{patient}/copy_number.seg",
+        cna="results/cnv/{patient}/cna.txt",
+        bedgraph="results/cnv/{patient}/cells.bedGraph",
+        status="results/cnv/{patient}/export.status.json",
+    params:
+        on_error=ON_STAGE_ERROR,
+        guarded=guarded_outputs,
+    threads: 1
+    log:
+        "logs/cnv_export/{patient}.log",
+    benchmark:
+        "results/benchmarks/cnv_export/{patient}.tsv"
+    shell:
+        "ctcg guard --stage cnv_export --patient {wildcards.patient:q} --status {output.status:q}"
+        " --log {log:q} --on-error {params.on_error} --outputs {params.guarded:q} --"
+        " ctcg export cnv --h5ad {input.h5ad:q} --genes {input.genes:q}"
+        " --patient {wildcards.patient:q} --seg {output.seg:q} --cna {output.cna:q}"
+        " --bedgraph {output.bedgraph:q} > {log:q} 2>&1"

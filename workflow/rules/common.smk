@@ -216,7 +216,8 @@ def cnv_targets():
         f"results/cnv/{p}/{name}"
         for p in patients_running("cnv")
         for name in ("cnv.h5ad", "heatmap.png", "profiles.pdf", "genes.tsv", "clones.tsv",
-                     "alterations.tsv", "status.json")
+                     "alterations.tsv", "status.json", "copy_number.seg", "cna.txt",
+                     "cells.bedGraph")
     ]
 
 
