@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--max-duplicate-pct", type=float, default=50.0)
     c.add_argument("--max-mapd", type=float, default=0.45, help="ignored for targeted assays")
     c.add_argument("--min-breadth", type=float, default=0.0)
+    c.add_argument("--samtools-stats", help="also write samtools stats here (for MultiQC)")
+    c.add_argument("--flagstat", help="also write samtools flagstat here (for MultiQC)")
     c.set_defaults(func=_run_cell)
     m = sub.add_parser("merge", help="merge per-cell QC rows into the run's table")
     m.add_argument("inputs", nargs="+", help="per-cell QC TSVs")
@@ -60,6 +62,10 @@ def _run_cell(args: argparse.Namespace) -> int:
     )
     with atomic_open(args.out, newline="") as handle:
         qc_table([row]).to_csv(handle, sep="\t", index=False, float_format="%.4g")
+    if args.samtools_stats or args.flagstat:
+        from ctcgenomics.qc import write_samtools_reports
+
+        write_samtools_reports(args.bam, stats=args.samtools_stats, flagstat=args.flagstat)
     log.info("cell %s: %s", args.cell, "pass" if row["qc_pass"] else f"FAIL ({row['qc_reason']})")
     return 0
 

@@ -1,5 +1,14 @@
 """Per-cell sequencing QC: reads, mapping, duplicates, depth, breadth, insert size, MAPD."""
 
 from ctcgenomics.qc._metrics import QC_COLUMNS, QCThresholds, cell_qc, mapd, qc_table, to_multiqc
+from ctcgenomics.qc._samtools import write_samtools_reports
 
-__all__ = ["QC_COLUMNS", "QCThresholds", "cell_qc", "mapd", "qc_table", "to_multiqc"]
+__all__ = [
+    "QC_COLUMNS",
+    "QCThresholds",
+    "cell_qc",
+    "mapd",
+    "qc_table",
+    "to_multiqc",
+    "write_samtools_reports",
+]

@@ -72,6 +72,11 @@ def test_small_cohort_with_an_empty_cell(tiny_reads, tmp_path):
         assert (work / f"logs/{rule}/T1_D1_CTC1.log").exists()
         assert (work / f"results/benchmarks/{rule}/T1_D1_CTC1.tsv").exists()
     assert (work / "results/qc/ctcgenomics_qc_mqc.tsv").read_text().startswith("# id:")
+    # MultiQC's samtools module finds these by content (its search patterns)
+    stats = (work / "results/qc/samtools/T1_D1_CTC1.stats").read_text()
+    assert "This file was produced by samtools stats" in stats
+    flagstat = (work / "results/qc/samtools/T1_D1_CTC1.flagstat").read_text()
+    assert flagstat.startswith("6000 + 0 in total (QC-passed reads + QC-failed reads)")
 
 
 def test_given_bam_is_used_and_checked(tiny_reads, tmp_path):

@@ -192,7 +192,9 @@ def qc_thresholds(wildcards):
 def qc_targets():
     if CELLS.empty:
         return []  # RNA only: no DNA library to check
-    return ["results/qc/qc.tsv", "results/qc/ctcgenomics_qc_mqc.tsv"]
+    reports = [f"results/qc/samtools/{cell}.{kind}" for cell in CELLS["cell"]
+               for kind in ("stats", "flagstat")]
+    return ["results/qc/qc.tsv", "results/qc/ctcgenomics_qc_mqc.tsv", *reports]
 
 
 # --- cnv.smk: single-cell copy number ---

@@ -1,4 +1,5 @@
-# Per-cell sequencing QC and the run's QC table (also as MultiQC custom content).
+# Per-cell sequencing QC and the run's QC table (also as MultiQC custom content), with
+# samtools stats/flagstat per cell: `multiqc results/qc` shows them together.
 # Input functions and final targets: common.smk.
 
 
@@ -8,7 +9,9 @@ rule qc_cell:
         bai="results/bam/{cell}.bam.bai",
         bins=BINS,
     output:
-        "results/qc/cells/{cell}.tsv",
+        table="results/qc/cells/{cell}.tsv",
+        stats="results/qc/samtools/{cell}.stats",
+        flagstat="results/qc/samtools/{cell}.flagstat",
     params:
         thresholds=qc_thresholds,
         min_mapq=config["qc"]["min_mapq"],
@@ -19,7 +22,8 @@ rule qc_cell:
         "results/benchmarks/qc_cell/{cell}.tsv"
     shell:
         "ctcg qc cell --bam {input.bam:q} --bins {input.bins:q} --cell {wildcards.cell:q}"
-        " --out {output:q} --min-mapq {params.min_mapq} --max-n-fraction {params.max_n}"
+        " --out {output.table:q} --min-mapq {params.min_mapq} --max-n-fraction {params.max_n}"
+        " --samtools-stats {output.stats:q} --flagstat {output.flagstat:q}"
         " {params.thresholds:q} > {log:q} 2>&1"
 
 
