@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pysam
 
+from ctcgenomics._progress import stream_tool_log
 from ctcgenomics.io._atomic import atomic_path
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def _copy_checking_names(src: Path, dst: Path) -> list[str]:
                     )
                 seen[name] = lineno
                 names.append(name)
+                log.info("copying contig %d: %s", len(names), name)
             fout.write(line)
     if not names:
         raise ReferenceError(f"{src}: no FASTA header ('>name') found; is this a FASTA file?")
@@ -145,9 +147,16 @@ def prepare_reference(
     if index_bwa:
         bwa = require_tool("bwa")
         log.info("building bwa index of %s", genome)
-        proc = subprocess.run([bwa, "index", str(genome)], capture_output=True, text=True)
+        # Minutes to an hour for a whole genome: relay bwa's own stage messages as it goes.
+        with subprocess.Popen(
+            [bwa, "index", str(genome)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            text=True,
+        ) as proc:  # fmt: skip
+            assert proc.stderr is not None
+            lines = stream_tool_log(proc.stderr, desc="bwa index", logger=log)
         if proc.returncode != 0:
-            raise RuntimeError(f"bwa index {genome} failed:\n{proc.stderr[-2000:]}")
+            tail = "\n".join(lines[-20:])
+            raise RuntimeError(f"bwa index {genome} failed (exit {proc.returncode}):\n{tail}")
     return genome
 
 
