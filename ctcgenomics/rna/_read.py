@@ -18,6 +18,8 @@ from ctcgenomics.rna._genes import gene_table, harmonize_gene_names, looks_like_
 log = logging.getLogger(__name__)
 
 FORMATS = ("auto", "10x_h5", "10x_mtx", "h5ad", "csv", "tsv")
+VALUES = ("counts", "normalised", "log1p")
+"""Accepted declarations of what a matrix holds (RNA sheet column ``values``)."""
 """Accepted values of ``fmt``."""
 
 
