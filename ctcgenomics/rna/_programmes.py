@@ -75,7 +75,7 @@ def _read_tsv(name: str) -> list[dict[str, str]]:
 
 @cache
 def load_programmes() -> dict[str, Programme]:
-    """The packaged programmes (``ctcgenomics/data/rna/ctc_programmes_v1.tsv``)."""
+    """Read the packaged programmes (``ctcgenomics/data/rna/ctc_programmes_v1.tsv``)."""
     out = {}
     for row in _read_tsv(PROGRAMMES_FILE):
         genes = tuple(g.strip() for g in row["genes"].split(",") if g.strip())
