@@ -19,6 +19,22 @@ log = logging.getLogger(__name__)
 SHEET_COLUMNS = ("patient", "draw", "path")
 
 
+def tumour_type_of(patients: str | Path, patient: str) -> str:
+    """Return the patient's ``tumour_type`` in the patient sheet (one code for all draws)."""
+    import pandas as pd
+
+    sheet = pd.read_csv(patients, sep="\t", dtype=str, keep_default_na=False, comment="#")
+    if "tumour_type" not in sheet.columns or "patient" not in sheet.columns:
+        raise CLIError(f"{patients}: the patient sheet needs columns patient and tumour_type")
+    codes = sorted(set(sheet.loc[sheet["patient"] == patient, "tumour_type"]) - {""})
+    if len(codes) != 1:
+        raise CLIError(
+            f"{patients}: patient {patient} needs exactly one tumour_type across its draws, "
+            f"found {codes or 'none'}"
+        )
+    return codes[0]
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "rna",
@@ -30,6 +46,11 @@ def register(subparsers) -> None:
         "--sheet", required=True, help="RNA sheet TSV: patient draw path [format obs_filter layer]"
     )
     p.add_argument("--patient", required=True)
+    tt = p.add_mutually_exclusive_group(required=True)
+    tt.add_argument(
+        "--patients", help="patient sheet TSV; the patient's tumour_type (OncoTree) is read from it"
+    )
+    tt.add_argument("--tumour-type", help="OncoTree code of the patient's tumour, e.g. BRCA")
     p.add_argument("--outdir", required=True, help="e.g. results/rna/P01")
     p.add_argument("--params-json", default="{}", help="the config's rna: section as JSON")
     p.set_defaults(func=run)
@@ -53,6 +74,12 @@ def read_sheet(path: str | Path, patient: str) -> pd.DataFrame:
         raise CLIError(f"{path}: no rows for patient {patient!r}")
     if rows["draw"].duplicated().any():
         raise CLIError(f"{path}: patient {patient} lists a draw twice; one matrix per draw")
+    if "values" in rows:
+        bad = sorted(set(rows["values"]) - {"", "counts", "normalised", "log1p"})
+        if bad:
+            raise CLIError(
+                f"{path}: values {bad} for patient {patient}; use counts, normalised or log1p"
+            )
     return rows
 
 
@@ -61,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ctcgenomics.io._atomic import atomic_open, atomic_path
     from ctcgenomics.io.alterations import write_alterations
-    from ctcgenomics.rna import read_counts
+    from ctcgenomics.rna import programmes_for, read_counts
     from ctcgenomics.rna._pipeline import (
         analyse,
         cells_table,
@@ -76,13 +103,19 @@ def run(args: argparse.Namespace) -> int:
         params = json.loads(args.params_json)
     except json.JSONDecodeError as err:
         raise CLIError(f"--params-json is not valid JSON: {err}") from None
+    tumour_type = args.tumour_type or tumour_type_of(args.patients, patient)
+    programmes_for(tumour_type)  # an unknown code fails before any matrix is read
     parts = []
+    declared = set()
     for row in read_sheet(args.sheet, patient).itertuples(index=False):
+        values = getattr(row, "values", "") or "counts"
+        declared.add(values)
         a = read_counts(
             row.path,
             fmt=getattr(row, "format", "") or "auto",
             layer=getattr(row, "layer", "") or None,
             obs_filter=getattr(row, "obs_filter", "") or None,
+            values=values,
         )
         a.obs["draw"] = row.draw
         a.obs_names = [f"{row.draw}:{c}" for c in a.obs_names]
@@ -90,9 +123,13 @@ def run(args: argparse.Namespace) -> int:
     adata = ad.concat(parts, join="inner", merge="same") if len(parts) > 1 else parts[0]
     if adata.n_vars == 0:
         raise CLIError(f"{args.sheet}: the matrices of patient {patient} share no genes")
+    if len(declared) > 1:
+        raise CLIError(
+            f"{args.sheet}: patient {patient} mixes values {sorted(declared)} across draws; "
+            "give every draw of a patient in the same form"
+        )
     adata.obs["patient"] = patient
-    adata.obs = adata.obs.rename(columns={"patient": "patient"})
-    analyse(adata, params)
+    analyse(adata, params, tumour_type=tumour_type, values=declared.pop())
     out = Path(args.outdir)
     for col in adata.obs.columns:  # h5ad needs plain string/categorical columns
         if adata.obs[col].dtype == object:

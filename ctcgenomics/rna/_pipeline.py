@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import scanpy as sc
 from anndata import AnnData
@@ -33,22 +34,10 @@ from ctcgenomics.rna._signatures import (
 log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
-    "qc": {"min_genes": 500, "min_counts": 1000, "max_mito_frac": 0.25, "max_ribo_frac": 0.6},
+    "qc": {"min_genes": 200, "min_counts": 500, "max_mito_frac": 0.25, "max_ribo_frac": 0.6},
     "gene_set_files": [],
-    "classify": {
-        "platelet_z": 3.0,
-        "use_cnv": True,
-        "cnv_min_cells": 12,
-        "cnv_min_reference": 6,
-        "reference_fraction": 0.3,
-        "seed_fraction": 0.25,
-        "null_quantile": 0.95,
-        "group_z": 2.5,
-        "n_iter": 3,
-        "n_folds": 2,
-        "outlier_z": 3.0,
-        "window_size": 100,
-    },
+    "classify": {"check_labels": True},
+    "calibration": None,
     "high_cp10k": {"ERBB2": 20.0, "ESR1": 5.0, "PGR": 5.0, "AR": 5.0},
     "arv7_min_counts": 2,
     "embedding": {"n_top_genes": 2000, "n_pcs": 30, "n_neighbors": 15, "resolution": 1.0},
@@ -62,20 +51,16 @@ CELL_COLUMNS = (
     "cell_class_confidence",
     "ctc_probability",
     "ctc_score",
-    "ctc_pvalue",
-    "ctc_null",
-    "marker_evidence",
-    "cnv_correlation",
+    "programme_tumour",
+    "programme_blood",
+    "programme_platelet",
+    "programme_erythrocyte",
     "qc_pass",
     "qc_fail_reason",
     "n_genes",
     "total_counts",
     "mito_frac",
     "ribo_frac",
-    "score_epithelial",
-    "score_breast_tissue",
-    "score_leukocyte",
-    "score_platelet",
     "emt_epithelial",
     "emt_mesenchymal",
     "emt_score",
@@ -92,8 +77,23 @@ CELL_COLUMNS = (
 """Columns of the per-cell TSV (present ones, in this order)."""
 
 
-RETIRED_CLASSIFY_KEYS = ("marker_weight", "min_probability")
-"""``rna.classify`` keys of the former mixture rule: ignored with a warning."""
+RETIRED_CLASSIFY_KEYS = (
+    "marker_weight",
+    "min_probability",
+    "platelet_z",
+    "use_cnv",
+    "cnv_min_cells",
+    "cnv_min_reference",
+    "reference_fraction",
+    "seed_fraction",
+    "null_quantile",
+    "group_z",
+    "n_iter",
+    "n_folds",
+    "outlier_z",
+    "window_size",
+)
+"""``rna.classify`` keys of former run-relative rules: ignored with a warning."""
 
 
 def merge_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -112,9 +112,16 @@ def merge_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
             out[key] = value
     for key in RETIRED_CLASSIFY_KEYS:
         if key in out["classify"]:
-            log.warning("config rna.classify.%s is retired (mixture rule replaced); ignored", key)
+            log.warning(
+                "config rna.classify.%s is retired (per-cell programme posterior); ignored", key
+            )
             del out["classify"][key]
     unknown = sorted(set(out["classify"]) - set(DEFAULTS["classify"]))
+    if out["calibration"] is not None and not isinstance(out["calibration"], str):
+        raise ValueError(
+            "config rna.calibration must be a path to a calibration JSON or null, got "
+            f"{out['calibration']!r}"
+        )
     if unknown:
         raise ValueError(
             f"config rna.classify: unknown key(s) {unknown}; known keys are "
@@ -150,36 +157,65 @@ def embed(
     )
 
 
-def analyse(adata: AnnData, params: Mapping[str, Any] | None = None) -> AnnData:
+def analyse(
+    adata: AnnData,
+    params: Mapping[str, Any] | None = None,
+    *,
+    tumour_type: str,
+    values: str | None = None,
+) -> AnnData:
     """Run QC, normalisation, classification, signatures and embedding in place.
 
     Parameters
     ----------
     adata
-        Raw counts in ``X`` (e.g. from :func:`ctcgenomics.rna.read_counts`).
+        Cells x genes as read by :func:`ctcgenomics.rna.read_counts`.
     params
         Overrides of :data:`DEFAULTS`.
+    tumour_type
+        The patient's OncoTree code (chooses the tumour marker programmes).
+    values
+        What ``X`` holds (``counts``, ``normalised``, ``log1p``); default
+        ``uns["rna_read"]["values"]``, else ``counts``.
 
     Returns
     -------
     AnnData
-        The same object: ``layers["counts"]`` raw counts, ``X`` log1p counts per 10k,
-        every ``obs`` column listed in :data:`CELL_COLUMNS`.
+        The same object: ``X`` log1p counts per 10k (``layers["counts"]`` when the input
+        was counts), every ``obs`` column listed in :data:`CELL_COLUMNS`.
     """
     p = merge_params(params)
+    if values is None:
+        values = adata.uns.get("rna_read", {}).get("values", "counts")
+    if values not in ("counts", "normalised", "log1p"):
+        raise ValueError(f"values must be counts, normalised or log1p, got {values!r}")
     gene_sets = load_gene_sets(p["gene_set_files"] or None)
-    qc_cells(adata, **p["qc"])
-    adata.layers["counts"] = adata.X.copy()
+    qc = dict(p["qc"])
+    if values != "counts":
+        # totals of normalised values are not library sizes; genes detected still are
+        qc["min_counts"] = 0
+        if values == "log1p":
+            adata.X = adata.X.copy()
+            adata.X.data = np.expm1(adata.X.data)
+    qc_cells(adata, **qc)
+    if values == "counts":
+        adata.layers["counts"] = adata.X.copy()
     sc.pp.normalize_total(adata, target_sum=1e4)
     sc.pp.log1p(adata)
-    classify_cells(adata, gene_sets=gene_sets, random_state=p["seed"], **p["classify"])
+    classify_cells(adata, tumour_type=tumour_type, calibration=p["calibration"], **p["classify"])
     score_emt(adata, gene_sets=gene_sets)
     score_hallmark_emt(adata, gene_sets=gene_sets)
     score_stemness(adata, gene_sets=gene_sets)
     score_proliferation(adata, gene_sets=gene_sets)
-    biomarker_status(adata, high_cp10k=p["high_cp10k"], arv7_min_counts=p["arv7_min_counts"])
+    biomarker_status(
+        adata,
+        layer="counts" if values == "counts" else None,
+        values="counts" if values == "counts" else "log1p",
+        high_cp10k=p["high_cp10k"],
+        arv7_min_counts=p["arv7_min_counts"],
+    )
     embed(adata, random_state=p["seed"], **p["embedding"])
-    adata.uns["rna_params"] = {"params": _jsonable(p)}
+    adata.uns["rna_params"] = {"params": _jsonable({**p, "values": values})}
     return adata
 
 
@@ -202,19 +238,28 @@ def cells_table(adata: AnnData) -> pd.DataFrame:
 def expression_alterations(
     adata: AnnData, patient: str, *, draw_key: str = "draw", source: str = "ctcg rna"
 ) -> pd.DataFrame:
-    """Expression phenotypes with prevalence across each draw's CTCs.
+    """Expression phenotypes with prevalence across each draw's CTCs (kind ``expression``).
 
-    One row per draw x phenotype: ``EXPRESSION_HIGH`` for ERBB2/ESR1/PGR/AR (high level
-    among CTCs where the gene was measured), ``AR-V7`` ``EXPRESSION`` when isoform or
-    junction counts exist, and ``EMT_HYBRID``/``EMT_MESENCHYMAL`` (gene ``EMT``) and
-    ``CD44+/CD24-`` (gene ``CD44``) states, all of kind ``expression``.
+    One row per draw x phenotype, in the agreed alteration vocabulary:
+    ``EXPRESSION_HIGH`` for ERBB2/ESR1/PGR/AR (``high`` level among the CTCs where the gene
+    was measured), ``EXPRESSION_LOW`` for ERBB2 (HER2-low-like: detected below the high
+    level) and ``AR-V7_POSITIVE`` (gene ``AR``) when AR-V7 isoform or junction counts
+    exist. EMT and CD44/CD24 states are cell states, not alterations: they are in
+    ``cells.tsv`` and the report.
     """
+    for col in ("cell_class", *[f"{g}_level" for g in BIOMARKERS], "arv7"):
+        if col not in adata.obs:
+            raise KeyError(
+                f"expression_alterations: obs[{col!r}] missing; run classify_cells and "
+                "biomarker_status (or analyse) first"
+            )
     rows = []
     draws = (
         adata.obs[draw_key].astype(str)
         if draw_key in adata.obs
         else pd.Series("NA", index=adata.obs_names)
     )
+    thresholds = adata.uns["biomarker"]["params"]["high_cp10k"]
     for draw in sorted(draws.unique()):
         ctc = adata.obs[(draws == draw).to_numpy() & (adata.obs["cell_class"] == "CTC").to_numpy()]
         n = len(ctc)
@@ -223,7 +268,7 @@ def expression_alterations(
             level = ctc[f"{gene}_level"]
             evaluable = int((level != "not_measured").sum())
             high = int((level == "high").sum())
-            thr = adata.uns["biomarker"]["params"]["high_cp10k"][gene]
+            thr = thresholds[gene]
             rows.append(
                 row(
                     gene=gene,
@@ -233,38 +278,29 @@ def expression_alterations(
                     evidence=f"{high}/{evaluable} CTCs >= {thr:g} counts per 10k",
                 )
             )
+            if gene == "ERBB2":
+                low = int((level == "low").sum())
+                rows.append(
+                    row(
+                        gene=gene,
+                        alteration="EXPRESSION_LOW",
+                        n_cells_altered=low,
+                        n_cells_evaluable=evaluable,
+                        evidence=f"{low}/{evaluable} CTCs detected below {thr:g} counts per "
+                        "10k (HER2-low-like; not an IHC score)",
+                    )
+                )
         if n and (ctc["arv7"] != "not_measured").any():
             pos = int((ctc["arv7"] == "positive").sum())
             rows.append(
                 row(
                     gene="AR",
-                    alteration="AR-V7",
+                    alteration="AR-V7_POSITIVE",
                     n_cells_altered=pos,
                     n_cells_evaluable=n,
                     evidence=f"AR-V7 isoform/junction counts in {pos}/{n} CTCs",
                 )
             )
-        for state in ("hybrid", "mesenchymal"):
-            k = int((ctc["emt_state"] == state).sum())
-            rows.append(
-                row(
-                    gene="EMT",
-                    alteration=f"EMT_{state.upper()}",
-                    n_cells_altered=k,
-                    n_cells_evaluable=n,
-                    evidence=f"two-sided EMT score: {k}/{n} CTCs {state}",
-                )
-            )
-        k = int((ctc["cd44_cd24"] == "CD44+/CD24-").sum())
-        rows.append(
-            row(
-                gene="CD44",
-                alteration="CD44+/CD24-",
-                n_cells_altered=k,
-                n_cells_evaluable=n,
-                evidence=f"stem-like CD44+/CD24- in {k}/{n} CTCs",
-            )
-        )
     return alterations_frame(rows)
 
 
@@ -283,7 +319,14 @@ def plot_emt_stemness(adata: AnnData, path: str | os.PathLike[str]) -> None:
         else pd.Series("NA", index=adata.obs_names)
     )
     markers = dict(zip(sorted(draws.unique()), "osD^vP*X", strict=False))
-    colours = {"CTC": "tab:red", "WBC": "tab:blue", "platelet": "tab:purple", "low-quality": "grey"}
+    colours = {
+        "CTC": "tab:red",
+        "WBC": "tab:blue",
+        "platelet": "tab:purple",
+        "erythrocyte": "tab:orange",
+        "unassigned": "tab:olive",
+        "low-quality": "grey",
+    }
     for (cls, draw), sub in adata.obs.groupby(
         [adata.obs["cell_class"].astype(str), draws.to_numpy()], observed=True
     ):

@@ -151,8 +151,8 @@ def validate_counts(adata: AnnData, *, source: str = "matrix") -> None:
         coo = sp.coo_matrix(x)
         rows = np.unique(coo.row[coo.data < 0])
         raise CountMatrixError(
-            f"{source}: negative values in cell(s) {list(adata.obs_names[rows[:5]])}; give raw "
-            "counts, not log-transformed, scaled or batch-corrected values"
+            f"{source}: negative values in cell(s) {list(adata.obs_names[rows[:5]])}; give "
+            "counts, normalised or log1p values, not scaled or batch-corrected ones"
         )
 
 
@@ -170,12 +170,113 @@ def _open_matrix(path: Path, fmt: str, reader, **kwargs) -> AnnData:
         ) from None
 
 
+LOG_MAX = 30.0
+"""Largest value of a log-scale matrix (log1p of 1e6 counts per million is 13.8; log2 20)."""
+
+
+def describe_values(adata: AnnData, *, max_cells: int = 2000) -> dict[str, float]:
+    """Summaries that tell counts, normalised and log values apart (first ``max_cells``).
+
+    Returns ``max``, ``integer_fraction`` (of non-zero values), ``row_sum_cv`` (coefficient
+    of variation of per-cell sums: ~0 after normalising to a fixed total) and
+    ``unit_cv`` (variation across cells of each cell's smallest non-zero value: a
+    normalised matrix divides every cell's counts by its own factor, so its smallest value
+    differs from cell to cell, while counts, including estimated counts, share one unit).
+    """
+    x = sp.csr_matrix(adata.X[:max_cells])
+    data = x.data[x.data > 0]
+    if data.size == 0:
+        return {"max": 0.0, "integer_fraction": 1.0, "row_sum_cv": 0.0, "unit_cv": 0.0}
+    sums = np.asarray(x.sum(axis=1)).ravel()
+    sums = sums[sums > 0]
+    units = np.array(
+        [
+            x.data[x.indptr[i] : x.indptr[i + 1]][x.data[x.indptr[i] : x.indptr[i + 1]] > 0].min()
+            for i in range(x.shape[0])
+            if (x.data[x.indptr[i] : x.indptr[i + 1]] > 0).any()
+        ]
+    )
+
+    def cv(v: np.ndarray) -> float:
+        return float(np.std(v) / np.mean(v)) if len(v) > 1 and np.mean(v) > 0 else 0.0
+
+    return {
+        "max": float(data.max()),
+        "integer_fraction": float(np.mean(np.abs(data - np.round(data)) < 1e-6)),
+        "row_sum_cv": cv(sums),
+        "unit_cv": cv(units),
+    }
+
+
+def check_values(adata: AnnData, declared: str, *, source: str = "matrix") -> dict[str, float]:
+    """Refuse a matrix whose values do not fit the sheet's ``values`` declaration.
+
+    - ``counts``: raw or estimated counts (integers, or RSEM-style fractions sharing one
+      unit). Refused when log-scale (max <= 30 with non-integers) or normalised
+      (per-cell totals all equal, or a per-cell scale unit).
+    - ``normalised``: counts per 10k/million, TPM... Refused when all integers with
+      unequal totals (raw counts) or log-scale.
+    - ``log1p``: log-normalised. Refused when any value exceeds 30 (not log-scale) or
+      all values are integers.
+
+    Raises
+    ------
+    CountMatrixError
+        Naming the file, what the values look like and the declaration to use.
+    """
+    if declared not in VALUES:
+        raise CountMatrixError(
+            f"{source}: values {declared!r} is not one of {VALUES}; set the RNA sheet's "
+            "values column"
+        )
+    d = describe_values(adata)
+    summary = (
+        f"max {d['max']:.4g}, {100 * d['integer_fraction']:.0f}% of non-zero values integer, "
+        f"per-cell totals CV {d['row_sum_cv']:.3f}"
+    )
+    is_int = d["integer_fraction"] >= 0.999
+    looks_log = d["max"] <= LOG_MAX and not is_int
+    looks_normalised = (
+        not is_int
+        and not looks_log
+        and (d["row_sum_cv"] < 0.01 or (d["integer_fraction"] < 0.05 and d["unit_cv"] > 0.05))
+    )
+    wrong = None
+    if declared == "counts" and looks_log:
+        wrong = "log-transformed"
+    elif declared == "counts" and looks_normalised:
+        wrong = "normalised (per-cell scaled)"
+    elif declared == "normalised" and is_int and d["row_sum_cv"] >= 0.01:
+        wrong = "raw counts (integers with unequal totals)"
+    elif declared == "normalised" and looks_log:
+        wrong = "log-transformed"
+    elif declared == "log1p" and d["max"] > LOG_MAX:
+        wrong = "not log-scale (values above 30)"
+    elif declared == "log1p" and is_int:
+        wrong = "integer counts"
+    if wrong:
+        fit = {
+            "log-transformed": "log1p",
+            "normalised (per-cell scaled)": "normalised",
+            "not log-scale (values above 30)": "counts or normalised",
+        }.get(wrong, "counts")
+        raise CountMatrixError(
+            f"{source}: declared values: {declared}, but the matrix looks {wrong} ({summary}). "
+            f"Set values: {fit} in the RNA sheet if that is what it holds, or give the "
+            f"matrix the sheet declares."
+        )
+    if declared == "counts" and not is_int:
+        log.info("%s: non-integer counts taken as estimated counts (%s)", source, summary)
+    return d
+
+
 def read_counts(
     path: str | os.PathLike[str],
     *,
     fmt: str = "auto",
     layer: str | None = None,
     obs_filter: str | None = None,
+    values: str = "counts",
 ) -> AnnData:
     """Read a count matrix into cells x genes AnnData with gene symbols.
 
@@ -191,6 +292,10 @@ def read_counts(
     obs_filter
         :meth:`pandas.DataFrame.query` expression on ``obs`` (``.h5ad`` only) selecting
         cells, e.g. ``'patient == "P7" or cell_type == "WBC"'``.
+    values
+        What the matrix holds (:data:`VALUES`): ``counts`` (raw or estimated counts),
+        ``normalised`` (counts per 10k/million, TPM) or ``log1p`` (log-normalised). A
+        matrix that does not fit is refused (:func:`check_values`).
 
     Returns
     -------
@@ -233,6 +338,7 @@ def read_counts(
         adata = adata[adata.obs_names.isin(keep)].copy()
     validate_counts(adata, source=str(p))
     adata.X = sp.csr_matrix(adata.X, dtype=np.float32)
+    summary = check_values(adata, values, source=str(p))
     adata, unknown = harmonize_gene_names(adata)
     adata.uns["rna_read"] = {
         "source": str(p),
@@ -241,6 +347,8 @@ def read_counts(
         "n_unknown_ids": len(unknown),
         "unknown_ids": unknown[:1000],
         "obs_filter": obs_filter or "",
+        "values": values,
+        "value_summary": summary,
     }
     log.info("%s: %d cells x %d genes (%s)", p, adata.n_obs, adata.n_vars, fmt)
     return adata

@@ -166,12 +166,16 @@ def biomarker_status(
     layer: str | None = "counts",
     high_cp10k: Mapping[str, float] | None = None,
     arv7_min_counts: float = 2,
+    values: str = "counts",
     copy: bool = False,
 ) -> AnnData | None:
     """Expression level of therapy biomarkers, CD44/CD24/ALDH1A1 status and AR-V7.
 
-    Levels from raw counts per 10k (``layer`` must hold counts): ``absent`` (0 counts),
-    ``low`` (> 0 and below the gene's ``high_cp10k``) or ``high``.
+    Levels from counts per 10k: ``absent`` (0), ``low`` (> 0 and below the gene's
+    ``high_cp10k``) or ``high``. ``values`` says what ``layer`` holds: ``counts``,
+    ``normalised`` (rescaled to 10k per cell) or ``log1p`` (``expm1`` first, then
+    rescaled). AR-V7 needs ``arv7_min_counts`` counts when ``values`` is ``counts``, and
+    detection (> 0) otherwise.
 
     Adds ``obs[f"{gene}_cp10k"]`` and ``obs[f"{gene}_level"]`` for ERBB2, ESR1, PGR, AR
     (missing genes are NaN / ``not_measured``), ``obs["cd44_cd24"]`` (e.g. ``CD44+/CD24-``,
@@ -179,9 +183,19 @@ def biomarker_status(
     and ``obs["arv7"]`` (``positive``/``negative``/``not_measured``; measured only when the
     matrix has an AR-V7 isoform or junction feature named as in :data:`ARV7_FEATURES`).
     """
+    if values not in ("counts", "normalised", "log1p"):
+        raise ValueError(f"values must be counts, normalised or log1p, got {values!r}")
+    if layer is not None and layer not in adata.layers:
+        raise KeyError(
+            f"biomarker_status: layer {layer!r} not in adata.layers ({list(adata.layers)}); "
+            "pass layer=None and values='log1p' for a log-normalised X"
+        )
     adata = adata.copy() if copy else adata
     thresholds = {**DEFAULT_HIGH_CP10K, **(high_cp10k or {})}
     x = _counts(adata, layer)
+    if values == "log1p":
+        x = x.copy()
+        x.data = np.expm1(x.data)
     names = pd.Index(adata.var_names)
     lib = np.asarray(x.sum(axis=1)).ravel()
     for gene in BIOMARKERS:
@@ -205,7 +219,8 @@ def biomarker_status(
     feats = [f for f in ARV7_FEATURES if f in names]
     if feats:
         arv7 = np.asarray(x[:, [names.get_loc(f) for f in feats]].sum(axis=1)).ravel()
-        adata.obs["arv7"] = np.where(arv7 >= arv7_min_counts, "positive", "negative")
+        need = arv7_min_counts if values == "counts" else np.finfo(float).tiny
+        adata.obs["arv7"] = np.where(arv7 >= need, "positive", "negative")
     else:
         adata.obs["arv7"] = "not_measured"
     adata.uns[key_added] = {
@@ -214,6 +229,7 @@ def biomarker_status(
             "layer": layer,
             "arv7_features": feats,
             "arv7_min_counts": arv7_min_counts,
+            "values": values,
         }
     }
     return adata if copy else None

@@ -302,7 +302,7 @@ RNA_OUTPUTS = ("rna.h5ad", "cells.tsv", "alterations.tsv", "emt_stemness.png",
 
 
 def rna_inputs(wildcards):
-    return {"sheet": RNA_SHEET_PATH,
+    return {"sheet": RNA_SHEET_PATH, "patients": config["patients"],
             "matrices": sorted(set(RNA.loc[RNA["patient"] == wildcards.patient, "path"]))}
 
 

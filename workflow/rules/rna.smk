@@ -31,5 +31,6 @@ rule rna:
     shell:
         "ctcg guard --stage rna --patient {wildcards.patient:q} --status {output.status:q}"
         " --log {log:q} --on-error {params.on_error} --outputs {params.guarded:q} --"
-        " ctcg rna --sheet {input.sheet:q} --patient {wildcards.patient:q}"
+        " ctcg rna --sheet {input.sheet:q} --patients {input.patients:q}"
+        " --patient {wildcards.patient:q}"
         " --outdir {params.outdir:q} --params-json {params.rna:q} > {log:q} 2>&1"
