@@ -268,7 +268,9 @@ def score_programmes(
     -------
     AnnData or None
         Adds ``obs[f"{key_added}_{NAME}"]`` (z) and ``obs[f"{key_added}_{NAME}_auc"]`` for
-        each programme, and one evidence z per kind: ``obs[f"{key_added}_tumour"]`` (all
+        each programme, ``obs[f"{key_added}_offset"]`` (median z of the decoy programmes:
+        other tumour types' lineage genes, how silent lineage genes rank in this cell),
+        and one evidence z per kind, relative to that offset: ``obs[f"{key_added}_tumour"]`` (all
         tumour programmes' genes as one set), ``obs[f"{key_added}_blood"]`` (strongest blood
         programme, Sidak-corrected), ``obs[f"{key_added}_platelet"]`` and
         ``obs[f"{key_added}_erythrocyte"]``; ``uns[key_added]`` with ``params``,
@@ -292,7 +294,24 @@ def score_programmes(
     sets: dict[str, list[str]] = {n: list(p.genes) for n, p in progs.items()}
     tumour_names = [n for n, p in progs.items() if p.kind == "tumour"]
     sets["tumour"] = list(dict.fromkeys(g for n in tumour_names for g in progs[n].genes))
+    # Decoys: the tumour programmes of *other* tumour types, minus any gene of the chosen
+    # panels. Lineage genes are silent outside their lineage, so in any cell they rank
+    # below the cell's average gene; the decoys measure how far, in this very cell.
+    chosen = {g for genes in sets.values() for g in genes}
+    decoys = {
+        f"decoy_{n}": [g for g in p.genes if g not in chosen]
+        for n, p in load_programmes().items()
+        if p.kind == "tumour" and n not in progs
+    }
+    sets.update({k: v for k, v in decoys.items() if len(v) >= 3})
     auc, z, used = rank_scores(x, adata.var_names, sets)
+    decoy_cols = [k for k in z.columns if k.startswith("decoy_") and used[k]]
+    offset = (
+        np.nanmedian(z[decoy_cols].to_numpy(), axis=1)
+        if len(decoy_cols) >= 2
+        else np.zeros(adata.n_obs)
+    )
+    offset = np.where(np.isfinite(offset), offset, 0.0)
     missing = {n: [g for g in sets[n] if g not in set(used[n])] for n in sets}
     empty_kinds = [
         kind
@@ -316,11 +335,14 @@ def score_programmes(
     for name in progs:
         adata.obs[f"{key_added}_{name}"] = z[name].to_numpy()
         adata.obs[f"{key_added}_{name}_auc"] = auc[name].to_numpy()
-    adata.obs[f"{key_added}_tumour"] = z["tumour"].to_numpy()
+    adata.obs[f"{key_added}_offset"] = offset
+    adata.obs[f"{key_added}_tumour"] = z["tumour"].to_numpy() - offset
     for kind in KINDS[1:]:
         cols = [n for n, p in progs.items() if p.kind == kind and used[n]]
         adata.obs[f"{key_added}_{kind}"] = (
-            combine_max(z[cols].to_numpy()) if cols else np.full(adata.n_obs, np.nan)
+            combine_max(z[cols].to_numpy() - offset[:, None])
+            if cols
+            else np.full(adata.n_obs, np.nan)
         )
     adata.uns[key_added] = {
         "params": {
@@ -329,6 +351,7 @@ def score_programmes(
             "layer": layer,
             "method": "per-cell Mann-Whitney rank test against the cell's other genes",
             "panel_file": PROGRAMMES_FILE,
+            "decoys": decoy_cols,
         },
         "genes_used": {k: list(v) for k, v in used.items()},
         "genes_missing": missing,
