@@ -5,19 +5,27 @@ from ctcgenomics.io.alterations import read_alterations
 
 from .conftest import EXAMPLE
 
+D1 = 'patient == "P7" or (cell_type == "WBC" and index < "C1-022-C50")'
+D2 = 'patient == "P9" or (cell_type == "WBC" and index >= "C1-022-C50")'
+
+
+def run(args):
+    with pytest.raises(SystemExit) as exit_:
+        main(["rna", *args])
+    return exit_.value.code
+
 
 def test_ctcg_rna_demo_sheet(tmp_path):
     sheet = tmp_path / "rna.tsv"
-    d1 = 'patient == "P7" or (cell_type == "WBC" and index < "C1-022-C50")'
-    d2 = 'patient == "P9" or (cell_type == "WBC" and index >= "C1-022-C50")'
     sheet.write_text(
-        "patient\tdraw\tpath\tformat\tobs_filter\n"
-        f"P01\tD1\t{EXAMPLE}\th5ad\t{d1}\nP01\tD2\t{EXAMPLE}\th5ad\t{d2}\n"
+        "patient\tdraw\tpath\tformat\tobs_filter\tvalues\n"
+        f"P01\tD1\t{EXAMPLE}\th5ad\t{D1}\tcounts\nP01\tD2\t{EXAMPLE}\th5ad\t{D2}\t\n"
     )
+    patients = tmp_path / "patients.tsv"
+    patients.write_text("patient\tdraw\ttumour_type\nP01\tD1\tBRCA\nP01\tD2\tBRCA\n")
     out = tmp_path / "out"
-    with pytest.raises(SystemExit) as exit_:
-        main(["rna", "--sheet", str(sheet), "--patient", "P01", "--outdir", str(out)])
-    assert exit_.value.code == 0
+    args = ["--sheet", str(sheet), "--patients", str(patients), "--patient", "P01"]
+    assert run([*args, "--outdir", str(out)]) == 0
     for name in (
         "rna.h5ad",
         "cells.tsv",
@@ -29,12 +37,26 @@ def test_ctcg_rna_demo_sheet(tmp_path):
         assert (out / name).stat().st_size > 0
     alt = read_alterations(out / "alterations.tsv")
     assert set(alt["draw"]) == {"D1", "D2"} and set(alt["kind"]) == {"expression"}
+    assert set(alt["alteration"]) <= {"EXPRESSION_HIGH", "EXPRESSION_LOW", "AR-V7_POSITIVE"}
     assert {"ERBB2", "ESR1", "PGR", "AR"} <= set(alt["gene"])
 
 
-def test_ctcg_rna_unknown_patient(tmp_path):
+def test_ctcg_rna_unknown_patient_and_tumour_type(tmp_path):
     sheet = tmp_path / "rna.tsv"
     sheet.write_text(f"patient\tdraw\tpath\nP01\tD1\t{EXAMPLE}\n")
-    with pytest.raises(SystemExit) as exit_:
-        main(["rna", "--sheet", str(sheet), "--patient", "P02", "--outdir", str(tmp_path)])
-    assert exit_.value.code == 1
+    out = tmp_path / "out"
+    base = ["--sheet", str(sheet), "--outdir", str(out)]
+    assert run([*base, "--patient", "P02", "--tumour-type", "BRCA"]) == 1
+    assert run([*base, "--patient", "P01", "--tumour-type", "GBM"]) == 1
+    assert not out.exists()
+
+
+def test_ctcg_rna_no_marker_genes_writes_nothing(tmp_path):
+    matrix = tmp_path / "m.csv"
+    matrix.write_text("cell,ACTB,GAPDH,B2M\nc1,5,3,2\nc2,4,1,7\n")
+    sheet = tmp_path / "rna.tsv"
+    sheet.write_text(f"patient\tdraw\tpath\nP01\tD1\t{matrix}\n")
+    out = tmp_path / "out"
+    code = run(["--sheet", str(sheet), "--tumour-type", "PRAD", "--patient", "P01",
+                "--outdir", str(out)])  # fmt: skip
+    assert code == 1 and not out.exists()

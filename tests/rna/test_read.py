@@ -9,6 +9,8 @@ import scipy.sparse as sp
 
 from ctcgenomics.rna import CountMatrixError, read_counts
 
+from .conftest import EXAMPLE
+
 COUNTS = pd.DataFrame(
     [[1, 0, 3], [0, 2, 5]], index=["cellA", "cellB"], columns=["EPCAM", "KRT8", "PTPRC"]
 )
@@ -114,3 +116,46 @@ def test_empty_matrix(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         read_counts(tmp_path / "nope.h5ad")
+
+
+def _counts_h5ad(tmp_path, transform):
+    import scanpy as sc
+
+    from ctcgenomics.rna._simulate import simulate_draw
+
+    a = simulate_draw(10, 30, n_genes=2000, depth=3000, seed=4)
+    if transform in ("normalised", "log1p"):
+        sc.pp.normalize_total(a, target_sum=1e4)
+    if transform == "log1p":
+        sc.pp.log1p(a)
+    path = tmp_path / f"{transform}.h5ad"
+    a.write_h5ad(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("holds", "declared", "message"),
+    [
+        # issue 13: a log-normalised matrix was accepted as counts and changed the calls
+        ("log1p", "counts", "looks log-transformed.*values: log1p"),
+        ("normalised", "counts", "looks normalised.*values: normalised"),
+        ("counts", "normalised", "looks raw counts.*values: counts"),
+        ("counts", "log1p", "not log-scale.*values: counts or normalised"),
+        ("log1p", "normalised", "looks log-transformed"),
+    ],
+)
+def test_values_that_do_not_fit_the_declaration_are_refused(tmp_path, holds, declared, message):
+    with pytest.raises(CountMatrixError, match=message):
+        read_counts(_counts_h5ad(tmp_path, holds), values=declared)
+
+
+@pytest.mark.parametrize("holds", ["counts", "normalised", "log1p"])
+def test_values_that_fit_are_read(tmp_path, holds):
+    out = read_counts(_counts_h5ad(tmp_path, holds), values=holds)
+    assert out.uns["rna_read"]["values"] == holds
+
+
+def test_estimated_counts_pass_as_counts():
+    # the unCTC matrix holds RSEM-style estimated counts (two decimals, 67% non-integer)
+    out = read_counts(EXAMPLE, values="counts")
+    assert out.uns["rna_read"]["value_summary"]["integer_fraction"] < 0.5

@@ -1,0 +1,74 @@
+"""Per-cell rank-test programme scores, panels and the OncoTree map."""
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from scipy.stats import mannwhitneyu, rankdata
+
+from ctcgenomics.rna import (
+    PanelError,
+    load_programmes,
+    programmes_for,
+    rank_scores,
+    score_programmes,
+    supported_tumour_types,
+)
+from ctcgenomics.rna._genes import gene_table
+from ctcgenomics.rna._simulate import simulate_draw
+
+
+def test_rank_test_equals_scipy(as_format):
+    rng = np.random.default_rng(0)
+    x = rng.negative_binomial(1, 0.7, (6, 120)).astype(float)
+    names = [f"g{i}" for i in range(120)]
+    auc, z, used = rank_scores(as_format(x), names, {"s": [*names[:9], "absent"]})
+    assert used["s"] == names[:9]
+    for c in range(6):
+        u = mannwhitneyu(x[c, :9], x[c, 9:]).statistic
+        assert auc.loc[c, "s"] == pytest.approx(u / (9 * 111))
+        rk = rankdata(x[c])
+        _, t = np.unique(x[c], return_counts=True)
+        var = 9 * 111 / 12 * (121 - (t**3 - t).sum() / (120 * 119))
+        assert z.loc[c, "s"] == pytest.approx((rk[:9].sum() - 45 - 9 * 111 / 2) / np.sqrt(var))
+
+
+def test_panels_are_valid_symbols_and_every_code_resolves():
+    known = set(gene_table()["gene_name"])
+    for prog in load_programmes().values():
+        assert prog.source and set(prog.genes) <= known, prog.name
+    for code in ("BRCA", "PRAD", "LUAD", "NSCLC", "COADREAD", "MEL"):
+        assert code in supported_tumour_types()
+    assert "EPITHELIAL" not in programmes_for("MEL")  # melanoma CTCs are not epithelial
+    assert {"EPITHELIAL", "BREAST"} <= set(programmes_for("brca"))
+
+
+def test_unknown_tumour_type_lists_supported_codes():
+    a = simulate_draw(2, 2, n_genes=200, seed=0)
+    with pytest.raises(PanelError, match=r"'GBM' has no RNA marker panel.*BRCA.*MEL"):
+        score_programmes(a, tumour_type="GBM")
+
+
+def test_matrix_without_marker_genes():
+    a = ad.AnnData(
+        X=sp.csr_matrix(np.ones((3, 4))),
+        var=pd.DataFrame(index=["ACTB", "GAPDH", "B2M", "TPT1"]),
+    )
+    with pytest.raises(PanelError, match="none of the genes of the tumour, blood"):
+        score_programmes(a, tumour_type="BRCA")
+
+
+def test_scores_written_and_negative_values_refused():
+    a = simulate_draw(5, 5, n_genes=500, seed=1)
+    out = score_programmes(a, tumour_type="PRAD", copy=True)
+    assert "programme_tumour" not in a.obs
+    for key in ("programme_tumour", "programme_blood", "programme_PROSTATE_auc"):
+        assert out.obs[key].notna().all()
+    assert out.uns["programme"]["params"]["tumour_programmes"] == ["EPITHELIAL", "PROSTATE"]
+    assert "decoy_BREAST" in out.uns["programme"]["params"]["decoys"]
+    a.X = a.X.toarray() - 1
+    with pytest.raises(ValueError, match="negative values"):
+        score_programmes(a, tumour_type="PRAD")
+    with pytest.raises(KeyError, match="layer 'nope'"):
+        score_programmes(a, tumour_type="PRAD", layer="nope")
