@@ -32,7 +32,7 @@ demo: setup
 	@for f in results/*/report.html; do [ -f "$$f" ] && echo "Report: $(CURDIR)/$$f"; done; true
 
 test: $(BIN)/ctcg
-	@bash scripts/ensure_tools.sh --browser
+	@bash scripts/ensure_tools.sh --browser --slurm
 	@# pytest exit 5 (no tests collected) counts as a failure
 	$(BIN)/pytest -q; rc=$$?; [ $$rc -ne 5 ] || echo 'no tests were collected' >&2; [ $$rc -eq 0 ]
 

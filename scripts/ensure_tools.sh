@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
 # Make sure the external programs the workflow calls are installed: bwa, samtools
 # (alignment), bcftools and tabix (VCF handling, SNV baseline), and, for the browser
-# test of the report, chromium + chromedriver. Installs Debian packages when missing
-# and running as root; otherwise says exactly what to install.
+# test of the report, chromium + chromedriver (--browser), and for the tests that run the
+# workflow on a local SLURM cluster (scripts/local_slurm.sh), munge and SLURM (--slurm).
+# Installs Debian packages when missing and running as root; otherwise says exactly what
+# to install.
 set -euo pipefail
 
-want_browser=${1:-}
 declare -A pkg_of=([bwa]=bwa [samtools]=samtools [bcftools]=bcftools [tabix]=tabix [bgzip]=tabix)
-if [ "$want_browser" = "--browser" ]; then
-  pkg_of[chromium]=chromium
-  pkg_of[chromedriver]=chromium-driver
-fi
+for opt in "$@"; do
+  case "$opt" in
+    --browser)
+      pkg_of[chromium]=chromium
+      pkg_of[chromedriver]=chromium-driver
+      ;;
+    --slurm)
+      pkg_of[munged]=munge
+      pkg_of[slurmctld]=slurmctld
+      pkg_of[slurmd]=slurmd
+      pkg_of[sbatch]=slurm-client
+      ;;
+    *) echo "ensure_tools.sh: unknown option $opt (use --browser, --slurm)" >&2; exit 2 ;;
+  esac
+done
 
 missing_pkgs=()
 for tool in "${!pkg_of[@]}"; do
