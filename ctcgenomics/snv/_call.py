@@ -41,6 +41,7 @@ def call(
     germline_sites: str | os.PathLike[str] | None = None,
     gtf: str | os.PathLike[str] | None = None,
     params: SNVParams | None = None,
+    threads: int = 1,
 ) -> ad.AnnData:
     """Call somatic SNVs and indels across one patient's single cells.
 
@@ -72,6 +73,9 @@ def call(
         GTF/GFF3 of the same assembly for consequences and HGVSp of non-hotspot variants.
     params
         Thresholds and priors.
+    threads
+        Processes reading the BAMs in parallel (window by window); the calls do not
+        depend on it.
 
     Returns
     -------
@@ -105,6 +109,7 @@ def call(
         count_params=params.counts,
         candidate_params=params.candidates,
         obs=cells,
+        threads=threads,
     )
     if germline_sites is not None:
         known = read_sites(germline_sites)

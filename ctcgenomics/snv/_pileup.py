@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 
 import anndata as ad
 import numpy as np
@@ -214,6 +216,53 @@ def _chunk_candidates(
     return rows, mat, stats_
 
 
+def _window_batches(chunks: list[Chunk], n: int) -> list[list[Chunk]]:
+    """Split windows into at most ``n`` contiguous runs of about equal length in bp."""
+    sizes = np.array([c.end - c.start for c in chunks], dtype=np.float64)
+    edges = np.searchsorted(np.cumsum(sizes), sizes.sum() * np.arange(1, n) / n, side="right")
+    bounds = [0, *sorted(set(int(e) for e in edges) - {0, len(chunks)}), len(chunks)]
+    return [chunks[a:b] for a, b in pairwise(bounds) if b > a]
+
+
+def _count_windows(
+    chunks: list[Chunk],
+    paths: list[str],
+    reference: str,
+    fa: pd.DataFrame,
+    fr: pd.DataFrame,
+    count_params: CountParams,
+    candidate_params: CandidateParams,
+) -> tuple[list[dict], list[np.ndarray], np.ndarray]:
+    """Candidate rows, per-cell allele counts and error statistics of some windows."""
+    rows: list[dict] = []
+    mats: list[np.ndarray] = []
+    err_stats = np.zeros((len(paths), 2), dtype=np.int64)
+    fasta = pysam.FastaFile(reference)
+    handles = [pysam.AlignmentFile(p) for p in paths]
+    try:
+        for chunk in chunks:
+            ref_seq = fasta.fetch(chunk.contig, chunk.start, chunk.end).upper()
+            counts = [count_chunk(h, chunk, ref_seq, count_params) for h in handles]
+            freg = np.zeros(chunk.end - chunk.start, dtype=bool)
+            for rec in fr.itertuples(index=False):
+                if rec.contig == chunk.contig:
+                    s = max(int(rec.start), chunk.start) - chunk.start
+                    e = min(int(rec.end), chunk.end) - chunk.start
+                    if e > s:
+                        freg[s:e] = True
+            r, m, st = _chunk_candidates(
+                counts, ref_seq, chunk, _forced_in_chunk(fa, chunk), freg, candidate_params
+            )
+            rows.extend(r)
+            mats.append(m)
+            err_stats += st
+    finally:
+        for h in handles:
+            h.close()
+        fasta.close()
+    return rows, mats, err_stats
+
+
 def count_alleles(
     bams: Mapping[str, str | os.PathLike[str]],
     reference: str | os.PathLike[str],
@@ -224,6 +273,7 @@ def count_alleles(
     count_params: CountParams | None = None,
     candidate_params: CandidateParams | None = None,
     obs: pd.DataFrame | None = None,
+    threads: int = 1,
 ) -> ad.AnnData:
     """Find candidate variants in the pooled pileup and count alleles in every cell.
 
@@ -250,6 +300,8 @@ def count_alleles(
         Read/base filters and candidate thresholds.
     obs
         Per-cell annotations (index = cell IDs) copied into ``adata.obs``.
+    threads
+        Processes counting windows in parallel; the result does not depend on it.
 
     Returns
     -------
@@ -306,31 +358,23 @@ def count_alleles(
         len(chunks),
         sum(c.end - c.start for c in chunks),
     )
-    handles = [pysam.AlignmentFile(p) for p in paths]
-    rows: list[dict] = []
-    mats: list[np.ndarray] = []
-    err_stats = np.zeros((len(cells), 2), dtype=np.int64)
-    try:
-        for chunk in chunks:
-            ref_seq = fasta.fetch(chunk.contig, chunk.start, chunk.end).upper()
-            counts = [count_chunk(h, chunk, ref_seq, count_params) for h in handles]
-            freg = np.zeros(chunk.end - chunk.start, dtype=bool)
-            for rec in fr.itertuples(index=False):
-                if rec.contig == chunk.contig:
-                    s = max(int(rec.start), chunk.start) - chunk.start
-                    e = min(int(rec.end), chunk.end) - chunk.start
-                    if e > s:
-                        freg[s:e] = True
-            r, m, st = _chunk_candidates(
-                counts, ref_seq, chunk, _forced_in_chunk(fa, chunk), freg, candidate_params
-            )
-            rows.extend(r)
-            mats.append(m)
-            err_stats += st
-    finally:
-        for h in handles:
-            h.close()
-        fasta.close()
+    fasta.close()
+    window_args = (paths, str(reference), fa, fr, count_params, candidate_params)
+    if threads <= 1 or len(chunks) < 2:
+        rows, mats, err_stats = _count_windows(chunks, *window_args)
+    else:
+        # Windows are independent: workers take contiguous runs of them and the results
+        # are joined in window order, so the output does not depend on `threads`.
+        batches = _window_batches(chunks, 4 * threads)
+        rows, mats = [], []
+        err_stats = np.zeros((len(cells), 2), dtype=np.int64)
+        with ProcessPoolExecutor(max_workers=threads) as pool:
+            futures = [pool.submit(_count_windows, b, *window_args) for b in batches]
+            for future in futures:
+                r, m, st = future.result()
+                rows.extend(r)
+                mats.extend(m)
+                err_stats += st
     mat = np.concatenate(mats, axis=2) if mats else np.zeros((3, len(cells), 0), dtype=np.int64)
     var = pd.DataFrame(
         rows,
