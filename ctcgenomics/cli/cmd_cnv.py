@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ctcgenomics._ids import validate_id
 from ctcgenomics.cli import CLIError
+from ctcgenomics.cli._paths import add_from_option, input_paths
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,8 @@ def register(subparsers) -> None:
     c.set_defaults(func=run_count)
 
     k = sub.add_parser("call", help="call copy number, QC, genes and clones for one patient")
-    k.add_argument("--counts", nargs="+", required=True, help="counts TSVs of ctcg cnv count")
+    k.add_argument("--counts", nargs="+", help="counts TSVs of ctcg cnv count")
+    add_from_option(k, "counts", "counts TSVs of ctcg cnv count")
     k.add_argument("--bins", required=True, help="bin table TSV used for counting")
     k.add_argument("--sheet", required=True, help="cell sheet TSV (patient draw cell role ...)")
     k.add_argument("--patient", required=True)
@@ -106,7 +108,7 @@ def run_call(args: argparse.Namespace) -> int:
     patient = validate_id(args.patient, what="patient")
     cfg = _config(args.params_json)
     paths = {}
-    for path in args.counts:
+    for path in input_paths(args.counts, args.counts_from, "counts"):
         tags = cnv.read_count_tags(path)  # header line only: the tables are read once below
         cell = validate_id(
             tags.get("cell", Path(path).name.split(".")[0]), what="cell", where=str(path)

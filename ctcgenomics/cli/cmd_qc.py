@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from ctcgenomics.cli._paths import add_from_option, input_paths
+
 log = logging.getLogger(__name__)
 
 
@@ -32,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--flagstat", help="also write samtools flagstat here (for MultiQC)")
     c.set_defaults(func=_run_cell)
     m = sub.add_parser("merge", help="merge per-cell QC rows into the run's table")
-    m.add_argument("inputs", nargs="+", help="per-cell QC TSVs")
+    m.add_argument("inputs", nargs="*", help="per-cell QC TSVs")
+    add_from_option(m, "inputs", "per-cell QC TSVs")
     m.add_argument("--out", required=True)
     m.add_argument("--multiqc", help="also write a MultiQC custom-content table (*_mqc.tsv)")
     m.set_defaults(func=_run_merge)
@@ -76,7 +79,8 @@ def _run_merge(args: argparse.Namespace) -> int:
     from ctcgenomics.io import atomic_open
     from ctcgenomics.qc import to_multiqc
 
-    table = pd.concat([pd.read_csv(p, sep="\t") for p in args.inputs], ignore_index=True)
+    inputs = input_paths(args.inputs, args.inputs_from, "inputs", "the QC TSVs as arguments")
+    table = pd.concat([pd.read_csv(p, sep="\t") for p in inputs], ignore_index=True)
     with atomic_open(args.out, newline="") as handle:
         table.to_csv(handle, sep="\t", index=False, float_format="%.4g")
     if args.multiqc:

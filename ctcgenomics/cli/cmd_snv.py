@@ -6,6 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from ctcgenomics.cli._paths import add_from_option, input_paths
+
 log = logging.getLogger(__name__)
 
 
@@ -22,10 +24,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--bams",
         nargs="+",
-        required=True,
         help="indexed BAMs, one per cell, named {cell}.bam (read group = cell)",
     )
+    add_from_option(p, "bams", "BAMs")
     p.add_argument("--reference", required=True, help="FASTA the BAMs were aligned to")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="processes reading the BAMs in parallel, window by window (same calls)",
+    )
     p.add_argument(
         "--cells",
         help="cell sheet TSV (columns cell, role, draw[, patient]); "
@@ -108,7 +116,7 @@ def _run(args: argparse.Namespace) -> int:
 
     patient = validate_id(args.patient, what="patient")
     bams = {}
-    for path in args.bams:
+    for path in input_paths(args.bams, args.bams_from, "bams"):
         name = Path(path).name
         cell = name.removesuffix(".bam").removesuffix(".cram")
         bams[validate_id(cell, what="cell", where=str(path))] = path
@@ -143,6 +151,7 @@ def _run(args: argparse.Namespace) -> int:
         germline_sites=args.germline_sites,
         gtf=args.gtf,
         params=params,
+        threads=args.threads,
     )
     adata.obs["patient"] = patient
     snv.write_vcf(adata, args.vcf, args.reference)
