@@ -13,6 +13,9 @@ rule merge_alterations:
     params:
         on_error=ON_STAGE_ERROR,
         guarded=guarded_outputs,
+    threads: 1
+    resources:
+        **scaled(mem_mb=1000, runtime=10),
     log:
         "logs/merge_alterations/{patient}.log",
     benchmark:
@@ -42,6 +45,9 @@ rule match:
         options=match_options,
         on_error=ON_STAGE_ERROR,
         guarded=guarded_outputs,
+    threads: 1
+    resources:
+        **scaled(mem_mb=1000, runtime=10),
     log:
         "logs/match/{patient}.log",
     benchmark:

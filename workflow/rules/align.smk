@@ -14,6 +14,11 @@ rule align:
         strict="--strict" if config["align"]["strict"] else "",
         sort_memory=config["align"]["sort_memory"],
     threads: config["align"]["threads"]
+    resources:
+        mem_mb=align_mem_mb,
+        runtime=align_runtime,
+    group:
+        "per_cell"
     log:
         "logs/align/{cell}.log",
     benchmark:

@@ -9,10 +9,14 @@ rule cnv_count:
         bai="results/bam/{cell}.bam.bai",
         bins=BINS,
     output:
-        "results/cnv/counts/{cell}.tsv",
+        intermediate("results/cnv/counts/{cell}.tsv"),
     params:
         min_mapq=config.get("cnv", {}).get("min_mapq", 20),
     threads: 1
+    resources:
+        **scaled(mem_mb=1000, runtime=30),
+    group:
+        "per_cell"
     log:
         "logs/cnv_count/{cell}.log",
     benchmark:
@@ -25,6 +29,7 @@ rule cnv_count:
 rule cnv_call:
     input:
         counts=cnv_counts_of,
+        paths="results/lists/cnv_counts/{patient}.txt",
         bins=BINS,
         sheet=config["cells"],
     output:
@@ -48,6 +53,9 @@ rule cnv_call:
         on_error=ON_STAGE_ERROR,
         guarded=guarded_outputs,
     threads: 1
+    resources:
+        mem_mb=cnv_call_mem_mb,
+        runtime=cnv_call_runtime,
     log:
         "logs/cnv_call/{patient}.log",
     benchmark:
@@ -55,7 +63,8 @@ rule cnv_call:
     shell:
         "ctcg guard --stage cnv --patient {wildcards.patient:q} --status {output.status:q}"
         " --log {log:q} --on-error {params.on_error} --outputs {params.guarded:q} --"
-        " ctcg cnv call --counts {input.counts:q} --bins {input.bins:q} --sheet {input.sheet:q}"
+        " ctcg cnv call --counts-from {input.paths:q} --bins {input.bins:q}"
+        " --sheet {input.sheet:q}"
         " --patient {wildcards.patient:q} --outdir {params.outdir:q}"
         " --params-json {params.cnv:q} > {log:q} 2>&1"
 

@@ -2,7 +2,9 @@
 # of every stage (the stage files hold rules only).
 import hashlib
 import json
+import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 from snakemake.utils import validate
@@ -408,3 +410,95 @@ STAGE_TARGETS = {
     "actionability": actionability_targets,
     "report": report_targets,
 }
+
+
+# --- execution: resources of every rule, intermediates, input lists (docs/cluster.md) ---
+# Each rule declares threads, mem_mb and runtime (minutes). Where a step's needs grow
+# with its inputs they are sized from them; every retry (--retries) asks for `attempt`
+# times as much, so a job killed for memory or time comes back bigger.
+EXECUTION = config.get("execution", {})
+
+
+def intermediate(path):
+    """`path` as temp() (deleted once its consumers ran) unless execution.keep_intermediate."""
+    return path if EXECUTION.get("keep_intermediate") else temp(path)
+
+
+def _plain_mb(path, size_mb):
+    # gzip/bgzip FASTA and FASTQ hold about 3.5 bytes of text per stored byte.
+    return size_mb * (3.5 if str(path).endswith(".gz") else 1.0)
+
+
+def _sort_memory_mb():
+    value = config["align"]["sort_memory"]
+    return int(value[:-1]) * {"K": 1 / 1024, "M": 1, "G": 1024}[value[-1]]
+
+
+def reference_mem_mb(wildcards, input, attempt):
+    # bwa index (bwtsw) needs about 5.4 bytes per reference base.
+    return int((1000 + 6 * _plain_mb(input.fasta, input.size_mb)) * attempt)
+
+
+def reference_runtime(wildcards, input, attempt):
+    # bwa index of a 3.1 Gb genome takes about an hour.
+    return int((10 + _plain_mb(input.fasta, input.size_mb) / 50) * attempt)
+
+
+def align_mem_mb(wildcards, input, threads, attempt):
+    # bwa mem holds the index (its .bwt, .pac and .sa); samtools sort holds sort_memory per
+    # thread.
+    index_mb = sum(os.path.getsize(f) for f in input.index) / 1e6 if "index" in input.keys() else 0
+    return int((1000 + 1.2 * index_mb + _sort_memory_mb() * threads) * attempt)
+
+
+def align_runtime(wildcards, input, threads, attempt):
+    # About 30 minutes per GB of gzipped reads on one thread (bwa mem, human genome).
+    reads_mb = sum(os.path.getsize(input[k]) for k in ("fq1", "fq2") if k in input.keys()) / 1e6
+    return int((10 + 30 * reads_mb / 1000 / threads) * attempt)
+
+
+def cnv_call_mem_mb(wildcards, input, attempt):
+    # Measured (docs/cnv.md): 1.4 GB for 5,000 cells x 6,000 bins, 600 MB of counts files.
+    return int((1000 + 3 * input.size_mb) * attempt)
+
+
+def cnv_call_runtime(wildcards, input, attempt):
+    # About 50 ms per cell at 6,000 bins (docs/cnv.md).
+    return int((10 + input.size_mb / 10) * attempt)
+
+
+def snv_mem_mb(wildcards, input, threads, attempt):
+    # Each pileup worker holds one window's per-cell base counts.
+    return int((2000 + 20 * len(input.bams) * threads) * attempt)
+
+
+def snv_runtime(wildcards, input, threads, attempt):
+    bam_mb = sum(os.path.getsize(f) for f in input.bams) / 1e6
+    return int((15 + bam_mb / 50 / threads) * attempt)
+
+
+def rna_mem_mb(wildcards, input, attempt):
+    # A count matrix is densified for scoring: allow ten times its size on disk.
+    return int((2000 + 10 * input.size_mb) * attempt)
+
+
+def scaled(mem_mb=1000, runtime=30):
+    """Fixed resources, multiplied by the attempt: for steps whose needs hardly vary."""
+    return {
+        "mem_mb": lambda wildcards, attempt: mem_mb * attempt,
+        "runtime": lambda wildcards, attempt: runtime * attempt,
+    }
+
+
+# Aggregation steps read their per-cell inputs from a list file written by rule path_list
+# (results/lists/{name}/{key}.txt), never from the command line: a shell command is one
+# argument of at most 128 KiB, which about 3,600 per-cell paths fill.
+LIST_PATHS = {
+    "qc_cells": lambda key: expand("results/qc/cells/{cell}.tsv", cell=CELLS["cell"]),
+    "cnv_counts": lambda key: cnv_counts_of(SimpleNamespace(patient=key)),
+    "snv_bams": lambda key: snv_inputs(SimpleNamespace(patient=key))["bams"],
+}
+
+
+def list_paths(wildcards):
+    return LIST_PATHS[wildcards.name](wildcards.key)

@@ -11,6 +11,9 @@ if config.get("example_simulation"):
             ),
         params:
             outdir=lambda wildcards, output: str(Path(output.fastq[0]).parent.parent),
+        threads: 1
+        resources:
+            **scaled(mem_mb=2000, runtime=30),
         log:
             "logs/simulate_example/simulate.log",
         benchmark:

@@ -9,13 +9,18 @@ rule qc_cell:
         bai="results/bam/{cell}.bam.bai",
         bins=BINS,
     output:
-        table="results/qc/cells/{cell}.tsv",
+        table=intermediate("results/qc/cells/{cell}.tsv"),
         stats="results/qc/samtools/{cell}.stats",
         flagstat="results/qc/samtools/{cell}.flagstat",
     params:
         thresholds=qc_thresholds,
         min_mapq=config["qc"]["min_mapq"],
         max_n=config["bins"]["max_n_fraction"],
+    threads: 1
+    resources:
+        **scaled(mem_mb=1000, runtime=30),
+    group:
+        "per_cell"
     log:
         "logs/qc_cell/{cell}.log",
     benchmark:
@@ -29,13 +34,18 @@ rule qc_cell:
 
 rule qc_merge:
     input:
-        expand("results/qc/cells/{cell}.tsv", cell=CELLS["cell"]),
+        cells=expand("results/qc/cells/{cell}.tsv", cell=CELLS["cell"]),
+        paths="results/lists/qc_cells/all.txt",
     output:
         table=report("results/qc/qc.tsv", caption="../report/qc_table.rst", category="QC"),
         multiqc="results/qc/ctcgenomics_qc_mqc.tsv",
+    threads: 1
+    resources:
+        **scaled(mem_mb=2000, runtime=10),
     log:
         "logs/qc_merge/qc.log",
     benchmark:
         "results/benchmarks/qc_merge/qc.tsv"
     shell:
-        "ctcg qc merge {input:q} --out {output.table:q} --multiqc {output.multiqc:q} > {log:q} 2>&1"
+        "ctcg qc merge --inputs-from {input.paths:q} --out {output.table:q}"
+        " --multiqc {output.multiqc:q} > {log:q} 2>&1"

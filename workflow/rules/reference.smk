@@ -14,6 +14,10 @@ rule prepare_reference:
     params:
         outdir=lambda wildcards, output: str(Path(output.fasta).parent),
         identity=REFERENCE_IDENTITY,
+    threads: 1
+    resources:
+        mem_mb=reference_mem_mb,
+        runtime=reference_runtime,
     log:
         "logs/prepare_reference/reference.log",
     benchmark:
@@ -31,6 +35,9 @@ rule make_bins:
         f"{REF_DIR}/bins_{{size}}.tsv",
     wildcard_constraints:
         size="[0-9]+",
+    threads: 1
+    resources:
+        **scaled(mem_mb=2000, runtime=30),
     log:
         "logs/make_bins/{size}.log",
     benchmark:

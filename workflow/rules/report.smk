@@ -17,6 +17,8 @@ rule report:
     params:
         options=report_options,
     threads: 1
+    resources:
+        **scaled(mem_mb=2000, runtime=10),
     log:
         "logs/report/{patient}.log",
     benchmark:

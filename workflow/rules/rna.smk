@@ -24,6 +24,9 @@ rule rna:
         on_error=ON_STAGE_ERROR,
         guarded=guarded_outputs,
     threads: 1
+    resources:
+        mem_mb=rna_mem_mb,
+        runtime=lambda wildcards, attempt: 60 * attempt,
     log:
         "logs/rna/{patient}.log",
     benchmark:

@@ -6,6 +6,7 @@
 rule snv:
     input:
         unpack(snv_inputs),
+        paths="results/lists/snv_bams/{patient}.txt",
     output:
         vcf="results/snv/{patient}/snv.vcf.gz",
         tbi="results/snv/{patient}/snv.vcf.gz.tbi",
@@ -22,7 +23,10 @@ rule snv:
         options=snv_options,
         on_error=ON_STAGE_ERROR,
         guarded=guarded_outputs,
-    threads: 1
+    threads: SNV["threads"]
+    resources:
+        mem_mb=snv_mem_mb,
+        runtime=snv_runtime,
     log:
         "logs/snv/{patient}.log",
     benchmark:
@@ -30,7 +34,8 @@ rule snv:
     shell:
         "ctcg guard --stage snv --patient {wildcards.patient:q} --status {output.status:q}"
         " --log {log:q} --on-error {params.on_error} --outputs {params.guarded:q} --"
-        " ctcg snv --bams {input.bams:q} --reference {input.ref:q} --cells {input.sheet:q}"
+        " ctcg snv --bams-from {input.paths:q} --threads {threads} --reference {input.ref:q}"
+        " --cells {input.sheet:q}"
         " --patient {wildcards.patient:q} {params.options:q}"
         " --vcf {output.vcf:q} --h5ad {output.h5ad:q} --alterations {output.alterations:q}"
         " --figure {output.figure:q} > {log:q} 2>&1"
