@@ -1,0 +1,126 @@
+"""A local single-node SLURM cluster (scripts/local_slurm.sh) and runs of the workflow on it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import REPO, snakemake_env
+
+SCRIPT = REPO / "scripts" / "local_slurm.sh"
+PROFILE = REPO / "workflow" / "profiles" / "slurm"
+
+
+@dataclass
+class LocalSlurm:
+    """A running local cluster: its state directory and the environment its clients need."""
+
+    directory: Path
+    env: dict[str, str]
+
+    def run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run a SLURM client command (squeue, scancel, ...) against this cluster."""
+        return subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=check)
+
+    @property
+    def node_memory_mb(self) -> int:
+        """RealMemory of the single node."""
+        text = self.run("scontrol", "show", "node").stdout
+        return int(re.search(r"RealMemory=(\d+)", text).group(1))
+
+    @property
+    def node_cpus(self) -> int:
+        text = self.run("scontrol", "show", "node").stdout
+        return int(re.search(r"CPUTot=(\d+)", text).group(1))
+
+    def jobs(self) -> list[dict[str, str]]:
+        """Jobs known to the controller (also finished ones): id, state and comment."""
+        out = self.run("squeue", "-h", "--states=all", "-o", "%i|%T|%k").stdout
+        return [
+            dict(zip(("id", "state", "comment"), line.split("|", 2), strict=True))
+            for line in out.splitlines()
+            if line.strip()
+        ]
+
+
+def start(directory: Path) -> LocalSlurm:
+    """Start a cluster with its state in ``directory`` (see scripts/local_slurm.sh)."""
+    if os.geteuid() != 0:
+        raise RuntimeError(
+            "the SLURM tests start a local slurmd, which must run as root: "
+            "run 'make test' as root (CI does)"
+        )
+    proc = subprocess.run(
+        ["bash", str(SCRIPT), "start", str(directory)], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"local SLURM did not start:\n{proc.stderr[-4000:]}")
+    env = snakemake_env()
+    env["SLURM_CONF"] = str(directory / "slurm.conf")
+    env["PATH"] = f"{directory / 'bin'}{os.pathsep}{env['PATH']}"
+    return LocalSlurm(directory, env)
+
+
+def stop(cluster: LocalSlurm) -> None:
+    """Cancel the cluster's jobs and stop its daemons."""
+    subprocess.run(["bash", str(SCRIPT), "stop", str(cluster.directory)], check=True)
+
+
+def snakemake_cmd(workdir: Path, cluster: LocalSlurm, *args: str) -> list[str]:
+    """`snakemake --executor slurm` with the project's profile, fitted to the local node.
+
+    The profile is used as shipped; on the command line only what differs for a one-node
+    test cluster: each grouped job gets the node's CPUs and half its memory, the plugin
+    queries job states with squeue (no accounting database, see docs/cluster.md) and
+    starts polling after a second instead of forty.
+    """
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--workflow-profile",
+        str(PROFILE),
+        "--cores",
+        str(cluster.node_cpus),
+        "--resources",
+        f"mem_mb={cluster.node_memory_mb // 2}",
+        "--slurm-status-command",
+        "squeue",
+        "--slurm-init-seconds-before-status-checks",
+        "1",
+        "--slurm-keep-successful-logs",
+        "--latency-wait",
+        "10",
+        *args,
+    ]
+
+
+def run_on_slurm(
+    workdir: Path, cluster: LocalSlurm, *args: str, check: bool = True, timeout: float = 900
+) -> subprocess.CompletedProcess:
+    """Run the workflow in ``workdir`` on the cluster; return the completed process."""
+    proc = subprocess.run(
+        snakemake_cmd(workdir, cluster, *args),
+        capture_output=True,
+        text=True,
+        env=cluster.env,
+        timeout=timeout,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"snakemake on SLURM failed ({proc.returncode}):\n{proc.stderr[-8000:]}"
+        )
+    return proc
+
+
+def submitted_jobs(stderr: str) -> int:
+    """Number of sbatch submissions a Snakemake run reported."""
+    return len(re.findall(r"has been submitted with SLURM jobid", stderr))
