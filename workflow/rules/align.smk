@@ -10,7 +10,7 @@ rule align:
         bai="results/bam/{cell}.bam.bai",
     params:
         source=align_source,
-        wga=lambda wildcards: CELLS.loc[wildcards.cell, "wga"],
+        wga=lambda wildcards: CELL_ROWS[wildcards.cell]["wga"],
         strict="--strict" if config["align"]["strict"] else "",
         sort_memory=config["align"]["sort_memory"],
     threads: config["align"]["threads"]

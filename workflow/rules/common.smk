@@ -137,11 +137,17 @@ def all_targets(wildcards):
     return targets
 
 
+# Per-cell and per-patient lookups are dictionaries: input functions run once per job, and
+# a 50,000-cell cohort plans about 150,000 jobs (benchmarks/bench_cohort.py).
+CELL_ROWS = CELLS.to_dict("index")
+CELLS_BY_PATIENT = dict(tuple(CELLS.groupby("patient", sort=False)))
+
+
 def cells_of(patient=None, assays=None, roles=None):
     """Cell IDs of a patient (all patients if None), optionally filtered by assay/role."""
     sel = CELLS
     if patient is not None:
-        sel = sel[sel["patient"] == patient]
+        sel = CELLS_BY_PATIENT.get(patient, CELLS.iloc[:0])
     if assays is not None:
         sel = sel[sel["assay"].isin(assays)]
     if roles is not None:
@@ -157,7 +163,7 @@ def cell_bam(cell):
 
 
 def align_input(wildcards):
-    row = CELLS.loc[wildcards.cell]
+    row = CELL_ROWS[wildcards.cell]
     if row["bam"]:
         return {"bam": row["bam"], "fasta": GENOME, "fai": f"{GENOME}.fai"}
     reads = {"fq1": row["fq1"]}
@@ -177,7 +183,7 @@ def align_source(wildcards, input):
 
 
 def qc_thresholds(wildcards):
-    assay = CELLS.loc[wildcards.cell, "assay"]
+    assay = CELL_ROWS[wildcards.cell]["assay"]
     t = config["qc"]["wgs" if assay == "wgs" else "targeted"]
     args = [
         f"--assay={assay}",
