@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -130,29 +129,38 @@ def write_cohort(work: Path, n_patients: int, n_cells: int, reads: dict) -> int:
     return n_patients * n_cells
 
 
-def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) of the command's own process, and its output."""
-    with tempfile.TemporaryFile("w+") as out:
+def timed(cmd: list[str], cwd: Path, env: dict | None = None, log: Path | None = None):
+    """Wall seconds, peak RSS (MB) of the command's own process, and its output file."""
+    log = log or cwd / "run.log"
+    with open(log, "w") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        text = out.read()
-    if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{text[-4000:]}")
-    return wall, usage.ru_maxrss / 1024, text
+    if os.waitstatus_to_exitcode(status) != 0:
+        tail = log.read_text()[-4000:]
+        raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{tail}")
+    return wall, usage.ru_maxrss / 1024, log
 
 
-def job_stats(text: str) -> dict[str, int]:
-    block = text[text.index("Job stats:") :]
-    counts = {}
-    for line in block.splitlines()[3:]:
-        parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit():
-            break
-        counts[parts[0]] = int(parts[1])
+def count_lines(log: Path, pattern: str) -> int:
+    with open(log) as lines:
+        return sum(1 for line in lines if pattern in line)
+
+
+def job_stats(log: Path) -> dict[str, int]:
+    """Rule -> jobs from the first "Job stats" table of a Snakemake log."""
+    counts: dict[str, int] = {}
+    with open(log) as lines:
+        for line in lines:
+            if line.startswith("Job stats:"):
+                break
+        next(lines, None), next(lines, None)  # the table's header and rule
+        for line in lines:
+            parts = line.split()
+            if len(parts) != 2 or not parts[1].isdigit():
+                break
+            counts[parts[0]] = int(parts[1])
     return counts
 
 
@@ -161,15 +169,17 @@ def snakemake(*args: str) -> list[str]:
 
 
 def plan(work: Path) -> dict:
-    wall, rss, text = timed(
+    # Not --quiet: the group jobs are counted from the plan's printout.
+    wall, rss, log = timed(
         snakemake(
             "--configfile", "config.yaml", "--workflow-profile", str(PROFILE), "--dry-run",
-            "--quiet", "rules", "--slurm-status-command", "squeue",
+            "--slurm-status-command", "squeue",
         ),
         work,
+        log=work / "plan.log",
     )  # fmt: skip
-    counts = job_stats(text)
-    groups = len(re.findall(r"Group job per_cell", text))
+    counts = job_stats(log)
+    groups = count_lines(log, "Group job per_cell")
     submitted = groups + sum(
         n for rule, n in counts.items() if rule not in GROUPED_RULES | LOCAL_RULES | {"total"}
     )
@@ -183,8 +193,7 @@ def floor(work: Path, n_cells: int) -> tuple[float, float]:
     (base / "Snakefile").write_text(FLOOR_SNAKEFILE)
     (base / "ids.txt").write_text("".join(f"c{i}\n" for i in range(n_cells)))
     wall, rss, _ = timed(
-        [sys.executable, "-m", "snakemake", "--dry-run", "--quiet", "rules", "--config",
-         "ids=ids.txt"],
+        [sys.executable, "-m", "snakemake", "--dry-run", "--config", "ids=ids.txt"],
         base,
     )  # fmt: skip
     return wall, rss
@@ -202,21 +211,19 @@ def execute(work: Path, cores: int) -> dict:
         for name in ("cells.tsv", "patients.tsv", "config.yaml"):
             shutil.copy(work / name, d / name)
     local_wall, _, _ = timed(
-        snakemake("--configfile", "config.yaml", "--cores", str(cores), "--quiet", "all"),
-        local_dir,
-        env,
+        snakemake("--configfile", "config.yaml", "--cores", str(cores)), local_dir, env
     )
     cluster = slurm_cluster.start(Path(tempfile.mkdtemp(prefix="bench-slurm-")))
     try:
         cmd = slurm_cluster.snakemake_cmd(slurm_dir, cluster, "--configfile", "config.yaml")
-        slurm_wall, _, text = timed(cmd, slurm_dir, cluster.env)
+        slurm_wall, _, log = timed(cmd, slurm_dir, cluster.env)
     finally:
         slurm_cluster.stop(cluster)
     return {
         "local": local_wall,
         "slurm": slurm_wall,
-        "sbatch": slurm_cluster.submitted_jobs(text),
-        "jobs": job_stats(text)["total"],
+        "sbatch": count_lines(log, "has been submitted with SLURM jobid"),
+        "jobs": job_stats(log)["total"],
     }
 
 

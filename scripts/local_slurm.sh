@@ -122,6 +122,7 @@ MpiDefault=none
 # refused at submission.
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=1000
 EnforcePartLimits=ALL
 SchedulerType=sched/backfill
 # Finished jobs stay visible to squeue (the executor's status query) for this long.
