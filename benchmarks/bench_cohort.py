@@ -39,7 +39,10 @@ sys.path.insert(0, str(REPO))
 PROFILE = REPO / "workflow/profiles/slurm"
 REFERENCE = REPO / "ctcgenomics/data/reference/hg38_chr17_1-7843138.fa.gz"
 GROUPED_RULES = {"align", "qc_cell", "cnv_count"}
-LOCAL_RULES = {"all", "default", "path_list", "qc_merge", "merge_alterations", "match", "report"}
+LOCAL_RULES = {
+    "all", "default", "path_list", "qc_merge", "cnv_export", "merge_alterations", "match",
+    "report",
+}  # fmt: skip
 PATIENT_HEADER = (
     "patient\ttumour_type\tprimary_er\tprimary_pr\tprimary_her2\tdraw\tdraw_date"
     "\tblood_volume_ml\tctc_count\ttherapy\n"

@@ -83,6 +83,9 @@ rule cnv_export:
         on_error=ON_STAGE_ERROR,
         guarded=guarded_outputs,
     threads: 1
+    resources:
+        mem_mb=cnv_export_mem_mb,
+        runtime=lambda wildcards, attempt: 10 * attempt,
     log:
         "logs/cnv_export/{patient}.log",
     benchmark:

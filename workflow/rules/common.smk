@@ -473,6 +473,11 @@ def cnv_call_runtime(wildcards, input, attempt):
     return int((10 + input.size_mb / 10) * attempt)
 
 
+def cnv_export_mem_mb(wildcards, input, attempt):
+    # Reads the patient's copy-number AnnData (cells x bins) once.
+    return int((1000 + 4 * input.size_mb) * attempt)
+
+
 def snv_mem_mb(wildcards, input, threads, attempt):
     # Each pileup worker holds one window's per-cell base counts.
     return int((2000 + 20 * len(input.bams) * threads) * attempt)

@@ -6,6 +6,7 @@
 localrules:
     path_list,
     qc_merge,
+    cnv_export,
     merge_alterations,
     match,
     report,
