@@ -283,13 +283,22 @@ def _gpos(ref: Reference, v: VariantSpec) -> int:
 def _dropout_windows(
     spec: SimulationSpec, ref: Reference, cell: CellSpec, karyo: Karyotype, cat: pd.DataFrame
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Draw locus-level allelic dropout at the cell's heterozygous loci.
+    """Draw the cell's allelic dropout: per haplotype, windows that yield no reads.
 
-    A locus is heterozygous in the cell if both haplotypes are present (cn > 0) and the
-    alt-carrying copies are neither none nor all copies. With probability
-    ``cell.dropout_rate`` a random haplotype yields no reads in ``dropout_window`` bp
-    centred on it.
+    Constant rate (``dropout_rate`` a number): at every locus heterozygous in the cell
+    (both haplotypes present, alt on some but not all copies), with probability
+    ``dropout_rate`` a random haplotype yields no reads in ``dropout_window`` bp centred
+    on it (windows of nearby loci can overlap, so dense loci drop more often).
+
+    Varying rate (``dropout_rate`` a ``[low, high]`` range): dropout is regional, as in
+    MDA. Each haplotype loses segments of mean length ``dropout_window`` (exponential)
+    starting as an inhomogeneous Poisson process, with intensity set so that a fraction
+    ``q(x) = 1 - sqrt(1 - d(x))`` of each haplotype is lost around ``x``; a heterozygous
+    locus then loses one allele with probability ``d(x)`` (:func:`dropout_rate_at`),
+    whatever the density of loci, and nearby loci share their dropout.
     """
+    if cell.dropout_range is not None:
+        return _regional_dropout(spec, ref, cell)
     rng = stream(spec.seed, cell.id, "dropout")
     gpos = cat["gpos"].to_numpy()
     cn = karyo.at(gpos)
@@ -307,6 +316,63 @@ def _dropout_windows(
         sel = drop & (hap == h)
         out.append(merge_intervals(lo[sel], hi[sel]))
     return out[0], out[1]
+
+
+def _regional_dropout(
+    spec: SimulationSpec, ref: Reference, cell: CellSpec
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Lost segments per haplotype for a dropout rate varying along the genome."""
+    w = float(spec.dropout_window)
+    total = int(ref.total_length)
+    out = []
+    for h in (0, 1):
+        rng = stream(spec.seed, cell.id, "dropout_regions", h)
+        # Union of Poisson-placed segments of mean length w with start intensity lam
+        # covers 1 - exp(-lam * w) of the genome: lam = -log(1 - q) / w.
+        q_max = 1 - np.sqrt(1 - max(cell.dropout_range))
+        lam_max = -np.log1p(-q_max) / w
+        starts = np.sort(rng.integers(0, total, size=rng.poisson(lam_max * total)))
+        d = dropout_rate_at(spec, ref, cell, starts)
+        lam = -np.log(np.sqrt(1 - d)) / w
+        keep = rng.random(len(starts)) < lam / lam_max
+        lengths = rng.exponential(w, size=len(starts))
+        starts = starts[keep]
+        ends = np.minimum(starts + np.maximum(lengths[keep], 1).astype(np.int64), total)
+        out.append(merge_intervals(starts, ends))
+    return out[0], out[1]
+
+
+def dropout_rate_at(
+    spec: SimulationSpec, ref: Reference, cell: CellSpec, gpos: np.ndarray
+) -> np.ndarray:
+    """The cell's allelic dropout rate (per heterozygous locus) at global positions ``gpos``.
+
+    Constant (``cell.dropout_rate``) unless the cell has a ``dropout_range`` ``(low,
+    high)``: then the rate is ``low + (high - low) * Phi(z(x))`` where ``z`` is a smooth
+    standard-normal field along the genome (white noise on knots every
+    ``dropout_length / 4`` bp, smoothed with a Gaussian kernel of SD ``dropout_length /
+    2`` and interpolated), so the rate is uniform between ``low`` and ``high`` over the
+    genome and similar within ``dropout_length`` bp, as MDA dropout is regional. The
+    field has its own random stream, so a constant-rate cell draws exactly as before.
+    """
+    gpos = np.asarray(gpos)
+    if cell.dropout_range is None:
+        return np.full(len(gpos), cell.dropout_rate)
+    from scipy.ndimage import gaussian_filter1d
+    from scipy.special import ndtr
+
+    low, high = cell.dropout_range
+    step = max(spec.dropout_length // 4, 1)
+    n_knots = int(ref.total_length // step) + 2
+    sigma = 2.0  # knots: kernel SD = dropout_length / 2
+    pad = int(4 * sigma) + 1
+    noise = stream(spec.seed, cell.id, "dropout_field").standard_normal(n_knots + 2 * pad)
+    # White noise smoothed by a Gaussian kernel has variance sum(w**2); rescale to SD 1.
+    kernel = np.exp(-0.5 * (np.arange(-pad, pad + 1) / sigma) ** 2)
+    kernel /= kernel.sum()
+    z = gaussian_filter1d(noise, sigma, mode="wrap")[pad:-pad] / np.sqrt((kernel**2).sum())
+    zx = np.interp(gpos / step, np.arange(n_knots), z)
+    return low + (high - low) * ndtr(zx)
 
 
 def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -111,6 +111,9 @@ class CellSpec:
     mean_depth: float | None
     dropout_rate: float
     amplification: Amplification
+    dropout_range: tuple[float, float] | None = None
+    """``(low, high)`` when the dropout rate varies along the genome (``dropout_rate`` is
+    then its mean); ``None`` for a constant rate."""
 
     @property
     def panel(self) -> bool:
@@ -139,6 +142,8 @@ class SimulationSpec:
     variants: tuple[VariantSpec, ...]
     cells: tuple[CellSpec, ...]
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    dropout_length: int = 500_000
+    """Correlation length (bp) of dropout rates that vary along the genome."""
 
     def cell(self, cell_id: str) -> CellSpec:
         """Return the cell with ID ``cell_id``."""
@@ -354,6 +359,13 @@ def _build(data: dict[str, Any], source: str, base: Path) -> SimulationSpec:
         amp["error_af"] = tuple(amp["error_af"])
         if amp["error_af"][0] > amp["error_af"][1]:
             raise fail(f"{where}.amplification.error_af", "expected [low, high] with low <= high")
+        dropout = c.get("dropout_rate", 0.0)
+        dropout_range = None
+        if isinstance(dropout, list):
+            if dropout[0] > dropout[1]:
+                raise fail(f"{where}.dropout_rate", "expected [low, high] with low <= high")
+            dropout_range = (float(dropout[0]), float(dropout[1]))
+            dropout = sum(dropout_range) / 2
         cells.append(
             CellSpec(
                 id=cid,
@@ -365,8 +377,9 @@ def _build(data: dict[str, Any], source: str, base: Path) -> SimulationSpec:
                 wga=wga,
                 n_read_pairs=c.get("n_read_pairs"),
                 mean_depth=c.get("mean_depth"),
-                dropout_rate=float(c.get("dropout_rate", 0.0)),
+                dropout_rate=float(dropout),
                 amplification=Amplification(**amp),
+                dropout_range=dropout_range,
             )
         )
 
@@ -414,6 +427,7 @@ def _build(data: dict[str, Any], source: str, base: Path) -> SimulationSpec:
         variants=tuple(variants),
         cells=tuple(cells),
         raw=data,
+        dropout_length=int(data.get("dropout_length", 500_000)),
     )
 
 

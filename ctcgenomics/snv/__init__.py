@@ -21,6 +21,7 @@ from ctcgenomics.snv._annotate import (
     read_gtf,
 )
 from ctcgenomics.snv._call import SNVParams, call
+from ctcgenomics.snv._copynumber import add_copy_number
 from ctcgenomics.snv._counts import BamIndexError, CountParams, ensure_index
 from ctcgenomics.snv._evaluate import genotype_metrics, read_truth, site_metrics
 from ctcgenomics.snv._filters import FILTER_DESCRIPTIONS, FilterParams, apply_filters
@@ -28,14 +29,25 @@ from ctcgenomics.snv._genotype import NOT_EVALUABLE, GenotypeParams, genotype
 from ctcgenomics.snv._model import (
     DropoutFit,
     ModelParams,
+    SiteInputs,
+    SiteModel,
     SitePosteriors,
+    carrier_fraction_posterior,
     estimate_dropout,
     genotype_log_likelihoods,
+    local_dropout,
+    site_model,
     site_posteriors,
 )
 from ctcgenomics.snv._output import alteration_rows, plot_genotypes, write_vcf
 from ctcgenomics.snv._pileup import CandidateParams, ReferenceMismatchError, count_alleles
-from ctcgenomics.snv._sites import SiteFileError, load_hotspots, read_bed, read_sites
+from ctcgenomics.snv._sites import (
+    SiteFileError,
+    load_hotspots,
+    read_bed,
+    read_sites,
+    read_variant_sites,
+)
 
 __all__ = [
     "FILTER_DESCRIPTIONS",
@@ -51,12 +63,16 @@ __all__ = [
     "ReferenceMismatchError",
     "SNVParams",
     "SiteFileError",
+    "SiteInputs",
+    "SiteModel",
     "SitePosteriors",
+    "add_copy_number",
     "alteration_rows",
     "annotate",
     "annotate_variant",
     "apply_filters",
     "call",
+    "carrier_fraction_posterior",
     "check_gtf_assembly",
     "count_alleles",
     "ensure_index",
@@ -65,12 +81,15 @@ __all__ = [
     "genotype_log_likelihoods",
     "genotype_metrics",
     "load_hotspots",
+    "local_dropout",
     "plot_genotypes",
     "read_bed",
     "read_gtf",
     "read_sites",
     "read_truth",
+    "read_variant_sites",
     "site_metrics",
+    "site_model",
     "site_posteriors",
     "write_vcf",
 ]

@@ -11,11 +11,12 @@ import anndata as ad
 import pandas as pd
 
 from ctcgenomics.snv._annotate import annotate
+from ctcgenomics.snv._copynumber import add_copy_number
 from ctcgenomics.snv._counts import CountParams
 from ctcgenomics.snv._filters import FilterParams, apply_filters
 from ctcgenomics.snv._genotype import GenotypeParams, genotype
 from ctcgenomics.snv._pileup import CandidateParams, count_alleles
-from ctcgenomics.snv._sites import load_hotspots, read_bed, read_sites
+from ctcgenomics.snv._sites import load_hotspots, read_bed, read_sites, read_variant_sites
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,10 @@ def call(
     sites: list[str | os.PathLike[str]] | None = None,
     hotspots: str | os.PathLike[str] | bool | None = True,
     germline_sites: str | os.PathLike[str] | None = None,
+    population_vcf: str | os.PathLike[str] | None = None,
+    population_af_field: str = "AF",
+    copy_number: ad.AnnData | str | os.PathLike[str] | None = None,
+    cn_link: Mapping[str, str] | None = None,
     gtf: str | os.PathLike[str] | None = None,
     params: SNVParams | None = None,
     threads: int = 1,
@@ -68,7 +73,20 @@ def call(
         to skip.
     germline_sites
         VCF of known germline variants of the patient (e.g. from a bulk normal), kept
-        out of somatic calls.
+        out of somatic calls. Checked against the reference (build, contig names).
+    population_vcf
+        Population-frequency VCF of the examined regions (e.g. gnomAD sites for the
+        panel; never downloaded): listed alleles get a germline prior from their
+        frequency, unlisted ones a lower one. Checked like ``germline_sites``.
+    population_af_field
+        INFO field of the allele frequency in ``population_vcf``.
+    copy_number
+        The CNV step's ``cnv.h5ad`` (or its AnnData): copy number at each site for
+        expected allele fractions under loss, gain and amplification
+        (:func:`~ctcgenomics.snv.add_copy_number`).
+    cn_link
+        SNV cell -> CNV cell, when one amplified cell has a panel and a low-pass library
+        under two IDs.
     gtf
         GTF/GFF3 of the same assembly for consequences and HGVSp of non-hotspot variants.
     params
@@ -85,6 +103,7 @@ def call(
         per-cell dropout and error rates; ``uns["snv"]["params"]``.
     """
     params = params or SNVParams()
+    cells = _check_inputs(bams, cells)
     target_df = read_bed(targets) if targets is not None else None
     hot = None
     if hotspots:
@@ -112,11 +131,36 @@ def call(
         threads=threads,
     )
     if germline_sites is not None:
-        known = read_sites(germline_sites)
+        known = read_variant_sites(
+            germline_sites, reference, regions=target_df, what="germline VCF"
+        )
         keys = set(zip(known["contig"], known["pos"], known["ref"], known["alt"], strict=True))
         adata.var["known_germline"] = [
             (r.chrom, r.pos, r.ref, r.alt) in keys for r in adata.var.itertuples()
         ]
+    if population_vcf is not None:
+        pop = read_variant_sites(
+            population_vcf,
+            reference,
+            regions=target_df,
+            af_field=population_af_field,
+            what="population VCF",
+        )
+        af = {
+            (c, p, r, a): f
+            for c, p, r, a, f in pop[["contig", "pos", "ref", "alt", "af"]].itertuples(index=False)
+        }
+        adata.var["population_af"] = [
+            af.get((r.chrom, r.pos, r.ref, r.alt), float("nan")) for r in adata.var.itertuples()
+        ]
+        adata.var["population_covered"] = adata.var["chrom"].isin(pop.attrs["contigs"]).to_numpy()
+    if copy_number is not None:
+        add_copy_number(
+            adata,
+            copy_number,
+            link=cn_link,
+            max_copy_number=params.genotype.model.max_copy_number,
+        )
     genotype(adata, params=params.genotype)
     apply_filters(adata, params=params.filters, min_cell_depth=params.genotype.min_cell_depth)
     annotate(adata, hotspots=hot, gtf=gtf, reference=reference)
@@ -127,6 +171,8 @@ def call(
         "min_mapping_quality": params.counts.min_mapping_quality,
         "targets": str(targets or ""),
         "gtf": str(gtf or ""),
+        "germline_sites": str(germline_sites or ""),
+        "population_vcf": str(population_vcf or ""),
     }
     log.info(
         "%d candidates, %d somatic PASS, %d germline",
@@ -135,3 +181,46 @@ def call(
         int(adata.var["germline"].sum()),
     )
     return adata
+
+
+def _check_inputs(
+    bams: Mapping[str, str | os.PathLike[str]], cells: pd.DataFrame | None
+) -> pd.DataFrame | None:
+    """Check the BAM mapping and the cell table against each other (clear errors)."""
+    if not isinstance(bams, Mapping):
+        raise TypeError(
+            f"bams must map cell IDs to BAM paths (e.g. {{'CTC1': 'CTC1.bam'}}), got "
+            f"{type(bams).__name__}"
+        )
+    if not bams:
+        raise ValueError(
+            "no BAM given: pass at least one cell, e.g. ctc.snv.call({'CTC1': 'CTC1.bam', "
+            "'WBC1': 'WBC1.bam'}, 'genome.fa'); a patient without panel/exome cells has no "
+            "SNV step"
+        )
+    if cells is None:
+        return None
+    if not isinstance(cells, pd.DataFrame):
+        raise TypeError(
+            "cells must be a DataFrame indexed by cell ID with a 'role' column (ctc/wbc), "
+            f"got {type(cells).__name__}"
+        )
+    index = [str(c) for c in cells.index]
+    no_row = [c for c in bams if c not in index]
+    if no_row:
+        raise ValueError(
+            f"cell table has no row for BAM cell(s) {no_row}; add them (with role ctc/wbc "
+            "and draw) or leave out their BAMs"
+        )
+    no_bam = [c for c in index if c not in bams]
+    if no_bam:
+        raise ValueError(
+            f"cell table lists cell(s) {no_bam} that have no BAM; pass their BAMs or drop "
+            "those rows (e.g. cells.loc[list(bams)])"
+        )
+    if "role" not in cells:
+        raise KeyError("cell table lacks a 'role' column; give each cell's role, 'ctc' or 'wbc'")
+    bad = sorted(set(cells["role"].astype(str).str.lower()) - {"ctc", "wbc"})
+    if bad:
+        raise ValueError(f"cell table: role value(s) {bad}; use 'ctc' or 'wbc'")
+    return cells

@@ -10,27 +10,46 @@ import numpy as np
 import pandas as pd
 import pysam
 
+from ctcgenomics.snv._pileup import left_align
 
-def read_truth(path: str | os.PathLike[str], ctc_cells: Iterable[str]) -> pd.DataFrame:
+
+def read_truth(
+    path: str | os.PathLike[str],
+    ctc_cells: Iterable[str],
+    *,
+    reference: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
     """Read the simulator's ``truth/variants.vcf.gz``.
+
+    With ``reference``, indels are left-aligned as the caller reports them (the simulator
+    writes them where they were planted, which may be anywhere in a repeat).
 
     Returns
     -------
     pandas.DataFrame
         One row per allele: ``chrom, pos, ref, alt, origin, name, n_carriers`` (CTCs
-        whose genotype contains the allele) plus per-CTC ``gt:<cell>`` (carrier) and
-        ``do:<cell>`` (an allele dropped in that cell) columns.
+        whose genotype contains the allele), ``n_observable`` (carrier CTCs whose reads
+        can show it: expected alternative fraction above 0 after dropout) plus per-CTC
+        ``gt:<cell>`` (carrier), ``do:<cell>`` (an allele dropped in that cell) and
+        ``eaf:<cell>`` (expected alternative fraction of its reads) columns.
     """
     ctc_cells = list(ctc_cells)
     rows = []
+    fasta = pysam.FastaFile(str(reference)) if reference is not None else None
     with pysam.VariantFile(str(path)) as vf:
         cells = [c for c in ctc_cells if c in vf.header.samples]
         for rec in vf:
+            pos, ref, alt = rec.pos, rec.ref, rec.alts[0]
+            if fasta is not None and len(ref) != len(alt):
+                lo = max(0, pos - 1 - 200)
+                seq = fasta.fetch(rec.chrom, lo, pos - 1 + len(ref)).upper()
+                anchor, ref, alt = left_align((pos - 1, ref, alt), seq, lo)
+                pos = anchor + 1
             row = {
                 "chrom": rec.chrom,
-                "pos": rec.pos,
-                "ref": rec.ref,
-                "alt": rec.alts[0],
+                "pos": pos,
+                "ref": ref,
+                "alt": alt,
                 "origin": rec.info.get("ORIGIN"),
                 "name": rec.info.get("NAME"),
             }
@@ -39,8 +58,13 @@ def read_truth(path: str | os.PathLike[str], ctc_cells: Iterable[str]) -> pd.Dat
                 gt = s.get("GT") or (None,)
                 row[f"gt:{c}"] = any(g is not None and g > 0 for g in gt)
                 row[f"do:{c}"] = bool(s.get("DO") or 0)
+                eaf = s.get("EAF")
+                row[f"eaf:{c}"] = float(eaf) if eaf is not None else float("nan")
             row["n_carriers"] = sum(row[f"gt:{c}"] for c in cells)
+            row["n_observable"] = sum(row[f"gt:{c}"] and row[f"eaf:{c}"] > 0 for c in cells)
             rows.append(row)
+    if fasta is not None:
+        fasta.close()
     return pd.DataFrame(rows)
 
 

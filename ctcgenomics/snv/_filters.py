@@ -6,11 +6,10 @@ from dataclasses import asdict, dataclass
 
 import anndata as ad
 import numpy as np
-from scipy.stats import fisher_exact
 
 FILTER_DESCRIPTIONS: dict[str, str] = {
     "PASS": "All filters passed",
-    "LowQual": "Posterior that the variant is in at least one CTC below min_qual (Phred)",
+    "LowQual": "Posterior of a somatic variant in the CTCs below min_qual (Phred)",
     "LowDepth": "Fewer than min_evaluable_cells CTCs with min_cell_depth reads",
     "StrandBias": "Alternative reads (pooled CTCs) nearly all on one strand (minor-strand "
     "fraction < strand_min_fraction) and Fisher's exact test of ref/alt by strand p < "
@@ -18,7 +17,10 @@ FILTER_DESCRIPTIONS: dict[str, str] = {
     "CellPrivateLowVAF": "Alternative reads in one CTC only, at an allele fraction below "
     "private_min_vaf (typical of amplification errors)",
     "NearIndel": "SNV within near_indel_bp of a supported indel (misalignment)",
-    "Germline": "Present in the WBCs (or a known germline site): germline, not somatic",
+    "PossibleGermline": "Not excluded as germline: the germline posterior alone keeps the "
+    "somatic posterior below min_qual (e.g. shallow or missing WBCs)",
+    "Germline": "Germline (posterior >= germline_posterior from WBC reads, allele balance "
+    "across cells and germline/population VCFs, or a known germline site)",
 }
 
 
@@ -38,16 +40,17 @@ class FilterParams:
         ... and only when the alternative reads' minor strand is below this fraction
         (with hundreds of pooled reads, Fisher's test alone flags harmless imbalance).
     private_min_vaf
-        A variant seen in one CTC only must reach this allele fraction there.
+        A variant seen in one CTC only must reach this allele fraction there (0 = off:
+        the genotype model weighs amplification artefacts by their allele fraction).
     near_indel_bp
         Distance to a supported indel within which SNVs are flagged.
     """
 
     min_qual: float = 20.0
-    min_evaluable_cells: int = 2
+    min_evaluable_cells: int = 1
     strand_bias_p: float = 1e-3
     strand_min_fraction: float = 0.1
-    private_min_vaf: float = 0.35
+    private_min_vaf: float = 0.0
     near_indel_bp: int = 5
 
 
@@ -74,6 +77,22 @@ def apply_filters(
     copy
         Return a copy instead of modifying ``adata``.
     """
+    needed = [
+        c
+        for c in (
+            "qual",
+            "p_variant",
+            "p_germline",
+            "germline",
+            "n_cells_alt_reads",
+            "max_cell_vaf",
+        )
+        if c not in adata.var
+    ]
+    if needed:
+        raise KeyError(
+            f"apply_filters: adata.var lacks {needed}; run ctc.snv.genotype(adata) first"
+        )
     adata = adata.copy() if copy else adata
     params = params or FilterParams()
     var = adata.var
@@ -91,14 +110,19 @@ def apply_filters(
     tables = var[["pooled_ref_fwd", "pooled_ref_rev", "pooled_alt_fwd", "pooled_alt_rev"]]
     for i, (rf, rr, af, ar) in enumerate(tables.to_numpy(dtype=int)):
         if af + ar >= 3 and rf + rr > 0:
-            strand_p[i] = fisher_exact([[rf, rr], [af, ar]]).pvalue
             minor[i] = min(af, ar) / (af + ar)
+            if minor[i] < params.strand_min_fraction:
+                # scipy.stats only here: its import costs about a second per run
+                from scipy.stats import fisher_exact
+
+                strand_p[i] = fisher_exact([[rf, rr], [af, ar]]).pvalue
     indel = var["kind"].to_numpy() == "indel"
     supported = (
         indel
         & (var["pooled_alt_fwd"] + var["pooled_alt_rev"] >= 3).to_numpy()
         & (var["p_variant"].to_numpy() >= 0.5)
     )
+    max_germline = 10 ** (-params.min_qual / 10)
     indel_pos = {
         (c, p) for c, p in zip(var["chrom"][supported], var["pos"][supported], strict=True)
     }
@@ -119,6 +143,8 @@ def apply_filters(
             f.append("NearIndel")
         if rec.germline:
             f.append("Germline")
+        elif rec.p_germline > max_germline:
+            f.append("PossibleGermline")
     var["strand_bias_p"] = strand_p
     var["filter"] = [";".join(f) if f else "PASS" for f in flags]
     var["somatic"] = var["filter"].eq("PASS").to_numpy()

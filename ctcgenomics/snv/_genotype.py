@@ -1,4 +1,8 @@
-"""Genotype candidates across cells: germline test in WBCs, dropout fit, somatic posteriors."""
+"""Genotype candidates across cells.
+
+Germline/somatic/no-variant site model, dropout fit, empirical-Bayes rates, per-cell
+genotypes and carrier fractions with credible intervals.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,18 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from ctcgenomics.snv._copynumber import copy_number_probabilities
 from ctcgenomics.snv._model import (
     ModelParams,
+    SiteInputs,
+    SiteModel,
+    artefact_bin_counts,
+    artefact_prior_mass,
+    carrier_fraction_posterior,
+    detect_probability,
     estimate_dropout,
-    genotype_log_likelihoods,
-    site_posteriors,
+    local_dropout,
+    site_model,
 )
 
 log = logging.getLogger(__name__)
@@ -35,7 +46,10 @@ class GenotypeParams:
         otherwise (e.g. only reference reads where the alternative allele may have
         dropped out) it is not evaluable.
     germline_posterior
-        Sites whose posterior of being present in the WBCs reaches this are germline.
+        Sites whose posterior of being germline reaches this are germline.
+    min_alt_reads
+        Alternative reads one cell needs for a position to be a candidate (the
+        detection threshold used when estimating artefact rates per base).
     model
         Parameters of the genotype model.
     """
@@ -43,13 +57,18 @@ class GenotypeParams:
     min_cell_depth: int = 5
     min_genotype_posterior: float = 0.9
     germline_posterior: float = 0.5
+    min_alt_reads: int = 2
     model: ModelParams = field(default_factory=ModelParams)
 
 
 def _roles(adata: ad.AnnData) -> np.ndarray:
     if "role" not in adata.obs:
         return np.array(["ctc"] * adata.n_obs)
-    return adata.obs["role"].astype(str).str.lower().to_numpy()
+    roles = adata.obs["role"].astype(str).str.lower().to_numpy()
+    bad = sorted(set(roles) - {"ctc", "wbc"})
+    if bad:
+        raise ValueError(f"obs['role'] has value(s) {bad}; each cell's role must be 'ctc' or 'wbc'")
+    return roles
 
 
 def _error_rates(adata: ad.AnnData, model: ModelParams) -> np.ndarray:
@@ -57,6 +76,67 @@ def _error_rates(adata: ad.AnnData, model: ModelParams) -> np.ndarray:
     rate = pd.to_numeric(rate, errors="coerce").fillna(0.003).to_numpy()
     # The mismatch rate counts any of three wrong bases; the model needs one allele.
     return np.clip(rate / 3.0, model.min_error, 0.2)
+
+
+def check_counts_adata(adata: ad.AnnData, *, what: str = "genotype") -> None:
+    """Check that ``adata`` is cells x alleles with the count layers and ``var`` columns."""
+    if not isinstance(adata, ad.AnnData):
+        raise TypeError(
+            f"{what}: expected an AnnData from ctc.snv.count_alleles, got {type(adata).__name__}"
+        )
+    missing = [x for x in ("ref", "alt") if x not in adata.layers]
+    if missing:
+        raise KeyError(
+            f"{what}: adata.layers lacks {missing}; run ctc.snv.count_alleles (or set the "
+            "per-cell reference and alternative read counts as layers 'ref' and 'alt')"
+        )
+    cols = [c for c in ("chrom", "pos", "ref", "alt", "kind") if c not in adata.var]
+    if cols:
+        raise KeyError(
+            f"{what}: adata.var lacks column(s) {cols}; it needs chrom, pos, ref, alt, kind "
+            "(snv|indel) per allele, as written by ctc.snv.count_alleles"
+        )
+
+
+def _site_priors(
+    var: pd.DataFrame, model: ModelParams, somatic_rate: float, germline_rate: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-site priors of a somatic and a germline variant, and more.
+
+    Also the germline homozygous fraction, the sites that take part in the somatic-rate
+    estimate (not hotspots, not known germline sites) and those that take part in the
+    germline-rate estimate (not listed in a population or germline VCF).
+    """
+    n = len(var)
+    hotspot = (
+        var["forced"].astype(str).str.contains("hotspot").to_numpy()
+        if "forced" in var
+        else np.zeros(n, bool)
+    )
+    indel = var["kind"].astype(str).to_numpy() == "indel"
+    p_som = np.where(hotspot, max(model.prior_hotspot, somatic_rate), somatic_rate)
+    scale = germline_rate / model.prior_germline
+    p_ger = np.where(indel, model.prior_germline_indel, model.prior_germline) * scale
+    hom = np.full(n, model.germline_hom_fraction)
+    germ_sites = np.ones(n, bool)
+    if "population_af" in var:
+        af = pd.to_numeric(var["population_af"], errors="coerce").to_numpy()
+        covered = var.get("population_covered", pd.Series(True, index=var.index)).to_numpy(bool)
+        listed = np.isfinite(af)
+        carrier = 1 - (1 - np.clip(af, 0, 1)) ** 2
+        p_ger = np.where(
+            listed,
+            np.clip(carrier, 1e-6, 0.999),
+            np.where(covered, p_ger * model.germline_novel_fraction, p_ger),
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hom = np.where(listed & (carrier > 0), np.clip(af, 0, 1) ** 2 / carrier, hom)
+        germ_sites &= ~listed
+    known = var["known_germline"].to_numpy(bool) if "known_germline" in var else np.zeros(n, bool)
+    p_ger = np.where(known, 0.999, p_ger)
+    p_som = np.where(known, 1e-9, p_som)
+    p_som = np.minimum(p_som, 0.5 * (1 - p_ger))
+    return p_som, p_ger, np.clip(hom, 0.01, 0.99), ~hotspot & ~known, germ_sites & ~known
 
 
 def genotype(
@@ -68,12 +148,20 @@ def genotype(
 ) -> ad.AnnData | None:
     """Call germline and somatic variants and per-cell genotypes.
 
-    Steps: (1) the site model on the WBCs alone tells germline sites (present in
-    normal cells, or flagged ``known_germline`` in ``var``); (2) germline heterozygous
-    SNVs give each cell's allelic dropout rate and the amplification overdispersion
-    (:func:`~ctcgenomics.snv.estimate_dropout`); (3) the site model on the CTCs gives
-    the posterior that each variant is present in at least one CTC and per-cell
-    genotype posteriors.
+    Steps: (1) the three-hypothesis site model (no variant / somatic in the CTCs /
+    germline in every cell, :func:`~ctcgenomics.snv._model.site_model`) with default
+    rates finds germline heterozygous SNVs; (2) they give each cell's allelic dropout
+    rate, its local variation and the amplification overdispersion
+    (:func:`~ctcgenomics.snv.estimate_dropout`); (3) the somatic rate per base and each
+    cell's artefact rate are estimated by EM (empirical Bayes) where the counting step
+    recorded how many bases were examined; (4) final posteriors, per-cell genotypes and
+    the carrier fraction of each variant with a 95 % credible interval, per draw.
+
+    Germline evidence is weighed, not thresholded: WBC reads by their depth (a shallow
+    WBC cannot certify "absent"), allele balance in every cell, a user germline VCF
+    (``var["known_germline"]``) and a population-frequency VCF (``var["population_af"]``,
+    ``var["population_covered"]``). Copy number enters through ``layers["copy_number"]``
+    (see :func:`~ctcgenomics.snv.add_copy_number`).
 
     Parameters
     ----------
@@ -83,7 +171,8 @@ def genotype(
     params
         Thresholds and model parameters.
     key_added
-        Key of ``adata.uns`` receiving ``params`` and the dropout fit.
+        Key of ``adata.uns`` receiving ``params``, the fitted rates and the prevalence
+        table.
     copy
         Return a modified copy instead of writing in place.
 
@@ -92,11 +181,14 @@ def genotype(
     anndata.AnnData or None
         With ``layers["genotype"]`` (0 ref/ref, 1 het, 2 alt/alt, -1 not evaluable),
         ``layers["posterior"]`` (posterior that the cell carries the allele),
-        ``layers["gq"]`` (Phred quality of the ref/ref-or-carrier call); ``obs`` ``dropout_rate``,
-        ``error_rate``, ``n_het_sites``; ``var`` ``p_variant``, ``qual``,
-        ``p_germline``, ``germline``, ``fraction``, ``n_cells_alt``,
-        ``n_cells_evaluable``, ``n_cells_alt_reads``, ``max_cell_vaf``.
+        ``layers["gq"]``; ``obs`` ``dropout_rate``, ``error_rate``, ``artefact_rate``,
+        ``n_het_sites``; ``var`` ``p_variant`` (posterior of a somatic variant in the
+        CTCs), ``qual``, ``p_germline``, ``germline``, ``fraction`` (+ ``fraction_low``,
+        ``fraction_high``), ``n_cells_alt``, ``n_cells_evaluable``,
+        ``n_cells_alt_reads``, ``max_cell_vaf``, ``pooled_vaf``, ``single_cell``;
+        ``uns[key_added]["prevalence"]`` per variant and draw.
     """
+    check_counts_adata(adata)
     adata = adata.copy() if copy else adata
     params = params or GenotypeParams()
     model = params.model
@@ -109,90 +201,129 @@ def genotype(
     error = _error_rates(adata, model)
     var = adata.var
     n_sites = adata.n_vars
-    default_dropout = np.full(adata.n_obs, model.dropout_prior_mean)
-
-    # (1) germline: is the variant present in the normal cells?
-    p_germ = np.zeros(n_sites)
-    if is_wbc.any():
-        ll = genotype_log_likelihoods(
-            alt[is_wbc],
-            n[is_wbc],
-            error[is_wbc],
-            default_dropout[is_wbc],
-            rho=model.default_rho,
-            artefact_rate=model.artefact_rate,
-        )
-        p_germ = site_posteriors(
-            ll, model.prior_germline, hom_given_carrier=0.3, n_grid=model.n_grid
-        ).p_variant
-    else:
+    if not is_wbc.any():
         log.warning(
-            "no WBC in this patient: germline variants cannot be told from clonal "
-            "somatic ones except through known_germline sites"
+            "no WBC in this patient: germline variants are told from somatic ones only by "
+            "allele balance across CTCs and by germline/population VCFs"
         )
-    known = (
-        var["known_germline"].to_numpy(bool) if "known_germline" in var else np.zeros(n_sites, bool)
-    )
-    germline = (p_germ >= params.germline_posterior) | known
+    p_cn = copy_number_probabilities(adata, model.cn_error, model.max_copy_number)
+    somatic_rate = model.prior_somatic
+    eta = np.full(adata.n_obs, model.artefact_rate)
+    delta = np.full((adata.n_obs, n_sites), model.dropout_prior_mean)
+    rho = model.default_rho
 
-    # (2) dropout from germline heterozygous SNVs (pooled allele fraction near 1/2).
+    germline_rate = model.prior_germline
+
+    prior_mass = artefact_prior_mass(model.artefact_vaf_shape)
+    mass = prior_mass.copy()
+
+    def run(
+        somatic_rate: float, germline_rate: float, eta: np.ndarray, delta: np.ndarray, rho: float
+    ) -> SiteModel:
+        p_som, p_ger, hom, _, _ = _site_priors(var, model, somatic_rate, germline_rate)
+        inputs = SiteInputs(
+            alt=alt,
+            depth=n,
+            is_ctc=is_ctc,
+            is_wbc=is_wbc,
+            error=error,
+            dropout=delta,
+            artefact_rate=eta,
+            prior_somatic=p_som,
+            prior_germline=p_ger,
+            rho=rho,
+            copy_number=p_cn,
+            hom_fraction=hom,
+            artefact_mass=mass,
+        )
+        return site_model(inputs, model)
+
+    # (1) germline heterozygous SNVs. The somatic prior is set equal to the germline one
+    # here, so that the WBCs, not the prior, decide which sites are germline: a clonal
+    # somatic site taken for germline would look like dropout in every WBC.
+    fit_model = run(model.prior_germline, germline_rate, eta, delta, rho)
     with np.errstate(divide="ignore", invalid="ignore"):
         pooled_vaf = alt.sum(0) / np.maximum(n.sum(0), 1)
-    het = germline & (var["kind"].to_numpy() == "snv") & (pooled_vaf > 0.2) & (pooled_vaf < 0.8)
+    kind = var["kind"].astype(str).to_numpy()
+    het = (fit_model.p_germline >= 0.9) & (kind == "snv") & (pooled_vaf > 0.2) & (pooled_vaf < 0.8)
+    # (2) dropout per cell and locally, overdispersion
     wbc_obs = int((n[is_wbc][:, het] >= 8).sum()) if is_wbc.any() else 0
     fit = estimate_dropout(
         alt[:, het], n[:, het], error, model, rho_cells=is_wbc if wbc_obs >= 20 else None
     )
+    rho = fit.rho
+    chrom = var["chrom"].astype(str).to_numpy()
+    pos = var["pos"].to_numpy()
+    delta = local_dropout(fit, chrom[het], pos[het], chrom, pos, model)
     log.info(
         "dropout fitted on %d germline het sites: median %.3f, rho %.3f",
         int(het.sum()),
         float(np.median(fit.dropout)) if len(fit.dropout) else float("nan"),
-        fit.rho,
+        rho,
+    )
+    # (3) empirical-Bayes somatic and artefact rates per base
+    hist = adata.obsm.get("depth_histogram") if "depth_histogram" in adata.obsm else None
+    ctc_hist = adata.uns.get("snv_counts", {}).get("ctc_depth_histogram")
+    em_done = 0
+    if model.estimate_priors and hist is not None and ctc_hist is not None and n_sites:
+        hist = np.asarray(hist, dtype=float)
+        depths = np.arange(hist.shape[1])
+        w_mass = model.artefact_vaf_weight
+        bases_som = float(np.asarray(ctc_hist, dtype=float)[params.min_cell_depth :].sum())
+        a_s = model.prior_somatic * model.prior_somatic_weight
+        b_s = (1 - model.prior_somatic) * model.prior_somatic_weight
+        a_e = model.artefact_rate * model.artefact_rate_weight
+        b_e = (1 - model.artefact_rate) * model.artefact_rate_weight
+        a_g = model.prior_germline * model.prior_germline_weight
+        b_g = (1 - model.prior_germline) * model.prior_germline_weight
+        bases_all = float(hist[:, params.min_cell_depth :].sum(axis=1).max())
+        _, _, _, rate_sites, germ_sites = _site_priors(var, model, somatic_rate, germline_rate)
+        germ_sites &= kind == "snv"
+        for it in range(1, model.em_iterations + 1):
+            em_done = it
+            m = run(somatic_rate, germline_rate, eta, delta, rho)
+            # artefact-detectable bases per cell under the current allele-fraction density
+            bases_art = hist @ detect_probability(depths, mass, params.min_alt_reads)
+            new_rate = (m.p_somatic[rate_sites].sum() + a_s) / (bases_som + a_s + b_s)
+            new_eta = (m.artefact.sum(axis=1) + a_e) / (bases_art + a_e + b_e)
+            # The germline rate is identifiable only through normal cells.
+            new_germ = (
+                (m.p_germline[germ_sites].sum() + a_g) / (bases_all + a_g + b_g)
+                if is_wbc.any()
+                else germline_rate
+            )
+            done = (
+                abs(np.log(new_rate / somatic_rate)) < 1e-3
+                and abs(np.log(new_germ / germline_rate)) < 1e-3
+                and np.all(np.abs(np.log(new_eta / eta)) < 1e-3)
+            )
+            counts = artefact_bin_counts(alt, n, m.artefact, mass)
+            mass = (w_mass * prior_mass + counts) / (w_mass + counts.sum())
+            somatic_rate, germline_rate, eta = float(new_rate), float(new_germ), new_eta
+            if done:
+                break
+    final = run(somatic_rate, germline_rate, eta, delta, rho)
+    log.info(
+        "somatic rate %.2e, germline rate %.2e per base, artefact rate per cell median %.2e "
+        "(EM iterations: %d)",
+        somatic_rate,
+        germline_rate,
+        float(np.median(eta)) if len(eta) else float("nan"),
+        em_done,
     )
 
-    # (3) somatic model on CTCs, with hotspot priors.
-    prior = np.where(
-        var["forced"].astype(str).str.contains("hotspot").to_numpy(),
-        model.prior_hotspot,
-        model.prior_somatic,
-    )
-    p_variant = np.zeros(n_sites)
-    fraction = np.zeros(n_sites)
-    p_gt = np.zeros((adata.n_obs, n_sites, 3))
-    p_gt[..., 0] = 1.0
-    groups = [(is_ctc, prior)]
-    if is_wbc.any():
-        groups.append((is_wbc, model.prior_germline))
-    for mask, pr in groups:
-        if not mask.any() or n_sites == 0:
-            continue
-        ll = genotype_log_likelihoods(
-            alt[mask],
-            n[mask],
-            error[mask],
-            fit.dropout[mask],
-            rho=fit.rho,
-            artefact_rate=model.artefact_rate,
-        )
-        post = site_posteriors(
-            ll, pr, hom_given_carrier=model.hom_given_carrier, n_grid=model.n_grid
-        )
-        p_gt[mask] = post.p_genotype
-        if mask is is_ctc:
-            p_variant, fraction = post.p_variant, post.fraction
-
-    # A cell is called ref/ref or carrier when that posterior is high enough; a carrier
-    # is het or alt/alt by the larger posterior (zygosity is often unclear after dropout,
-    # but carrier status, which prevalence needs, is not).
-    carrier_post = p_gt[..., 1] + p_gt[..., 2]
-    zyg = np.where(p_gt[..., 2] > p_gt[..., 1], 2, 1)
+    # (4) per-cell calls. A cell is ref/ref or carrier when that posterior is high enough;
+    # a carrier is het or alt/alt by the larger posterior (zygosity is often unclear after
+    # dropout, but carrier status, which prevalence needs, is not).
+    carrier_post = final.p_carrier
+    zyg = np.where(final.p_hom > carrier_post - final.p_hom, 2, 1)
     thr = params.min_genotype_posterior
     covered = n >= params.min_cell_depth
     gt = np.full(n.shape, NOT_EVALUABLE)
-    gt[covered & (p_gt[..., 0] >= thr)] = 0
+    gt[covered & (1 - carrier_post >= thr)] = 0
     is_carrier = covered & (carrier_post >= thr)
     gt[is_carrier] = zyg[is_carrier]
-    call_p = np.maximum(p_gt[..., 0], carrier_post)
+    call_p = np.maximum(1 - carrier_post, carrier_post)
     gq = np.minimum(99, np.round(-10 * np.log10(np.clip(1 - call_p, 1e-10, 1)))).astype(int)
 
     adata.layers["genotype"] = gt.astype(np.int8)
@@ -200,24 +331,81 @@ def genotype(
     adata.layers["gq"] = gq.astype(np.int16)
     adata.obs["dropout_rate"] = fit.dropout
     adata.obs["error_rate"] = error
+    adata.obs["artefact_rate"] = eta
     adata.obs["n_het_sites"] = fit.n_sites
     with np.errstate(divide="ignore", invalid="ignore"):
         cell_vaf = np.where(n > 0, alt / np.maximum(n, 1), 0.0)
     ctc_gt = gt[is_ctc]
-    var["p_variant"] = p_variant
-    var["qual"] = np.minimum(999.0, -10 * np.log10(np.clip(1 - p_variant, 1e-100, 1))).round(1)
-    var["p_germline"] = p_germ
-    var["germline"] = germline
-    var["fraction"] = fraction
+    known = (
+        var["known_germline"].to_numpy(bool) if "known_germline" in var else np.zeros(n_sites, bool)
+    )
+    p_var = final.p_somatic
+    var["p_variant"] = p_var
+    var["qual"] = np.minimum(999.0, -10 * np.log10(np.clip(1 - p_var, 1e-100, 1))).round(1)
+    var["p_germline"] = final.p_germline
+    var["germline"] = (final.p_germline >= params.germline_posterior) | known
+    mean, low, high = (
+        carrier_fraction_posterior(final.log_ref[is_ctc], final.log_carrier[is_ctc])
+        if is_ctc.any()
+        else (np.zeros(n_sites),) * 3
+    )
+    var["fraction"] = mean
+    var["fraction_low"] = low
+    var["fraction_high"] = high
     var["n_cells_alt"] = (ctc_gt > 0).sum(axis=0)
     var["n_cells_evaluable"] = (ctc_gt >= 0).sum(axis=0)
     var["n_cells_alt_reads"] = (alt[is_ctc] >= 2).sum(axis=0)
     var["max_cell_vaf"] = cell_vaf[is_ctc].max(axis=0) if is_ctc.any() else 0.0
     var["pooled_vaf"] = pooled_vaf
+    var["single_cell"] = (var["n_cells_alt_reads"] <= 1).to_numpy() & (
+        (final.p_carrier_somatic[is_ctc] >= 0.5).sum(axis=0) <= 1
+    )
     adata.uns[key_added] = {
         "params": {k: v for k, v in asdict(params).items() if k != "model"}
-        | {f"model_{k}": v for k, v in asdict(model).items()},
-        "rho": fit.rho,
+        | {
+            f"model_{k}": (list(v) if isinstance(v, tuple) else v) for k, v in asdict(model).items()
+        },
+        "rho": rho,
         "n_germline_het_sites": int(het.sum()),
+        "somatic_rate": somatic_rate,
+        "germline_rate": germline_rate,
+        "artefact_vaf_histogram": mass,
+        "em_iterations": em_done,
+        "prevalence": _prevalence_by_draw(adata, final, is_ctc),
     }
     return adata if copy else None
+
+
+def _prevalence_by_draw(adata: ad.AnnData, final: SiteModel, is_ctc: np.ndarray) -> pd.DataFrame:
+    """Carrier fraction per variant and draw (posterior mean, 95 % credible interval).
+
+    For variants with a somatic posterior of at least 0.01.
+    """
+    cols = ["variant", "draw", "n_ctc", "mean", "low", "high"]
+    keep = np.flatnonzero(final.p_somatic >= 0.01)
+    if not len(keep) or not is_ctc.any():
+        return pd.DataFrame(columns=cols)
+    draws = (
+        adata.obs["draw"].astype(str).to_numpy()
+        if "draw" in adata.obs
+        else np.array(["1"] * adata.n_obs)
+    )
+    frames = []
+    for draw in sorted(set(draws[is_ctc])):
+        sel = is_ctc & (draws == draw)
+        mean, low, high = carrier_fraction_posterior(
+            final.log_ref[sel][:, keep], final.log_carrier[sel][:, keep]
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "variant": adata.var_names[keep].astype(str),
+                    "draw": draw,
+                    "n_ctc": int(sel.sum()),
+                    "mean": mean,
+                    "low": low,
+                    "high": high,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)[cols]

@@ -1,26 +1,35 @@
-"""Genotype model across cells with allelic dropout, amplification bias and errors.
+"""Genotype model across cells: dropout, amplification bias and errors, copy number.
 
-Notation (see ``docs/snv.md`` for the full derivation): cell ``c`` has ``n`` reads
-with the reference or the alternative allele at a site, ``k`` of them alternative.
-``eps_c`` is the cell's per-allele error rate, ``delta_c`` its allelic dropout rate,
-``rho`` the overdispersion of the allele fraction of amplified heterozygous loci and
-``eta`` the probability that a cell carries an amplification artefact at a candidate
-site (artefact allele fraction uniform on [0, 1/2]: an amplification error copied
-from one strand of one allele reaches at most half of the amplified copies).
+Notation (the full derivation is in ``docs/snv.md``). Cell ``c`` has ``n`` reads with the
+reference or the alternative allele at a site, ``k`` of them alternative; ``eps_c`` is its
+per-allele error rate, ``delta_cs`` its allelic dropout rate at the site (local, from
+nearby germline heterozygous sites), ``rho`` the overdispersion of the allele fraction of
+amplified heterozygous loci, ``eta_c`` the probability per base that the cell carries an
+amplification artefact, whose allele fraction ``f`` follows ``g`` (a Beta density on
+[0, 1/2]: an error copied from one strand of one allele reaches at most half the copies).
 
-    A  = integral_0^{1/2} 2 Bin(k; n, f) df = 2 I_{1/2}(k + 1, n - k + 1) / (n + 1)
-    L0 = (1 - eta) Bin(k; n, eps) + eta A                                # ref/ref
-    L1 = (1 - delta) BetaBin(k; n, 1/2, rho)
-         + delta/2 Bin(k; n, eps) + delta/2 Bin(k; n, 1 - eps)          # het
-    L2 = Bin(k; n, 1 - eps)                                              # alt/alt
+Per cell and allele fraction ``f`` (``f = m / C``: ``m`` of the cell's ``C`` copies carry
+the allele)::
 
-The site model mixes cells over the unknown fraction ``pi`` of carrier cells:
+    L(f)  = Bin(k; n, eps)                          f = 0
+          = Bin(k; n, 1 - eps)                      f = 1
+          = (1 - delta) BetaBin(k; n, f, rho)
+            + delta/2 Bin(k; n, eps) + delta/2 Bin(k; n, 1 - eps)   otherwise
+    A     = int g(f) Bin(k; n, f) df                (artefact)
+    R     = (1 - eta) Bin(k; n, eps) + eta A        (no variant in the cell)
+    V     = sum_f w_s(f | C) L(f)                   (somatic carrier)
+    G     = sum_f w_g(f | C) L(f)                   (germline heterozygous)
 
-    P(D | variant) = sum_j p(pi_j) prod_c [(1 - pi_j) L0_c + pi_j Lv_c],
-    Lv = (1 - h) L1 + h L2,      P(D | no variant) = prod_c L0_c.
+with the copy number ``C`` of the cell at the site either known from the CNV step
+(mixed with a diploid fallback) or 2. A site is explained by one of three hypotheses:
 
-Everything is computed in log space (scipy's ``logsumexp``) so hundreds of cells
-do not underflow.
+    P(D | none)     = prod_c R_c
+    P(D | somatic)  = prod_WBC R_c  sum_j p(pi_j) prod_CTC [(1 - pi_j) R_c + pi_j V_c]
+    P(D | germline) = (1 - w_hom) prod_c G_c + w_hom prod_c Bin(k_c; n_c, 1 - eps_c)
+
+Everything is in log space (``scipy.special.logsumexp``), vectorised over cells, sites
+and the grid of ``pi``. Only :mod:`scipy.special` is imported (not :mod:`scipy.stats`,
+whose import alone costs about a second of every ``ctcg snv`` run).
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
 log = logging.getLogger(__name__)
 
@@ -38,50 +47,293 @@ log = logging.getLogger(__name__)
 class ModelParams:
     """Priors and nuisance parameters of the genotype model.
 
+    Rates are per base (per cell for artefacts). Where ``estimate_priors`` is set, the
+    somatic rate and each cell's artefact rate are re-estimated from the data by EM
+    (empirical Bayes), with these values as the means of Beta priors of the given weight
+    (in pseudo-bases), so a panel of a few kb keeps close to the prior and an exome or a
+    genome speaks for itself.
+
     Parameters
     ----------
     prior_somatic
-        Prior probability that a novel candidate site carries a variant in some cell.
+        Prior probability per base of a somatic SNV/indel present in the patient's CTCs
+        (1e-5 = 10 per Mb, a high tumour mutation burden; panels enrich for mutated genes).
+    prior_somatic_weight
+        Weight of that prior in pseudo-bases.
     prior_hotspot
-        Prior for known hotspot alleles (recurrent in cancer, so far more likely).
+        Prior of a somatic variant at a known hotspot allele (recurrent in cancer).
     prior_germline
-        Prior that a candidate site is a germline variant, used when testing WBCs.
+        Prior probability per base of a germline heterozygous SNV (human heterozygosity
+        is about 1e-3 per base).
+    prior_germline_indel
+        Same for germline indels. Both are re-estimated by EM when there are WBCs.
+    prior_germline_weight
+        Weight of the germline prior in pseudo-bases.
+    germline_hom_fraction
+        Fraction of germline variant sites where the patient is homozygous.
+    germline_novel_fraction
+        With a population-frequency VCF: fraction of a person's germline variants absent
+        from it (the germline prior of such sites is scaled by this).
     artefact_rate
-        ``eta``: probability that a cell carries an amplification artefact at a
-        candidate site.
+        ``eta``: prior mean probability per base that a cell carries an amplification
+        artefact (MDA: about 1e-5 per base above detectable allele fractions).
+    artefact_rate_weight
+        Weight of that prior in pseudo-bases.
+    artefact_vaf_shape
+        ``(a, b)`` of the Beta prior density of an artefact's allele fraction on
+        [0, 1/2]; ``(1, 3)`` puts most artefacts below 0.15 and 1 in 125 above 0.4. With
+        ``estimate_priors`` the density is re-estimated as a 20-bin histogram (EM, this
+        prior weighing ``artefact_vaf_weight`` pseudo-artefacts).
+    artefact_vaf_weight
+        Pseudo-artefacts of that prior.
     hom_given_carrier
-        ``h``: probability that a carrier cell is alt/alt (loss of heterozygosity
-        is common in tumours, e.g. TP53 with 17p loss).
+        ``h``: probability that all of a carrier cell's copies carry the somatic allele
+        (loss of heterozygosity is common in tumours, e.g. TP53 with 17p loss).
+    loh_given_germline
+        Probability that a CTC lost one allele of a germline heterozygous site (LOH).
     dropout_prior_mean, dropout_prior_weight
-        Beta prior on each cell's dropout rate (mean, pseudo-count), so cells with few
-        germline heterozygous sites borrow strength.
+        Beta prior on each cell's dropout rate (mean, pseudo-count).
+    local_dropout_bandwidth
+        Scale (bp) of the exponential kernel weighting nearby germline heterozygous sites
+        in the local dropout estimate.
+    local_dropout_weight
+        Pseudo-sites of the cell's genome-wide rate in the local estimate: with fewer
+        nearby sites the local rate falls back to the cell's rate.
+    dropout_correlation_length
+        Distance (bp) over which a cell's dropout at nearby het sites is shared, used
+        when too few pairs of nearby het sites are seen to estimate it from the data.
     default_rho
         Overdispersion used when too few heterozygous sites are seen to fit it.
     min_error
         Floor of the per-allele error rate.
     n_grid
-        Number of points of the uniform prior on the carrier-cell fraction ``pi``.
+        Points of the uniform part of the prior on the carrier-cell fraction ``pi``.
+    clonal_prior
+        Prior probability that a somatic variant is carried by every CTC (``pi = 1``:
+        truncal variants are common); the rest is uniform. Without it a variant in all
+        CTCs would pay an Occam factor of ``1 / (n + 1)`` against the germline hypothesis.
+    cn_error
+        Probability that a linked copy-number call is wrong at a site (the diploid state
+        takes that weight).
+    max_copy_number
+        Copy numbers above this are treated as this (allele-fraction resolution 1/C).
+    estimate_priors
+        Re-estimate the somatic rate and the artefact rates from the data (EM).
+    em_iterations
+        Iterations of that EM.
     """
 
-    prior_somatic: float = 1e-2
-    prior_hotspot: float = 0.1
-    prior_germline: float = 0.1
-    artefact_rate: float = 0.002
+    prior_somatic: float = 1e-5
+    prior_somatic_weight: float = 1e4
+    prior_hotspot: float = 1e-2
+    prior_germline: float = 1e-3
+    prior_germline_indel: float = 1e-4
+    prior_germline_weight: float = 1e4
+    germline_hom_fraction: float = 1 / 3
+    germline_novel_fraction: float = 0.02
+    artefact_rate: float = 1e-5
+    artefact_rate_weight: float = 1e4
+    artefact_vaf_shape: tuple[float, float] = (1.0, 3.0)
+    artefact_vaf_weight: float = 20.0
     hom_given_carrier: float = 0.2
+    loh_given_germline: float = 0.1
     dropout_prior_mean: float = 0.15
     dropout_prior_weight: float = 10.0
+    local_dropout_bandwidth: float = 200_000.0
+    local_dropout_weight: float = 4.0
+    dropout_correlation_length: float = 2_000.0
     default_rho: float = 0.05
     min_error: float = 1e-4
     n_grid: int = 20
+    clonal_prior: float = 0.5
+    cn_error: float = 0.1
+    max_copy_number: int = 10
+    estimate_priors: bool = True
+    em_iterations: int = 20
 
 
-def _log_binom(k: np.ndarray, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:
-    return stats.binom.logpmf(k, n, p)
+# --- elementary log-likelihoods (scipy.special only) -------------------------------------
 
 
-def _log_betabinom_half(k: np.ndarray, n: np.ndarray, rho: float) -> np.ndarray:
-    ab = 0.5 * (1.0 - rho) / rho
-    return stats.betabinom.logpmf(k, n, ab, ab)
+def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+
+
+def log_binom(k: np.ndarray, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:
+    """Binomial log-pmf (``scipy.stats.binom.logpmf`` without importing scipy.stats)."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    return _log_choose(n, k) + special.xlogy(k, p) + special.xlog1py(n - k, -np.asarray(p))
+
+
+def log_betabinom(k: np.ndarray, n: np.ndarray, f: float, rho: float) -> np.ndarray:
+    """Beta-binomial log-pmf with mean ``f`` and overdispersion ``rho`` (ICC)."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    s = (1.0 - rho) / rho
+    a, b = f * s, (1.0 - f) * s
+    return _log_choose(n, k) + special.betaln(k + a, n - k + b) - special.betaln(a, b)
+
+
+ARTEFACT_BINS = 20
+"""Bins of the artefact allele-fraction histogram on [0, 1/2]."""
+
+
+def artefact_prior_mass(shape: tuple[float, float], n_bins: int = ARTEFACT_BINS) -> np.ndarray:
+    """Masses of a Beta ``shape`` density on [0, 1/2] in ``n_bins`` equal bins."""
+    a, b = shape
+    edges = np.linspace(0.0, 0.5, n_bins + 1)
+    mass = np.diff(special.betainc(a, b, 2 * edges))
+    return mass / mass.sum()
+
+
+def _artefact_bin_integrals(k: np.ndarray, n: np.ndarray, n_bins: int):
+    """Per distinct ``(k, n)``: ``int_bin Bin(k; n, f) df / width`` for every bin."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    pairs, inverse = np.unique(np.stack([k.ravel(), n.ravel()]), axis=1, return_inverse=True)
+    kk, nn = pairs[0][:, None], pairs[1][:, None]
+    edges = np.linspace(0.0, 0.5, n_bins + 1)
+    cdf = special.betainc(kk + 1, nn - kk + 1, edges[None, :])
+    per_bin = np.clip(np.diff(cdf, axis=1), 0.0, None) / np.diff(edges)[None, :]
+    return per_bin / (pairs[1][:, None] + 1), inverse.ravel()
+
+
+def log_artefact(k: np.ndarray, n: np.ndarray, mass: np.ndarray) -> np.ndarray:
+    """``log A(k; n)``: reads of an artefact whose allele fraction follows ``g``.
+
+    ``g`` is a histogram on [0, 1/2] (``mass`` per equal bin; e.g. from
+    :func:`artefact_prior_mass`, or as re-estimated from the data). Over each bin the
+    integral of the binomial is exact (``int_u^v Bin(k; n, f) df = (I_v - I_u)(k + 1,
+    n - k + 1) / (n + 1)`` with the regularised incomplete beta ``I``), so any depth is
+    accurate without quadrature nodes. Computed once per distinct ``(k, n)``.
+    """
+    k = np.asarray(k, dtype=float)
+    mass = np.asarray(mass, dtype=float)
+    integrals, inverse = _artefact_bin_integrals(k, n, len(mass))
+    value = integrals @ mass
+    with np.errstate(divide="ignore"):
+        out = np.log(np.maximum(value, 1e-300))
+    return out[inverse].reshape(k.shape)
+
+
+def artefact_bin_counts(
+    k: np.ndarray, n: np.ndarray, weight: np.ndarray, mass: np.ndarray
+) -> np.ndarray:
+    """Spread the artefact responsibilities over allele-fraction bins (histogram E-step).
+
+    Each cell-site's artefact responsibility ``weight`` is spread over the bins in
+    proportion to ``mass_b * int_bin Bin(k; n, f) df``.
+    """
+    sel = np.asarray(weight) > 1e-6
+    if not sel.any():
+        return np.zeros(len(mass))
+    integrals, inverse = _artefact_bin_integrals(np.asarray(k)[sel], np.asarray(n)[sel], len(mass))
+    post = integrals * mass[None, :]
+    post /= np.maximum(post.sum(axis=1, keepdims=True), 1e-300)
+    return (post[inverse] * np.asarray(weight)[sel][:, None]).sum(axis=0)
+
+
+def detect_probability(n: np.ndarray, mass: np.ndarray, min_alt: int) -> np.ndarray:
+    """Probability that an artefact in a cell with ``n`` reads shows ``>= min_alt`` of them."""
+    n = np.asarray(n, dtype=float)
+    mass = np.asarray(mass, dtype=float)
+    edges = np.linspace(0.0, 0.5, len(mass) + 1)
+    mids = (edges[:-1] + edges[1:]) / 2
+    # P(k >= m | n, f) = I_f(m, n - m + 1); averaged over the histogram (bin midpoints).
+    m = float(min_alt)
+    p = np.where(
+        n[:, None] >= m,
+        special.betainc(m, np.maximum(n[:, None] - m + 1, 1e-9), mids[None, :]),
+        0.0,
+    )
+    return p @ mass
+
+
+# --- allele fractions and copy number ----------------------------------------------------
+
+
+def fraction_grid(max_copy_number: int) -> np.ndarray:
+    """All allele fractions ``m / C`` (``0 <= m <= C``, ``1 <= C <= max_copy_number``)."""
+    vals = {round(m / c, 10) for c in range(1, max_copy_number + 1) for m in range(c + 1)}
+    return np.array(sorted(vals))
+
+
+def fraction_weights(max_copy_number: int, *, somatic: bool, loh: float) -> np.ndarray:
+    """``(C, F)`` weight of each allele fraction given copy number ``C = 0..max``.
+
+    Somatic carrier: the allele on ``m = 1..C - 1`` copies (uniformly), or on all ``C``
+    copies with probability ``loh`` (``hom_given_carrier``); ``C = 1`` means every copy.
+    Germline heterozygous in a tumour cell: ``m = 1..C - 1`` uniformly, or ``m = 0`` or
+    ``C`` with probability ``loh / 2`` each (``loh_given_germline``); ``C = 1``: either
+    allele kept (1/2 each). ``C = 0`` (no copy) is treated as diploid.
+    """
+    grid = fraction_grid(max_copy_number)
+    index = {round(v, 10): i for i, v in enumerate(grid)}
+    out = np.zeros((max_copy_number + 1, len(grid)))
+    for c in range(max_copy_number + 1):
+        cc = c if c > 0 else 2
+        row = np.zeros(len(grid))
+        inner = [m / cc for m in range(1, cc)]
+        if somatic:
+            if inner:
+                for f in inner:
+                    row[index[round(f, 10)]] += (1 - loh) / len(inner)
+                row[index[1.0]] += loh
+            else:
+                row[index[1.0]] = 1.0
+        else:
+            if inner:
+                for f in inner:
+                    row[index[round(f, 10)]] += (1 - loh) / len(inner)
+                row[index[0.0]] += loh / 2
+                row[index[1.0]] += loh / 2
+            else:
+                row[index[0.0]] = row[index[1.0]] = 0.5
+        out[c] = row
+    return out
+
+
+def diploid_copy_number(n_cells: int, n_sites: int, max_copy_number: int) -> np.ndarray:
+    """``(cells, sites, C)`` probabilities with all mass on copy number 2."""
+    p = np.zeros((n_cells, n_sites, max_copy_number + 1))
+    p[..., 2] = 1.0
+    return p
+
+
+def fraction_logliks(
+    k: np.ndarray,
+    n: np.ndarray,
+    fractions: np.ndarray,
+    error: np.ndarray,
+    dropout: np.ndarray,
+    rho: float,
+) -> np.ndarray:
+    """``(cells, sites, F)`` log-likelihood of the reads for each allele fraction ``f``."""
+    eps = np.asarray(error, dtype=float)[:, None]
+    dlt = np.broadcast_to(np.asarray(dropout, dtype=float).reshape(len(eps), -1), k.shape)
+    lb_err = log_binom(k, n, eps)
+    lb_alt = log_binom(k, n, 1.0 - eps)
+    mono = np.logaddexp(lb_err, lb_alt) + np.log(np.clip(dlt, 1e-12, 1) / 2)
+    keep = np.log1p(-np.clip(dlt, 0, 1 - 1e-12))
+    out = np.empty((*k.shape, len(fractions)))
+    for i, f in enumerate(fractions):
+        if f <= 0:
+            out[..., i] = lb_err
+        elif f >= 1:
+            out[..., i] = lb_alt
+        else:
+            out[..., i] = np.logaddexp(keep + log_betabinom(k, n, f, rho), mono)
+    return out
+
+
+def mixture_loglik(frac_ll: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``log sum_f w_f L(f)`` over the last axis (weights may be zero)."""
+    with np.errstate(divide="ignore"):
+        return special.logsumexp(frac_ll + np.log(weights), axis=-1)
+
+
+# --- the diploid three-genotype view (kept as a public helper) --------------------------
 
 
 def genotype_log_likelihoods(
@@ -91,53 +343,58 @@ def genotype_log_likelihoods(
     dropout: np.ndarray,
     *,
     rho: float,
-    artefact_rate: float,
+    artefact_rate: float | np.ndarray,
+    artefact_vaf_shape: tuple[float, float] = (1.0, 3.0),
 ) -> np.ndarray:
-    """Log-likelihoods of ref/ref, het and alt/alt for every cell and site.
+    """Log-likelihoods of ref/ref, het and alt/alt for every cell and site (diploid).
 
     Parameters
     ----------
     alt, depth
         ``(cells, sites)`` counts of alternative reads and of ref + alt reads.
-    error, dropout
-        Per-cell error rate (per allele) and allelic dropout rate, shape ``(cells,)``.
+    error
+        ``(cells,)`` per-allele error rates.
+    dropout
+        ``(cells,)`` or ``(cells, sites)`` allelic dropout rates.
     rho
         Overdispersion of the heterozygous allele fraction after amplification.
     artefact_rate
-        ``eta`` in the module docstring.
+        ``eta`` (scalar or per cell): probability of an amplification artefact.
+    artefact_vaf_shape
+        Beta shape of the artefact allele fraction on [0, 1/2].
 
     Returns
     -------
     numpy.ndarray
-        ``(cells, sites, 3)``; zero (uninformative) where depth is zero.
+        ``(cells, sites, 3)``; ref/ref includes the artefact term. Zero (uninformative)
+        where depth is zero.
     """
     k = np.asarray(alt, dtype=float)
     n = np.asarray(depth, dtype=float)
-    eps = np.asarray(error, dtype=float)[:, None]
-    dlt = np.asarray(dropout, dtype=float)[:, None]
-    lb_err = _log_binom(k, n, eps)
-    lb_alt = _log_binom(k, n, 1.0 - eps)
-    with np.errstate(divide="ignore"):
-        log_art = np.log(2 * special.betainc(k + 1, n - k + 1, 0.5)) - np.log(n + 1)
-    l0 = np.logaddexp(np.log1p(-artefact_rate) + lb_err, np.log(artefact_rate) + log_art)
-    l1 = special.logsumexp(
-        np.stack(
-            [
-                np.log1p(-dlt) + _log_betabinom_half(k, n, rho),
-                np.log(dlt / 2) + lb_err,
-                np.log(dlt / 2) + lb_alt,
-            ]
-        ),
-        axis=0,
+    _check_counts(k, n)
+    eta = np.broadcast_to(np.asarray(artefact_rate, dtype=float), (k.shape[0],))[:, None]
+    ll = fraction_logliks(k, n, np.array([0.0, 0.5, 1.0]), error, dropout, rho)
+    l0 = np.logaddexp(
+        np.log1p(-eta) + ll[..., 0],
+        np.log(eta) + log_artefact(k, n, artefact_prior_mass(artefact_vaf_shape)),
     )
-    out = np.stack([l0, l1, lb_alt], axis=-1)
+    out = np.stack([l0, ll[..., 1], ll[..., 2]], axis=-1)
     out[n == 0] = 0.0
     return out
 
 
+def _check_counts(k: np.ndarray, n: np.ndarray) -> None:
+    if k.shape != n.shape or k.ndim != 2:
+        raise ValueError(
+            f"alt and depth must be (cells, sites) arrays of one shape, got {k.shape} and {n.shape}"
+        )
+    if np.any(k < 0) or np.any(k > n):
+        raise ValueError("need 0 <= alt <= depth for every cell and site")
+
+
 @dataclass
 class SitePosteriors:
-    """Result of :func:`site_posteriors`.
+    """Result of :func:`site_posteriors` (somatic vs no variant, CTCs only).
 
     Attributes
     ----------
@@ -158,7 +415,10 @@ class SitePosteriors:
 def site_posteriors(
     loglik: np.ndarray, prior: np.ndarray | float, *, hom_given_carrier: float, n_grid: int = 20
 ) -> SitePosteriors:
-    """Site-level and per-cell posteriors from per-cell genotype log-likelihoods.
+    """Site-level and per-cell posteriors from diploid genotype log-likelihoods.
+
+    The two-hypothesis (variant in some cells / none) special case of :func:`site_model`,
+    for cells of one kind.
 
     Parameters
     ----------
@@ -173,30 +433,277 @@ def site_posteriors(
     """
     n_cells, n_sites, _ = loglik.shape
     prior = np.broadcast_to(np.asarray(prior, dtype=float), (n_sites,))
-    grid = (np.arange(n_grid) + 0.5) / n_grid
-    log_pg = -np.log(n_grid)
     l0 = loglik[..., 0]
     lv = np.logaddexp(
         np.log1p(-hom_given_carrier) + loglik[..., 1], np.log(hom_given_carrier) + loglik[..., 2]
     )
-    # mix[j, c, s] = log((1 - pi_j) L0 + pi_j Lv)
-    mix = np.logaddexp(
-        np.log1p(-grid)[:, None, None] + l0[None], np.log(grid)[:, None, None] + lv[None]
-    )
-    per_grid = log_pg + mix.sum(axis=1)  # (grid, sites)
-    log_var = special.logsumexp(per_grid, axis=0)
-    log_ref = l0.sum(axis=0)
-    log_odds = np.log(prior) - np.log1p(-prior) + log_var - log_ref
-    p_variant = special.expit(log_odds)
-    w = np.exp(per_grid - log_var[None])  # posterior over pi given variant
-    carrier_given_pi = np.exp(np.log(grid)[:, None, None] + lv[None] - mix)
-    p_carrier = np.einsum("js,jcs->cs", w, carrier_given_pi) * p_variant[None]
+    log_var, w, carrier, grid = _mix_over_fraction(l0, lv, n_grid)
+    log_odds = np.log(prior) - np.log1p(-prior) + log_var - l0.sum(axis=0)
+    p_variant = special.expit(log_odds) if n_cells else np.zeros(n_sites)
+    p_carrier = carrier * p_variant[None]
     split_het = np.exp(np.log1p(-hom_given_carrier) + loglik[..., 1] - lv)
     p_gt = np.stack([1.0 - p_carrier, p_carrier * split_het, p_carrier * (1.0 - split_het)], -1)
-    fraction = (w * grid[:, None]).sum(axis=0)
-    if n_cells == 0:
-        p_variant = np.zeros(n_sites)
-    return SitePosteriors(p_variant, p_gt, fraction)
+    return SitePosteriors(p_variant, p_gt, (w * grid[:, None]).sum(axis=0))
+
+
+def carrier_fraction_prior(n_grid: int, clonal: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Grid of carrier fractions ``pi`` and their prior probabilities.
+
+    Uniform on ``n_grid`` midpoints, plus a point mass ``clonal`` at ``pi = 1`` (a
+    truncal variant carried by every tumour cell) when ``clonal > 0``.
+    """
+    grid = (np.arange(n_grid) + 0.5) / n_grid
+    prior = np.full(n_grid, 1.0 / n_grid)
+    if clonal > 0:
+        grid = np.append(grid, 1.0)
+        prior = np.append(prior * (1 - clonal), clonal)
+    return grid, prior
+
+
+def _mix_over_fraction(
+    lr: np.ndarray, lv: np.ndarray, n_grid: int, clonal: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Marginalise a carrier fraction ``pi`` over cells.
+
+    Returns ``log P(D | variant)`` per site, the posterior weights of the grid points
+    ``(grid, sites)``, each cell's posterior of carrying ``(cells, sites)`` and the grid.
+    """
+    grid, prior = carrier_fraction_prior(n_grid, clonal)
+    with np.errstate(divide="ignore"):
+        l0, l1 = np.log1p(-grid), np.log(grid)
+    mix = np.logaddexp(l0[:, None, None] + lr[None], l1[:, None, None] + lv[None])
+    per_grid = mix.sum(axis=1) + np.log(prior)[:, None]
+    log_var = special.logsumexp(per_grid, axis=0)
+    w = np.exp(per_grid - log_var[None])
+    carrier_given_pi = np.exp(l1[:, None, None] + lv[None] - mix)
+    carrier = np.einsum("js,jcs->cs", w, carrier_given_pi)
+    return log_var, w, carrier, grid
+
+
+# --- the three-hypothesis site model -------------------------------------------------------
+
+
+@dataclass
+class SiteModel:
+    """Result of :func:`site_model`.
+
+    Attributes
+    ----------
+    p_somatic, p_germline
+        ``(sites,)`` posteriors of a somatic variant in the CTCs and of a germline
+        variant (the rest is "no variant").
+    p_carrier
+        ``(cells, sites)`` posterior that the cell carries the allele (somatic carrier or
+        germline, whichever holds).
+    p_hom
+        ``(cells, sites)`` posterior that all the cell's copies carry it.
+    p_carrier_somatic
+        ``(cells, sites)`` posterior that a CTC carries it given a somatic variant.
+    fraction
+        ``(sites,)`` posterior mean fraction of carrier CTCs given a somatic variant.
+    log_ref, log_carrier
+        ``(cells, sites)`` ``log R`` and ``log V`` (for prevalence per draw).
+    artefact
+        ``(cells, sites)`` posterior that the cell's alternative reads are an artefact.
+    """
+
+    p_somatic: np.ndarray
+    p_germline: np.ndarray
+    p_carrier: np.ndarray
+    p_hom: np.ndarray
+    p_carrier_somatic: np.ndarray
+    fraction: np.ndarray
+    log_ref: np.ndarray
+    log_carrier: np.ndarray
+    artefact: np.ndarray
+
+
+@dataclass
+class SiteInputs:
+    """Per-cell and per-site inputs of :func:`site_model`.
+
+    Attributes
+    ----------
+    alt, depth
+        ``(cells, sites)`` alternative and ref + alt read counts.
+    is_ctc, is_wbc
+        ``(cells,)`` roles (other cells take no part).
+    error
+        ``(cells,)`` per-allele error rates.
+    dropout
+        ``(cells, sites)`` local allelic dropout rates.
+    artefact_rate
+        ``(cells,)`` ``eta`` per cell.
+    copy_number
+        ``(cells, sites, C)`` probability of each copy number (``None``: diploid).
+    prior_somatic, prior_germline
+        ``(sites,)`` priors.
+    rho
+        Overdispersion of heterozygous allele fractions.
+    hom_fraction
+        ``(sites,)`` fraction of germline variants that are homozygous (default
+        ``germline_hom_fraction``).
+    artefact_mass
+        Histogram of the artefact allele fraction on [0, 1/2] (default: the prior
+        ``artefact_vaf_shape``).
+    """
+
+    alt: np.ndarray
+    depth: np.ndarray
+    is_ctc: np.ndarray
+    is_wbc: np.ndarray
+    error: np.ndarray
+    dropout: np.ndarray
+    artefact_rate: np.ndarray
+    prior_somatic: np.ndarray
+    prior_germline: np.ndarray
+    rho: float
+    copy_number: np.ndarray | None = None
+    hom_fraction: np.ndarray | float | None = None
+    artefact_mass: np.ndarray | None = None
+
+
+def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
+    """Posteriors of no variant / somatic (CTCs) / germline at every site.
+
+    See the module docstring for the likelihoods. A cell with no reads is uninformative.
+    """
+    k = np.asarray(inputs.alt, dtype=float)
+    n = np.asarray(inputs.depth, dtype=float)
+    n_cells, n_sites = k.shape
+    cmax = params.max_copy_number
+    grid_f = fraction_grid(cmax)
+    p_cn = inputs.copy_number
+    if p_cn is None:
+        p_cn = diploid_copy_number(n_cells, n_sites, cmax)
+    w_som = p_cn @ fraction_weights(cmax, somatic=True, loh=params.hom_given_carrier)
+    w_ger = p_cn @ fraction_weights(cmax, somatic=False, loh=params.loh_given_germline)
+    # WBCs are diploid controls: a germline site is heterozygous there.
+    half = int(np.argmin(np.abs(grid_f - 0.5)))
+    w_ger[inputs.is_wbc] = 0.0
+    w_ger[inputs.is_wbc, :, half] = 1.0
+    used = (w_som.reshape(-1, len(grid_f)).max(0) > 0) | (w_ger.reshape(-1, len(grid_f)).max(0) > 0)
+    used[[0, -1]] = True  # f = 0 and f = 1 are always needed
+    cols = np.flatnonzero(used)
+    f_ll = fraction_logliks(k, n, grid_f[cols], inputs.error, inputs.dropout, inputs.rho)
+    w_som, w_ger = w_som[..., cols], w_ger[..., cols]
+    eta = np.asarray(inputs.artefact_rate, dtype=float)[:, None]
+    mass = (
+        artefact_prior_mass(params.artefact_vaf_shape)
+        if inputs.artefact_mass is None
+        else inputs.artefact_mass
+    )
+    l_art = log_artefact(k, n, mass)
+    l_err = f_ll[..., 0]
+    lr = np.logaddexp(np.log1p(-eta) + l_err, np.log(eta) + l_art)
+    lv = mixture_loglik(f_ll, w_som)
+    lg = mixture_loglik(f_ll, w_ger)
+    lh = f_ll[..., -1]
+    empty = n == 0
+    for arr in (lr, lv, lg, lh, l_err, l_art):
+        arr[empty] = 0.0
+    f_ll[empty] = 0.0
+    ctc, wbc = inputs.is_ctc, inputs.is_wbc
+    part = ctc | wbc
+    # no variant
+    log_none = lr[part].sum(axis=0)
+    # somatic: WBCs carry nothing; CTCs carry with probability pi
+    if ctc.any():
+        log_mix, w_pi, carrier_ctc, pi_grid = _mix_over_fraction(
+            lr[ctc], lv[ctc], params.n_grid, params.clonal_prior
+        )
+    else:
+        log_mix, w_pi, carrier_ctc, pi_grid = np.zeros(n_sites), None, np.zeros((0, n_sites)), None
+    log_som = lr[wbc].sum(axis=0) + log_mix
+    # germline: every cell carries (heterozygous, or homozygous everywhere)
+    hom = params.germline_hom_fraction if inputs.hom_fraction is None else inputs.hom_fraction
+    hom = np.clip(np.broadcast_to(np.asarray(hom, dtype=float), (n_sites,)), 1e-6, 1 - 1e-6)
+    log_ger = np.logaddexp(
+        np.log1p(-hom) + lg[part].sum(axis=0), np.log(hom) + lh[part].sum(axis=0)
+    )
+    ps = np.clip(np.asarray(inputs.prior_somatic, dtype=float), 1e-300, 1)
+    pg = np.clip(np.asarray(inputs.prior_germline, dtype=float), 1e-300, 1)
+    p0 = np.clip(1.0 - ps - pg, 1e-300, 1)
+    logs = np.stack([np.log(p0) + log_none, np.log(ps) + log_som, np.log(pg) + log_ger])
+    post = np.exp(logs - special.logsumexp(logs, axis=0))
+    p_none, p_som, p_ger = post
+    if not ctc.any():
+        # Without CTCs nothing can be somatic; the germline test still runs on the WBCs.
+        p_som = np.zeros(n_sites)
+    # per-cell posteriors
+    p_car_som = np.zeros((n_cells, n_sites))
+    p_car_som[ctc] = carrier_ctc
+    hom_ger = np.exp(np.log(hom) + lh[part].sum(axis=0) - log_ger)  # P(hom | germline)
+    # P(carrier | germline het): all cells but CTCs that lost the allele (f = 0 weight)
+    with np.errstate(divide="ignore"):
+        lost = np.exp(np.log(w_ger[..., 0]) + f_ll[..., 0] - lg)
+    car_ger = 1.0 - np.where(empty, w_ger[..., 0], lost)
+    p_carrier = p_som[None] * p_car_som + p_ger[None] * (
+        hom_ger[None] + (1 - hom_ger[None]) * car_ger
+    )
+    with np.errstate(divide="ignore"):
+        hom_s = np.exp(np.log(w_som[..., -1]) + f_ll[..., -1] - lv)
+        hom_g = np.exp(np.log(w_ger[..., -1]) + f_ll[..., -1] - lg)
+    hom_s = np.where(empty, w_som[..., -1], hom_s)
+    hom_g = np.where(empty, w_ger[..., -1], hom_g)
+    p_hom = p_som[None] * p_car_som * hom_s + p_ger[None] * (
+        hom_ger[None] + (1 - hom_ger[None]) * hom_g
+    )
+    p_carrier[~part] = 0.0
+    p_hom[~part] = 0.0
+    # artefact responsibility: cells with no variant (none, or non-carrier CTC / WBC under
+    # somatic) whose reads came from an artefact
+    art_given_r = np.exp(np.log(eta) + l_art - lr)
+    not_carrier = p_none[None] + p_som[None] * (1.0 - p_car_som)
+    artefact = np.where(empty | ~part[:, None], 0.0, not_carrier * art_given_r)
+    fraction = (w_pi * pi_grid[:, None]).sum(axis=0) if w_pi is not None else np.zeros(n_sites)
+    return SiteModel(
+        p_somatic=p_som,
+        p_germline=p_ger,
+        p_carrier=np.clip(p_carrier, 0, 1),
+        p_hom=np.clip(p_hom, 0, 1),
+        p_carrier_somatic=p_car_som,
+        fraction=fraction,
+        log_ref=lr,
+        log_carrier=lv,
+        artefact=artefact,
+    )
+
+
+def carrier_fraction_posterior(
+    log_ref: np.ndarray, log_carrier: np.ndarray, *, n_grid: int = 201, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Posterior mean and equal-tailed credible interval of the carrier fraction.
+
+    ``P(pi | D) ∝ prod_c [(1 - pi) R_c + pi V_c]`` with a uniform prior on ``pi``, on a
+    grid of ``n_grid`` points: the fraction of CTCs carrying a variant, with a cell whose
+    allele may have dropped out counting by its likelihoods, not as a hard call.
+
+    Parameters
+    ----------
+    log_ref, log_carrier
+        ``(cells, sites)`` ``log R`` and ``log V`` of the cells (e.g. one draw's CTCs).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(mean, low, high)`` per site; the prior (0.5, 0.025, 0.975) without cells.
+    """
+    grid = np.linspace(0.0, 1.0, n_grid)
+    with np.errstate(divide="ignore"):
+        lg0, lg1 = np.log1p(-grid), np.log(grid)
+    lp = np.logaddexp(lg0[:, None, None] + log_ref[None], lg1[:, None, None] + log_carrier[None])
+    lp = lp.sum(axis=1)  # (grid, sites)
+    w = np.exp(lp - special.logsumexp(lp, axis=0, keepdims=True))
+    mean = (w * grid[:, None]).sum(axis=0)
+    cdf = np.cumsum(w, axis=0)
+    alpha = (1 - level) / 2
+    low_i = np.argmax(cdf >= alpha, axis=0)
+    high_i = np.argmax(cdf >= 1 - alpha, axis=0)
+    return mean, grid[low_i], grid[high_i]
+
+
+# --- allelic dropout ---------------------------------------------------------------------
 
 
 @dataclass
@@ -211,11 +718,18 @@ class DropoutFit:
         Overdispersion of heterozygous allele fractions.
     n_sites
         ``(cells,)`` heterozygous sites with coverage used per cell.
+    monoallelic
+        ``(cells, het_sites)`` posterior that the cell showed one allele only at each
+        site (0 where the site was not used).
+    used
+        ``(cells, het_sites)`` whether the cell-site pair had enough reads to be used.
     """
 
     dropout: np.ndarray
     rho: float
     n_sites: np.ndarray
+    monoallelic: np.ndarray | None = None
+    used: np.ndarray | None = None
 
 
 def estimate_dropout(
@@ -261,24 +775,33 @@ def estimate_dropout(
     b = (1 - params.dropout_prior_mean) * params.dropout_prior_weight
     n_sites = use.sum(axis=1)
     if use.sum() == 0:
-        return DropoutFit(np.full(n_cells, params.dropout_prior_mean), params.default_rho, n_sites)
+        return DropoutFit(
+            np.full(n_cells, params.dropout_prior_mean),
+            params.default_rho,
+            n_sites,
+            np.zeros(k.shape),
+            use,
+        )
     eps = np.asarray(error, dtype=float)[:, None]
-    mono = np.logaddexp(_log_binom(k, n, eps), _log_binom(k, n, 1 - eps)) - np.log(2)
+    mono = np.logaddexp(log_binom(k, n, eps), log_binom(k, n, 1 - eps)) - np.log(2)
     delta = np.full(n_cells, params.dropout_prior_mean)
     rho = params.default_rho
     rho_use = use if rho_cells is None else use & np.asarray(rho_cells, bool)[:, None]
     fit_rho = rho_use.sum() >= 20
+    resp_mono = np.zeros(k.shape)
     for _ in range(n_iter):
-        bi = _log_betabinom_half(k, n, rho)
+        bi = log_betabinom(k, n, 0.5, rho)
         lm = np.log(delta)[:, None] + mono
         lb = np.log1p(-delta)[:, None] + bi
         resp_mono = np.where(use, np.exp(lm - np.logaddexp(lm, lb)), 0.0)
         new_delta = (resp_mono.sum(axis=1) + a) / (n_sites + a + b)
         if fit_rho:
+            from scipy import optimize  # only when fitting (import cost)
+
             wts = np.where(rho_use, 1.0 - resp_mono, 0.0)
 
             def nll(r: float, wts=wts) -> float:
-                return -float((wts * np.where(rho_use, _log_betabinom_half(k, n, r), 0.0)).sum())
+                return -float((wts * np.where(rho_use, log_betabinom(k, n, 0.5, r), 0.0)).sum())
 
             # Bounded: beyond 0.3 a "heterozygous" allele fraction is nearly uniform, which
             # only happens when monoallelic sites are mistaken for biallelic ones.
@@ -287,4 +810,160 @@ def estimate_dropout(
             delta = new_delta
             break
         delta = new_delta
-    return DropoutFit(delta, rho, n_sites)
+    return DropoutFit(delta, rho, n_sites, resp_mono, use)
+
+
+def _kernel_sums(
+    het_pos: np.ndarray, values: np.ndarray, site_pos: np.ndarray, bandwidth: float
+) -> np.ndarray:
+    """``sum_j exp(-|x_s - x_j| / bandwidth) v_cj`` for every cell and site (one contig).
+
+    Binned (bins of bandwidth / 10) and convolved, so the cost is linear in the contig's
+    span / bandwidth, not sites x het sites.
+    """
+    width = max(bandwidth / 10.0, 1.0)
+    lo = min(het_pos.min(), site_pos.min())
+    hb = ((het_pos - lo) // width).astype(int)
+    sb = ((site_pos - lo) // width).astype(int)
+    n_bins = int(max(hb.max(), sb.max())) + 1
+    binned = np.zeros((values.shape[0], n_bins))
+    np.add.at(binned.T, hb, values.T)
+    half = int(min(6 * bandwidth / width, n_bins))
+    kern = np.exp(-np.abs(np.arange(-half, half + 1)) * width / bandwidth)
+    out = np.empty((values.shape[0], len(site_pos)))
+    for c in range(values.shape[0]):
+        conv = np.convolve(binned[c], kern, mode="full")[half : half + n_bins]
+        out[c] = conv[sb]
+    return out
+
+
+def dropout_correlation_length(
+    fit: DropoutFit, het_chrom: np.ndarray, het_pos: np.ndarray, default: float
+) -> float:
+    """Distance over which one cell's dropout at nearby het sites is shared.
+
+    Maximum composite likelihood over consecutive usable het sites of each cell: for
+    two sites at distance ``d`` in a cell with dropout rate ``delta``, the indicators of
+    "one allele only" are modelled as Bernoulli(``delta``) with correlation
+    ``exp(-d / L)``; ``L`` is chosen on a grid from 200 bp to 1 Mb. Returns ``default``
+    with fewer than 30 pairs within 100 kb.
+    """
+    if fit.monoallelic is None or len(het_pos) < 2:
+        return default
+    d_all, r1, r2, dl = [], [], [], []
+    order = np.lexsort((het_pos, het_chrom))
+    for c in range(len(fit.dropout)):
+        idx = order[fit.used[c, order]]
+        if len(idx) < 2:
+            continue
+        same = het_chrom[idx[1:]] == het_chrom[idx[:-1]]
+        d = (het_pos[idx[1:]] - het_pos[idx[:-1]]).astype(float)
+        keep = same & (d > 0) & (d < 100_000)
+        d_all.append(d[keep])
+        r1.append(fit.monoallelic[c, idx[:-1]][keep])
+        r2.append(fit.monoallelic[c, idx[1:]][keep])
+        dl.append(np.full(keep.sum(), fit.dropout[c]))
+    if not d_all or sum(len(x) for x in d_all) < 30:
+        return default
+    d, a, b, q = (np.concatenate(x) for x in (d_all, r1, r2, dl))
+    q = np.clip(q, 0.01, 0.99)
+    best, best_ll = default, -np.inf
+    for length in np.geomspace(200, 1_000_000, 30):
+        rho = np.exp(-d / length)
+        p11 = q * q + rho * q * (1 - q)
+        p10 = q * (1 - q) * (1 - rho)
+        p00 = (1 - q) ** 2 + rho * q * (1 - q)
+        ll = (
+            a * b * np.log(p11)
+            + (a * (1 - b) + (1 - a) * b) * np.log(np.maximum(p10, 1e-300))
+            + (1 - a) * (1 - b) * np.log(p00)
+        ).sum()
+        if ll > best_ll:
+            best, best_ll = float(length), ll
+    return best
+
+
+def local_dropout(
+    fit: DropoutFit,
+    het_chrom: np.ndarray,
+    het_pos: np.ndarray,
+    site_chrom: np.ndarray,
+    site_pos: np.ndarray,
+    params: ModelParams,
+    *,
+    correlation_length: float | None = None,
+) -> np.ndarray:
+    """Each cell's dropout rate at each site from nearby germline heterozygous sites.
+
+    Two scales. The regional rate ``delta_rate = (w0 delta_c + sum_j K_sj r_cj) / (w0 +
+    sum_j K_sj u_cj)``, with ``r_cj`` the posterior that cell ``c`` showed one allele at
+    het site ``j``, ``u_cj`` whether it was usable, ``K = exp(-|x_s - x_j| / bandwidth)``
+    (``local_dropout_bandwidth``) and ``w0 = local_dropout_weight`` pseudo-sites at the
+    cell's genome-wide rate, so the estimate falls back to the per-cell rate where het
+    sites are few. Then the dropout event itself: MDA loses stretches of one haplotype,
+    so the nearest usable het site of the cell at distance ``d`` tells about this site
+    with weight ``c = exp(-d / L)``: ``delta_cs = (1 - c) delta_rate + c r_cj*``; ``L``
+    from :func:`dropout_correlation_length` unless given. A het site never informs its
+    own rate (leave-one-out), so germline sites are not judged by themselves.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(cells, sites)``.
+    """
+    n_cells = len(fit.dropout)
+    site_pos = np.asarray(site_pos)
+    het_pos = np.asarray(het_pos)
+    base = np.repeat(fit.dropout[:, None], len(site_pos), axis=1).astype(float)
+    if fit.monoallelic is None or len(het_pos) == 0 or len(site_pos) == 0:
+        return np.clip(base, 1e-4, 0.95)
+    w0 = params.local_dropout_weight
+    r = np.where(fit.used, fit.monoallelic, 0.0)
+    u = fit.used.astype(float)
+    het_chrom = np.asarray(het_chrom).astype(str)
+    site_chrom = np.asarray(site_chrom).astype(str)
+    rate = base.copy()
+    for contig in np.unique(site_chrom):
+        js = np.flatnonzero(het_chrom == contig)
+        ss = np.flatnonzero(site_chrom == contig)
+        if len(js) == 0:
+            continue
+        bw = params.local_dropout_bandwidth
+        num = _kernel_sums(het_pos[js], r[:, js], site_pos[ss], bw)
+        den = _kernel_sums(het_pos[js], u[:, js], site_pos[ss], bw)
+        # leave-one-out: a site that is itself a het site does not count itself
+        self_j = {p: j for j, p in zip(js, het_pos[js], strict=True)}
+        for k, s_idx in enumerate(ss):
+            j = self_j.get(site_pos[s_idx])
+            if j is not None:
+                num[:, k] -= r[:, j]
+                den[:, k] -= u[:, j]
+        rate[:, ss] = (w0 * base[:, ss] + np.maximum(num, 0)) / (w0 + np.maximum(den, 0))
+    length = correlation_length or dropout_correlation_length(
+        fit, het_chrom, het_pos, params.dropout_correlation_length
+    )
+    out = rate.copy()
+    for c in range(n_cells):
+        usable = fit.used[c]
+        for contig in np.unique(site_chrom):
+            js = np.flatnonzero(usable & (het_chrom == contig))
+            ss = np.flatnonzero(site_chrom == contig)
+            if len(js) == 0:
+                continue
+            order = js[np.argsort(het_pos[js])]
+            hp = het_pos[order]
+            sp = site_pos[ss]
+            i = np.searchsorted(hp, sp)
+            best_d = np.full(len(ss), np.inf)
+            best_j = np.zeros(len(ss), dtype=int)
+            for cand in (i - 1, i, i + 1):
+                ok = (cand >= 0) & (cand < len(hp))
+                cc = np.clip(cand, 0, len(hp) - 1)
+                dist = np.where(ok, np.abs(hp[cc] - sp).astype(float), np.inf)
+                dist[dist == 0] = np.inf  # leave-one-out
+                better = dist < best_d
+                best_d[better] = dist[better]
+                best_j[better] = order[cc[better]]
+            weight = np.exp(-best_d / length)
+            out[c, ss] = (1 - weight) * rate[c, ss] + weight * r[c, best_j]
+    return np.clip(out, 1e-4, 0.95).reshape(n_cells, len(site_pos))

@@ -25,6 +25,10 @@ class ReferenceMismatchError(ValueError):
     """BAMs and reference disagree on contig names or lengths."""
 
 
+MAX_HIST_DEPTH = 500
+"""Depth histograms (``obsm["depth_histogram"]``) count depths above this as this."""
+
+
 @dataclass
 class CandidateParams:
     """Thresholds for calling a position a candidate from the pooled pileup.
@@ -85,6 +89,28 @@ def _forced_in_chunk(forced: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
     return forced[sel]
 
 
+def left_align(key: tuple[int, str, str], ref_seq: str, offset: int) -> tuple[int, str, str]:
+    """Left-align a VCF-style indel ``(anchor, ref, alt)`` (0-based anchor) in a repeat.
+
+    The usual normalisation (as ``bcftools norm``): while the base before the inserted or
+    deleted sequence equals its last base, shift the event one base left. ``ref_seq``
+    holds the reference from ``offset``; the shift stops at its start.
+    """
+    anchor, ref, alt = key
+    if len(ref) == len(alt):
+        return key
+    deletion = len(ref) > len(alt)
+    seq = ref[1:] if deletion else alt[1:]
+    i = anchor - offset
+    while i > 0 and ref_seq[i] == seq[-1]:
+        seq = ref_seq[i] + seq[:-1]
+        i -= 1
+    base = ref_seq[i]
+    if i == anchor - offset:
+        return key
+    return (i + offset, base + seq, base) if deletion else (i + offset, base, base + seq)
+
+
 def _chunk_candidates(
     counts: list[ChunkCounts],
     ref_seq: str,
@@ -92,8 +118,13 @@ def _chunk_candidates(
     forced_alleles: pd.DataFrame,
     forced_regions: np.ndarray,
     params: CandidateParams,
-) -> tuple[list[dict], np.ndarray, np.ndarray]:
-    """Candidate alleles of one chunk and their per-cell ref/alt/depth counts."""
+    ctc_mask: np.ndarray,
+) -> tuple[list[dict], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate alleles of one chunk and their per-cell counts.
+
+    Returns the rows, per-cell ref/alt/depth counts, error tallies and depth histograms
+    (per cell, and of the deepest CTC per position).
+    """
     n_cells = len(counts)
     length = chunk.end - chunk.start
     ref_code = np.array([BASES.find(b) for b in ref_seq], dtype=np.int64)
@@ -158,8 +189,10 @@ def _chunk_candidates(
     pooled_indel: dict[tuple[int, str, str], np.ndarray] = {}
     for ci, c in enumerate(counts):
         for key, fr in c.indels.items():
+            # One indel, one record: reads may place it anywhere in a repeat.
+            key = left_align(key, ref_seq, chunk.start)
             arr = pooled_indel.setdefault(key, np.zeros((n_cells, 2), dtype=np.int64))
-            arr[ci] = fr
+            arr[ci] += fr
     for key in forced_keys:
         if len(key[1]) != len(key[2]) and key not in pooled_indel:
             pooled_indel[key] = np.zeros((n_cells, 2), dtype=np.int64)
@@ -213,7 +246,13 @@ def _chunk_candidates(
         mat = np.stack([np.stack(ref_cols, 1), np.stack(alt_cols, 1), np.stack(dp_cols, 1)])
     else:
         mat = np.zeros((3, n_cells, 0), dtype=np.int64)
-    return rows, mat, stats_
+    capped = np.minimum(depth, MAX_HIST_DEPTH)
+    offsets = np.arange(n_cells)[:, None] * (MAX_HIST_DEPTH + 1)
+    hist = np.bincount((capped + offsets).ravel(), minlength=n_cells * (MAX_HIST_DEPTH + 1))
+    hist = hist.reshape(n_cells, MAX_HIST_DEPTH + 1)
+    deepest = capped[ctc_mask].max(axis=0) if ctc_mask.any() else np.zeros(length, np.int64)
+    ctc_hist = np.bincount(deepest, minlength=MAX_HIST_DEPTH + 1)
+    return rows, mat, stats_, hist, ctc_hist
 
 
 def _window_batches(chunks: list[Chunk], n: int) -> list[list[Chunk]]:
@@ -232,11 +271,15 @@ def _count_windows(
     fr: pd.DataFrame,
     count_params: CountParams,
     candidate_params: CandidateParams,
-) -> tuple[list[dict], list[np.ndarray], np.ndarray]:
-    """Candidate rows, per-cell allele counts and error statistics of some windows."""
+    ctc_mask: np.ndarray,
+) -> tuple[list[dict], list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate rows, per-cell allele counts, error statistics and depth histograms
+    (per cell, and of the deepest CTC) of some windows."""
     rows: list[dict] = []
     mats: list[np.ndarray] = []
     err_stats = np.zeros((len(paths), 2), dtype=np.int64)
+    depth_hist = np.zeros((len(paths), MAX_HIST_DEPTH + 1), dtype=np.int64)
+    ctc_hist = np.zeros(MAX_HIST_DEPTH + 1, dtype=np.int64)
     fasta = pysam.FastaFile(reference)
     handles = [pysam.AlignmentFile(p) for p in paths]
     try:
@@ -250,17 +293,25 @@ def _count_windows(
                     e = min(int(rec.end), chunk.end) - chunk.start
                     if e > s:
                         freg[s:e] = True
-            r, m, st = _chunk_candidates(
-                counts, ref_seq, chunk, _forced_in_chunk(fa, chunk), freg, candidate_params
+            r, m, st, dh, ch = _chunk_candidates(
+                counts,
+                ref_seq,
+                chunk,
+                _forced_in_chunk(fa, chunk),
+                freg,
+                candidate_params,
+                ctc_mask,
             )
             rows.extend(r)
             mats.append(m)
             err_stats += st
+            depth_hist += dh
+            ctc_hist += ch
     finally:
         for h in handles:
             h.close()
         fasta.close()
-    return rows, mats, err_stats
+    return rows, mats, err_stats, depth_hist, ctc_hist
 
 
 def count_alleles(
@@ -359,22 +410,32 @@ def count_alleles(
         sum(c.end - c.start for c in chunks),
     )
     fasta.close()
-    window_args = (paths, str(reference), fa, fr, count_params, candidate_params)
+    roles = (
+        obs.reindex(cells)["role"].astype(str).str.lower().to_numpy()
+        if obs is not None and "role" in obs
+        else np.array(["ctc"] * len(cells))
+    )
+    ctc_mask = roles == "ctc"
+    window_args = (paths, str(reference), fa, fr, count_params, candidate_params, ctc_mask)
     if threads <= 1 or len(chunks) < 2:
-        rows, mats, err_stats = _count_windows(chunks, *window_args)
+        rows, mats, err_stats, depth_hist, ctc_hist = _count_windows(chunks, *window_args)
     else:
         # Windows are independent: workers take contiguous runs of them and the results
         # are joined in window order, so the output does not depend on `threads`.
         batches = _window_batches(chunks, 4 * threads)
         rows, mats = [], []
         err_stats = np.zeros((len(cells), 2), dtype=np.int64)
+        depth_hist = np.zeros((len(cells), MAX_HIST_DEPTH + 1), dtype=np.int64)
+        ctc_hist = np.zeros(MAX_HIST_DEPTH + 1, dtype=np.int64)
         with ProcessPoolExecutor(max_workers=threads) as pool:
             futures = [pool.submit(_count_windows, b, *window_args) for b in batches]
             for future in futures:
-                r, m, st = future.result()
+                r, m, st, dh, ch = future.result()
                 rows.extend(r)
                 mats.extend(m)
                 err_stats += st
+                depth_hist += dh
+                ctc_hist += ch
     mat = np.concatenate(mats, axis=2) if mats else np.zeros((3, len(cells), 0), dtype=np.int64)
     var = pd.DataFrame(
         rows,
@@ -414,6 +475,8 @@ def count_alleles(
             "alt": mat[1].astype(np.int32),
             "depth": mat[2].astype(np.int32),
         },
+        obsm={"depth_histogram": depth_hist.astype(np.int64)},
+        uns={"snv_counts": {"ctc_depth_histogram": ctc_hist, "max_hist_depth": MAX_HIST_DEPTH}},
     )
     log.info("%d candidate alleles", adata.n_vars)
     return adata

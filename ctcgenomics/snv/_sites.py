@@ -271,3 +271,126 @@ def make_chunks(
         for s in range(int(rec.start), end, max_chunk):
             chunks.append(Chunk(rec.contig, s, min(s + max_chunk, end)))
     return chunks
+
+
+def read_variant_sites(
+    path: str | os.PathLike[str],
+    reference: str | os.PathLike[str],
+    *,
+    regions: pd.DataFrame | None = None,
+    af_field: str | None = None,
+    what: str = "germline VCF",
+) -> pd.DataFrame:
+    """Read a germline or population-frequency VCF, checked against the reference.
+
+    Parameters
+    ----------
+    path
+        VCF/BCF (bgzipped and indexed for speed when ``regions`` is given).
+    reference
+        FASTA the BAMs were aligned to.
+    regions
+        Only records in these ``contig, start, end`` regions (0-based), through the index
+        when there is one.
+    af_field
+        INFO field with the alternative allele frequency (``AF`` for gnomAD); ``None``
+        for a plain list of sites.
+    what
+        How the file is named in errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``contig, pos (1-based), ref, alt`` (+ ``af``), one row per alternative allele;
+        ``attrs["contigs"]`` holds the contigs the file covers.
+
+    Raises
+    ------
+    SiteFileError
+        If the file cannot be read, shares no contig name with the reference, declares a
+        contig of another length (another build), or its REF alleles disagree with the
+        reference at more than 10 % of the records checked (another build).
+    """
+    fasta = pysam.FastaFile(str(reference))
+    ref_len = dict(zip(fasta.references, fasta.lengths, strict=True))
+    fix = (
+        "use a VCF of the same build and contig names as the reference (e.g. "
+        "`bcftools annotate --rename-chrs` for 17 vs chr17; liftover for GRCh37 vs GRCh38)"
+    )
+    try:
+        vf = pysam.VariantFile(str(path))
+    except (OSError, ValueError) as err:
+        raise SiteFileError(f"{what} {path}: cannot read as VCF ({err}); check the file") from err
+    rows = []
+    checked = mismatched = 0
+    example = ""
+    with vf:
+        header = {c: vf.header.contigs[c].length for c in vf.header.contigs}
+        shared = set(header) & set(ref_len)
+        if header and not shared:
+            raise SiteFileError(
+                f"{what} {path}: no contig name in common with the reference (VCF has e.g. "
+                f"{sorted(header)[:3]}, reference {sorted(ref_len)[:3]}); {fix}"
+            )
+        for name in sorted(shared):
+            if header[name] is not None and header[name] != ref_len[name]:
+                raise SiteFileError(
+                    f"{what} {path}: contig {name} has length {header[name]} in the VCF header "
+                    f"but {ref_len[name]} in the reference: another genome build; {fix}"
+                )
+        if af_field is not None and af_field not in vf.header.info:
+            raise SiteFileError(
+                f"{what} {path}: no INFO field {af_field!r} (allele frequency) in the header; "
+                "pass the field that holds it (gnomAD: AF)"
+            )
+        indexed = vf.index is not None if hasattr(vf, "index") else False
+        if regions is not None and indexed:
+            merged = merge_intervals(regions)
+            records = (
+                rec
+                for r in merged.itertuples(index=False)
+                if r.contig in header
+                for rec in vf.fetch(r.contig, int(r.start), int(r.end))
+            )
+        else:
+            records = iter(vf)
+        n_records = n_on_ref = 0
+        for rec in records:
+            n_records += 1
+            if rec.chrom not in ref_len:
+                continue
+            n_on_ref += 1
+            if rec.pos + len(rec.ref) - 1 <= ref_len[rec.chrom]:
+                checked += 1
+                actual = fasta.fetch(rec.chrom, rec.pos - 1, rec.pos - 1 + len(rec.ref)).upper()
+                if actual != rec.ref.upper():
+                    mismatched += 1
+                    example = example or (
+                        f"{rec.chrom}:{rec.pos} REF {rec.ref}, reference {actual}"
+                    )
+            afs = rec.info.get(af_field) if af_field is not None else None
+            if afs is not None and not isinstance(afs, tuple):
+                afs = (afs,)
+            for i, alt in enumerate(rec.alts or ()):
+                af = (
+                    float(afs[i])
+                    if afs is not None and i < len(afs) and afs[i] is not None
+                    else np.nan
+                )
+                rows.append((rec.chrom, rec.pos, rec.ref.upper(), alt.upper(), af))
+        if n_records and not n_on_ref and not header:
+            raise SiteFileError(
+                f"{what} {path}: none of its {n_records} records is on a contig of the "
+                f"reference {sorted(ref_len)[:3]}; {fix}"
+            )
+    fasta.close()
+    if checked >= 5 and mismatched > 0.1 * checked:
+        raise SiteFileError(
+            f"{what} {path}: REF alleles disagree with the reference at {mismatched} of "
+            f"{checked} records (e.g. {example}): another genome build; {fix}"
+        )
+    out = pd.DataFrame(rows, columns=["contig", "pos", "ref", "alt", "af"])
+    if af_field is None:
+        out = out.drop(columns="af")
+    out.attrs["contigs"] = sorted(set(header) | set(out["contig"]))
+    return out

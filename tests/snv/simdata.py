@@ -1,8 +1,9 @@
-"""Simulated single-cell panel data with known truth, for the SNV tests and benchmark.
+"""Simulated single-cell panel data with known truth, for the SNV tests and benchmarks.
 
 Builds a simulator spec on the packaged real chr17 segment: targets around planted
-clonal and subclonal somatic SNVs (and two indels), germline SNPs, 8+ CTCs with 10-30 %
-allelic dropout and amplification errors, 2+ WBCs; then simulates and aligns every cell.
+clonal and subclonal somatic SNVs (and two indels), germline SNPs, 8+ CTCs with allelic
+dropout (constant per cell, or varying along the genome) and amplification errors, 2+
+WBCs (optionally shallow ones too); then simulates and aligns every cell.
 """
 
 from __future__ import annotations
@@ -46,9 +47,21 @@ def panel_spec(
     seed: int = 11,
     depth: tuple[float, float] = (30, 80),
     dropout: tuple[float, float] = (0.1, 0.3),
+    dropout_varies: bool = False,
     amp_error_rate: float = 3e-4,
+    n_background: int = 0,
+    het_snp_rate: float = 0.0,
+    n_shallow_wbc: int = 0,
+    shallow_depth: float = 6.0,
 ) -> dict:
-    """A panel simulation spec with planted variants and targets around them."""
+    """A panel simulation spec with planted variants and targets around them.
+
+    ``dropout`` is the range of the per-cell rates, or with ``dropout_varies`` the range
+    every cell's rate spans along the genome. ``n_background`` extra 400-bp targets
+    without planted variants make the panel more like a real one (a few somatic variants
+    among many germline heterozygous sites at ``het_snp_rate`` per base). Shallow WBCs
+    (``shallow_depth`` mean depth) are named ``P1_sWBC{i}``.
+    """
     rng = np.random.default_rng(seed)
     fasta = pysam.FastaFile(str(REFERENCE))
     taken = [R175H["pos"]]
@@ -89,10 +102,19 @@ def panel_spec(
         {"name": f"germ_{i}", "chrom": "chr17", "pos": p, "ref": b, "alt": other(b)}
         for i, (p, b) in enumerate(_random_sites(rng, fasta, n_germline, taken))
     ]
+    centres = list(taken)
+    background = _random_sites(rng, fasta, n_background, list(taken), min_gap=2_000)
+    centres += [p for p, _ in background]
     targets = workdir / "targets.bed"
     with open(targets, "w") as fh:
-        for p in sorted(taken):
+        for p in sorted(centres):
             fh.write(f"chr17\t{p - 200}\t{p + 200}\n")
+
+    def cell_dropout() -> float | list[float]:
+        if dropout_varies:
+            return [float(dropout[0]), float(dropout[1])]
+        return float(rng.uniform(*dropout))
+
     cells = []
     for cid in ctcs:
         cells.append(
@@ -101,7 +123,7 @@ def panel_spec(
                 "role": "ctc",
                 "clone": "A",
                 "mean_depth": float(rng.uniform(*depth)),
-                "dropout_rate": float(rng.uniform(*dropout)),
+                "dropout_rate": cell_dropout(),
             }
         )
     for cid in wbcs:
@@ -111,7 +133,17 @@ def panel_spec(
                 "role": "wbc",
                 "clone": "normal",
                 "mean_depth": float(rng.uniform(*depth)),
-                "dropout_rate": float(rng.uniform(*dropout)),
+                "dropout_rate": cell_dropout(),
+            }
+        )
+    for i in range(n_shallow_wbc):
+        cells.append(
+            {
+                "id": f"P1_sWBC{i + 1}",
+                "role": "wbc",
+                "clone": "normal",
+                "mean_depth": float(shallow_depth),
+                "dropout_rate": cell_dropout(),
             }
         )
     return {
@@ -124,7 +156,7 @@ def panel_spec(
         "dropout_window": 2000,
         "targets": str(targets),
         "target_padding": 50,
-        "germline": {"het_snp_rate": 0.0, "snps": germ},
+        "germline": {"het_snp_rate": het_snp_rate, "snps": germ},
         "clones": {"normal": {}, "A": {"variants": clonal}},
         "variants": subclonal,
         "cell_defaults": {
