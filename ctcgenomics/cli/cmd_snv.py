@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from ctcgenomics.cli._paths import add_from_option, input_paths
+from ctcgenomics.cli._paths import add_from_option, input_paths, read_path_list
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--bams",
-        nargs="+",
-        help="indexed BAMs, one per cell, named {cell}.bam (read group = cell)",
+        nargs="*",
+        help="indexed BAMs, one per cell, named {cell}.bam (read group = cell); with none "
+        "(a patient without panel/exome cells) empty outputs are written",
     )
     add_from_option(p, "bams", "BAMs")
     p.add_argument("--reference", required=True, help="FASTA the BAMs were aligned to")
@@ -53,6 +54,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="hotspot VCF; 'packaged' (cancerhotspots.org v2) or 'none'",
     )
     p.add_argument("--germline-sites", help="VCF of the patient's known germline variants")
+    p.add_argument(
+        "--population-vcf",
+        help="population-frequency VCF of the targets (e.g. gnomAD sites; never downloaded)",
+    )
+    p.add_argument("--population-af-field", default="AF", help="INFO field of the allele frequency")
+    p.add_argument(
+        "--cnv",
+        help="cnv.h5ad of the CNV step: copy number at the sites (cells linked by ID or by the "
+        "cell sheet's optional cnv_cell column; others take their draw's distribution)",
+    )
+    p.add_argument(
+        "--predisposition-genes",
+        help="TSV with a 'gene' column (default: the packaged cancer-predisposition list)",
+    )
     p.add_argument("--gtf", help="GTF/GFF3 of the same assembly, for consequence and HGVSp")
     p.add_argument("--vcf", required=True, help="output multi-sample VCF (.vcf.gz, tabix index)")
     p.add_argument("--h5ad", required=True, help="output cells x variants AnnData")
@@ -70,14 +85,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--min-pooled-vaf", type=float, default=0.01)
     g.add_argument("--min-cell-depth", type=int, default=5)
     g.add_argument("--min-genotype-posterior", type=float, default=0.9)
-    g.add_argument("--prior-somatic", type=float, default=1e-2)
-    g.add_argument("--prior-hotspot", type=float, default=0.1)
-    g.add_argument("--artefact-rate", type=float, default=0.002)
+    g.add_argument(
+        "--prior-somatic", type=float, default=1e-5, help="somatic variants per base (prior mean)"
+    )
+    g.add_argument("--prior-hotspot", type=float, default=1e-2, help="per hotspot allele")
+    g.add_argument(
+        "--prior-germline",
+        type=float,
+        default=1e-3,
+        help="germline heterozygous SNVs per base (prior mean)",
+    )
+    g.add_argument(
+        "--artefact-rate",
+        type=float,
+        default=1e-5,
+        help="amplification artefacts per base per cell (prior mean)",
+    )
     g.add_argument("--dropout-prior", type=float, default=0.15)
-    g.add_argument("--min-qual", type=float, default=20.0)
-    g.add_argument("--min-evaluable-cells", type=int, default=2)
+    g.add_argument(
+        "--fixed-priors",
+        action="store_true",
+        help="use the priors as given (no EM re-estimate of the rates from the data)",
+    )
+    g.add_argument(
+        "--min-qual",
+        type=float,
+        default=13.0,
+        help="PASS needs a somatic posterior of at least 1 - 10^(-q/10) (13: 0.95)",
+    )
+    g.add_argument("--min-evaluable-cells", type=int, default=1)
     g.add_argument("--strand-bias-p", type=float, default=1e-3)
-    g.add_argument("--private-min-vaf", type=float, default=0.35)
+    g.add_argument(
+        "--private-min-vaf", type=float, default=0.0, help="0 = off (the model weighs artefacts)"
+    )
     g.add_argument("--near-indel-bp", type=int, default=5)
     p.set_defaults(func=_run)
 
@@ -103,24 +143,61 @@ def _cells_table(args: argparse.Namespace, bams: dict[str, str]):
             f"{args.cells}: no row for cell(s) {unknown} (from the BAM file names); "
             "add them or rename the BAMs to {cell}.bam"
         )
+    if "patient" in sheet.columns:
+        mine = sheet[sheet["patient"] == args.patient]
+        if "assay" in mine.columns:
+            mine = mine[mine["assay"].isin(["panel", "exome"])]
+        absent = [c for c in mine.index if c not in bams]
+        if absent:
+            log.warning(
+                "%s: %d panel/exome cell(s) of patient %s have no BAM in this run and are "
+                "left out: %s",
+                args.cells,
+                len(absent),
+                args.patient,
+                ", ".join(absent),
+            )
     table = sheet.loc[list(bams)].copy()
     if "draw" not in table:
         table["draw"] = "1"
     return table
 
 
+def _write_alterations(frame, path: str) -> None:
+    """Write the table with its optional ``origin`` column (somatic/germline)."""
+    from ctcgenomics.io import alterations as altio
+
+    columns = list(altio.ALTERATION_COLUMNS)
+    if "origin" in columns or "origin" in getattr(altio, "OPTIONAL_COLUMNS", ()):
+        altio.write_alterations(frame, path)
+        return
+    # The shared writer predates the optional origin column of the agreed vocabulary:
+    # write the same TSV with origin appended.
+    with altio.atomic_open(path, newline="") as handle:
+        frame.loc[:, [*columns, "origin"]].to_csv(
+            handle, sep="\t", index=False, float_format="%.4g"
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
     from ctcgenomics import snv
     from ctcgenomics._ids import validate_id
-    from ctcgenomics.io import atomic_path, write_alterations
+    from ctcgenomics.cli import CLIError
+    from ctcgenomics.io import atomic_path
 
     patient = validate_id(args.patient, what="patient")
     bams = {}
-    for path in input_paths(args.bams, args.bams_from, "bams"):
+    if args.bams is None and not args.bams_from:
+        input_paths(None, None, "bams")  # the shared error: give --bams or --bams-from
+    # Zero BAMs (a patient without panel/exome cells) is valid: empty outputs below.
+    listed = read_path_list(args.bams_from) if args.bams_from else []
+    for path in [*(args.bams or []), *listed]:
         name = Path(path).name
         cell = name.removesuffix(".bam").removesuffix(".cram")
-        bams[validate_id(cell, what="cell", where=str(path))] = path
-    cells = _cells_table(args, bams)
+        cell = validate_id(cell, what="cell", where=str(path))
+        if cell in bams:
+            raise CLIError(f"cell {cell} has two BAMs ({bams[cell]}, {path}); pass one per cell")
+        bams[cell] = path
     params = snv.SNVParams()
     params.counts.min_base_quality = args.min_base_quality
     params.counts.min_mapping_quality = args.min_mapq
@@ -131,7 +208,9 @@ def _run(args: argparse.Namespace) -> int:
     params.genotype.min_genotype_posterior = args.min_genotype_posterior
     m = params.genotype.model
     m.prior_somatic, m.prior_hotspot = args.prior_somatic, args.prior_hotspot
+    m.prior_germline = args.prior_germline
     m.artefact_rate, m.dropout_prior_mean = args.artefact_rate, args.dropout_prior
+    m.estimate_priors = not args.fixed_priors
     f = params.filters
     f.min_qual, f.min_evaluable_cells = args.min_qual, args.min_evaluable_cells
     f.strand_bias_p, f.private_min_vaf = args.strand_bias_p, args.private_min_vaf
@@ -141,29 +220,53 @@ def _run(args: argparse.Namespace) -> int:
         hotspots = None
     elif args.hotspots != "packaged":
         hotspots = args.hotspots
-    adata = snv.call(
-        bams,
-        args.reference,
-        cells=cells,
-        targets=args.targets,
-        sites=args.sites,
-        hotspots=hotspots,
-        germline_sites=args.germline_sites,
-        gtf=args.gtf,
-        params=params,
-        threads=args.threads,
-    )
+    if not bams:
+        log.warning(
+            "patient %s: no BAM given (no panel/exome cell): writing empty SNV outputs", patient
+        )
+        adata = snv.empty_calls()
+    else:
+        cells = _cells_table(args, bams)
+        link = None
+        if args.cnv and "cnv_cell" in cells.columns:
+            link = {c: v for c, v in cells["cnv_cell"].items() if isinstance(v, str) and v}
+        try:
+            adata = snv.call(
+                bams,
+                args.reference,
+                cells=cells,
+                targets=args.targets,
+                sites=args.sites,
+                hotspots=hotspots,
+                germline_sites=args.germline_sites,
+                population_vcf=args.population_vcf,
+                population_af_field=args.population_af_field,
+                copy_number=args.cnv,
+                cn_link=link,
+                gtf=args.gtf,
+                params=params,
+                threads=args.threads,
+            )
+        except KeyError as err:
+            raise CLIError(str(err).strip("'\"")) from err
     adata.obs["patient"] = patient
     snv.write_vcf(adata, args.vcf, args.reference)
     with atomic_path(args.h5ad) as tmp:
         adata.write_h5ad(tmp)
-    write_alterations(snv.alteration_rows(adata, patient=patient), args.alterations)
+    genes = (
+        snv.load_predisposition_genes(args.predisposition_genes)
+        if args.predisposition_genes
+        else None
+    )
+    rows = snv.alteration_rows(adata, patient=patient, predisposition_genes=genes)
+    _write_alterations(rows, args.alterations)
     if args.figure:
         snv.plot_genotypes(adata, args.figure)
     log.info(
-        "patient %s: %d somatic variants written to %s",
+        "patient %s: %d somatic variants, %d germline predisposition rows written to %s",
         patient,
-        int(adata.var["somatic"].sum()),
+        int(adata.var["somatic"].sum()) if adata.n_vars else 0,
+        int((rows["origin"] == "germline").sum()) if len(rows) else 0,
         args.vcf,
     )
     return 0

@@ -345,7 +345,7 @@ def _regional_dropout(
 def dropout_rate_at(
     spec: SimulationSpec, ref: Reference, cell: CellSpec, gpos: np.ndarray
 ) -> np.ndarray:
-    """The cell's allelic dropout rate (per heterozygous locus) at global positions ``gpos``.
+    """Return the cell's dropout rate (per heterozygous locus) at global positions ``gpos``.
 
     Constant (``cell.dropout_rate``) unless the cell has a ``dropout_range`` ``(low,
     high)``: then the rate is ``low + (high - low) * Phi(z(x))`` where ``z`` is a smooth

@@ -20,7 +20,7 @@ from ctcgenomics.snv._annotate import (
     check_gtf_assembly,
     read_gtf,
 )
-from ctcgenomics.snv._call import SNVParams, call
+from ctcgenomics.snv._call import SNVParams, call, empty_calls
 from ctcgenomics.snv._copynumber import add_copy_number
 from ctcgenomics.snv._counts import BamIndexError, CountParams, ensure_index
 from ctcgenomics.snv._evaluate import genotype_metrics, read_truth, site_metrics
@@ -39,7 +39,12 @@ from ctcgenomics.snv._model import (
     site_model,
     site_posteriors,
 )
-from ctcgenomics.snv._output import alteration_rows, plot_genotypes, write_vcf
+from ctcgenomics.snv._output import (
+    alteration_rows,
+    load_predisposition_genes,
+    plot_genotypes,
+    write_vcf,
+)
 from ctcgenomics.snv._pileup import CandidateParams, ReferenceMismatchError, count_alleles
 from ctcgenomics.snv._sites import (
     SiteFileError,
@@ -75,12 +80,14 @@ __all__ = [
     "carrier_fraction_posterior",
     "check_gtf_assembly",
     "count_alleles",
+    "empty_calls",
     "ensure_index",
     "estimate_dropout",
     "genotype",
     "genotype_log_likelihoods",
     "genotype_metrics",
     "load_hotspots",
+    "load_predisposition_genes",
     "local_dropout",
     "plot_genotypes",
     "read_bed",

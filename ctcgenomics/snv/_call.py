@@ -224,3 +224,55 @@ def _check_inputs(
     if bad:
         raise ValueError(f"cell table: role value(s) {bad}; use 'ctc' or 'wbc'")
     return cells
+
+
+def empty_calls() -> ad.AnnData:
+    """Return a valid result with no cell and no variant (no panel/exome cell).
+
+    It has every ``var`` column, layer and ``uns`` key of :func:`call`, so the VCF,
+    h5ad, alterations table and figure of an empty run are written the usual way.
+    """
+    import numpy as np
+
+    var = pd.DataFrame(
+        {
+            "chrom": pd.Series(dtype=str),
+            "pos": pd.Series(dtype=np.int64),
+            "ref": pd.Series(dtype=str),
+            "alt": pd.Series(dtype=str),
+            "kind": pd.Series(dtype=str),
+            "forced": pd.Series(dtype=str),
+            "filter": pd.Series(dtype=str),
+            "somatic": pd.Series(dtype=bool),
+            "germline": pd.Series(dtype=bool),
+            "single_cell": pd.Series(dtype=bool),
+            "qual": pd.Series(dtype=float),
+            "p_variant": pd.Series(dtype=float),
+            "p_germline": pd.Series(dtype=float),
+            "fraction": pd.Series(dtype=float),
+            "fraction_low": pd.Series(dtype=float),
+            "fraction_high": pd.Series(dtype=float),
+            "n_cells_alt": pd.Series(dtype=np.int64),
+            "n_cells_evaluable": pd.Series(dtype=np.int64),
+            "gene": pd.Series(dtype=str),
+            "consequence": pd.Series(dtype=str),
+            "HGVSp": pd.Series(dtype=str),
+        }
+    )
+    obs = pd.DataFrame({"role": pd.Series(dtype=str), "draw": pd.Series(dtype=str)})
+    empty = np.zeros((0, 0))
+    adata = ad.AnnData(
+        X=empty.astype(np.float32),
+        obs=obs,
+        var=var,
+        layers={
+            "ref": empty.astype(np.int32),
+            "alt": empty.astype(np.int32),
+            "depth": empty.astype(np.int32),
+            "genotype": empty.astype(np.int8),
+            "posterior": empty.astype(np.float32),
+            "gq": empty.astype(np.int16),
+        },
+    )
+    adata.uns["snv"] = {"params": {}, "note": "no panel/exome cell for this patient"}
+    return adata

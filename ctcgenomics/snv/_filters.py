@@ -46,7 +46,7 @@ class FilterParams:
         Distance to a supported indel within which SNVs are flagged.
     """
 
-    min_qual: float = 20.0
+    min_qual: float = 13.0
     min_evaluable_cells: int = 1
     strand_bias_p: float = 1e-3
     strand_min_fraction: float = 0.1

@@ -208,8 +208,16 @@ def genotype(
         )
     p_cn = copy_number_probabilities(adata, model.cn_error, model.max_copy_number)
     somatic_rate = model.prior_somatic
-    eta = np.full(adata.n_obs, model.artefact_rate)
-    delta = np.full((adata.n_obs, n_sites), model.dropout_prior_mean)
+    wga = (
+        adata.obs["wga"].astype(str).str.lower().to_numpy()
+        if "wga" in adata.obs
+        else np.array(["mda"] * adata.n_obs)
+    )
+    unamplified = wga == "none"
+    eta_prior = np.where(unamplified, model.artefact_rate_unamplified, model.artefact_rate)
+    dropout_prior = np.where(unamplified, model.dropout_prior_unamplified, model.dropout_prior_mean)
+    eta = eta_prior.copy()
+    delta = np.repeat(dropout_prior[:, None], n_sites, axis=1)
     rho = model.default_rho
 
     germline_rate = model.prior_germline
@@ -249,7 +257,12 @@ def genotype(
     # (2) dropout per cell and locally, overdispersion
     wbc_obs = int((n[is_wbc][:, het] >= 8).sum()) if is_wbc.any() else 0
     fit = estimate_dropout(
-        alt[:, het], n[:, het], error, model, rho_cells=is_wbc if wbc_obs >= 20 else None
+        alt[:, het],
+        n[:, het],
+        error,
+        model,
+        rho_cells=is_wbc if wbc_obs >= 20 else None,
+        prior_mean=dropout_prior,
     )
     rho = fit.rho
     chrom = var["chrom"].astype(str).to_numpy()
@@ -272,8 +285,11 @@ def genotype(
         bases_som = float(np.asarray(ctc_hist, dtype=float)[params.min_cell_depth :].sum())
         a_s = model.prior_somatic * model.prior_somatic_weight
         b_s = (1 - model.prior_somatic) * model.prior_somatic_weight
-        a_e = model.artefact_rate * model.artefact_rate_weight
-        b_e = (1 - model.artefact_rate) * model.artefact_rate_weight
+        a_e = eta_prior * model.artefact_rate_weight
+        b_e = (1 - eta_prior) * model.artefact_rate_weight
+        # Cells whose artefacts can be told from somatic variants: WBCs, and CTCs when
+        # enough are called together. The others take the rate of their chemistry.
+        fits_own = is_wbc | (is_ctc & (is_ctc.sum() >= model.min_ctcs_for_artefact_fit))
         a_g = model.prior_germline * model.prior_germline_weight
         b_g = (1 - model.prior_germline) * model.prior_germline_weight
         bases_all = float(hist[:, params.min_cell_depth :].sum(axis=1).max())
@@ -286,6 +302,16 @@ def genotype(
             bases_art = hist @ detect_probability(depths, mass, params.min_alt_reads)
             new_rate = (m.p_somatic[rate_sites].sum() + a_s) / (bases_som + a_s + b_s)
             new_eta = (m.artefact.sum(axis=1) + a_e) / (bases_art + a_e + b_e)
+            for chem in np.unique(wga[~fits_own]):
+                same = fits_own & (wga == chem)
+                target = ~fits_own & (wga == chem)
+                if same.any():
+                    pooled = (m.artefact[same].sum() + a_e[same].mean()) / (
+                        bases_art[same].sum() + a_e[same].mean() + b_e[same].mean()
+                    )
+                    new_eta[target] = pooled
+                else:
+                    new_eta[target] = eta_prior[target]
             # The germline rate is identifiable only through normal cells.
             new_germ = (
                 (m.p_germline[germ_sites].sum() + a_g) / (bases_all + a_g + b_g)
@@ -297,7 +323,7 @@ def genotype(
                 and abs(np.log(new_germ / germline_rate)) < 1e-3
                 and np.all(np.abs(np.log(new_eta / eta)) < 1e-3)
             )
-            counts = artefact_bin_counts(alt, n, m.artefact, mass)
+            counts = artefact_bin_counts(alt[fits_own], n[fits_own], m.artefact[fits_own], mass)
             mass = (w_mass * prior_mass + counts) / (w_mass + counts.sum())
             somatic_rate, germline_rate, eta = float(new_rate), float(new_germ), new_eta
             if done:

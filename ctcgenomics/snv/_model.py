@@ -93,6 +93,16 @@ class ModelParams:
         Probability that a CTC lost one allele of a germline heterozygous site (LOH).
     dropout_prior_mean, dropout_prior_weight
         Beta prior on each cell's dropout rate (mean, pseudo-count).
+    dropout_prior_unamplified, artefact_rate_unamplified
+        The same priors for libraries without whole-genome amplification (``wga`` =
+        ``none``, e.g. bulk germline DNA used as the normal control): no allelic dropout
+        and no amplification errors beyond sequencing noise.
+    min_ctcs_for_artefact_fit
+        A CTC's artefact rate is fitted from its own data only when at least this many
+        CTCs are called together (then true variants are shared across cells and
+        artefacts are not); otherwise CTCs take the rate fitted on the WBCs of the same
+        chemistry (WBCs carry no somatic variant), or the prior. With one CTC the data
+        cannot tell its artefacts from its somatic variants.
     local_dropout_bandwidth
         Scale (bp) of the exponential kernel weighting nearby germline heterozygous sites
         in the local dropout estimate.
@@ -139,6 +149,9 @@ class ModelParams:
     loh_given_germline: float = 0.1
     dropout_prior_mean: float = 0.15
     dropout_prior_weight: float = 10.0
+    dropout_prior_unamplified: float = 1e-3
+    artefact_rate_unamplified: float = 1e-7
+    min_ctcs_for_artefact_fit: int = 3
     local_dropout_bandwidth: float = 200_000.0
     local_dropout_weight: float = 4.0
     dropout_correlation_length: float = 2_000.0
@@ -741,6 +754,7 @@ def estimate_dropout(
     min_depth: int = 8,
     n_iter: int = 30,
     rho_cells: np.ndarray | None = None,
+    prior_mean: np.ndarray | None = None,
 ) -> DropoutFit:
     """Estimate each cell's allelic dropout rate from germline heterozygous sites.
 
@@ -766,17 +780,25 @@ def estimate_dropout(
         Boolean mask of the cells used to fit ``rho`` (default all). Pass the WBCs when
         there are enough: in tumour cells, loss of heterozygosity makes germline het sites
         look monoallelic, which would inflate ``rho``.
+    prior_mean
+        ``(cells,)`` prior mean dropout per cell (default ``dropout_prior_mean`` for
+        all; unamplified libraries have almost none).
     """
     k = np.asarray(alt, dtype=float)
     n = np.asarray(depth, dtype=float)
     use = n >= min_depth
     n_cells = k.shape[0]
-    a = params.dropout_prior_mean * params.dropout_prior_weight
-    b = (1 - params.dropout_prior_mean) * params.dropout_prior_weight
+    mean = (
+        np.full(n_cells, params.dropout_prior_mean)
+        if prior_mean is None
+        else np.asarray(prior_mean, dtype=float)
+    )
+    a = mean * params.dropout_prior_weight
+    b = (1 - mean) * params.dropout_prior_weight
     n_sites = use.sum(axis=1)
     if use.sum() == 0:
         return DropoutFit(
-            np.full(n_cells, params.dropout_prior_mean),
+            mean.copy(),
             params.default_rho,
             n_sites,
             np.zeros(k.shape),
@@ -784,7 +806,7 @@ def estimate_dropout(
         )
     eps = np.asarray(error, dtype=float)[:, None]
     mono = np.logaddexp(log_binom(k, n, eps), log_binom(k, n, 1 - eps)) - np.log(2)
-    delta = np.full(n_cells, params.dropout_prior_mean)
+    delta = mean.copy()
     rho = params.default_rho
     rho_use = use if rho_cells is None else use & np.asarray(rho_cells, bool)[:, None]
     fit_rho = rho_use.sum() >= 20

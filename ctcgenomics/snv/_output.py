@@ -32,11 +32,14 @@ def _header(adata: ad.AnnData, reference: str | os.PathLike[str]) -> pysam.Varia
             header.filters.add(name, None, None, desc)
     for key, num, typ, desc in [
         ("SOMATIC", 0, "Flag", "Somatic variant in CTCs that passed all filters"),
-        ("PV", 1, "Float", "Posterior that the variant is present in at least one CTC"),
-        ("PGERM", 1, "Float", "Posterior that the variant is present in the WBCs"),
+        ("PV", 1, "Float", "Posterior of a somatic variant in the CTCs"),
+        ("PGERM", 1, "Float", "Posterior of a germline variant"),
         ("NALT", 1, "Integer", "CTCs called carrying the allele"),
         ("NEVAL", 1, "Integer", "CTCs with an evaluable genotype"),
         ("CF", 1, "Float", "Posterior mean fraction of CTCs carrying the allele"),
+        ("CFL", 1, "Float", "Lower end of the 95% credible interval of that fraction"),
+        ("CFH", 1, "Float", "Upper end of the 95% credible interval of that fraction"),
+        ("SingleCell", 0, "Flag", "Somatic evidence rests on one CTC"),
         ("GENE", 1, "String", "Gene symbol"),
         ("CSQ", 1, "String", "Consequence (Sequence Ontology term)"),
         ("HGVSp", 1, "String", "Protein change, HGVS short form"),
@@ -110,6 +113,13 @@ def write_vcf(
                 r.info["NALT"] = int(rec.n_cells_alt)
                 r.info["NEVAL"] = int(rec.n_cells_evaluable)
                 r.info["CF"] = float(rec.fraction)
+                for key, col in (("CFL", "fraction_low"), ("CFH", "fraction_high")):
+                    if hasattr(rec, col):
+                        r.info[key] = float(getattr(rec, col))
+                if bool(getattr(rec, "single_cell", False)) and bool(
+                    getattr(rec, "somatic", False)
+                ):
+                    r.info["SingleCell"] = True
                 if bool(getattr(rec, "somatic", False)):
                     r.info["SOMATIC"] = True
                 for key, col in (
@@ -139,49 +149,220 @@ def write_vcf(
     return path
 
 
-def alteration_rows(
-    adata: ad.AnnData, *, patient: str, source: str = "ctcgenomics.snv"
-) -> pd.DataFrame:
-    """Prevalence of each somatic variant across each draw's CTCs, as alterations rows.
+PREDISPOSITION_FILE = "cancer_predisposition_genes.tsv"
 
-    A CTC is altered if its genotype is het or alt/alt, evaluable if it has a genotype
-    (not ``./.``: enough reads and no possibly dropped allele). The alteration is the
-    HGVSp short form where there is one, else ``chrom:g.posREF>ALT``.
+#: Consequences that do not change the protein: germline variants with these are not
+#: reported as predisposition findings.
+BENIGN_CONSEQUENCES = frozenset(
+    {
+        "synonymous_variant",
+        "intron_variant",
+        "intergenic_variant",
+        "5_prime_UTR_variant",
+        "3_prime_UTR_variant",
+        "UTR_variant",
+    }
+)
+
+
+def load_predisposition_genes(path: str | os.PathLike[str] | None = None) -> frozenset[str]:
+    """Cancer-predisposition genes.
+
+    The packaged list (``data/genesets/cancer_predisposition_genes.tsv``, sources in its
+    header and ``DATA_LICENSES.md``), or a TSV with a ``gene`` column.
+    """
+    if path is None:
+        from importlib import resources
+
+        path = resources.files("ctcgenomics.data") / "genesets" / PREDISPOSITION_FILE
+    table = pd.read_csv(str(path), sep="\t", comment="#", dtype=str)
+    if "gene" not in table:
+        raise KeyError(f"{path}: no 'gene' column; a predisposition gene list needs one")
+    return frozenset(table["gene"].str.strip())
+
+
+def _beta_interval(altered: int, evaluable: int) -> tuple[float, float, float]:
+    """Posterior mean and 95 % equal-tailed interval of a fraction (uniform prior)."""
+    if evaluable == 0:
+        nan = float("nan")
+        return nan, nan, nan
+    from scipy.special import betaincinv
+
+    a, b = altered + 1, evaluable - altered + 1
+    return a / (a + b), float(betaincinv(a, b, 0.025)), float(betaincinv(a, b, 0.975))
+
+
+def _row(
+    *,
+    patient: str,
+    draw: str,
+    gene: str,
+    alteration: str,
+    altered: int,
+    evaluable: int,
+    prevalence: tuple[float, float, float],
+    evidence: str,
+    source: str,
+    origin: str,
+) -> dict:
+    # alteration_row validates the kind and builds the row; the prevalence is then the
+    # posterior one (carrier fraction with a credible interval from the genotype
+    # posteriors), not the Wilson interval on hard calls (and statsmodels is not loaded).
+    row = alteration_row(
+        patient=patient,
+        draw=draw,
+        gene=gene,
+        alteration=alteration,
+        kind="mutation",
+        n_cells_altered=0,
+        n_cells_evaluable=0,
+        evidence=evidence,
+        source=source,
+    )
+    mean, low, high = prevalence
+    row.update(
+        n_cells_altered=int(altered),
+        n_cells_evaluable=int(evaluable),
+        prevalence=float(mean),
+        ci_low=float(min(low, mean)),
+        ci_high=float(max(high, mean)),
+        origin=origin,
+    )
+    return row
+
+
+def alteration_rows(
+    adata: ad.AnnData,
+    *,
+    patient: str,
+    source: str = "ctcgenomics.snv",
+    predisposition_genes: frozenset[str] | None = None,
+) -> pd.DataFrame:
+    """Somatic variants per draw, and germline predisposition variants, as alterations rows.
+
+    Somatic (``var["somatic"]``, FILTER PASS): per draw, ``n_cells_altered`` CTCs called
+    carrier of ``n_cells_evaluable`` with a genotype (not ``./.``); ``prevalence``,
+    ``ci_low``, ``ci_high`` the posterior mean and 95 % credible interval of the fraction of
+    the draw's CTCs carrying it (``uns["snv"]["prevalence"]``: a cell whose allele may have
+    dropped out counts by its likelihoods). The evidence says when the call rests on one
+    CTC (``SingleCell``).
+
+    Germline (``var["germline"]``) variants in cancer-predisposition genes
+    (:func:`load_predisposition_genes`) that may change the protein and are rare
+    (population frequency below 1 % or unknown) are rows with ``origin`` ``germline``:
+    per draw, all the draw's cells (CTCs and WBCs) called carrier / with a genotype.
+
+    The alteration is the HGVSp short form where there is one, else the genomic HGVS
+    ``chrom:g.posREF>ALT``.
 
     Returns
     -------
     pandas.DataFrame
-        Rows of the alterations table (``kind`` ``mutation``).
+        Rows of the alterations table (``kind`` ``mutation``) plus the optional column
+        ``origin`` (``somatic`` or ``germline``).
     """
+    needed = [
+        c for c in ("somatic", "germline", "chrom", "pos", "ref", "alt") if c not in adata.var
+    ]
+    if needed or "genotype" not in adata.layers:
+        raise KeyError(
+            f"alteration_rows: adata lacks var column(s) {needed} or layer 'genotype'; run "
+            "ctc.snv.call (or genotype and apply_filters) first"
+        )
     obs = adata.obs
     roles = obs["role"].astype(str).str.lower() if "role" in obs else pd.Series("ctc", obs.index)
     draws = obs["draw"].astype(str) if "draw" in obs else pd.Series("1", obs.index)
     gt = np.asarray(adata.layers["genotype"])
+    var = adata.var
+    prev = adata.uns.get("snv", {}).get("prevalence")
+    prev_at = (
+        {(r.variant, r.draw): (r.mean, r.low, r.high) for r in prev.itertuples(index=False)}
+        if isinstance(prev, pd.DataFrame) and len(prev)
+        else {}
+    )
     rows = []
-    somatic = adata.var["somatic"].to_numpy(bool)
-    for j in np.flatnonzero(somatic):
-        rec = adata.var.iloc[j]
-        name = rec.get("HGVSp", "") or f"{rec['chrom']}:g.{rec['pos']}{rec['ref']}>{rec['alt']}"
-        for draw in sorted(draws[roles == "ctc"].unique()):
+
+    def name_of(rec: pd.Series) -> str:
+        return str(
+            rec.get("HGVSp", "") or f"{rec['chrom']}:g.{rec['pos']}{rec['ref']}>{rec['alt']}"
+        )
+
+    ctc_draws = sorted(draws[roles == "ctc"].unique())
+    for j in np.flatnonzero(var["somatic"].to_numpy(bool)):
+        rec = var.iloc[j]
+        single = bool(rec.get("single_cell", False))
+        for draw in ctc_draws:
             sel = ((roles == "ctc") & (draws == draw)).to_numpy()
             g = gt[sel, j]
+            altered, evaluable = int((g > 0).sum()), int((g >= 0).sum())
+            prevalence = prev_at.get((var.index[j], draw)) or _beta_interval(altered, evaluable)
+            evidence = (
+                f"{rec['chrom']}:{rec['pos']} {rec['ref']}>{rec['alt']}; QUAL {rec['qual']:.0f}"
+                f" (posterior somatic {rec['p_variant']:.3g}, germline {rec['p_germline']:.2g})"
+                + ("; single-cell evidence (SingleCell: one CTC)" if single else "")
+                + (f"; {rec['consequence']}" if rec.get("consequence", "") else "")
+            )
             rows.append(
-                alteration_row(
+                _row(
                     patient=patient,
                     draw=draw,
                     gene=str(rec.get("gene", "")),
-                    alteration=name,
-                    kind="mutation",
-                    n_cells_altered=int((g > 0).sum()),
-                    n_cells_evaluable=int((g >= 0).sum()),
-                    evidence=(
-                        f"{rec['chrom']}:{rec['pos']} {rec['ref']}>{rec['alt']}; "
-                        f"QUAL {rec['qual']:.0f}; {rec.get('consequence', '')}"
-                    ).strip("; "),
+                    alteration=name_of(rec),
+                    altered=altered,
+                    evaluable=evaluable,
+                    prevalence=prevalence,
+                    evidence=evidence,
                     source=source,
+                    origin="somatic",
                 )
             )
-    return alterations_frame(rows)
+    genes = load_predisposition_genes() if predisposition_genes is None else predisposition_genes
+    af = (
+        pd.to_numeric(var["population_af"], errors="coerce").to_numpy()
+        if "population_af" in var
+        else np.full(len(var), np.nan)
+    )
+    for j in np.flatnonzero(var["germline"].to_numpy(bool)):
+        rec = var.iloc[j]
+        gene = str(rec.get("gene", ""))
+        if gene not in genes or str(rec.get("consequence", "")) in BENIGN_CONSEQUENCES:
+            continue
+        if np.isfinite(af[j]) and af[j] >= 0.01:
+            continue
+        for draw in sorted(draws.unique()):
+            sel = (draws == draw).to_numpy()
+            g = gt[sel, j]
+            altered, evaluable = int((g > 0).sum()), int((g >= 0).sum())
+            why = (
+                "known germline site"
+                if bool(rec.get("known_germline", False))
+                else (f"germline posterior {rec['p_germline']:.3g} (WBC reads, allele balance)")
+            )
+            evidence = (
+                f"{rec['chrom']}:{rec['pos']} {rec['ref']}>{rec['alt']}; germline in a "
+                f"cancer-predisposition gene; {why}"
+                + (f"; population AF {af[j]:.2g}" if np.isfinite(af[j]) else "")
+                + (f"; {rec['consequence']}" if rec.get("consequence", "") else "")
+                + "; confirm in a certified laboratory"
+            )
+            rows.append(
+                _row(
+                    patient=patient,
+                    draw=draw,
+                    gene=gene,
+                    alteration=name_of(rec),
+                    altered=altered,
+                    evaluable=evaluable,
+                    prevalence=_beta_interval(altered, evaluable),
+                    evidence=evidence,
+                    source=source,
+                    origin="germline",
+                )
+            )
+    origins = [r.pop("origin") for r in rows]
+    frame = alterations_frame(rows)
+    frame["origin"] = pd.Series(origins, index=frame.index, dtype=object)
+    return frame
 
 
 def plot_genotypes(
@@ -199,6 +380,15 @@ def plot_genotypes(
     from matplotlib.colors import ListedColormap
 
     var = adata.var
+    if adata.n_obs == 0 or adata.n_vars == 0:
+        fig, ax = plt.subplots(figsize=(4, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no cell or no candidate variant", ha="center", va="center")
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120, format="png")
+        plt.close(fig)
+        return path
     cols = np.flatnonzero(var["somatic"].to_numpy(bool)) if only_somatic else np.arange(len(var))
     cols = cols[:max_variants]
     gt = np.asarray(adata.layers["genotype"])[:, cols].astype(float)

@@ -187,12 +187,16 @@ def _chunk_candidates(
         dp_cols.append(depth[:, i])
     # --- indels: pooled support, plus forced indel alleles ---
     pooled_indel: dict[tuple[int, str, str], np.ndarray] = {}
+    # alt reads of an indel placed right of its left-aligned anchor, and those at it
+    shifted: dict[tuple[int, str, str], np.ndarray] = {}
     for ci, c in enumerate(counts):
         for key, fr in c.indels.items():
             # One indel, one record: reads may place it anywhere in a repeat.
-            key = left_align(key, ref_seq, chunk.start)
-            arr = pooled_indel.setdefault(key, np.zeros((n_cells, 2), dtype=np.int64))
+            norm = left_align(key, ref_seq, chunk.start)
+            arr = pooled_indel.setdefault(norm, np.zeros((n_cells, 2), dtype=np.int64))
             arr[ci] += fr
+            if norm != key:
+                shifted.setdefault(norm, np.zeros(n_cells, dtype=np.int64))[ci] += sum(fr)
     for key in forced_keys:
         if len(key[1]) != len(key[2]) and key not in pooled_indel:
             pooled_indel[key] = np.zeros((n_cells, 2), dtype=np.int64)
@@ -201,11 +205,14 @@ def _chunk_candidates(
         i = anchor - chunk.start
         if i + 1 >= length or i < 0:
             continue
-        # Reference support: reads with a base right after the anchor (reads with a
-        # deletion there have none) minus reads with an insertion after the anchor.
+        # Reference support: reads with a base right after the anchor (reads with the
+        # deletion placed there have none; placed further right in a repeat, they do)
+        # minus reads with an insertion there (any placement of this one, others at the
+        # anchor).
         n_ins_reads = np.array([c.insertion_reads.get(anchor, 0) for c in counts])
         cell_alt = arr.sum(axis=1)
-        ref_n = np.clip(depth[:, i + 1] - n_ins_reads, 0, None)
+        moved = shifted.get(key, np.zeros(n_cells, dtype=np.int64))
+        ref_n = np.clip(depth[:, i + 1] - n_ins_reads - moved, 0, None)
         tot_alt = int(cell_alt.sum())
         pooled_dp = int(ref_n.sum() + tot_alt)
         forced = key in forced_keys

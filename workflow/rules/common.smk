@@ -255,6 +255,13 @@ def snv_inputs(wildcards):
         files["sites"] = SNV["sites"]
     if SNV.get("hotspots") not in (None, "", "packaged", "none"):
         files["hotspots"] = SNV["hotspots"]
+    for key in ("population_vcf", "predisposition_genes"):
+        if SNV.get(key):
+            files[key] = SNV[key]
+    # Copy number of the patient's low-pass cells (same cells or same draw) for expected
+    # allele fractions under loss and gain.
+    if SNV.get("use_cnv", True) and stage_on("cnv") and cells_of(wildcards.patient, ["wgs"]):
+        files["cnv"] = f"results/cnv/{wildcards.patient}/cnv.h5ad"
     return files
 
 
@@ -270,6 +277,15 @@ def snv_options(wildcards, input):
         opts += ["--germline-sites", input.germline_sites]
     if "sites" in input.keys():
         opts += ["--sites", *input.sites]
+    if "population_vcf" in input.keys():
+        opts += ["--population-vcf", input.population_vcf,
+                 "--population-af-field", s.get("population_af_field", "AF")]
+    if "predisposition_genes" in input.keys():
+        opts += ["--predisposition-genes", input.predisposition_genes]
+    if "cnv" in input.keys():
+        opts += ["--cnv", input.cnv]
+    if not pr.get("estimate", True):
+        opts.append("--fixed-priors")
     opts += ["--hotspots", input.hotspots if "hotspots" in input.keys()
              else s.get("hotspots") or "packaged"]
     if s.get("count_orphans"):
@@ -281,14 +297,15 @@ def snv_options(wildcards, input):
         ("--min-pooled-vaf", s.get("min_pooled_vaf", 0.01)),
         ("--min-cell-depth", s.get("min_cell_depth", 5)),
         ("--min-genotype-posterior", s.get("min_genotype_posterior", 0.9)),
-        ("--prior-somatic", pr.get("somatic", 0.01)),
-        ("--prior-hotspot", pr.get("hotspot", 0.1)),
-        ("--artefact-rate", pr.get("artefact_rate", 0.002)),
+        ("--prior-somatic", pr.get("somatic", 1e-5)),
+        ("--prior-hotspot", pr.get("hotspot", 0.01)),
+        ("--prior-germline", pr.get("germline", 1e-3)),
+        ("--artefact-rate", pr.get("artefact_rate", 1e-5)),
         ("--dropout-prior", pr.get("dropout", 0.15)),
-        ("--min-qual", fl.get("min_qual", 20)),
-        ("--min-evaluable-cells", fl.get("min_evaluable_cells", 2)),
+        ("--min-qual", fl.get("min_qual", 13)),
+        ("--min-evaluable-cells", fl.get("min_evaluable_cells", 1)),
         ("--strand-bias-p", fl.get("strand_bias_p", 0.001)),
-        ("--private-min-vaf", fl.get("private_min_vaf", 0.35)),
+        ("--private-min-vaf", fl.get("private_min_vaf", 0.0)),
         ("--near-indel-bp", fl.get("near_indel_bp", 5)),
     ]:
         opts += [flag, str(value)]

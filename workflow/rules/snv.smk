@@ -1,4 +1,5 @@
-# Single-cell SNV/indel calling: one job per patient over all its panel/exome/wgs cells
+# Single-cell SNV/indel calling: one job per patient over all its panel/exome/wgs cells,
+# with the patient's cnv.h5ad as an optional input (copy number at the sites)
 # (assays chosen by config snv.assays). Outputs under results/snv/{patient}/.
 # Input functions and final targets: common.smk.
 
