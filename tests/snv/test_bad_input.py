@@ -128,3 +128,93 @@ def test_forced_user_site_is_reported_without_support(syn):
     assert rec["forced"] == "user" and not rec["somatic"]
     j = list(adata.var_names).index(f"syn:1511:{seq[1510]}>{alt}")
     assert adata.layers["ref"][0, j] == 20 and adata.layers["genotype"][0, j] == 0
+
+
+def test_call_without_bams_names_the_fix():
+    with pytest.raises(ValueError, match="no BAM given"):
+        ctc.snv.call({}, "genome.fa")
+    with pytest.raises(TypeError, match="map cell IDs to BAM paths"):
+        ctc.snv.call(["c1.bam"], "genome.fa")
+
+
+def test_cell_table_and_bam_list_must_agree(syn):
+    tmp, fa, seq = syn
+    reads, _, _ = _cell_reads(seq, alt_c=10)
+    bam = write_bam(tmp / "c1.bam", seq, reads, cell="c1")
+    cells = pd.DataFrame({"role": ["ctc", "wbc"], "draw": "D1"}, index=["c1", "w9"])
+    with pytest.raises(ValueError, match=r"w9.*no BAM"):
+        ctc.snv.call({"c1": bam}, fa, cells=cells, hotspots=None)
+    with pytest.raises(ValueError, match=r"no row for BAM cell\(s\) \['c1'\]"):
+        ctc.snv.call({"c1": bam}, fa, cells=cells.loc[["w9"]], hotspots=None)
+    with pytest.raises(ValueError, match="'ctc' or 'wbc'"):
+        ctc.snv.call({"c1": bam}, fa, cells=pd.DataFrame({"role": ["tumour"]}, index=["c1"]))
+
+
+def test_public_steps_check_their_input():
+    import anndata as ad
+
+    bare = ad.AnnData(np.zeros((2, 3)))
+    with pytest.raises(KeyError, match="layers lacks"):
+        ctc.snv.genotype(bare)
+    with pytest.raises(KeyError, match=r"run ctc\.snv\.genotype"):
+        ctc.snv.apply_filters(bare)
+    with pytest.raises(KeyError, match="alteration_rows"):
+        ctc.snv.alteration_rows(bare, patient="P1")
+
+
+def _vcf(path, contig, length, records):
+    lines = [
+        "##fileformat=VCFv4.2",
+        f"##contig=<ID={contig},length={length}>",
+        '##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency">',
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+    ]
+    lines += [f"{contig}\t{p}\t.\t{r}\t{a}\t.\t.\tAF=0.2" for p, r, a in records]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_germline_or_population_vcf_of_another_build_is_rejected(syn):
+    tmp, fa, seq = syn
+    reads, _, _ = _cell_reads(seq, alt_c=10)
+    bams = {"c1": write_bam(tmp / "c1.bam", seq, reads, cell="c1")}
+    other = "A" if seq[1000] != "A" else "C"
+    # other contig names
+    renamed = _vcf(tmp / "chr.vcf", "chrsyn", len(seq), [(1001, seq[1000], other)])
+    with pytest.raises(ctc.snv.SiteFileError, match="no contig name in common"):
+        ctc.snv.call(bams, fa, hotspots=None, population_vcf=renamed)
+    # same name, other length: another build
+    longer = _vcf(tmp / "long.vcf", "syn", len(seq) + 500, [(1001, seq[1000], other)])
+    with pytest.raises(ctc.snv.SiteFileError, match="another genome build"):
+        ctc.snv.call(bams, fa, hotspots=None, germline_sites=longer)
+    # no contig lengths, but REF alleles that disagree with this reference
+    wrong = [
+        (p, "ACGT"[("ACGT".index(seq[p - 1]) + 1) % 4], seq[p - 1]) for p in range(100, 160, 6)
+    ]
+    lines = ["##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    lines += [f"syn\t{p}\t.\t{r}\t{a}\t.\t.\t." for p, r, a in wrong]
+    (tmp / "ref.vcf").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ctc.snv.SiteFileError, match=r"REF alleles disagree.*another genome build"):
+        ctc.snv.call(bams, fa, hotspots=None, germline_sites=tmp / "ref.vcf")
+
+
+def test_population_vcf_makes_a_listed_common_allele_germline(syn):
+    """Two shallow WBCs without the allele cannot rule out germline; a population VCF that
+    lists the allele as common does, and the same allele unlisted stays somatic-leaning."""
+    tmp, fa, seq = syn
+    bams = {}
+    for i in range(3):
+        reads, a1, _ = _cell_reads(seq, alt_c=12, ref=12)
+        bams[f"c{i}"] = write_bam(tmp / f"c{i}.bam", seq, reads, cell=f"c{i}")
+    for i in range(2):
+        bams[f"w{i}"] = write_bam(
+            tmp / f"w{i}.bam", seq, ref_reads(seq, POS0 - 25, 4), cell=f"w{i}"
+        )
+    cells = pd.DataFrame({"role": ["ctc"] * 3 + ["wbc"] * 2, "draw": "D1"}, index=list(bams))
+    pop = _vcf(tmp / "pop.vcf", "syn", len(seq), [(POS0 + 1, seq[POS0], a1)])
+    listed = ctc.snv.call(bams, fa, cells=cells, hotspots=None, population_vcf=pop)
+    key = f"syn:{POS0 + 1}:{seq[POS0]}>{a1}"
+    assert listed.var.loc[key, "germline"] and not listed.var.loc[key, "somatic"]
+    assert listed.var.loc[key, "population_af"] == pytest.approx(0.2)
+    plain = ctc.snv.call(bams, fa, cells=cells, hotspots=None)
+    assert plain.var.loc[key, "p_germline"] < listed.var.loc[key, "p_germline"]
