@@ -30,11 +30,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pysam
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "snv"))
 
-from simdata import bcftools_baseline, panel_spec, simulate_and_align
+from simdata import bcftools_baseline, panel_spec, population_vcf, simulate_and_align
 
 import ctcgenomics as ctc
 
@@ -75,29 +74,6 @@ def dataset(work: Path, seed: int, amp_error_rate: float) -> dict:
         index=[c["id"] for c in spec["cells"]],
     )
     return data
-
-
-def population_vcf(truth: Path, out: Path, seed: int, novel: float = 0.02) -> Path:
-    """A gnomAD-like sites VCF: the individual's germline SNPs with population frequencies.
-
-    As in real data, about ``novel`` of a person's germline variants are absent from it.
-    """
-    rng = np.random.default_rng(seed)
-    lines = [
-        "##fileformat=VCFv4.2",
-        '##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency">',
-    ]
-    with pysam.VariantFile(str(truth)) as vf:
-        for name in vf.header.contigs:
-            lines.append(f"##contig=<ID={name},length={vf.header.contigs[name].length}>")
-        lines.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
-        for rec in vf:
-            if rec.info.get("ORIGIN") != "germline" or rng.random() < novel:
-                continue
-            af = float(np.clip(rng.beta(0.6, 1.5), 0.005, 0.95))
-            lines.append(f"{rec.chrom}\t{rec.pos}\t.\t{rec.ref}\t{rec.alts[0]}\t.\t.\tAF={af:.4f}")
-    out.write_text("\n".join(lines) + "\n")
-    return out
 
 
 def _keys(frame: pd.DataFrame) -> set[tuple]:

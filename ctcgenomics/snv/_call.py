@@ -259,7 +259,11 @@ def empty_calls() -> ad.AnnData:
             "HGVSp": pd.Series(dtype=str),
         }
     )
-    obs = pd.DataFrame({"role": pd.Series(dtype=str), "draw": pd.Series(dtype=str)})
+    obs = pd.DataFrame(
+        {"role": pd.Series(dtype=str), "draw": pd.Series(dtype=str)},
+        index=pd.Index([], dtype=str, name="cell"),
+    )
+    var.index = pd.Index([], dtype=str)
     empty = np.zeros((0, 0))
     adata = ad.AnnData(
         X=empty.astype(np.float32),

@@ -181,7 +181,8 @@ def genotype(
     anndata.AnnData or None
         With ``layers["genotype"]`` (0 ref/ref, 1 het, 2 alt/alt, -1 not evaluable),
         ``layers["posterior"]`` (posterior that the cell carries the allele),
-        ``layers["gq"]``; ``obs`` ``dropout_rate``, ``error_rate``, ``artefact_rate``,
+        ``layers["gq"]``, ``layers["dropout"]`` (local allelic dropout rate per cell and
+        site); ``obs`` ``dropout_rate``, ``error_rate``, ``artefact_rate``,
         ``n_het_sites``; ``var`` ``p_variant`` (posterior of a somatic variant in the
         CTCs), ``qual``, ``p_germline``, ``germline``, ``fraction`` (+ ``fraction_low``,
         ``fraction_high``), ``n_cells_alt``, ``n_cells_evaluable``,
@@ -355,6 +356,7 @@ def genotype(
     adata.layers["genotype"] = gt.astype(np.int8)
     adata.layers["posterior"] = carrier_post.astype(np.float32)
     adata.layers["gq"] = gq.astype(np.int16)
+    adata.layers["dropout"] = delta.astype(np.float32)
     adata.obs["dropout_rate"] = fit.dropout
     adata.obs["error_rate"] = error
     adata.obs["artefact_rate"] = eta

@@ -159,7 +159,7 @@ class ModelParams:
     min_error: float = 1e-4
     n_grid: int = 20
     clonal_prior: float = 0.5
-    cn_error: float = 0.1
+    cn_error: float = 0.05
     max_copy_number: int = 10
     estimate_priors: bool = True
     em_iterations: int = 20

@@ -238,3 +238,26 @@ def bcftools_baseline(
                 if carriers and not carriers & set(wbcs):
                     rows.append((rec.chrom, rec.pos, rec.ref, alt))
     return pd.DataFrame(rows, columns=["chrom", "pos", "ref", "alt"])
+
+
+def population_vcf(truth: Path, out: Path, seed: int, novel: float = 0.02) -> Path:
+    """A gnomAD-like sites VCF: the individual's germline SNPs with population frequencies.
+
+    As in real data, about ``novel`` of a person's germline variants are absent from it.
+    """
+    rng = np.random.default_rng(seed)
+    lines = [
+        "##fileformat=VCFv4.2",
+        '##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency">',
+    ]
+    with pysam.VariantFile(str(truth)) as vf:
+        for name in vf.header.contigs:
+            lines.append(f"##contig=<ID={name},length={vf.header.contigs[name].length}>")
+        lines.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
+        for rec in vf:
+            if rec.info.get("ORIGIN") != "germline" or rng.random() < novel:
+                continue
+            af = float(np.clip(rng.beta(0.6, 1.5), 0.005, 0.95))
+            lines.append(f"{rec.chrom}\t{rec.pos}\t.\t{rec.ref}\t{rec.alts[0]}\t.\t.\tAF={af:.4f}")
+    out.write_text("\n".join(lines) + "\n")
+    return out
