@@ -138,8 +138,8 @@ def count_chunk(
         Filters.
     """
     length = chunk.end - chunk.start
-    seq_parts: list[bytes] = []
-    qual_parts: list[bytes] = []
+    seq_parts: list[str] = []
+    qual_parts: list = []
     blocks: list[tuple[int, int, int, int, int]] = []  # ref, query offset, len, strand, mask
     indels: dict[tuple[int, str, str], list[int]] = {}
     insertion_reads: dict[int, int] = {}
@@ -156,17 +156,18 @@ def count_chunk(
         if seq is None or qual is None:
             continue
         strand = 1 if flag & 0x10 else 0
+        rpos = read.reference_start
         # Mate overlap: the mate starting later skips positions the earlier mate covers.
         mask_until = -1
         if flag & 0x1 and read.next_reference_id == read.reference_id:
             nstart = read.next_reference_start
-            if nstart < read.reference_start or (nstart == read.reference_start and flag & 0x80):
+            if nstart < rpos or (nstart == rpos and flag & 0x80):
                 mend = _mate_end(read)
                 if mend is not None:
                     mask_until = mend - chunk.start
-        seq_parts.append(seq.encode())
-        qual_parts.append(bytes(qual))
-        rpos = read.reference_start
+        # joined once per chunk below (bytes.join takes the quality arrays as they are)
+        seq_parts.append(seq)
+        qual_parts.append(qual)
         cigar = read.cigartuples
         if len(cigar) == 1 and cigar[0][0] in _MATCH_OPS:  # fast path: no indel, no clip
             blocks.append((rpos - chunk.start, offset, cigar[0][1], strand, mask_until))
@@ -200,7 +201,7 @@ def count_chunk(
         offset += len(seq)
     bases = np.zeros((length, 4, 2), dtype=np.int32)
     if blocks:
-        seqs = np.frombuffer(b"".join(seq_parts), dtype=np.uint8)
+        seqs = np.frombuffer("".join(seq_parts).encode(), dtype=np.uint8)
         quals = np.frombuffer(b"".join(qual_parts), dtype=np.uint8)
         blk = np.asarray(blocks, dtype=np.int64)
         lens = blk[:, 2]

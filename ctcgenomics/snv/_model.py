@@ -762,7 +762,7 @@ def estimate_dropout(
     1/2 by amplification bias, beta-binomial with overdispersion ``rho``), or only one
     allele (dropout of the other, probability ``delta_c/2`` each). An EM over sites
     gives each cell's ``delta_c`` (with a Beta prior) and a shared ``rho``
-    (maximum likelihood with :func:`scipy.optimize.minimize_scalar`).
+    (maximum likelihood, :func:`_fit_rho`).
 
     Parameters
     ----------
@@ -818,16 +818,7 @@ def estimate_dropout(
         resp_mono = np.where(use, np.exp(lm - np.logaddexp(lm, lb)), 0.0)
         new_delta = (resp_mono.sum(axis=1) + a) / (n_sites + a + b)
         if fit_rho:
-            from scipy import optimize  # only when fitting (import cost)
-
-            wts = np.where(rho_use, 1.0 - resp_mono, 0.0)
-
-            def nll(r: float, wts=wts) -> float:
-                return -float((wts * np.where(rho_use, log_betabinom(k, n, 0.5, r), 0.0)).sum())
-
-            # Bounded: beyond 0.3 a "heterozygous" allele fraction is nearly uniform, which
-            # only happens when monoallelic sites are mistaken for biallelic ones.
-            rho = float(optimize.minimize_scalar(nll, bounds=(1e-3, 0.3), method="bounded").x)
+            rho = _fit_rho(k, n, np.where(rho_use, 1.0 - resp_mono, 0.0), rho_use)
         if np.max(np.abs(new_delta - delta)) < 1e-5:
             delta = new_delta
             break
@@ -903,6 +894,32 @@ def dropout_correlation_length(
         if ll > best_ll:
             best, best_ll = float(length), ll
     return best
+
+
+def _fit_rho(k: np.ndarray, n: np.ndarray, weight: np.ndarray, use: np.ndarray) -> float:
+    """Maximum-likelihood overdispersion of heterozygous allele fractions (weighted).
+
+    A 1-D search over a log-spaced grid on [0.001, 0.3] refined by a parabola through the
+    best point and its neighbours: the likelihood is smooth and unimodal in ``rho``, and
+    this avoids importing :mod:`scipy.optimize` (most of a second) in every run. Bounded
+    at 0.3: beyond it a "heterozygous" allele fraction is nearly uniform, which only
+    happens when monoallelic sites are mistaken for biallelic ones.
+    """
+    kk, nn, ww = k[use], n[use], weight[use]
+    grid = np.geomspace(1e-3, 0.3, 41)
+    ll = np.array([(ww * log_betabinom(kk, nn, 0.5, r)).sum() for r in grid])
+    i = int(np.argmax(ll))
+    if 0 < i < len(grid) - 1:
+        x = np.log(grid[i - 1 : i + 2])
+        y = ll[i - 1 : i + 2]
+        denom = (x[0] - x[1]) * (x[0] - x[2]) * (x[1] - x[2])
+        a = (x[2] * (y[1] - y[0]) + x[1] * (y[0] - y[2]) + x[0] * (y[2] - y[1])) / denom
+        b = (
+            x[2] ** 2 * (y[0] - y[1]) + x[1] ** 2 * (y[2] - y[0]) + x[0] ** 2 * (y[1] - y[2])
+        ) / denom
+        if a < 0:
+            return float(np.clip(np.exp(-b / (2 * a)), grid[i - 1], grid[i + 1]))
+    return float(grid[i])
 
 
 def local_dropout(
