@@ -113,6 +113,72 @@ def examined_mb(adata) -> float:
     return float(hist[5:].sum()) / 1e6
 
 
+def fp_dataset(work: Path, seed: int, amp_error_rate: float, n_targets: int) -> dict:
+    """A panel with no somatic variant (only germline SNPs and amplification errors):
+    every somatic PASS call is false. 3 CTCs (of the normal clone) and 2 WBCs."""
+    work.mkdir(parents=True, exist_ok=True)
+    spec = panel_spec(
+        work,
+        seed=seed,
+        n_ctc=3,
+        n_wbc=2,
+        n_clonal=0,
+        n_subclonal=0,
+        n_germline=0,
+        n_background=n_targets,
+        het_snp_rate=1e-3,
+        dropout=(0.1, 0.4),
+        dropout_varies=True,
+        amp_error_rate=amp_error_rate,
+    )
+    spec["clones"]["A"]["variants"] = []
+    spec["variants"] = []
+    if (work / "done").exists():
+        data = {
+            "bams": {c["id"]: work / "bam" / f"{c['id']}.bam" for c in spec["cells"]},
+            "reference": work / "ref" / "genome.fa",
+            "targets": Path(spec["targets"]),
+            "truth": work / "sim" / "truth" / "variants.vcf.gz",
+        }
+    else:
+        data = simulate_and_align(spec, work)
+        (work / "done").write_text("ok\n")
+    data["cells"] = pd.DataFrame(
+        {"role": [c["role"] for c in spec["cells"]], "draw": "D1"},
+        index=[c["id"] for c in spec["cells"]],
+    )
+    return data
+
+
+def single_cell_fp(root: Path, seeds: list[int], amp: float, n_targets: int, params) -> None:
+    """False positives per Mb of somatic calls resting on one CTC, on variant-free panels."""
+    print(
+        f"\n== single-cell false positives, variant-free panel ({n_targets} x 400 bp "
+        f"targets/seed), amplification errors {amp:g}/bp =="
+    )
+    for k in (1, 3):
+        fp = fp_single = mb = 0.0
+        for seed in seeds:
+            data = fp_dataset(root / f"fp_seed{seed}_amp{amp:g}", seed, amp, n_targets)
+            ctcs = [c for c, r in data["cells"]["role"].items() if r == "ctc"][:k]
+            use = ctcs + [c for c, r in data["cells"]["role"].items() if r == "wbc"]
+            ad_ = ctc.snv.call(
+                {c: data["bams"][c] for c in use},
+                data["reference"],
+                cells=data["cells"].loc[use],
+                targets=data["targets"],
+                params=params,
+            )
+            som = ad_.var[ad_.var["somatic"]]
+            fp += len(som)
+            fp_single += int(som["single_cell"].sum())
+            mb += examined_mb(ad_)
+        print(
+            f"{k} CTC(s): {mb:.2f} Mb examined, {int(fp)} somatic PASS (all false), "
+            f"{int(fp_single)} resting on one CTC: {fp_single / mb:.2f} per Mb"
+        )
+
+
 def in_targets(truth: pd.DataFrame, targets: Path) -> np.ndarray:
     """Whether each truth allele lies inside a target region."""
     bed = ctc.snv.read_bed(targets)
@@ -157,6 +223,13 @@ def main() -> None:
     ap.add_argument("--population-vcf", action="store_true", help="give a gnomAD-like VCF")
     ap.add_argument("--no-bcftools", action="store_true")
     ap.add_argument("--min-qual", type=float, default=None, help="override the PASS QUAL")
+    ap.add_argument(
+        "--fp-targets",
+        type=int,
+        default=0,
+        help="also measure single-cell false positives per Mb on variant-free panels of "
+        "this many 400-bp targets per seed (e.g. 500)",
+    )
     ap.add_argument("--workdir", help="keep simulated data here (reused across runs)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -260,6 +333,8 @@ def main() -> None:
             f"{k:>3} CTCs: {int(a.germline_sites)} sites, {int(a.somatic_pass)} called somatic "
             f"PASS; not called somatic: {frac:.4f}"
         )
+    if args.fp_targets:
+        single_cell_fp(root, args.seeds, args.amp_error_rate, args.fp_targets, params)
     cal = pd.DataFrame(calib, columns=["ctcs", "p", "true"])
     bins = [0, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0001]
     cal["bin"] = pd.cut(cal["p"], bins, right=False)
