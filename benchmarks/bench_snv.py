@@ -1,8 +1,12 @@
 """Benchmark ``ctcg snv`` against bcftools mpileup | call -m on the same BAMs and targets.
 
 Simulates panel CTCs + 2 WBCs (tests/snv/simdata.py), aligns them, then in one run times
-our caller and the bcftools baseline, prints the wall-time ratio, accuracy against the
-simulated truth for both, and the scaling of our time with the number of cells.
+our caller and the bcftools baseline, prints the wall-time ratio (library, and the
+``ctcg snv`` command with 1 and 2 processes), accuracy against the simulated truth for
+both, the few-cell curve (the first 1, 2, 3, 5 CTCs of the same BAMs with the WBCs, both
+callers) and the scaling of our time with the number of cells. The full few-cell sweep
+over seeds (dropout varying along the genome, shallow WBCs, population VCF) is
+``bench_snv_fewcells.py``.
 
     .venv/bin/python benchmarks/bench_snv.py --cells 10 --scaling 5 10 20
 """
@@ -60,13 +64,14 @@ def main() -> None:
     ap.add_argument("--cells", type=int, default=10, help="CTCs (plus 2 WBCs)")
     ap.add_argument("--scaling", type=int, nargs="*", default=[5, 10, 20])
     ap.add_argument("--reps", type=int, default=3, help="best of N timings")
+    ap.add_argument("--few", type=int, nargs="*", default=[1, 2, 3, 5])
     ap.add_argument("--workdir", help="keep files here (default: a temporary folder)")
     args = ap.parse_args()
     root = Path(args.workdir or tempfile.mkdtemp(prefix="bench_snv_"))
     data = _dataset(root / f"n{args.cells}", args.cells)
     ctcs = [c for c, r in data["cells"]["role"].items() if r == "ctc"]
     wbcs = [c for c, r in data["cells"]["role"].items() if r == "wbc"]
-    truth = ctc.snv.read_truth(data["truth"], ctcs)
+    truth = ctc.snv.read_truth(data["truth"], ctcs, reference=data["reference"])
 
     t_ours, adata = _time(
         lambda: ctc.snv.call(
@@ -103,7 +108,11 @@ def main() -> None:
         "--alterations",
         str(out / "alterations.tsv"),
     ]
-    t_cli, _ = _time(lambda: subprocess.run(cmd, check=True, capture_output=True), 1)
+    t_cli, _ = _time(lambda: subprocess.run(cmd, check=True, capture_output=True), args.reps)
+    t_cli2, _ = _time(
+        lambda: subprocess.run([*cmd, "--threads", "2"], check=True, capture_output=True),
+        args.reps,
+    )
 
     mo = ctc.snv.site_metrics(adata.var[adata.var["somatic"]], truth)
     mb = ctc.snv.site_metrics(base, truth)
@@ -119,12 +128,38 @@ def main() -> None:
             f"{name:<22}{t:8.2f}{m['precision']:11.3f}{m['recall']:8.3f}{m['f1']:7.3f}"
             f"{m['recall_clonal']:10.3f}{m['recall_ge3']:7.3f}"
         )
-    print(f"ctcg snv CLI (incl. Python start-up, imports, VCF/h5ad/TSV writing): {t_cli:.2f} s")
-    print(f"wall-time ratio ctcg/bcftools: library {t_ours / t_bcf:.2f}x, CLI {t_cli / t_bcf:.2f}x")
+    print(
+        f"ctcg snv CLI (incl. Python start-up, imports, VCF/h5ad/TSV writing): {t_cli:.2f} s, "
+        f"with --threads 2: {t_cli2:.2f} s"
+    )
+    print(
+        f"wall-time ratio ctcg/bcftools: library {t_ours / t_bcf:.2f}x, CLI {t_cli / t_bcf:.2f}x,"
+        f" CLI --threads 2 {t_cli2 / t_bcf:.2f}x"
+    )
     print(
         f"per-cell genotypes: accuracy {g['genotype_accuracy']:.3f}, call rate "
         f"{g['call_rate']:.3f} over {g['n_cell_sites']} truth-evaluable cell-sites"
     )
+
+    if args.few:
+        print("\n== few CTCs (first k CTCs of the same BAMs + the 2 WBCs) ==")
+        print(f"{'CTCs':>5} {'caller':<10}{'precision':>10}{'recall':>8}{'R clonal':>10}")
+        for k in args.few:
+            use = ctcs[:k] + wbcs
+            bams = {c: data["bams"][c] for c in use}
+            sub_truth = ctc.snv.read_truth(data["truth"], ctcs[:k], reference=data["reference"])
+            a = ctc.snv.call(
+                bams, data["reference"], cells=data["cells"].loc[use], targets=data["targets"]
+            )
+            b = bcftools_baseline(
+                bams, data["reference"], data["targets"], root / f"few{k}.vcf.gz", wbcs
+            )
+            for name, called in (("ctcg snv", a.var[a.var["somatic"]]), ("bcftools", b)):
+                m = ctc.snv.site_metrics(called, sub_truth)
+                print(
+                    f"{k:>5} {name:<10}{m['precision']:>10.3f}{m['recall']:>8.3f}"
+                    f"{m['recall_clonal']:>10.3f}"
+                )
 
     if args.scaling:
         print("\n== scaling in cells (allele counting + model) ==")
