@@ -61,6 +61,9 @@ def add_copy_number(
     max_copy_number
         Copy numbers above this are stored as this.
 
+    Copy-number input without cells (e.g. the placeholder of a failed CNV stage) is
+    ignored with a warning.
+
     Notes
     -----
     Writes ``layers["copy_number"]`` (float, NaN where unknown), ``obs["copy_number_source"]``
@@ -76,6 +79,15 @@ def add_copy_number(
                 f"{path}: cannot read the copy-number AnnData ({err}); pass "
                 "results/cnv/{patient}/cnv.h5ad from `ctcg cnv`"
             ) from err
+    from ctcgenomics.io.stage_status import STATUS_KEY
+
+    if cnv.n_obs == 0 or STATUS_KEY in cnv.uns:
+        status = cnv.uns.get(STATUS_KEY, {})
+        log.warning(
+            "copy-number input has no cell%s: genotypes assume two copies everywhere",
+            f" (the CNV stage failed: {status.get('reason', '')})" if status else "",
+        )
+        return
     if "copy_number" not in cnv.layers:
         raise KeyError(
             "copy-number AnnData has no layer 'copy_number'; pass the cnv.h5ad written by "

@@ -91,3 +91,16 @@ def test_copy_number_input_is_checked(hemizygous, tmp_path):
         ctc.snv.call(bams, fa, cells=cells, hotspots=None, copy_number=bad)
     with pytest.raises(OSError, match=r"cnv\.h5ad"):
         ctc.snv.call(bams, fa, cells=cells, hotspots=None, copy_number=tmp_path / "none.h5ad")
+
+
+def test_failed_cnv_stage_placeholder_is_ignored(hemizygous, caplog):
+    """The guarded workflow writes an empty cnv.h5ad when the CNV stage fails: the SNV
+    step goes on with two copies everywhere and says why."""
+    from ctcgenomics.io.stage_status import STATUS_KEY
+
+    fa, _, _, bams, cells = hemizygous
+    failed = ad.AnnData(uns={STATUS_KEY: {"stage": "cnv", "reason": "no counts"}})
+    with caplog.at_level(logging.WARNING):
+        adata = ctc.snv.call(bams, fa, cells=cells, hotspots=None, copy_number=failed)
+    assert "copy_number" not in adata.layers
+    assert "CNV stage failed" in caplog.text

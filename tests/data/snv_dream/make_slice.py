@@ -29,7 +29,7 @@ OUT = Path(__file__).parent
 def read_partial_fasta(path: Path) -> list[tuple[int, int, str]]:
     """Windows of chr20 as (0-based start, end, sequence); header `>20:start-end/len`."""
     out, name, seq = [], None, []
-    for line in path.read_text().splitlines() + [">"]:
+    for line in [*path.read_text().splitlines(), ">"]:
         if line.startswith(">"):
             if name and name.startswith("20:"):
                 span = name.split(":")[1].split("/")[0]
