@@ -595,7 +595,9 @@ def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
     half = int(np.argmin(np.abs(grid_f - 0.5)))
     w_ger[inputs.is_wbc] = 0.0
     w_ger[inputs.is_wbc, :, half] = 1.0
-    used = (w_som.reshape(-1, len(grid_f)).max(0) > 0) | (w_ger.reshape(-1, len(grid_f)).max(0) > 0)
+    used = (w_som.reshape(-1, len(grid_f)).max(0, initial=0) > 0) | (
+        w_ger.reshape(-1, len(grid_f)).max(0, initial=0) > 0
+    )
     used[[0, -1]] = True  # f = 0 and f = 1 are always needed
     cols = np.flatnonzero(used)
     f_ll = fraction_logliks(k, n, grid_f[cols], inputs.error, inputs.dropout, inputs.rho)

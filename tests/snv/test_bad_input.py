@@ -218,3 +218,16 @@ def test_population_vcf_makes_a_listed_common_allele_germline(syn):
     assert listed.var.loc[key, "population_af"] == pytest.approx(0.2)
     plain = ctc.snv.call(bams, fa, cells=cells, hotspots=None)
     assert plain.var.loc[key, "p_germline"] < listed.var.loc[key, "p_germline"]
+
+
+def test_no_candidate_at_all_gives_valid_empty_outputs(syn):
+    tmp, fa, seq = syn
+    bams = {
+        c: write_bam(tmp / f"{c}.bam", seq, ref_reads(seq, 100, 20), cell=c) for c in ("c", "w")
+    }
+    cells = pd.DataFrame({"role": ["ctc", "wbc"], "draw": "D1"}, index=list(bams))
+    adata = ctc.snv.call(bams, fa, cells=cells, hotspots=None)
+    assert adata.shape == (2, 0)
+    assert len(ctc.snv.alteration_rows(adata, patient="P1")) == 0
+    ctc.snv.write_vcf(adata, tmp / "e.vcf.gz", fa)
+    adata.write_h5ad(tmp / "e.h5ad")
