@@ -119,6 +119,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--private-min-vaf", type=float, default=0.0, help="0 = off (the model weighs artefacts)"
     )
     g.add_argument("--near-indel-bp", type=int, default=5)
+    g.add_argument(
+        "--max-germline-posterior",
+        type=float,
+        default=0.01,
+        help="a somatic PASS needs a germline posterior at most this",
+    )
     p.set_defaults(func=_run)
 
 
@@ -215,6 +221,7 @@ def _run(args: argparse.Namespace) -> int:
     f.min_qual, f.min_evaluable_cells = args.min_qual, args.min_evaluable_cells
     f.strand_bias_p, f.private_min_vaf = args.strand_bias_p, args.private_min_vaf
     f.near_indel_bp = args.near_indel_bp
+    f.max_germline_posterior = args.max_germline_posterior
     hotspots: object = True
     if args.hotspots == "none":
         hotspots = None

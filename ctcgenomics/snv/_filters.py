@@ -17,8 +17,8 @@ FILTER_DESCRIPTIONS: dict[str, str] = {
     "CellPrivateLowVAF": "Alternative reads in one CTC only, at an allele fraction below "
     "private_min_vaf (typical of amplification errors)",
     "NearIndel": "SNV within near_indel_bp of a supported indel (misalignment)",
-    "PossibleGermline": "Not excluded as germline: the germline posterior alone keeps the "
-    "somatic posterior below min_qual (e.g. shallow or missing WBCs)",
+    "PossibleGermline": "Not excluded as germline: germline posterior above "
+    "max_germline_posterior (e.g. shallow or missing WBCs)",
     "Germline": "Germline (posterior >= germline_posterior from WBC reads, allele balance "
     "across cells and germline/population VCFs, or a known germline site)",
 }
@@ -44,6 +44,11 @@ class FilterParams:
         the genotype model weighs amplification artefacts by their allele fraction).
     near_indel_bp
         Distance to a supported indel within which SNVs are flagged.
+    max_germline_posterior
+        A somatic call needs a germline posterior at most this: calling a germline variant
+        somatic is the costly error (a germline BRCA2 truncation would be matched as a
+        somatic target and the hereditary finding lost), so it gets its own, stricter,
+        bound than ``min_qual``.
     """
 
     min_qual: float = 13.0
@@ -52,6 +57,7 @@ class FilterParams:
     strand_min_fraction: float = 0.1
     private_min_vaf: float = 0.0
     near_indel_bp: int = 5
+    max_germline_posterior: float = 0.01
 
 
 def apply_filters(
@@ -122,7 +128,7 @@ def apply_filters(
         & (var["pooled_alt_fwd"] + var["pooled_alt_rev"] >= 3).to_numpy()
         & (var["p_variant"].to_numpy() >= 0.5)
     )
-    max_germline = 10 ** (-params.min_qual / 10)
+    max_germline = params.max_germline_posterior
     indel_pos = {
         (c, p) for c, p in zip(var["chrom"][supported], var["pos"][supported], strict=True)
     }

@@ -50,6 +50,11 @@ class GenotypeParams:
     min_alt_reads
         Alternative reads one cell needs for a position to be a candidate (the
         detection threshold used when estimating artefact rates per base).
+    min_dropout_depth
+        Reads a cell needs at a germline het site for the site to inform its dropout
+        rate. Low on purpose: a site that lost one allele has half the reads, so a high
+        threshold would keep mostly sites without dropout and underestimate it (the
+        likelihood already weighs a site with few reads weakly).
     model
         Parameters of the genotype model.
     """
@@ -58,6 +63,7 @@ class GenotypeParams:
     min_genotype_posterior: float = 0.9
     germline_posterior: float = 0.5
     min_alt_reads: int = 2
+    min_dropout_depth: int = 1
     model: ModelParams = field(default_factory=ModelParams)
 
 
@@ -226,6 +232,8 @@ def genotype(
     prior_mass = artefact_prior_mass(model.artefact_vaf_shape)
     mass = prior_mass.copy()
 
+    noise_rate = model.prior_noise
+
     def run(
         somatic_rate: float, germline_rate: float, eta: np.ndarray, delta: np.ndarray, rho: float
     ) -> SiteModel:
@@ -244,6 +252,7 @@ def genotype(
             copy_number=p_cn,
             hom_fraction=hom,
             artefact_mass=mass,
+            prior_noise=noise_rate,
         )
         return site_model(inputs, model)
 
@@ -264,6 +273,8 @@ def genotype(
         model,
         rho_cells=is_wbc if wbc_obs >= 20 else None,
         prior_mean=dropout_prior,
+        min_depth=params.min_dropout_depth,
+        groups=wga,
     )
     rho = fit.rho
     chrom = var["chrom"].astype(str).to_numpy()
@@ -319,14 +330,19 @@ def genotype(
                 if is_wbc.any()
                 else germline_rate
             )
+            a_n = model.prior_noise * model.prior_somatic_weight
+            b_n = (1 - model.prior_noise) * model.prior_somatic_weight
+            new_noise = (m.p_noise.sum() + a_n) / (bases_all + a_n + b_n)
             done = (
-                abs(np.log(new_rate / somatic_rate)) < 1e-3
+                abs(np.log(new_noise / noise_rate)) < 1e-3
+                and abs(np.log(new_rate / somatic_rate)) < 1e-3
                 and abs(np.log(new_germ / germline_rate)) < 1e-3
                 and np.all(np.abs(np.log(new_eta / eta)) < 1e-3)
             )
             counts = artefact_bin_counts(alt[fits_own], n[fits_own], m.artefact[fits_own], mass)
             mass = (w_mass * prior_mass + counts) / (w_mass + counts.sum())
             somatic_rate, germline_rate, eta = float(new_rate), float(new_germ), new_eta
+            noise_rate = float(new_noise)
             if done:
                 break
     final = run(somatic_rate, germline_rate, eta, delta, rho)
@@ -371,6 +387,7 @@ def genotype(
     var["p_variant"] = p_var
     var["qual"] = np.minimum(999.0, -10 * np.log10(np.clip(1 - p_var, 1e-100, 1))).round(1)
     var["p_germline"] = final.p_germline
+    var["p_noise"] = final.p_noise
     var["germline"] = (final.p_germline >= params.germline_posterior) | known
     mean, low, high = (
         carrier_fraction_posterior(final.log_ref[is_ctc], final.log_carrier[is_ctc])
@@ -397,6 +414,7 @@ def genotype(
         "n_germline_het_sites": int(het.sum()),
         "somatic_rate": somatic_rate,
         "germline_rate": germline_rate,
+        "noise_rate": noise_rate,
         "artefact_vaf_histogram": mass,
         "em_iterations": em_done,
         "prevalence": _prevalence_by_draw(adata, final, is_ctc),

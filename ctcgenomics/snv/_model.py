@@ -26,6 +26,10 @@ with the copy number ``C`` of the cell at the site either known from the CNV ste
     P(D | none)     = prod_c R_c
     P(D | somatic)  = prod_WBC R_c  sum_j p(pi_j) prod_CTC [(1 - pi_j) R_c + pi_j V_c]
     P(D | germline) = (1 - w_hom) prod_c G_c + w_hom prod_c Bin(k_c; n_c, 1 - eps_c)
+    P(D | noise)    = mean_f prod_c Bin(k_c; n_c, f + eps_c)   (f log-uniform, 0.3-25 %)
+
+the last for sites where every cell shows the allele at one low fraction (mapping or
+sequence-context errors), which would otherwise pass as a weak somatic variant.
 
 Everything is in log space (``scipy.special.logsumexp``), vectorised over cells, sites
 and the grid of ``pi``. Only :mod:`scipy.special` is imported (not :mod:`scipy.stats`,
@@ -69,6 +73,8 @@ class ModelParams:
         Same for germline indels. Both are re-estimated by EM when there are WBCs.
     prior_germline_weight
         Weight of the germline prior in pseudo-bases.
+    prior_noise
+        Prior probability per base of a systematic-noise site (EM like the somatic rate).
     germline_hom_fraction
         Fraction of germline variant sites where the patient is homozygous.
     germline_novel_fraction
@@ -139,6 +145,7 @@ class ModelParams:
     prior_germline: float = 1e-3
     prior_germline_indel: float = 1e-4
     prior_germline_weight: float = 1e4
+    prior_noise: float = 1e-4
     germline_hom_fraction: float = 1 / 3
     germline_novel_fraction: float = 0.02
     artefact_rate: float = 1e-5
@@ -518,6 +525,8 @@ class SiteModel:
         ``(cells, sites)`` ``log R`` and ``log V`` (for prevalence per draw).
     artefact
         ``(cells, sites)`` posterior that the cell's alternative reads are an artefact.
+    p_noise
+        ``(sites,)`` posterior of systematic noise (all cells at one low allele fraction).
     """
 
     p_somatic: np.ndarray
@@ -529,6 +538,7 @@ class SiteModel:
     log_ref: np.ndarray
     log_carrier: np.ndarray
     artefact: np.ndarray
+    p_noise: np.ndarray | None = None
 
 
 @dataclass
@@ -559,6 +569,9 @@ class SiteInputs:
     artefact_mass
         Histogram of the artefact allele fraction on [0, 1/2] (default: the prior
         ``artefact_vaf_shape``).
+    prior_noise
+        Prior of a systematic-noise site (every cell shows the allele at one low
+        fraction: mapping or sequence-context errors).
     """
 
     alt: np.ndarray
@@ -574,6 +587,7 @@ class SiteInputs:
     copy_number: np.ndarray | None = None
     hom_fraction: np.ndarray | float | None = None
     artefact_mass: np.ndarray | None = None
+    prior_noise: np.ndarray | float = 1e-4
 
 
 def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
@@ -636,12 +650,25 @@ def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
     log_ger = np.logaddexp(
         np.log1p(-hom) + lg[part].sum(axis=0), np.log(hom) + lh[part].sum(axis=0)
     )
+    # systematic noise: every cell shows the allele at one low fraction f (mapping or
+    # context-specific errors), no genotype structure
+    log_noise = _log_noise(k[part], n[part], inputs.error[part])
     ps = np.clip(np.asarray(inputs.prior_somatic, dtype=float), 1e-300, 1)
     pg = np.clip(np.asarray(inputs.prior_germline, dtype=float), 1e-300, 1)
-    p0 = np.clip(1.0 - ps - pg, 1e-300, 1)
-    logs = np.stack([np.log(p0) + log_none, np.log(ps) + log_som, np.log(pg) + log_ger])
+    pn = np.clip(
+        np.broadcast_to(np.asarray(inputs.prior_noise, dtype=float), (n_sites,)), 1e-300, 1
+    )
+    p0 = np.clip(1.0 - ps - pg - pn, 1e-300, 1)
+    logs = np.stack(
+        [
+            np.log(p0) + log_none,
+            np.log(ps) + log_som,
+            np.log(pg) + log_ger,
+            np.log(pn) + log_noise,
+        ]
+    )
     post = np.exp(logs - special.logsumexp(logs, axis=0))
-    p_none, p_som, p_ger = post
+    p_none, p_som, p_ger, p_noise = post
     if not ctc.any():
         # Without CTCs nothing can be somatic; the germline test still runs on the WBCs.
         p_som = np.zeros(n_sites)
@@ -682,7 +709,22 @@ def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
         log_ref=lr,
         log_carrier=lv,
         artefact=artefact,
+        p_noise=p_noise,
     )
+
+
+NOISE_FRACTIONS = np.geomspace(0.003, 0.25, 24)
+"""Allele fractions of the systematic-noise hypothesis (log-uniform prior)."""
+
+
+def _log_noise(k: np.ndarray, n: np.ndarray, error: np.ndarray) -> np.ndarray:
+    """``log P(D | noise)``: all cells' alternative reads drawn at one fraction ``f``."""
+    if k.shape[0] == 0:
+        return np.full(k.shape[1], -np.inf)
+    eps = np.asarray(error, dtype=float)[:, None, None]
+    f = NOISE_FRACTIONS[None, None, :] + eps
+    per = log_binom(k[..., None], n[..., None], np.clip(f, 0, 0.5)).sum(axis=0)
+    return special.logsumexp(per, axis=-1) - np.log(len(NOISE_FRACTIONS))
 
 
 def carrier_fraction_posterior(
@@ -748,6 +790,79 @@ class DropoutFit:
 
 
 def estimate_dropout(
+    alt: np.ndarray,
+    depth: np.ndarray,
+    error: np.ndarray,
+    params: ModelParams,
+    *,
+    min_depth: int = 8,
+    n_iter: int = 30,
+    rho_cells: np.ndarray | None = None,
+    prior_mean: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+) -> DropoutFit:
+    """Estimate each cell's allelic dropout rate from germline heterozygous sites.
+
+    At a germline het site a cell shows both alleles (allele fraction spread around
+    1/2 by amplification bias, beta-binomial with overdispersion ``rho``), or only one
+    allele (dropout of the other, probability ``delta_c/2`` each). An EM over sites
+    gives each cell's ``delta_c`` (with a Beta prior) and a shared ``rho`` (maximum
+    likelihood, :func:`_fit_rho`). The prior is hierarchical: its mean is first
+    ``prior_mean``, then the average rate of the cells of the same ``groups`` value
+    (e.g. the WGA chemistry) weighted by their sites, so a shallow cell, whose own sites
+    cannot tell dropout from allelic imbalance, borrows the rate of its chemistry rather
+    than of a fixed prior.
+
+    Parameters
+    ----------
+    alt, depth
+        ``(cells, het_sites)`` counts at germline heterozygous sites.
+    error
+        ``(cells,)`` per-allele error rates.
+    params
+        Model parameters (prior of the dropout rate, default ``rho``).
+    min_depth
+        Cell-site pairs with fewer reads are not used.
+    n_iter
+        EM iterations.
+    rho_cells
+        Boolean mask of the cells used to fit ``rho`` (default all). Pass the WBCs when
+        there are enough: in tumour cells, loss of heterozygosity makes germline het sites
+        look monoallelic, which would inflate ``rho``.
+    prior_mean
+        ``(cells,)`` prior mean dropout per cell (default ``dropout_prior_mean`` for
+        all; unamplified libraries have almost none).
+    groups
+        ``(cells,)`` labels of cells sharing a dropout distribution (default: one group).
+    """
+    n_cells = np.asarray(alt).shape[0]
+    mean = (
+        np.full(n_cells, params.dropout_prior_mean)
+        if prior_mean is None
+        else np.asarray(prior_mean, dtype=float)
+    )
+    fit = _estimate_dropout_once(
+        alt, depth, error, params, min_depth=min_depth, n_iter=n_iter,
+        rho_cells=rho_cells, prior_mean=mean,
+    )  # fmt: skip
+    if fit.n_sites.sum() == 0:
+        return fit
+    groups = np.zeros(n_cells, dtype=int) if groups is None else np.asarray(groups)
+    pooled = mean.copy()
+    for g in np.unique(groups):
+        sel = groups == g
+        w = fit.n_sites[sel].astype(float)
+        if w.sum() >= 20:  # enough sites in the group to say what its dropout is
+            pooled[sel] = float((w * fit.dropout[sel]).sum() / w.sum())
+    if np.allclose(pooled, mean):
+        return fit
+    return _estimate_dropout_once(
+        alt, depth, error, params, min_depth=min_depth, n_iter=n_iter,
+        rho_cells=rho_cells, prior_mean=np.clip(pooled, 1e-3, 0.9),
+    )  # fmt: skip
+
+
+def _estimate_dropout_once(
     alt: np.ndarray,
     depth: np.ndarray,
     error: np.ndarray,

@@ -307,6 +307,7 @@ def snv_options(wildcards, input):
         ("--strand-bias-p", fl.get("strand_bias_p", 0.001)),
         ("--private-min-vaf", fl.get("private_min_vaf", 0.0)),
         ("--near-indel-bp", fl.get("near_indel_bp", 5)),
+        ("--max-germline-posterior", fl.get("max_germline_posterior", 0.01)),
     ]:
         opts += [flag, str(value)]
     return [str(o) for o in opts]
