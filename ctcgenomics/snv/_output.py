@@ -181,6 +181,11 @@ def load_predisposition_genes(path: str | os.PathLike[str] | None = None) -> fro
     return frozenset(table["gene"].str.strip())
 
 
+def _text(value) -> str:
+    """A var cell as text: NaN/None (a column missing for some variants) is empty."""
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
 def _beta_interval(altered: int, evaluable: int) -> tuple[float, float, float]:
     """Posterior mean and 95 % equal-tailed interval of a fraction (uniform prior)."""
     if evaluable == 0:
@@ -248,8 +253,9 @@ def alteration_rows(
     CTC (``SingleCell``).
 
     Germline (``var["germline"]``) variants in cancer-predisposition genes
-    (:func:`load_predisposition_genes`) that may change the protein and are rare
-    (population frequency below 1 % or unknown) are rows with ``origin`` ``germline``:
+    (:func:`load_predisposition_genes`) with a known consequence that changes the protein
+    (needs a transcript annotation, ``gtf``) and that are rare (population frequency below
+    1 % or unknown) are rows with ``origin`` ``germline``:
     per draw, all the draw's cells (CTCs and WBCs) called carrier / with a genotype.
 
     The alteration is the HGVSp short form where there is one, else the genomic HGVS
@@ -283,8 +289,8 @@ def alteration_rows(
     rows = []
 
     def name_of(rec: pd.Series) -> str:
-        return str(
-            rec.get("HGVSp", "") or f"{rec['chrom']}:g.{rec['pos']}{rec['ref']}>{rec['alt']}"
+        return _text(rec.get("HGVSp", "")) or (
+            f"{rec['chrom']}:g.{rec['pos']}{rec['ref']}>{rec['alt']}"
         )
 
     ctc_draws = sorted(draws[roles == "ctc"].unique())
@@ -300,7 +306,7 @@ def alteration_rows(
                 f"{rec['chrom']}:{rec['pos']} {rec['ref']}>{rec['alt']}; QUAL {rec['qual']:.0f}"
                 f" (posterior somatic {rec['p_variant']:.3g}, germline {rec['p_germline']:.2g})"
                 + ("; single-cell evidence (SingleCell: one CTC)" if single else "")
-                + (f"; {rec['consequence']}" if rec.get("consequence", "") else "")
+                + (f"; {csq}" if (csq := _text(rec.get("consequence", ""))) else "")
             )
             rows.append(
                 _row(
@@ -325,7 +331,11 @@ def alteration_rows(
     for j in np.flatnonzero(var["germline"].to_numpy(bool)):
         rec = var.iloc[j]
         gene = str(rec.get("gene", ""))
-        if gene not in genes or str(rec.get("consequence", "")) in BENIGN_CONSEQUENCES:
+        consequence = _text(rec.get("consequence", ""))
+        # Without a protein consequence (no transcript annotation: --gtf) a germline
+        # variant of the gene may be intronic or a common polymorphism (TP53 P72R):
+        # not reported as a predisposition finding.
+        if gene not in genes or not consequence or consequence in BENIGN_CONSEQUENCES:
             continue
         if np.isfinite(af[j]) and af[j] >= 0.01:
             continue
@@ -342,7 +352,7 @@ def alteration_rows(
                 f"{rec['chrom']}:{rec['pos']} {rec['ref']}>{rec['alt']}; germline in a "
                 f"cancer-predisposition gene; {why}"
                 + (f"; population AF {af[j]:.2g}" if np.isfinite(af[j]) else "")
-                + (f"; {rec['consequence']}" if rec.get("consequence", "") else "")
+                + f"; {consequence}"
                 + "; confirm in a certified laboratory"
             )
             rows.append(

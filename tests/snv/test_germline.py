@@ -37,6 +37,7 @@ def test_germline_predisposition_variant_is_a_germline_row():
             {**base, "pos": 2, "gene": "BRCA2", "consequence": "synonymous_variant"},
             {**base, "pos": 3, "gene": "BRCA2", "population_af": 0.2},
             {**base, "pos": 4, "gene": "GAPDH", "consequence": "stop_gained"},
+            {**base, "pos": 6, "gene": "BRCA2"},  # no protein consequence known
             {
                 **base,
                 "pos": 5,
@@ -49,7 +50,7 @@ def test_germline_predisposition_variant_is_a_germline_row():
             },
         ]
     )
-    adata.var["population_af"] = [np.nan, np.nan, 0.2, np.nan, np.nan]
+    adata.var["population_af"] = [np.nan, np.nan, 0.2, np.nan, np.nan, np.nan]
     rows = ctc.snv.alteration_rows(adata, patient="P1")
     assert list(rows["origin"]) == ["somatic", "germline"]
     germ = rows[rows["origin"] == "germline"].iloc[0]
