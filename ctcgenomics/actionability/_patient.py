@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ctcgenomics.actionability._data import drug_class_terms
+from ctcgenomics.actionability._context import therapy_drugs
 from ctcgenomics.io.alterations import alteration_row, alterations_frame
 
 CELLSEARCH_VOLUME_ML = 7.5
@@ -52,14 +51,7 @@ def enumeration_rows(patient_rows: pd.DataFrame) -> pd.DataFrame:
 
 def current_drugs(therapy: str | None) -> set[str]:
     """Return the generic drug names named (directly or by class) in a free-text therapy line."""
-    if not therapy or (isinstance(therapy, float) and math.isnan(therapy)):
-        return set()
-    text = str(therapy).lower()
-    drugs = {w.strip() for w in text.replace("+", ",").replace("/", ",").split(",") if w.strip()}
-    for term, names in drug_class_terms().items():
-        if re.search(rf"\b{re.escape(term)}\b", text):
-            drugs.update(names)
-    return drugs
+    return set(therapy_drugs(therapy))
 
 
 def serial_changes(
