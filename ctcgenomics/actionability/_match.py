@@ -618,7 +618,8 @@ def _no_match_reason(row, gene: str) -> tuple[str, str] | None:
                 "supported by the WBCs, so inherited; not a tumour alteration and not in "
                 "ctcgenomics/data/knowledge/predisposition_genes.tsv",
             )
-    if row.kind == "expression" and gene in CELL_STATE_PATTERNS:
+    state = CELL_STATE_PATTERNS.get(gene)
+    if row.kind == "expression" and state is not None and state.match(str(row.alteration)):
         return ("cell_state", f"{row.alteration} describes the CTC state; no therapy is linked")
     if row.kind == "copy_number" and row.alteration == "LOH":
         return (

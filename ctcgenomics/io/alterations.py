@@ -400,7 +400,7 @@ def check_alterations(
         kind = "" if _missing(row["kind"]) else str(row["kind"]).strip()
         raw = "" if _missing(row["alteration"]) else str(row["alteration"]).strip()
         try:
-            text = check_alteration(str(row["gene"]), raw, kind, origin=origin)
+            text = check_alteration(row["gene"], raw, kind, origin=origin)
             _check_counts(row)
             build = genome_build(raw, row.get("evidence", ""), row.get("source", ""))
         except AlterationTableError as exc:
