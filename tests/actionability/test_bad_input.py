@@ -20,6 +20,7 @@ from ctcgenomics.actionability import (
     validate_kb,
 )
 from ctcgenomics.actionability._data import KB_PATH
+from ctcgenomics.actionability._kb import load_yaml
 from ctcgenomics.io import AlterationTableError
 from ctcgenomics.io.sheets import SheetError, read_patient_sheet
 
@@ -275,7 +276,7 @@ def test_patient_sheet_context_columns_are_validated(tmp_path):
 
 # ---------------------------------------------------------------------- knowledge base
 def _packaged():
-    return yaml.safe_load(KB_PATH.read_text(encoding="utf-8"))
+    return load_yaml(KB_PATH.read_text(encoding="utf-8"))
 
 
 def _entry(data, entry_id):
@@ -347,7 +348,7 @@ def test_invalid_kb_names_entry_and_field(tmp_path, mutate, expect):
     data = copy.deepcopy(_packaged())
     mutate(data)
     path = tmp_path / "kb.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False), encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match=expect):
         load_kb(path)
 

@@ -435,12 +435,13 @@ def test_level4_can_be_excluded(tmp_path):
 
     from ctcgenomics.actionability import load_kb
     from ctcgenomics.actionability._data import KB_PATH
+    from ctcgenomics.actionability._kb import load_yaml
 
-    data = yaml.safe_load(KB_PATH.read_text(encoding="utf-8"))
+    data = load_yaml(KB_PATH.read_text(encoding="utf-8"))
     entry = next(e for e in data["entries"] if e["id"] == "brca_erbb2_mutation_neratinib")
     entry["level"] = "4"
     path = tmp_path / "kb.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False), encoding="utf-8")
     kb4 = load_kb(path)
     t = make_alterations(("D1", "ERBB2", "p.L755S", M, 3, 5))
     assert "4" in set(match(t, "BRCA", kb=kb4).matches["level"])
