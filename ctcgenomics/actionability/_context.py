@@ -33,6 +33,10 @@ CONTEXT_STATUSES: tuple[str, ...] = ("not_required", "confirmed", "not_confirmed
 """Values of ``context_status``, from best to worst."""
 
 _RECEPTOR_POSITIVE = {"positive", "low"}  # ER/PR-low (1-10 %) is reported as positive
+_CONTEXT_KEYS = frozenset(
+    {"hr", "er", "her2", "castration", "prior_therapy", "no_prior_therapy", "min_prior_lines",
+     "max_prior_lines"}
+)  # fmt: skip
 _NONE_WORDS = {"none", "no", "naive", "treatment-naive", "treatment naive", "-"}
 
 
@@ -229,6 +233,13 @@ def evaluate_context(
     """
     if not spec:
         return ContextResult("not_required", "", "")
+    if not isinstance(spec, Mapping):
+        raise TypeError(f"context spec must be a mapping (an entry's 'context'), got {spec!r}")
+    unknown_keys = sorted(set(spec) - _CONTEXT_KEYS)
+    if unknown_keys:
+        raise ValueError(f"unknown context field(s) {unknown_keys}; use {sorted(_CONTEXT_KEYS)}")
+    if ctx is not None and not isinstance(ctx, PatientContext):
+        raise TypeError(f"ctx must be a PatientContext (patient_context), got {type(ctx).__name__}")
     ctx = ctx or PatientContext()
     contradicted: list[str] = []
     unknown: list[str] = []

@@ -23,6 +23,7 @@ def enumeration_rows(patient_rows: pd.DataFrame) -> pd.DataFrame:
     does not apply (0 evaluable cells, so NaN). A missing volume is taken as 7.5 mL and
     said so in ``evidence``.
     """
+    _need(patient_rows, ("patient", "draw"), "patient rows", "pass the patient-sheet rows")
     rows = []
     for rec in patient_rows.itertuples(index=False):
         count = getattr(rec, "ctc_count", None)
@@ -85,6 +86,13 @@ def serial_changes(
         Fisher p-value, the therapy at the later draw and the matched implications (with
         ``concerns_current_therapy`` set for resistance to a drug of the current line).
     """
+    _need(alterations, ("gene", "alteration", "kind", "draw", "n_cells_altered"), "alterations",
+          "pass a checked alterations table")  # fmt: skip
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    for d in draws:
+        if "draw" not in d or "draw_date" not in d:
+            raise ValueError(f"draw record {dict(d)} needs 'draw' and 'draw_date'")
     ordered = sorted(draws, key=lambda d: (str(d["draw_date"]), str(d["draw"])))
     cells = alterations[alterations["kind"] != "enumeration"]
     out: list[dict[str, object]] = []
@@ -128,6 +136,14 @@ def serial_changes(
                 }
             )
     return out
+
+
+def _need(frame: object, columns: Sequence[str], what: str, fix: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} lack column(s) {missing}; {fix}")
 
 
 def _lookup(frame: pd.DataFrame, draw: object, gene: str, alt: str) -> dict | None:
@@ -200,6 +216,8 @@ def discordances(
     CTCs. Only alterations present in the table can be compared: absence of a call is not
     taken as receptor loss.
     """
+    _need(alterations, ("gene", "alteration", "kind", "draw", "n_cells_altered"), "alterations",
+          "pass a checked alterations table")  # fmt: skip
     out: list[dict[str, object]] = []
     for column, (receptor, gene) in _RECEPTORS.items():
         status = str(patient.get(column) or "unknown")

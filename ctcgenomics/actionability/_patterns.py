@@ -139,6 +139,8 @@ def is_oncogenic(gene: str, change: ProteinChange) -> bool:
     change is truncating (nonsense, frameshift, splice site, exon skipping). Everything
     else (private missense variants, variants of unknown significance) is not.
     """
+    if not isinstance(change, ProteinChange):
+        raise TypeError(f"change must be a ProteinChange (parse_hgvsp), got {change!r}")
     if (gene, change.text) in hotspot_alleles():
         return True
     return gene_roles().get(gene) == "tsg" and change.truncating

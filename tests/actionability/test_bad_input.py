@@ -372,3 +372,29 @@ def test_unknown_context_keys_in_sheet_rows_do_not_matter():
     # Extra sheet columns are ignored by the context (the sheet schema validates them).
     ctx = patient_context(pd.concat([sheet_rows()], ignore_index=True).assign(notes="x"))
     assert ctx.er == "unknown"
+
+
+def test_other_public_functions_check_their_inputs():
+    from ctcgenomics.actionability import (
+        discordances,
+        enumeration_rows,
+        evaluate_context,
+        germline_findings,
+        is_oncogenic,
+        serial_changes,
+    )
+
+    with pytest.raises(ValueError, match=r"lack column\(s\) \['draw'\]"):
+        enumeration_rows(pd.DataFrame({"patient": ["P1"]}))
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        serial_changes([], [], pd.DataFrame())
+    with pytest.raises(ValueError, match="needs 'draw' and 'draw_date'"):
+        serial_changes(make_alterations(), [{"draw": "D1"}], pd.DataFrame())
+    with pytest.raises(ValueError, match=r"lack column\(s\) \['gene'"):
+        discordances(pd.DataFrame({"x": [1]}), {})
+    with pytest.raises(ValueError, match=r"unknown context field\(s\) \['menopause'\]"):
+        evaluate_context({"menopause": "post"}, None, "D1")
+    with pytest.raises(TypeError, match="ProteinChange"):
+        is_oncogenic("ESR1", "p.D538G")
+    with pytest.raises(ValueError, match="lack column 'gene'"):
+        germline_findings(pd.DataFrame({"draw": ["D1"]}), pd.DataFrame())
