@@ -65,6 +65,7 @@ MATCH_COLUMNS: tuple[str, ...] = (
 UNMATCHED_REASONS: dict[str, str] = {
     "unknown_gene": "unknown gene symbol",
     "not_detected": "not detected in this draw",
+    "not_evaluable": "not evaluable in this draw",
     "unannotated": "unannotated variant",
     "cell_state": "cell state",
     "loh": "loss of heterozygosity alone",
@@ -544,11 +545,16 @@ def match(
             _warnings.warn(f"{line}: {note}", UserWarning, stacklevel=2)
             explain(row, gene_field, "unknown_gene", "check the symbol (see warnings)")
             continue
-        absent = int(row.n_cells_evaluable) > 0 and int(row.n_cells_altered) == 0
-        if absent and row.origin != "germline":
-            # Evaluated but absent in this draw: kept for serial comparison, never matched.
-            explain(row, gene, "not_detected", "0 of the evaluable CTCs carry it")
-            continue
+        n_alt, n_ev = int(row.n_cells_altered), int(row.n_cells_evaluable)
+        if n_alt == 0 and row.origin != "germline":
+            # Nothing observed in this draw: kept for serial comparison, never matched.
+            # Enumeration and sample-level findings (MSI, TMB) have no per-cell counts.
+            if n_ev > 0:
+                explain(row, gene, "not_detected", "0 of the evaluable CTCs carry it")
+                continue
+            if row.kind != "enumeration" and gene not in {"MSI", "TMB"}:
+                explain(row, gene, "not_evaluable", "no CTC of this draw could be assessed")
+                continue
         reason = _no_match_reason(row, gene)
         if reason:
             explain(row, gene, *reason)

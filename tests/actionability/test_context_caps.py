@@ -180,3 +180,15 @@ def test_germline_variant_missed_in_ctcs_still_matches(kb):
                 "BRCA", kb=kb, context=context_of(primary_her2="negative"))  # fmt: skip
     row = _one(res, "talazoparib")
     assert (row["clonality"], row["level"]) == ("germline", "1")
+
+
+def test_rows_without_evaluable_cells_are_not_matched(kb):
+    # The RNA arm found no CTC: phenotype rows 0/0 must not reach a label.
+    table = make_alterations(
+        ("D1", "ERBB2", "EXPRESSION_HIGH", "expression", 0, 0),
+        ("D1", "CTC", "CTC_COUNT=14", "enumeration", 0, 0),
+        ("D1", "MSI", "MSI-H", "mutation", 0, 0),
+    )
+    res = match(table, "BRCA", kb=kb)
+    assert res.unmatched["reason_code"].tolist() == ["not_evaluable"]
+    assert set(res.matches["gene"]) == {"CTC", "MSI"}
