@@ -6,6 +6,14 @@ JSON/TSV output contract.
 """
 
 from ctcgenomics.actionability._civic import CivicEvidence, CivicFormatError, read_civic
+from ctcgenomics.actionability._context import (
+    CONTEXT_STATUSES,
+    PatientContext,
+    evaluate_context,
+    patient_context,
+    therapy_drugs,
+)
+from ctcgenomics.actionability._germline import germline_findings
 from ctcgenomics.actionability._hgvs import MalformedHGVSpError, ProteinChange, parse_hgvsp
 from ctcgenomics.actionability._kb import (
     LEVEL_ORDER,
@@ -15,7 +23,10 @@ from ctcgenomics.actionability._kb import (
     validate_kb,
 )
 from ctcgenomics.actionability._match import (
+    CONFIRM_GERMLINE,
+    CONFIRM_TISSUE,
     MATCH_COLUMNS,
+    UNMATCHED_REASONS,
     MatchResult,
     clonality,
     match,
@@ -37,10 +48,14 @@ from ctcgenomics.actionability._report import (
 )
 
 __all__ = [
+    "CONFIRM_GERMLINE",
+    "CONFIRM_TISSUE",
+    "CONTEXT_STATUSES",
     "LEVEL_ORDER",
     "MATCH_COLUMNS",
     "REPORT_SCHEMA_VERSION",
     "TSV_COLUMNS",
+    "UNMATCHED_REASONS",
     "CivicEvidence",
     "CivicFormatError",
     "KnowledgeBase",
@@ -48,6 +63,7 @@ __all__ = [
     "MalformedHGVSpError",
     "MatchResult",
     "OncoTree",
+    "PatientContext",
     "ProteinChange",
     "UnknownTumourTypeError",
     "build_report",
@@ -55,15 +71,19 @@ __all__ = [
     "current_drugs",
     "discordances",
     "enumeration_rows",
+    "evaluate_context",
+    "germline_findings",
     "is_oncogenic",
     "load_kb",
     "match",
     "oncotree",
     "parse_hgvsp",
     "parse_pattern",
+    "patient_context",
     "read_civic",
     "resolve_gene",
     "serial_changes",
+    "therapy_drugs",
     "validate_kb",
     "write_report",
 ]

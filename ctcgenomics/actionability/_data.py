@@ -82,12 +82,66 @@ def civic_disease_map() -> dict[str, str]:
     return dict(zip(table["disease"], table["oncotree"], strict=True))
 
 
+@dataclass(frozen=True)
+class TherapyClass:
+    """A class of therapies named by label contexts and free-text therapy lines."""
+
+    name: str
+    terms: tuple[str, ...]
+    drugs: frozenset[str]
+    any_drug: bool
+
+
+@cache
+def therapy_classes() -> dict[str, TherapyClass]:
+    """Return class id -> :class:`TherapyClass` (``therapy_classes.tsv``)."""
+    table = _read_table("therapy_classes.tsv")
+    out = {}
+    for name, terms, drugs in zip(table["class"], table["terms"], table["drugs"], strict=True):
+        members = frozenset(d.strip().lower() for d in drugs.split(",") if d.strip())
+        words = tuple(t.strip().lower() for t in terms.split(";") if t.strip())
+        out[name] = TherapyClass(name, words, members - {"*"}, "*" in members)
+    return out
+
+
 @cache
 def drug_class_terms() -> dict[str, tuple[str, ...]]:
-    """Return lower-case drug-class term -> generic drug names."""
-    table = _read_table("drug_classes.tsv")
+    """Return lower-case class term (e.g. ``aromatase inhibitor``) -> generic drug names."""
+    out: dict[str, set[str]] = {}
+    for cls in therapy_classes().values():
+        if cls.any_drug:
+            continue
+        for term in cls.terms:
+            out.setdefault(term, set()).update(cls.drugs)
+    return {t: tuple(sorted(d)) for t, d in out.items()}
+
+
+@cache
+def predisposition_genes() -> frozenset[str]:
+    """Return the cancer-predisposition genes (``predisposition_genes.tsv``)."""
+    return frozenset(_read_table("predisposition_genes.tsv")["gene"])
+
+
+@dataclass(frozen=True)
+class DomainRange:
+    """Residues of a protein domain (1-based, inclusive)."""
+
+    gene: str
+    domain: str
+    first_codon: int
+    last_codon: int
+    source: str
+
+
+@cache
+def protein_domains() -> dict[tuple[str, str], DomainRange]:
+    """Return (gene, domain) -> :class:`DomainRange` (``protein_domains.tsv``)."""
+    table = _read_table("protein_domains.tsv")
     return {
-        t.lower(): tuple(d.split(",")) for t, d in zip(table["term"], table["drugs"], strict=True)
+        (r.gene, r.domain): DomainRange(
+            r.gene, r.domain, int(r.first_codon), int(r.last_codon), r.source
+        )
+        for r in table.itertuples(index=False)
     }
 
 
@@ -104,15 +158,20 @@ def genome_gene_symbols() -> frozenset[str]:
     return frozenset(table[3].dropna().str.upper())
 
 
-_HOTSPOT_RE = re.compile(r"(?:^|;)HOTSPOT_GENE=([^;]+);HOTSPOT_HGVSp=([^;\s]+)")
+_HOTSPOT_RE = re.compile(
+    r"(?:^|;)(HOTSPOT3D|HOTSPOT)_GENE=([^;]+);(?:HOTSPOT3D|HOTSPOT)_HGVSp=([^;\s]+)"
+)
 
 
 @cache
 def hotspot_alleles() -> frozenset[tuple[str, str]]:
-    """Return (gene, HGVSp) pairs that are cancerhotspots.org single-residue hotspots.
+    """Return (gene, HGVSp) pairs of cancerhotspots.org hotspot alleles.
 
-    Only the ``HOTSPOT`` records (recurrence at one residue, Chang et al. 2016/2018) are
-    used; 3D-cluster hotspots (``HOTSPOT3D``) are weaker evidence and are ignored.
+    ``HOTSPOT`` records (recurrence at one residue, Chang et al. 2016/2018) are taken
+    whole. ``HOTSPOT3D`` records are taken only for missense alleles: the aggregated
+    table labels a residue found by both methods as ``HOTSPOT3D`` only (PIK3CA E545, NRAS
+    G12/G13/Q61 and KIT V559/L576 appear there and nowhere else), and it lists every
+    substitution at a hotspot residue, including stop codons that are not activating.
     """
     pairs = set()
     with gzip.open(ANNOTATION_DIR / "cancer_hotspots_hg38.vcf.gz", "rt") as handle:
@@ -120,6 +179,10 @@ def hotspot_alleles() -> frozenset[tuple[str, str]]:
             if line.startswith("#"):
                 continue
             match = _HOTSPOT_RE.search(line.split("\t", 8)[7])
-            if match:
-                pairs.add((match.group(1), match.group(2)))
+            if not match:
+                continue
+            kind, gene, hgvsp = match.groups()
+            if kind == "HOTSPOT3D" and (hgvsp.endswith("*") or hgvsp.endswith("=")):
+                continue
+            pairs.add((gene, hgvsp))
     return frozenset(pairs)

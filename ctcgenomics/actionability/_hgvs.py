@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ctcgenomics.io.alterations import AlterationTableError
+
 _AA1 = "ACDEFGHIKLMNPQRSTVWY"
 _AA3 = {
     "Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E",
@@ -28,6 +30,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("deletion", rf"^p\.({_A})(\d+)(?:_({_A})(\d+))?del$"),
         ("duplication", rf"^p\.({_A})(\d+)(?:_({_A})(\d+))?dup$"),
         ("insertion", rf"^p\.({_A})(\d+)_({_A})(\d+)ins((?:{_A})+)$"),
+        # The SNV step names an in-frame insertion by its first codon only (p.R175ins).
+        ("insertion_at", rf"^p\.({_A})(\d+)ins((?:{_A})*)$"),
+        ("start_lost", r"^p\.M1\?$"),
         ("delins", rf"^p\.({_A})(\d+)(?:_({_A})(\d+))?delins((?:{_A}|\*)+)$"),
         ("splice", r"^p\.X(\d+)_splice$"),
         ("exon_skipping", r"^exon(\d+)_skipping$"),
@@ -35,8 +40,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 
-class MalformedHGVSpError(ValueError):
-    """A mutation string is not in the accepted HGVSp short form."""
+class MalformedHGVSpError(AlterationTableError):
+    """A mutation string is not in the accepted HGVSp short form (or genomic HGVS)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,8 @@ class ProteinChange:
         Normalised one-letter HGVSp (``p.H1047R``) or ``exonN_skipping``.
     consequence
         ``missense``, ``nonsense``, ``synonymous``, ``frameshift``, ``inframe_deletion``,
-        ``inframe_insertion``, ``delins``, ``splice``, ``exon_skipping`` or ``stop_lost``.
+        ``inframe_insertion``, ``delins``, ``splice``, ``exon_skipping``, ``stop_lost`` or
+        ``start_lost``.
     ref
         Reference amino acid at ``start`` (empty for splice/exon-level strings).
     start, end
@@ -121,7 +127,9 @@ def parse_hgvsp(text: str, *, where: str = "") -> ProteinChange:
     raise MalformedHGVSpError(
         f"malformed protein change {raw!r}{loc}: expected HGVSp short form such as p.H1047R, "
         "p.R175*, p.K111fs, p.E746_A750del, p.A767_V769dup, p.D770_N771insSVD, "
-        "p.L747_P753delinsS, p.X1010_splice or exon14_skipping (one protein change per row)"
+        "p.L747_P753delinsS, p.X1010_splice or exon14_skipping (one protein change per row); "
+        "a variant without protein annotation is written as genomic HGVS, e.g. "
+        "chr17:g.2500053G>C"
     )
 
 
@@ -147,6 +155,10 @@ def _build(kind: str, m: re.Match[str], norm: str) -> ProteinChange:
         return ProteinChange(norm, cons, g[0], start, end)
     if kind == "insertion":
         return ProteinChange(norm, "inframe_insertion", g[0], int(g[1]), int(g[3]), g[4])
+    if kind == "insertion_at":
+        return ProteinChange(norm, "inframe_insertion", g[0], int(g[1]), int(g[1]), g[2])
+    if kind == "start_lost":
+        return ProteinChange(norm, "start_lost", "M", 1, 1, "?")
     if kind == "delins":
         start = int(g[1])
         end = int(g[3]) if g[3] else start

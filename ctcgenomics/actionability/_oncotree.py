@@ -1,37 +1,61 @@
-"""Tumour types as OncoTree codes, with the hierarchy used to decide indications."""
+"""Tumour types as OncoTree codes, with the hierarchy used to decide indications.
+
+The packaged table is a whole OncoTree release (``ONCOTREE_FILE``), so any code a user
+writes in the patient sheet resolves, child codes (``IDC``) inherit the indications of
+their ancestors (``BRCA``), and codes retired by a later release resolve through the
+release's ``history`` column.
+"""
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from ctcgenomics.actionability._data import _read_table
 
+ONCOTREE_RELEASE = "oncotree_2025_10_03"
+"""The packaged OncoTree release."""
+
+ONCOTREE_FILE = f"{ONCOTREE_RELEASE}.tsv"
+
 
 class UnknownTumourTypeError(ValueError):
-    """A tumour type is not an OncoTree code of the packaged subset."""
+    """A tumour type is not a code of the packaged OncoTree release."""
 
 
 @dataclass(frozen=True)
 class OncoTree:
-    """A subset of OncoTree: code -> (name, parent)."""
+    """An OncoTree release: code -> (name, parent), plus codes renamed by the release."""
 
     names: dict[str, str]
     parents: dict[str, str]
+    previous: dict[str, str] = field(default_factory=dict)
+    main_types: dict[str, str] = field(default_factory=dict)
+    release: str = ONCOTREE_RELEASE
 
     def resolve(self, code: str, *, where: str = "") -> str:
-        """Return the upper-case code if known, else raise with near matches.
+        """Return the upper-case code if known (also by name or a retired code).
+
+        Parameters
+        ----------
+        code
+            An OncoTree code (any case), an OncoTree name, or a code the release
+            replaced (``history``), which resolves to its successor.
+        where
+            Where the code was read (file, line, column), for the error message.
 
         Raises
         ------
         UnknownTumourTypeError
-            Listing the closest codes and names of the packaged subset.
+            Naming ``where``, with the closest codes and names of the release.
         """
         text = str(code).strip()
         key = text.upper()
         if key in self.names:
             return key
+        if key in self.previous:
+            return self.previous[key]
         by_name = {name.upper(): c for c, name in self.names.items()}
         if key in by_name:
             return by_name[key]
@@ -41,9 +65,9 @@ class OncoTree:
         hint = ", ".join(f"{c} ({self.names[c]})" for c in near) or "none close"
         loc = f" ({where})" if where else ""
         raise UnknownTumourTypeError(
-            f"unknown OncoTree code {text!r}{loc}; near matches: {hint}. Use an OncoTree code "
-            "from ctcgenomics/data/knowledge/oncotree_subset.tsv (e.g. BRCA, PRAD, NSCLC, "
-            "COADREAD, MEL) or add the code with its parent to that file."
+            f"unknown OncoTree code {text!r}{loc}; near matches: {hint}. Use a code of OncoTree "
+            f"release {self.release} (ctcgenomics/data/knowledge/{ONCOTREE_FILE}; e.g. BRCA, "
+            "IDC, PRAD, NSCLC, LUAD, COADREAD, MEL)."
         )
 
     def lineage(self, code: str) -> list[str]:
@@ -60,9 +84,17 @@ class OncoTree:
 
 @cache
 def oncotree() -> OncoTree:
-    """Load the packaged OncoTree subset."""
-    table = _read_table("oncotree_subset.tsv")
+    """Load the packaged OncoTree release."""
+    table = _read_table(ONCOTREE_FILE)
+    codes = set(table["code"])
+    previous: dict[str, str] = {}
+    for code, history in zip(table["code"], table["previous_codes"], strict=True):
+        for old in filter(None, history.split(",")):
+            if old.upper() not in codes:
+                previous[old.upper()] = code
     return OncoTree(
         names=dict(zip(table["code"], table["name"], strict=True)),
         parents={c: p for c, p in zip(table["code"], table["parent"], strict=True) if p},
+        previous=previous,
+        main_types=dict(zip(table["code"], table["main_type"], strict=True)),
     )

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ctcgenomics.actionability._data import drug_class_terms
+from ctcgenomics.actionability._context import therapy_drugs
 from ctcgenomics.io.alterations import alteration_row, alterations_frame
 
 CELLSEARCH_VOLUME_ML = 7.5
@@ -24,6 +23,7 @@ def enumeration_rows(patient_rows: pd.DataFrame) -> pd.DataFrame:
     does not apply (0 evaluable cells, so NaN). A missing volume is taken as 7.5 mL and
     said so in ``evidence``.
     """
+    _need(patient_rows, ("patient", "draw"), "patient rows", "pass the patient-sheet rows")
     rows = []
     for rec in patient_rows.itertuples(index=False):
         count = getattr(rec, "ctc_count", None)
@@ -52,14 +52,7 @@ def enumeration_rows(patient_rows: pd.DataFrame) -> pd.DataFrame:
 
 def current_drugs(therapy: str | None) -> set[str]:
     """Return the generic drug names named (directly or by class) in a free-text therapy line."""
-    if not therapy or (isinstance(therapy, float) and math.isnan(therapy)):
-        return set()
-    text = str(therapy).lower()
-    drugs = {w.strip() for w in text.replace("+", ",").replace("/", ",").split(",") if w.strip()}
-    for term, names in drug_class_terms().items():
-        if re.search(rf"\b{re.escape(term)}\b", text):
-            drugs.update(names)
-    return drugs
+    return set(therapy_drugs(therapy))
 
 
 def serial_changes(
@@ -93,6 +86,13 @@ def serial_changes(
         Fisher p-value, the therapy at the later draw and the matched implications (with
         ``concerns_current_therapy`` set for resistance to a drug of the current line).
     """
+    _need(alterations, ("gene", "alteration", "kind", "draw", "n_cells_altered"), "alterations",
+          "pass a checked alterations table")  # fmt: skip
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    for d in draws:
+        if "draw" not in d or "draw_date" not in d:
+            raise ValueError(f"draw record {dict(d)} needs 'draw' and 'draw_date'")
     ordered = sorted(draws, key=lambda d: (str(d["draw_date"]), str(d["draw"])))
     cells = alterations[alterations["kind"] != "enumeration"]
     out: list[dict[str, object]] = []
@@ -136,6 +136,14 @@ def serial_changes(
                 }
             )
     return out
+
+
+def _need(frame: object, columns: Sequence[str], what: str, fix: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} lack column(s) {missing}; {fix}")
 
 
 def _lookup(frame: pd.DataFrame, draw: object, gene: str, alt: str) -> dict | None:
@@ -208,6 +216,8 @@ def discordances(
     CTCs. Only alterations present in the table can be compared: absence of a call is not
     taken as receptor loss.
     """
+    _need(alterations, ("gene", "alteration", "kind", "draw", "n_cells_altered"), "alterations",
+          "pass a checked alterations table")  # fmt: skip
     out: list[dict[str, object]] = []
     for column, (receptor, gene) in _RECEPTORS.items():
         status = str(patient.get(column) or "unknown")

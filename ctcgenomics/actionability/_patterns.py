@@ -11,6 +11,7 @@ pattern                       granularity  matches
 ``exon20_insertion``          exon         in-frame net insertion/duplication in exon 20
 ``exon14_skipping``           exon         ``exon14_skipping`` or a splice site in exon 14
 ``exon2_mutation``            exon         any non-synonymous change inside exon 2
+``kinase_domain_mutation``    domain       activating change inside the kinase domain
 ``oncogenic_mutation``        gene         see :func:`is_oncogenic`
 ``loss_of_function``          gene         truncating change, TSG hotspot or deep deletion
 ``any_mutation``              gene         any non-synonymous mutation
@@ -28,13 +29,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ctcgenomics.actionability._data import exon_ranges, gene_roles, hotspot_alleles
+from ctcgenomics.actionability._data import (
+    exon_ranges,
+    gene_roles,
+    hotspot_alleles,
+    protein_domains,
+)
 from ctcgenomics.actionability._hgvs import ProteinChange, parse_hgvsp
 
-GRANULARITY_ORDER: tuple[str, ...] = ("allele", "codon", "exon", "threshold", "phenotype", "gene")
+GRANULARITY_ORDER: tuple[str, ...] = (
+    "allele", "codon", "exon", "domain", "threshold", "phenotype", "gene",
+)  # fmt: skip
 """From most to least specific (ties between matches are broken in this order)."""
 
-COPY_NUMBER_CALLS = frozenset({"AMPLIFICATION", "GAIN", "LOSS", "DELETION"})
+COPY_NUMBER_CALLS = frozenset({"AMPLIFICATION", "GAIN", "LOSS", "DELETION", "LOH"})
 PHENOTYPES = frozenset({"EXPRESSION_HIGH", "EXPRESSION_LOW", "AR-V7_POSITIVE", "MSI-H"})
 _MUTATION_CLASSES = frozenset({"oncogenic_mutation", "loss_of_function", "any_mutation"})
 
@@ -82,12 +90,14 @@ class Pattern:
     ref: str = ""
     exon: int = 0
     exon_class: str = ""
+    domain: str = ""
     partner: str = ""
     threshold: float = 0.0
 
 
 _CODON_RE = re.compile(r"^p\.([A-Z])(\d+)X?$")
 _EXON_RE = re.compile(r"^exon(\d+)_(deletion|insertion|skipping|mutation)$")
+_DOMAIN_RE = re.compile(r"^([a-z]+)_domain_mutation$")
 _THRESH_RE = re.compile(r"^(CTC_COUNT|TMB)>=([0-9.]+)$")
 
 
@@ -105,6 +115,8 @@ def parse_pattern(text: str) -> Pattern:
         return Pattern(text, "allele", "allele", change=parse_hgvsp(text, where="knowledge base"))
     if m := _EXON_RE.match(text):
         return Pattern(text, "exon", "exon", exon=int(m.group(1)), exon_class=m.group(2))
+    if m := _DOMAIN_RE.match(text):
+        return Pattern(text, "domain", "domain", domain=m.group(1))
     if text in _MUTATION_CLASSES:
         return Pattern(text, text, "gene")
     if text in COPY_NUMBER_CALLS:
@@ -127,6 +139,8 @@ def is_oncogenic(gene: str, change: ProteinChange) -> bool:
     change is truncating (nonsense, frameshift, splice site, exon skipping). Everything
     else (private missense variants, variants of unknown significance) is not.
     """
+    if not isinstance(change, ProteinChange):
+        raise TypeError(f"change must be a ProteinChange (parse_hgvsp), got {change!r}")
     if (gene, change.text) in hotspot_alleles():
         return True
     return gene_roles().get(gene) == "tsg" and change.truncating
@@ -155,6 +169,19 @@ def _match_exon(pat: Pattern, obs: Observation) -> bool:
     return change.consequence != "synonymous"
 
 
+def _match_domain(pat: Pattern, obs: Observation) -> bool:
+    """Match an activating change inside the domain: a hotspot allele or in-frame insertion."""
+    change = obs.change
+    rng = protein_domains().get((obs.gene, pat.domain))
+    if change is None or rng is None or change.start == 0:
+        return False
+    if not (rng.first_codon <= change.start and change.end <= rng.last_codon):
+        return False
+    if (obs.gene, change.text) in hotspot_alleles():
+        return True
+    return change.net_length_change > 0 and change.consequence in {"inframe_insertion", "delins"}
+
+
 def pattern_matches(pat: Pattern, obs: Observation) -> bool:
     """Return whether the observed alteration satisfies the pattern (gene already checked)."""
     fam = pat.family
@@ -170,6 +197,8 @@ def pattern_matches(pat: Pattern, obs: Observation) -> bool:
             )
         if fam == "exon":
             return _match_exon(pat, obs)
+        if fam == "domain":
+            return _match_domain(pat, obs)
         if fam == "oncogenic_mutation":
             return is_oncogenic(obs.gene, change)
         if fam == "loss_of_function":

@@ -11,14 +11,18 @@ import pandas as pd
 
 from ctcgenomics import __version__
 from ctcgenomics.actionability._civic import CivicEvidence
+from ctcgenomics.actionability._context import patient_context
+from ctcgenomics.actionability._germline import germline_findings
 from ctcgenomics.actionability._kb import KnowledgeBase, load_kb
 from ctcgenomics.actionability._match import MATCH_COLUMNS, match
 from ctcgenomics.actionability._oncotree import oncotree
 from ctcgenomics.actionability._patient import discordances, serial_changes
 from ctcgenomics.io._atomic import atomic_open
+from ctcgenomics.io.alterations import check_alterations
 
-REPORT_SCHEMA_VERSION = 1
-"""Version of the JSON layout documented in ``docs/actionability.md``."""
+REPORT_SCHEMA_VERSION = 2
+"""Version of the JSON layout documented in ``docs/actionability.md`` (2: label context,
+caps, germline findings, explained unmatched alterations)."""
 
 RESEARCH_USE = (
     "Research use only. Matches are computed from CTC single-cell calls and a curated "
@@ -51,6 +55,7 @@ def build_report(
     clonal_threshold: float = 0.8,
     include_level4: bool = True,
     where: str = "alterations table",
+    sheet: str = "patient sheet",
 ) -> tuple[dict[str, object], pd.DataFrame]:
     """Match one patient's alterations and assemble the JSON document and TSV table.
 
@@ -61,26 +66,45 @@ def build_report(
     alterations
         The patient's alterations over all draws (enumeration rows included).
     patient_rows
-        The patient's rows of the patient sheet (one per draw).
+        The patient's rows of the patient sheet (one per draw); receptor status, therapy
+        and the optional ``prior_therapies``, ``prior_lines`` and ``castration_status``
+        give the label context (:func:`patient_context`).
     kb, civic, clonal_threshold, include_level4, where
         As in :func:`match`.
+    sheet
+        Name of the patient sheet, for the message when its tumour type is unknown.
 
     Returns
     -------
     tuple
         ``(document, table)``: the JSON-ready dict and the ranked TSV table.
+
+    Raises
+    ------
+    UnknownTumourTypeError
+        Naming the patient sheet and the patient when the tumour type is not an
+        OncoTree code.
     """
     kb = kb or load_kb()
-    if patient_rows.empty:
+    if not isinstance(patient_rows, pd.DataFrame) or patient_rows.empty:
         raise ValueError(f"patient {patient!r} has no row in the patient sheet; add one per draw")
+    for col in ("tumour_type", "draw", "draw_date"):
+        if col not in patient_rows.columns:
+            raise ValueError(f"{sheet}: column {col!r} is missing; see the patient-sheet schema")
     first = patient_rows.iloc[0].to_dict()
+    code = oncotree().resolve(
+        str(first["tumour_type"]), where=f"{sheet}, patient {patient}, column tumour_type"
+    )
+    alterations, _ = check_alterations(alterations, where=where)
+    context = patient_context(patient_rows)
     result = match(
         alterations,
-        str(first["tumour_type"]),
+        code,
         kb=kb,
         civic=civic,
         clonal_threshold=clonal_threshold,
         include_level4=include_level4,
+        context=context,
         where=where,
     )
     draws = [
@@ -97,7 +121,8 @@ def build_report(
         kb_version=kb.version,
         kb_date=kb.date,
     ).loc[:, list(TSV_COLUMNS)]
-    # Draws in date order; within a draw the ranking of match() (level, then prevalence).
+    # Draws in date order; within a draw the ranking of match() (subclonal last, level,
+    # prevalence).
     table = table.sort_values("draw_date", kind="stable").reset_index(drop=True)
     known = set(dates)
     extra = sorted(set(map(str, alterations["draw"])) - known)
@@ -105,7 +130,7 @@ def build_report(
     if extra:
         warnings.append(f"draw(s) {extra} of the alterations table are not in the patient sheet")
     tree = oncotree()
-    code = result.tumour_type
+    somatic = alterations[alterations["origin"] != "germline"]
     doc: dict[str, object] = {
         "schema_version": REPORT_SCHEMA_VERSION,
         "kind": "ctcgenomics.actionability",
@@ -115,11 +140,17 @@ def build_report(
         "civic": _civic_info(result.civic),
         "params": result.params,
         "patient": patient,
-        "tumour_type": {"code": code, "name": tree.names[code], "lineage": tree.lineage(code)},
+        "tumour_type": {
+            "code": code,
+            "name": tree.names[code],
+            "lineage": tree.lineage(code),
+            "oncotree_release": tree.release,
+        },
         "primary_receptors": {
             k.removeprefix("primary_"): str(first.get(k) or "unknown")
             for k in ("primary_er", "primary_pr", "primary_her2")
         },
+        "patient_context": context.as_dict(),
         "draws": [
             {
                 **d,
@@ -130,8 +161,9 @@ def build_report(
             }
             for d in draws
         ],
-        "serial_changes": serial_changes(alterations, draws, result.matches),
-        "discordances": discordances(alterations, first),
+        "germline_findings": germline_findings(alterations, result.matches),
+        "serial_changes": serial_changes(somatic, draws, result.matches),
+        "discordances": discordances(somatic, first),
         "warnings": warnings,
     }
     return doc, table

@@ -26,12 +26,13 @@ def run_validate(args: argparse.Namespace) -> int:
 
     from ctcgenomics.actionability import validate_kb
     from ctcgenomics.actionability._data import KB_PATH
+    from ctcgenomics.actionability._kb import load_yaml
 
     path = Path(args.path) if args.path else KB_PATH
     if not path.exists():
         raise FileNotFoundError(f"knowledge base {path} not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         log.error("%s: not valid YAML: %s", path, exc)
         return 1
@@ -54,6 +55,9 @@ def run_info(args: argparse.Namespace) -> int:
     classes: dict[str, int] = {}
     for e in kb.entries:
         classes[e.entry_class] = classes.get(e.entry_class, 0) + 1
-    print(f"{kb.name} version {kb.version} ({kb.date}), {len(kb.entries)} entries: {classes}")
+    print(
+        f"{kb.name} version {kb.version} ({kb.date}, knowledge cut-off {kb.knowledge_cutoff}), "
+        f"{len(kb.entries)} entries: {classes}"
+    )
     print(f"genes: {', '.join(sorted(kb.genes))}")
     return 0

@@ -91,6 +91,7 @@ def run_match(args: argparse.Namespace) -> int:
         clonal_threshold=args.clonal_threshold,
         include_level4=not args.no_level4,
         where=Path(args.alterations).name,
+        sheet=args.patients,
     )
     _write_report(doc, table, args.json_out, args.tsv_out)
     for warning in doc["warnings"]:
@@ -107,7 +108,7 @@ def run_merge(args: argparse.Namespace) -> int:
 
     from ctcgenomics.actionability import enumeration_rows
     from ctcgenomics.io.alterations import (
-        ALTERATION_COLUMNS,
+        TABLE_COLUMNS,
         alterations_frame,
         read_alterations,
         write_alterations,
@@ -123,7 +124,7 @@ def run_merge(args: argparse.Namespace) -> int:
     merged = pd.concat(
         [f for f in frames if not f.empty] or [alterations_frame()], ignore_index=True
     )
-    merged = merged.loc[:, list(ALTERATION_COLUMNS)].sort_values(
+    merged = merged.loc[:, list(TABLE_COLUMNS)].sort_values(
         ["draw", "kind", "gene", "alteration"], kind="stable"
     )
     write_alterations(merged, args.out)

@@ -188,7 +188,10 @@ def read_patient_sheet(path: str | os.PathLike[str]) -> pd.DataFrame:
     frame = _read_tsv(path, "patient sheet")
     rows = _validate_rows(frame, load_schema("patients"), path, ("patient", "draw"))
     out = pd.DataFrame(rows)
-    for col in ("ctc_count", "blood_volume_ml", "therapy"):
+    for col in (
+        "ctc_count", "blood_volume_ml", "therapy", "prior_therapies", "prior_lines",
+        "castration_status",
+    ):  # fmt: skip
         if col not in out:
             out[col] = None
     dup = out.duplicated(["patient", "draw"], keep="first")
@@ -198,13 +201,18 @@ def read_patient_sheet(path: str | os.PathLike[str]) -> pd.DataFrame:
             f"{path}, line {i + 2}: patient {out.patient[i]} draw {out.draw[i]} is listed twice"
         )
     for col in ("tumour_type", "primary_er", "primary_pr", "primary_her2"):
-        varying = out.groupby("patient")[col].nunique(dropna=False)
-        bad = varying[varying > 1]
-        if not bad.empty:
-            raise SheetError(
-                f"{path}: column {col} differs between the rows of patient {bad.index[0]}; "
-                "patient-level columns must be the same on every draw"
-            )
+        for patient, grp in out.groupby("patient", sort=False):
+            values = grp[col].astype(str)
+            if values.nunique() > 1:
+                lines = [
+                    f"line {i + 2} ({col} {v!r})" for i, v in zip(grp.index, values, strict=True)
+                ]
+                raise SheetError(
+                    f"{path}: {col} differs between the rows of patient {patient}, "
+                    "contradictory values on " + ", ".join(lines) + "; the primary tumour's "
+                    "type and receptor status are patient-level facts: write the same value "
+                    "on every draw of the patient"
+                )
     return out
 
 

@@ -1,4 +1,10 @@
-"""CIViC importer on the real 2018-05-01 predictive evidence (tests/data)."""
+"""CIViC importer on real CIViC files of both layouts (tests/data).
+
+* ``civic_predictive_2018-05-01.csv``: 2018 layout (gene, variant, drugs, ...);
+* ``civic_evidence_2026-10-01_excerpt.tsv``: the first 71 accepted evidence items of the
+  01-Oct-2026 release, current layout (molecular_profile, therapies, significance,
+  citation_id, ...).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import pytest
 
 from ctcgenomics.actionability import CivicFormatError, match, read_civic
 
-from .conftest import CIVIC_PATH, make_alterations
+from .conftest import CIVIC_2026_PATH, CIVIC_PATH, make_alterations
 
 
 def test_reads_all_rows_and_keeps_levels(civic):
@@ -59,5 +65,47 @@ def test_fusion_and_combination(civic, kb):
 def test_bad_civic_file(tmp_path):
     bad = tmp_path / "civic.tsv"
     bad.write_text("gene\tvariant\nBRAF\tV600E\n")
-    with pytest.raises(CivicFormatError, match="missing column"):
+    with pytest.raises(
+        CivicFormatError, match=r"lacks \[.*'molecular_profile'.*earlier layout"
+    ) as ex:
         read_civic(bad)
+    assert "VariantSummaries" in str(ex.value)  # says which file to give instead
+
+
+def test_current_layout_reads_and_skips_with_reasons():
+    civic = read_civic(CIVIC_2026_PATH)
+    raw = pd.read_csv(CIVIC_2026_PATH, sep="\t", dtype=str, keep_default_na=False)
+    assert civic.layout == "current" and civic.n_rows == len(raw) == 71
+    skipped = dict(civic.skipped)
+    predictive = raw[(raw["evidence_type"] == "Predictive")]
+    assert skipped["not predictive"] == len(raw) - len(predictive)
+    assert skipped["does not support"] == int(
+        (predictive["evidence_direction"] != "Supports").sum()
+    )
+    # EID32, EID33 and EID73 are combinations (ALK F1174L AND a fusion; BRAF V600E AND V600M).
+    assert skipped["complex molecular profile"] == 3
+    assert not {"EID32", "EID33", "EID73"} & {i.evidence_id for i in civic.items}
+    assert {i.level for i in civic.items} <= set("ABCDE")
+
+
+def test_current_layout_matches(kb):
+    civic = read_civic(CIVIC_2026_PATH)
+    # EID36: NRAS Q61 in colorectal cancer, cetuximab with chemotherapy, resistance, level B.
+    res = match(make_alterations(("D1", "NRAS", "p.Q61K", "mutation", 2, 3)), "COADREAD",
+                kb=kb, civic=civic).matches  # fmt: skip
+    cv = res[res["level_system"] == "CIViC"]
+    row = cv[cv["therapy"] == "cetuximab + chemotherapy"]
+    assert row[["level", "direction", "tumour_type_match"]].to_numpy().tolist() == [
+        ["B", "resistance", "in_indication"]
+    ]
+    assert "PMID 20619739" in row["sources"].iloc[0]
+    # EID35: KRAS G12/G13 in NSCLC, erlotinib or gefitinib (Substitutes: two therapies), B.
+    res = match(make_alterations(("D1", "KRAS", "p.G13D", "mutation", 2, 3)), "LUAD",
+                kb=kb, civic=civic).matches  # fmt: skip
+    cv = res[res["level_system"] == "CIViC"]
+    assert set(cv["therapy"]) >= {"erlotinib", "gefitinib"}
+    assert set(cv.loc[cv["therapy"] == "gefitinib", "granularity"]) == {"codon"}
+    # EID46 / EID47: in-frame deletion and delins profiles of PDGFRA become allele patterns.
+    res = match(make_alterations(("D1", "PDGFRA", "p.D842_I843delinsVM", "mutation", 2, 3)),
+                "GIST", kb=kb, civic=civic).matches  # fmt: skip
+    assert "crenolanib" in set(res["therapy"])

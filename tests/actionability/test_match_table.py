@@ -1,8 +1,9 @@
-"""Table-driven matching cases; expected values are public facts (labels, guidelines, trials).
+"""Table-driven matching behaviour: granularity, tumour-type transfer, negative knowledge.
 
 Each case: gene, alteration, kind, patient tumour (OncoTree), expected therapies (all must
-be matched), level, direction and granularity; ``None`` therapies = nothing of that
-direction/level may appear (negative knowledge).
+be matched), level shown (no patient context given, so label contexts are "not
+confirmed" but not contradicted), direction and granularity. The label facts themselves
+(drug, level) are checked from the labels in ``test_label_facts.py``.
 """
 
 from __future__ import annotations
@@ -37,28 +38,40 @@ CASES = [
         "sensitivity",
         "gene",
     ),
+    # CTC RNA expression is a surrogate of the tissue biomarker: at most 3B.
     (
         "ERBB2",
         "EXPRESSION_LOW",
         EX,
         "BRCA",
         ["trastuzumab deruxtecan"],
-        "1",
+        "3B",
         "sensitivity",
         "phenotype",
     ),
-    ("ERBB2", "EXPRESSION_HIGH", EX, "BRCA", ["lapatinib"], "4", "sensitivity", "phenotype"),
+    (
+        "ERBB2",
+        "EXPRESSION_HIGH",
+        EX,
+        "BRCA",
+        ["trastuzumab deruxtecan"],
+        "3B",
+        "sensitivity",
+        "phenotype",
+    ),
     ("ERBB2", "p.L755S", M, "BRCA", ["neratinib"], "3A", "sensitivity", "gene"),
+    ("PIK3CA", "p.H1047R", M, "BRCA", ["alpelisib + fulvestrant"], "1", "sensitivity", "allele"),
     (
         "PIK3CA",
         "p.H1047R",
         M,
         "BRCA",
-        ["alpelisib + fulvestrant", "inavolisib + palbociclib + fulvestrant"],
+        ["inavolisib + palbociclib + fulvestrant"],
         "1",
         "sensitivity",
-        "allele",
+        "gene",
     ),
+    ("NRAS", "p.G12D", M, "COADREAD", ["cetuximab"], "R1", "resistance", "codon"),
     ("PIK3CA", "p.E545K", M, "ILC", ["alpelisib + fulvestrant"], "1", "sensitivity", "allele"),
     ("PIK3CA", "p.H1047R", M, "BRCA", ["capivasertib + fulvestrant"], "1", "sensitivity", "gene"),
     ("AKT1", "p.E17K", M, "BRCA", ["capivasertib + fulvestrant"], "1", "sensitivity", "gene"),
@@ -404,7 +417,8 @@ def test_oncogenic_rule(kb):
 def test_amplification_not_matched_by_gain(kb):
     res = match(make_alterations(("D1", "ERBB2", "GAIN", CN, 4, 4)), "BRCA", kb=kb)
     assert res.matches.empty
-    assert res.unmatched["reason"].tolist() == ["no knowledge-base match"]
+    assert res.unmatched["reason_code"].tolist() == ["gain_not_amplification"]
+    assert "AMPLIFICATION" in res.unmatched["reason"].iloc[0]
 
 
 def test_ctc_count_below_cutoff(kb):
@@ -416,7 +430,19 @@ def test_ctc_count_below_cutoff(kb):
     ).matches.empty
 
 
-def test_level4_can_be_excluded(kb):
-    t = make_alterations(("D1", "ERBB2", "EXPRESSION_HIGH", EX, 3, 5))
-    assert "4" in set(match(t, "BRCA", kb=kb).matches["level"])
-    assert match(t, "BRCA", kb=kb, include_level4=False).matches.empty
+def test_level4_can_be_excluded(tmp_path):
+    import yaml
+
+    from ctcgenomics.actionability import load_kb
+    from ctcgenomics.actionability._data import KB_PATH
+    from ctcgenomics.actionability._kb import load_yaml
+
+    data = load_yaml(KB_PATH.read_text(encoding="utf-8"))
+    entry = next(e for e in data["entries"] if e["id"] == "brca_erbb2_mutation_neratinib")
+    entry["level"] = "4"
+    path = tmp_path / "kb.yaml"
+    path.write_text(yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False), encoding="utf-8")
+    kb4 = load_kb(path)
+    t = make_alterations(("D1", "ERBB2", "p.L755S", M, 3, 5))
+    assert "4" in set(match(t, "BRCA", kb=kb4).matches["level"])
+    assert "4" not in set(match(t, "BRCA", kb=kb4, include_level4=False).matches["level"])

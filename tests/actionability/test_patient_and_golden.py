@@ -143,7 +143,7 @@ def test_golden_outputs(tmp_path, name, patient, sheet, alts, civic):
         main(args)
     assert ex.value.code == 0
     doc = json.loads((tmp_path / "a.json").read_text())
-    assert doc["schema_version"] == 1 and doc["knowledge_base"]["date"]
+    assert doc["schema_version"] == 2 and doc["knowledge_base"]["date"]
     _compare_or_update(f"{name}.json", _normalise((tmp_path / "a.json").read_text()))
     _compare_or_update(f"{name}.tsv", _normalise((tmp_path / "a.tsv").read_text()))
 

@@ -1,5 +1,6 @@
 import math
 
+import pandas as pd
 import pytest
 
 from ctcgenomics.io import (
@@ -9,6 +10,13 @@ from ctcgenomics.io import (
     prevalence_ci,
     read_alterations,
     write_alterations,
+)
+from ctcgenomics.io.alterations import (
+    TABLE_COLUMNS,
+    check_alteration,
+    check_alterations,
+    genome_build,
+    mutation_form,
 )
 
 
@@ -27,38 +35,125 @@ def test_no_evaluable_cells_gives_nan():
     assert all(math.isnan(v) for v in prevalence_ci(0, 0))
 
 
-def test_bad_counts():
+def _row(**kw):
+    args = dict(patient="P", draw="D", gene="ERBB2", alteration="AMPLIFICATION",
+                kind="copy_number", n_cells_altered=1, n_cells_evaluable=2)  # fmt: skip
+    args.update(kw)
+    return alteration_row(**args)
+
+
+def test_bad_counts_and_kind():
     with pytest.raises(ValueError):
         prevalence_ci(5, 3)
-    with pytest.raises(AlterationTableError, match="unknown alteration kind"):
-        alteration_row(
-            patient="P",
-            draw="D",
-            gene="G",
-            alteration="X",
-            kind="cnv",
-            n_cells_altered=1,
-            n_cells_evaluable=2,
-        )
+    with pytest.raises(AlterationTableError, match=r"kind 'cnv' is not one of .*copy_number"):
+        _row(kind="cnv")
+
+
+@pytest.mark.parametrize(
+    ("gene", "alteration", "kind", "expected"),
+    [
+        ("ERBB2", "AMPLIFICATION", "copy_number", "AMPLIFICATION"),
+        ("TP53", "LOH", "copy_number", "LOH"),
+        ("TP53", "p.R175H", "mutation", "p.R175H"),
+        ("MET", "exon14_skipping", "mutation", "exon14_skipping"),
+        ("", "chr17:g.2500053G>C", "mutation", "chr17:g.2500053G>C"),
+        ("TP53", "17:g.7675088C>T", "mutation", "17:g.7675088C>T"),
+        ("MSI", "MSI-H", "mutation", "MSI-H"),
+        ("TMB", "TMB=12.5", "mutation", "TMB=12.5"),
+        ("AR", "AR-V7", "expression", "AR-V7_POSITIVE"),  # legacy spelling rewritten
+        ("ERBB2", "EXPRESSION_LOW", "expression", "EXPRESSION_LOW"),
+        ("EMT", "EMT_HYBRID", "expression", "EMT_HYBRID"),  # a cell state: kept, not matched
+        ("CD44", "CD44+/CD24-", "expression", "CD44+/CD24-"),
+        ("EML4::ALK", "fusion", "fusion", "fusion"),
+        ("CTC", "CTC_COUNT=14", "enumeration", "CTC_COUNT=14"),
+    ],
+)
+def test_vocabulary_accepts(gene, alteration, kind, expected):
+    assert check_alteration(gene, alteration, kind) == expected
+
+
+@pytest.mark.parametrize(
+    ("gene", "alteration", "kind", "message"),
+    [
+        ("ERBB2", "amplification", "copy_number", r"upper case \('AMPLIFICATION'\)"),
+        ("ERBB2", "AMP", "copy_number", "is not one of"),
+        ("ERBB2", "expression_high", "expression", r"upper case \('EXPRESSION_HIGH'\)"),
+        ("ESR1", "AR-V7_POSITIVE", "expression", "belongs to gene 'AR'"),
+        ("TP53", "c.524G>A", "mutation", "not a protein change"),
+        ("TP53", "p.Rx175H", "mutation", "malformed protein change"),
+        ("MSI", "msi-high", "mutation", "MSI finding"),
+        ("ALK", "EML4-ALK", "fusion", "GENE1::GENE2"),
+        ("CTC", "14", "enumeration", "CTC_COUNT="),
+        ("", "p.R175H", "mutation", "gene is empty"),
+    ],
+)
+def test_vocabulary_rejects_with_the_fix(gene, alteration, kind, message):
+    with pytest.raises(AlterationTableError, match=message):
+        check_alteration(gene, alteration, kind)
+
+
+def test_mutation_forms():
+    assert mutation_form("TP53", "p.R175H") == "protein"
+    assert mutation_form("", "NC_000017.11:g.7675088C>T") == "genomic"
+    assert mutation_form("TP53", "chr17:g.7675088_7675090del") == "genomic"
+
+
+def test_origin_column(tmp_path):
+    rows = [_row(), _row(gene="BRCA2", alteration="p.K1000fs", kind="mutation", origin="germline")]
+    frame = alterations_frame(rows)
+    assert list(frame.columns) == list(TABLE_COLUMNS)
+    path = tmp_path / "alt.tsv"
+    write_alterations(frame, path)
+    back = read_alterations(path)
+    assert back["origin"].tolist() == ["somatic", "germline"]  # empty = somatic
+    with pytest.raises(AlterationTableError, match="origin 'inherited' must be"):
+        _row(origin="inherited")
+    # Tables written before the column existed are read, origin somatic unless the legacy
+    # evidence token says otherwise.
+    old = frame.drop(columns="origin").assign(evidence=["", "origin=germline"])
+    old.to_csv(path, sep="\t", index=False)
+    assert read_alterations(path)["origin"].tolist() == ["somatic", "germline"]
 
 
 def test_round_trip_and_validation(tmp_path):
-    rows = [
-        alteration_row(
-            patient="P1",
-            draw="D1",
-            gene="ERBB2",
-            alteration="AMPLIFICATION",
-            kind="copy_number",
-            n_cells_altered=4,
-            n_cells_evaluable=5,
-        )
-    ]
     path = tmp_path / "alt.tsv"
-    write_alterations(alterations_frame(rows), path)
+    write_alterations(alterations_frame([_row(n_cells_altered=4, n_cells_evaluable=5)]), path)
     back = read_alterations(path)
     assert back.loc[0, "gene"] == "ERBB2" and back.loc[0, "prevalence"] == pytest.approx(0.8)
     text = path.read_text().replace("copy_number", "cnv")
     path.write_text(text)
     with pytest.raises(AlterationTableError, match="line 2: kind 'cnv'"):
         read_alterations(path)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("prevalence", 1.25, r"prevalence 1.25 is outside \[0, 1\]"),
+        ("ci_high", -0.1, r"ci_high -0.1 is outside"),
+        ("prevalence", 0.05, r"prevalence 0.05 is not inside its interval"),
+        ("n_cells_altered", "two", "n_cells_altered/n_cells_evaluable must be whole numbers"),
+    ],
+)
+def test_impossible_numbers_name_the_line(column, value, message):
+    frame = alterations_frame([_row(n_cells_altered=4, n_cells_evaluable=5)] * 2)
+    frame[column] = frame[column].astype(object)
+    frame.loc[1, column] = value
+    with pytest.raises(AlterationTableError, match=rf"t.tsv, line 3: {message}"):
+        check_alterations(frame, where="t.tsv")
+
+
+def test_missing_column_is_named():
+    frame = alterations_frame([_row()]).drop(columns=["kind", "prevalence"])
+    with pytest.raises(AlterationTableError, match=r"missing column\(s\) \['kind', 'prevalence'\]"):
+        check_alterations(frame)
+
+
+def test_genome_builds():
+    assert genome_build("CNVkit log2 on hg19", "") == "GRCh37"
+    assert genome_build("reference GRCh38") == "GRCh38"
+    assert genome_build("median CN 9 (ploidy 2.1)") is None
+    assert genome_build("GRCh380 is not a build") is None
+    rows = [_row(evidence="hg38"), _row(gene="MYC", alteration="GAIN", evidence="b37")]
+    with pytest.raises(AlterationTableError, match="different genome builds"):
+        check_alterations(pd.DataFrame(rows))
