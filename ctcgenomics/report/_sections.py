@@ -374,6 +374,15 @@ def detected_matches(matches: pd.DataFrame | None) -> pd.DataFrame | None:
     return matches[keep.to_numpy()]
 
 
+def _n_not_detected(meta: dict) -> int:
+    """Alterations evaluated in a draw but carried by none of its CTCs (never matched)."""
+    return sum(
+        row.get("reason_code") == "not_detected"
+        for draw in meta.get("draws", [])
+        for row in draw.get("unmatched", [])
+    )
+
+
 def therapies_section(loaded: LoadedInputs) -> dict:
     """Therapy, resistance and prognosis matches of detected alterations, ranked."""
     if "alterations" in loaded.failed:
@@ -403,7 +412,7 @@ def therapies_section(loaded: LoadedInputs) -> dict:
         "evaluable_ctcs": evaluable["total"],
         "note": note,
         "n_matches": len(rows),
-        "n_not_detected": len(loaded.matches) - len(found),
+        "n_not_detected": _n_not_detected(loaded.actionability_meta),
         "matches": rows,
     }
 

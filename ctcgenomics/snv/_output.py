@@ -182,7 +182,7 @@ def load_predisposition_genes(path: str | os.PathLike[str] | None = None) -> fro
 
 
 def _text(value) -> str:
-    """A var cell as text: NaN/None (a column missing for some variants) is empty."""
+    """Return a var cell as text: NaN/None (a column missing for some variants) is empty."""
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 

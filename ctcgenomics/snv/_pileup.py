@@ -280,8 +280,10 @@ def _count_windows(
     candidate_params: CandidateParams,
     ctc_mask: np.ndarray,
 ) -> tuple[list[dict], list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate rows, per-cell allele counts, error statistics and depth histograms
-    (per cell, and of the deepest CTC) of some windows."""
+    """Count candidate rows, per-cell alleles, errors and depth histograms of some windows.
+
+    Depth histograms are per cell and of the deepest CTC.
+    """
     rows: list[dict] = []
     mats: list[np.ndarray] = []
     err_stats = np.zeros((len(paths), 2), dtype=np.int64)

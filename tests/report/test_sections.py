@@ -63,6 +63,9 @@ def test_therapies_table_sources_and_kb(report):
     th = report.data["sections"]["therapies"]
     assert th["kb"]["name"] == "ctcgenomics-kb" and th["kb"]["version"]
     assert all(m["n_cells_altered"] > 0 for m in th["matches"])
+    # Planted: ERBB2 amplification (0/3) and PIK3CA H1047R (0/4) are absent from D1.
+    assert th["n_not_detected"] == 2
+    assert "2 alteration(s) evaluated but carried by no CTC" in report.to_html()
     pmids = [s["pmid"] for m in th["matches"] for s in m["sources"] if s["pmid"]]
     assert pmids and all(p.isdigit() for p in pmids)
     html = report.to_html()
