@@ -213,6 +213,8 @@ def _match_frame(loaded: LoadedInputs) -> pd.DataFrame:
     from ctcgenomics.actionability import MATCH_COLUMNS
 
     found = detected_matches(loaded.matches)
+    if "origin" in found.columns:  # germline findings have their own part of the section
+        found = found[found["origin"].astype(str) != "germline"]
     return found if found is not None else pd.DataFrame(columns=list(MATCH_COLUMNS))
 
 
@@ -344,9 +346,10 @@ def summary_section(loaded: LoadedInputs) -> dict:
 # --- 2. therapies --------------------------------------------------------------------------
 
 THERAPY_COLUMNS = (
-    "draw", "gene", "alteration", "therapy", "level", "level_system", "direction",
-    "tumour_type_match", "granularity", "prevalence", "ci_low", "ci_high", "n_cells_altered",
-    "n_cells_evaluable", "clonality", "sources",
+    "draw", "gene", "alteration", "therapy", "level", "label_level", "level_system",
+    "direction", "tumour_type_match", "granularity", "context_status", "context_note", "caps",
+    "confirm", "prevalence", "ci_low", "ci_high", "n_cells_altered", "n_cells_evaluable",
+    "clonality", "sources",
 )  # fmt: skip
 
 
@@ -383,6 +386,18 @@ def _n_not_detected(meta: dict) -> int:
     )
 
 
+def _germline_findings(meta: dict) -> list[dict]:
+    """Germline variants in predisposition genes, each flagged for certified confirmation."""
+    out = []
+    for finding in meta.get("germline_findings", []):
+        matches = [
+            {**m, "sources": parse_sources(m.get("sources", ""))}
+            for m in finding.get("matches", [])
+        ]
+        out.append(clean({**finding, "matches": matches}))
+    return out
+
+
 def therapies_section(loaded: LoadedInputs) -> dict:
     """Therapy, resistance and prognosis matches of detected alterations, ranked."""
     if "alterations" in loaded.failed:
@@ -395,6 +410,8 @@ def therapies_section(loaded: LoadedInputs) -> dict:
         return absent(loaded, "actionability", "no therapy matching")
     kb = _pick_kb(loaded.actionability_meta)
     found = detected_matches(loaded.matches)
+    if "origin" in found.columns:  # germline findings have their own part of the section
+        found = found[found["origin"].astype(str) != "germline"]
     rows = _records(_ranked(found), THERAPY_COLUMNS) if len(found) else []
     for row in rows:
         row["sources"] = parse_sources(row.get("sources", ""))
@@ -414,6 +431,7 @@ def therapies_section(loaded: LoadedInputs) -> dict:
         "n_matches": len(rows),
         "n_not_detected": _n_not_detected(loaded.actionability_meta),
         "matches": rows,
+        "germline_findings": _germline_findings(loaded.actionability_meta),
     }
 
 

@@ -43,8 +43,13 @@ def build_patient(
     evidence: str = "median CN 8",
     n_bins_per_chrom: int = 40,
     with_stages: tuple[str, ...] = ("qc", "cnv", "snv", "rna", "actionability"),
+    germline_brca2: bool = False,
 ) -> ReportInputs:
-    """Write the synthetic patient's inputs under ``root``; return their paths."""
+    """Write the synthetic patient's inputs under ``root``; return their paths.
+
+    ``germline_brca2`` adds the BRCA2 c.5946delT founder frameshift (p.S1982Rfs*22) in
+    every cell, WBCs included: a germline finding.
+    """
     root.mkdir(parents=True, exist_ok=True)
     patients = pd.DataFrame(
         [
@@ -181,6 +186,13 @@ def build_patient(
                 source="ctcg snv",
             )
         )
+    if germline_brca2:
+        alt_rows += [
+            alteration_row(patient=PATIENT, draw=d, gene="BRCA2", alteration="p.S1982Rfs*22",
+                           kind="mutation", n_cells_altered=4, n_cells_evaluable=4,
+                           source="ctcg snv", origin="germline")
+            for d in DRAWS
+        ]  # fmt: skip
     alterations = alterations_frame(alt_rows)  # fmt: skip
     inputs.alterations = root / "alterations.tsv"
     write_alterations(alterations, inputs.alterations)

@@ -72,6 +72,35 @@ def test_therapies_table_sources_and_kb(report):
     assert f'href="https://pubmed.ncbi.nlm.nih.gov/{pmids[0]}/"' in html
 
 
+def test_germline_findings_have_their_own_part(tmp_path):
+    inputs = build_patient(tmp_path, germline_brca2=True)
+    data = make_report(inputs, "P01").data
+    th = data["sections"]["therapies"]
+    (finding,) = th["germline_findings"]
+    assert (finding["gene"], finding["alteration"]) == ("BRCA2", "p.S1982Rfs*22")
+    assert finding["flag"] == "germline, confirm in a certified laboratory"
+    assert [d["n_cells_altered"] for d in finding["draws"]] == [4, 4]
+    # Labels: olaparib (OlympiAD) and talazoparib (EMBRACA) for germline BRCA-mutated
+    # HER2-negative metastatic breast cancer.
+    therapies = " ".join(m["therapy"] for m in finding["matches"]).lower()
+    assert "olaparib" in therapies and "talazoparib" in therapies
+    assert all(m["gene"] != "BRCA2" for m in th["matches"])  # not shown as somatic
+    html = make_report(inputs, "P01").to_html()
+    assert "Germline findings" in html and "confirm in a certified laboratory" in html
+
+
+def test_level_limits_are_shown(report):
+    th = report.data["sections"]["therapies"]
+    erbb2 = [m for m in th["matches"] if m["gene"] == "ERBB2"]
+    # The planted primary is HER2-negative: every HER2-positive breast label's context is
+    # contradicted, so no ERBB2 match may keep level 1, and the limit is shown.
+    contradicted = [m for m in erbb2 if m["context_status"] == "contradicted"]
+    assert contradicted and all(m["level"] != "1" for m in erbb2)
+    assert all(m["label_level"] == "1" and "contradicted" in m["caps"] for m in contradicted)
+    html = report.to_html()
+    assert "label level 1" in html and "label context contradicted" in html
+
+
 def test_mutations_match_planted_genotypes(report):
     mu = report.data["sections"]["mutations"]
     by = {v["hgvsp"]: v for v in mu["variants"]}
