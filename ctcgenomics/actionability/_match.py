@@ -82,10 +82,6 @@ _TUMOUR_MATCH_ORDER = {"in_indication": 0, "tumour_agnostic": 1, "other_indicati
 _CAP = {"1": "3B", "2": "3B", "3A": "3B", "R1": "R2"}
 
 
-class UnknownGeneError(ValueError):
-    """Raised only in strict mode; by default unknown genes are reported as warnings."""
-
-
 @dataclass
 class MatchResult:
     """Result of :func:`match`.

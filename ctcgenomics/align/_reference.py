@@ -16,9 +16,6 @@ from ctcgenomics.io._atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
-BWA_SUFFIXES = (".amb", ".ann", ".bwt", ".pac", ".sa")
-
-
 class ReferenceError(ValueError):
     """The reference FASTA cannot be used as given."""
 

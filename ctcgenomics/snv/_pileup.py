@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
@@ -489,15 +489,3 @@ def count_alleles(
     )
     log.info("%d candidate alleles", adata.n_vars)
     return adata
-
-
-def cells_from_sheet(sheet: pd.DataFrame, bams: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
-    """Map BAM paths to cell-sheet rows by file stem (``results/bam/{cell}.bam``)."""
-    by_cell = sheet.set_index("cell")
-    rows = []
-    for p in bams:
-        cell = os.path.basename(str(p)).removesuffix(".bam").removesuffix(".cram")
-        if cell not in by_cell.index:
-            raise KeyError(cell)
-        rows.append((cell, str(p)))
-    return pd.DataFrame(rows, columns=["cell", "bam"]).set_index("cell")
