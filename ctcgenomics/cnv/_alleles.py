@@ -1,0 +1,398 @@
+"""Allelic evidence: B-allele counts at germline heterozygous SNPs, per segment and clone.
+
+Counts come per bin (``a_count``/``b_count`` of the two haplotypes in each bin, e.g. from
+CHISEL) or per SNP (``ref_count``/``alt_count`` at ``pos``). The orientation of a site
+(which count is which haplotype) is unknown, so each site contributes a *mirrored*
+beta-binomial likelihood: ``0.5 BB(b | n, f) + 0.5 BB(b | n, 1 - f)`` for a minor-allele
+fraction ``f``. A segment with total copy number ``c`` and minor copy number ``m`` has
+``f = m / c``: 1|1 and 2|2 give 0.5, 2|1 gives 1/3, 3|1 gives 1/4, LOH gives 0 (read
+as the error fraction ``eps``). Summed over a segment's sites, and over the cells of a
+clone (the CHISEL/Alleloscope idea), this tells a doubled genome with odd or imbalanced
+states from a diploid one, and calls LOH. Overdispersion (MDA's allelic imbalance) is
+estimated on the data (:func:`estimate_overdispersion`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import betaln, gammaln
+
+from ctcgenomics.cnv._errors import CNVInputError
+
+#: Minor-allele fraction standing in for 0 (LOH): sequencing error and mis-mapped reads.
+LOH_FRACTION = 0.02
+
+
+@dataclass
+class AlleleCounts:
+    """Allele counts of the cells of a run, one row per (cell, site).
+
+    Attributes
+    ----------
+    cell
+        Row index of the cell in the AnnData (int).
+    bin
+        Index of the site's bin in the bin table (int).
+    site
+        Site ID: the same SNP (or bin) in every cell has the same ID, so counts can be
+        pooled across cells.
+    a, b
+        Counts of the two alleles (orientation arbitrary but the same for a site in
+        every cell).
+    """
+
+    cell: np.ndarray
+    bin: np.ndarray
+    site: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.cell)
+
+    def of_cells(self, rows: np.ndarray) -> AlleleCounts:
+        """Return the counts of the cells with these row indices."""
+        keep = np.isin(self.cell, rows)
+        return AlleleCounts(*(v[keep] for v in (self.cell, self.bin, self.site, self.a, self.b)))
+
+    def pooled(self, rows: np.ndarray) -> AlleleCounts:
+        """Return the counts of these cells summed per site (a clone's pooled evidence)."""
+        sub = self.of_cells(rows)
+        if len(sub) == 0:
+            return sub
+        sites, inv = np.unique(sub.site, return_inverse=True)
+        a = np.bincount(inv, weights=sub.a).astype(np.int64)
+        b = np.bincount(inv, weights=sub.b).astype(np.int64)
+        first = np.zeros(len(sites), dtype=np.int64)
+        first[inv[::-1]] = np.arange(len(inv))[::-1]
+        return AlleleCounts(np.full(len(sites), -1), sub.bin[first], sites, a, b)
+
+
+def read_allele_counts(
+    path: str | os.PathLike[str] | pd.DataFrame,
+    bins: pd.DataFrame,
+    cells: list[str] | np.ndarray,
+) -> AlleleCounts:
+    """Read allele counts (TSV or DataFrame) and map them to bins and cells.
+
+    Accepted columns: ``cell, chrom`` and either ``start, end`` (per-bin counts; the
+    interval must be a bin of ``bins``) or ``pos`` (1-based SNP position), with counts as
+    ``a_count, b_count`` or ``ref_count, alt_count`` (``A_COUNT``/``B_COUNT`` and ``#CHR``,
+    ``START``, ``END``, ``CELL`` of CHISEL tables are accepted too).
+
+    Parameters
+    ----------
+    path
+        TSV path or a DataFrame with those columns.
+    bins
+        Bin table of the run (``chrom, start, end``).
+    cells
+        Cell IDs of the count table, in row order.
+
+    Raises
+    ------
+    CNVInputError
+        On missing columns, cells not in the count table (naming them and the fix), or
+        per-bin counts whose interval is not a bin.
+    """
+    where = "allele counts" if isinstance(path, pd.DataFrame) else str(path)
+    frame = (
+        path.copy()
+        if isinstance(path, pd.DataFrame)
+        else pd.read_csv(
+            path, sep="\t", dtype={"chrom": str, "#CHR": str, "CELL": str, "cell": str}
+        )
+    )
+    renames = {
+        "#CHR": "chrom", "CHR": "chrom", "START": "start", "END": "end", "CELL": "cell",
+        "A_COUNT": "a_count", "B_COUNT": "b_count", "ref_count": "a_count",
+        "alt_count": "b_count", "#chrom": "chrom",
+    }  # fmt: skip
+    frame = frame.rename(columns=renames)
+    per_bin = {"start", "end"} <= set(frame.columns)
+    need = {"cell", "chrom", "a_count", "b_count"} | (set() if per_bin else {"pos"})
+    missing = sorted(need - set(frame.columns))
+    if missing:
+        raise CNVInputError(
+            f"{where}: missing column(s) {missing}; allele counts need cell, chrom, start, end "
+            "(per bin) or pos (per SNP), and a_count, b_count (or ref_count, alt_count)"
+        )
+    frame["cell"] = frame["cell"].astype(str)
+    cell_index = {str(c): i for i, c in enumerate(cells)}
+    unknown = sorted(set(frame["cell"]) - set(cell_index))
+    if unknown:
+        raise CNVInputError(
+            f"{where}: {len(unknown)} cell(s) with allele counts are not in the count table "
+            f"(first: {', '.join(unknown[:5])}); give allele counts of the counted cells only, "
+            "or add those cells' counts"
+        )
+    chrom = bins["chrom"].astype(str).to_numpy()
+    b_start = bins["start"].to_numpy()
+    b_end = bins["end"].to_numpy()
+    bin_of = np.full(len(frame), -1, dtype=np.int64)
+    f_chrom = frame["chrom"].astype(str).to_numpy()
+    for c in np.unique(f_chrom):
+        in_bins = np.flatnonzero(chrom == c)
+        rows = np.flatnonzero(f_chrom == c)
+        if len(in_bins) == 0:
+            continue
+        if per_bin:
+            s = frame["start"].to_numpy()[rows]
+            k = np.searchsorted(b_start[in_bins], s)
+            k = np.minimum(k, len(in_bins) - 1)
+            ok = (b_start[in_bins][k] == s) & (b_end[in_bins][k] == frame["end"].to_numpy()[rows])
+            if not ok.all():
+                bad = frame.iloc[rows[np.flatnonzero(~ok)[0]]]
+                raise CNVInputError(
+                    f"{where}: interval {bad['chrom']}:{bad['start']}-{bad['end']} of cell "
+                    f"{bad['cell']} is not a bin of the count table; per-bin allele counts must "
+                    "use the same bins (or give per-SNP counts with a pos column)"
+                )
+            bin_of[rows] = in_bins[k]
+        else:
+            p = frame["pos"].to_numpy()[rows] - 1
+            k = np.searchsorted(b_start[in_bins], p, side="right") - 1
+            ok = (k >= 0) & (p < b_end[in_bins][np.maximum(k, 0)])
+            bin_of[rows[ok]] = in_bins[k[ok]]
+    keep = bin_of >= 0
+    frame, bin_of = frame[keep], bin_of[keep]
+    a = frame["a_count"].to_numpy().astype(np.int64)
+    b = frame["b_count"].to_numpy().astype(np.int64)
+    if (a < 0).any() or (b < 0).any():
+        raise CNVInputError(f"{where}: allele counts must be >= 0")
+    if per_bin:
+        site = bin_of
+    else:
+        key = frame["chrom"].astype(str) + ":" + frame["pos"].astype(str)
+        site = pd.factorize(key)[0].astype(np.int64)
+    cell = frame["cell"].map(cell_index).to_numpy().astype(np.int64)
+    nz = (a + b) > 0
+    return AlleleCounts(cell[nz], bin_of[nz], site[nz], a[nz], b[nz])
+
+
+def _bb_logpmf(k: np.ndarray, n: np.ndarray, p: np.ndarray, rho: float) -> np.ndarray:
+    """Beta-binomial log-pmf with mean ``p`` and intra-class correlation ``rho``."""
+    if rho <= 0:
+        p = np.clip(p, 1e-12, 1 - 1e-12)
+        return (
+            gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+            + k * np.log(p) + (n - k) * np.log1p(-p)
+        )  # fmt: skip
+    s = (1 - rho) / rho
+    alpha, beta = p * s, (1 - p) * s
+    return (
+        gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+        + betaln(k + alpha, n - k + beta) - betaln(alpha, beta)
+    )  # fmt: skip
+
+
+def mirrored_loglik(a: np.ndarray, b: np.ndarray, f: np.ndarray, rho: float) -> np.ndarray:
+    """Log-likelihood of each site (rows) at each minor fraction ``f`` (columns).
+
+    ``0.5 BB(b | n, f) + 0.5 BB(b | n, 1 - f)``: the site's orientation is unknown.
+    """
+    n = (a + b).astype(float)[:, None]
+    k = b.astype(float)[:, None]
+    f = np.clip(np.asarray(f, dtype=float)[None, :], LOH_FRACTION, 0.5)
+    one = _bb_logpmf(k, n, f, rho)
+    two = _bb_logpmf(k, n, 1 - f, rho)
+    return np.logaddexp(one, two) + np.log(0.5)
+
+
+def minor_fractions(max_cn: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Distinct minor fractions ``m / c`` (``c`` 1..max_cn, ``m`` 0..c//2) and their states."""
+    states = [(c, m) for c in range(1, max_cn + 1) for m in range(c // 2 + 1)]
+    fr = np.array([m / c for c, m in states])
+    return fr, states
+
+
+def estimate_overdispersion(a: np.ndarray, b: np.ndarray, *, default: float = 0.05) -> float:
+    """Beta-binomial intra-class correlation of sites expected balanced (method of moments).
+
+    Uses sites with at least 4 reads; the squared deviation of ``b`` from ``n / 2`` beyond
+    binomial variance, ``sum((b - n/2)^2 - n/4) / sum(n (n - 1) / 4)``, clipped to
+    [0.001, 0.5]. Sites in LOH inflate it: call it on cells or segments believed to be
+    heterozygous (WBCs, or segments at minor fraction 0.5).
+    """
+    n = (a + b).astype(float)
+    ok = n >= 4
+    if ok.sum() < 20:
+        return default
+    n, b = n[ok], b[ok].astype(float)
+    num = float(np.sum((b - n / 2) ** 2 - n / 4))
+    den = float(np.sum(n * (n - 1) / 4))
+    return float(np.clip(num / den, 0.001, 0.5)) if den > 0 else default
+
+
+@dataclass
+class SiteLikelihood:
+    """Log-likelihood of every allele site at every distinct minor fraction.
+
+    Attributes
+    ----------
+    bin
+        Bin index (in the table the segments are made on) of each site.
+    ll
+        Sites x fractions log-likelihood (:func:`mirrored_loglik`).
+    reads
+        Reads per site.
+    """
+
+    bin: np.ndarray
+    ll: np.ndarray
+    reads: np.ndarray
+
+
+def site_likelihood(
+    counts: AlleleCounts, *, rho: float, max_cn: int, bin_map: np.ndarray | None = None
+) -> SiteLikelihood:
+    """Precompute site log-likelihoods once per cell (segments change, sites do not).
+
+    ``bin_map`` maps bin-table indices to the indices segments are made on (e.g. used
+    bins only; -1 drops a site).
+    """
+    fr = _fractions(max_cn)[0]
+    b = counts.bin if bin_map is None else bin_map[counts.bin]
+    keep = b >= 0
+    ll = (
+        mirrored_loglik(counts.a[keep], counts.b[keep], fr, rho)
+        if keep.any()
+        else np.zeros((0, len(fr)))
+    )
+    return SiteLikelihood(b[keep], ll, (counts.a + counts.b)[keep].astype(float))
+
+
+def _fractions(max_cn: int) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Distinct minor fractions, the index of each state's fraction, and the states."""
+    fr, states = minor_fractions(max_cn)
+    uniq, inv = np.unique(np.round(fr, 10), return_inverse=True)
+    return uniq, inv, states
+
+
+@dataclass
+class SegmentAlleles:
+    """Allelic log-likelihood of segments at every total copy number.
+
+    Attributes
+    ----------
+    by_cn
+        Segments x (max_cn + 1): the best log-likelihood over minor copy numbers at that
+        total, relative to the best over all fractions (so 0 is a perfect fit and values
+        are comparable between segments). Column 0 (no copies) is 0.
+    minor
+        Segments x (max_cn + 1): the minor copy number achieving it.
+    n_reads
+        Allele reads per segment.
+    """
+
+    by_cn: np.ndarray
+    minor: np.ndarray
+    n_reads: np.ndarray
+
+
+def segment_alleles(
+    sites: SiteLikelihood, seg_of_bin: np.ndarray, n_segments: int, *, max_cn: int
+) -> SegmentAlleles:
+    """Sum site log-likelihoods per segment for every (total, minor) state.
+
+    Parameters
+    ----------
+    sites
+        :func:`site_likelihood` of one cell (or of a clone's pooled counts).
+    seg_of_bin
+        Segment index of every bin (-1 for bins outside segments).
+    n_segments
+        Number of segments.
+    max_cn
+        Largest total copy number considered.
+    """
+    uniq, inv, states = _fractions(max_cn)
+    seg = seg_of_bin[sites.bin] if len(sites.bin) else np.zeros(0, dtype=np.int64)
+    keep = seg >= 0
+    by_frac = np.zeros((n_segments, len(uniq)))
+    n_reads = np.zeros(n_segments)
+    if keep.any():
+        for j in range(len(uniq)):
+            by_frac[:, j] = np.bincount(seg[keep], weights=sites.ll[keep, j], minlength=n_segments)
+        n_reads = np.bincount(seg[keep], weights=sites.reads[keep], minlength=n_segments)
+    by_frac -= by_frac.max(axis=1, keepdims=True)
+    by_cn = np.zeros((n_segments, max_cn + 1))
+    minor = np.zeros((n_segments, max_cn + 1), dtype=np.int64)
+    for c in range(1, max_cn + 1):
+        cols = [k for k, (cc, _m) in enumerate(states) if cc == c]
+        vals = by_frac[:, inv[cols]]
+        best = vals.argmax(axis=1)
+        by_cn[:, c] = vals[np.arange(n_segments), best]
+        minor[:, c] = np.array([states[cols[j]][1] for j in best], dtype=np.int64)
+    return SegmentAlleles(by_cn, minor, n_reads)
+
+
+def bin_emissions(sites: SiteLikelihood, n_bins: int, *, max_cn: int) -> np.ndarray:
+    """Per bin, the summed site log-likelihood at each distinct minor fraction.
+
+    Bins without sites get 0 everywhere (no evidence). Used to segment by B-allele
+    fraction, which finds copy-neutral LOH (no change in depth at all).
+    """
+    n_frac = sites.ll.shape[1] if sites.ll.ndim == 2 else len(_fractions(max_cn)[0])
+    out = np.zeros((n_bins, n_frac))
+    if len(sites.bin):
+        for j in range(n_frac):
+            out[:, j] = np.bincount(sites.bin, weights=sites.ll[:, j], minlength=n_bins)
+    return out
+
+
+def baf_boundaries(
+    emission: np.ndarray, contig_lengths: np.ndarray, *, transition_prob: float
+) -> np.ndarray:
+    """Segment starts where the minor-allele fraction changes (Viterbi over fractions).
+
+    States are the distinct minor fractions; every change costs the same
+    (``transition_prob``), as in the depth HMM. Bins without allele reads carry no
+    evidence and follow their neighbours.
+    """
+    from ctcgenomics.cnv._segment import viterbi_uniform_jumps
+
+    if not emission.any():
+        return np.zeros(0, dtype=np.int64)
+    states = viterbi_uniform_jumps(emission, np.asarray(contig_lengths), transition_prob)
+    change = np.flatnonzero(states[1:] != states[:-1]) + 1
+    contig_starts = np.cumsum(np.asarray(contig_lengths))[:-1]
+    return np.setdiff1d(change, contig_starts)
+
+
+def minor_fraction_profile(
+    counts: AlleleCounts,
+    cell: int,
+    bin_map: np.ndarray,
+    n_bins: int,
+    contig_starts: np.ndarray,
+    *,
+    window: int = 20,
+) -> np.ndarray:
+    """Smoothed minor-allele fraction of one cell over bins (0.5 where there are no reads).
+
+    Per bin, ``min(a, b)`` and ``a + b`` summed over the bin's sites (the minor count
+    of a site is read as it comes: orientation is unknown), then summed over a running
+    window of ``window`` bins within contigs, then divided. Shallow bins read high (the
+    minimum of two counts is biased up), the same in every cell, so profiles of
+    different cells compare; amplification waves of depth do not touch it, which makes
+    it a clean feature for grouping cells.
+    """
+    sub = counts.of_cells(np.array([cell]))
+    b = bin_map[sub.bin] if len(sub) else np.zeros(0, dtype=np.int64)
+    keep = b >= 0
+    minor = np.bincount(b[keep], weights=np.minimum(sub.a, sub.b)[keep], minlength=n_bins)
+    total = np.bincount(b[keep], weights=(sub.a + sub.b)[keep], minlength=n_bins)
+    out = np.full(n_bins, 0.5)
+    bounds = [*np.asarray(contig_starts, dtype=int).tolist(), n_bins]
+    kernel = np.ones(window)
+    for lo, hi in itertools.pairwise(bounds):
+        m = np.convolve(minor[lo:hi], kernel, mode="same")
+        t = np.convolve(total[lo:hi], kernel, mode="same")
+        out[lo:hi] = np.divide(m, t, out=np.full(hi - lo, 0.5), where=t > 0)
+    return out
