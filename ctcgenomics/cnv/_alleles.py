@@ -51,6 +51,8 @@ class AlleleCounts:
     site: np.ndarray
     a: np.ndarray
     b: np.ndarray
+    per_bin: bool = False
+    """Whether a site is a bin (per-bin counts, possibly summed over phased blocks)."""
 
     def __len__(self) -> int:
         return len(self.cell)
@@ -58,7 +60,8 @@ class AlleleCounts:
     def of_cells(self, rows: np.ndarray) -> AlleleCounts:
         """Return the counts of the cells with these row indices."""
         keep = np.isin(self.cell, rows)
-        return AlleleCounts(*(v[keep] for v in (self.cell, self.bin, self.site, self.a, self.b)))
+        fields = (self.cell, self.bin, self.site, self.a, self.b)
+        return AlleleCounts(*(v[keep] for v in fields), per_bin=self.per_bin)
 
     def pooled(self, rows: np.ndarray) -> AlleleCounts:
         """Return the counts of these cells summed per site (a clone's pooled evidence)."""
@@ -70,7 +73,9 @@ class AlleleCounts:
         b = np.bincount(inv, weights=sub.b).astype(np.int64)
         first = np.zeros(len(sites), dtype=np.int64)
         first[inv[::-1]] = np.arange(len(inv))[::-1]
-        return AlleleCounts(np.full(len(sites), -1), sub.bin[first], sites, a, b)
+        return AlleleCounts(
+            np.full(len(sites), -1), sub.bin[first], sites, a, b, per_bin=self.per_bin
+        )
 
 
 def read_allele_counts(
@@ -172,7 +177,7 @@ def read_allele_counts(
         site = pd.factorize(key)[0].astype(np.int64)
     cell = frame["cell"].map(cell_index).to_numpy().astype(np.int64)
     nz = (a + b) > 0
-    return AlleleCounts(cell[nz], bin_of[nz], site[nz], a[nz], b[nz])
+    return AlleleCounts(cell[nz], bin_of[nz], site[nz], a[nz], b[nz], per_bin=per_bin)
 
 
 def _bb_logpmf(k: np.ndarray, n: np.ndarray, p: np.ndarray, rho: float) -> np.ndarray:
@@ -191,14 +196,20 @@ def _bb_logpmf(k: np.ndarray, n: np.ndarray, p: np.ndarray, rho: float) -> np.nd
     )  # fmt: skip
 
 
-def mirrored_loglik(a: np.ndarray, b: np.ndarray, f: np.ndarray, rho: float) -> np.ndarray:
+def mirrored_loglik(
+    a: np.ndarray, b: np.ndarray, f: np.ndarray, rho: float, switch: float = 0.0
+) -> np.ndarray:
     """Log-likelihood of each site (rows) at each minor fraction ``f`` (columns).
 
-    ``0.5 BB(b | n, f) + 0.5 BB(b | n, 1 - f)``: the site's orientation is unknown.
+    ``0.5 BB(b | n, f') + 0.5 BB(b | n, 1 - f')``: the site's orientation is unknown.
+    ``f' = f + switch (1 - 2 f)``: per-bin counts summed over phased haplotype blocks
+    carry the share ``switch`` of their reads on the wrong side (phase switches between
+    blocks), so an LOH bin reads ``switch``, not 0, and 1/3 reads a little higher.
     """
     n = (a + b).astype(float)[:, None]
     k = b.astype(float)[:, None]
-    f = np.clip(np.asarray(f, dtype=float)[None, :], LOH_FRACTION, 0.5)
+    f = np.asarray(f, dtype=float)[None, :]
+    f = np.clip(f + switch * (1 - 2 * f), max(LOH_FRACTION, switch), 0.5)
     one = _bb_logpmf(k, n, f, rho)
     two = _bb_logpmf(k, n, 1 - f, rho)
     return np.logaddexp(one, two) + np.log(0.5)
@@ -209,6 +220,79 @@ def minor_fractions(max_cn: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
     states = [(c, m) for c in range(1, max_cn + 1) for m in range(c // 2 + 1)]
     fr = np.array([m / c for c, m in states])
     return fr, states
+
+
+def overdispersion_from_groups(
+    counts: AlleleCounts, group: np.ndarray, *, min_cells: int = 3, default: float = 0.05
+) -> float:
+    """Beta-binomial overdispersion from the spread of a site across the cells of a clone.
+
+    The cells of a clone share each site's allele fraction (orientation included: a site
+    is read the same way in every cell), so the spread of their fractions beyond binomial
+    sampling is the per-cell amplification imbalance, whatever the (unknown) allelic
+    state: ``sum((b - n p)^2 - n p (1 - p)) / sum(n (n - 1) p (1 - p))`` over sites and
+    cells, ``p`` the site's pooled fraction in the clone (method of moments, clipped to
+    [0.001, 0.5]). Groups (``group`` per cell row; -1 none) with fewer than
+    ``min_cells`` cells are not used.
+    """
+    g = group[counts.cell]
+    num = den = 0.0
+    for lab in np.unique(g[g >= 0]):
+        sel = g == lab
+        if len(np.unique(counts.cell[sel])) < min_cells:
+            continue
+        site, a, b = counts.site[sel], counts.a[sel].astype(float), counts.b[sel].astype(float)
+        _, inv = np.unique(site, return_inverse=True)
+        n = a + b
+        p = np.bincount(inv, weights=b) / np.maximum(np.bincount(inv, weights=n), 1)
+        cells_per_site = np.bincount(inv)
+        ok = (cells_per_site[inv] >= 2) & (n >= 2)
+        pi = p[inv][ok]
+        num += float(np.sum((b[ok] - n[ok] * pi) ** 2 - n[ok] * pi * (1 - pi)))
+        den += float(np.sum(n[ok] * (n[ok] - 1) * pi * (1 - pi)))
+    return float(np.clip(num / den, 0.001, 0.5)) if den > 0 else default
+
+
+def estimate_allelic_noise(
+    counts: AlleleCounts,
+    *,
+    per_bin: bool,
+    rho: float | None = None,
+    min_reads: int = 20,
+    max_sites: int = 20_000,
+) -> tuple[float, float]:
+    """Overdispersion and phase-switch share of allele counts, by maximum likelihood.
+
+    With ``rho`` given (e.g. :func:`overdispersion_from_groups`), only the switch share
+    is fitted. Every site with at least ``min_reads`` reads takes its best state among the minor
+    fractions of totals up to 4 (0, 1/4, 1/3, 1/2); over a grid, the beta-binomial
+    overdispersion ``rho`` and (for per-bin counts, ``per_bin``) the phase-switch share
+    ``switch`` that maximise the summed site log-likelihood are returned (ties go to the
+    smallest). Data without LOH leave ``switch`` unidentified; it then stays 0. At most
+    ``max_sites`` sites are used (a seeded sample).
+
+    Returns
+    -------
+    rho : float
+    switch : float
+    """
+    n = counts.a + counts.b
+    keep = np.flatnonzero(n >= min_reads)
+    if len(keep) < 20:
+        return 0.05, 0.0
+    if len(keep) > max_sites:
+        keep = np.sort(np.random.default_rng(0).choice(keep, max_sites, replace=False))
+    a, b = counts.a[keep], counts.b[keep]
+    fr = np.array([0.0, 0.25, 1 / 3, 0.5])
+    best = (-np.inf, 0.05, 0.0)
+    switches = np.arange(0.0, 0.31, 0.02) if per_bin else np.array([0.0])
+    rhos = (0.001, 0.003, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2) if rho is None else (rho,)
+    for r in rhos:
+        for sw in switches:
+            ll = float(mirrored_loglik(a, b, fr, r, sw).max(axis=1).sum())
+            if ll > best[0] + 1e-6:
+                best = (ll, r, float(sw))
+    return best[1], best[2]
 
 
 def estimate_overdispersion(a: np.ndarray, b: np.ndarray, *, default: float = 0.05) -> float:
@@ -249,7 +333,12 @@ class SiteLikelihood:
 
 
 def site_likelihood(
-    counts: AlleleCounts, *, rho: float, max_cn: int, bin_map: np.ndarray | None = None
+    counts: AlleleCounts,
+    *,
+    rho: float,
+    max_cn: int,
+    bin_map: np.ndarray | None = None,
+    switch: float = 0.0,
 ) -> SiteLikelihood:
     """Precompute site log-likelihoods once per cell (segments change, sites do not).
 
@@ -260,7 +349,7 @@ def site_likelihood(
     b = counts.bin if bin_map is None else bin_map[counts.bin]
     keep = b >= 0
     ll = (
-        mirrored_loglik(counts.a[keep], counts.b[keep], fr, rho)
+        mirrored_loglik(counts.a[keep], counts.b[keep], fr, rho, switch)
         if keep.any()
         else np.zeros((0, len(fr)))
     )
@@ -390,9 +479,12 @@ def minor_fraction_profile(
     total = np.bincount(b[keep], weights=(sub.a + sub.b)[keep], minlength=n_bins)
     out = np.full(n_bins, 0.5)
     bounds = [*np.asarray(contig_starts, dtype=int).tolist(), n_bins]
-    kernel = np.ones(window)
+    half = window // 2
     for lo, hi in itertools.pairwise(bounds):
-        m = np.convolve(minor[lo:hi], kernel, mode="same")
-        t = np.convolve(total[lo:hi], kernel, mode="same")
+        idx = np.arange(hi - lo)
+        a, b = np.maximum(idx - half, 0), np.minimum(idx + half + 1, hi - lo)
+        cm = np.r_[0.0, np.cumsum(minor[lo:hi])]
+        ct = np.r_[0.0, np.cumsum(total[lo:hi])]
+        m, t = cm[b] - cm[a], ct[b] - ct[a]
         out[lo:hi] = np.divide(m, t, out=np.full(hi - lo, 0.5), where=t > 0)
     return out

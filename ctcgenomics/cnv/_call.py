@@ -9,6 +9,7 @@ similar profiles, consensus breakpoints, a clone prior on each segment's integer
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -21,8 +22,9 @@ from ctcgenomics.cnv._alleles import (
     SiteLikelihood,
     baf_boundaries,
     bin_emissions,
-    estimate_overdispersion,
+    estimate_allelic_noise,
     minor_fraction_profile,
+    overdispersion_from_groups,
     read_allele_counts,
     segment_alleles,
     site_likelihood,
@@ -61,6 +63,7 @@ from ctcgenomics.cnv._ploidy import (
     level_error_curve,
     level_error_from_normals,
     segment_mean_sd,
+    window_variance,
     with_level_error,
 )
 from ctcgenomics.cnv._segment import hmm_segment, refine_breakpoints
@@ -165,6 +168,8 @@ class _Context:
     sites: dict[int, SiteLikelihood]
     alleles_given: bool
     level_curve: LevelErrorCurve | None = None
+    cell_scale: dict[int, float] = dataclasses.field(default_factory=dict)
+    """Each cell's level error relative to the typical cell (from its clone's consensus)."""
 
     @property
     def wide(self) -> int:
@@ -190,19 +195,27 @@ def _fit_segments(
     sd: float,
     prior: np.ndarray | None = None,
     use_alleles: bool = True,
+    ploidy_range: tuple[float, float] | None = None,
 ) -> _Segmented:
-    """Segment means, their SDs, allelic evidence and the scale fit on given segments."""
+    """Segment means, their SDs, allelic evidence and the scale fit on given segments.
+
+    ``ploidy_range`` narrows the multipliers searched (to the cell's clone's scale).
+    """
     cfg = ctx.cfg
     n_seg = int(seg_id[-1]) + 1
     sizes = np.bincount(seg_id, minlength=n_seg)
     means = np.bincount(seg_id, weights=clipped, minlength=n_seg) / sizes
     seg_sd = segment_mean_sd(clipped, seg_id, means, sizes, max_lag=ctx.wide)
-    total_sd = _segment_total_sd(seg_sd, means, sizes, ctx, level_cv=level_cv, noise=sd)
+    total_sd = _segment_total_sd(
+        seg_sd, means, sizes, ctx, level_cv=level_cv, noise=sd, scale=ctx.cell_scale.get(cell)
+    )
     allelic = minor_table = None
     if use_alleles and cell in ctx.sites:
         sa = segment_alleles(ctx.sites[cell], seg_id, n_seg, max_cn=cfg.max_cn)
         allelic, minor_table = sa.by_cn, sa.minor
     lo, hi = (cfg.wbc_min_ploidy, cfg.wbc_max_ploidy) if wbc else (cfg.min_ploidy, cfg.max_ploidy)
+    if ploidy_range is not None and not wbc:
+        lo, hi = ploidy_range
     fit = fit_ploidy(
         means,
         sizes,
@@ -232,6 +245,7 @@ def _segment_total_sd(
     *,
     level_cv: float,
     noise: float,
+    scale: float | None = None,
 ) -> np.ndarray:
     """SD of segment means around their true levels.
 
@@ -242,7 +256,7 @@ def _segment_total_sd(
     """
     if ctx.level_curve is None:
         return with_level_error(seg_sd, means, level_cv)
-    curve = ctx.level_curve(sizes, means, noise)
+    curve = ctx.level_curve(sizes, means, noise, scale)
     return with_level_error(np.maximum(seg_sd, curve), means, ctx.cfg.level_cv)
 
 
@@ -312,6 +326,7 @@ def _refit(
     level_cv: float,
     prior_from: np.ndarray | None,
     rng: np.random.Generator,
+    ploidy_range: tuple[float, float] | None = None,
 ) -> _Segmented:
     """Refit on the cell's own breakpoints plus its group's, with an optional clone prior.
 
@@ -331,6 +346,7 @@ def _refit(
             ctx,
             level_cv=level_cv,
             noise=first.sd,
+            scale=ctx.cell_scale.get(cell),
         )
         z = np.abs(m[right] - m[left]) / np.sqrt(sd[right] ** 2 + sd[left] ** 2)
         own = own[z > ctx.cfg.own_breakpoint_z]
@@ -349,6 +365,7 @@ def _refit(
         level_cv=level_cv,
         sd=first.sd,
         prior=prior,
+        ploidy_range=ploidy_range,
     )
 
 
@@ -360,8 +377,11 @@ def _group_breakpoints(
     *,
     allele_table: AlleleCounts | None,
     rho: float,
+    switch: float,
     used_index: np.ndarray,
     focal: dict[int, np.ndarray] | None = None,
+    consensus: dict[int, np.ndarray] | None = None,
+    pooled_sites: dict[int, SiteLikelihood] | None = None,
 ) -> dict[int, np.ndarray]:
     """Breakpoints of each group's consensus (depth HMM and B-allele fraction).
 
@@ -383,6 +403,8 @@ def _group_breakpoints(
         cons = consensus_ratio(
             np.vstack([first[i].ratio for i in members]), np.array([first[i].sd for i in members])
         )
+        if consensus is not None:
+            consensus[int(g)] = cons
         cons_sd = noise_sd(cons, ctx.contig_starts)
         cons_clip, _ = clip_outliers(
             cons, ctx.contig_starts, window=cfg.outlier_window, n_sd=cfg.outlier_sd, sd=cons_sd
@@ -404,9 +426,15 @@ def _group_breakpoints(
             )
         if allele_table is not None:
             pooled = site_likelihood(
-                allele_table.pooled(members), rho=rho, max_cn=cfg.max_cn, bin_map=used_index
+                allele_table.pooled(members),
+                rho=rho,
+                max_cn=cfg.max_cn,
+                bin_map=used_index,
+                switch=switch,
             )
             out[int(g)] = np.union1d(out[int(g)], _baf_starts(pooled, ctx))
+            if pooled_sites is not None:
+                pooled_sites[int(g)] = pooled
     return out
 
 
@@ -432,11 +460,14 @@ def _refit_all(
     *,
     level_cv: float,
     rng: np.random.Generator,
+    group_fits: dict[int, PloidyFit],
 ) -> dict[int, _Segmented]:
     """Refit every cell on its own and its group's breakpoints, with the clone prior.
 
     The integer of each segment gets a prior from the other members' means over the
     same bins, each read at the cell's scale (they vote for ``round(multiplier * mean)``).
+    A member's scale is searched within ``clone_scale_window`` of its clone's
+    (``group_fits``, :func:`_group_scale`).
     """
     cfg = ctx.cfg
     out: dict[int, _Segmented] = {}
@@ -449,6 +480,11 @@ def _refit_all(
         if len(others) > cfg.max_prior_cells:
             others = rng.choice(others, cfg.max_prior_cells, replace=False)
         prior_from = np.vstack([first[k].clipped for k in others]) if len(others) else None
+        fit_g = group_fits.get(g) if g >= 0 and not wbc else None
+        window = None
+        if fit_g is not None:
+            w = cfg.clone_scale_window
+            window = (fit_g.multiplier * (1 - w), fit_g.multiplier * (1 + w))
         out[i] = _refit(
             res,
             extra,
@@ -458,8 +494,55 @@ def _refit_all(
             level_cv=cfg.level_cv if wbc else level_cv,
             prior_from=prior_from,
             rng=rng,
+            ploidy_range=window,
         )
     return out
+
+
+def _group_scale(
+    cons: np.ndarray,
+    starts: np.ndarray,
+    members: np.ndarray,
+    pooled: SiteLikelihood | None,
+    ctx: _Context,
+    *,
+    level_cv: float,
+) -> PloidyFit:
+    """Scale (ploidy) of a clone from its consensus and its members' pooled alleles.
+
+    The cells of a clone share one genome, so they share its ploidy; the consensus
+    averages their waves, and their pooled allele counts are many times one cell's.
+    Segment SDs are the level-error curve for a cell, over the number of members.
+    """
+    cfg = ctx.cfg
+    seg_id = segments_from_boundaries(len(cons), starts, ctx.contig_starts)
+    n_seg = int(seg_id[-1]) + 1
+    sizes = np.bincount(seg_id, minlength=n_seg)
+    means = np.bincount(seg_id, weights=cons, minlength=n_seg) / sizes
+    seg_sd = segment_mean_sd(cons, seg_id, means, sizes, max_lag=ctx.wide)
+    scale = float(np.mean([ctx.cell_scale.get(int(k), 1.0) for k in members])) / len(members)
+    total_sd = _segment_total_sd(
+        seg_sd, means, sizes, ctx, level_cv=level_cv / np.sqrt(len(members)), noise=float("nan"),
+        scale=scale,
+    )  # fmt: skip
+    allelic = minor_table = None
+    if pooled is not None:
+        sa = segment_alleles(pooled, seg_id, n_seg, max_cn=cfg.max_cn)
+        allelic, minor_table = sa.by_cn, sa.minor
+    return fit_ploidy(
+        means,
+        sizes,
+        total_sd,
+        min_ploidy=cfg.min_ploidy,
+        max_ploidy=cfg.max_ploidy,
+        step=cfg.ploidy_step,
+        max_cn=cfg.max_cn,
+        penalty=cfg.ploidy_penalty,
+        allelic=allelic,
+        allelic_minor=minor_table,
+        exclude=_sex_segments(seg_id, ctx.autosome, n_seg),
+        breaks=_contig_breaks(seg_id, ctx.contig_starts, n_seg),
+    )
 
 
 def _baf_starts(sites: SiteLikelihood, ctx: _Context) -> np.ndarray:
@@ -664,20 +747,10 @@ def call_copy_number(
         )
     used_index = np.full(len(used), -1, dtype=np.int64)
     used_index[used] = np.arange(n_used)
-    rho = float("nan")
+    rho, switch = float("nan"), 0.0
     sites: dict[int, SiteLikelihood] = {}
     if allele_table is not None and len(allele_table):
-        wbc_rows = np.flatnonzero(roles == "wbc")
-        ref = allele_table.of_cells(wbc_rows) if len(wbc_rows) else allele_table
-        rho = estimate_overdispersion(ref.a, ref.b)
-        for i in np.unique(allele_table.cell):
-            sites[int(i)] = site_likelihood(
-                allele_table.of_cells(np.array([i])),
-                rho=rho,
-                max_cn=cfg.max_cn,
-                bin_map=used_index,
-            )
-        log.info("allele counts for %d cells; overdispersion %.3f", len(sites), rho)
+        log.info("allele counts for %d cells", len(np.unique(allele_table.cell)))
 
     # Reference: the matched normal, or the panel of the WBCs' GC-corrected ratios.
     ones = np.ones(n_used)
@@ -765,27 +838,46 @@ def call_copy_number(
     # Round 1 groups cells by their first-pass profiles; round 2 regroups them by the
     # integer profiles (and minor-allele fractions) of round 1, which are far less
     # noisy, and refits.
+    allele_cells = set(np.unique(allele_table.cell).tolist()) if allele_table is not None else set()
     features = np.full((n_cells, 2 * n_used if allele_table is not None else n_used), 0.5,
                        dtype=np.float32)  # fmt: skip
     for i, res in first.items():
         features[i, :n_used] = res.seg_means[res.seg_id]
-        if allele_table is not None and i in sites:
+        if allele_table is not None and i in allele_cells:
             features[i, n_used:] = minor_fraction_profile(
                 allele_table, i, used_index, n_used, contig_starts
             )
     rng = np.random.default_rng(0)
     final: dict[int, _Segmented] = {}
+    wbc_curve = ctx.level_curve
     for _round in range(cfg.joint_rounds):
         group = group_cells(
             features,
             roles,
             enough,
-            cut=cfg.group_cut,
-            denoise=_round == 0,
-            min_distance=cfg.group_min_distance,
+            alpha=cfg.group_alpha,
             n_blocks=2 if allele_table is not None else 1,
         )
+        if allele_table is not None and len(allele_table):
+            # Allelic noise from the spread of sites across the cells of a clone (the
+            # site's state is shared, whatever it is), then site likelihoods per cell.
+            rho = overdispersion_from_groups(allele_table, group)
+            rho, switch = estimate_allelic_noise(
+                allele_table, per_bin=allele_table.per_bin, rho=rho
+            )
+            sites.clear()
+            for i in np.unique(allele_table.cell):
+                sites[int(i)] = site_likelihood(
+                    allele_table.of_cells(np.array([i])),
+                    rho=rho,
+                    max_cn=cfg.max_cn,
+                    bin_map=used_index,
+                    switch=switch,
+                )
+            log.info("allele overdispersion %.3f, phase-switch share %.2f", rho, switch)
         group_focal: dict[int, np.ndarray] = {}
+        group_cons: dict[int, np.ndarray] = {}
+        group_pooled: dict[int, SiteLikelihood] = {}
         group_starts = _group_breakpoints(
             group,
             first,
@@ -793,10 +885,72 @@ def call_copy_number(
             ctx,
             allele_table=allele_table,
             rho=rho,
+            switch=switch,
             used_index=used_index,
             focal=group_focal,
+            consensus=group_cons,
+            pooled_sites=group_pooled,
         )
-        final = _refit_all(first, group, group_starts, roles, ctx, level_cv=level_cv, rng=rng)
+        # Each cell's own level error: how far it strays from its clone's consensus over
+        # 16-bin windows, relative to the typical cell (waves differ between cells, and
+        # doublets or replicating cells stray far; their own evidence then weighs less
+        # against their clone's).
+        ctx.cell_scale.clear()
+        strays: dict[int, float] = {}
+        for g, cons in group_cons.items():
+            members = np.flatnonzero(group == g)
+            if len(members) < 3:
+                continue
+            for k in members:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rk = np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan)
+                strays[int(k)] = window_variance(rk, contig_starts)
+        typical = float(np.nanmedian(list(strays.values()))) if strays else float("nan")
+        if np.isfinite(typical) and typical > 0:
+            ctx.cell_scale.update(
+                {
+                    k: float(np.clip(v / typical, 0.5, 20.0))
+                    for k, v in strays.items()
+                    if np.isfinite(v)
+                }
+            )
+        if wbc_curve is None and cfg.level_cv_from_wbc:
+            # No WBCs: the cells of a clone calibrate each other. Their ratios over the
+            # clone's consensus keep each cell's waves and noise but not the shared
+            # copy number.
+            resid, noise = [], []
+            for g, cons in group_cons.items():
+                members = np.flatnonzero(group == g)
+                if len(members) < 3:
+                    continue
+                for k in members:
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        resid.append(np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan))
+                    noise.append(first[k].sd)
+            ctx.level_curve = level_error_curve(resid, contig_starts, noise)
+            if ctx.level_curve is not None:
+                log.info("segment level error measured on %d cells of clones (no WBCs)", len(resid))
+        group_fits = {
+            g: _group_scale(
+                cons,
+                group_starts[g],
+                np.flatnonzero(group == g),
+                group_pooled.get(g),
+                ctx,
+                level_cv=level_cv,
+            )
+            for g, cons in group_cons.items()
+        }
+        final = _refit_all(
+            first,
+            group,
+            group_starts,
+            roles,
+            ctx,
+            level_cv=level_cv,
+            rng=rng,
+            group_fits=group_fits,
+        )
         features = np.full((n_cells, 2 * n_used), np.nan, dtype=np.float32)
         for i, res in final.items():
             features[i, :n_used] = res.cn / res.fit.multiplier
@@ -806,7 +960,8 @@ def call_copy_number(
                 features[i, n_used:] = 0.5
     if _trace is not None:  # internals for diagnostics (docs/cnv.md figures, tests)
         _trace.update(first=first, final=final, group_starts=group_starts, group=group,
-                      sites=sites, level_cv=level_cv, level_curve=ctx.level_curve)  # fmt: skip
+                      sites=sites, level_cv=level_cv, ctx=ctx, group_fits=group_fits,
+                      group_cons=group_cons, group_pooled=group_pooled)  # fmt: skip
     # --- focal events, outputs, QC ---
     obs = {
         k: np.full(n_cells, np.nan)
@@ -892,8 +1047,17 @@ def call_copy_number(
         elif ctx.alleles_given and not has_sites:
             identifiable[i], evidence[i] = False, "depth only: no heterozygous-SNP reads"
         else:
-            identifiable[i] = res.fit.identifiable
-            evidence[i] = "depth and alleles" if has_sites else "depth"
+            fit_g = group_fits.get(int(group[i]))
+            src = fit_g if fit_g is not None else res.fit
+            identifiable[i] = src.identifiable
+            if fit_g is not None:
+                # The clone's alternative (NaN when it has none), at this cell's scale.
+                obs["ploidy_alternative"][i] = (
+                    fit_g.alternative * res.fit.ploidy / max(fit_g.ploidy, 1e-6)
+                )
+            evidence[i] = ("depth and alleles" if has_sites else "depth") + (
+                " (clone)" if fit_g is not None else ""
+            )
         mu = res.expected * cn / m * base_level / np.maximum(base_level, 1e-6)
         ok = mu > 0
         obs["overdispersion"][i] = max(
@@ -977,6 +1141,7 @@ def call_copy_number(
         "sex_source": sex_source,
         "reference": reference,
         "allele_overdispersion": rho,
+        "allele_phase_switch": switch,
         "segments": seg_frame,
         "params": {
             **cfg.to_dict(),

@@ -173,12 +173,12 @@ class CNVConfig:
     clone_linkage: str = "average"
     clone_max_distance: float = 0.25
     min_clone_size: int = 2
-    group_cut: float = 8.0
-    group_min_distance: float = 0.01
+    group_alpha: float = 1e-3
     clone_prior_weight: float = 1.0
     max_prior_cells: int = 30
     joint_rounds: int = 1
     own_breakpoint_z: float = 3.0
+    clone_scale_window: float = 0.15
     consensus_noise: str = "white"
     focal_alpha: float = 0.01
     gc_with_normal: bool = True

@@ -20,7 +20,7 @@ amplification. So, as in CopyKit's and SCICoNE's joint segmentation:
 from __future__ import annotations
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import pdist
 
 
@@ -30,33 +30,37 @@ def group_cells(
     eligible: np.ndarray,
     *,
     max_components: int = 10,
-    cut: float = 2.0,
-    denoise: bool = True,
-    min_distance: float = 0.0,
+    alpha: float = 1e-3,
     n_blocks: int = 1,
+    method: str = "gmm",
 ) -> np.ndarray:
     """Group cells with similar copy-number profiles.
 
     ``profiles`` are the cells' smoothed ratios (first-pass segment means; waves and
-    noise are private to each cell, copy-number changes are shared by a clone). They are
-    centred per bin and reduced by SVD to the components whose singular values stand out
-    of the noise bulk (above 1.5 times the median singular value, at most
-    ``max_components``): shared structure, not the cells' private noise. Cells are then
-    clustered (average linkage, Euclidean in that space) and the tree is cut at ``cut``
-    times the median distance of each cell to its nearest neighbour, the scale of two
-    cells that differ by noise only. WBCs form their own group.
+    noise are private to each cell, copy-number changes are shared by a clone), possibly
+    with ``n_blocks`` equal blocks of features side by side (depth, then minor-allele
+    fraction), each first scaled to its own noise. They are centred per bin and reduced
+    by SVD to the components whose singular values stand out of the noise bulk (above
+    1.5 times the median singular value, at most ``max_components``): shared structure,
+    not the cells' private noise.
 
-    ``profiles`` may hold ``n_blocks`` equal blocks of features side by side (e.g.
-    depth, then minor-allele fraction); each is scaled to its own noise first.
-
-    Without ``denoise`` (integer profiles, already nearly free of noise), the distance
-    is the mean absolute difference per bin and the cut is at least ``min_distance``.
+    Cells are clustered (average linkage, Euclidean in that space) and the tree is cut
+    by testing each split from the root down: the two children are kept apart when
+    their mean profiles differ more than their spread allows, an F test of
+    ``n_a n_b / n |mean_a - mean_b|^2 / r`` against the pooled within-child variance per
+    component (``r`` components), at level ``alpha`` (Bonferroni over the splits
+    tested). Where a child has too few cells to estimate its spread, the noise is the
+    median squared distance of cells to their nearest neighbour over ``2 r``. Larger
+    clones are told apart at smaller differences; noise never splits them. WBCs form
+    their own group.
 
     Returns
     -------
     numpy.ndarray
         Group label per cell (0, 1, ...; -1 for cells in no group of two or more).
     """
+    from scipy.stats import f as f_dist
+
     labels = np.full(len(profiles), -1, dtype=np.int64)
     wbc = eligible & (roles == "wbc")
     next_label = 0
@@ -67,40 +71,97 @@ def group_cells(
     if len(idx) < 2:
         return labels
     x = np.nan_to_num(np.clip(profiles[idx], 0.0, 3.0), nan=1.0).astype(float)
-    if denoise:
-        x -= x.mean(axis=0, keepdims=True)
-        # Each block of features (depth; minor-allele fraction) in units of its own
-        # noise (robust SD of its centred entries), so the quiet allelic block is not
-        # swamped by the amplification waves of the depth block.
-        for cols in np.array_split(np.arange(x.shape[1]), n_blocks):
-            scale = 1.4826 * float(np.median(np.abs(x[:, cols])))
-            if scale > 0:
-                x[:, cols] /= scale
-        u, s, _ = np.linalg.svd(x, full_matrices=False)
-        keep = s > 1.5 * np.median(s)
-        r = int(np.clip(keep.sum(), 1, max_components))
-        points, metric = u[:, :r] * s[:r], "euclidean"
+    x -= x.mean(axis=0, keepdims=True)
+    # Each block of features (depth; minor-allele fraction) in units of its own noise
+    # (robust SD of its centred entries), so the quiet allelic block is not swamped by
+    # the amplification waves of the depth block.
+    for cols in np.array_split(np.arange(x.shape[1]), n_blocks):
+        scale = 1.4826 * float(np.median(np.abs(x[:, cols])))
+        if scale > 0:
+            x[:, cols] /= scale
+    u, sv, _ = np.linalg.svd(x, full_matrices=False)
+    keep = sv > 1.5 * np.median(sv)
+    r = int(np.clip(keep.sum(), 1, max_components))
+    points = u[:, :r] * sv[:r]
+    n = len(idx)
+    if n == 2:
+        raw = np.array([1, 1])
+    elif method == "gmm":
+        raw = _gmm_clusters(points, max_clusters=max(1, min(10, n // 2)))
     else:
-        points, metric = x / x.shape[1], "cityblock"  # mean absolute difference per bin
-    if len(idx) == 2:
-        d = float(pdist(points, metric=metric)[0])
-        raw = np.array([1, 1]) if d <= min_distance else np.array([1, 2])
-    else:
-        dist = pdist(points, metric=metric)
-        square = np.full((len(idx), len(idx)), np.inf)
-        iu = np.triu_indices(len(idx), 1)
+        dist = pdist(points)
+        square = np.full((n, n), np.inf)
+        iu = np.triu_indices(n, 1)
         square[iu] = dist
         square[iu[1], iu[0]] = dist
-        nn = float(np.median(square.min(axis=1)))
-        raw = fcluster(
-            linkage(dist, method="average"), t=max(cut * nn, min_distance), criterion="distance"
-        )
+        noise = float(np.median(square.min(axis=1) ** 2)) / (2 * r)
+        tree = linkage(dist, method="average")
+        raw = _split_tree(tree, points, n, noise=noise, alpha=alpha, f_dist=f_dist)
     for lab in np.unique(raw):
         members = idx[raw == lab]
         if len(members) >= 2:
             labels[members] = next_label
             next_label += 1
     return labels
+
+
+def _gmm_clusters(points: np.ndarray, *, max_clusters: int) -> np.ndarray:
+    """Gaussian mixture (diagonal covariances) with the number of clones chosen by BIC."""
+    from sklearn.mixture import GaussianMixture
+
+    best, best_bic = np.zeros(len(points), dtype=np.int64), np.inf
+    for k in range(1, max_clusters + 1):
+        gm = GaussianMixture(
+            k, covariance_type="diag", n_init=3, random_state=0, reg_covar=1e-3
+        ).fit(points)
+        bic = gm.bic(points)
+        if bic < best_bic:
+            best, best_bic = gm.predict(points), bic
+    return best
+
+
+def _split_tree(
+    tree: np.ndarray, points: np.ndarray, n: int, *, noise: float, alpha: float, f_dist
+) -> np.ndarray:
+    """Clusters of an average-linkage tree whose merges F tests accept (see group_cells).
+
+    Bottom-up: a node is a clone when both children are and their means do not differ
+    significantly; the clusters are the largest such nodes. (Testing from the root down
+    would stop at a first split of one outlying cell from the rest, whose pooled spread
+    still contains every clone.)
+    """
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    ok = np.ones(2 * n - 1, dtype=bool)
+    r = points.shape[1]
+    n_tests = max(n - 1, 1)
+    for k, (a, b, _h, _c) in enumerate(tree):
+        a, b = int(a), int(b)
+        members[n + k] = members[a] + members[b]
+        if not (ok[a] and ok[b]):
+            ok[n + k] = False
+            continue
+        pa, pb = points[members[a]], points[members[b]]
+        na, nb = len(pa), len(pb)
+        within = float(((pa - pa.mean(0)) ** 2).sum() + ((pb - pb.mean(0)) ** 2).sum())
+        if na + nb >= 6:
+            dof = (na + nb - 2) * r
+            var = within / dof
+        else:
+            dof, var = 10 * r, noise
+        between = na * nb / (na + nb) * float(((pa.mean(0) - pb.mean(0)) ** 2).sum()) / r
+        ok[n + k] = f_dist.sf(between / max(var, 1e-12), r, dof) >= alpha / n_tests
+    out = np.zeros(n, dtype=np.int64)
+    label = 0
+    stack = [2 * n - 2]
+    while stack:
+        node = stack.pop()
+        if ok[node]:
+            label += 1
+            out[members[node]] = label
+        else:
+            a, b = (int(v) for v in tree[node - n, :2])
+            stack.extend([a, b])
+    return out
 
 
 def consensus_ratio(ratios: np.ndarray, noise: np.ndarray) -> np.ndarray:

@@ -345,18 +345,22 @@ class LevelErrorCurve:
     variance: np.ndarray
     noise: float
 
-    def __call__(self, n: np.ndarray, level: np.ndarray, noise: float) -> np.ndarray:
+    def __call__(
+        self, n: np.ndarray, level: np.ndarray, noise: float, scale: float | None = None
+    ) -> np.ndarray:
         """SD of segment means of ``n`` bins at ``level`` for a cell of per-bin ``noise``.
 
         Log-log interpolation in ``n``, extrapolated as ``1 / n`` beyond the longest
-        window; scaled by the cell's per-bin noise relative to the calibration cells
-        and by ``level**1.5`` as in the segmentation's noise model.
+        window; scaled by ``scale`` (the cell's own variance relative to the calibration
+        cells, when measured) or else by its per-bin noise relative to theirs, and by
+        ``level**1.5`` as in the segmentation's noise model.
         """
         n = np.maximum(np.asarray(n, dtype=float), 1.0)
         logv = np.interp(np.log(n), np.log(self.lengths), np.log(self.variance))
         beyond = n > self.lengths[-1]
         logv = np.where(beyond, np.log(self.variance[-1]) - np.log(n / self.lengths[-1]), logv)
-        scale = (noise / self.noise) ** 2 if self.noise > 0 and np.isfinite(noise) else 1.0
+        if scale is None:
+            scale = (noise / self.noise) ** 2 if self.noise > 0 and np.isfinite(noise) else 1.0
         return np.sqrt(np.exp(logv) * scale * np.maximum(level, 0.25) ** 1.5)
 
 
@@ -380,11 +384,12 @@ def level_error_curve(
     while n <= longest:
         sq, count = 0.0, 0
         for r in residuals:
+            r = np.asarray(r, dtype=float)
             for a, b in itertools.pairwise(bounds):
                 k = (b - a) // n
                 if k == 0:
                     continue
-                w = r[a : a + k * n].reshape(k, n).mean(axis=1)
+                w = np.nanmean(r[a : a + k * n].reshape(k, n), axis=1)
                 w = w[np.isfinite(w)]
                 sq += float(np.sum(w**2))
                 count += len(w)
@@ -396,3 +401,23 @@ def level_error_curve(
         return None
     var = np.maximum.accumulate(np.asarray(variance)[::-1])[::-1]  # non-increasing in n
     return LevelErrorCurve(np.asarray(lengths, float), var, float(np.median(noise)))
+
+
+def window_variance(resid: np.ndarray, contig_starts: np.ndarray, *, length: int = 16) -> float:
+    """Robust variance of ``length``-bin window means of one cell's residuals.
+
+    ``median(m**2) / 0.455`` over windows laid end to end within contigs (0.455 is the
+    median of chi-square with one degree of freedom), so a few windows over real
+    changes do not inflate it. NaN without windows.
+    """
+    bounds = [*np.asarray(contig_starts, dtype=int).tolist(), len(resid)]
+    means = []
+    for a, b in itertools.pairwise(bounds):
+        k = (b - a) // length
+        if k:
+            means.append(np.nanmean(resid[a : a + k * length].reshape(k, length), axis=1))
+    if not means:
+        return float("nan")
+    m = np.concatenate(means)
+    m = m[np.isfinite(m)]
+    return float(np.median(m**2) / 0.455) if len(m) else float("nan")

@@ -89,13 +89,19 @@ def event_metrics(sim, adata, *, amplification_ratio: float = 2.5) -> pd.DataFra
         for i in carriers:
             called = cn[i, s:e]
             t_i = scaled[i, s:e]
+            exact = np.mean(called == t_i) >= 0.75
             if ev.kind == "homdel":
                 found = np.mean(called == 0) >= 0.5
             elif ev.kind == "focal_amp":
                 base = max(1.0, np.rint(ploidy[i]))
                 found = bool(np.all(called >= amplification_ratio * base))
             else:
-                found = np.mean(called == t_i) >= 0.75
+                # A change in the right direction against the truth just outside the
+                # event (its flanks), in at least 75 % of its bins.
+                flank = np.r_[scaled[i, max(s - 3, 0) : s], scaled[i, e : e + 3]]
+                ref = np.median(flank) if len(flank) else np.nan
+                sign = np.sign(np.median(t_i) - ref)
+                found = bool(sign != 0 and np.mean(np.sign(called - ref) == sign) >= 0.75)
             rows.append(
                 {
                     "kind": ev.kind,
@@ -106,6 +112,7 @@ def event_metrics(sim, adata, *, amplification_ratio: float = 2.5) -> pd.DataFra
                     "true_cn": int(t[i, 0]),
                     "called": ",".join(str(int(v)) if np.isfinite(v) else "nan" for v in called),
                     "found": bool(found),
+                    "exact": bool(exact),
                 }
             )
     return pd.DataFrame(rows)
@@ -131,4 +138,6 @@ def summary(cells: pd.DataFrame, events: pd.DataFrame, wbc_gene_calls: int) -> d
         ev = events[(events["kind"] == kind) & events["qc_pass"]] if len(events) else events
         if len(ev):
             out[f"found_{kind}"] = f"{int(ev['found'].sum())}/{len(ev)}"
+            if kind not in ("homdel", "focal_amp"):
+                out[f"exact_{kind}"] = f"{int(ev['exact'].sum())}/{len(ev)}"
     return out
