@@ -20,6 +20,7 @@ import pandas as pd
 from ctcgenomics.cnv._alleles import (
     AlleleCounts,
     SiteLikelihood,
+    allelic_difference,
     baf_boundaries,
     bin_emissions,
     estimate_allelic_noise,
@@ -369,6 +370,69 @@ def _refit(
     )
 
 
+def _merge_allelic_twins(
+    group: np.ndarray,
+    roles: np.ndarray,
+    alleles: AlleleCounts,
+    used_index: np.ndarray,
+    n_used: int,
+    *,
+    effect: float,
+) -> np.ndarray:
+    """Merge groups of CTCs whose pooled B-allele fractions agree everywhere.
+
+    Depth groups cells by amplification waves, GC bias and replication timing too, so a
+    clone can be split into subsets that share such an artefact, whose consensus then
+    keeps it. The allelic state is the clone's genotype and none of those touch it: two
+    groups are one clone unless some 20-bin window differs significantly (Wilson-
+    Hilferty z > 5) by at least ``effect`` in B-allele fraction (the smallest genotype
+    difference of interest, 1/2 against 1/3, is 0.17; subsets of one real clone differ
+    by up to 0.11, tests/cnv and docs/cnv.md). WBCs are left as they are.
+    """
+    labels = [int(g) for g in np.unique(group[group >= 0])]
+    labels = [g for g in labels if roles[group == g][0] != "wbc"]
+    if len(labels) < 2:
+        return group
+    rho = overdispersion_from_groups(alleles, group)
+    pooled = {g: alleles.pooled(np.flatnonzero(group == g)) for g in labels}
+    size = {g: int(np.sum(group == g)) for g in labels}
+    # Allelic noise the model misses (phasing errors, mapping bias), measured as the
+    # median chi-square per site between two halves of the largest group (one clone).
+    inflation = 1.0
+    largest = max(labels, key=size.get)
+    if size[largest] >= 4:
+        cells = np.flatnonzero(group == largest)
+        half = len(cells) // 2
+        inflation = max(
+            1.0,
+            allelic_difference(
+                alleles.pooled(cells[:half]), alleles.pooled(cells[half:]), rho=rho,
+                n_first=half, n_second=len(cells) - half, n_bins=n_used,
+                bin_map=used_index, return_ratio=True,
+            ),
+        )  # fmt: skip
+    parent = {g: g for g in labels}
+
+    def root(g: int) -> int:
+        while parent[g] != g:
+            g = parent[g]
+        return g
+
+    for i, g in enumerate(labels):
+        for h in labels[i + 1 :]:
+            stat = allelic_difference(
+                pooled[g], pooled[h], rho=rho, n_first=size[g], n_second=size[h],
+                n_bins=n_used, bin_map=used_index, inflation=inflation, return_effect=True,
+            )  # fmt: skip
+            if stat < effect:
+                parent[root(h)] = root(g)
+    out = group.copy()
+    for g in labels:
+        out[group == g] = root(g)
+    _, relabel = np.unique(out, return_inverse=True)
+    return np.where(out >= 0, relabel - int((out < 0).any()), -1)
+
+
 def _group_breakpoints(
     group: np.ndarray,
     first: dict[int, _Segmented],
@@ -507,12 +571,22 @@ def _group_scale(
     ctx: _Context,
     *,
     level_cv: float,
-) -> PloidyFit:
+    shared_cv: float = 0.0,
+) -> tuple[PloidyFit, float]:
     """Scale (ploidy) of a clone from its consensus and its members' pooled alleles.
 
     The cells of a clone share one genome, so they share its ploidy; the consensus
     averages their waves, and their pooled allele counts are many times one cell's.
-    Segment SDs are the level-error curve for a cell, over the number of members.
+    Segment SDs are the level-error curve for a cell over the number of members, plus
+    ``shared_cv`` times the level: bias the members share (GC, mappability or
+    replication timing not divided out) does not average out over them.
+
+    Returns
+    -------
+    fit : PloidyFit
+    excess_cv : float
+        The relative level error the consensus segments show beyond their SDs at the
+        fitted integers (method of moments), to calibrate ``shared_cv``.
     """
     cfg = ctx.cfg
     seg_id = segments_from_boundaries(len(cons), starts, ctx.contig_starts)
@@ -521,15 +595,16 @@ def _group_scale(
     means = np.bincount(seg_id, weights=cons, minlength=n_seg) / sizes
     seg_sd = segment_mean_sd(cons, seg_id, means, sizes, max_lag=ctx.wide)
     scale = float(np.mean([ctx.cell_scale.get(int(k), 1.0) for k in members])) / len(members)
-    total_sd = _segment_total_sd(
+    sampling = _segment_total_sd(
         seg_sd, means, sizes, ctx, level_cv=level_cv / np.sqrt(len(members)), noise=float("nan"),
         scale=scale,
     )  # fmt: skip
+    total_sd = with_level_error(sampling, means, shared_cv)
     allelic = minor_table = None
     if pooled is not None:
         sa = segment_alleles(pooled, seg_id, n_seg, max_cn=cfg.max_cn)
         allelic, minor_table = sa.by_cn, sa.minor
-    return fit_ploidy(
+    fit = fit_ploidy(
         means,
         sizes,
         total_sd,
@@ -543,6 +618,9 @@ def _group_scale(
         exclude=_sex_segments(seg_id, ctx.autosome, n_seg),
         breaks=_contig_breaks(seg_id, ctx.contig_starts, n_seg),
     )
+    fitted = fit.copy_number / fit.multiplier
+    excess = level_error_from_normals(means - fitted, sampling, fitted)
+    return fit, excess
 
 
 def _baf_starts(sites: SiteLikelihood, ctx: _Context) -> np.ndarray:
@@ -851,13 +929,19 @@ def call_copy_number(
     final: dict[int, _Segmented] = {}
     wbc_curve = ctx.level_curve
     for _round in range(cfg.joint_rounds):
-        group = group_cells(
-            features,
-            roles,
-            enough,
-            alpha=cfg.group_alpha,
-            n_blocks=2 if allele_table is not None else 1,
-        )
+        if allele_table is not None and cfg.group_features == "alleles":
+            # Minor-allele fractions only: amplification waves, GC and replication timing
+            # distort depth, shared by subsets of cells, and would split a clone by them.
+            grouping = features[:, n_used:]
+            n_blocks = 1
+        else:
+            grouping = features
+            n_blocks = 2 if allele_table is not None else 1
+        group = group_cells(grouping, roles, enough, alpha=cfg.group_alpha, n_blocks=n_blocks)
+        if allele_table is not None and cfg.merge_allelic_effect > 0:
+            group = _merge_allelic_twins(
+                group, roles, allele_table, used_index, n_used, effect=cfg.merge_allelic_effect
+            )
         if allele_table is not None and len(allele_table):
             # Allelic noise from the spread of sites across the cells of a clone (the
             # site's state is shared, whatever it is), then site likelihoods per cell.
@@ -930,17 +1014,29 @@ def call_copy_number(
             ctx.level_curve = level_error_curve(resid, contig_starts, noise)
             if ctx.level_curve is not None:
                 log.info("segment level error measured on %d cells of clones (no WBCs)", len(resid))
-        group_fits = {
-            g: _group_scale(
-                cons,
-                group_starts[g],
-                np.flatnonzero(group == g),
-                group_pooled.get(g),
-                ctx,
-                level_cv=level_cv,
+        # Shared bias of a clone's cells is measured on the largest clone (the most
+        # precise consensus) at its fitted integers, then every clone is fitted with it.
+        shared_cv = 0.0
+        group_fits: dict[int, PloidyFit] = {}
+        if group_cons:
+            sizes_g = {g: int(np.sum(group == g)) for g in group_cons}
+            largest = max(sizes_g, key=sizes_g.get)
+            args = (group_starts[largest], np.flatnonzero(group == largest))
+            _, shared_cv = _group_scale(
+                group_cons[largest], *args, group_pooled.get(largest), ctx, level_cv=level_cv
             )
-            for g, cons in group_cons.items()
-        }
+            shared_cv = max(shared_cv, cfg.level_cv)
+            log.info("clone level error shared by members: %.3f", shared_cv)
+            for g, cons in group_cons.items():
+                group_fits[g], _ = _group_scale(
+                    cons,
+                    group_starts[g],
+                    np.flatnonzero(group == g),
+                    group_pooled.get(g),
+                    ctx,
+                    level_cv=level_cv,
+                    shared_cv=shared_cv,
+                )
         final = _refit_all(
             first,
             group,

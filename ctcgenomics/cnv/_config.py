@@ -179,6 +179,8 @@ class CNVConfig:
     joint_rounds: int = 1
     own_breakpoint_z: float = 3.0
     clone_scale_window: float = 0.15
+    group_features: str = "both"
+    merge_allelic_effect: float = 0.14
     consensus_noise: str = "white"
     focal_alpha: float = 0.01
     gc_with_normal: bool = True
