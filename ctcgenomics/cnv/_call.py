@@ -1074,6 +1074,7 @@ def call_copy_number(
     identifiable = np.zeros(n_cells, dtype=bool)
     evidence = np.full(n_cells, "", dtype=object)
     n_breaks = np.full(n_cells, -1, dtype=int)
+    n_private = np.zeros(n_cells, dtype=int)
     n_amp = np.zeros(n_cells, dtype=int)
     n_del = np.zeros(n_cells, dtype=int)
     not_two = np.zeros(n_cells)
@@ -1164,6 +1165,13 @@ def call_copy_number(
             cells[i], cn, minor, res.clipped, chroms, starts_used, ends_used, np.flatnonzero(used)
         )
         n_breaks[i] = int((seg.groupby("chrom", sort=False).size() - 1).sum())
+        # QC counts the cell's private breakpoints: its clone's are shared, not noise.
+        own = np.flatnonzero((cn[1:] != cn[:-1]) & (chroms[1:] == chroms[:-1])) + 1
+        shared = group_starts.get(int(group[i]), np.zeros(0, dtype=np.int64))
+        if len(shared) and len(own):
+            near = np.abs(own[:, None] - shared[None, :]).min(axis=1) <= 1
+            own = own[~near]
+        n_private[i] = len(own)
         segments.append(seg)
 
     reasons = []
@@ -1176,7 +1184,7 @@ def call_copy_number(
         else:
             if obs["mapd"][i] > cfg.max_mapd:
                 why.append("high_mapd")
-            if n_breaks[i] > cfg.max_breakpoint_fraction * n_used:
+            if n_private[i] > cfg.max_breakpoint_fraction * n_used:
                 why.append("too_many_breakpoints")
             if obs["ploidy_confidence"][i] < cfg.min_ploidy_confidence:
                 why.append("ambiguous_ploidy")
