@@ -28,6 +28,12 @@ def register(subparsers) -> None:
     c.add_argument("--cell", required=True)
     c.add_argument("--out", required=True, help="counts TSV, e.g. results/cnv/counts/C1.tsv")
     c.add_argument("--min-mapq", type=int, default=20)
+    c.add_argument(
+        "--genes",
+        help="comma-separated genes whose reads (gene +- 50 kb, packaged GENCODE v44 hg38) "
+        "are counted too, for the gene-level read-out (e.g. ERBB2 at 500 kb bins)",
+    )
+    c.add_argument("--genes-out", help="gene-region counts TSV (with --genes)")
     c.set_defaults(func=run_count)
 
     k = sub.add_parser(
@@ -68,6 +74,9 @@ def register(subparsers) -> None:
         "of the WBCs; 'table' takes NORM_COUNT/normal_count from a long --count-table",
     )
     k.add_argument("--sex", choices=["female", "male"], help="patient's sex (chrX/chrY levels)")
+    k.add_argument(
+        "--gene-counts", nargs="+", help="gene-region counts of ctcg cnv count --genes-out"
+    )
     k.add_argument("--patients", help="patient sheet TSV (its sex column is used)")
     k.add_argument("--patient", required=True)
     k.add_argument("--outdir", required=True, help="e.g. results/cnv/P01")
@@ -111,6 +120,18 @@ def run_count(args: argparse.Namespace) -> int:
     counts, status = count_cell(args.bam, bins, min_mapq=args.min_mapq)
     write_counts(args.out, bins, counts, cell=cell, status=status)
     log.info("%s: %d reads in %d bins (%s)", cell, int(counts.sum()), len(counts), status)
+    if args.genes_out:
+        from ctcgenomics.cnv import count_regions, gene_regions, write_region_counts
+
+        if not args.genes:
+            raise CLIError("--genes-out needs --genes")
+        regions = gene_regions([g.strip() for g in args.genes.split(",") if g.strip()])
+        n = count_regions(args.bam, regions, min_mapq=args.min_mapq) if status == "ok" else None
+        if n is None:
+            import numpy as np
+
+            n = np.zeros(len(regions["gene"]), dtype=np.int64)
+        write_region_counts(args.genes_out, regions, n, cell=cell)
     return 0
 
 
@@ -232,6 +253,17 @@ def run_call(args: argparse.Namespace) -> int:
         )
     sex = args.sex or _patient_sex(args.patients, patient)
     adata = cnv.counts_anndata(matrix, bins, meta, status=status)
+    if args.gene_counts:
+        region_paths = {}
+        for path in args.gene_counts:
+            cell = cnv.read_count_tags(path).get("cell", Path(path).name.split(".")[0])
+            region_paths[cell] = path
+        missing = [c for c in adata.obs_names if c not in region_paths]
+        if missing:
+            raise CLIError(f"--gene-counts lacks cells {missing[:5]} of the counts")
+        region_counts = cnv.read_region_counts({c: region_paths[c] for c in adata.obs_names})
+        adata.obsm["gene_counts"] = region_counts.to_numpy()
+        gene_regions_table = region_counts.attrs["regions"]
     blacklist = cnv.read_blacklist(cfg.blacklist, bins) if cfg.blacklist else None
     mappability = cnv.read_mappability(cfg.mappability, bins) if cfg.mappability else None
     cnv.call_copy_number(
@@ -243,8 +275,16 @@ def run_call(args: argparse.Namespace) -> int:
         alleles=alleles,
         sex=sex,
     )
+    if args.gene_counts:
+        adata.uns["cnv"]["gene_regions"] = gene_regions_table
     cnv.call_clones(adata, config=cfg)
     genes = cnv.gene_calls(adata, config=cfg)
+    configured = genes[genes["gene"].isin(cfg.genes)]
+    adata.uns["cnv"]["gene_warnings"] = (
+        configured.loc[configured["warning"] != "", ["gene", "warning"]]
+        .drop_duplicates("gene")
+        .reset_index(drop=True)
+    )
     reported = genes[genes["gene"].isin(cfg.genes)]
     alterations = cnv.cnv_alterations(
         reported, adata.obs, patient=patient, source=f"ctcgenomics.cnv ({Path(args.outdir).name})"

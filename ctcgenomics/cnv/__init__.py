@@ -20,6 +20,11 @@ from __future__ import annotations
 from ctcgenomics._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
+    "gene_regions": "ctcgenomics.cnv._genes",
+    "gene_coverage_warnings": "ctcgenomics.cnv._genes",
+    "count_regions": "ctcgenomics.cnv._counting",
+    "write_region_counts": "ctcgenomics.cnv._counting",
+    "read_region_counts": "ctcgenomics.cnv._counting",
     "AlleleCounts": "ctcgenomics.cnv._alleles",
     "read_allele_counts": "ctcgenomics.cnv._alleles",
     "CountTable": "ctcgenomics.cnv._tables",
@@ -82,9 +87,12 @@ __all__ = [
     "classify",
     "cnv_alterations",
     "count_cell",
+    "count_regions",
     "counts_anndata",
     "gene_calls",
     "gene_calls_from_log2",
+    "gene_coverage_warnings",
+    "gene_regions",
     "plot_heatmap",
     "plot_profiles",
     "read_allele_counts",
@@ -98,8 +106,10 @@ __all__ = [
     "read_gene_table",
     "read_mappability",
     "read_normal",
+    "read_region_counts",
     "write_cnv_h5ad",
     "write_counts",
+    "write_region_counts",
 ]
 
 

@@ -1065,6 +1065,7 @@ def call_copy_number(
             "ploidy",
             "ploidy_confidence",
             "ploidy_alternative",
+            "multiplier",
             "mapd",
             "overdispersion",
             "noise_sd",
@@ -1134,6 +1135,7 @@ def call_copy_number(
         obs["noise_sd"][i] = res.sd
         obs["mapd"][i] = mapd(res.ratio, contig_starts)
         obs["ploidy"][i] = res.fit.ploidy
+        obs["multiplier"][i] = m
         obs["ploidy_confidence"][i] = res.fit.confidence
         obs["ploidy_alternative"][i] = res.fit.alternative
         obs["scale_error"][i] = res.fit.error / n_used
