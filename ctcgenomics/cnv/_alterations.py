@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ctcgenomics.cnv._errors import CNVInputError
 from ctcgenomics.io.alterations import alteration_row, alterations_frame
 
 _REPORTED = ("AMPLIFICATION", "GAIN", "LOSS", "DELETION", "LOH")
@@ -37,6 +38,12 @@ def cnv_alterations(
     source
         Written in the ``source`` column.
     """
+    need = {"cell", "gene", "call", "extent", "copy_number", "ploidy"}
+    missing = sorted(need - set(gene_calls.columns))
+    if missing:
+        raise CNVInputError(
+            f"gene_calls lacks column(s) {missing}; pass the table of ctc.cnv.gene_calls"
+        )
     if gene_calls.empty:
         return alterations_frame()
     calls = gene_calls[gene_calls["call"] != ""]

@@ -9,6 +9,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist
 
 from ctcgenomics.cnv._config import CNVConfig
+from ctcgenomics.cnv._errors import CNVInputError
 
 CLONE_COLUMNS = (
     "clone", "n_cells", "median_ploidy", "n_draws", "draws", "cells_per_draw", "persistent",
@@ -67,6 +68,11 @@ def call_clones(
         ``params``.
     """
     cfg = config or CNVConfig()
+    if "copy_number" not in adata.layers:
+        raise CNVInputError(
+            "call_clones needs layers['copy_number'] (and obs 'ploidy', 'qc_pass'); run "
+            "ctc.cnv.call_copy_number(adata) first"
+        )
     adata = adata.copy() if copy else adata
     obs = adata.obs
     roles = obs["role"].astype(str).str.lower() if "role" in obs else pd.Series("ctc", obs.index)
