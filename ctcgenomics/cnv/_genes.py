@@ -20,6 +20,10 @@ GENE_CALL_COLUMNS = (
     "cell", "gene", "chrom", "start", "end", "copy_number", "ploidy", "call", "extent",
     "segment_start", "segment_end", "arm",
 )  # fmt: skip
+_EXTRA_COLUMNS = (
+    "minor_cn", "loh", "readout_cn", "readout_low", "readout_high", "readout_call", "warning",
+    "qc_pass",
+)  # fmt: skip
 _NON_GENES = {"", "-", "Antitarget", "Background", "antitarget", "background"}
 
 
@@ -234,7 +238,7 @@ def gene_calls(
     var = adata.var.reset_index(drop=True)
     gb = _gene_bins(var, table)
     if gb.empty:
-        return pd.DataFrame(columns=[*GENE_CALL_COLUMNS, "qc_pass"])
+        return pd.DataFrame(columns=[*GENE_CALL_COLUMNS, *_EXTRA_COLUMNS])
     used = var["used"].to_numpy() if "used" in var else np.ones(len(var), dtype=bool)
     warnings = gene_coverage_warnings(var, gb)
     for gene, why in warnings.items():
