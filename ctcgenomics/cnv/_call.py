@@ -229,7 +229,9 @@ def _fit_segments(
         allelic=allelic,
         allelic_minor=minor_table,
         prior_levels=prior,
-        prior_weight=cfg.clone_prior_weight,
+        # A cell that strays far from its clone's consensus (a mis-grouped or doubled
+        # cell) lends it less weight: pseudo-votes grow with its stray scale.
+        prior_weight=cfg.clone_prior_weight * max(1.0, ctx.cell_scale.get(cell, 1.0)),
         exclude=_sex_segments(seg_id, ctx.autosome, n_seg),
         breaks=_contig_breaks(seg_id, ctx.contig_starts, n_seg),
     )
@@ -531,7 +533,10 @@ def _refit_all(
     The integer of each segment gets a prior from the other members' means over the
     same bins, each read at the cell's scale (they vote for ``round(multiplier * mean)``).
     A member's scale is searched within ``clone_scale_window`` of its clone's
-    (``group_fits``, :func:`_group_scale`).
+    (``group_fits``, :func:`_group_scale`; the cells of a clone share one genome) when
+    the group has at least ``clone_scale_min_cells`` cells: then its consensus outweighs
+    any one cell, including one grouped there by mistake. Smaller groups only lend
+    breakpoints and votes, and each member fits its own scale.
     """
     cfg = ctx.cfg
     out: dict[int, _Segmented] = {}
@@ -546,19 +551,14 @@ def _refit_all(
         prior_from = np.vstack([first[k].clipped for k in others]) if len(others) else None
         fit_g = group_fits.get(g) if g >= 0 and not wbc else None
         window = None
-        if fit_g is not None:
+        if fit_g is not None and np.sum(group == g) >= cfg.clone_scale_min_cells:
             w = cfg.clone_scale_window
             window = (fit_g.multiplier * (1 - w), fit_g.multiplier * (1 + w))
+        kwargs = dict(
+            cell=i, wbc=wbc, level_cv=cfg.level_cv if wbc else level_cv, prior_from=prior_from
+        )
         out[i] = _refit(
-            res,
-            extra,
-            ctx,
-            cell=i,
-            wbc=wbc,
-            level_cv=cfg.level_cv if wbc else level_cv,
-            prior_from=prior_from,
-            rng=rng,
-            ploidy_range=window,
+            res, extra, ctx, rng=np.random.default_rng(i), ploidy_range=window, **kwargs
         )
     return out
 
@@ -913,9 +913,6 @@ def call_copy_number(
             log.info("first pass: %d of %d cells", n_done + 1, len(called))
 
     # --- groups, consensus breakpoints, refit with the clone prior ---
-    # Round 1 groups cells by their first-pass profiles; round 2 regroups them by the
-    # integer profiles (and minor-allele fractions) of round 1, which are far less
-    # noisy, and refits.
     allele_cells = set(np.unique(allele_table.cell).tolist()) if allele_table is not None else set()
     features = np.full((n_cells, 2 * n_used if allele_table is not None else n_used), 0.5,
                        dtype=np.float32)  # fmt: skip
@@ -926,134 +923,119 @@ def call_copy_number(
                 allele_table, i, used_index, n_used, contig_starts
             )
     rng = np.random.default_rng(0)
-    final: dict[int, _Segmented] = {}
     wbc_curve = ctx.level_curve
-    for _round in range(cfg.joint_rounds):
-        if allele_table is not None and cfg.group_features == "alleles":
-            # Minor-allele fractions only: amplification waves, GC and replication timing
-            # distort depth, shared by subsets of cells, and would split a clone by them.
-            grouping = features[:, n_used:]
-            n_blocks = 1
-        else:
-            grouping = features
-            n_blocks = 2 if allele_table is not None else 1
-        group = group_cells(grouping, roles, enough, alpha=cfg.group_alpha, n_blocks=n_blocks)
-        if allele_table is not None and cfg.merge_allelic_effect > 0:
-            group = _merge_allelic_twins(
-                group, roles, allele_table, used_index, n_used, effect=cfg.merge_allelic_effect
-            )
-        if allele_table is not None and len(allele_table):
-            # Allelic noise from the spread of sites across the cells of a clone (the
-            # site's state is shared, whatever it is), then site likelihoods per cell.
-            rho = overdispersion_from_groups(allele_table, group)
-            rho, switch = estimate_allelic_noise(
-                allele_table, per_bin=allele_table.per_bin, rho=rho
-            )
-            sites.clear()
-            for i in np.unique(allele_table.cell):
-                sites[int(i)] = site_likelihood(
-                    allele_table.of_cells(np.array([i])),
-                    rho=rho,
-                    max_cn=cfg.max_cn,
-                    bin_map=used_index,
-                    switch=switch,
-                )
-            log.info("allele overdispersion %.3f, phase-switch share %.2f", rho, switch)
-        group_focal: dict[int, np.ndarray] = {}
-        group_cons: dict[int, np.ndarray] = {}
-        group_pooled: dict[int, SiteLikelihood] = {}
-        group_starts = _group_breakpoints(
-            group,
-            first,
-            roles,
-            ctx,
-            allele_table=allele_table,
-            rho=rho,
-            switch=switch,
-            used_index=used_index,
-            focal=group_focal,
-            consensus=group_cons,
-            pooled_sites=group_pooled,
+    if allele_table is not None and cfg.group_features == "alleles":
+        # Minor-allele fractions only: amplification waves, GC and replication timing
+        # distort depth, shared by subsets of cells, and would split a clone by them.
+        grouping = features[:, n_used:]
+        n_blocks = 1
+    else:
+        grouping = features
+        n_blocks = 2 if allele_table is not None else 1
+    group = group_cells(grouping, roles, enough, n_blocks=n_blocks)
+    if allele_table is not None and cfg.merge_allelic_effect > 0:
+        group = _merge_allelic_twins(
+            group, roles, allele_table, used_index, n_used, effect=cfg.merge_allelic_effect
         )
-        # Each cell's own level error: how far it strays from its clone's consensus over
-        # 16-bin windows, relative to the typical cell (waves differ between cells, and
-        # doublets or replicating cells stray far; their own evidence then weighs less
-        # against their clone's).
-        ctx.cell_scale.clear()
-        strays: dict[int, float] = {}
+    if allele_table is not None and len(allele_table):
+        # Allelic noise from the spread of sites across the cells of a clone (the
+        # site's state is shared, whatever it is), then site likelihoods per cell.
+        rho = overdispersion_from_groups(allele_table, group)
+        rho, switch = estimate_allelic_noise(allele_table, per_bin=allele_table.per_bin, rho=rho)
+        sites.clear()
+        for i in np.unique(allele_table.cell):
+            sites[int(i)] = site_likelihood(
+                allele_table.of_cells(np.array([i])),
+                rho=rho,
+                max_cn=cfg.max_cn,
+                bin_map=used_index,
+                switch=switch,
+            )
+        log.info("allele overdispersion %.3f, phase-switch share %.2f", rho, switch)
+    group_focal: dict[int, np.ndarray] = {}
+    group_cons: dict[int, np.ndarray] = {}
+    group_pooled: dict[int, SiteLikelihood] = {}
+    group_starts = _group_breakpoints(
+        group,
+        first,
+        roles,
+        ctx,
+        allele_table=allele_table,
+        rho=rho,
+        switch=switch,
+        used_index=used_index,
+        focal=group_focal,
+        consensus=group_cons,
+        pooled_sites=group_pooled,
+    )
+    # Each cell's own level error: how far it strays from its clone's consensus over
+    # 16-bin windows, relative to the typical cell (waves differ between cells, and
+    # doublets or replicating cells stray far; their own evidence then weighs less
+    # against their clone's).
+    ctx.cell_scale.clear()
+    strays: dict[int, float] = {}
+    for g, cons in group_cons.items():
+        members = np.flatnonzero(group == g)
+        if len(members) < 3:
+            continue
+        for k in members:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rk = np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan)
+            strays[int(k)] = window_variance(rk, contig_starts)
+    typical = float(np.nanmedian(list(strays.values()))) if strays else float("nan")
+    if np.isfinite(typical) and typical > 0:
+        ctx.cell_scale.update(
+            {k: float(np.clip(v / typical, 0.5, 20.0)) for k, v in strays.items() if np.isfinite(v)}
+        )
+    if wbc_curve is None and cfg.level_cv_from_wbc:
+        # No WBCs: the cells of a clone calibrate each other. Their ratios over the
+        # clone's consensus keep each cell's waves and noise but not the shared
+        # copy number.
+        resid, noise = [], []
         for g, cons in group_cons.items():
             members = np.flatnonzero(group == g)
             if len(members) < 3:
                 continue
             for k in members:
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    rk = np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan)
-                strays[int(k)] = window_variance(rk, contig_starts)
-        typical = float(np.nanmedian(list(strays.values()))) if strays else float("nan")
-        if np.isfinite(typical) and typical > 0:
-            ctx.cell_scale.update(
-                {
-                    k: float(np.clip(v / typical, 0.5, 20.0))
-                    for k, v in strays.items()
-                    if np.isfinite(v)
-                }
-            )
-        if wbc_curve is None and cfg.level_cv_from_wbc:
-            # No WBCs: the cells of a clone calibrate each other. Their ratios over the
-            # clone's consensus keep each cell's waves and noise but not the shared
-            # copy number.
-            resid, noise = [], []
-            for g, cons in group_cons.items():
-                members = np.flatnonzero(group == g)
-                if len(members) < 3:
-                    continue
-                for k in members:
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        resid.append(np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan))
-                    noise.append(first[k].sd)
-            ctx.level_curve = level_error_curve(resid, contig_starts, noise)
-            if ctx.level_curve is not None:
-                log.info("segment level error measured on %d cells of clones (no WBCs)", len(resid))
-        # Shared bias of a clone's cells is measured on the largest clone (the most
-        # precise consensus) at its fitted integers, then every clone is fitted with it.
-        shared_cv = 0.0
-        group_fits: dict[int, PloidyFit] = {}
-        if group_cons:
-            sizes_g = {g: int(np.sum(group == g)) for g in group_cons}
-            largest = max(sizes_g, key=sizes_g.get)
-            args = (group_starts[largest], np.flatnonzero(group == largest))
-            _, shared_cv = _group_scale(
-                group_cons[largest], *args, group_pooled.get(largest), ctx, level_cv=level_cv
-            )
-            shared_cv = max(shared_cv, cfg.level_cv)
-            log.info("clone level error shared by members: %.3f", shared_cv)
-            for g, cons in group_cons.items():
-                group_fits[g], _ = _group_scale(
-                    cons,
-                    group_starts[g],
-                    np.flatnonzero(group == g),
-                    group_pooled.get(g),
-                    ctx,
-                    level_cv=level_cv,
-                    shared_cv=shared_cv,
-                )
-        final = _refit_all(
-            first,
-            group,
-            group_starts,
-            roles,
-            ctx,
-            level_cv=level_cv,
-            rng=rng,
-            group_fits=group_fits,
+                    resid.append(np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan))
+                noise.append(first[k].sd)
+        ctx.level_curve = level_error_curve(resid, contig_starts, noise)
+        if ctx.level_curve is not None:
+            log.info("segment level error measured on %d cells of clones (no WBCs)", len(resid))
+    # Shared bias of a clone's cells is measured on the largest clone (the most
+    # precise consensus) at its fitted integers, then every clone is fitted with it.
+    shared_cv = 0.0
+    group_fits: dict[int, PloidyFit] = {}
+    if group_cons:
+        sizes_g = {g: int(np.sum(group == g)) for g in group_cons}
+        largest = max(sizes_g, key=sizes_g.get)
+        args = (group_starts[largest], np.flatnonzero(group == largest))
+        _, shared_cv = _group_scale(
+            group_cons[largest], *args, group_pooled.get(largest), ctx, level_cv=level_cv
         )
-        features = np.full((n_cells, 2 * n_used), np.nan, dtype=np.float32)
-        for i, res in final.items():
-            features[i, :n_used] = res.cn / res.fit.multiplier
-            if res.minor is not None:
-                features[i, n_used:] = np.where(res.cn > 0, res.minor / np.maximum(res.cn, 1), 0.5)
-            else:
-                features[i, n_used:] = 0.5
+        shared_cv = max(shared_cv, cfg.level_cv)
+        log.info("clone level error shared by members: %.3f", shared_cv)
+        for g, cons in group_cons.items():
+            group_fits[g], _ = _group_scale(
+                cons,
+                group_starts[g],
+                np.flatnonzero(group == g),
+                group_pooled.get(g),
+                ctx,
+                level_cv=level_cv,
+                shared_cv=shared_cv,
+            )
+    final = _refit_all(
+        first,
+        group,
+        group_starts,
+        roles,
+        ctx,
+        level_cv=level_cv,
+        rng=rng,
+        group_fits=group_fits,
+    )
     if _trace is not None:  # internals for diagnostics (docs/cnv.md figures, tests)
         _trace.update(first=first, final=final, group_starts=group_starts, group=group,
                       sites=sites, level_cv=level_cv, ctx=ctx, group_fits=group_fits,

@@ -122,10 +122,6 @@ class CNVConfig:
     max_prior_cells
         At most this many other members (a random, seeded subset) vote in a cell's
         clone prior, which bounds its cost in large groups.
-    joint_rounds
-        Rounds of grouping and refitting: the first groups cells by their first-pass
-        profiles, later ones by the previous round's integer profiles and minor-allele
-        fractions (far less noisy), so clones split apart that amplification waves hid.
     own_breakpoint_z
         A cell's own breakpoint is kept in the refit (besides its group's) only where the
         segment means on either side differ by more than this many SDs, the level error
@@ -173,12 +169,11 @@ class CNVConfig:
     clone_linkage: str = "average"
     clone_max_distance: float = 0.25
     min_clone_size: int = 2
-    group_alpha: float = 1e-3
     clone_prior_weight: float = 1.0
     max_prior_cells: int = 30
-    joint_rounds: int = 1
     own_breakpoint_z: float = 3.0
     clone_scale_window: float = 0.15
+    clone_scale_min_cells: int = 10
     group_features: str = "both"
     merge_allelic_effect: float = 0.14
     consensus_noise: str = "white"

@@ -20,8 +20,6 @@ amplification. So, as in CopyKit's and SCICoNE's joint segmentation:
 from __future__ import annotations
 
 import numpy as np
-from scipy.cluster.hierarchy import linkage
-from scipy.spatial.distance import pdist
 
 
 def group_cells(
@@ -30,9 +28,7 @@ def group_cells(
     eligible: np.ndarray,
     *,
     max_components: int = 10,
-    alpha: float = 1e-3,
     n_blocks: int = 1,
-    method: str = "gmm",
 ) -> np.ndarray:
     """Group cells with similar copy-number profiles.
 
@@ -44,23 +40,16 @@ def group_cells(
     1.5 times the median singular value, at most ``max_components``): shared structure,
     not the cells' private noise.
 
-    Cells are clustered (average linkage, Euclidean in that space) and the tree is cut
-    by testing each split from the root down: the two children are kept apart when
-    their mean profiles differ more than their spread allows, an F test of
-    ``n_a n_b / n |mean_a - mean_b|^2 / r`` against the pooled within-child variance per
-    component (``r`` components), at level ``alpha`` (Bonferroni over the splits
-    tested). Where a child has too few cells to estimate its spread, the noise is the
-    median squared distance of cells to their nearest neighbour over ``2 r``. Larger
-    clones are told apart at smaller differences; noise never splits them. WBCs form
-    their own group.
+    The cells are then modelled as a Gaussian mixture in that space (scikit-learn,
+    diagonal covariances), with the number of groups (up to 10, at most half the cells)
+    chosen by BIC: a split must pay for its parameters, so noise does not split a clone.
+    WBCs form their own group.
 
     Returns
     -------
     numpy.ndarray
         Group label per cell (0, 1, ...; -1 for cells in no group of two or more).
     """
-    from scipy.stats import f as f_dist
-
     labels = np.full(len(profiles), -1, dtype=np.int64)
     wbc = eligible & (roles == "wbc")
     next_label = 0
@@ -84,19 +73,7 @@ def group_cells(
     r = int(np.clip(keep.sum(), 1, max_components))
     points = u[:, :r] * sv[:r]
     n = len(idx)
-    if n == 2:
-        raw = np.array([1, 1])
-    elif method == "gmm":
-        raw = _gmm_clusters(points, max_clusters=max(1, min(10, n // 2)))
-    else:
-        dist = pdist(points)
-        square = np.full((n, n), np.inf)
-        iu = np.triu_indices(n, 1)
-        square[iu] = dist
-        square[iu[1], iu[0]] = dist
-        noise = float(np.median(square.min(axis=1) ** 2)) / (2 * r)
-        tree = linkage(dist, method="average")
-        raw = _split_tree(tree, points, n, noise=noise, alpha=alpha, f_dist=f_dist)
+    raw = np.array([1, 1]) if n == 2 else _gmm_clusters(points, max_clusters=min(10, n // 2))
     for lab in np.unique(raw):
         members = idx[raw == lab]
         if len(members) >= 2:
@@ -118,50 +95,6 @@ def _gmm_clusters(points: np.ndarray, *, max_clusters: int) -> np.ndarray:
         if bic < best_bic:
             best, best_bic = gm.predict(points), bic
     return best
-
-
-def _split_tree(
-    tree: np.ndarray, points: np.ndarray, n: int, *, noise: float, alpha: float, f_dist
-) -> np.ndarray:
-    """Clusters of an average-linkage tree whose merges F tests accept (see group_cells).
-
-    Bottom-up: a node is a clone when both children are and their means do not differ
-    significantly; the clusters are the largest such nodes. (Testing from the root down
-    would stop at a first split of one outlying cell from the rest, whose pooled spread
-    still contains every clone.)
-    """
-    members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    ok = np.ones(2 * n - 1, dtype=bool)
-    r = points.shape[1]
-    n_tests = max(n - 1, 1)
-    for k, (a, b, _h, _c) in enumerate(tree):
-        a, b = int(a), int(b)
-        members[n + k] = members[a] + members[b]
-        if not (ok[a] and ok[b]):
-            ok[n + k] = False
-            continue
-        pa, pb = points[members[a]], points[members[b]]
-        na, nb = len(pa), len(pb)
-        within = float(((pa - pa.mean(0)) ** 2).sum() + ((pb - pb.mean(0)) ** 2).sum())
-        if na + nb >= 6:
-            dof = (na + nb - 2) * r
-            var = within / dof
-        else:
-            dof, var = 10 * r, noise
-        between = na * nb / (na + nb) * float(((pa.mean(0) - pb.mean(0)) ** 2).sum()) / r
-        ok[n + k] = f_dist.sf(between / max(var, 1e-12), r, dof) >= alpha / n_tests
-    out = np.zeros(n, dtype=np.int64)
-    label = 0
-    stack = [2 * n - 2]
-    while stack:
-        node = stack.pop()
-        if ok[node]:
-            label += 1
-            out[members[node]] = label
-        else:
-            a, b = (int(v) for v in tree[node - n, :2])
-            stack.extend([a, b])
-    return out
 
 
 def consensus_ratio(ratios: np.ndarray, noise: np.ndarray) -> np.ndarray:

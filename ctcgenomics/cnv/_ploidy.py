@@ -34,6 +34,8 @@ class PloidyFit:
     alternative_gap: float = float("nan")
     """Log-likelihood by which the best halved or doubled scale in the range fits worse
     (negative: better, and only the Occam term chose the lower ploidy)."""
+    score: float = float("nan")
+    """Penalised negative log-likelihood of the chosen scale (lower is better)."""
 
     @property
     def identifiable(self) -> bool:
@@ -319,6 +321,7 @@ def fit_ploidy(
         minor,
         alternative,
         gap,
+        float(score[choice]),
     )
 
 
