@@ -77,6 +77,7 @@ def register(subparsers) -> None:
     k.add_argument(
         "--gene-counts", nargs="+", help="gene-region counts of ctcg cnv count --genes-out"
     )
+    add_from_option(k, "gene-counts", "gene-region counts of ctcg cnv count --genes-out")
     k.add_argument("--patients", help="patient sheet TSV (its sex column is used)")
     k.add_argument("--patient", required=True)
     k.add_argument("--outdir", required=True, help="e.g. results/cnv/P01")
@@ -123,9 +124,8 @@ def run_count(args: argparse.Namespace) -> int:
     if args.genes_out:
         from ctcgenomics.cnv import count_regions, gene_regions, write_region_counts
 
-        if not args.genes:
-            raise CLIError("--genes-out needs --genes")
-        regions = gene_regions([g.strip() for g in args.genes.split(",") if g.strip()])
+        names = [g.strip() for g in (args.genes or "").split(",") if g.strip()]
+        regions = gene_regions(names)  # no genes: a header-only file
         n = count_regions(args.bam, regions, min_mapq=args.min_mapq) if status == "ok" else None
         if n is None:
             import numpy as np
@@ -253,9 +253,10 @@ def run_call(args: argparse.Namespace) -> int:
         )
     sex = args.sex or _patient_sex(args.patients, patient)
     adata = cnv.counts_anndata(matrix, bins, meta, status=status)
-    if args.gene_counts:
+    gene_counts = bool(args.gene_counts or args.gene_counts_from)
+    if gene_counts:
         region_paths = {}
-        for path in args.gene_counts:
+        for path in input_paths(args.gene_counts, args.gene_counts_from, "gene-counts"):
             cell = cnv.read_count_tags(path).get("cell", Path(path).name.split(".")[0])
             region_paths[cell] = path
         missing = [c for c in adata.obs_names if c not in region_paths]
@@ -275,7 +276,7 @@ def run_call(args: argparse.Namespace) -> int:
         alleles=alleles,
         sex=sex,
     )
-    if args.gene_counts:
+    if gene_counts:
         adata.uns["cnv"]["gene_regions"] = gene_regions_table
     cnv.call_clones(adata, config=cfg)
     genes = cnv.gene_calls(adata, config=cfg)

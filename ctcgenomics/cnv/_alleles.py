@@ -372,7 +372,8 @@ class SegmentAlleles:
     by_cn
         Segments x (max_cn + 1): the best log-likelihood over minor copy numbers at that
         total, relative to the best over all fractions (so 0 is a perfect fit and values
-        are comparable between segments). Column 0 (no copies) is 0.
+        are comparable between segments). Column 0 (no copies) takes the worst
+        fraction's value: allele reads rule out a homozygous deletion.
     minor
         Segments x (max_cn + 1): the minor copy number achieving it.
     n_reads
@@ -411,6 +412,9 @@ def segment_alleles(
         n_reads = np.bincount(seg[keep], weights=sites.reads[keep], minlength=n_segments)
     by_frac -= by_frac.max(axis=1, keepdims=True)
     by_cn = np.zeros((n_segments, max_cn + 1))
+    # No copies left cannot explain allele reads at heterozygous SNPs: it takes the
+    # worst fraction's fit (0 where the segment has no reads).
+    by_cn[:, 0] = by_frac.min(axis=1) if by_frac.shape[1] else 0.0
     minor = np.zeros((n_segments, max_cn + 1), dtype=np.int64)
     for c in range(1, max_cn + 1):
         cols = [k for k, (cc, _m) in enumerate(states) if cc == c]
