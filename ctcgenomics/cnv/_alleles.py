@@ -356,9 +356,15 @@ def site_likelihood(
     return SiteLikelihood(b[keep], ll, (counts.a + counts.b)[keep].astype(float))
 
 
+#: Totals above this are not told apart by allele fractions (8 copies: steps of 1/8);
+#: their allelic likelihood is the best fraction's, which also keeps the site
+#: likelihoods cheap (23 distinct fractions instead of ~130 up to 20 copies).
+ALLELIC_MAX_CN = 8
+
+
 def _fractions(max_cn: int) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """Distinct minor fractions, the index of each state's fraction, and the states."""
-    fr, states = minor_fractions(max_cn)
+    fr, states = minor_fractions(min(max_cn, ALLELIC_MAX_CN))
     uniq, inv = np.unique(np.round(fr, 10), return_inverse=True)
     return uniq, inv, states
 
@@ -416,12 +422,17 @@ def segment_alleles(
     # worst fraction's fit (0 where the segment has no reads).
     by_cn[:, 0] = by_frac.min(axis=1) if by_frac.shape[1] else 0.0
     minor = np.zeros((n_segments, max_cn + 1), dtype=np.int64)
-    for c in range(1, max_cn + 1):
+    top = min(max_cn, ALLELIC_MAX_CN)
+    for c in range(1, top + 1):
         cols = [k for k, (cc, _m) in enumerate(states) if cc == c]
         vals = by_frac[:, inv[cols]]
         best = vals.argmax(axis=1)
         by_cn[:, c] = vals[np.arange(n_segments), best]
         minor[:, c] = np.array([states[cols[j]][1] for j in best], dtype=np.int64)
+    if max_cn > top:
+        best_fraction = uniq[by_frac.argmax(axis=1)] if len(uniq) else np.zeros(n_segments)
+        for c in range(top + 1, max_cn + 1):
+            minor[:, c] = np.rint(best_fraction * c).astype(np.int64)
     return SegmentAlleles(by_cn, minor, n_reads)
 
 

@@ -89,7 +89,7 @@ def _gmm_clusters(points: np.ndarray, *, max_clusters: int) -> np.ndarray:
     best, best_bic = np.zeros(len(points), dtype=np.int64), np.inf
     for k in range(1, max_clusters + 1):
         gm = GaussianMixture(
-            k, covariance_type="diag", n_init=3, random_state=0, reg_covar=1e-3
+            k, covariance_type="diag", n_init=2, random_state=0, reg_covar=1e-3
         ).fit(points)
         bic = gm.bic(points)
         if bic < best_bic:

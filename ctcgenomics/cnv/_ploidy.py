@@ -135,6 +135,12 @@ def _segment_costs(
     base = np.clip(np.rint(scaled), 0, max_cn).astype(np.int64)
     best_cost = np.full(scaled.shape, np.inf)
     best_cn = base.copy()
+    votes = None
+    if prior_levels is not None and prior_levels.shape[1]:
+        # Each other cell's vote at each scale, once for the three candidates: the
+        # offset of its rounded level from the rounded candidate, counted per offset.
+        votes = np.rint(grid[:, None, None] * prior_levels[None, :, :]) - base[:, :, None]
+        n_votes = np.sum(np.isfinite(prior_levels), axis=1)[None, :]
     for shift in (0, -1, 1):
         cn = base + shift
         valid = (cn >= 0) & (cn <= max_cn)
@@ -146,29 +152,14 @@ def _segment_costs(
                 cn[:, :, None],
                 axis=2,
             )[:, :, 0]
-        if prior_levels is not None and prior_levels.shape[1]:
-            cost -= _log_prior(cn, grid, prior_levels, prior_weight, max_cn)
+        if votes is not None:
+            hits = np.sum(votes == shift, axis=2)
+            cost -= np.log((hits + prior_weight / (max_cn + 1)) / (n_votes + prior_weight))
         cost = np.where(valid, cost, np.inf)
         better = cost < best_cost
         best_cost = np.where(better, cost, best_cost)
         best_cn = np.where(better, cn, best_cn)
     return best_cost, best_cn
-
-
-def _log_prior(
-    cn: np.ndarray, grid: np.ndarray, levels: np.ndarray, weight: float, max_cn: int
-) -> np.ndarray:
-    """Log prior of ``cn`` (grid x segments) from other cells' relative levels.
-
-    ``levels`` (segments x cells) are the other cells' copy numbers divided by their
-    multipliers (NaN where unknown). At multiplier ``P`` another cell votes for
-    ``round(P * level)``; the prior is the share of votes for ``c`` with ``weight``
-    pseudo-votes spread over the ``max_cn + 1`` states (empirical Bayes over a clone).
-    """
-    votes = np.rint(grid[:, None, None] * levels[None, :, :])  # grid x seg x cells
-    n = np.sum(np.isfinite(levels), axis=1)[None, :]
-    hits = np.sum(votes == cn[:, :, None], axis=2)
-    return np.log((hits + weight / (max_cn + 1)) / (n + weight))
 
 
 def fit_ploidy(

@@ -90,7 +90,15 @@ def event_metrics(sim, adata, *, amplification_ratio: float = 2.5) -> pd.DataFra
             called = cn[i, s:e]
             t_i = scaled[i, s:e]
             exact = np.mean(called == t_i) >= 0.75
-            if ev.kind == "homdel":
+            if ev.kind == "cnloh":
+                # Copy-neutral: found when the total is right and no minor copy is left.
+                minor = (
+                    np.asarray(adata.layers["minor_cn"])[i, s:e]
+                    if "minor_cn" in adata.layers
+                    else np.full(e - s, np.nan)
+                )
+                found = bool(np.mean((called == t_i) & (minor == 0)) >= 0.75)
+            elif ev.kind == "homdel":
                 found = np.mean(called == 0) >= 0.5
             elif ev.kind == "focal_amp":
                 base = max(1.0, np.rint(ploidy[i]))
