@@ -28,13 +28,57 @@ def register(subparsers) -> None:
     c.add_argument("--cell", required=True)
     c.add_argument("--out", required=True, help="counts TSV, e.g. results/cnv/counts/C1.tsv")
     c.add_argument("--min-mapq", type=int, default=20)
+    c.add_argument(
+        "--genes",
+        help="comma-separated genes whose reads (gene +- 50 kb, packaged GENCODE v44 hg38) "
+        "are counted too, for the gene-level read-out (e.g. ERBB2 at 500 kb bins)",
+    )
+    c.add_argument("--genes-out", help="gene-region counts TSV (with --genes)")
     c.set_defaults(func=run_count)
 
-    k = sub.add_parser("call", help="call copy number, QC, genes and clones for one patient")
+    k = sub.add_parser(
+        "call",
+        help="call copy number, QC, genes and clones for one patient",
+        description="Give per-cell counts files (--counts/--counts-from, with --bins and "
+        "--sheet) or one cells x bins count table (--count-table: wide or long TSV, or "
+        "h5ad). Optional: allele counts at heterozygous SNPs (--alleles), a matched bulk "
+        "normal as the reference (--normal; GC is then optional), the patient's sex (--sex "
+        "or the patient sheet's sex column).",
+    )
     k.add_argument("--counts", nargs="+", help="counts TSVs of ctcg cnv count")
     add_from_option(k, "counts", "counts TSVs of ctcg cnv count")
-    k.add_argument("--bins", required=True, help="bin table TSV used for counting")
-    k.add_argument("--sheet", required=True, help="cell sheet TSV (patient draw cell role ...)")
+    k.add_argument(
+        "--count-table",
+        help="cells x bins counts: TSV with chrom start end and one column per cell, a long "
+        "TSV (cell chrom start end count; CHISEL's columns accepted), or h5ad (instead of "
+        "--counts/--counts-from)",
+    )
+    k.add_argument(
+        "--bins",
+        help="bin table TSV (chrom start end gc n_fraction); required with --counts, optional "
+        "with --count-table (must then list the same bins; gives GC)",
+    )
+    k.add_argument(
+        "--sheet",
+        help="cell sheet TSV (patient draw cell role ...); required with --counts; with "
+        "--count-table it gives draws and roles (cells not in it are CTCs of draw 'D1')",
+    )
+    k.add_argument(
+        "--alleles",
+        help="allele counts TSV: cell chrom start end a_count b_count (per bin) or cell chrom "
+        "pos ref_count alt_count (per SNP); 'table' takes them from a long --count-table",
+    )
+    k.add_argument(
+        "--normal",
+        help="matched bulk normal counts per bin (chrom start end count), the reference instead "
+        "of the WBCs; 'table' takes NORM_COUNT/normal_count from a long --count-table",
+    )
+    k.add_argument("--sex", choices=["female", "male"], help="patient's sex (chrX/chrY levels)")
+    k.add_argument(
+        "--gene-counts", nargs="+", help="gene-region counts of ctcg cnv count --genes-out"
+    )
+    add_from_option(k, "gene-counts", "gene-region counts of ctcg cnv count --genes-out")
+    k.add_argument("--patients", help="patient sheet TSV (its sex column is used)")
     k.add_argument("--patient", required=True)
     k.add_argument("--outdir", required=True, help="e.g. results/cnv/P01")
     k.add_argument("--params-json", default="{}", help="the config's cnv: section as JSON")
@@ -77,6 +121,17 @@ def run_count(args: argparse.Namespace) -> int:
     counts, status = count_cell(args.bam, bins, min_mapq=args.min_mapq)
     write_counts(args.out, bins, counts, cell=cell, status=status)
     log.info("%s: %d reads in %d bins (%s)", cell, int(counts.sum()), len(counts), status)
+    if args.genes_out:
+        from ctcgenomics.cnv import count_regions, gene_regions, write_region_counts
+
+        names = [g.strip() for g in (args.genes or "").split(",") if g.strip()]
+        regions = gene_regions(names)  # no genes: a header-only file
+        n = count_regions(args.bam, regions, min_mapq=args.min_mapq) if status == "ok" else None
+        if n is None:
+            import numpy as np
+
+            n = np.zeros(len(regions["gene"]), dtype=np.int64)
+        write_region_counts(args.genes_out, regions, n, cell=cell)
     return 0
 
 
@@ -98,6 +153,43 @@ def _cells_meta(sheet_path: str, patient: str, cells: list[str]):
     return meta
 
 
+def _table_meta(sheet_path: str | None, patient: str, cells: list[str], obs):
+    """Cell metadata for a count table: from the sheet where given, else obs, else CTC."""
+    import pandas as pd
+
+    meta = pd.DataFrame(index=pd.Index(cells))
+    meta["patient"] = patient
+    meta["draw"] = obs["draw"].astype(str) if "draw" in obs else "D1"
+    meta["role"] = obs["role"].astype(str) if "role" in obs else "ctc"
+    if sheet_path:
+        sheet = pd.read_csv(sheet_path, sep="\t", dtype=str, keep_default_na=False, comment="#")
+        missing = {"cell", "draw", "role"} - set(sheet.columns)
+        if missing:
+            raise CLIError(f"{sheet_path}: cell sheet lacks column(s) {sorted(missing)}")
+        sheet = sheet.set_index("cell")
+        known = meta.index.intersection(sheet.index)
+        meta.loc[known, "draw"] = sheet.loc[known, "draw"]
+        meta.loc[known, "role"] = sheet.loc[known, "role"]
+        if "patient" in sheet.columns:
+            other = [c for c in known if sheet.loc[c, "patient"] != patient]
+            if other:
+                raise CLIError(f"cells {other[:5]} belong to another patient than {patient}")
+    return meta
+
+
+def _patient_sex(path: str | None, patient: str) -> str | None:
+    if not path:
+        return None
+    from ctcgenomics.io.sheets import read_patient_sheet
+
+    sheet = read_patient_sheet(path)
+    rows = sheet[sheet["patient"] == patient]
+    if rows.empty:
+        raise CLIError(f"{path}: patient {patient} is not in the patient sheet")
+    sex = str(rows["sex"].iloc[0])
+    return sex if sex in ("female", "male") else None
+
+
 def run_call(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -107,25 +199,93 @@ def run_call(args: argparse.Namespace) -> int:
 
     patient = validate_id(args.patient, what="patient")
     cfg = _config(args.params_json)
-    paths = {}
-    for path in input_paths(args.counts, args.counts_from, "counts"):
-        tags = cnv.read_count_tags(path)  # header line only: the tables are read once below
-        cell = validate_id(
-            tags.get("cell", Path(path).name.split(".")[0]), what="cell", where=str(path)
+    normal = alleles = None
+    if args.count_table and (args.counts or args.counts_from):
+        raise CLIError("give either --count-table or --counts/--counts-from, not both")
+    if args.count_table:
+        table = cnv.read_count_table(args.count_table)
+        for cell in table.cells:
+            validate_id(cell, what="cell", where=str(args.count_table))
+        bins = table.bins
+        if args.bins:
+            ref = read_bin_table(args.bins)
+            cnv.check_same_bins(
+                table.bins, ref, what=f"count table {args.count_table}",
+                reference_name=f"bin table {args.bins}",
+            )  # fmt: skip
+            bins = ref
+        meta = _table_meta(args.sheet, patient, table.cells, table.obs)
+        matrix, status = table.counts, None
+        if args.normal == "table":
+            if table.normal is None:
+                raise CLIError(f"{args.count_table}: --normal table, but it has no normal counts")
+            normal = table.normal
+        if args.alleles == "table":
+            if table.alleles is None:
+                raise CLIError(f"{args.count_table}: --alleles table, but it has no allele counts")
+            alleles = table.alleles
+    else:
+        if not (args.bins and args.sheet):
+            raise CLIError("--counts needs --bins and --sheet")
+        paths = {}
+        for path in input_paths(args.counts, args.counts_from, "counts"):
+            tags = cnv.read_count_tags(path)  # header line only: tables are read once below
+            cell = validate_id(
+                tags.get("cell", Path(path).name.split(".")[0]), what="cell", where=str(path)
+            )
+            paths[cell] = path
+        meta = _cells_meta(args.sheet, patient, list(paths))
+        matrix, status = cnv.read_count_files(paths, meta)
+        bins = read_bin_table(args.bins)
+        frame, _ = cnv.read_counts(next(iter(paths.values())))
+        cnv.check_same_bins(
+            frame, bins, what=f"counts {next(iter(paths.values()))}",
+            reference_name=f"bin table {args.bins}",
+        )  # fmt: skip
+    if args.normal and args.normal != "table":
+        normal = cnv.read_normal(args.normal, bins)
+    if args.alleles and args.alleles != "table":
+        alleles = args.alleles
+    if "gc" not in bins.columns and normal is None:
+        raise CLIError(
+            "the bins have no GC content and no matched normal was given: pass --bins with a "
+            "gc column (ctcg bins) or --normal"
         )
-        paths[cell] = path
-    meta = _cells_meta(args.sheet, patient, list(paths))
-    matrix, status = cnv.read_count_files(paths, meta)
-    bins = read_bin_table(args.bins)
-    frame, _ = cnv.read_counts(next(iter(paths.values())))
-    if not frame.loc[:, ["chrom", "start", "end"]].equals(bins.loc[:, ["chrom", "start", "end"]]):
-        raise CLIError(f"{args.bins}: bins differ from those of the counts; recount the cells")
+    sex = args.sex or _patient_sex(args.patients, patient)
     adata = cnv.counts_anndata(matrix, bins, meta, status=status)
+    gene_counts = bool(args.gene_counts or args.gene_counts_from)
+    if gene_counts:
+        region_paths = {}
+        for path in input_paths(args.gene_counts, args.gene_counts_from, "gene-counts"):
+            cell = cnv.read_count_tags(path).get("cell", Path(path).name.split(".")[0])
+            region_paths[cell] = path
+        missing = [c for c in adata.obs_names if c not in region_paths]
+        if missing:
+            raise CLIError(f"--gene-counts lacks cells {missing[:5]} of the counts")
+        region_counts = cnv.read_region_counts({c: region_paths[c] for c in adata.obs_names})
+        adata.obsm["gene_counts"] = region_counts.to_numpy()
+        gene_regions_table = region_counts.attrs["regions"]
     blacklist = cnv.read_blacklist(cfg.blacklist, bins) if cfg.blacklist else None
     mappability = cnv.read_mappability(cfg.mappability, bins) if cfg.mappability else None
-    cnv.call_copy_number(adata, config=cfg, blacklist=blacklist, mappability=mappability)
+    cnv.call_copy_number(
+        adata,
+        config=cfg,
+        blacklist=blacklist,
+        mappability=mappability,
+        normal=normal,
+        alleles=alleles,
+        sex=sex,
+    )
+    if gene_counts:
+        adata.uns["cnv"]["gene_regions"] = gene_regions_table
     cnv.call_clones(adata, config=cfg)
     genes = cnv.gene_calls(adata, config=cfg)
+    configured = genes[genes["gene"].isin(cfg.genes)]
+    adata.uns["cnv"]["gene_warnings"] = (
+        configured.loc[configured["warning"] != "", ["gene", "warning"]]
+        .drop_duplicates("gene")
+        .reset_index(drop=True)
+    )
     reported = genes[genes["gene"].isin(cfg.genes)]
     alterations = cnv.cnv_alterations(
         reported, adata.obs, patient=patient, source=f"ctcgenomics.cnv ({Path(args.outdir).name})"
@@ -150,6 +310,11 @@ def run_call(args: argparse.Namespace) -> int:
             "mapd",
             "overdispersion",
             "n_breakpoints",
+            "ploidy_identifiable",
+            "ploidy_alternative",
+            "ploidy_evidence",
+            "n_focal_amplicons",
+            "n_deep_deletions",
             "qc_pass",
             "qc_reason",
             "clone",

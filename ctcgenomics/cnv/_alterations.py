@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ctcgenomics.cnv._errors import CNVInputError
 from ctcgenomics.io.alterations import alteration_row, alterations_frame
 
-_REPORTED = ("AMPLIFICATION", "GAIN", "LOSS", "DELETION")
+_REPORTED = ("AMPLIFICATION", "GAIN", "LOSS", "DELETION", "LOH")
 
 
 def cnv_alterations(
@@ -37,6 +38,12 @@ def cnv_alterations(
     source
         Written in the ``source`` column.
     """
+    need = {"cell", "gene", "call", "extent", "copy_number", "ploidy"}
+    missing = sorted(need - set(gene_calls.columns))
+    if missing:
+        raise CNVInputError(
+            f"gene_calls lacks column(s) {missing}; pass the table of ctc.cnv.gene_calls"
+        )
     if gene_calls.empty:
         return alterations_frame()
     calls = gene_calls[gene_calls["call"] != ""]
@@ -48,6 +55,12 @@ def cnv_alterations(
     calls = calls[calls["cell"].isin(ctc)]
     draw_of = obs["draw"].astype(str) if "draw" in obs else pd.Series("", obs.index)
     calls = calls.assign(draw=calls["cell"].map(draw_of))
+    if "loh" in calls:
+        # LOH is a further row per gene (vocabulary: copy_number / LOH), next to any
+        # LOSS or DELETION of the same cells; cells without allele evidence are not
+        # evaluable for it (they have no minor copy number).
+        loh = calls[calls["loh"].astype(bool)].assign(call="LOH", extent="")
+        calls = pd.concat([calls, loh], ignore_index=True)
     rows = []
     for (draw, gene), grp in calls.groupby(["draw", "gene"], sort=True):
         n_eval = int(grp["cell"].nunique())
@@ -61,6 +74,19 @@ def cnv_alterations(
                 f"{np.median(hit['ploidy']):.2f}; focal in {n_focal}/{len(hit)} cells, "
                 f"arm-level in {len(hit) - n_focal}"
             )
+            if alteration == "LOH":
+                evidence = (
+                    f"minor copy number 0 (B-allele fractions at heterozygous SNPs) in "
+                    f"{len(hit)} cells; median total CN {np.median(hit['copy_number']):g}"
+                )
+            elif "readout_call" in hit and (hit["readout_call"] == alteration).any():
+                n_read = int((hit["readout_call"] == alteration).sum())
+                evidence += (
+                    f"; gene read-out (reads over the gene and flank) in {n_read} cells, "
+                    f"median {np.nanmedian(hit['readout_cn']):.1f} copies"
+                )
+            if "warning" in hit and hit["warning"].astype(str).str.len().gt(0).any():
+                evidence += f"; {hit['warning'].iloc[0]}"
             rows.append(
                 alteration_row(
                     patient=patient,

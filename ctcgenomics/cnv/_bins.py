@@ -172,8 +172,13 @@ def bin_mask(
     *,
     blacklist: pd.DataFrame | None = None,
     mappability: np.ndarray | None = None,
+    normal: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Annotate bins with the reasons they are not used.
+
+    Filters: N fraction (``n_fraction``, when the table has it), GC range (``gc``, when
+    present), blacklist, mappability, and bins where a matched ``normal`` has no reads
+    (``normal_zero``: no reference to compare a cell with).
 
     Returns
     -------
@@ -191,9 +196,13 @@ def bin_mask(
     def flag(cond: np.ndarray, name: str) -> None:
         reasons[cond] = reasons[cond].where(reasons[cond] == "", reasons[cond] + ";") + name
 
-    flag(out["n_fraction"].to_numpy() > config.max_n_fraction, "n_fraction")
-    gc = out["gc"].to_numpy()
-    flag(~((gc >= config.min_gc) & (gc <= config.max_gc)), "gc")
+    if "n_fraction" in out:
+        flag(out["n_fraction"].to_numpy() > config.max_n_fraction, "n_fraction")
+    if "gc" in out:
+        gc = out["gc"].to_numpy(dtype=float)
+        flag(~((gc >= config.min_gc) & (gc <= config.max_gc)), "gc")
+    if normal is not None:
+        flag(~(np.asarray(normal, dtype=float) > 0), "normal_zero")
     flag(out["blacklisted"].to_numpy() > 0.5, "blacklist")
     if mappability is not None:
         flag(~(np.nan_to_num(mappability, nan=-1) >= config.min_mappability), "mappability")

@@ -1,7 +1,15 @@
-"""Copy-number calling on a cells x bins AnnData: normalise, segment, scale, QC."""
+"""Copy-number calling on a cells x bins AnnData.
+
+Per cell: reference (matched normal or panel of WBCs, germline sex-chromosome levels),
+GC correction, first-pass HMM segmentation and scale search. Across cells: groups of
+similar profiles, consensus breakpoints, a clone prior on each segment's integer
+(``_joint``). Per cell again: refit, focal events (deep deletions, one-bin amplicons;
+``_focal``), allele-aware ploidy with identifiability, QC.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -9,8 +17,37 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from ctcgenomics.cnv._alleles import (
+    AlleleCounts,
+    SiteLikelihood,
+    allelic_difference,
+    baf_boundaries,
+    bin_emissions,
+    estimate_allelic_noise,
+    minor_fraction_profile,
+    overdispersion_from_groups,
+    read_allele_counts,
+    segment_alleles,
+    site_likelihood,
+)
 from ctcgenomics.cnv._bins import bin_mask
 from ctcgenomics.cnv._config import CNVConfig
+from ctcgenomics.cnv._errors import CNVInputError
+from ctcgenomics.cnv._focal import (
+    consensus_spikes,
+    deep_deletions,
+    focal_amplicons,
+    focal_with_prior,
+    log_noise_sd,
+    seg_levels,
+)
+from ctcgenomics.cnv._joint import (
+    boundaries,
+    consensus_ratio,
+    group_cells,
+    member_levels,
+    segments_from_boundaries,
+)
 from ctcgenomics.cnv._normalise import (
     clip_outliers,
     gc_expected,
@@ -21,19 +58,23 @@ from ctcgenomics.cnv._normalise import (
     pon_divisor,
 )
 from ctcgenomics.cnv._ploidy import (
+    LevelErrorCurve,
     PloidyFit,
     fit_ploidy,
+    level_error_curve,
     level_error_from_normals,
     segment_mean_sd,
+    window_variance,
     with_level_error,
 )
 from ctcgenomics.cnv._segment import hmm_segment, refine_breakpoints
+from ctcgenomics.cnv._sex import SEXES, germline_levels, infer_sex, is_sex_chromosome
 
 log = logging.getLogger(__name__)
 
 SEGMENT_COLUMNS = (
     "cell", "chrom", "start", "end", "start_bin", "end_bin", "n_bins", "mean_ratio",
-    "copy_number",
+    "copy_number", "minor_cn",
 )  # fmt: skip
 
 
@@ -62,84 +103,583 @@ def _fill_masked(cn_used: np.ndarray, used: np.ndarray, chroms: np.ndarray) -> n
 
 def _ratio(
     counts: np.ndarray,
-    gc: np.ndarray,
+    gc: np.ndarray | None,
     bias: np.ndarray,
     *,
     cfg: CNVConfig,
-    level: np.ndarray | None = None,
+    level: np.ndarray,
+    autosome: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """GC- and panel-corrected ratio of one cell (mean 1) and the count expected at 1."""
-    expected = (
-        gc_expected(
-            counts / bias, gc, frac=cfg.gc_lowess_frac, min_bins=cfg.gc_min_bins, level=level
+    """GC- and reference-corrected ratio of one cell and the count expected at ratio 1.
+
+    ``level`` is the expected relative copy number of each bin (germline sex-chromosome
+    levels, or a first pass's levels), divided out of the GC fit. The ratio is scaled to
+    a mean of 1 over the autosomes.
+    """
+    if gc is None:
+        expected = bias.copy()
+    else:
+        expected = (
+            gc_expected(
+                counts / bias,
+                gc,
+                frac=cfg.gc_lowess_frac,
+                min_bins=cfg.gc_min_bins,
+                level=level,
+            )
+            * bias
         )
-        * bias
-    )
     corrected = counts / expected
-    scale = float(corrected.mean())
+    scale = float(corrected[autosome].mean()) if autosome.any() else float(corrected.mean())
     if not scale > 0:
         return np.full(len(counts), np.nan), expected
     return corrected / scale, expected * scale
 
 
 @dataclass
-class _CellFit:
+class _Segmented:
+    """One cell's segmentation and scale fit."""
+
     ratio: np.ndarray
     clipped: np.ndarray
+    expected: np.ndarray
     seg_id: np.ndarray
     cn: np.ndarray
     fit: PloidyFit
     sd: float
     seg_means: np.ndarray
     seg_sd: np.ndarray
-    """Sampling SD of each HMM segment mean, without the level error."""
+    """Sampling SD of each segment mean, without the level error."""
+    minor: np.ndarray | None = None
+    total_sd: np.ndarray | None = None
+    """SD of each segment mean around its true level (level error included)."""
 
 
-def _segment_and_scale(
+@dataclass
+class _Context:
+    """What every per-cell step needs: layout, config, reference and allelic evidence."""
+
+    cfg: CNVConfig
+    contig_starts: np.ndarray
+    contig_lengths: np.ndarray
+    gc: np.ndarray | None
+    germline: np.ndarray
+    autosome: np.ndarray
+    wave_bins: int
+    sites: dict[int, SiteLikelihood]
+    alleles_given: bool
+    level_curve: LevelErrorCurve | None = None
+    cell_scale: dict[int, float] = dataclasses.field(default_factory=dict)
+    """Each cell's level error relative to the typical cell (from its clone's consensus)."""
+
+    @property
+    def wide(self) -> int:
+        return max(25, int(2.5 * self.wave_bins))
+
+
+def _sex_segments(seg_id: np.ndarray, autosome: np.ndarray, n_seg: int) -> np.ndarray:
+    """Segments lying on sex chromosomes (left out of the scale choice)."""
+    on_auto = np.bincount(seg_id, weights=autosome.astype(float), minlength=n_seg)
+    return on_auto == 0
+
+
+def _fit_segments(
     ratio: np.ndarray,
-    contig_starts: np.ndarray,
-    contig_lengths: np.ndarray,
+    clipped: np.ndarray,
+    expected: np.ndarray,
+    seg_id: np.ndarray,
+    ctx: _Context,
     *,
+    cell: int,
     wbc: bool,
-    cfg: CNVConfig,
     level_cv: float,
-    wave_bins: int,
-) -> _CellFit:
-    """Outlier clipping, HMM segmentation and scale search for one cell.
+    sd: float,
+    prior: np.ndarray | None = None,
+    use_alleles: bool = True,
+    ploidy_range: tuple[float, float] | None = None,
+) -> _Segmented:
+    """Segment means, their SDs, allelic evidence and the scale fit on given segments.
 
-    ``wave_bins`` is ``cfg.wave_span_bp`` in bins: the reach of the long-run noise
-    (its lags, and 2.5 times it for the running median and the segment-mean lags).
+    ``ploidy_range`` narrows the multipliers searched (to the cell's clone's scale).
     """
-    wide = max(25, int(2.5 * wave_bins))
-    sd = noise_sd(ratio, contig_starts)
-    clipped, _ = clip_outliers(
-        ratio, contig_starts, window=cfg.outlier_window, n_sd=cfg.outlier_sd, sd=sd
-    )
-    seg_id = hmm_segment(
-        clipped,
-        contig_lengths,
-        sd=long_run_sd(clipped, contig_starts, window=wide | 1, max_lag=max(10, wave_bins)),
-        level_step=cfg.level_step,
-        max_ratio=cfg.max_ratio,
-        transition_prob=cfg.transition_prob,
-    )
-    n_seg = seg_id[-1] + 1
+    cfg = ctx.cfg
+    n_seg = int(seg_id[-1]) + 1
     sizes = np.bincount(seg_id, minlength=n_seg)
     means = np.bincount(seg_id, weights=clipped, minlength=n_seg) / sizes
+    seg_sd = segment_mean_sd(clipped, seg_id, means, sizes, max_lag=ctx.wide)
+    total_sd = _segment_total_sd(
+        seg_sd, means, sizes, ctx, level_cv=level_cv, noise=sd, scale=ctx.cell_scale.get(cell)
+    )
+    allelic = minor_table = None
+    if use_alleles and cell in ctx.sites:
+        sa = segment_alleles(ctx.sites[cell], seg_id, n_seg, max_cn=cfg.max_cn)
+        allelic, minor_table = sa.by_cn, sa.minor
     lo, hi = (cfg.wbc_min_ploidy, cfg.wbc_max_ploidy) if wbc else (cfg.min_ploidy, cfg.max_ploidy)
-    seg_sd = segment_mean_sd(clipped, seg_id, means, sizes, max_lag=wide)
+    if ploidy_range is not None and not wbc:
+        lo, hi = ploidy_range
     fit = fit_ploidy(
         means,
         sizes,
-        with_level_error(seg_sd, means, level_cv),
+        total_sd,
         min_ploidy=lo,
         max_ploidy=hi,
         step=cfg.ploidy_step,
         max_cn=cfg.max_cn,
         penalty=cfg.ploidy_penalty,
+        allelic=allelic,
+        allelic_minor=minor_table,
+        prior_levels=prior,
+        # A cell that strays far from its clone's consensus (a mis-grouped or doubled
+        # cell) lends it less weight: pseudo-votes grow with its stray scale.
+        prior_weight=cfg.clone_prior_weight * max(1.0, ctx.cell_scale.get(cell, 1.0)),
+        exclude=_sex_segments(seg_id, ctx.autosome, n_seg),
+        breaks=_contig_breaks(seg_id, ctx.contig_starts, n_seg),
     )
-    cn = refine_breakpoints(clipped, fit.copy_number[seg_id].astype(float), contig_starts)
-    return _CellFit(ratio, clipped, seg_id, cn, fit, sd, means, seg_sd)
+    cn = fit.copy_number[seg_id].astype(float)
+    minor = fit.minor[seg_id].astype(float) if fit.minor is not None else None
+    return _Segmented(ratio, clipped, expected, seg_id, cn, fit, sd, means, seg_sd, minor, total_sd)
+
+
+def _segment_total_sd(
+    seg_sd: np.ndarray,
+    means: np.ndarray,
+    sizes: np.ndarray,
+    ctx: _Context,
+    *,
+    level_cv: float,
+    noise: float,
+    scale: float | None = None,
+) -> np.ndarray:
+    """SD of segment means around their true levels.
+
+    With a level-error curve (measured on the run's WBCs), the larger of the
+    within-segment (Newey-West) SD and the curve's SD for a segment of that length,
+    plus the configured relative ``level_cv``; otherwise the Newey-West SD with the
+    level error calibrated on the WBCs' segments (``level_cv``).
+    """
+    if ctx.level_curve is None:
+        return with_level_error(seg_sd, means, level_cv)
+    curve = ctx.level_curve(sizes, means, noise, scale)
+    return with_level_error(np.maximum(seg_sd, curve), means, ctx.cfg.level_cv)
+
+
+def _contig_breaks(seg_id: np.ndarray, contig_starts: np.ndarray, n_seg: int) -> np.ndarray:
+    """Segments that start a contig (a change of copy number there is free)."""
+    out = np.zeros(n_seg, dtype=bool)
+    out[seg_id[np.asarray(contig_starts, dtype=int)]] = True
+    return out
+
+
+def _first_pass(
+    counts: np.ndarray,
+    bias: np.ndarray,
+    ctx: _Context,
+    *,
+    cell: int,
+    wbc: bool,
+    level_cv: float,
+) -> _Segmented:
+    """GC correction, outlier replacement, HMM and scale fit; GC refit on the levels."""
+    cfg = ctx.cfg
+    res = None
+    level = ctx.germline
+    for _ in range(2 if ctx.gc is not None else 1):
+        r, expected = _ratio(counts, ctx.gc, bias, cfg=cfg, level=level, autosome=ctx.autosome)
+        sd = noise_sd(r, ctx.contig_starts)
+        clipped, _ = clip_outliers(
+            r, ctx.contig_starts, window=cfg.outlier_window, n_sd=cfg.outlier_sd, sd=sd
+        )
+        seg_id = hmm_segment(
+            clipped,
+            ctx.contig_lengths,
+            sd=long_run_sd(
+                clipped, ctx.contig_starts, window=ctx.wide | 1, max_lag=max(10, ctx.wave_bins)
+            ),
+            level_step=cfg.level_step,
+            max_ratio=cfg.max_ratio,
+            transition_prob=cfg.transition_prob,
+        )
+        # No allelic evidence yet: first-pass segments can join heterozygous and
+        # copy-neutral LOH stretches, whose mixed B-allele fraction would pull the scale.
+        res = _fit_segments(
+            r,
+            clipped,
+            expected,
+            seg_id,
+            ctx,
+            cell=cell,
+            wbc=wbc,
+            level_cv=level_cv,
+            sd=sd,
+            use_alleles=False,
+        )
+        # Pass 2 refits the GC curve with these copy-number levels divided out.
+        level = np.maximum(res.cn / res.fit.multiplier, 0.0)
+    assert res is not None
+    return res
+
+
+def _refit(
+    first: _Segmented,
+    extra_starts: np.ndarray,
+    ctx: _Context,
+    *,
+    cell: int,
+    wbc: bool,
+    level_cv: float,
+    prior_from: np.ndarray | None,
+    rng: np.random.Generator,
+    ploidy_range: tuple[float, float] | None = None,
+) -> _Segmented:
+    """Refit on the cell's own breakpoints plus its group's, with an optional clone prior.
+
+    Own breakpoints are kept only where the levels on either side differ by more than
+    ``own_breakpoint_z`` SDs of their means, the level error (waves) included: the HMM
+    cuts strong waves into segments, which at a finer scale round to different integers
+    and would pose as the odd states of a doubled genome.
+    """
+    own = boundaries(first.seg_id)
+    if len(own):
+        left, right = first.seg_id[own - 1], first.seg_id[own]
+        m = first.seg_means
+        sd = _segment_total_sd(
+            first.seg_sd,
+            m,
+            np.bincount(first.seg_id),
+            ctx,
+            level_cv=level_cv,
+            noise=first.sd,
+            scale=ctx.cell_scale.get(cell),
+        )
+        z = np.abs(m[right] - m[left]) / np.sqrt(sd[right] ** 2 + sd[left] ** 2)
+        own = own[z > ctx.cfg.own_breakpoint_z]
+    seg_id = segments_from_boundaries(len(first.ratio), own, extra_starts, ctx.contig_starts)
+    prior = None
+    if prior_from is not None and len(prior_from):
+        prior = member_levels(seg_id, int(seg_id[-1]) + 1, prior_from, rng=rng)
+    return _fit_segments(
+        first.ratio,
+        first.clipped,
+        first.expected,
+        seg_id,
+        ctx,
+        cell=cell,
+        wbc=wbc,
+        level_cv=level_cv,
+        sd=first.sd,
+        prior=prior,
+        ploidy_range=ploidy_range,
+    )
+
+
+def _merge_allelic_twins(
+    group: np.ndarray,
+    roles: np.ndarray,
+    alleles: AlleleCounts,
+    used_index: np.ndarray,
+    n_used: int,
+    *,
+    effect: float,
+) -> np.ndarray:
+    """Merge groups of CTCs whose pooled B-allele fractions agree everywhere.
+
+    Depth groups cells by amplification waves, GC bias and replication timing too, so a
+    clone can be split into subsets that share such an artefact, whose consensus then
+    keeps it. The allelic state is the clone's genotype and none of those touch it: two
+    groups are one clone unless some 20-bin window differs significantly (Wilson-
+    Hilferty z > 5) by at least ``effect`` in B-allele fraction (the smallest genotype
+    difference of interest, 1/2 against 1/3, is 0.17; subsets of one real clone differ
+    by up to 0.11, tests/cnv and docs/cnv.md). WBCs are left as they are.
+    """
+    labels = [int(g) for g in np.unique(group[group >= 0])]
+    labels = [g for g in labels if roles[group == g][0] != "wbc"]
+    if len(labels) < 2:
+        return group
+    rho = overdispersion_from_groups(alleles, group)
+    pooled = {g: alleles.pooled(np.flatnonzero(group == g)) for g in labels}
+    size = {g: int(np.sum(group == g)) for g in labels}
+    # Allelic noise the model misses (phasing errors, mapping bias), measured as the
+    # median chi-square per site between two halves of the largest group (one clone).
+    inflation = 1.0
+    largest = max(labels, key=size.get)
+    if size[largest] >= 4:
+        cells = np.flatnonzero(group == largest)
+        half = len(cells) // 2
+        inflation = max(
+            1.0,
+            allelic_difference(
+                alleles.pooled(cells[:half]), alleles.pooled(cells[half:]), rho=rho,
+                n_first=half, n_second=len(cells) - half, n_bins=n_used,
+                bin_map=used_index, return_ratio=True,
+            ),
+        )  # fmt: skip
+    parent = {g: g for g in labels}
+
+    def root(g: int) -> int:
+        while parent[g] != g:
+            g = parent[g]
+        return g
+
+    for i, g in enumerate(labels):
+        for h in labels[i + 1 :]:
+            stat = allelic_difference(
+                pooled[g], pooled[h], rho=rho, n_first=size[g], n_second=size[h],
+                n_bins=n_used, bin_map=used_index, inflation=inflation, return_effect=True,
+            )  # fmt: skip
+            if stat < effect:
+                parent[root(h)] = root(g)
+    out = group.copy()
+    for g in labels:
+        out[group == g] = root(g)
+    _, relabel = np.unique(out, return_inverse=True)
+    return np.where(out >= 0, relabel - int((out < 0).any()), -1)
+
+
+def _group_breakpoints(
+    group: np.ndarray,
+    first: dict[int, _Segmented],
+    roles: np.ndarray,
+    ctx: _Context,
+    *,
+    allele_table: AlleleCounts | None,
+    rho: float,
+    switch: float,
+    used_index: np.ndarray,
+    focal: dict[int, np.ndarray] | None = None,
+    consensus: dict[int, np.ndarray] | None = None,
+    pooled_sites: dict[int, SiteLikelihood] | None = None,
+) -> dict[int, np.ndarray]:
+    """Breakpoints of each group's consensus (depth HMM and B-allele fraction).
+
+    Keys are group labels; a lone cell ``i`` (label -1) gets its own allelic
+    breakpoints under key ``-1 - i``. WBC groups get none. With ``focal`` (a dict),
+    each group's consensus spikes (one-bin amplicons shared by its members) are stored
+    in it.
+    """
+    cfg = ctx.cfg
+    out: dict[int, np.ndarray] = {}
+    for i in first:
+        if group[i] < 0 and i in ctx.sites:
+            out[-1 - i] = _baf_starts(ctx.sites[i], ctx)
+    for g in np.unique(group[group >= 0]):
+        members = np.flatnonzero(group == g)
+        if roles[members[0]] == "wbc":
+            out[int(g)] = np.zeros(0, dtype=np.int64)
+            continue
+        cons = consensus_ratio(
+            np.vstack([first[i].ratio for i in members]), np.array([first[i].sd for i in members])
+        )
+        if consensus is not None:
+            consensus[int(g)] = cons
+        cons_sd = noise_sd(cons, ctx.contig_starts)
+        cons_clip, _ = clip_outliers(
+            cons, ctx.contig_starts, window=cfg.outlier_window, n_sd=cfg.outlier_sd, sd=cons_sd
+        )
+        seg = hmm_segment(
+            cons_clip,
+            ctx.contig_lengths,
+            sd=_consensus_sd(cons_clip, cons_sd, len(members), ctx),
+            level_step=cfg.level_step,
+            max_ratio=cfg.max_ratio,
+            transition_prob=cfg.transition_prob,
+        )
+        # Breakpoints placed by least squares on the consensus, not on one noisy cell.
+        seg = refine_breakpoints(cons_clip, seg.astype(float), ctx.contig_starts)
+        out[int(g)] = boundaries(seg)
+        if focal is not None:
+            focal[int(g)] = consensus_spikes(
+                cons, seg_levels(cons_clip, seg), ctx.contig_starts, alpha=cfg.focal_alpha
+            )
+        if allele_table is not None:
+            pooled = site_likelihood(
+                allele_table.pooled(members),
+                rho=rho,
+                max_cn=cfg.max_cn,
+                bin_map=used_index,
+                switch=switch,
+            )
+            out[int(g)] = np.union1d(out[int(g)], _baf_starts(pooled, ctx))
+            if pooled_sites is not None:
+                pooled_sites[int(g)] = pooled
+    return out
+
+
+def _consensus_sd(cons: np.ndarray, white: float, n: int, ctx: _Context) -> float:
+    """Noise SD for segmenting a group's consensus.
+
+    ``consensus_noise`` chooses it: ``white`` (per-bin SD from adjacent differences:
+    the members' waves are independent and average out in the consensus, and spurious
+    breakpoints cost little because members refit their integers with a prior) or
+    ``long_run`` (the Newey-West SD used for single cells).
+    """
+    if ctx.cfg.consensus_noise == "white":
+        return white
+    return long_run_sd(cons, ctx.contig_starts, window=ctx.wide | 1, max_lag=max(10, ctx.wave_bins))
+
+
+def _refit_all(
+    first: dict[int, _Segmented],
+    group: np.ndarray,
+    group_starts: dict[int, np.ndarray],
+    roles: np.ndarray,
+    ctx: _Context,
+    *,
+    level_cv: float,
+    rng: np.random.Generator,
+    group_fits: dict[int, PloidyFit],
+) -> dict[int, _Segmented]:
+    """Refit every cell on its own and its group's breakpoints, with the clone prior.
+
+    The integer of each segment gets a prior from the other members' means over the
+    same bins, each read at the cell's scale (they vote for ``round(multiplier * mean)``).
+    A member's scale is searched within ``clone_scale_window`` of its clone's
+    (``group_fits``, :func:`_group_scale`; the cells of a clone share one genome) when
+    the group has at least ``clone_scale_min_cells`` cells: then its consensus outweighs
+    any one cell, including one grouped there by mistake. Smaller groups only lend
+    breakpoints and votes, and each member fits its own scale.
+    """
+    cfg = ctx.cfg
+    out: dict[int, _Segmented] = {}
+    cells = np.arange(len(group))
+    for i, res in first.items():
+        wbc = roles[i] == "wbc"
+        g = int(group[i])
+        extra = group_starts.get(g if g >= 0 else -1 - i, np.zeros(0, dtype=np.int64))
+        others = np.flatnonzero((group == g) & (cells != i)) if g >= 0 else []
+        if len(others) > cfg.max_prior_cells:
+            others = rng.choice(others, cfg.max_prior_cells, replace=False)
+        prior_from = np.vstack([first[k].clipped for k in others]) if len(others) else None
+        fit_g = group_fits.get(g) if g >= 0 and not wbc else None
+        window = None
+        if fit_g is not None and np.sum(group == g) >= cfg.clone_scale_min_cells:
+            w = cfg.clone_scale_window
+            window = (fit_g.multiplier * (1 - w), fit_g.multiplier * (1 + w))
+        kwargs = dict(
+            cell=i, wbc=wbc, level_cv=cfg.level_cv if wbc else level_cv, prior_from=prior_from
+        )
+        out[i] = _refit(
+            res, extra, ctx, rng=np.random.default_rng(i), ploidy_range=window, **kwargs
+        )
+    return out
+
+
+def _group_scale(
+    cons: np.ndarray,
+    starts: np.ndarray,
+    members: np.ndarray,
+    pooled: SiteLikelihood | None,
+    ctx: _Context,
+    *,
+    level_cv: float,
+    shared_cv: float = 0.0,
+) -> tuple[PloidyFit, float]:
+    """Scale (ploidy) of a clone from its consensus and its members' pooled alleles.
+
+    The cells of a clone share one genome, so they share its ploidy; the consensus
+    averages their waves, and their pooled allele counts are many times one cell's.
+    Segment SDs are the level-error curve for a cell over the number of members, plus
+    ``shared_cv`` times the level: bias the members share (GC, mappability or
+    replication timing not divided out) does not average out over them.
+
+    Returns
+    -------
+    fit : PloidyFit
+    excess_cv : float
+        The relative level error the consensus segments show beyond their SDs at the
+        fitted integers (method of moments), to calibrate ``shared_cv``.
+    """
+    cfg = ctx.cfg
+    seg_id = segments_from_boundaries(len(cons), starts, ctx.contig_starts)
+    n_seg = int(seg_id[-1]) + 1
+    sizes = np.bincount(seg_id, minlength=n_seg)
+    means = np.bincount(seg_id, weights=cons, minlength=n_seg) / sizes
+    seg_sd = segment_mean_sd(cons, seg_id, means, sizes, max_lag=ctx.wide)
+    scale = float(np.mean([ctx.cell_scale.get(int(k), 1.0) for k in members])) / len(members)
+    sampling = _segment_total_sd(
+        seg_sd, means, sizes, ctx, level_cv=level_cv / np.sqrt(len(members)), noise=float("nan"),
+        scale=scale,
+    )  # fmt: skip
+    total_sd = with_level_error(sampling, means, shared_cv)
+    allelic = minor_table = None
+    if pooled is not None:
+        sa = segment_alleles(pooled, seg_id, n_seg, max_cn=cfg.max_cn)
+        allelic, minor_table = sa.by_cn, sa.minor
+    fit = fit_ploidy(
+        means,
+        sizes,
+        total_sd,
+        min_ploidy=cfg.min_ploidy,
+        max_ploidy=cfg.max_ploidy,
+        step=cfg.ploidy_step,
+        max_cn=cfg.max_cn,
+        penalty=cfg.ploidy_penalty,
+        allelic=allelic,
+        allelic_minor=minor_table,
+        exclude=_sex_segments(seg_id, ctx.autosome, n_seg),
+        breaks=_contig_breaks(seg_id, ctx.contig_starts, n_seg),
+    )
+    fitted = fit.copy_number / fit.multiplier
+    excess = level_error_from_normals(means - fitted, sampling, fitted)
+    return fit, excess
+
+
+def _baf_starts(sites: SiteLikelihood, ctx: _Context) -> np.ndarray:
+    """Segment starts where the B-allele fraction changes (copy-neutral LOH included)."""
+    emission = bin_emissions(sites, len(ctx.germline), max_cn=ctx.cfg.max_cn)
+    return baf_boundaries(emission, ctx.contig_lengths, transition_prob=ctx.cfg.transition_prob)
+
+
+def _resolve_sex(
+    sex: str | None,
+    adata: ad.AnnData,
+    counts: np.ndarray,
+    roles: np.ndarray,
+    enough: np.ndarray,
+    normal: np.ndarray | None,
+    var: pd.DataFrame,
+) -> tuple[str | None, str]:
+    """Resolve the patient's sex: given, from ``obs["sex"]``, or inferred (and said so)."""
+    has_sex_chrom = is_sex_chromosome(var["chrom"].to_numpy()).any()
+    if sex is not None:
+        if sex not in SEXES:
+            raise CNVInputError(f"sex must be one of {SEXES}, got {sex!r}")
+        return sex, "given"
+    if "sex" in adata.obs:
+        values = {str(v).lower() for v in adata.obs["sex"] if str(v).lower() in SEXES}
+        if len(values) == 1:
+            return values.pop(), "patient sheet"
+    if not has_sex_chrom:
+        return None, "no sex chromosomes in the bins"
+    usable = var["used"].to_numpy()
+    if normal is not None:
+        inferred, evidence = infer_sex(normal, var, usable)
+        return inferred, f"inferred from the matched normal ({evidence})"
+    wbc = enough & (roles == "wbc")
+    rows = wbc if wbc.any() else enough
+    if not rows.any():
+        return None, "no cells to infer the sex from"
+    inferred, evidence = infer_sex(counts[rows], var, usable)
+    source = "the WBCs" if wbc.any() else "all cells (no WBCs: tumour losses may mislead)"
+    return inferred, f"inferred from {source} ({evidence})"
+
+
+def _check_input(adata: ad.AnnData, layer: str | None, normal_given: bool) -> None:
+    """Name what is missing and how to provide it."""
+    need = ["chrom", "start", "end"] + ([] if normal_given else ["gc"])
+    missing = [c for c in need if c not in adata.var.columns]
+    if missing:
+        raise CNVInputError(
+            f"adata.var lacks column(s) {missing}: call_copy_number needs a bin table in var "
+            "(chrom, start, end, and gc unless a matched normal is given); build the AnnData "
+            "with ctc.cnv.counts_anndata(counts, bins, cells) or ctc.cnv.read_count_table"
+        )
+    if layer is not None and layer not in adata.layers:
+        raise CNVInputError(
+            f"adata.layers has no {layer!r} (layers: {list(adata.layers)}); pass layer=None to "
+            "use adata.X, or the name of the layer with raw counts"
+        )
+    if adata.n_vars == 0 or adata.n_obs == 0:
+        raise CNVInputError(f"adata is empty ({adata.n_obs} cells x {adata.n_vars} bins)")
 
 
 def call_copy_number(
@@ -150,23 +690,34 @@ def call_copy_number(
     key_added: str = "cnv",
     blacklist: pd.DataFrame | None = None,
     mappability: np.ndarray | None = None,
+    normal: np.ndarray | None = None,
+    alleles: AlleleCounts | pd.DataFrame | str | None = None,
+    sex: str | None = None,
     copy: bool = False,
+    _trace: dict | None = None,
 ) -> ad.AnnData | None:
     """Call integer copy number, ploidy and per-cell QC on a cells x bins count matrix.
 
-    Steps, per cell: LOWESS GC correction of log counts; division by a panel of normals
-    built from the WBCs (``obs["role"] == "wbc"``, leave-one-out for the WBCs
-    themselves); replacement of single-bin outliers; HMM segmentation over ratio
-    levels; Ginkgo-style scale search on segment means (WBCs restricted to
-    ``wbc_min_ploidy..wbc_max_ploidy``, anchoring diploid; WBCs are called first and
-    their segments calibrate the level error the CTCs are fitted with); merge of
-    adjacent segments of equal integer copy number.
+    Reference: a matched bulk ``normal`` (counts per bin; GC optional then) or a panel
+    of the patient's WBCs (``obs["role"] == "wbc"``, leave-one-out for the WBCs), on
+    top of a per-cell LOWESS GC correction; chrX/chrY are expected at the copy number of
+    the patient's sex. First pass per cell: single-bin outliers replaced, HMM over ratio
+    levels, scale search on segment means (WBCs restricted to ``wbc_min_ploidy..
+    wbc_max_ploidy``; their segments calibrate the level error the CTCs are fitted
+    with). Then cells are grouped by profile, each group's consensus is segmented, and
+    every cell is refitted on its own plus its group's breakpoints with a clone prior on
+    each segment's integer (``docs/cnv.md``). Focal events follow: runs of two or more
+    (near) empty bins become copy number 0, bins far above their segment at
+    amplification level keep their own copy number. With allele counts, B-allele
+    evidence at heterozygous SNPs enters the scale search (doubled genomes with odd or
+    imbalanced states, LOH) and gives each segment's minor copy number.
 
     Parameters
     ----------
     adata
-        Cells x bins; ``var`` has ``chrom, start, end, gc`` (and ``n_fraction``);
-        ``obs`` may have ``role`` (``ctc``/``wbc``), ``patient``, ``draw``.
+        Cells x bins; ``var`` has ``chrom, start, end`` and ``gc`` (unless ``normal``),
+        optionally ``n_fraction``; ``obs`` may have ``role`` (``ctc``/``wbc``),
+        ``patient``, ``draw``, ``sex``.
     config
         Parameters (defaults of the config schema if ``None``).
     layer
@@ -177,36 +728,55 @@ def call_copy_number(
         Regions to exclude (:func:`read_blacklist`).
     mappability
         Per-bin mappability (:func:`read_mappability`).
+    normal
+        Reads per bin of a matched bulk normal (one value per bin of ``adata``), used as
+        the reference instead of the WBCs; its zero-count bins are excluded
+        (``exclude_reason`` ``normal_zero``).
+    alleles
+        Allele counts at germline heterozygous SNPs (:func:`read_allele_counts` result,
+        a DataFrame or a TSV path with its columns).
+    sex
+        ``female`` or ``male``; default: ``obs["sex"]`` when unanimous, else inferred from
+        the normal, the WBCs or all cells (stated in ``uns[key_added]["sex_source"]``).
     copy
         Return a modified copy instead of writing in place.
 
     Returns
     -------
     anndata.AnnData or None
-        With ``layers["ratio"]`` (GC- and panel-corrected ratio, NaN in unused bins),
+        With ``layers["ratio"]`` (corrected ratio, NaN in unused bins),
         ``layers["copy_number"]`` (integer-valued float, NaN where not called),
-        ``var["used", "exclude_reason", "mappability", "blacklisted", "pon"]``,
-        ``obs["ploidy", "ploidy_confidence", "mapd", "overdispersion", "n_breakpoints",
-        "mean_reads_per_bin", "noise_sd", "qc_pass", "qc_reason"]`` and
-        ``uns[key_added]["segments"]`` (DataFrame, columns :data:`SEGMENT_COLUMNS`),
-        ``uns[key_added]["params"]``, ``uns[key_added]["run_warning"]`` (non-empty when
-        at least half of the WBCs fail ``wbc_not_diploid``), ``uns[key_added]["level_cv_wbc"]``
-        (segment level error estimated on the WBCs, NaN without them) and
-        ``uns[key_added]["level_cv_used"]`` (the level error the CTCs were fitted with).
+        ``layers["minor_cn"]`` (minor copy number where allele counts gave it, else NaN),
+        ``var["used", "exclude_reason", "mappability", "blacklisted", "pon",
+        "germline_level"]``, ``obs["ploidy", "ploidy_confidence",
+        "ploidy_identifiable", "ploidy_alternative", "ploidy_evidence", "mapd",
+        "overdispersion", "n_breakpoints", "mean_reads_per_bin", "noise_sd", "group",
+        "n_focal_amplicons", "n_deep_deletions", "qc_pass", "qc_reason"]`` and
+        ``uns[key_added]``: ``segments`` (DataFrame, columns :data:`SEGMENT_COLUMNS`),
+        ``params``, ``run_warning`` (non-empty when at least half of the WBCs fail
+        ``wbc_not_diploid``), ``level_cv_wbc``, ``level_cv_used``, ``sex``,
+        ``sex_source``, ``allele_overdispersion``, ``reference`` (``normal``,
+        ``panel_of_normals`` or ``none``).
+
+    Raises
+    ------
+    CNVInputError
+        When ``var`` lacks bin columns, the layer is missing, the normal or the allele
+        counts do not match the bins or cells (each message names the key and the fix).
     """
     cfg = config or CNVConfig()
+    _check_input(adata, layer, normal is not None)
     adata = adata.copy() if copy else adata
-    # Counts stay in their stored dtype; each cell is made float when it is called, so
-    # memory holds no cells x bins float64 copies.
     counts_all = np.asarray(adata.layers[layer] if layer else adata.X)
-    var = bin_mask(adata.var, cfg, blacklist=blacklist, mappability=mappability)
-    used = var["used"].to_numpy()
-    chroms_all = var["chrom"].astype(str).to_numpy()
-    chroms = chroms_all[used]
-    contig_starts, contig_lengths = _contig_layout(chroms)
-    gc = var["gc"].to_numpy()[used]
-    counts = counts_all[:, used]
-    n_cells, n_used = counts.shape
+    if normal is not None:
+        normal = np.asarray(normal, dtype=float)
+        if normal.shape != (adata.n_vars,):
+            raise CNVInputError(
+                f"the matched normal has {normal.shape[0] if normal.ndim else 0} values for "
+                f"{adata.n_vars} bins; give one count per bin of the count table"
+            )
+    var = bin_mask(adata.var, cfg, blacklist=blacklist, mappability=mappability, normal=normal)
+    n_cells = adata.n_obs
     roles = (
         adata.obs["role"].astype(str).str.lower().to_numpy()
         if "role" in adata.obs
@@ -217,18 +787,77 @@ def call_copy_number(
         if "count_status" in adata.obs
         else np.full(n_cells, "ok")
     )
+    pre_used = var["used"].to_numpy()
+    mean_reads = counts_all[:, pre_used].mean(axis=1, dtype=float)
+    enough = (mean_reads >= cfg.min_reads_per_bin) & (status == "ok")
+    sex, sex_source = _resolve_sex(sex, adata, counts_all, roles, enough, normal, var)
+    log.info("sex: %s (%s)", sex or "unknown", sex_source)
+    germline_all, sex_unusable = germline_levels(var, sex)
+    reason = var["exclude_reason"].copy()
+    for i in np.flatnonzero(sex_unusable & var["used"].to_numpy()):
+        reason.iat[i] = "sex_chromosome"
+    var["exclude_reason"] = reason
+    var["used"] = var["used"].to_numpy() & ~sex_unusable
+    used = var["used"].to_numpy()
+    if not used.any():
+        raise CNVInputError("no usable bin left after the bin filters and sex chromosomes")
+    chroms_all = var["chrom"].astype(str).to_numpy()
+    chroms = chroms_all[used]
+    contig_starts, contig_lengths = _contig_layout(chroms)
+    gc = var["gc"].to_numpy(dtype=float)[used] if "gc" in var and normal is None else None
+    if "gc" in var and normal is not None and cfg.gc_with_normal:
+        gc = var["gc"].to_numpy(dtype=float)[used]
+    counts = counts_all[:, used]
+    n_used = counts.shape[1]
+    germline = germline_all[used]
+    autosome = ~is_sex_chromosome(chroms)
     mean_reads = counts.mean(axis=1, dtype=float)
     enough = (mean_reads >= cfg.min_reads_per_bin) & (status == "ok")
 
-    # Pass 1 (WBCs only): GC curve fitted on all bins; their panel of normals is the
-    # bias every cell is divided by. CTCs get the panel, each WBC that of the others.
+    # Allelic evidence: per cell, site log-likelihoods once (segments change, sites not).
+    cells = adata.obs_names.to_numpy()
+    allele_table = None
+    if alleles is not None:
+        allele_table = (
+            alleles
+            if isinstance(alleles, AlleleCounts)
+            else read_allele_counts(alleles, var, list(cells))
+        )
+    used_index = np.full(len(used), -1, dtype=np.int64)
+    used_index[used] = np.arange(n_used)
+    rho, switch = float("nan"), 0.0
+    sites: dict[int, SiteLikelihood] = {}
+    if allele_table is not None and len(allele_table):
+        log.info("allele counts for %d cells", len(np.unique(allele_table.cell)))
+
+    # Reference: the matched normal, or the panel of the WBCs' GC-corrected ratios.
     ones = np.ones(n_used)
     default_bias, wbc_bias, pon_panel = ones, {}, None
-    if cfg.panel_of_normals:
+    reference = "none"
+    bin_bp = float(np.median((var["end"] - var["start"]).to_numpy()[used]))
+    ctx = _Context(
+        cfg=cfg,
+        contig_starts=contig_starts,
+        contig_lengths=contig_lengths,
+        gc=gc,
+        germline=germline,
+        autosome=autosome,
+        wave_bins=max(1, round(cfg.wave_span_bp / max(bin_bp, 1.0))),
+        sites=sites,
+        alleles_given=allele_table is not None,
+    )
+    if normal is not None:
+        shape = normal[used] / np.maximum(germline, 1e-6)
+        default_bias = shape / float(np.mean(shape[autosome] if autosome.any() else shape))
+        reference = "normal"
+    elif cfg.panel_of_normals:
         pon_cells = np.flatnonzero(enough & (roles == "wbc"))
         wbc_ratio = np.full((len(pon_cells), n_used), np.nan)
         for k, i in enumerate(pon_cells):
-            wbc_ratio[k], _ = _ratio(counts[i].astype(float), gc, ones, cfg=cfg)
+            r, _ = _ratio(
+                counts[i].astype(float), gc, ones, cfg=cfg, level=germline, autosome=autosome
+            )
+            wbc_ratio[k] = r / np.maximum(germline, 1e-6)
         own_bias, pon_panel = panel_of_normals(wbc_ratio, min_cells=cfg.min_pon_cells)
         del wbc_ratio
         if pon_panel is None:
@@ -238,29 +867,9 @@ def call_copy_number(
         else:
             default_bias = pon_divisor(pon_panel)
             wbc_bias = dict(zip(pon_cells.tolist(), own_bias, strict=True))
+            reference = "panel_of_normals"
 
-    obs = {
-        k: np.full(n_cells, np.nan)
-        for k in (
-            "ploidy",
-            "ploidy_confidence",
-            "mapd",
-            "overdispersion",
-            "noise_sd",
-            "scale_error",
-        )
-    }
-    n_breaks = np.full(n_cells, -1, dtype=int)
-    not_two = np.zeros(n_cells)  # fraction of used bins off copy number 2
-    ratio_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
-    cn_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
-    segments: list[pd.DataFrame] = []
-    starts_used = var["start"].to_numpy()[used]
-    ends_used = var["end"].to_numpy()[used]
-    bin_bp = float(np.median(ends_used - starts_used)) if n_used else 1.0
-    wave_bins = max(1, round(cfg.wave_span_bp / max(bin_bp, 1.0)))
-    cells = adata.obs_names.to_numpy()
-    # WBCs first: their segments calibrate the level error the CTCs are fitted with.
+    # --- first pass, WBCs first: their segments calibrate the level error of CTCs ---
     called = np.flatnonzero(enough)
     n_wbc_called = int(np.sum(roles[called] == "wbc"))
     called = np.concatenate([called[roles[called] == "wbc"], called[roles[called] != "wbc"]])
@@ -269,6 +878,9 @@ def call_copy_number(
     normal_sd: list[np.ndarray] = []
     normal_level: list[np.ndarray] = []
     level_cv_wbc = float("nan")
+    wbc_resid: list[np.ndarray] = []
+    wbc_noise: list[float] = []
+    first: dict[int, _Segmented] = {}
     for n_done, i in enumerate(called):
         wbc = n_done < n_wbc_called
         if n_done == n_wbc_called and normal_dev:
@@ -277,47 +889,274 @@ def call_copy_number(
             )
             if cfg.level_cv_from_wbc:
                 level_cv = max(cfg.level_cv, level_cv_wbc)
+                ctx.level_curve = level_error_curve(wbc_resid, contig_starts, wbc_noise)
             log.info("segment level error from %d WBCs: %.3f", len(normal_dev), level_cv_wbc)
-        cv = cfg.level_cv if wbc else level_cv
-        cell_counts, bias = counts[i].astype(float), wbc_bias.get(i, default_bias)
-        r, _ = _ratio(cell_counts, gc, bias, cfg=cfg)
-        first = _segment_and_scale(
-            r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg, level_cv=cv, wave_bins=wave_bins
-        )
-        # Pass 2: refit the GC curve with the first pass's copy-number levels divided
-        # out, then segment again.
-        level = first.cn / first.fit.multiplier
-        r, expected = _ratio(cell_counts, gc, bias, cfg=cfg, level=level)
-        res = _segment_and_scale(
-            r, contig_starts, contig_lengths, wbc=wbc, cfg=cfg, level_cv=cv, wave_bins=wave_bins
+        res = _first_pass(
+            counts[i].astype(float),
+            wbc_bias.get(i, default_bias),
+            ctx,
+            cell=int(i),
+            wbc=wbc,
+            level_cv=cfg.level_cv if wbc else level_cv,
         )
         if wbc:
             fitted = res.fit.copy_number / res.fit.multiplier
             normal_dev.append(res.seg_means - fitted)
             normal_sd.append(res.seg_sd)
             normal_level.append(fitted)
-        ratio_full[i, used] = r
-        cn_full[i] = _fill_masked(res.cn, used, chroms_all)
-        not_two[i] = np.mean(res.cn != 2)
+            # WBCs are diploid (at germline levels on sex chromosomes): what their ratios
+            # stray from that, by window length, is the run's level error.
+            wbc_resid.append(res.ratio / germline - 1.0)
+            wbc_noise.append(res.sd)
+        first[int(i)] = res
+        if (n_done + 1) % 500 == 0:
+            log.info("first pass: %d of %d cells", n_done + 1, len(called))
+
+    # --- groups, consensus breakpoints, refit with the clone prior ---
+    allele_cells = set(np.unique(allele_table.cell).tolist()) if allele_table is not None else set()
+    features = np.full((n_cells, 2 * n_used if allele_table is not None else n_used), 0.5,
+                       dtype=np.float32)  # fmt: skip
+    for i, res in first.items():
+        features[i, :n_used] = res.seg_means[res.seg_id]
+        if allele_table is not None and i in allele_cells:
+            features[i, n_used:] = minor_fraction_profile(
+                allele_table, i, used_index, n_used, contig_starts
+            )
+    rng = np.random.default_rng(0)
+    wbc_curve = ctx.level_curve
+    if allele_table is not None and cfg.group_features == "alleles":
+        # Minor-allele fractions only: amplification waves, GC and replication timing
+        # distort depth, shared by subsets of cells, and would split a clone by them.
+        grouping = features[:, n_used:]
+        n_blocks = 1
+    else:
+        grouping = features
+        n_blocks = 2 if allele_table is not None else 1
+    group = group_cells(grouping, roles, enough, n_blocks=n_blocks)
+    if allele_table is not None and cfg.merge_allelic_effect > 0:
+        group = _merge_allelic_twins(
+            group, roles, allele_table, used_index, n_used, effect=cfg.merge_allelic_effect
+        )
+    if allele_table is not None and len(allele_table):
+        # Allelic noise from the spread of sites across the cells of a clone (the
+        # site's state is shared, whatever it is), then site likelihoods per cell.
+        rho = overdispersion_from_groups(allele_table, group)
+        rho, switch = estimate_allelic_noise(allele_table, per_bin=allele_table.per_bin, rho=rho)
+        sites.clear()
+        for i in np.unique(allele_table.cell):
+            sites[int(i)] = site_likelihood(
+                allele_table.of_cells(np.array([i])),
+                rho=rho,
+                max_cn=cfg.max_cn,
+                bin_map=used_index,
+                switch=switch,
+            )
+        log.info("allele overdispersion %.3f, phase-switch share %.2f", rho, switch)
+    group_focal: dict[int, np.ndarray] = {}
+    group_cons: dict[int, np.ndarray] = {}
+    group_pooled: dict[int, SiteLikelihood] = {}
+    group_starts = _group_breakpoints(
+        group,
+        first,
+        roles,
+        ctx,
+        allele_table=allele_table,
+        rho=rho,
+        switch=switch,
+        used_index=used_index,
+        focal=group_focal,
+        consensus=group_cons,
+        pooled_sites=group_pooled,
+    )
+    # Each cell's own level error: how far it strays from its clone's consensus over
+    # 16-bin windows, relative to the typical cell (waves differ between cells, and
+    # doublets or replicating cells stray far; their own evidence then weighs less
+    # against their clone's).
+    ctx.cell_scale.clear()
+    strays: dict[int, float] = {}
+    for g, cons in group_cons.items():
+        members = np.flatnonzero(group == g)
+        if len(members) < 3:
+            continue
+        for k in members:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rk = np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan)
+            strays[int(k)] = window_variance(rk, contig_starts)
+    typical = float(np.nanmedian(list(strays.values()))) if strays else float("nan")
+    if np.isfinite(typical) and typical > 0:
+        ctx.cell_scale.update(
+            {k: float(np.clip(v / typical, 0.5, 20.0)) for k, v in strays.items() if np.isfinite(v)}
+        )
+    if wbc_curve is None and cfg.level_cv_from_wbc:
+        # No WBCs: the cells of a clone calibrate each other. Their ratios over the
+        # clone's consensus keep each cell's waves and noise but not the shared
+        # copy number.
+        resid, noise = [], []
+        for g, cons in group_cons.items():
+            members = np.flatnonzero(group == g)
+            if len(members) < 3:
+                continue
+            for k in members:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    resid.append(np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan))
+                noise.append(first[k].sd)
+        ctx.level_curve = level_error_curve(resid, contig_starts, noise)
+        if ctx.level_curve is not None:
+            log.info("segment level error measured on %d cells of clones (no WBCs)", len(resid))
+    # Shared bias of a clone's cells is measured on the largest clone (the most
+    # precise consensus) at its fitted integers, then every clone is fitted with it.
+    shared_cv = 0.0
+    group_fits: dict[int, PloidyFit] = {}
+    if group_cons:
+        sizes_g = {g: int(np.sum(group == g)) for g in group_cons}
+        largest = max(sizes_g, key=sizes_g.get)
+        args = (group_starts[largest], np.flatnonzero(group == largest))
+        _, shared_cv = _group_scale(
+            group_cons[largest], *args, group_pooled.get(largest), ctx, level_cv=level_cv
+        )
+        shared_cv = max(shared_cv, cfg.level_cv)
+        log.info("clone level error shared by members: %.3f", shared_cv)
+        for g, cons in group_cons.items():
+            group_fits[g], _ = _group_scale(
+                cons,
+                group_starts[g],
+                np.flatnonzero(group == g),
+                group_pooled.get(g),
+                ctx,
+                level_cv=level_cv,
+                shared_cv=shared_cv,
+            )
+    final = _refit_all(
+        first,
+        group,
+        group_starts,
+        roles,
+        ctx,
+        level_cv=level_cv,
+        rng=rng,
+        group_fits=group_fits,
+    )
+    if _trace is not None:  # internals for diagnostics (docs/cnv.md figures, tests)
+        _trace.update(first=first, final=final, group_starts=group_starts, group=group,
+                      sites=sites, level_cv=level_cv, ctx=ctx, group_fits=group_fits,
+                      group_cons=group_cons, group_pooled=group_pooled)  # fmt: skip
+    # --- focal events, outputs, QC ---
+    obs = {
+        k: np.full(n_cells, np.nan)
+        for k in (
+            "ploidy",
+            "ploidy_confidence",
+            "ploidy_alternative",
+            "multiplier",
+            "mapd",
+            "overdispersion",
+            "noise_sd",
+            "scale_error",
+        )
+    }
+    identifiable = np.zeros(n_cells, dtype=bool)
+    evidence = np.full(n_cells, "", dtype=object)
+    n_breaks = np.full(n_cells, -1, dtype=int)
+    n_private = np.zeros(n_cells, dtype=int)
+    n_amp = np.zeros(n_cells, dtype=int)
+    n_del = np.zeros(n_cells, dtype=int)
+    not_two = np.zeros(n_cells)
+    ratio_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
+    cn_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
+    minor_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
+    segments: list[pd.DataFrame] = []
+    starts_used = var["start"].to_numpy()[used]
+    ends_used = var["end"].to_numpy()[used]
+    base_level = np.where(autosome, 1.0, germline)
+    for i in called:
+        res = final[int(i)]
+        cell_counts = counts[i].astype(float)
+        m = res.fit.multiplier
+        cn = res.cn if group[i] >= 0 else refine_breakpoints(res.clipped, res.cn, contig_starts)
+        sigma = log_noise_sd(cell_counts, res.expected, np.maximum(cn / m, 0), contig_starts)
+        dele = deep_deletions(cell_counts, res.expected, cn, m, sigma, contig_starts)
+        amp, amp_cn = focal_amplicons(
+            cell_counts,
+            res.expected,
+            cn,
+            m,
+            sigma,
+            base=max(1.0, float(np.rint(res.fit.ploidy))),
+            amplification_ratio=cfg.amplification_ratio,
+            max_cn=cfg.max_cn,
+        )
+        cn = np.where(dele, 0.0, np.where(amp, amp_cn, cn))
+        g = int(group[i])
+        if g >= 0 and len(group_focal.get(g, ())):
+            others = np.flatnonzero((group == g) & (np.arange(n_cells) != i))
+            borrowed = focal_with_prior(
+                cell_counts,
+                res.expected,
+                cn,
+                m,
+                sigma,
+                bins=group_focal[g],
+                member_ratios=np.vstack([final[k].ratio[group_focal[g]] for k in others]),
+                base=max(1.0, float(np.rint(res.fit.ploidy))),
+                amplification_ratio=cfg.amplification_ratio,
+                max_cn=cfg.max_cn,
+                prior_weight=cfg.clone_prior_weight,
+            )
+            amp |= borrowed != cn
+            cn = borrowed
+        n_del[i], n_amp[i] = int(dele.sum()), int(amp.sum())
+        minor = res.minor
+        if minor is not None:
+            minor = np.where(cn == res.cn, minor, np.nan)
+            minor = np.where(cn == 0, 0.0, minor)
+        ratio_full[i, used] = res.ratio
+        cn_full[i] = _fill_masked(cn, used, chroms_all)
+        if minor is not None:
+            minor_full[i] = _fill_masked(minor, used, chroms_all)
+        not_two[i] = np.mean(cn[autosome] != 2) if autosome.any() else np.mean(cn != 2)
         obs["noise_sd"][i] = res.sd
-        obs["mapd"][i] = mapd(r, contig_starts)
+        obs["mapd"][i] = mapd(res.ratio, contig_starts)
         obs["ploidy"][i] = res.fit.ploidy
+        obs["multiplier"][i] = m
         obs["ploidy_confidence"][i] = res.fit.confidence
+        obs["ploidy_alternative"][i] = res.fit.alternative
         obs["scale_error"][i] = res.fit.error / n_used
-        # Negative-binomial overdispersion by moments: Var = mu + phi * mu^2.
-        mu = expected * res.cn / res.fit.multiplier
+        wbc = roles[i] == "wbc"
+        has_sites = int(i) in sites and sites[int(i)].reads.sum() > 0
+        if wbc:
+            identifiable[i], evidence[i] = True, "diploid control"
+        elif ctx.alleles_given and not has_sites:
+            identifiable[i], evidence[i] = False, "depth only: no heterozygous-SNP reads"
+        else:
+            fit_g = group_fits.get(int(group[i]))
+            src = fit_g if fit_g is not None else res.fit
+            identifiable[i] = src.identifiable
+            if fit_g is not None:
+                # The clone's alternative (NaN when it has none), at this cell's scale.
+                obs["ploidy_alternative"][i] = (
+                    fit_g.alternative * res.fit.ploidy / max(fit_g.ploidy, 1e-6)
+                )
+            evidence[i] = ("depth and alleles" if has_sites else "depth") + (
+                " (clone)" if fit_g is not None else ""
+            )
+        mu = res.expected * cn / m * base_level / np.maximum(base_level, 1e-6)
         ok = mu > 0
         obs["overdispersion"][i] = max(
             0.0,
             float(((cell_counts[ok] - mu[ok]) ** 2 - mu[ok]).sum() / (mu[ok] ** 2).sum()),
         )
         seg = _merge_segments(
-            cells[i], res.cn, res.clipped, chroms, starts_used, ends_used, np.flatnonzero(used)
+            cells[i], cn, minor, res.clipped, chroms, starts_used, ends_used, np.flatnonzero(used)
         )
         n_breaks[i] = int((seg.groupby("chrom", sort=False).size() - 1).sum())
+        # QC counts the cell's private breakpoints: its clone's are shared, not noise.
+        own = np.flatnonzero((cn[1:] != cn[:-1]) & (chroms[1:] == chroms[:-1])) + 1
+        shared = group_starts.get(int(group[i]), np.zeros(0, dtype=np.int64))
+        if len(shared) and len(own):
+            near = np.abs(own[:, None] - shared[None, :]).min(axis=1) <= 1
+            own = own[~near]
+        n_private[i] = len(own)
         segments.append(seg)
-        if (n_done + 1) % 500 == 0:
-            log.info("called %d of %d cells", n_done + 1, len(called))
 
     reasons = []
     for i in range(n_cells):
@@ -329,7 +1168,7 @@ def call_copy_number(
         else:
             if obs["mapd"][i] > cfg.max_mapd:
                 why.append("high_mapd")
-            if n_breaks[i] > cfg.max_breakpoint_fraction * n_used:
+            if n_private[i] > cfg.max_breakpoint_fraction * n_used:
                 why.append("too_many_breakpoints")
             if obs["ploidy_confidence"][i] < cfg.min_ploidy_confidence:
                 why.append("ambiguous_ploidy")
@@ -348,14 +1187,21 @@ def call_copy_number(
 
     adata.layers["ratio"] = ratio_full
     adata.layers["copy_number"] = cn_full
+    adata.layers["minor_cn"] = minor_full
     for col in ("mappability", "blacklisted", "used", "exclude_reason"):
         adata.var[col] = var[col].to_numpy()
     pon_full = np.full(len(used), np.nan)
     if pon_panel is not None:
         pon_full[used] = pon_panel
     adata.var["pon"] = pon_full
+    adata.var["germline_level"] = germline_all
     for key, values in obs.items():
         adata.obs[key] = values
+    adata.obs["ploidy_identifiable"] = identifiable
+    adata.obs["ploidy_evidence"] = evidence.astype(str)
+    adata.obs["group"] = group
+    adata.obs["n_focal_amplicons"] = n_amp
+    adata.obs["n_deep_deletions"] = n_del
     adata.obs["n_breakpoints"] = n_breaks
     adata.obs["mean_reads_per_bin"] = mean_reads
     adata.obs["qc_reason"] = reasons
@@ -379,6 +1225,11 @@ def call_copy_number(
         "run_warning": run_warning,
         "level_cv_wbc": level_cv_wbc,
         "level_cv_used": level_cv,
+        "sex": sex or "unknown",
+        "sex_source": sex_source,
+        "reference": reference,
+        "allele_overdispersion": rho,
+        "allele_phase_switch": switch,
         "segments": seg_frame,
         "params": {
             **cfg.to_dict(),
@@ -398,20 +1249,23 @@ def call_copy_number(
 def _merge_segments(
     cell: str,
     cn: np.ndarray,
+    minor: np.ndarray | None,
     ratio: np.ndarray,
     chroms: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
     bin_index: np.ndarray,
 ) -> pd.DataFrame:
-    """Return runs of equal integer copy number within contigs as a segment table."""
+    """Return runs of equal integer (and minor) copy number within contigs as segments."""
+    mn = np.full(len(cn), -1.0) if minor is None else np.nan_to_num(minor, nan=-1.0)
     change = np.ones(len(cn), dtype=bool)
-    change[1:] = (cn[1:] != cn[:-1]) | (chroms[1:] != chroms[:-1])
+    change[1:] = (cn[1:] != cn[:-1]) | (chroms[1:] != chroms[:-1]) | (mn[1:] != mn[:-1])
     seg = np.cumsum(change) - 1
     first = np.flatnonzero(change)
     last = np.append(first[1:], len(cn)) - 1
     sizes = last - first + 1
     means = np.bincount(seg, weights=ratio) / sizes
+    minor_out = np.where(mn[first] >= 0, mn[first], np.nan)
     return pd.DataFrame(
         {
             "cell": cell,
@@ -423,5 +1277,6 @@ def _merge_segments(
             "n_bins": sizes,
             "mean_ratio": means,
             "copy_number": cn[first].astype(int),
+            "minor_cn": minor_out,
         }
     )

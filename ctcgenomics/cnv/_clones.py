@@ -9,6 +9,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist
 
 from ctcgenomics.cnv._config import CNVConfig
+from ctcgenomics.cnv._errors import CNVInputError
 
 CLONE_COLUMNS = (
     "clone", "n_cells", "median_ploidy", "n_draws", "draws", "cells_per_draw", "persistent",
@@ -46,10 +47,13 @@ def call_clones(
     config: CNVConfig | None = None,
     key_added: str = "clone",
     copy: bool = False,
+    use_groups: bool = True,
 ) -> ad.AnnData | None:
-    """Cluster QC-passing CTCs by integer copy-number profile.
+    """Name the clones of QC-passing CTCs.
 
-    Distance: mean absolute copy-number difference per used bin (cityblock / bins);
+    With ``obs["group"]`` (the groups of :func:`call_copy_number`'s joint segmentation)
+    and ``use_groups``, those are the clones. Otherwise CTCs are clustered by integer
+    profile: mean absolute copy-number difference per used bin (cityblock / bins),
     SciPy hierarchical clustering (``clone_linkage``) cut at ``clone_max_distance``.
     Clones are named ``C1, C2, ...`` by decreasing size; clusters smaller than
     ``min_clone_size`` are ``unassigned``. WBCs get ``normal``; cells not called or
@@ -64,6 +68,11 @@ def call_clones(
         ``params``.
     """
     cfg = config or CNVConfig()
+    if "copy_number" not in adata.layers:
+        raise CNVInputError(
+            "call_clones needs layers['copy_number'] (and obs 'ploidy', 'qc_pass'); run "
+            "ctc.cnv.call_copy_number(adata) first"
+        )
     adata = adata.copy() if copy else adata
     obs = adata.obs
     roles = obs["role"].astype(str).str.lower() if "role" in obs else pd.Series("ctc", obs.index)
@@ -73,7 +82,13 @@ def call_clones(
     ctc = ((roles != "wbc") & qc).to_numpy()
     x, used = _profiles(adata)
     idx = np.flatnonzero(ctc)
-    if len(idx) == 1:
+    joint = "group" in obs and use_groups
+    if joint and len(idx):
+        # The groups of the joint segmentation (call_copy_number) are the clones: cells
+        # grouped by their depth and allele profiles, merged when their alleles agree.
+        grp = obs["group"].to_numpy()[idx].astype(int)
+        raw = np.where(grp >= 0, grp + 1, -(np.arange(len(idx)) + 1))
+    elif len(idx) == 1:
         raw = np.array([1])
     elif len(idx) > 1:
         dist = profile_distances(x[idx])

@@ -106,6 +106,29 @@ class CNVConfig:
     clone_linkage, clone_max_distance, min_clone_size
         Hierarchical clustering of CTC copy-number profiles: linkage method, cut height
         (mean absolute copy-number difference per bin) and smallest clone.
+    group_cut
+        Cells are grouped for joint segmentation and the clone prior by clustering their
+        denoised profiles; the tree is cut at this multiple of the median distance of a
+        cell to its nearest neighbour (the distance of two cells that differ by noise).
+    group_min_distance
+        After the first round, cells are regrouped by their integer profiles (copy number
+        over multiplier, and minor-allele fraction), with a cut of at least this mean
+        absolute difference per bin (e.g. a quarter of the level over 4 % of the genome).
+    clone_prior_weight
+        Pseudo-votes, spread over all copy numbers, of the empirical-Bayes prior a cell's
+        segment gets from the other members of its group: with ``n`` other members all
+        agreeing, another integer needs about ``log((n + w) (max_cn + 1) / w)`` nats of
+        the cell's own evidence.
+    max_prior_cells
+        At most this many other members (a random, seeded subset) vote in a cell's
+        clone prior, which bounds its cost in large groups.
+    own_breakpoint_z
+        A cell's own breakpoint is kept in the refit (besides its group's) only where the
+        segment means on either side differ by more than this many SDs, the level error
+        from amplification waves included.
+    gc_with_normal
+        With a matched normal, still fit each cell's own GC curve (when the bins have GC
+        content): single-cell amplification adds GC bias that a bulk normal lacks.
     """
 
     min_mapq: int = 20
@@ -146,6 +169,16 @@ class CNVConfig:
     clone_linkage: str = "average"
     clone_max_distance: float = 0.25
     min_clone_size: int = 2
+    clone_prior_weight: float = 1.0
+    max_prior_cells: int = 30
+    own_breakpoint_z: float = 3.0
+    clone_scale_window: float = 0.15
+    clone_scale_min_cells: int = 10
+    group_features: str = "both"
+    merge_allelic_effect: float = 0.14
+    consensus_noise: str = "white"
+    focal_alpha: float = 0.01
+    gc_with_normal: bool = True
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None = None, **overrides: Any) -> CNVConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from importlib import resources
 
@@ -12,10 +13,16 @@ import pandas as pd
 from ctcgenomics.cnv._config import CNVConfig
 from ctcgenomics.cnv._errors import CNVInputError
 
+log = logging.getLogger(__name__)
+
 CALLS = ("AMPLIFICATION", "GAIN", "NEUTRAL", "LOSS", "DELETION")
 GENE_CALL_COLUMNS = (
     "cell", "gene", "chrom", "start", "end", "copy_number", "ploidy", "call", "extent",
     "segment_start", "segment_end", "arm",
+)  # fmt: skip
+_EXTRA_COLUMNS = (
+    "minor_cn", "loh", "readout_cn", "readout_low", "readout_high", "readout_call", "warning",
+    "qc_pass",
 )  # fmt: skip
 _NON_GENES = {"", "-", "Antitarget", "Background", "antitarget", "background"}
 
@@ -69,15 +76,24 @@ def arms_from_cytobands(path: str | os.PathLike[str] | None = None) -> pd.DataFr
     )
 
 
-def classify(copy_number: np.ndarray, ploidy: np.ndarray, config: CNVConfig) -> np.ndarray:
+def classify(
+    copy_number: np.ndarray,
+    ploidy: np.ndarray,
+    config: CNVConfig,
+    *,
+    base_scale: np.ndarray | None = None,
+) -> np.ndarray:
     """Call each copy number relative to the cell's ploidy.
 
-    With ``b = max(1, round(ploidy))``: ``DELETION`` if ``cn <= deep_deletion_cn``,
-    ``LOSS`` if ``cn < b``, ``AMPLIFICATION`` if ``cn >= amplification_ratio * b``,
-    ``GAIN`` if ``cn > b``, else ``NEUTRAL``; empty string where ``cn`` is NaN.
+    With ``b = max(1, round(ploidy * s))`` (``s`` = ``base_scale``, the germline level
+    relative to the autosomes: 0.5 on a male's chrX and chrY, so one copy there is
+    neutral): ``DELETION`` if ``cn <= deep_deletion_cn``, ``LOSS`` if ``cn < b``,
+    ``AMPLIFICATION`` if ``cn >= amplification_ratio * b``, ``GAIN`` if ``cn > b``,
+    else ``NEUTRAL``; empty string where ``cn`` is NaN.
     """
     cn = np.asarray(copy_number, dtype=float)
-    base = np.maximum(1, np.rint(np.asarray(ploidy, dtype=float)))
+    scale = 1.0 if base_scale is None else np.asarray(base_scale, dtype=float)
+    base = np.maximum(1, np.rint(np.asarray(ploidy, dtype=float) * scale))
     out = np.full(cn.shape, "NEUTRAL", dtype=object)
     out[cn > base] = "GAIN"
     out[cn >= config.amplification_ratio * base] = "AMPLIFICATION"
@@ -208,18 +224,30 @@ def gene_calls(
         least ``arm_fraction`` of the arm's used bins, else ``focal``.
     """
     cfg = config or CNVConfig()
+    _check_called(adata, key, "gene_calls")
     table = read_gene_table() if gene_table is None else gene_table
+    missing = {"chrom", "start", "end", "gene"} - set(table.columns)
+    if missing:
+        raise CNVInputError(
+            f"gene_table lacks column(s) {sorted(missing)}; give chrom, start, end, gene "
+            "(0-based half-open), e.g. ctc.cnv.read_gene_table()"
+        )
     arms = arms_from_cytobands() if arms is None else arms
     if genes is not None:
         table = table[table["gene"].isin(list(genes))]
     var = adata.var.reset_index(drop=True)
     gb = _gene_bins(var, table)
     if gb.empty:
-        return pd.DataFrame(columns=[*GENE_CALL_COLUMNS, "qc_pass"])
+        return pd.DataFrame(columns=[*GENE_CALL_COLUMNS, *_EXTRA_COLUMNS])
     used = var["used"].to_numpy() if "used" in var else np.ones(len(var), dtype=bool)
+    warnings = gene_coverage_warnings(var, gb)
+    for gene, why in warnings.items():
+        log.warning("gene %s: %s", gene, why)
     segs = adata.uns[key]["segments"]
     by_cell = {c: g for c, g in segs.groupby("cell", sort=False)}
     cn = np.asarray(adata.layers["copy_number"])
+    minor = np.asarray(adata.layers["minor_cn"]) if "minor_cn" in adata.layers else None
+    germline = var["germline_level"].to_numpy() if "germline_level" in var else None
     chrom_arr = var["chrom"].astype(str).to_numpy()
     start_arr = var["start"].to_numpy()
     arm_names, unit_of, arm_cums, arm_totals = _gene_arms(gb, arms, chrom_arr, start_arr, used)
@@ -233,7 +261,8 @@ def gene_calls(
         s_bin0 = cs["start_bin"].to_numpy()
         s_bin1 = cs["end_bin"].to_numpy()
         values = cn[ci, gene_bin]
-        calls = classify(values, np.full(len(values), ploidy), cfg)
+        base_scale = germline[gene_bin] if germline is not None else np.ones(len(values))
+        calls = classify(values, np.full(len(values), ploidy), cfg, base_scale=base_scale)
         which = np.searchsorted(s_bin1, gene_bin, side="right")
         j = np.minimum(which, len(cs) - 1)
         inside = (which < len(cs)) & (s_bin0[j] <= gene_bin)
@@ -255,14 +284,134 @@ def gene_calls(
                     "segment_start": np.where(inside, cs["start"].to_numpy()[j], -1),
                     "segment_end": np.where(inside, cs["end"].to_numpy()[j], -1),
                     "arm": arm_names,
+                    "minor_cn": minor[ci, gene_bin] if minor is not None else np.nan,
                 }
             )
         )
     frame = (
         pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=list(GENE_CALL_COLUMNS))
     )
+    if "minor_cn" not in frame:
+        frame["minor_cn"] = np.nan
+    # LOH: no copy of one parental allele left (copy-neutral or with loss), where the
+    # allelic evidence gave the segment's minor copy number.
+    frame["loh"] = (frame["minor_cn"] == 0) & (frame["copy_number"] > 0)
+    frame = _with_readout(frame, adata, gb, key, cfg)
+    frame["warning"] = frame["gene"].map(warnings).fillna("")
     qc = adata.obs["qc_pass"] if "qc_pass" in adata.obs else pd.Series(True, adata.obs_names)
     frame["qc_pass"] = frame["cell"].map(qc).astype(bool)
+    return frame
+
+
+def gene_coverage_warnings(var: pd.DataFrame, gene_bins: pd.DataFrame) -> dict[str, str]:
+    """Genes whose copy number rests on less than one usable bin, and why.
+
+    A gene is read from the bin it overlaps most; where that bin is not used (N, GC,
+    blacklist, mappability, a normal without reads) or is a contig's shortened last bin
+    (less than half the median bin length), the gene's call is missing or rests on
+    little data, which a report must say rather than show the gene as unaltered.
+    """
+    used = var["used"].to_numpy() if "used" in var else np.ones(len(var), dtype=bool)
+    width = (var["end"] - var["start"]).to_numpy()
+    median = float(np.median(width[used])) if used.any() else float(np.median(width))
+    out = {}
+    for row in gene_bins.itertuples():
+        b = int(row.bin)
+        if not used[b]:
+            why = str(var["exclude_reason"].iloc[b]) if "exclude_reason" in var else ""
+            out[row.gene] = (
+                f"its bin {var['chrom'].iloc[b]}:{var['start'].iloc[b]}-{var['end'].iloc[b]} "
+                f"is not used ({why or 'excluded'}): no copy number for this gene; use smaller "
+                "bins or a longer reference"
+            )
+        elif width[b] < 0.5 * median:
+            out[row.gene] = (
+                f"its bin is a contig's shortened last bin ({width[b]:,} bp of {median:,.0f}): "
+                "the call rests on few reads"
+            )
+    return out
+
+
+def _check_called(adata: ad.AnnData, key: str, what: str) -> None:
+    """Name what a called AnnData lacks (call_copy_number first)."""
+    need = [k for k in ("chrom", "start", "end") if k not in adata.var.columns]
+    problems = []
+    if need:
+        problems.append(f"var lacks {need}")
+    if "copy_number" not in adata.layers:
+        problems.append("layers has no 'copy_number'")
+    if "ploidy" not in adata.obs:
+        problems.append("obs has no 'ploidy'")
+    if key not in adata.uns or "segments" not in adata.uns.get(key, {}):
+        problems.append(f"uns[{key!r}]['segments'] is missing")
+    if problems:
+        raise CNVInputError(
+            f"{what} needs an AnnData called by ctc.cnv.call_copy_number ({'; '.join(problems)});"
+            " run ctc.cnv.call_copy_number(adata) first (or pass key= the key it used)"
+        )
+
+
+def _with_readout(
+    frame: pd.DataFrame, adata: ad.AnnData, gene_bins: pd.DataFrame, key: str, cfg: CNVConfig
+) -> pd.DataFrame:
+    """Add the gene-level read-out (reads over the gene and its flank) where counted.
+
+    ``adata.obsm["gene_counts"]`` (cells x genes) and ``adata.uns[key]["gene_regions"]``
+    (gene, chrom, start, end) come from ``ctcg cnv count --genes``. A region's expected
+    reads at one copy are those of the bin it lies in (the cell's expected count at
+    ratio 1 over its multiplier), scaled to the region's length; the copy number is the
+    observed over that, with a 95 % interval from log-normal-Poisson noise (the cell's
+    per-bin noise, larger for a region shorter than a bin: fewer amplification blocks
+    average). ``AMPLIFICATION`` when the interval's lower end reaches
+    ``amplification_ratio`` times the base, ``DELETION`` when its upper end is below
+    half a copy; the gene's call is raised to the read-out's amplification (a one-bin
+    amplicon diluted in a 500 kb bin), and a deletion needs both.
+    """
+    cols = ("readout_cn", "readout_low", "readout_high", "readout_call")
+    for c in cols:
+        frame[c] = np.nan if c != "readout_call" else ""
+    counts = adata.obsm.get("gene_counts") if hasattr(adata, "obsm") else None
+    regions = adata.uns.get(key, {}).get("gene_regions")
+    if counts is None or regions is None or frame.empty or "ratio" not in adata.layers:
+        return frame
+    counts = pd.DataFrame(np.asarray(counts), index=adata.obs_names, columns=list(regions["gene"]))
+    var = adata.var.reset_index(drop=True)
+    width = (var["end"] - var["start"]).to_numpy().astype(float)
+    ratio = np.asarray(adata.layers["ratio"], dtype=float)
+    raw = np.asarray(adata.layers["counts"], dtype=float) if "counts" in adata.layers else None
+    mult = adata.obs["multiplier"].to_numpy() if "multiplier" in adata.obs else None
+    if raw is None or mult is None:
+        return frame
+    reg = regions.set_index("gene")
+    bin_of = dict(zip(gene_bins["gene"], gene_bins["bin"], strict=True))
+    row_of = {c: i for i, c in enumerate(adata.obs_names)}
+    noise = adata.obs["noise_sd"].to_numpy() if "noise_sd" in adata.obs else None
+    for k in frame.index[frame["gene"].isin(reg.index)]:
+        gene, cell = frame.at[k, "gene"], frame.at[k, "cell"]
+        i, b = row_of[cell], bin_of.get(gene)
+        if b is None or not (ratio[i, b] > 0) or not np.isfinite(mult[i]):
+            continue
+        expected_bin = raw[i, b] / ratio[i, b]  # reads at ratio 1 (multiplier copies)
+        length = float(reg.at[gene, "end"] - reg.at[gene, "start"])
+        per_copy = expected_bin / mult[i] * length / width[b]
+        y = float(counts.at[cell, gene])
+        est = y / max(per_copy, 1e-9)
+        sigma_bin = np.log1p(noise[i]) if noise is not None and np.isfinite(noise[i]) else 0.3
+        sigma = np.sqrt(sigma_bin**2 * max(1.0, width[b] / length) + 1.0 / (y + 0.5))
+        low, high = est * np.exp(-1.96 * sigma), est * np.exp(1.96 * sigma)
+        base = max(1.0, float(np.rint(frame.at[k, "ploidy"])))
+        call = ""
+        if low >= cfg.amplification_ratio * base:
+            call = "AMPLIFICATION"
+        elif high < 0.5:
+            call = "DELETION"
+        frame.loc[k, list(cols)] = [est, low, high, call]
+        if call == "AMPLIFICATION" and frame.at[k, "call"] != "AMPLIFICATION":
+            frame.at[k, "call"] = "AMPLIFICATION"
+            frame.at[k, "extent"] = "focal"
+        elif frame.at[k, "call"] == "DELETION" and low >= 0.5:
+            # The bin says none left, the gene's own reads say otherwise.
+            frame.at[k, "call"] = "LOSS" if frame.at[k, "copy_number"] < base else "NEUTRAL"
     return frame
 
 
@@ -416,3 +565,31 @@ def gene_calls_from_log2(
     frame.loc[frame["call"] == "NEUTRAL", "extent"] = ""
     frame["qc_pass"] = True
     return frame
+
+
+def gene_regions(
+    genes: list[str] | tuple[str, ...],
+    *,
+    gene_table: pd.DataFrame | None = None,
+    flank: int | None = None,
+) -> pd.DataFrame:
+    """Regions counted for the gene-level read-out: each gene plus ``flank`` either side.
+
+    Genes not in the table are left out (with a log line).
+    """
+    from ctcgenomics.cnv._counting import GENE_FLANK
+
+    flank = GENE_FLANK if flank is None else flank
+    table = read_gene_table() if gene_table is None else gene_table
+    sub = table[table["gene"].isin(list(genes))].drop_duplicates("gene")
+    unknown = sorted(set(genes) - set(sub["gene"]))
+    if unknown:
+        log.info("gene read-out: %s not in the gene table", ", ".join(unknown))
+    return pd.DataFrame(
+        {
+            "gene": sub["gene"].to_numpy(),
+            "chrom": sub["chrom"].astype(str).to_numpy(),
+            "start": np.maximum(sub["start"].to_numpy() - flank, 0),
+            "end": sub["end"].to_numpy() + flank,
+        }
+    ).reset_index(drop=True)

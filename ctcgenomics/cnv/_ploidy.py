@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,22 @@ class PloidyFit:
     """Posterior probability of ploidies within 0.5 of the chosen one."""
     error: float
     """Ginkgo's weighted squared distance to integers (copy-number units)."""
+    minor: np.ndarray | None = None
+    """Minor copy number of each segment (from the allelic evidence), or ``None``."""
+    alternative: float = float("nan")
+    """Ploidy of the halved or doubled scale that fits the data about as well as the
+    chosen one (within ``identifiability_margin`` log-likelihood units, the Occam term
+    left out), NaN when every such scale in the search range fits clearly worse."""
+    alternative_gap: float = float("nan")
+    """Log-likelihood by which the best halved or doubled scale in the range fits worse
+    (negative: better, and only the Occam term chose the lower ploidy)."""
+    score: float = float("nan")
+    """Penalised negative log-likelihood of the chosen scale (lower is better)."""
+
+    @property
+    def identifiable(self) -> bool:
+        """Whether no halved or doubled scale in the search range fits as well."""
+        return not np.isfinite(self.alternative)
 
 
 def segment_mean_sd(
@@ -98,6 +115,53 @@ def level_error_from_normals(deviation: np.ndarray, sd: np.ndarray, level: np.nd
     return float(np.sqrt(max(excess, 0.0) / np.sum(np.maximum(level[ok], 0.25) ** 2)))
 
 
+def _segment_costs(
+    means: np.ndarray,
+    sd: np.ndarray,
+    grid: np.ndarray,
+    *,
+    max_cn: int,
+    allelic: np.ndarray | None,
+    prior_levels: np.ndarray | None,
+    prior_weight: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best cost and integer of every segment at every multiplier of the grid.
+
+    The cost of copy number ``c`` for a segment of mean ``m`` at multiplier ``P`` is
+    ``((m - c / P) / sd)**2 / 2`` minus its allelic log-likelihood and its log prior.
+    Candidates are the integers around ``P m`` (rounded, and one either side).
+    """
+    scaled = grid[:, None] * means[None, :]
+    base = np.clip(np.rint(scaled), 0, max_cn).astype(np.int64)
+    best_cost = np.full(scaled.shape, np.inf)
+    best_cn = base.copy()
+    votes = None
+    if prior_levels is not None and prior_levels.shape[1]:
+        # Each other cell's vote at each scale, once for the three candidates: the
+        # offset of its rounded level from the rounded candidate, counted per offset.
+        votes = np.rint(grid[:, None, None] * prior_levels[None, :, :]) - base[:, :, None]
+        n_votes = np.sum(np.isfinite(prior_levels), axis=1)[None, :]
+    for shift in (0, -1, 1):
+        cn = base + shift
+        valid = (cn >= 0) & (cn <= max_cn)
+        cn = np.clip(cn, 0, max_cn)
+        cost = 0.5 * ((means[None, :] - cn / grid[:, None]) / sd[None, :]) ** 2
+        if allelic is not None:
+            cost -= np.take_along_axis(
+                np.broadcast_to(allelic[None, :, :], (len(grid), *allelic.shape)),
+                cn[:, :, None],
+                axis=2,
+            )[:, :, 0]
+        if votes is not None:
+            hits = np.sum(votes == shift, axis=2)
+            cost -= np.log((hits + prior_weight / (max_cn + 1)) / (n_votes + prior_weight))
+        cost = np.where(valid, cost, np.inf)
+        better = cost < best_cost
+        best_cost = np.where(better, cost, best_cost)
+        best_cn = np.where(better, cn, best_cn)
+    return best_cost, best_cn
+
+
 def fit_ploidy(
     means: np.ndarray,
     weights: np.ndarray,
@@ -108,22 +172,33 @@ def fit_ploidy(
     step: float = 0.01,
     max_cn: int = 20,
     penalty: float = 1.0,
+    allelic: np.ndarray | None = None,
+    allelic_minor: np.ndarray | None = None,
+    prior_levels: np.ndarray | None = None,
+    prior_weight: float = 1.0,
+    identifiability_margin: float = 3.0,
+    exclude: np.ndarray | None = None,
+    breaks: np.ndarray | None = None,
 ) -> PloidyFit:
     """Choose the scale that turns segment means into integer copy numbers.
 
-    1. Candidates: local minima over a grid of multipliers ``P`` of Ginkgo's error
-       ``E(P) = sum_j n_j (P m_j - round(P m_j))**2``.
-    2. Each candidate is scored by a penalised likelihood,
-       ``chi2(P) / 2 + penalty * S * log(P)`` with
-       ``chi2(P) = sum_j ((m_j - round(P m_j) / P) / sd_j)**2`` (ratio units, so a finer
-       grid always fits at least as well) and ``S`` segments. The Occam term is the
-       cost of choosing each segment's level among about ``P`` times more levels; it
-       makes a whole-genome-doubled fit win only when odd copy states (3, 5 on a
-       base of 4) demand it, and resolves proportional profiles (1-2-3 vs 2-4-6) to
-       the lower ploidy.
+    Over a grid of multipliers ``P``, each segment takes the integer ``c`` near ``P m_j``
+    of least cost: ``((m_j - c / P) / sd_j)**2 / 2`` (ratio units, so a finer grid always
+    fits at least as well), minus its allelic log-likelihood (``allelic``, B-allele
+    evidence: a minor fraction of 1/3 or 1/4 needs a total of 3 or 4) and its log prior
+    (``prior_levels``: the copy numbers of the other cells of its clone). The scale's
+    score adds an Occam term ``penalty * S * log(P)`` (S segments), the cost of choosing
+    each segment's level among about ``P`` times more levels: a doubled fit wins only
+    when odd copy states or allelic imbalance demand it, and proportional profiles
+    (1-2-3 vs 2-4-6) resolve to the lower ploidy. Candidates are the local minima of the
+    score (not of Ginkgo's ``sum_j n_j (P m_j - round(P m_j))**2``, which lets one long,
+    slightly-off segment set the scale and round a short amplicon wrongly).
 
     The confidence is the posterior weight (``exp(-score)``, normalised over the
-    candidates) of candidates whose ploidy is within 0.5 of the chosen one.
+    candidates) of candidates whose ploidy is within 0.5 of the chosen one. The scale is
+    *identifiable* when the best halved or doubled scale in the range fits worse by more
+    than ``identifiability_margin`` (Occam term left out): a pure doubling of a profile
+    fits exactly as well as the profile, so its ploidy cannot be told from the data.
 
     Parameters
     ----------
@@ -132,45 +207,211 @@ def fit_ploidy(
     weights
         Bins per segment.
     sd
-        SD of each segment mean (:func:`segment_mean_sd`).
+        SD of each segment mean (:func:`segment_mean_sd`, :func:`with_level_error`).
     min_ploidy, max_ploidy, step
         Grid of multipliers.
     max_cn
         Copy numbers are capped here.
     penalty
         Weight of the Occam term.
+    allelic
+        Segments x (max_cn + 1) allelic log-likelihood of each total copy number
+        (:func:`ctcgenomics.cnv._alleles.segment_alleles`), or ``None``.
+    allelic_minor
+        The minor copy number achieving each (same shape), reported per segment.
+    prior_levels
+        Segments x cells: other cells' relative levels (copy number / multiplier) over
+        each segment, NaN where unknown, or ``None`` for no prior.
+    prior_weight
+        Pseudo-votes of the prior spread over all states.
+    identifiability_margin
+        Log-likelihood margin for a halved or doubled scale to count as excluded.
+    exclude
+        Segments left out of the scale choice (e.g. sex chromosomes); they still get
+        the integer nearest at the chosen scale.
+    breaks
+        Segments that start a contig. ``S`` in the Occam term counts runs of equal copy
+        number at each scale (within contigs), so segments that a scale gives the same
+        integer (e.g. clone breakpoints a cell does not share) cost nothing; without
+        ``breaks`` every segment counts.
     """
     means = np.asarray(means, dtype=float)
     weights = np.asarray(weights, dtype=float)
     sd = np.maximum(np.asarray(sd, dtype=float), 1e-4)
     grid = np.arange(min_ploidy, max_ploidy + step / 2, step)
-    scaled = grid[:, None] * means[None, :]
-    cn = np.clip(np.rint(scaled), 0, max_cn)
-    err = ((scaled - cn) ** 2 * weights[None, :]).sum(axis=1)
-    chi2 = (((means[None, :] - cn / grid[:, None]) / sd[None, :]) ** 2).sum(axis=1)
-    score_all = 0.5 * chi2 + penalty * len(means) * np.log(grid)
-    # Candidates are the local minima of the penalised score itself, not of Ginkgo's
-    # error: that error weights segments by bins in copy-number units, so one long
-    # segment read slightly off (e.g. an LOH region after allelic dropout) sets the
-    # scale and short high-level segments are rounded wrongly.
-    # (Strict local minima by comparison with both neighbours: scipy.signal.argrelmin
-    # does the same but costs a third of a second of import in every CLI call.)
+    seg_cost, seg_cn = _segment_costs(
+        means,
+        sd,
+        grid,
+        max_cn=max_cn,
+        allelic=allelic,
+        prior_levels=prior_levels,
+        prior_weight=prior_weight,
+    )
+    # Identifiability is judged on the data alone: the clone prior votes more sharply at
+    # a coarse scale (members' means scatter over more integers at a fine one).
+    data_cost = seg_cost
+    if prior_levels is not None and prior_levels.shape[1]:
+        data_cost, _ = _segment_costs(
+            means, sd, grid, max_cn=max_cn, allelic=allelic, prior_levels=None, prior_weight=0
+        )
+    use = np.ones(len(means), dtype=bool) if exclude is None else ~np.asarray(exclude, bool)
+    if not use.any():
+        use = np.ones(len(means), dtype=bool)
+    fit_cost = seg_cost[:, use].sum(axis=1)
+    if breaks is None:
+        n_runs = np.full(len(grid), float(use.sum()))
+    else:
+        starts = np.asarray(breaks, dtype=bool)
+        pair = use[1:] & use[:-1] & ~starts[1:]
+        changed = (seg_cn[:, 1:] != seg_cn[:, :-1]) & pair[None, :]
+        n_runs = changed.sum(axis=1) + float((use & (starts | np.r_[True, ~use[:-1]])).sum())
+    score_all = fit_cost + penalty * n_runs * np.log(grid)
+    # Strict local minima by comparison with both neighbours (scipy.signal.argrelmin does
+    # the same but costs a third of a second of import in every CLI call); plateaus are
+    # not strict minima, so the global one is added.
     padded = np.concatenate([[np.inf], score_all, [np.inf]])
     inner = padded[1:-1]
     cand = np.flatnonzero((inner < padded[:-2]) & (inner < padded[2:]))
-    # Plateaus (equal neighbours) are not strict minima: add the global one.
     cand = np.union1d(cand, [int(np.argmin(score_all))])
     score = score_all[cand]
     choice = int(np.argmin(score))
     best = int(cand[choice])
-    ploidies = (cn[cand] * weights[None, :]).sum(axis=1) / weights.sum()
+    w_use = weights * use
+    ploidies = (seg_cn[cand] * w_use[None, :]).sum(axis=1) / max(w_use.sum(), 1e-12)
     logp = -score - logsumexp(-score)
     near = np.abs(ploidies - ploidies[choice]) < 0.5
     conf = float(np.exp(logsumexp(logp[near])))
+    copy_number = seg_cn[best].astype(int)
+    err = float((((grid[best] * means - copy_number) ** 2) * weights).sum())
+    # Identifiability: the best halved or doubled scale (Occam term left out).
+    alternative, gap = float("nan"), float("nan")
+    data_fit = data_cost[:, use].sum(axis=1)
+    here = np.flatnonzero(np.abs(grid - grid[best]) <= 0.1 * grid[best])
+    base_cost = float(data_fit[here].min())
+    for factor in (0.5, 2.0):
+        lo, hi = grid[best] * factor * 0.9, grid[best] * factor * 1.1
+        window = np.flatnonzero((grid >= lo) & (grid <= hi))
+        if len(window) == 0:
+            continue
+        k = int(window[np.argmin(data_fit[window])])
+        d = float(data_fit[k] - base_cost)
+        if not np.isfinite(gap) or d < gap:
+            gap = d
+            if d < identifiability_margin:
+                alternative = float((seg_cn[k] * w_use).sum() / max(w_use.sum(), 1e-12))
+    minor = None
+    if allelic_minor is not None:
+        minor = allelic_minor[np.arange(len(means)), copy_number]
     return PloidyFit(
         float(grid[best]),
-        cn[best].astype(int),
+        copy_number,
         float(ploidies[choice]),
         float(np.clip(conf, 0.0, 1.0)),
-        float(err[best]),
+        err,
+        minor,
+        alternative,
+        gap,
+        float(score[choice]),
     )
+
+
+@dataclass(frozen=True)
+class LevelErrorCurve:
+    """Variance of the mean of ``n`` consecutive bins around the true level, by ``n``.
+
+    Measured on cells whose copy number is known (the run's WBCs, diploid): the mean of
+    ``n`` bins strays from its level by sampling noise *and* by amplification waves
+    longer than ``n`` bins, which no within-segment estimate sees. A short wave segment
+    is as uncertain as the waves are tall; an arm-long segment averages many waves.
+
+    Attributes
+    ----------
+    lengths
+        Window lengths (bins) at which the variance was measured (increasing).
+    variance
+        Variance of window means at ratio 1, per length.
+    noise
+        Median per-bin noise SD of the cells measured (to scale to another cell).
+    """
+
+    lengths: np.ndarray
+    variance: np.ndarray
+    noise: float
+
+    def __call__(
+        self, n: np.ndarray, level: np.ndarray, noise: float, scale: float | None = None
+    ) -> np.ndarray:
+        """SD of segment means of ``n`` bins at ``level`` for a cell of per-bin ``noise``.
+
+        Log-log interpolation in ``n``, extrapolated as ``1 / n`` beyond the longest
+        window; scaled by ``scale`` (the cell's own variance relative to the calibration
+        cells, when measured) or else by its per-bin noise relative to theirs, and by
+        ``level**1.5`` as in the segmentation's noise model.
+        """
+        n = np.maximum(np.asarray(n, dtype=float), 1.0)
+        logv = np.interp(np.log(n), np.log(self.lengths), np.log(self.variance))
+        beyond = n > self.lengths[-1]
+        logv = np.where(beyond, np.log(self.variance[-1]) - np.log(n / self.lengths[-1]), logv)
+        if scale is None:
+            scale = (noise / self.noise) ** 2 if self.noise > 0 and np.isfinite(noise) else 1.0
+        return np.sqrt(np.exp(logv) * scale * np.maximum(level, 0.25) ** 1.5)
+
+
+def level_error_curve(
+    residuals: list[np.ndarray], contig_starts: np.ndarray, noise: list[float]
+) -> LevelErrorCurve | None:
+    """Measure :class:`LevelErrorCurve` on ratio residuals of cells of known copy number.
+
+    ``residuals`` are ratios minus their true level (for WBCs: ratio / (CN / multiplier)
+    minus 1), one array per cell over the used bins; windows of 1, 2, 4, ... bins are
+    laid end to end within contigs, and their mean squared mean is the variance at that
+    length (pooled over cells). Lengths with fewer than 8 windows are not used. Returns
+    ``None`` without residuals.
+    """
+    if not residuals:
+        return None
+    bounds = [*np.asarray(contig_starts, dtype=int).tolist(), len(residuals[0])]
+    longest = max(b - a for a, b in itertools.pairwise(bounds))
+    lengths, variance = [], []
+    n = 1
+    while n <= longest:
+        sq, count = 0.0, 0
+        for r in residuals:
+            r = np.asarray(r, dtype=float)
+            for a, b in itertools.pairwise(bounds):
+                k = (b - a) // n
+                if k == 0:
+                    continue
+                w = np.nanmean(r[a : a + k * n].reshape(k, n), axis=1)
+                w = w[np.isfinite(w)]
+                sq += float(np.sum(w**2))
+                count += len(w)
+        if count >= 8:
+            lengths.append(n)
+            variance.append(max(sq / count, 1e-8))
+        n *= 2
+    if not lengths:
+        return None
+    var = np.maximum.accumulate(np.asarray(variance)[::-1])[::-1]  # non-increasing in n
+    return LevelErrorCurve(np.asarray(lengths, float), var, float(np.median(noise)))
+
+
+def window_variance(resid: np.ndarray, contig_starts: np.ndarray, *, length: int = 16) -> float:
+    """Robust variance of ``length``-bin window means of one cell's residuals.
+
+    ``median(m**2) / 0.455`` over windows laid end to end within contigs (0.455 is the
+    median of chi-square with one degree of freedom), so a few windows over real
+    changes do not inflate it. NaN without windows.
+    """
+    bounds = [*np.asarray(contig_starts, dtype=int).tolist(), len(resid)]
+    means = []
+    for a, b in itertools.pairwise(bounds):
+        k = (b - a) // length
+        if k:
+            means.append(np.nanmean(resid[a : a + k * length].reshape(k, length), axis=1))
+    if not means:
+        return float("nan")
+    m = np.concatenate(means)
+    m = m[np.isfinite(m)]
+    return float(np.median(m**2) / 0.455) if len(m) else float("nan")

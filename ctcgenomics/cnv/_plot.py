@@ -54,6 +54,21 @@ def _cell_order(adata: ad.AnnData, cn: np.ndarray) -> np.ndarray:
     return np.asarray(order, dtype=int)
 
 
+def _require(
+    adata: ad.AnnData, what: str, *, layers: tuple[str, ...] = (), obs: tuple[str, ...] = ()
+) -> None:
+    """Name the keys a called AnnData lacks (call_copy_number first)."""
+    from ctcgenomics.cnv._errors import CNVInputError
+
+    missing = [f"var['{c}']" for c in ("chrom", "start") if c not in adata.var.columns]
+    missing += [f"layers['{k}']" for k in layers if k not in adata.layers]
+    missing += [f"obs['{k}']" for k in obs if k not in adata.obs.columns]
+    if missing:
+        raise CNVInputError(
+            f"{what} needs {', '.join(missing)}; run ctc.cnv.call_copy_number(adata) first"
+        )
+
+
 def plot_heatmap(
     adata: ad.AnnData, path: str | os.PathLike[str] | None = None, *, max_cn: int = 8
 ) -> plt.Figure:
@@ -71,6 +86,7 @@ def plot_heatmap(
     max_cn
         Copy numbers above this share the darkest colour.
     """
+    _require(adata, "plot_heatmap", layers=("copy_number",))
     cn = np.asarray(adata.layers["copy_number"], dtype=float)
     order = _cell_order(adata, cn)
     n = len(order)
@@ -134,6 +150,7 @@ def plot_profiles(
     per_page
         Cells per page.
     """
+    _require(adata, "plot_profiles", layers=("ratio", "copy_number"), obs=("ploidy",))
     names = list(adata.obs_names) if cells is None else list(cells)
     starts, contigs, mids = _contig_edges(adata.var)
     ratio = np.asarray(adata.layers["ratio"], dtype=float)

@@ -198,6 +198,9 @@ def refine_breakpoints(
         return out
     run_starts = np.unique(np.concatenate([contig_starts, change]))
     run_ends = np.append(run_starts[1:], len(cn))
+    # Values by run (not read back from ``cn`` at moved starts: a boundary moved left
+    # puts the next run's start where ``cn`` still holds the previous run's value).
+    values = cn[run_starts]
     cum = np.concatenate([[0.0], np.cumsum(ratio)])
     cum2 = np.concatenate([[0.0], np.cumsum(ratio**2)])
 
@@ -222,7 +225,7 @@ def refine_breakpoints(
                 )
             ]
         )
-        out[a:best] = cn[a]
-        out[best:c] = cn[b]
+        out[a:best] = values[k - 1]
+        out[best:c] = values[k]
         run_starts[k] = best
     return out

@@ -200,7 +200,9 @@ def read_patient_sheet(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise SheetError(
             f"{path}, line {i + 2}: patient {out.patient[i]} draw {out.draw[i]} is listed twice"
         )
-    for col in ("tumour_type", "primary_er", "primary_pr", "primary_her2"):
+    if "sex" not in out:
+        out["sex"] = "unknown"
+    for col in ("tumour_type", "primary_er", "primary_pr", "primary_her2", "sex"):
         for patient, grp in out.groupby("patient", sort=False):
             values = grp[col].astype(str)
             if values.nunique() > 1:
@@ -210,8 +212,8 @@ def read_patient_sheet(path: str | os.PathLike[str]) -> pd.DataFrame:
                 raise SheetError(
                     f"{path}: {col} differs between the rows of patient {patient}, "
                     "contradictory values on " + ", ".join(lines) + "; the primary tumour's "
-                    "type and receptor status are patient-level facts: write the same value "
-                    "on every draw of the patient"
+                    "type and receptor status and the patient's sex are patient-level facts: "
+                    "write the same value on every draw of the patient"
                 )
     return out
 

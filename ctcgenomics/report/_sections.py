@@ -493,8 +493,21 @@ def cnv_section(loaded: LoadedInputs) -> dict:
             if loaded.alterations is not None
             else "gene-level calls come from the alterations table, which was not given"
         ),
+        "gene_warnings": _cnv_gene_warnings(adata),
         "figures": ["cnv_heatmap"],
     }
+
+
+def _cnv_gene_warnings(adata) -> list[dict]:
+    """Return the configured genes the CNV stage could not read from a usable bin."""
+    table = adata.uns.get("cnv", {}).get("gene_warnings")
+    if table is None:
+        return []
+    table = pd.DataFrame(table)
+    if not {"gene", "warning"} <= set(table.columns):
+        return []
+    table = table[table["warning"].astype(str).str.len() > 0]
+    return _records(table.sort_values("gene"), ("gene", "warning"))
 
 
 def _chrom_key(name: str) -> tuple[int, str]:

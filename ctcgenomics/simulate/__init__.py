@@ -4,7 +4,9 @@ Simulates paired-end reads of whole-genome-amplified single cells (CTCs and WBCs
 any reference: clones with allele-specific copy number, germline SNPs, somatic SNVs and
 indels, allelic dropout, amplification bias and errors, sequencing errors, PCR
 duplicates, low-pass WGS or targeted panels. The truth (copy number, genotypes,
-dropout, expected allele fractions) is written beside the reads. See
+dropout, expected allele fractions) is written beside the reads. For sweeps, a
+count-level simulator draws cells x bins counts (and allele counts) from the same
+amplification model (:func:`simulate_counts`, :func:`random_patient`). See
 ``docs/simulator.md``.
 
 Examples
@@ -14,6 +16,13 @@ Examples
 >>> ctc.simulate.simulate(spec, "sim")  # doctest: +SKIP
 """
 
+from ctcgenomics.simulate._counts import (
+    CountSimulation,
+    genome_bins,
+    germline_cn,
+    random_patient,
+    simulate_counts,
+)
 from ctcgenomics.simulate._genome import CellGenome, Karyotype, cell_truth, variant_catalogue
 from ctcgenomics.simulate._reads import CellReads
 from ctcgenomics.simulate._reference import Reference, load_reference
@@ -35,15 +44,20 @@ __all__ = [
     "CellReads",
     "CellSpec",
     "CloneSpec",
+    "CountSimulation",
     "Karyotype",
     "Reference",
     "SimulationResult",
     "SimulationSpec",
     "SpecError",
     "cell_truth",
+    "genome_bins",
+    "germline_cn",
     "load_reference",
     "load_spec",
+    "random_patient",
     "simulate",
     "simulate_cell",
+    "simulate_counts",
     "variant_catalogue",
 ]

@@ -106,9 +106,10 @@ class _Sampler:
             # Fragment starts that can reach a padded target.
             self.eligible = (np.maximum(ts - self.max_insert, 0), te)
             eligible_pts = [self.eligible[0], self.eligible[1]]
-        pieces_s, pieces_bin = [], []
+        pieces_s, pieces_bin, pieces_block = [], [], []
         kb = genome.karyotype.bounds
-        bin_offset = 0
+        bin_offset = block_offset = 0
+        block_len = amp.block_length
         for c, n in enumerate(ref.lengths):
             off = int(ref.offsets[c])
             grid = off + np.arange(0, n, bin_size)
@@ -116,14 +117,24 @@ class _Sampler:
                 kb[(kb > off) & (kb < off + n)],
                 *(p[(p > off) & (p < off + n)] for p in eligible_pts),
             ]
+            if amp.block_sd > 0:
+                extra.append(off + np.arange(0, n, block_len))
             pts = np.unique(np.concatenate([grid, *extra]))
             pieces_s.append(pts)
             pieces_bin.append(bin_offset + (pts - off) // bin_size)
+            pieces_block.append(block_offset + (pts - off) // block_len)
             bin_offset += len(field[c])
+            block_offset += math.ceil(n / block_len)
         self.istart = np.concatenate(pieces_s)
         self.iend = np.concatenate([self.istart[1:], [ref.total_length]])
         ibin = np.concatenate(pieces_bin)
         bias = np.exp(np.concatenate(field))[ibin]
+        if amp.block_sd > 0:
+            # Locus-to-locus amplification efficiency, shared by both haplotypes; its own
+            # stream, so switching it on leaves the other draws of the cell unchanged.
+            z = _rng(spec, cell.id, "blocks").standard_normal(block_offset)
+            block = np.exp(amp.block_sd * z - amp.block_sd**2 / 2)
+            bias = bias * block[np.concatenate(pieces_block)]
         cn = genome.karyotype.at(self.istart).astype(float)
         grng = _rng(spec, cell.id, "overdispersion")
         if amp.dispersion > 0:

@@ -37,17 +37,27 @@ class Amplification:
     """Cell-private amplification errors per bp."""
     error_af: tuple[float, float]
     """Range of the allele fraction of an amplification error (uniform)."""
+    block_sd: float = 0.0
+    """SD of an independent log-normal coverage factor per ``block_length`` block, shared
+    by both haplotypes: the locus-to-locus amplification efficiency that makes adjacent
+    100 kb bins of MDA cells differ (MAPD), unlike the smooth waves of ``bias_sd``."""
+    block_length: int = 25_000
+    """Length (bp) of those blocks."""
 
 
-#: Defaults per WGA chemistry; MDA is the most uneven and allele-imbalanced, PicoPLEX and
-#: MALBAC (quasi-linear) smoother. Orders of magnitude follow published single-cell
-#: benchmarks; they are starting points, not fitted values.
+#: Defaults per WGA chemistry. MDA: locus-to-locus efficiency blocks of 25 kb (log SD
+#: 0.45) give MAPD about 0.35 at 100 kb bins and ~300 reads per bin, the middle of the
+#: 0.30-0.45 of real MDA cells, on top of Mb-scale waves and per-haplotype clusters
+#: (allelic imbalance). PicoPLEX (DOP-PCR-like, quasi-linear): fewer, wider waves (3 Mb)
+#: and little locus noise (MAPD about 0.15-0.2 at 100 kb). MALBAC and Ampli1 in between.
+#: Orders of magnitude follow published single-cell benchmarks (docs/simulator.md); they
+#: are starting points, not fitted values.
 WGA_DEFAULTS: dict[str, Amplification] = {
-    "MDA": Amplification(0.35, 1_000_000, 0.5, 2_000, 1e-5, (0.05, 0.35)),
-    "MALBAC": Amplification(0.25, 500_000, 0.2, 2_000, 1e-5, (0.05, 0.35)),
-    "Ampli1": Amplification(0.25, 500_000, 0.3, 2_000, 1e-5, (0.05, 0.35)),
-    "PicoPLEX": Amplification(0.2, 500_000, 0.15, 2_000, 1e-5, (0.05, 0.35)),
-    "none": Amplification(0.0, 1_000_000, 0.0, 2_000, 0.0, (0.05, 0.35)),
+    "MDA": Amplification(0.15, 1_000_000, 0.5, 2_000, 1e-5, (0.05, 0.35), 0.45, 25_000),
+    "MALBAC": Amplification(0.25, 1_000_000, 0.2, 2_000, 1e-5, (0.05, 0.35), 0.3, 50_000),
+    "Ampli1": Amplification(0.25, 1_000_000, 0.3, 2_000, 1e-5, (0.05, 0.35), 0.25, 50_000),
+    "PicoPLEX": Amplification(0.2, 10_000_000, 0.15, 2_000, 1e-5, (0.05, 0.35), 0.12, 100_000),
+    "none": Amplification(0.0, 1_000_000, 0.0, 2_000, 0.0, (0.05, 0.35), 0.0, 25_000),
 }
 
 

@@ -240,9 +240,13 @@ E2E_ARMS = pd.DataFrame(
     columns=["chrom", "start", "end", "arm"],
 )
 
+# MDA-like: waves, per-haplotype clusters and locus blocks of 25 kb (log SD 0.2), which
+# give MAPD about 0.3 at these 25 kb bins and ~150 reads per bin.
 E2E_AMPLIFICATION = {
     "bias_sd": 0.1,
-    "bias_length": 50_000,
+    "bias_length": 200_000,
     "dispersion": 0.1,
     "cluster_length": 2_000,
+    "block_sd": 0.2,
+    "block_length": 25_000,
 }

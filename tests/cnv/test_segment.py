@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ctcgenomics.cnv._segment import hmm_segment, viterbi_uniform_jumps
+from ctcgenomics.cnv._segment import hmm_segment, refine_breakpoints, viterbi_uniform_jumps
 
 
 def _steps(rng, n_segments=30, length=100):
@@ -54,3 +54,11 @@ def test_hmm_segment_finds_the_simulated_breakpoints():
     # Each contig starts a new segment even without a change of level.
     seg2 = hmm_segment(np.ones(20), np.array([10, 10]), sd=0.1)
     assert seg2.tolist() == [0] * 10 + [1] * 10
+
+
+def test_refine_breakpoints_keeps_run_values_when_a_boundary_moves_left():
+    """A short run after a boundary moved left keeps its own value (not its neighbour's)."""
+    ratio = np.r_[np.ones(30), np.full(6, 1.5), np.ones(30)]
+    cn = np.r_[np.full(33, 2.0), np.full(6, 3.0), np.full(27, 2.0)]  # gain placed 3 bins late
+    out = refine_breakpoints(ratio, cn, np.array([0]))
+    np.testing.assert_array_equal(out, np.r_[np.full(30, 2.0), np.full(6, 3.0), np.full(30, 2.0)])

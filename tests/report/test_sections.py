@@ -207,3 +207,29 @@ def test_written_json_is_strict_and_matches(report, tmp_path):
 def test_parse_sources():
     got = parse_sources("trial: X et al. [PMID 123]; label: FDA | CIViC EID1: Y [PMID 456]")
     assert [s["pmid"] for s in got] == ["123", "", "456"]
+
+
+def test_copy_number_states_genes_without_a_usable_bin(tmp_path):
+    # The CNV stage records configured genes whose bin is not used (ctcg cnv call:
+    # uns['cnv']['gene_warnings']); the report must say so rather than show them unaltered.
+    import anndata as ad
+    import pandas as pd
+
+    from ctcgenomics.cnv import read_cnv_h5ad, write_cnv_h5ad
+
+    inputs = build_patient(tmp_path / "patient", with_stages=("qc", "cnv"))
+    adata = read_cnv_h5ad(inputs.cnv)
+    why = "its bin chr17:7500000-7843138 is not used (N bases): no copy number for this gene"
+    adata.uns["cnv"] = {
+        "gene_warnings": pd.DataFrame({"gene": ["TP53"], "warning": [why]}),
+    }
+    write_cnv_h5ad(adata, inputs.cnv)
+    report = make_report(inputs, "P01")
+    cn = report.data["sections"]["copy_number"]
+    assert cn["gene_warnings"] == [{"gene": "TP53", "warning": why}]
+    assert f"Copy number of TP53: {why}." in report.to_html()
+    # Without the key (older runs, other callers) the section has no warnings.
+    bare = ad.read_h5ad(inputs.cnv)
+    del bare.uns["cnv"]
+    bare.write_h5ad(inputs.cnv)
+    assert make_report(inputs, "P01").data["sections"]["copy_number"]["gene_warnings"] == []

@@ -185,7 +185,10 @@ def test_dropout_fraction_matches_rate(make_spec):
 
 
 def test_amplification_errors_low_af_and_private(make_spec):
-    amp = {"bias_sd": 0.0, "dispersion": 0.0, "error_rate": 3e-5, "error_af": [0.1, 0.3]}
+    amp = {
+        "bias_sd": 0.0, "dispersion": 0.0, "block_sd": 0.0, "error_rate": 3e-5,
+        "error_af": [0.1, 0.3],
+    }  # fmt: skip
     spec = load_spec(
         make_spec(
             germline={"n_het_snps": 0},

@@ -9,9 +9,11 @@ rule cnv_count:
         bai="results/bam/{cell}.bam.bai",
         bins=BINS,
     output:
-        intermediate("results/cnv/counts/{cell}.tsv"),
+        counts=intermediate("results/cnv/counts/{cell}.tsv"),
+        genes=intermediate("results/cnv/counts/{cell}.genes.tsv"),
     params:
         min_mapq=config.get("cnv", {}).get("min_mapq", 20),
+        genes=cnv_genes_arg,
     threads: 1
     resources:
         **scaled(mem_mb=1000, runtime=30),
@@ -23,15 +25,19 @@ rule cnv_count:
         "results/benchmarks/cnv_count/{cell}.tsv"
     shell:
         "ctcg cnv count --bam {input.bam:q} --bins {input.bins:q} --cell {wildcards.cell:q}"
-        " --min-mapq {params.min_mapq} --out {output:q} > {log:q} 2>&1"
+        " --min-mapq {params.min_mapq} --out {output.counts:q} --genes {params.genes:q}"
+        " --genes-out {output.genes:q} > {log:q} 2>&1"
 
 
 rule cnv_call:
     input:
         counts=cnv_counts_of,
         paths="results/lists/cnv_counts/{patient}.txt",
+        gene_counts=cnv_gene_counts_of,
+        gene_paths="results/lists/cnv_gene_counts/{patient}.txt",
         bins=BINS,
         sheet=config["cells"],
+        patients=config["patients"],
     output:
         h5ad="results/cnv/{patient}/cnv.h5ad",
         heatmap=report(
@@ -66,6 +72,7 @@ rule cnv_call:
         " ctcg cnv call --counts-from {input.paths:q} --bins {input.bins:q}"
         " --sheet {input.sheet:q}"
         " --patient {wildcards.patient:q} --outdir {params.outdir:q}"
+        " --gene-counts-from {input.gene_paths:q} --patients {input.patients:q}"
         " --params-json {params.cnv:q} > {log:q} 2>&1"
 
 

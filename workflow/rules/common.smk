@@ -221,6 +221,17 @@ def cnv_counts_of(wildcards):
     return expand("results/cnv/counts/{cell}.tsv", cell=cells)
 
 
+def cnv_gene_counts_of(wildcards):
+    """Reads over the configured genes (+- 50 kb) per cell, for the gene-level read-out."""
+    cells = cells_of(wildcards.patient, assays=STAGE_ASSAYS["cnv"])
+    return expand("results/cnv/counts/{cell}.genes.tsv", cell=cells)
+
+
+def cnv_genes_arg(wildcards):
+    """The configured genes as one comma-separated word."""
+    return ",".join(config.get("cnv", {}).get("genes") or [])
+
+
 def cnv_targets():
     return [
         f"results/cnv/{p}/{name}"
@@ -525,6 +536,7 @@ def scaled(mem_mb=1000, runtime=30):
 LIST_PATHS = {
     "qc_cells": lambda key: expand("results/qc/cells/{cell}.tsv", cell=CELLS["cell"]),
     "cnv_counts": lambda key: cnv_counts_of(SimpleNamespace(patient=key)),
+    "cnv_gene_counts": lambda key: cnv_gene_counts_of(SimpleNamespace(patient=key)),
     "snv_bams": lambda key: snv_inputs(SimpleNamespace(patient=key))["bams"],
 }
 

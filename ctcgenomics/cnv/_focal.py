@@ -1,0 +1,239 @@
+"""Focal events the segmentation cannot see: deep deletions and one-bin amplicons.
+
+Segmentation runs on ratios whose single-bin outliers are replaced (amplification noise
+makes single bins jump), and its jump penalty needs several bins of evidence. Two kinds
+of short event carry far more evidence per bin than noise can make, and are what a CTC
+report is read for:
+
+- **zero is evidence**: a run of bins with (near) no reads where at least one copy
+  would give hundreds is a homozygous deletion. Each bin is tested against one copy
+  (the lowest non-zero level) with a log-normal-Poisson model of the cell's noise; runs
+  of at least ``min_bins`` bins (default 2: a single empty bin can be a mapping gap) whose
+  summed evidence passes a Bonferroni bound over the cell's bins are set to 0;
+- **one-bin amplicons**: a bin far above its segment (z above the Bonferroni bound for
+  the cell's bins) whose ratio implies at least ``amplification_ratio`` times the base
+  copy number keeps its own copy number (``round(multiplier * ratio)``) instead of being
+  smoothed away.
+
+The noise model is the cell's own: multiplicative (log-normal) SD estimated from the
+residuals of log ratios around the fitted levels (robust, by MAD), plus Poisson.
+"""
+
+from __future__ import annotations
+
+import itertools
+from statistics import NormalDist
+
+import numpy as np
+
+
+def log_noise_sd(
+    counts: np.ndarray, expected: np.ndarray, level: np.ndarray, contig_starts: np.ndarray
+) -> float:
+    """Multiplicative noise SD (natural log) of one cell around its fitted levels.
+
+    Robust: 1.4826 MAD of adjacent differences of log residuals over sqrt 2, minus the
+    median Poisson part, over bins with a level above 0.
+    """
+    ok = (level > 0) & (expected > 0)
+    resid = np.log((counts + 0.5) / (expected * np.maximum(level, 1e-6)))
+    diff = np.diff(resid)
+    keep = ok[1:] & ok[:-1]
+    keep[np.asarray(contig_starts[1:], dtype=int) - 1] = False
+    if keep.sum() < 10:
+        return 0.3
+    d = diff[keep]
+    sd = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2)
+    poisson = float(np.median(1.0 / (expected[ok] * level[ok] + 0.5)))
+    return float(np.sqrt(max(sd**2 - poisson, 0.01**2)))
+
+
+def _bonferroni_z(n: int, alpha: float) -> float:
+    return NormalDist().inv_cdf(1 - alpha / max(n, 1))
+
+
+def deep_deletions(
+    counts: np.ndarray,
+    expected: np.ndarray,
+    cn: np.ndarray,
+    multiplier: float,
+    sigma: float,
+    contig_starts: np.ndarray,
+    *,
+    min_bins: int = 2,
+    alpha: float = 0.01,
+) -> np.ndarray:
+    """Bins of runs called homozygously deleted (copy number 0).
+
+    Parameters
+    ----------
+    counts
+        Reads per used bin of one cell.
+    expected
+        Expected reads at ratio 1 per bin (GC-, panel- or normal-corrected, scaled).
+    cn
+        Copy number per bin from the segmentation.
+    multiplier
+        Copy number at ratio 1 (one copy is ratio ``1 / multiplier``).
+    sigma
+        Multiplicative noise SD (:func:`log_noise_sd`).
+    contig_starts
+        First bin of each contig (runs do not cross contigs).
+    min_bins
+        Shortest run called.
+    alpha
+        Family-wise error over the cell's bins.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask of bins to set to 0.
+    """
+    one_copy = 1.0 / max(multiplier, 1e-6)
+    mu1 = expected * one_copy
+    x = np.log((counts + 0.5) / np.maximum(mu1, 1e-9))
+    z = x / np.sqrt(sigma**2 + 1.0 / (mu1 + 0.5))
+    z_bin = 3.0  # each bin of a run must itself be unlike one copy
+    candidate = (z < -z_bin) & (counts < 0.5 * mu1) & (expected > 0)
+    out = np.zeros(len(counts), dtype=bool)
+    z_run = _bonferroni_z(len(counts), alpha)
+    bounds = [*np.asarray(contig_starts, dtype=int).tolist(), len(counts)]
+    for a, b in itertools.pairwise(bounds):
+        c = candidate[a:b]
+        if not c.any():
+            continue
+        edges = np.flatnonzero(np.diff(np.r_[0, c.astype(int), 0]))
+        for s, e in zip(edges[::2], edges[1::2], strict=True):
+            if e - s < min_bins:
+                continue
+            # Evidence of the run as one z (Stouffer): bins are independent given levels.
+            zr = -float(np.sum(z[a + s : a + e])) / np.sqrt(e - s)
+            if zr > z_run:
+                out[a + s : a + e] = True
+    out &= cn > 0
+    return out
+
+
+def focal_amplicons(
+    counts: np.ndarray,
+    expected: np.ndarray,
+    cn: np.ndarray,
+    multiplier: float,
+    sigma: float,
+    *,
+    base: float,
+    amplification_ratio: float,
+    max_cn: int,
+    max_bins: int = 3,
+    alpha: float = 0.01,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Short runs (up to ``max_bins``) far above their segment at amplification level.
+
+    A bin qualifies when its count is above its segment's level by more than the
+    Bonferroni z bound for the cell's bins (log-normal-Poisson noise) and its own ratio
+    implies at least ``amplification_ratio * base`` copies. Runs longer than
+    ``max_bins`` are the segmentation's business.
+
+    Returns
+    -------
+    mask : numpy.ndarray
+        Bins to reset.
+    copy_number : numpy.ndarray
+        Their copy number (``round(multiplier * ratio)``, capped at ``max_cn``).
+    """
+    level = np.maximum(cn / max(multiplier, 1e-6), 0.5 / max(multiplier, 1e-6))
+    mu = expected * level
+    ratio = counts / np.maximum(expected, 1e-9)
+    z = np.log((counts + 0.5) / np.maximum(mu, 1e-9)) / np.sqrt(sigma**2 + 1.0 / (mu + 0.5))
+    implied = np.rint(multiplier * ratio)
+    hit = (z > _bonferroni_z(len(counts), alpha)) & (implied >= amplification_ratio * base)
+    hit &= implied > cn
+    if hit.any():
+        edges = np.flatnonzero(np.diff(np.r_[0, hit.astype(int), 0]))
+        for s, e in zip(edges[::2], edges[1::2], strict=True):
+            if e - s > max_bins:
+                hit[s:e] = False
+    return hit, np.minimum(implied, max_cn)
+
+
+def seg_levels(values: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` over each run of equal ``seg`` labels, per bin."""
+    change = np.r_[True, seg[1:] != seg[:-1]]
+    ids = np.cumsum(change) - 1
+    sums = np.bincount(ids, weights=values)
+    sizes = np.bincount(ids)
+    return (sums / sizes)[ids]
+
+
+def consensus_spikes(
+    consensus: np.ndarray,
+    level: np.ndarray,
+    contig_starts: np.ndarray,
+    *,
+    alpha: float = 0.01,
+    min_fold: float = 1.5,
+) -> np.ndarray:
+    """Bins of a group's consensus far above their segment (shared one-bin amplicons).
+
+    The consensus averages the members' noise, so a spike that is marginal in each cell
+    is clear in the consensus: z of the log ratio to the segment level, with the
+    consensus's robust per-bin SD, above the Bonferroni bound for its bins, and at least
+    ``min_fold`` times the level (the consensus dilutes an amplicon that only some
+    members carry; each member then decides with its own reads and the others' votes,
+    :func:`focal_with_prior`).
+    """
+    resid = np.log(np.maximum(consensus, 1e-3) / np.maximum(level, 1e-3))
+    d = np.diff(resid)
+    keep = np.ones(len(d), dtype=bool)
+    keep[np.asarray(contig_starts[1:], dtype=int) - 1] = False
+    d = d[keep]
+    if len(d) < 10:
+        return np.zeros(0, dtype=np.int64)
+    sd = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2)
+    z = resid / max(sd, 1e-6)
+    hit = (z > _bonferroni_z(len(consensus), alpha)) & (consensus >= min_fold * level)
+    return np.flatnonzero(hit)
+
+
+def focal_with_prior(
+    counts: np.ndarray,
+    expected: np.ndarray,
+    cn: np.ndarray,
+    multiplier: float,
+    sigma: float,
+    *,
+    bins: np.ndarray,
+    member_ratios: np.ndarray,
+    base: float,
+    amplification_ratio: float,
+    max_cn: int,
+    prior_weight: float,
+) -> np.ndarray:
+    """Copy number at a group's spike bins from the cell's reads and its members' votes.
+
+    At each bin, every integer ``c`` is scored by the cell's log-normal-Poisson
+    likelihood of its count at ``c / multiplier`` plus the log share of the other
+    members whose ratio there rounds to ``c`` at this cell's scale (with
+    ``prior_weight`` pseudo-votes spread over all states), as segments are. The bin
+    takes the best ``c`` when that reaches amplification level
+    (``amplification_ratio * base``); otherwise it keeps its segment's copy number.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``cn`` with those bins updated.
+    """
+    out = cn.copy()
+    states = np.arange(max_cn + 1)
+    n = member_ratios.shape[0]
+    for k, j in enumerate(np.asarray(bins, dtype=int)):
+        mu = expected[j] * np.maximum(states, 0.05) / max(multiplier, 1e-6)
+        z = np.log((counts[j] + 0.5) / mu) / np.sqrt(sigma**2 + 1.0 / (mu + 0.5))
+        own = -0.5 * z**2 - 0.5 * np.log(sigma**2 + 1.0 / (mu + 0.5))
+        votes = np.rint(multiplier * member_ratios[:, k]) if n else np.zeros(0)
+        hits = np.array([np.sum(votes == c) for c in states])
+        prior = np.log((hits + prior_weight / (max_cn + 1)) / (n + prior_weight))
+        best = int(np.argmax(own + prior))
+        if best >= amplification_ratio * base and best > cn[j]:
+            out[j] = best
+    return out

@@ -1,0 +1,226 @@
+"""Inputs users have (count tables, matched normal, allele counts), bad input, sex
+chromosomes, the gene-level read-out and input checks of the public functions."""
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+
+import ctcgenomics as ctc
+from ctcgenomics.cnv import CNVInputError
+from ctcgenomics.simulate import genome_bins, germline_cn, simulate_counts
+
+
+def _small(seed=0, *, sex="female", contigs=None, n_ctc=6, n_wbc=4, amplification="MDA"):
+    contigs = contigs or {f"c{i}": 20_000_000 for i in range(1, 5)}
+    bins = genome_bins(contigs, bin_size=200_000, seed=seed)
+    ga, gb = germline_cn(bins, sex)
+    a, b = ga.copy(), gb.copy()
+    c1 = np.flatnonzero(bins["chrom"] == "c1")
+    a[c1[:50]], b[c1[:50]] = 2, 1  # c1p gain to 3
+    cells = pd.DataFrame(
+        {"clone": ["normal"] * n_wbc + ["T"] * n_ctc, "role": ["wbc"] * n_wbc + ["ctc"] * n_ctc},
+        index=[f"W{i}" for i in range(n_wbc)] + [f"T{i}" for i in range(n_ctc)],
+    )
+    cells["sex"] = sex
+    return simulate_counts(
+        bins, {"normal": (ga, gb), "T": (a, b)}, cells, seed=seed, reads_per_bin=400,
+        het_snps_per_bin=200, normal_reads_per_bin=5000, amplification=amplification,
+    )  # fmt: skip
+
+
+def test_count_table_wide_long_and_h5ad_agree(tmp_path):
+    sim = _small()
+    wide = pd.concat(
+        [sim.bins[["chrom", "start", "end"]], pd.DataFrame(sim.counts.T, columns=sim.cells.index)],
+        axis=1,
+    )
+    wide.to_csv(tmp_path / "wide.tsv", sep="\t", index=False)
+    long = wide.melt(id_vars=["chrom", "start", "end"], var_name="cell", value_name="count")
+    long.to_csv(tmp_path / "long.tsv.gz", sep="\t", index=False)
+    h5 = ad.AnnData(sim.counts.astype(np.float32), var=sim.bins[["chrom", "start", "end"]].copy())
+    h5.obs_names = list(sim.cells.index)
+    h5.var_names = [str(i) for i in range(h5.n_vars)]
+    h5.write_h5ad(tmp_path / "t.h5ad")
+    tables = [ctc.cnv.read_count_table(tmp_path / n) for n in ("wide.tsv", "long.tsv.gz", "t.h5ad")]
+    for t in tables:
+        assert t.cells == list(sim.cells.index)
+        np.testing.assert_array_equal(t.counts, sim.counts)
+        assert t.bins[["chrom", "start", "end"]].equals(sim.bins[["chrom", "start", "end"]])
+    # bins x cells h5ad (coordinates in obs) is read too
+    h5.T.write_h5ad(tmp_path / "t2.h5ad")
+    np.testing.assert_array_equal(ctc.cnv.read_count_table(tmp_path / "t2.h5ad").counts, sim.counts)
+
+
+def test_bad_tables_name_the_problem(tmp_path):
+    sim = _small()
+    wide = pd.concat(
+        [sim.bins[["chrom", "start", "end"]], pd.DataFrame(sim.counts.T, columns=sim.cells.index)],
+        axis=1,
+    )
+    wide.drop(columns="start").to_csv(tmp_path / "nostart.tsv", sep="\t", index=False)
+    with pytest.raises(CNVInputError, match=r"missing bin column\(s\) \['start'\]"):
+        ctc.cnv.read_count_table(tmp_path / "nostart.tsv")
+    bad = wide.copy()
+    bad.iloc[3, 3] = -1
+    bad.to_csv(tmp_path / "neg.tsv", sep="\t", index=False)
+    with pytest.raises(CNVInputError, match="must be >= 0"):
+        ctc.cnv.read_count_table(tmp_path / "neg.tsv")
+    other = sim.bins.copy()
+    other.loc[7, "start"] += 1000
+    with pytest.raises(CNVInputError, match=r"bin 8 is c1:1400000-1600000 but .* c1:1401000"):
+        ctc.cnv.check_same_bins(sim.bins, other, what="table", reference_name="bins")
+
+
+def test_matched_normal_reference_zero_bins_excluded_gc_optional():
+    sim = _small(1)
+    normal = sim.normal.astype(float).copy()
+    normal[[10, 11]] = 0
+    bins = sim.bins.drop(columns="gc")
+    adata = ctc.cnv.counts_anndata(sim.counts, bins, sim.cells[["role"]])
+    ctc.cnv.call_copy_number(adata, normal=normal, alleles=sim.alleles)
+    reasons = adata.var["exclude_reason"].to_numpy()
+    assert reasons[10] == "normal_zero" and reasons[11] == "normal_zero"
+    assert adata.uns["cnv"]["reference"] == "normal"
+    used = adata.var["used"].to_numpy()
+    acc = (adata.layers["copy_number"][:, used] == sim.truth[:, used]).mean(axis=1)
+    assert np.median(acc) >= 0.95, acc
+    with pytest.raises(CNVInputError, match="gc"):
+        ctc.cnv.call_copy_number(ad.AnnData(sim.counts.astype(float), var=bins), copy=True)
+
+
+def test_allele_counts_for_unknown_cells_are_an_error():
+    sim = _small(2)
+    alleles = sim.alleles.copy()
+    alleles.loc[alleles.index[:3], "cell"] = "NOT_A_CELL"
+    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
+    with pytest.raises(CNVInputError, match=r"not in the count table.*NOT_A_CELL"):
+        ctc.cnv.call_copy_number(adata, alleles=alleles)
+
+
+def test_cell_without_het_snp_reads_is_flagged_unidentifiable():
+    sim = _small(3)
+    alleles = sim.alleles[sim.alleles["cell"] != "T0"]
+    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
+    ctc.cnv.call_copy_number(adata, alleles=alleles)
+    assert not adata.obs.loc["T0", "ploidy_identifiable"]
+    assert "no heterozygous-SNP reads" in adata.obs.loc["T0", "ploidy_evidence"]
+
+
+@pytest.mark.parametrize("given", [True, False])
+def test_male_cells_are_not_x_losses(given):
+    contigs = {"c1": 30_000_000, "c2": 30_000_000, "chrX": 20_000_000, "chrY": 10_000_000}
+    sim = _small(4, sex="male", contigs=contigs)
+    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
+    ctc.cnv.call_copy_number(adata, alleles=sim.alleles, sex="male" if given else None)
+    assert adata.uns["cnv"]["sex"] == "male"
+    assert ("inferred" in adata.uns["cnv"]["sex_source"]) != given
+    chrom = adata.var["chrom"].to_numpy()
+    used = adata.var["used"].to_numpy()
+    x = (chrom == "chrX") & used
+    cn = adata.layers["copy_number"]
+    nonpar = x & (adata.var["start"].to_numpy() > 3_000_000)
+    assert np.mean(cn[:, nonpar] == 1) >= 0.95  # one copy: the germline level
+    assert np.all(np.abs(adata.obs["ploidy"] - sim.cells["true_ploidy"]) < 0.25)
+    genes = pd.DataFrame(
+        {"chrom": ["chrX"], "start": [10_000_000], "end": [10_050_000], "gene": ["XGENE"]}
+    )
+    calls = ctc.cnv.gene_calls(adata, gene_table=genes)
+    assert (calls["call"] == "NEUTRAL").all(), calls
+
+
+def test_female_y_bins_are_not_used():
+    contigs = {"c1": 30_000_000, "c2": 30_000_000, "chrX": 20_000_000, "chrY": 10_000_000}
+    sim = _small(5, sex="female", contigs=contigs)
+    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
+    ctc.cnv.call_copy_number(adata)
+    assert adata.uns["cnv"]["sex"] == "female"
+    y = adata.var["chrom"].to_numpy() == "chrY"
+    assert not adata.var["used"].to_numpy()[y].any()
+
+
+def test_gene_readout_measures_an_amplicon_diluted_in_a_500kb_bin():
+    """ERBB2-like: 200 kb at copy number 10 inside a 500 kb bin (bin level: ~5 copies)."""
+    fine = genome_bins({f"c{i}": 20_000_000 for i in range(1, 5)}, bin_size=25_000, seed=1)
+    ga, gb = germline_cn(fine, "female")
+    a, b = ga.copy(), gb.copy()
+    amp = (fine["chrom"].to_numpy() == "c2") & (fine["start"].between(5_150_000, 5_325_000))
+    a[amp] = 9  # 9|1 over 8 fine bins = 200 kb
+    cells = pd.DataFrame(
+        {"clone": ["normal"] * 4 + ["T"] * 6, "role": ["wbc"] * 4 + ["ctc"] * 6},
+        index=[f"W{i}" for i in range(4)] + [f"T{i}" for i in range(6)],
+    )
+    sim = simulate_counts(fine, {"normal": (ga, gb), "T": (a, b)}, cells, seed=1,
+                          reads_per_bin=20, gc_strength=0)  # fmt: skip
+    coarse = genome_bins({f"c{i}": 20_000_000 for i in range(1, 5)}, bin_size=500_000, seed=1)
+    counts = sim.counts.reshape(len(cells), -1, 20).sum(axis=2)
+    adata = ctc.cnv.counts_anndata(counts, coarse, cells[["role"]])
+    ctc.cnv.call_copy_number(adata)
+    gene = pd.DataFrame(
+        {"chrom": ["c2"], "start": [5_200_000], "end": [5_240_000], "gene": ["ERBB2LIKE"]}
+    )
+    regions = ctc.cnv.gene_regions(["ERBB2LIKE"], gene_table=gene)
+    inside = (
+        (fine["chrom"].to_numpy() == "c2")
+        & (fine["start"] >= regions["start"][0])
+        & (fine["end"] <= regions["end"][0])
+    )
+    adata.obsm["gene_counts"] = sim.counts[:, inside].sum(axis=1, keepdims=True)
+    adata.uns["cnv"]["gene_regions"] = regions
+    calls = ctc.cnv.gene_calls(adata, gene_table=gene).set_index("cell")
+    tumour = cells.index[cells["role"] == "ctc"]
+    est = calls.loc[tumour, "readout_cn"]
+    # Truth 10; the bin of 500 kb reads about 5. Every interval excludes 2 copies, most
+    # cover the truth; half or more reach amplification level at their lower end.
+    assert ((est > 5) & (est < 16)).all() and 7 <= est.median() <= 13, calls
+    assert (calls.loc[tumour, "readout_low"] > 2).all(), calls
+    covers = (calls.loc[tumour, "readout_low"] <= 10) & (calls.loc[tumour, "readout_high"] >= 10)
+    assert covers.mean() >= 0.8, calls
+    assert (calls.loc[tumour, "call"] == "AMPLIFICATION").mean() >= 0.5, calls
+    wbc = cells.index[cells["role"] == "wbc"]
+    assert (calls.loc[wbc, "readout_high"] > 2).all() and (calls.loc[wbc, "readout_low"] < 2).all()
+    assert not calls.loc[wbc, "call"].isin(["AMPLIFICATION", "DELETION"]).any()
+
+
+def test_gene_without_usable_bin_is_warned_and_recorded():
+    sim = _small(6)
+    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
+    ctc.cnv.call_copy_number(
+        adata, blacklist=pd.DataFrame({"chrom": ["c3"], "start": [1_000_000], "end": [1_200_000]})
+    )
+    genes = pd.DataFrame(
+        {"chrom": ["c3"], "start": [1_050_000], "end": [1_060_000], "gene": ["LOSTGENE"]}
+    )
+    calls = ctc.cnv.gene_calls(adata, gene_table=genes)
+    assert calls["warning"].str.contains("not used").all()
+
+
+@pytest.mark.parametrize(
+    "func",
+    [
+        lambda a: ctc.cnv.call_copy_number(a),
+        lambda a: ctc.cnv.gene_calls(a),
+        lambda a: ctc.cnv.call_clones(a),
+    ],
+    ids=["call_copy_number", "gene_calls", "call_clones"],
+)
+def test_public_functions_name_missing_keys(func):
+    adata = ad.AnnData(np.ones((3, 4), dtype=np.float32))
+    with pytest.raises(CNVInputError, match=r"(var|layers|obs|uns).*(chrom|copy_number|ploidy)"):
+        func(adata)
+
+
+def test_cnv_alterations_names_missing_columns():
+    with pytest.raises(CNVInputError, match="gene_calls lacks"):
+        ctc.cnv.cnv_alterations(pd.DataFrame({"cell": ["a"]}), pd.DataFrame(), patient="P1")
+
+
+@pytest.mark.parametrize(
+    "func",
+    [lambda a, p: ctc.cnv.plot_heatmap(a, p), lambda a, p: ctc.cnv.plot_profiles(a, p)],
+    ids=["plot_heatmap", "plot_profiles"],
+)
+def test_plots_name_missing_keys(func, tmp_path):
+    adata = ad.AnnData(np.ones((3, 4), dtype=np.float32))
+    with pytest.raises(CNVInputError, match=r"var\['chrom'\].*call_copy_number"):
+        func(adata, tmp_path / "x.pdf")

@@ -1,0 +1,129 @@
+"""Parts of the caller on constructed inputs: focal events, sex levels, allele models."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ctcgenomics.cnv._alleles import (
+    AlleleCounts,
+    estimate_allelic_noise,
+    mirrored_loglik,
+    overdispersion_from_groups,
+)
+from ctcgenomics.cnv._focal import consensus_spikes, deep_deletions, focal_amplicons
+from ctcgenomics.cnv._ploidy import fit_ploidy
+from ctcgenomics.cnv._sex import germline_levels, infer_sex
+
+
+def _cell(rng, n=400, depth=300.0, sigma=0.3):
+    expected = np.full(n, depth)
+    counts = rng.poisson(expected * rng.lognormal(-(sigma**2) / 2, sigma, n)).astype(float)
+    return counts, expected
+
+
+def test_zero_runs_of_two_bins_are_deep_deletions_single_bins_are_not():
+    rng = np.random.default_rng(0)
+    counts, expected = _cell(rng)
+    counts[[100, 101, 250]] = [0, 1, 0]
+    cn = np.full(len(counts), 2.0)
+    hit = deep_deletions(counts, expected, cn, 2.0, 0.3, np.array([0]))
+    assert hit[100] and hit[101] and not hit[250]
+    assert hit.sum() == 2
+
+
+def test_low_wave_is_not_a_deletion():
+    rng = np.random.default_rng(1)
+    counts, expected = _cell(rng)
+    counts[200:203] = 0.3 * expected[200:203]  # a deep trough, far from zero
+    hit = deep_deletions(counts, expected, np.full(len(counts), 2.0), 2.0, 0.3, np.array([0]))
+    assert not hit.any()
+
+
+def test_one_bin_amplicon_kept_noise_not():
+    rng = np.random.default_rng(2)
+    counts, expected = _cell(rng)
+    counts[123] = expected[123] * 5  # copy number 10 on a base of 2
+    hit, cn = focal_amplicons(
+        counts, expected, np.full(len(counts), 2.0), 2.0, 0.3,
+        base=2, amplification_ratio=2.5, max_cn=20,
+    )  # fmt: skip
+    assert hit[123] and cn[123] == 10
+    assert hit.sum() == 1
+
+
+def test_consensus_spike_found():
+    rng = np.random.default_rng(3)
+    cons = rng.lognormal(0, 0.05, 300)
+    cons[77] = 3.0
+    assert list(consensus_spikes(cons, np.ones(300), np.array([0]))) == [77]
+
+
+def test_germline_levels_and_inferred_sex():
+    bins = pd.DataFrame(
+        {
+            "chrom": ["c1"] * 10 + ["chrX"] * 10 + ["chrY"] * 5,
+            "start": list(range(0, 10_000_000, 1_000_000)) * 2
+            + list(range(0, 5_000_000, 1_000_000)),
+        }
+    )
+    bins["end"] = bins["start"] + 1_000_000
+    level, unusable = germline_levels(bins, "male")
+    assert (level[:10] == 1).all() and level[10] == 1  # PAR1 on chrX
+    assert (level[13:20] == 0.5).all() and (level[23:25] == 0.5).all()
+    assert unusable[20] and unusable[21]  # chrY PAR
+    _, unusable_f = germline_levels(bins, "female")
+    assert unusable_f[20:].all()
+    counts = np.r_[np.full(10, 1000), np.full(10, 500), np.full(5, 480)]
+    sex, evidence = infer_sex(counts, bins, np.ones(25, bool))
+    assert sex == "male" and "chrY" in evidence
+    counts = np.r_[np.full(10, 1000), np.full(10, 1000), np.full(5, 3)]
+    assert infer_sex(counts, bins, np.ones(25, bool))[0] == "female"
+
+
+def test_mirrored_likelihood_prefers_the_true_fraction_either_way_round():
+    rng = np.random.default_rng(4)
+    n = np.full(200, 60)
+    b = rng.binomial(n, 1 / 3)
+    flip = rng.random(200) < 0.5
+    a, b = np.where(flip, b, n - b), np.where(flip, n - b, b)
+    ll = mirrored_loglik(a, b, np.array([0.0, 0.25, 1 / 3, 0.5]), 0.01).sum(axis=0)
+    assert np.argmax(ll) == 2
+
+
+def test_overdispersion_and_phase_switch_are_recovered():
+    rng = np.random.default_rng(5)
+    n_sites, n_cells, rho = 400, 6, 0.03
+    p_site = rng.choice([0.5, 1 / 3, 0.0], n_sites)
+    rows = []
+    for c in range(n_cells):
+        # Beta-binomial draws around each site's fraction (shared by the cells).
+        s = (1 - rho) / rho
+        p = rng.beta(np.maximum(p_site, 1e-3) * s, np.maximum(1 - p_site, 1e-3) * s)
+        n = rng.poisson(80, n_sites)
+        b = rng.binomial(n, p)
+        rows.append((np.full(n_sites, c), np.arange(n_sites), n - b, b))
+    cell, site, a, b = (np.concatenate(x) for x in zip(*rows, strict=True))
+    counts = AlleleCounts(cell, site, site, a, b)
+    est = overdispersion_from_groups(counts, np.zeros(n_cells, dtype=int))
+    assert est == pytest.approx(rho, rel=0.35)
+    # Per-bin counts where 12 % of each LOH bin's reads sit on the other side.
+    loh = p_site == 0
+    bb = np.where(loh[site], rng.binomial(a + b, 0.12), b)
+    counts = AlleleCounts(cell, site, site, a + b - bb, bb, per_bin=True)
+    _, switch = estimate_allelic_noise(counts, per_bin=True, rho=est)
+    assert switch == pytest.approx(0.12, abs=0.03)
+
+
+def test_allelic_evidence_identifies_doubling_and_pure_doubling_is_unidentifiable():
+    sizes = np.array([100.0, 100.0, 100.0])
+    sd = np.full(3, 0.05)
+    # Levels 3:4:4 of a doubled genome (odd state 2|1 next to 2|2).
+    means = np.array([3.0, 4.0, 4.0]) / (11 / 3)
+    allelic = np.full((3, 21), -50.0)
+    allelic[0, 3] = 0.0  # segment 0 fits total 3 (1/3) only
+    allelic[1:, 2] = allelic[1:, 4] = 0.0
+    fit = fit_ploidy(means, sizes, sd, min_ploidy=1.5, max_ploidy=6.0, allelic=allelic)
+    assert abs(fit.ploidy - 11 / 3) < 0.25 and fit.identifiable
+    flat = fit_ploidy(np.ones(3), sizes, sd, min_ploidy=1.5, max_ploidy=6.0)
+    assert flat.ploidy == pytest.approx(2.0) and not flat.identifiable
+    assert flat.alternative == pytest.approx(4.0)
