@@ -16,6 +16,7 @@ from ctcgenomics.io._atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
+
 class ReferenceError(ValueError):
     """The reference FASTA cannot be used as given."""
 

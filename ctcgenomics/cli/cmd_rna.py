@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ctcgenomics._ids import validate_id
 from ctcgenomics.cli import CLIError
+from ctcgenomics.io.provenance import stamp
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,11 +130,13 @@ def run(args: argparse.Namespace) -> int:
             "give every draw of a patient in the same form"
         )
     adata.obs["patient"] = patient
-    analyse(adata, params, tumour_type=tumour_type, values=declared.pop())
+    declared_values = declared.pop()
+    analyse(adata, params, tumour_type=tumour_type, values=declared_values)
     out = Path(args.outdir)
     for col in adata.obs.columns:  # h5ad needs plain string/categorical columns
         if adata.obs[col].dtype == object:
             adata.obs[col] = adata.obs[col].astype(str)
+    stamp(adata, "rna", {**params, "values": declared_values})
     with atomic_path(out / "rna.h5ad") as tmp:
         adata.write_h5ad(tmp)
     with atomic_open(out / "cells.tsv", newline="") as handle:

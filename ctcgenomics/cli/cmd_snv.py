@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from ctcgenomics.cli._paths import add_from_option, input_paths, read_path_list
+from ctcgenomics.io.provenance import stamp
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +258,7 @@ def _run(args: argparse.Namespace) -> int:
         except KeyError as err:
             raise CLIError(str(err).strip("'\"")) from err
     adata.obs["patient"] = patient
+    stamp(adata, "snv", adata.uns.get("snv", {}).get("params"))
     snv.write_vcf(adata, args.vcf, args.reference)
     with atomic_path(args.h5ad) as tmp:
         adata.write_h5ad(tmp)

@@ -8,6 +8,7 @@ import anndata as ad
 import pandas as pd
 
 from ctcgenomics.io._atomic import atomic_path
+from ctcgenomics.io.provenance import stamp
 
 
 def _h5ad_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -30,6 +31,7 @@ def write_cnv_h5ad(adata: ad.AnnData, path: str | os.PathLike[str]) -> None:
                 k: _h5ad_safe(v) if isinstance(v, pd.DataFrame) else v
                 for k, v in adata.uns[key].items()
             }
+    stamp(adata, "cnv", adata.uns.get("cnv", {}).get("params"))
     with atomic_path(path) as tmp:
         adata.write_h5ad(tmp, compression="gzip")
 

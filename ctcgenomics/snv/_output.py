@@ -13,6 +13,7 @@ import pysam
 
 from ctcgenomics.io._atomic import atomic_path
 from ctcgenomics.io.alterations import alteration_row, alterations_frame
+from ctcgenomics.io.provenance import PROVENANCE_KEY, provenance
 from ctcgenomics.snv._filters import FILTER_DESCRIPTIONS
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,11 @@ def _header(adata: ad.AnnData, reference: str | os.PathLike[str]) -> pysam.Varia
     with pysam.FastaFile(str(reference)) as fasta:
         for name, length in zip(fasta.references, fasta.lengths, strict=True):
             header.contigs.add(name, length=length)
-    header.add_meta("source", "ctcgenomics snv")
+    record = adata.uns.get(PROVENANCE_KEY) or provenance(
+        "snv", adata.uns.get("snv", {}).get("params")
+    )
+    header.add_meta("source", f"ctcgenomics-{record['version']} snv")
+    header.add_meta("ctcgenomicsParams", str(record["params"]))
     header.add_meta("reference", str(reference))
     for name, desc in FILTER_DESCRIPTIONS.items():
         if name != "PASS":
@@ -41,7 +46,7 @@ def _header(adata: ad.AnnData, reference: str | os.PathLike[str]) -> pysam.Varia
         ("CFH", 1, "Float", "Upper end of the 95% credible interval of that fraction"),
         ("SingleCell", 0, "Flag", "Somatic evidence rests on one CTC"),
         ("GENE", 1, "String", "Gene symbol"),
-        ("CSQ", 1, "String", "Consequence (Sequence Ontology term)"),
+        ("CONSEQUENCE", 1, "String", "Consequence (Sequence Ontology term; not VEP's CSQ layout)"),
         ("HGVSp", 1, "String", "Protein change, HGVS short form"),
         ("HOTSPOT", 0, "Flag", "Allele in the cancer hotspot table"),
         ("FORCED", 1, "String", "Why the allele was genotyped even without pooled support"),
@@ -124,7 +129,7 @@ def write_vcf(
                     r.info["SOMATIC"] = True
                 for key, col in (
                     ("GENE", "gene"),
-                    ("CSQ", "consequence"),
+                    ("CONSEQUENCE", "consequence"),
                     ("HGVSp", "HGVSp"),
                     ("FORCED", "forced"),
                 ):

@@ -62,6 +62,8 @@ def test_cnv_call_writes_every_output(tmp_path):
     ):
         assert (out / name).stat().st_size > 0, name
     adata = ctc.cnv.read_cnv_h5ad(out / "cnv.h5ad")
+    assert adata.uns["ctcgenomics"]["version"] == ctc.__version__
+    assert adata.uns["ctcgenomics"]["stage"] == "cnv"
     assert set(adata.layers) >= {"counts", "ratio", "copy_number"}
     assert {
         "ploidy",

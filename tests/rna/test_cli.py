@@ -1,5 +1,9 @@
+import json
+
+import anndata as ad
 import pytest
 
+import ctcgenomics as ctc
 from ctcgenomics.cli import main
 from ctcgenomics.io.alterations import read_alterations
 
@@ -35,6 +39,9 @@ def test_ctcg_rna_demo_sheet(tmp_path):
         "umap.png",
     ):
         assert (out / name).stat().st_size > 0
+    stamp = ad.read_h5ad(out / "rna.h5ad").uns["ctcgenomics"]
+    assert stamp["version"] == ctc.__version__ and stamp["stage"] == "rna"
+    assert json.loads(stamp["params"])["values"] == "counts"
     alt = read_alterations(out / "alterations.tsv")
     assert set(alt["draw"]) == {"D1", "D2"} and set(alt["kind"]) == {"expression"}
     assert set(alt["alteration"]) <= {"EXPRESSION_HIGH", "EXPRESSION_LOW", "AR-V7_POSITIVE"}

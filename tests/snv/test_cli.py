@@ -1,9 +1,13 @@
 """`ctcg snv` end to end on synthetic cells (seconds), and its error path."""
 
+import json
+
+import anndata as ad
 import pysam
 import pytest
 from synthetic import make_reference, ref_reads, snv_reads, write_bam
 
+import ctcgenomics as ctc
 from ctcgenomics.cli import main
 from ctcgenomics.io import read_alterations
 
@@ -58,6 +62,13 @@ def test_cli_writes_all_outputs(tmp_path):
         recs = [r for r in vf.fetch("syn", 1000, 1001)]
     assert [(r.ref, r.alts[0]) for r in recs] == [(seq[1000], alt)]
     assert "PASS" in recs[0].filter.keys()
+    with pysam.VariantFile(str(out / "snv.vcf.gz")) as vf:
+        meta = {r.key: r.value for r in vf.header.records if r.value is not None}
+        assert "CSQ" not in vf.header.info  # VEP's tag is not reused for another layout
+    assert meta["source"] == f"ctcgenomics-{ctc.__version__} snv"
+    assert json.loads(meta["ctcgenomicsParams"])["min_base_quality"] == 20
+    stamp = ad.read_h5ad(out / "snv.h5ad").uns["ctcgenomics"]
+    assert stamp["version"] == ctc.__version__ and stamp["stage"] == "snv"
     assert recs[0].samples["CTC0"]["GT"] == (0, 1) and recs[0].samples["WBC0"]["GT"] == (0, 0)
     # a CTC with reference reads only: most likely not a carrier (its allele may have
     # dropped out, so it may stay not evaluable)
