@@ -111,6 +111,30 @@ def left_align(key: tuple[int, str, str], ref_seq: str, offset: int) -> tuple[in
     return (i + offset, base + seq, base) if deletion else (i + offset, base, base + seq)
 
 
+LEFT_ALIGN_PAD = 500
+"""Bases of reference fetched left of an indel so it can be left-aligned past its window."""
+
+
+def _normalise_indels(rows: list[dict], reference: str | os.PathLike[str]) -> None:
+    """Left-align indel rows against the FASTA (in place), as ``bcftools norm`` would.
+
+    Counting left-aligns within its window only; an indel whose repeat starts before the
+    window keeps a right-shifted anchor there. The counts are of the same event, so only
+    the record's position and alleles move.
+    """
+    if not any(row["kind"] == "indel" for row in rows):
+        return
+    with pysam.FastaFile(str(reference)) as fasta:
+        for row in rows:
+            if row["kind"] != "indel":
+                continue
+            anchor = int(row["pos"]) - 1
+            lo = max(0, anchor - LEFT_ALIGN_PAD)
+            seq = fasta.fetch(row["chrom"], lo, anchor + len(row["ref"])).upper()
+            anchor, row["ref"], row["alt"] = left_align((anchor, row["ref"], row["alt"]), seq, lo)
+            row["pos"] = anchor + 1
+
+
 def _chunk_candidates(
     counts: list[ChunkCounts],
     ref_seq: str,
@@ -446,6 +470,7 @@ def count_alleles(
                 depth_hist += dh
                 ctc_hist += ch
     mat = np.concatenate(mats, axis=2) if mats else np.zeros((3, len(cells), 0), dtype=np.int64)
+    _normalise_indels(rows, reference)
     var = pd.DataFrame(
         rows,
         columns=[

@@ -175,6 +175,19 @@ def test_outputs_are_valid_vcf_h5ad_and_alterations(panel_data, panel_calls, tmp
         check=True,
     ).stdout.splitlines()
     assert len(out) == int(panel_calls.var["somatic"].sum())
+    # Indels (two planted) are already left-aligned and normalised: bcftools norm,
+    # checking REF against the FASTA, realigns nothing.
+    assert (panel_calls.var["ref"].str.len() != panel_calls.var["alt"].str.len()).any()
+    norm = subprocess.run(
+        ["bcftools", "norm", "-c", "e", "-f", str(ref), "-o", "/dev/null", str(vcf)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    total, split, realigned, skipped = (
+        norm.split("Lines   total/split/realigned/skipped:")[1].split()[0].split("/")
+    )
+    assert int(total) == panel_calls.n_vars and (split, realigned, skipped) == ("0", "0", "0")
     with pysam.VariantFile(str(vcf)) as vf:
         assert list(vf.header.samples) == list(panel_calls.obs_names)
         assert list(vf.header.formats)[:4] == ["GT", "AD", "DP", "GQ"]
