@@ -53,8 +53,8 @@ test-compat: tools
 	done
 
 lint: $(BIN)/ctcg
-	$(BIN)/ruff check ctcgenomics tests benchmarks
-	$(BIN)/ruff format --check ctcgenomics tests benchmarks
+	$(BIN)/ruff check ctcgenomics tests benchmarks docs/tutorial.py
+	$(BIN)/ruff format --check ctcgenomics tests benchmarks docs/tutorial.py
 
 clean:
 	rm -rf results resources logs .snakemake
