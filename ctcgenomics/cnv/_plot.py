@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 
 import anndata as ad
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

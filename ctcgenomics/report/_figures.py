@@ -6,9 +6,6 @@ import base64
 import io
 import logging
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless: reports are built on servers without a display
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

@@ -8,9 +8,6 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

@@ -388,9 +388,6 @@ def plot_genotypes(
     max_variants: int = 80,
 ) -> Path:
     """Draw the cells x variants genotype matrix (PNG), written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 

@@ -1,0 +1,17 @@
+"""Importing the package never changes matplotlib's backend (notebooks keep theirs)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_import_keeps_the_backend():
+    code = (
+        "import matplotlib; matplotlib.use('pdf');"
+        "import ctcgenomics.cnv._plot, ctcgenomics.report._figures, ctcgenomics.rna._pipeline,"
+        " ctcgenomics.snv._output;"
+        "import matplotlib; print(matplotlib.get_backend())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "pdf"
