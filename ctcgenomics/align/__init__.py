@@ -1,8 +1,8 @@
 """Reference preparation and per-cell alignment (bwa mem + samtools)."""
 
+from ctcgenomics._errors import ReferenceMismatchError
 from ctcgenomics.align._bam_input import (
     BamInputError,
-    ContigMismatchError,
     check_bam_contigs,
     import_bam,
 )
@@ -15,7 +15,7 @@ from ctcgenomics.align._bwa import (
 )
 from ctcgenomics.align._fastq import FastqError, FastqSummary, check_fastq
 from ctcgenomics.align._reference import (
-    ReferenceError,
+    ReferenceFastaError,
     prepare_reference,
     reference_contigs,
     reference_identity,
@@ -26,10 +26,10 @@ __all__ = [
     "FAILED_TAG",
     "AlignResult",
     "BamInputError",
-    "ContigMismatchError",
     "FastqError",
     "FastqSummary",
-    "ReferenceError",
+    "ReferenceFastaError",
+    "ReferenceMismatchError",
     "align_cell",
     "check_bam_contigs",
     "check_fastq",

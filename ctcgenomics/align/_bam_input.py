@@ -5,20 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pysam
 
+from ctcgenomics._errors import ReferenceMismatchError
 from ctcgenomics._ids import validate_id
 from ctcgenomics.align._bwa import write_failed_bam
 from ctcgenomics.align._reference import reference_contigs
 from ctcgenomics.io._atomic import atomic_path
 
 log = logging.getLogger(__name__)
-
-
-class ContigMismatchError(ValueError):
-    """A BAM was aligned to a reference other than the configured one."""
 
 
 class BamInputError(ValueError):
@@ -41,18 +39,42 @@ def _readable_bam(bam: Path, cell: str) -> dict:
         ) from None
 
 
-def check_bam_contigs(bam: str | os.PathLike[str], reference: str | os.PathLike[str]) -> None:
-    """Check that every contig of ``bam`` exists in ``reference`` with the same length.
+def check_bam_contigs(
+    bam: str | os.PathLike[str],
+    reference: str | os.PathLike[str] | Mapping[str, int],
+    *,
+    cell: str | None = None,
+    subset_ok: bool = False,
+) -> None:
+    """Check that ``bam`` was aligned to ``reference``: shared contigs have equal lengths.
+
+    The one contig check of BAMs against a FASTA (alignment of imported BAMs, SNV
+    calling). Copy-number counting checks BAMs against its bin table instead
+    (:func:`ctcgenomics.cnv.check_bam_reference`), since it has no FASTA.
+
+    Parameters
+    ----------
+    bam
+        BAM file (its header is read).
+    reference
+        FASTA (with ``.fai``) or a mapping contig -> length.
+    cell
+        Cell ID, named in the message.
+    subset_ok
+        Accept BAM contigs absent from the reference (a FASTA holding only the panel's
+        chromosomes) as long as at least one contig is shared.
 
     Raises
     ------
-    ContigMismatchError
+    ReferenceMismatchError
         Naming the BAM, the first differing contigs and the fix.
     """
-    ref = reference_contigs(reference)
+    ref = dict(reference) if isinstance(reference, Mapping) else reference_contigs(reference)
     with pysam.AlignmentFile(os.fspath(bam), "rb") as handle:
         bam_contigs = dict(zip(handle.references, handle.lengths, strict=True))
     unknown = [c for c in bam_contigs if c not in ref]
+    if subset_ok and len(unknown) < len(bam_contigs):
+        unknown = []
     wrong_len = [(c, n, ref[c]) for c, n in bam_contigs.items() if c in ref and ref[c] != n]
     if unknown or wrong_len or not bam_contigs:
         detail = []
@@ -65,8 +87,10 @@ def check_bam_contigs(bam: str | os.PathLike[str], reference: str | os.PathLike[
             )
         if not bam_contigs:
             detail.append("the BAM header has no @SQ lines")
-        raise ContigMismatchError(
-            f"{bam} was not aligned to {reference} ({'; '.join(detail)}); realign the cell to "
+        where = f"{bam} (cell {cell})" if cell else f"{bam}"
+        target = "the reference" if isinstance(reference, Mapping) else f"{reference}"
+        raise ReferenceMismatchError(
+            f"{where} was not aligned to {target} ({'; '.join(detail)}); realign the cell to "
             "the configured reference, or give its FASTQ instead of the BAM in the cell sheet"
         )
 
@@ -95,7 +119,7 @@ def import_bam(
         ``"fail_cell"``: a BAM that cannot be read (truncated, not a BAM) yields a
         header-only BAM recording the reason, as a broken FASTQ does (the run goes on and
         QC reports the cell as failed); ``"raise"``: raise :class:`BamInputError`. A BAM
-        aligned to another reference always raises :class:`ContigMismatchError`.
+        aligned to another reference always raises :class:`ReferenceMismatchError`.
 
     Returns
     -------

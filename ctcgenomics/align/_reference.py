@@ -17,7 +17,7 @@ from ctcgenomics.io._atomic import atomic_path
 log = logging.getLogger(__name__)
 
 
-class ReferenceError(ValueError):
+class ReferenceFastaError(ValueError):
     """The reference FASTA cannot be used as given."""
 
 
@@ -32,7 +32,7 @@ def _copy_checking_names(src: Path, dst: Path) -> list[str]:
             if line.startswith(b">"):
                 name = line[1:].split(maxsplit=1)[0].decode()
                 if name in seen:
-                    raise ReferenceError(
+                    raise ReferenceFastaError(
                         f"{src}: contig name {name!r} appears twice (lines {seen[name]} and "
                         f"{lineno}); every contig needs a unique name"
                     )
@@ -41,7 +41,7 @@ def _copy_checking_names(src: Path, dst: Path) -> list[str]:
                 log.info("copying contig %d: %s", len(names), name)
             fout.write(line)
     if not names:
-        raise ReferenceError(f"{src}: no FASTA header ('>name') found; is this a FASTA file?")
+        raise ReferenceFastaError(f"{src}: no FASTA header ('>name') found; is this a FASTA file?")
     return names
 
 
@@ -125,7 +125,7 @@ def prepare_reference(
 
     Raises
     ------
-    ReferenceError
+    ReferenceFastaError
         If the FASTA has duplicate contig names or no header.
     """
     src = Path(fasta)

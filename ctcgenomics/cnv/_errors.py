@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from ctcgenomics._errors import ReferenceMismatchError
+
+__all__ = ["BlacklistError", "CNVInputError", "ReferenceMismatchError"]
+
 
 class CNVInputError(ValueError):
     """An input file of copy-number calling is malformed or inconsistent."""
-
-
-class ReferenceMismatchError(CNVInputError):
-    """A BAM or track was made against another reference than the bin table."""
 
 
 class BlacklistError(CNVInputError):

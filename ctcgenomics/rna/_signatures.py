@@ -132,19 +132,60 @@ def score_emt(
     return adata if copy else None
 
 
-def score_hallmark_emt(adata: AnnData, *, key_added: str = "hallmark_emt", **kwargs):
-    """MSigDB Hallmark EMT score into ``obs[key_added]`` (see :func:`score_signature`)."""
-    return score_signature(adata, SIGNATURE_SETS["hallmark_emt"], key_added=key_added, **kwargs)
+def score_hallmark_emt(
+    adata: AnnData,
+    *,
+    key_added: str = "hallmark_emt",
+    layer: str | None = None,
+    copy: bool = False,
+    **kwargs,
+) -> AnnData | None:
+    """MSigDB Hallmark EMT score into ``obs[key_added]`` (see :func:`score_signature`).
+
+    Other keyword arguments go to :func:`score_signature`.
+    """
+    return score_signature(
+        adata, SIGNATURE_SETS["hallmark_emt"], key_added=key_added, layer=layer, copy=copy, **kwargs
+    )
 
 
-def score_stemness(adata: AnnData, *, key_added: str = "stemness", **kwargs):
-    """Mean of published stemness sets (Ben-Porath ES1, Wong ESC core, Lim MaSC)."""
-    return score_signature(adata, SIGNATURE_SETS["stemness"], key_added=key_added, **kwargs)
+def score_stemness(
+    adata: AnnData,
+    *,
+    key_added: str = "stemness",
+    layer: str | None = None,
+    copy: bool = False,
+    **kwargs,
+) -> AnnData | None:
+    """Mean of published stemness sets (Ben-Porath ES1, Wong ESC core, Lim MaSC).
+
+    Other keyword arguments go to :func:`score_signature`.
+    """
+    return score_signature(
+        adata, SIGNATURE_SETS["stemness"], key_added=key_added, layer=layer, copy=copy, **kwargs
+    )
 
 
-def score_proliferation(adata: AnnData, *, key_added: str = "proliferation", **kwargs):
-    """Mean of Hallmark G2M checkpoint and E2F targets."""
-    return score_signature(adata, SIGNATURE_SETS["proliferation"], key_added=key_added, **kwargs)
+def score_proliferation(
+    adata: AnnData,
+    *,
+    key_added: str = "proliferation",
+    layer: str | None = None,
+    copy: bool = False,
+    **kwargs,
+) -> AnnData | None:
+    """Mean of Hallmark G2M checkpoint and E2F targets.
+
+    Other keyword arguments go to :func:`score_signature`.
+    """
+    return score_signature(
+        adata,
+        SIGNATURE_SETS["proliferation"],
+        key_added=key_added,
+        layer=layer,
+        copy=copy,
+        **kwargs,
+    )
 
 
 def _counts(adata: AnnData, layer: str | None):

@@ -13,6 +13,7 @@ Examples
 >>> ctc.snv.write_vcf(adata, "snv.vcf.gz", "genome.fa")  # doctest: +SKIP
 """
 
+from ctcgenomics._errors import ReferenceMismatchError
 from ctcgenomics.snv._annotate import (
     AnnotationError,
     annotate,
@@ -45,7 +46,7 @@ from ctcgenomics.snv._output import (
     plot_genotypes,
     write_vcf,
 )
-from ctcgenomics.snv._pileup import CandidateParams, ReferenceMismatchError, count_alleles
+from ctcgenomics.snv._pileup import CandidateParams, count_alleles
 from ctcgenomics.snv._sites import (
     SiteFileError,
     load_hotspots,

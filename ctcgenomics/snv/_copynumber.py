@@ -38,8 +38,9 @@ def add_copy_number(
     *,
     link: Mapping[str, str] | None = None,
     max_copy_number: int = 10,
-) -> None:
-    """Attach the CNV step's copy number at each SNV site to an SNV AnnData (in place).
+    copy: bool = False,
+) -> ad.AnnData | None:
+    """Attach the CNV step's copy number at each SNV site to an SNV AnnData.
 
     A cell of the SNV run takes the copy number of its CNV cell: the cell of the same ID
     in ``cnv``, or ``link[cell]`` (the low-pass library of the same amplified cell, e.g.
@@ -60,9 +61,16 @@ def add_copy_number(
         SNV cell -> CNV cell, for libraries of one cell under two IDs.
     max_copy_number
         Copy numbers above this are stored as this.
+    copy
+        Return a copy instead of writing into ``adata``.
 
     Copy-number input without cells (e.g. the placeholder of a failed CNV stage) is
     ignored with a warning.
+
+    Returns
+    -------
+    AnnData or None
+        The annotated copy if ``copy``, else ``None`` (``adata`` is written in place).
 
     Notes
     -----
@@ -70,6 +78,10 @@ def add_copy_number(
     (``cell``, ``draw`` or ``none``) and ``uns["snv_copy_number"]`` (per-draw copy-number
     distributions at the sites, ``(sites, C)``).
     """
+    if copy:
+        adata = adata.copy()
+        add_copy_number(adata, cnv, link=link, max_copy_number=max_copy_number)
+        return adata
     if isinstance(cnv, str | os.PathLike):
         path = cnv
         try:

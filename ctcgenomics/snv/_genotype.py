@@ -155,7 +155,7 @@ def genotype(
     """Call germline and somatic variants and per-cell genotypes.
 
     Steps: (1) the three-hypothesis site model (no variant / somatic in the CTCs /
-    germline in every cell, :func:`~ctcgenomics.snv._model.site_model`) with default
+    germline in every cell, :func:`ctcgenomics.snv.site_model`) with default
     rates finds germline heterozygous SNVs; (2) they give each cell's allelic dropout
     rate, its local variation and the amplification overdispersion
     (:func:`~ctcgenomics.snv.estimate_dropout`); (3) the somatic rate per base and each

@@ -15,14 +15,11 @@ import pandas as pd
 import pysam
 
 from ctcgenomics._ids import validate_id
+from ctcgenomics.align._bam_input import check_bam_contigs
 from ctcgenomics.snv._counts import BASES, ChunkCounts, CountParams, count_chunk, ensure_index
 from ctcgenomics.snv._sites import Chunk, make_chunks
 
 log = logging.getLogger(__name__)
-
-
-class ReferenceMismatchError(ValueError):
-    """BAMs and reference disagree on contig names or lengths."""
 
 
 MAX_HIST_DEPTH = 500
@@ -54,28 +51,10 @@ class CandidateParams:
     max_chunk: int = 100_000
 
 
-def _bam_contigs(path: str) -> dict[str, int]:
-    with pysam.AlignmentFile(path) as bam:
-        return dict(zip(bam.references, bam.lengths, strict=True))
-
-
 def _check_contigs(ref_lengths: dict[str, int], bams: Mapping[str, str]) -> None:
+    # A FASTA of only the panel's chromosomes is fine: shared contigs must agree.
     for cell, path in bams.items():
-        contigs = _bam_contigs(path)
-        shared = set(contigs) & set(ref_lengths)
-        if not shared:
-            raise ReferenceMismatchError(
-                f"{path} (cell {cell}): no contig name in common with the reference "
-                f"(BAM has e.g. {sorted(contigs)[:3]}, reference {sorted(ref_lengths)[:3]}); "
-                "align to the same reference or rename contigs (chr prefix)"
-            )
-        for name in shared:
-            if contigs[name] != ref_lengths[name]:
-                raise ReferenceMismatchError(
-                    f"{path} (cell {cell}): contig {name} has length {contigs[name]} in the BAM "
-                    f"but {ref_lengths[name]} in the reference; use the reference the BAM "
-                    "was aligned to"
-                )
+        check_bam_contigs(path, ref_lengths, cell=cell, subset_ok=True)
 
 
 def _forced_in_chunk(forced: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:

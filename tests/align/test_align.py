@@ -5,8 +5,8 @@ import pytest
 
 from ctcgenomics.align import (
     BamInputError,
-    ContigMismatchError,
-    ReferenceError,
+    ReferenceFastaError,
+    ReferenceMismatchError,
     align_cell,
     failed_reason,
     import_bam,
@@ -94,12 +94,12 @@ def test_import_bam_checks_contigs(pairs, genome, tmp_path):
     other = tmp_path / "other.bam"
     with pysam.AlignmentFile(str(other), "wb", header=header):
         pass
-    with pytest.raises(ContigMismatchError, match="different lengths: chr17 83,257,441 bp"):
+    with pytest.raises(ReferenceMismatchError, match="different lengths: chr17 83,257,441 bp"):
         import_bam(other, genome, tmp_path / "o.bam", cell="o")
     header["SQ"] = [{"SN": "17", "LN": 7_843_138}]
     with pysam.AlignmentFile(str(other), "wb", header=header):
         pass
-    with pytest.raises(ContigMismatchError, match="not in the reference: 17"):
+    with pytest.raises(ReferenceMismatchError, match="not in the reference: 17"):
         import_bam(other, genome, tmp_path / "o.bam", cell="o")
 
 
@@ -133,6 +133,6 @@ def test_reference_without_index_is_indexed(tmp_path):
 def test_reference_with_duplicate_contigs_is_an_error(tmp_path):
     fa = tmp_path / "dup.fa"
     fa.write_text(">a\nACGT\n>b\nACGT\n>a\nTTTT\n")
-    with pytest.raises(ReferenceError, match=r"'a' appears twice \(lines 1 and 5\)"):
+    with pytest.raises(ReferenceFastaError, match=r"'a' appears twice \(lines 1 and 5\)"):
         prepare_reference(fa, tmp_path / "ref")
     assert not (tmp_path / "ref" / "genome.fa").exists()
