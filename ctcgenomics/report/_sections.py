@@ -213,8 +213,6 @@ def _match_frame(loaded: LoadedInputs) -> pd.DataFrame:
     from ctcgenomics.actionability import MATCH_COLUMNS
 
     found = detected_matches(loaded.matches)
-    if "origin" in found.columns:  # germline findings have their own part of the section
-        found = found[found["origin"].astype(str) != "germline"]
     return found if found is not None else pd.DataFrame(columns=list(MATCH_COLUMNS))
 
 
