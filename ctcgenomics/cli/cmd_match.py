@@ -104,29 +104,13 @@ def run_match(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from ctcgenomics.actionability import enumeration_rows
-    from ctcgenomics.io.alterations import (
-        TABLE_COLUMNS,
-        alterations_frame,
-        read_alterations,
-        write_alterations,
-    )
+    from ctcgenomics.io.alterations import merge_alterations, read_alterations, write_alterations
 
     patient = validate_id(args.patient, what="patient")
     rows = _patient_rows(args.patients, patient)
-    frames = []
-    for path in args.inputs:
-        table = read_alterations(path)
-        frames.append(table[table["patient"].astype(str) == patient])
-    frames.append(enumeration_rows(rows))
-    merged = pd.concat(
-        [f for f in frames if not f.empty] or [alterations_frame()], ignore_index=True
-    )
-    merged = merged.loc[:, list(TABLE_COLUMNS)].sort_values(
-        ["draw", "kind", "gene", "alteration"], kind="stable"
-    )
+    tables = [read_alterations(path) for path in args.inputs]
+    merged = merge_alterations([*tables, enumeration_rows(rows)], patient)
     write_alterations(merged, args.out)
     log.info(
         "patient %s: %d alterations from %d table(s) -> %s",

@@ -458,6 +458,43 @@ def _check_counts(row: Mapping[str, object]) -> None:
         )
 
 
+def merge_alterations(tables: Iterable[pd.DataFrame], patient: str) -> pd.DataFrame:
+    """Join the stages' alteration tables into one patient's table.
+
+    Parameters
+    ----------
+    tables
+        Alteration tables (SNV, CNV, RNA, CTC enumeration...); rows of other patients
+        are left out, so a cohort-wide table may be given.
+    patient
+        The patient ID.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TABLE_COLUMNS`, sorted by draw, kind, gene and alteration.
+    """
+    if not isinstance(patient, str) or not patient:
+        raise ValueError(f"patient must be a non-empty ID, got {patient!r}")
+    frames = []
+    for i, table in enumerate(tables):
+        missing = [c for c in ALTERATION_COLUMNS if c not in table.columns]
+        if missing:
+            raise ValueError(
+                f"alteration table {i + 1} lacks column(s) {missing}; read it with "
+                "ctcgenomics.io.read_alterations or build it with alterations_frame"
+            )
+        table = table.reindex(columns=list(TABLE_COLUMNS))  # optional columns may be absent
+        table["origin"] = table["origin"].fillna("")
+        frames.append(table[table["patient"].astype(str) == patient])
+    merged = pd.concat(
+        [f for f in frames if not f.empty] or [alterations_frame()], ignore_index=True
+    )
+    return merged.loc[:, list(TABLE_COLUMNS)].sort_values(
+        ["draw", "kind", "gene", "alteration"], kind="stable"
+    )
+
+
 def write_alterations(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write an alterations table as TSV (columns :data:`TABLE_COLUMNS`), atomically."""
     missing = [c for c in ALTERATION_COLUMNS if c not in frame.columns]

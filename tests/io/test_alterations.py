@@ -157,3 +157,24 @@ def test_genome_builds():
     rows = [_row(evidence="hg38"), _row(gene="MYC", alteration="GAIN", evidence="b37")]
     with pytest.raises(AlterationTableError, match="different genome builds"):
         check_alterations(pd.DataFrame(rows))
+
+
+def test_merge_alterations_keeps_the_patient_and_sorts():
+    from ctcgenomics.io.alterations import alteration_row, alterations_frame, merge_alterations
+
+    def row(patient, draw, gene, kind, alteration):
+        return alteration_row(patient=patient, draw=draw, gene=gene, alteration=alteration,
+                              kind=kind, n_cells_altered=1, n_cells_evaluable=2)  # fmt: skip
+
+    snv = alterations_frame([row("P1", "D2", "TP53", "mutation", "p.R175H"),
+                             row("P2", "D1", "KRAS", "mutation", "p.G12D")])  # fmt: skip
+    cnv = alterations_frame([row("P1", "D1", "ERBB2", "copy_number", "AMPLIFICATION")])
+    merged = merge_alterations([snv, cnv.drop(columns=["origin"])], "P1")
+    assert list(zip(merged["draw"], merged["gene"], strict=True)) == [
+        ("D1", "ERBB2"),
+        ("D2", "TP53"),
+    ]
+    assert list(merged["origin"]) == ["", ""]
+    assert merge_alterations([], "P1").empty
+    with pytest.raises(ValueError, match=r"table 1 lacks column\(s\) \['kind'\]"):
+        merge_alterations([snv.drop(columns=["kind"])], "P1")
