@@ -63,6 +63,7 @@ def _snv_table() -> pd.DataFrame:
             "consequence": ["missense_variant", "missense_variant", "", "inframe_insertion"],
             "qual": [120.0, 80.0, 45.0, 60.0],
             "somatic": [True, True, True, True],
+            "germline": [False, False, False, False],
         },
         index=[f"v{i}" for i in range(4)],
     )
