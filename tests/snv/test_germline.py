@@ -33,7 +33,7 @@ def test_germline_predisposition_variant_is_a_germline_row():
     base = {"chrom": "chr13", "ref": "C", "alt": "T", "somatic": False, "germline": True}
     adata = _calls(
         [
-            {**base, "pos": 1, "gene": "BRCA2", "consequence": "stop_gained", "HGVSp": "p.Q1X"},
+            {**base, "pos": 1, "gene": "BRCA2", "consequence": "stop_gained", "HGVSp": "p.Q1*"},
             {**base, "pos": 2, "gene": "BRCA2", "consequence": "synonymous_variant"},
             {**base, "pos": 3, "gene": "BRCA2", "population_af": 0.2},
             {**base, "pos": 4, "gene": "GAPDH", "consequence": "stop_gained"},
@@ -54,7 +54,7 @@ def test_germline_predisposition_variant_is_a_germline_row():
     rows = ctc.snv.alteration_rows(adata, patient="P1")
     assert list(rows["origin"]) == ["somatic", "germline"]
     germ = rows[rows["origin"] == "germline"].iloc[0]
-    assert (germ["gene"], germ["alteration"], germ["kind"]) == ("BRCA2", "p.Q1X", "mutation")
+    assert (germ["gene"], germ["alteration"], germ["kind"]) == ("BRCA2", "p.Q1*", "mutation")
     assert "confirm in a certified laboratory" in germ["evidence"]
     assert germ["n_cells_altered"] == 3  # CTCs and the WBC: constitutional
     assert "BRCA1" in ctc.snv.load_predisposition_genes()
