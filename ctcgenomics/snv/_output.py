@@ -273,7 +273,19 @@ def alteration_rows(
         ``origin`` (``somatic`` or ``germline``).
     """
     needed = [
-        c for c in ("somatic", "germline", "chrom", "pos", "ref", "alt") if c not in adata.var
+        c
+        for c in (
+            "somatic",
+            "germline",
+            "chrom",
+            "pos",
+            "ref",
+            "alt",
+            "qual",
+            "p_variant",
+            "p_germline",
+        )
+        if c not in adata.var
     ]
     if needed or "genotype" not in adata.layers:
         raise KeyError(

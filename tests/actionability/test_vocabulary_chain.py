@@ -64,6 +64,8 @@ def _snv_table() -> pd.DataFrame:
             "qual": [120.0, 80.0, 45.0, 60.0],
             "somatic": [True, True, True, True],
             "germline": [False, False, False, False],
+            "p_variant": [0.999, 0.99, 0.97, 0.98],
+            "p_germline": [1e-4, 1e-3, 5e-3, 1e-3],
         },
         index=[f"v{i}" for i in range(4)],
     )
