@@ -49,6 +49,8 @@ from ctcgenomics.rna._cnv import (
     CNV_MIN_REFERENCE,
     CNV_MIN_SEEDS,
     cnv_evidence,
+    cnv_log_lr,
+    crossfit_cnv_correlation,
 )
 from ctcgenomics.rna._programmes import KINDS, score_programmes
 
@@ -75,6 +77,8 @@ data), and at chance level (~0.5) when the labels are shuffled; 0.75 sits in the
 LABEL_CHECK_MIN_GENES = 8
 CNV_MAX_ANCHORS = 500
 """Most reference (blood) and seed (CTC) cells the copy-number profiles are built from."""
+CNV_CHUNK = 2000
+"""Uncertain cells profiled per infercnvpy run (memory bound on large runs)."""
 
 
 class CalibrationError(ValueError):
@@ -340,8 +344,12 @@ def classify_cells(
         cal,
     )
     raw_post = class_posterior(log_bf, cal)
+    check = _label_check(adata, programme_key, ok) if check_labels else {"status": "skipped"}
+    refused = check["status"] == "failed"
     cnv_info: dict[str, Any] = {"status": "not requested"}
-    if cnv:
+    if cnv and refused:
+        cnv_info = {"status": "not used: gene labels do not match the values"}
+    elif cnv:
         log_lr, corr, cnv_info = _cnv_term(adata, raw_post, ok, layer, values, programme_key)
         if corr is not None:
             adata.obs["cnv_correlation"] = corr
@@ -350,8 +358,6 @@ def classify_cells(
             log_bf["tumour"] = log_bf["tumour"].to_numpy() + log_lr
             raw_post = class_posterior(log_bf, cal)
     post = apply_platt(raw_post, cal)
-    check = _label_check(adata, programme_key, ok) if check_labels else {"status": "skipped"}
-    refused = check["status"] == "failed"
     hyp = post.to_numpy()
     best = np.argmax(hyp, axis=1)
     labels = np.array([_CLASS_OF_KIND.get(h, "unassigned") for h in HYPOTHESES], dtype=object)
@@ -439,8 +445,11 @@ def _cnv_term(
     """Copy-number log likelihood ratio of the cells the programmes leave uncertain.
 
     Cells already called with posterior >= CNV_CONFIDENT keep their call (a capped term
-    could not overturn it); the reference and the seeds are at most CNV_MAX_ANCHORS
-    cells each (a fixed subsample), so the profiles cost little on 100k-cell runs.
+    could not overturn it). The reference and the seeds are at most CNV_MAX_ANCHORS
+    cells each (a fixed subsample); whether the confident CTCs share a profile is decided
+    on them alone, and only then are the uncertain cells profiled, CNV_CHUNK at a time
+    beside the same anchors, so a 100k-cell run without a shared profile pays for 1,000
+    cells and one with it for its uncertain cells.
     """
     blood = ok & (post["blood"].to_numpy() >= CNV_CONFIDENT)
     tumour = ok & (post["tumour"].to_numpy() >= CNV_CONFIDENT)
@@ -452,32 +461,42 @@ def _cnv_term(
         return None, None, info
     rng = np.random.default_rng(0)
 
-    def anchors(mask: np.ndarray) -> np.ndarray:
+    def subsample(mask: np.ndarray) -> np.ndarray:
         idx = np.flatnonzero(mask)
-        return (
-            np.sort(rng.choice(idx, CNV_MAX_ANCHORS, replace=False))
-            if len(idx) > CNV_MAX_ANCHORS
-            else idx
-        )
+        if len(idx) <= CNV_MAX_ANCHORS:
+            return idx
+        return np.sort(rng.choice(idx, CNV_MAX_ANCHORS, replace=False))
 
-    rows = np.sort(np.r_[anchors(blood), anchors(tumour), np.flatnonzero(uncertain)])
+    anchors = np.sort(np.r_[subsample(blood), subsample(tumour)])
     genes = adata.uns[programme_key]
-    exclude = {g for v in genes["genes_used"].values() for g in v} | set(
-        genes["params"].get("decoys", [])
+    exclude = sorted(
+        {g for v in genes["genes_used"].values() for g in v}
+        | set(genes["params"].get("decoys", []))
     )
-    sub = _log_normalised(adata, layer, values, rows)
-    log_lr_sub, corr_sub, info = cnv_evidence(
-        sub, blood[rows], tumour[rows], exclude_genes=sorted(exclude)
+    _, corr_anchors, info = cnv_evidence(
+        _log_normalised(adata, layer, values, anchors),
+        blood[anchors],
+        tumour[anchors],
+        exclude_genes=exclude,
     )
-    info["n_scored"] = int(uncertain.sum())
     corr = np.full(adata.n_obs, np.nan)
-    if corr_sub is not None:
-        corr[rows] = corr_sub
-    if log_lr_sub is None:
+    if corr_anchors is not None:
+        corr[anchors] = corr_anchors
+    if info["status"] != "used":
         return None, corr, info
+    todo = np.flatnonzero(uncertain)
+    for chunk in np.array_split(todo, int(np.ceil(len(todo) / CNV_CHUNK))):
+        rows = np.r_[anchors, chunk]
+        part = crossfit_cnv_correlation(
+            _log_normalised(adata, layer, values, rows),
+            blood[rows],
+            tumour[rows],
+            exclude_genes=exclude,
+        )
+        corr[chunk] = part[len(anchors) :]
+    info["n_scored"] = len(todo)
     log_lr = np.zeros(adata.n_obs)
-    keep = uncertain[rows]
-    log_lr[rows[keep]] = log_lr_sub[keep]
+    log_lr[todo] = cnv_log_lr(corr[todo], info)
     return log_lr, corr, info
 
 

@@ -278,8 +278,19 @@ def cnv_evidence(
             f"{mu1:.2f} vs {mu0:.2f} in blood cells)"
         )
         return None, corr, info
+    info["status"] = "used"
+    return cnv_log_lr(corr, info), corr, info
+
+
+def cnv_log_lr(correlation: np.ndarray, fit: dict[str, object]) -> np.ndarray:
+    """Capped log likelihood ratio, tumour vs diploid, of copy-number correlations.
+
+    ``fit`` holds ``diploid`` and ``tumour`` as ``[median, scale]`` of normals (as
+    :func:`cnv_evidence` reports them).
+    """
     from scipy.stats import norm
 
-    log_lr = norm.logpdf(corr, mu1, sd1) - norm.logpdf(corr, mu0, sd0)
-    info["status"] = "used"
-    return np.clip(log_lr, -CNV_MAX_LOG_LR, CNV_MAX_LOG_LR), corr, info
+    mu0, sd0 = fit["diploid"]  # type: ignore[misc]
+    mu1, sd1 = fit["tumour"]  # type: ignore[misc]
+    log_lr = norm.logpdf(correlation, mu1, sd1) - norm.logpdf(correlation, mu0, sd0)
+    return np.clip(log_lr, -CNV_MAX_LOG_LR, CNV_MAX_LOG_LR)

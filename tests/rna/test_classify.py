@@ -153,6 +153,7 @@ def test_scrambled_gene_labels_are_refused():
     assert check["status"] == "failed" and check["median_housekeeping_auc"] < 0.6
     assert set(a.obs["cell_class"]) == {"unassigned"}
     assert a.obs["ctc_probability"].isna().all()
+    assert a.uns["cell_class"]["cnv"]["status"] == "not used: gene labels do not match the values"
 
 
 @pytest.mark.parametrize(
