@@ -4,7 +4,8 @@ The matrix is simulated (ctcgenomics.rna._simulate: 2% CTCs among leukocytes, ab
 counts per cell) and tiled to 20,000 genes. In the same run it times
 ``score_programmes`` (every packaged programme, decoys included, per-cell rank tests) and
 ``sc.tl.score_genes`` on the same gene sets, prints their RATIO, and times
-``classify_cells`` (scoring + posterior) with its peak memory (tracemalloc).
+``classify_cells`` (scoring + posterior + the copy-number term's profiles of the cells the
+programmes leave uncertain) with its peak memory (tracemalloc).
 
     python benchmarks/bench_rna_classify.py [--cells 100000] [--genes 20000]
 """
@@ -66,6 +67,7 @@ def main() -> None:
     c = (adata.obs["cell_class"] == "CTC").to_numpy()
     print(f"classify_cells: {t_cls:.2f} s, peak {peak / 2**30:.2f} GiB (tracemalloc)")
     print(f"sensitivity {c[y].mean():.3f}, specificity {(~c[~y]).mean():.4f} (simulated truth)")
+    print(f"copy-number term: {adata.uns['cell_class']['cnv']['status']}")
 
 
 if __name__ == "__main__":

@@ -10,13 +10,20 @@ from ctcgenomics.rna._classify import (
     class_posterior,
     classify_cells,
     fit_calibration,
+    fit_effect_prior,
     load_calibration,
 )
-from ctcgenomics.rna._cnv import cnv_tumour_correlation, crossfit_cnv_correlation, robust_z
+from ctcgenomics.rna._cnv import (
+    cnv_evidence,
+    cnv_tumour_correlation,
+    crossfit_cnv_correlation,
+    robust_z,
+)
 from ctcgenomics.rna._genes import harmonize_gene_names, sum_duplicate_genes
 from ctcgenomics.rna._genesets import SIGNATURE_SETS, load_gene_sets, read_gmt
 from ctcgenomics.rna._programmes import (
     PanelError,
+    contrast_scores,
     load_programmes,
     programmes_for,
     rank_scores,
@@ -48,10 +55,13 @@ __all__ = [
     "biomarker_status",
     "class_posterior",
     "classify_cells",
+    "cnv_evidence",
     "cnv_tumour_correlation",
+    "contrast_scores",
     "crossfit_cnv_correlation",
     "expression_bins",
     "fit_calibration",
+    "fit_effect_prior",
     "harmonize_gene_names",
     "load_calibration",
     "load_gene_sets",

@@ -1,25 +1,29 @@
 """Cell classes from what each cell is: CTC, WBC, platelet, erythrocyte, unassigned.
 
 Every cell is decided on its own (see ``docs/rna.md``), never against the other cells of
-the run, so a call does not change with the run's composition (1 CTC among 500 blood
-cells, or CTCs only) and has no randomness.
+the run, so a programme call does not change with the run's composition (1 CTC among 500
+blood cells, or CTCs only) and has no randomness.
 
-1. :func:`ctcgenomics.rna.score_programmes` gives one standardised enrichment ``z`` per
-   programme kind: tumour lineage (panels chosen by the patient's OncoTree code),
-   blood (strongest leukocyte programme), platelet, erythrocyte.
-2. Hypotheses per cell: ``H_k`` "the cell is of kind k" (its ``z_k`` has a positive mean,
-   the other kinds are null) for each kind, and ``H_none`` (no programme enriched). Under
-   ``H_k`` the effect has a half-normal prior of scale ``tau_k``; the one-sided Bayes
-   factor against the null is closed-form,
-   ``BF_k = 2 / sqrt(1 + tau^2) * exp(z^2 tau^2 / (2 (1 + tau^2))) * Phi(z tau / sqrt(1 + tau^2))``,
-   and the posterior is ``P(H_k) = pi_k BF_k / (pi_none + sum_j pi_j BF_j)``. A cell
-   without evidence for any programme stays ``unassigned`` instead of being forced into
-   a class.
-3. A Platt layer maps the CTC log-odds to a calibrated ``ctc_probability``. Parameters
-   (``tau``, priors, Platt) are a versioned data file
-   (``ctcgenomics/data/rna/ctc_calibration_v1.json``); :func:`fit_calibration` fits the
-   Platt layer on labelled cells with leave-one-group-out predictions.
-4. A gene-label check: housekeeping genes must rank near the top of most cells; when they
+1. :func:`ctcgenomics.rna.score_programmes` gives, per programme, a rank-test ``z``
+   against silent lineage genes of the same cell and ``z_max``, the largest ``z`` the
+   cell's values allow.
+2. Hypotheses per cell: ``H_k`` "the cell is of kind k" (tumour, blood, platelet,
+   erythrocyte) and ``H_none`` (no programme enriched). Under ``H_k`` the kind's ``z`` is
+   ``N(f z_max, 1)`` with the enrichment fraction ``f ~ Beta(a_k, b_k)``; the Bayes
+   factor against ``z ~ N(0, 1)`` is a one-dimensional integral (Gauss-Jacobi). It scales
+   with what each cell can show: a sparse cell is not penalised for lacking a large
+   ``z``, and a well-measured cell without blood signal is evidence against blood.
+   ``P(H_k) = pi_k BF_k / (pi_none + sum_j pi_j BF_j)``; a class is called when its
+   posterior exceeds ``min_posterior`` (0.5), else the cell is ``unassigned``.
+3. Copy number, when the run holds enough confidently called blood cells (the diploid
+   reference) and CTCs: a capped likelihood ratio from the correlation of each uncertain
+   cell's inferred copy-number profile with the confident CTCs' (``_cnv.cnv_evidence``).
+4. A Platt layer maps the CTC log-odds to a calibrated ``ctc_probability``. Parameters
+   (effect shapes, priors, ``min_posterior``, Platt) are a versioned data file
+   (``ctcgenomics/data/rna/ctc_calibration_v2.json``, written by
+   ``benchmarks/fit_rna_calibration.py``); :func:`fit_calibration` fits the Platt layer
+   on labelled cells with leave-one-group-out predictions.
+5. A gene-label check: housekeeping genes must rank near the top of most cells; when they
    do not, the gene names do not match the values and no cell is classified.
 """
 
@@ -28,17 +32,26 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from anndata import AnnData
-from scipy.special import expit, logit, logsumexp
-from scipy.stats import norm
+from scipy.special import expit, logit, logsumexp, roots_jacobi
 
+from ctcgenomics.rna._cnv import (
+    CNV_CONFIDENT,
+    CNV_MIN_REFERENCE,
+    CNV_MIN_SEEDS,
+    cnv_evidence,
+    cnv_log_lr,
+    crossfit_cnv_correlation,
+)
 from ctcgenomics.rna._programmes import KINDS, score_programmes
 
 log = logging.getLogger(__name__)
@@ -55,13 +68,17 @@ _CLASS_OF_KIND = {
 HYPOTHESES = (*KINDS, "none")
 """Hypotheses of the posterior: one per programme kind, and no programme enriched."""
 
-DEFAULT_CALIBRATION = "ctc_calibration_v1.json"
+DEFAULT_CALIBRATION = "ctc_calibration_v2.json"
 LABEL_CHECK_MIN_AUC = 0.75
 """Median housekeeping AUC below which gene labels are taken not to match the values.
 
 Housekeeping genes rank above almost every other gene of a real cell (AUC ~0.95 on real
 data), and at chance level (~0.5) when the labels are shuffled; 0.75 sits in the gap."""
 LABEL_CHECK_MIN_GENES = 8
+CNV_MAX_ANCHORS = 500
+"""Most reference (blood) and seed (CTC) cells the copy-number profiles are built from."""
+CNV_CHUNK = 2000
+"""Uncertain cells profiled per infercnvpy run (memory bound on large runs)."""
 
 
 class CalibrationError(ValueError):
@@ -69,7 +86,7 @@ class CalibrationError(ValueError):
 
 
 def load_calibration(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """Read a calibration JSON (default: the packaged ``ctc_calibration_v1.json``).
+    """Read a calibration JSON (default: the packaged ``ctc_calibration_v2.json``).
 
     Raises
     ------
@@ -94,60 +111,142 @@ def load_calibration(path: str | os.PathLike[str] | None = None) -> dict[str, An
         cal = json.loads(text)
     except json.JSONDecodeError as err:
         raise CalibrationError(f"{source}: not valid JSON ({err})") from None
-    for key in ("tau", "prior", "platt"):
+    if "tau" in cal and "effect" not in cal:
+        raise CalibrationError(
+            f"{source}: a version-1 calibration (half-normal 'tau'); the classifier now needs "
+            f"the version-2 'effect' priors: start from {DEFAULT_CALIBRATION} and refit"
+        )
+    for key in ("effect", "prior", "platt", "min_posterior"):
         if key not in cal:
             raise CalibrationError(f"{source}: missing key {key!r}; see {DEFAULT_CALIBRATION}")
-    missing = [k for k in KINDS if k not in cal["tau"]] + [
+    missing = [k for k in KINDS if k not in cal["effect"]] + [
         k for k in HYPOTHESES if k not in cal["prior"]
     ]
     if missing or not {"intercept", "slope"} <= set(cal["platt"]):
         raise CalibrationError(
-            f"{source}: tau needs {list(KINDS)}, prior needs {list(HYPOTHESES)} and platt "
+            f"{source}: effect needs {list(KINDS)}, prior needs {list(HYPOTHESES)} and platt "
             f"needs intercept and slope; missing {missing or ['platt keys']}"
         )
+    for kind in KINDS:
+        shape = cal["effect"][kind]
+        if not (isinstance(shape, Mapping) and shape.get("a", 0) > 0 and shape.get("b", 0) > 0):
+            raise CalibrationError(
+                f"{source}: effect.{kind} must be {{'a': > 0, 'b': > 0}} (Beta shape of the "
+                f"enrichment as a fraction of its largest possible value); got {shape!r}"
+            )
     cal["source"] = source
     return cal
 
 
-def log_bayes_factor(z: np.ndarray, tau: float) -> np.ndarray:
-    """One-sided log Bayes factor of ``z ~ N(delta, 1)``, ``delta ~ HalfNormal(tau)``, vs 0.
+@cache
+def _beta_quadrature(a: float, b: float, n: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes on [0, 1] and log weights integrating against Beta(a, b) (Gauss-Jacobi).
 
-    NaN ``z`` (programme not measured) gives ``-inf``: that hypothesis cannot be chosen.
+    Gauss-Jacobi carries the Beta density in its weights, so shapes below 1 (a density
+    that piles up at 0 or 1) are integrated exactly rather than through a singular
+    integrand.
     """
+    x, w = roots_jacobi(n, b - 1.0, a - 1.0)
+    return (x + 1.0) / 2.0, np.log(w / w.sum())
+
+
+def log_bayes_factor(
+    z: np.ndarray, z_max: np.ndarray, a: float = 1.0, b: float = 1.0
+) -> np.ndarray:
+    """Log Bayes factor of "this cell's programme is enriched" against "it is not".
+
+    The rank-test ``z`` is standard normal when the programme is not enriched and
+    ``N(f * z_max, 1)`` when it is, where ``z_max`` is the largest ``z`` the cell's values
+    allow (all of the programme's genes above every reference gene) and the enrichment
+    fraction ``f ~ Beta(a, b)``:
+    ``BF = int Beta(f; a, b) exp(z f z_max - (f z_max)^2 / 2) df`` (64-node Gauss-Jacobi).
+    The alternative thus scales with what the cell can show: a sparse cell or a small
+    panel (small ``z_max``) is not penalised for lacking a large ``z``, and a cell that
+    could show a programme strongly but does not is evidence against it. ``z_max = 0``
+    (nothing detected) gives ``BF = 1``; NaN ``z`` (programme not measured) gives
+    ``-inf``: that hypothesis cannot be chosen.
+    """
+    nodes, log_w = _beta_quadrature(float(a), float(b))
     z = np.asarray(z, dtype=np.float64)
-    s2 = 1.0 + tau * tau
-    out = (
-        np.log(2.0)
-        - 0.5 * np.log(s2)
-        + z * z * tau * tau / (2.0 * s2)
-        + norm.logcdf(z * tau / np.sqrt(s2))
-    )
-    return np.where(np.isfinite(z), out, -np.inf)
+    zm = np.clip(np.asarray(z_max, dtype=np.float64), 0.0, None)
+    ok = np.isfinite(z) & np.isfinite(zm)
+    z0, zm0 = np.where(ok, z, 0.0), np.where(ok, zm, 0.0)
+    mu = zm0[..., None] * nodes
+    out = logsumexp(log_w + z0[..., None] * mu - 0.5 * mu * mu, axis=-1)
+    return np.where(ok, out, -np.inf)
 
 
-def class_posterior(evidence: pd.DataFrame, calibration: Mapping[str, Any]) -> pd.DataFrame:
+def fit_effect_prior(fraction: np.ndarray) -> dict[str, float]:
+    """Beta shape of the enrichment fraction ``z / z_max`` in cells of a programme's kind.
+
+    Maximum likelihood (:func:`scipy.stats.beta.fit`, support fixed to [0, 1]) on the
+    fractions of labelled cells, clipped into (0.001, 0.999).
+
+    Parameters
+    ----------
+    fraction
+        ``z / z_max`` of the programme (or of the kind's strongest programme) in cells
+        known to be of that kind; NaN (nothing detected) is dropped.
+    """
+    from scipy.stats import beta as beta_dist
+
+    f = np.asarray(fraction, dtype=np.float64)
+    f = np.clip(f[np.isfinite(f)], 1e-3, 1 - 1e-3)
+    if f.size < 10:
+        raise ValueError(f"fit_effect_prior needs >= 10 labelled cells, got {f.size}")
+    a, b, _, _ = beta_dist.fit(f, floc=0, fscale=1)
+    return {"a": float(a), "b": float(b)}
+
+
+def kind_log_bayes_factors(
+    z: pd.DataFrame,
+    z_max: pd.DataFrame,
+    kinds: Mapping[str, Sequence[str]],
+    calibration: Mapping[str, Any],
+) -> pd.DataFrame:
+    """Log Bayes factor of each kind (:data:`KINDS`) per cell.
+
+    A kind with several programmes (blood: leukocyte, T/NK, B, myeloid, neutrophil) is the
+    hypothesis "one of them is enriched", each equally likely a priori: its Bayes factor
+    is the mean of theirs.
+    """
+    out = {}
+    for kind in KINDS:
+        names = [n for n in kinds.get(kind, []) if n in z]
+        shape = calibration["effect"][kind]
+        if not names:
+            out[kind] = np.full(len(z), -np.inf)
+            continue
+        lbf = np.column_stack(
+            [
+                log_bayes_factor(z[n].to_numpy(), z_max[n].to_numpy(), shape["a"], shape["b"])
+                for n in names
+            ]
+        )
+        out[kind] = logsumexp(lbf, axis=1) - np.log(len(names))
+    return pd.DataFrame(out, index=z.index)
+
+
+def class_posterior(log_bf: pd.DataFrame, calibration: Mapping[str, Any]) -> pd.DataFrame:
     """Posterior of each hypothesis (:data:`HYPOTHESES`) per cell, before the Platt layer.
 
     Parameters
     ----------
-    evidence
-        Cells x kinds (:data:`ctcgenomics.rna._programmes.KINDS`) of z-scores.
+    log_bf
+        Cells x kinds (:data:`ctcgenomics.rna._programmes.KINDS`) of log Bayes factors
+        against "no programme enriched" (:func:`kind_log_bayes_factors`).
     calibration
         As from :func:`load_calibration`.
     """
-    missing = [k for k in KINDS if k not in evidence]
+    missing = [k for k in KINDS if k not in log_bf]
     if missing:
-        raise KeyError(f"evidence lacks column(s) {missing}; run score_programmes first")
+        raise KeyError(f"log_bf lacks column(s) {missing}; use kind_log_bayes_factors")
     logw = np.column_stack(
-        [
-            np.log(calibration["prior"][k])
-            + log_bayes_factor(evidence[k].to_numpy(), float(calibration["tau"][k]))
-            for k in KINDS
-        ]
-        + [np.full(len(evidence), np.log(calibration["prior"]["none"]))]
+        [np.log(calibration["prior"][k]) + log_bf[k].to_numpy() for k in KINDS]
+        + [np.full(len(log_bf), np.log(calibration["prior"]["none"]))]
     )
     post = np.exp(logw - logsumexp(logw, axis=1, keepdims=True))
-    return pd.DataFrame(post, index=evidence.index, columns=list(HYPOTHESES))
+    return pd.DataFrame(post, index=log_bf.index, columns=list(HYPOTHESES))
 
 
 def apply_platt(post: pd.DataFrame, calibration: Mapping[str, Any]) -> pd.DataFrame:
@@ -182,6 +281,8 @@ def classify_cells(
     calibration: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     programme_key: str = "programme",
     check_labels: bool = True,
+    cnv: bool = True,
+    values: str | None = None,
     copy: bool = False,
 ) -> AnnData | None:
     """Classify each cell as CTC, WBC, platelet, erythrocyte or unassigned, on its own.
@@ -207,6 +308,13 @@ def classify_cells(
     check_labels
         Refuse to classify (every cell ``unassigned``) when housekeeping genes do not rank
         high in most cells, i.e. the gene names do not match the values.
+    cnv
+        Add copy-number evidence when the run holds enough confidently called blood cells
+        (the diploid reference) and CTCs (:func:`ctcgenomics.rna._cnv.cnv_evidence`);
+        absent otherwise. Recorded in ``uns[key_added]["cnv"]``.
+    values
+        What the matrix holds, for the copy-number profiles only (``counts``,
+        ``normalised`` or ``log1p``); default: recognised from the values.
     copy
         Return a copy instead of writing in place.
 
@@ -229,17 +337,34 @@ def classify_cells(
     adata = adata.copy() if copy else adata
     score_programmes(adata, tumour_type=tumour_type, layer=layer, key_added=programme_key)
     ok = adata.obs[qc_key].to_numpy(bool) if qc_key in adata.obs else np.ones(adata.n_obs, bool)
-    evidence = pd.DataFrame(
-        {k: adata.obs[f"{programme_key}_{k}"].to_numpy() for k in KINDS}, index=adata.obs_names
+    log_bf = kind_log_bayes_factors(
+        adata.obsm[f"{programme_key}_z"],
+        adata.obsm[f"{programme_key}_zmax"],
+        adata.uns[programme_key]["kinds"],
+        cal,
     )
-    post = apply_platt(class_posterior(evidence, cal), cal)
+    raw_post = class_posterior(log_bf, cal)
     check = _label_check(adata, programme_key, ok) if check_labels else {"status": "skipped"}
     refused = check["status"] == "failed"
+    cnv_info: dict[str, Any] = {"status": "not requested"}
+    if cnv and refused:
+        cnv_info = {"status": "not used: gene labels do not match the values"}
+    elif cnv:
+        log_lr, corr, cnv_info = _cnv_term(adata, raw_post, ok, layer, values, programme_key)
+        if corr is not None:
+            adata.obs["cnv_correlation"] = corr
+        if log_lr is not None:
+            adata.obs["cnv_log_lr"] = log_lr
+            log_bf["tumour"] = log_bf["tumour"].to_numpy() + log_lr
+            raw_post = class_posterior(log_bf, cal)
+    post = apply_platt(raw_post, cal)
     hyp = post.to_numpy()
     best = np.argmax(hyp, axis=1)
     labels = np.array([_CLASS_OF_KIND.get(h, "unassigned") for h in HYPOTHESES], dtype=object)
     label = labels[best]
     conf = hyp[np.arange(adata.n_obs), best]
+    # a class is called only when it is more probable than all others together
+    label[conf < float(cal["min_posterior"])] = "unassigned"
     prob = post["tumour"].to_numpy()
     score = np.log(prob.clip(1e-300)) - np.log((1 - prob).clip(1e-300))
     if refused:
@@ -272,6 +397,7 @@ def classify_cells(
             "fitted": bool(cal.get("fitted", False)),
         },
         "label_check": check,
+        "cnv": _jsonable(cnv_info),
         "decided_by": "refused: gene labels do not match the values"
         if refused
         else "programme posterior",
@@ -279,6 +405,99 @@ def classify_cells(
     }
     log.info("classes: %s", adata.uns[key_added]["counts"])
     return adata if copy else None
+
+
+def _jsonable(info: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in info.items()}
+
+
+def _log_normalised(
+    adata: AnnData, layer: str | None, values: str | None, rows: np.ndarray
+) -> AnnData:
+    """Bare AnnData of log1p counts per 10k of ``rows``, for the copy-number profiles."""
+    import scanpy as sc
+
+    from ctcgenomics.rna._read import LOG_MAX, describe_values
+
+    x = adata.X if layer is None else adata.layers[layer]
+    out = AnnData(
+        X=sp.csr_matrix(x[rows], dtype=np.float64),
+        obs=pd.DataFrame(index=adata.obs_names[rows]),
+        var=pd.DataFrame(index=adata.var_names),
+    )
+    if values is None:
+        d = describe_values(out)
+        values = "log1p" if d["max"] <= LOG_MAX and d["integer_fraction"] < 0.999 else "counts"
+    if values != "log1p":
+        sc.pp.normalize_total(out, target_sum=1e4)
+        sc.pp.log1p(out)
+    return out
+
+
+def _cnv_term(
+    adata: AnnData,
+    post: pd.DataFrame,
+    ok: np.ndarray,
+    layer: str | None,
+    values: str | None,
+    programme_key: str,
+) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, Any]]:
+    """Copy-number log likelihood ratio of the cells the programmes leave uncertain.
+
+    Cells already called with posterior >= CNV_CONFIDENT keep their call (a capped term
+    could not overturn it). The reference and the seeds are at most CNV_MAX_ANCHORS
+    cells each (a fixed subsample); whether the confident CTCs share a profile is decided
+    on them alone, and only then are the uncertain cells profiled, CNV_CHUNK at a time
+    beside the same anchors, so a 100k-cell run without a shared profile pays for 1,000
+    cells and one with it for its uncertain cells.
+    """
+    blood = ok & (post["blood"].to_numpy() >= CNV_CONFIDENT)
+    tumour = ok & (post["tumour"].to_numpy() >= CNV_CONFIDENT)
+    uncertain = ok & ~(post.to_numpy().max(axis=1) >= CNV_CONFIDENT)
+    if blood.sum() < CNV_MIN_REFERENCE or tumour.sum() < CNV_MIN_SEEDS or not uncertain.any():
+        _, _, info = cnv_evidence(adata, blood, tumour)  # reports why not, computes nothing
+        if not uncertain.any():
+            info["status"] = "not used: every cell is called with confidence"
+        return None, None, info
+    rng = np.random.default_rng(0)
+
+    def subsample(mask: np.ndarray) -> np.ndarray:
+        idx = np.flatnonzero(mask)
+        if len(idx) <= CNV_MAX_ANCHORS:
+            return idx
+        return np.sort(rng.choice(idx, CNV_MAX_ANCHORS, replace=False))
+
+    anchors = np.sort(np.r_[subsample(blood), subsample(tumour)])
+    genes = adata.uns[programme_key]
+    exclude = sorted(
+        {g for v in genes["genes_used"].values() for g in v}
+        | set(genes["params"].get("decoys", []))
+    )
+    _, corr_anchors, info = cnv_evidence(
+        _log_normalised(adata, layer, values, anchors),
+        blood[anchors],
+        tumour[anchors],
+        exclude_genes=exclude,
+    )
+    corr = np.full(adata.n_obs, np.nan)
+    if corr_anchors is not None:
+        corr[anchors] = corr_anchors
+    if info["status"] != "used":
+        return None, corr, info
+    todo = np.flatnonzero(uncertain)
+    for chunk in np.array_split(todo, int(np.ceil(len(todo) / CNV_CHUNK))):
+        rows = np.r_[anchors, chunk]
+        part = crossfit_cnv_correlation(
+            _log_normalised(adata, layer, values, rows),
+            blood[rows],
+            tumour[rows],
+            exclude_genes=exclude,
+        )
+        corr[chunk] = part[len(anchors) :]
+    info["n_scored"] = len(todo)
+    log_lr = np.zeros(adata.n_obs)
+    log_lr[todo] = cnv_log_lr(corr[todo], info)
+    return log_lr, corr, info
 
 
 def fit_calibration(

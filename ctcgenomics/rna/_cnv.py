@@ -189,3 +189,108 @@ def crossfit_cnv_correlation(
         total[~ref] += corr[~ref]
         runs[~ref] += 1
     return total / runs
+
+
+CNV_MIN_REFERENCE = 50
+"""Fewest confidently called blood cells to serve as the diploid reference."""
+CNV_MIN_SEEDS = 10
+"""Fewest confidently called CTCs whose mean profile the other cells are compared with."""
+CNV_CONFIDENT = 0.99
+"""Posterior above which a programme call is confident enough for reference or seed."""
+CNV_MAX_LOG_LR = np.log(100.0)
+"""Cap of the copy-number log likelihood ratio: one cell's profile never outweighs more
+than 100:1, however far its correlation lies in the tails of the fitted normals."""
+
+
+def cnv_evidence(
+    adata: AnnData,
+    reference: np.ndarray,
+    seed: np.ndarray,
+    *,
+    exclude_genes: Sequence[str] = (),
+    layer: str | None = None,
+    window_size: int = 100,
+    min_reference: int = CNV_MIN_REFERENCE,
+    min_seeds: int = CNV_MIN_SEEDS,
+) -> tuple[np.ndarray | None, np.ndarray | None, dict[str, object]]:
+    """Log likelihood ratio, tumour vs not, from expression-inferred copy number.
+
+    Each cell's infercnvpy profile against the ``reference`` cells (confidently called
+    blood cells: diploid), cross-fitted so reference cells are scored as queries
+    (:func:`crossfit_cnv_correlation`), is correlated with the mean profile of the
+    ``seed`` cells (confidently called CTCs, each against the others). Tumour cells that
+    share the clone's copy-number changes correlate; diploid cells do not. The two
+    distributions are estimated in the run: normal with median and MAD of the reference
+    cells' correlations (diploid) and of the seeds' (tumour); the log likelihood ratio is
+    capped at :data:`CNV_MAX_LOG_LR`.
+
+    Parameters
+    ----------
+    adata
+        Log-normalised cells x genes (gene symbols).
+    reference, seed
+        Boolean masks of the diploid reference and of the confident tumour cells.
+    exclude_genes
+        Genes left out of the profiles (the programme genes that made the calls).
+    layer, window_size
+        As in :func:`cnv_tumour_correlation`.
+    min_reference, min_seeds
+        Fewer reference or seed cells: no evidence (``None``).
+
+    Returns
+    -------
+    log_lr, correlation : numpy.ndarray or None
+        Per cell; ``None`` when the run cannot support the term.
+    info : dict
+        ``status`` (``used`` or why not), counts, the fitted normals.
+    """
+    reference = np.asarray(reference, bool)
+    seed = np.asarray(seed, bool) & ~reference
+    info: dict[str, object] = {
+        "n_reference": int(reference.sum()),
+        "n_seeds": int(seed.sum()),
+    }
+    if reference.sum() < min_reference or seed.sum() < min_seeds:
+        info["status"] = (
+            f"not used: {int(reference.sum())} confident blood cells (need {min_reference}) "
+            f"and {int(seed.sum())} confident CTCs (need {min_seeds})"
+        )
+        return None, None, info
+    placed = _positioned(adata, layer, exclude_genes).n_vars
+    if placed < 2 * window_size:
+        info["status"] = f"not used: {placed} genes with a position (need {2 * window_size})"
+        return None, None, info
+    corr = crossfit_cnv_correlation(
+        adata, reference, seed, window_size=window_size, layer=layer, exclude_genes=exclude_genes
+    )
+
+    def fit(values: np.ndarray) -> tuple[float, float]:
+        med = float(np.median(values))
+        mad = 1.4826 * float(np.median(np.abs(values - med)))
+        return med, max(mad, 0.02)
+
+    mu0, sd0 = fit(corr[reference])
+    mu1, sd1 = fit(corr[seed])
+    info.update({"diploid": [mu0, sd0], "tumour": [mu1, sd1]})
+    if mu1 - mu0 < 2 * sd0:
+        info["status"] = (
+            "not used: confident CTCs share no copy-number profile (median correlation "
+            f"{mu1:.2f} vs {mu0:.2f} in blood cells)"
+        )
+        return None, corr, info
+    info["status"] = "used"
+    return cnv_log_lr(corr, info), corr, info
+
+
+def cnv_log_lr(correlation: np.ndarray, fit: dict[str, object]) -> np.ndarray:
+    """Capped log likelihood ratio, tumour vs diploid, of copy-number correlations.
+
+    ``fit`` holds ``diploid`` and ``tumour`` as ``[median, scale]`` of normals (as
+    :func:`cnv_evidence` reports them).
+    """
+    from scipy.stats import norm
+
+    mu0, sd0 = fit["diploid"]  # type: ignore[misc]
+    mu1, sd1 = fit["tumour"]  # type: ignore[misc]
+    log_lr = norm.logpdf(correlation, mu1, sd1) - norm.logpdf(correlation, mu0, sd0)
+    return np.clip(log_lr, -CNV_MAX_LOG_LR, CNV_MAX_LOG_LR)

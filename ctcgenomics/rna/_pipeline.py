@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 DEFAULTS: dict[str, Any] = {
     "qc": {"min_genes": 200, "min_counts": 500, "max_mito_frac": 0.25, "max_ribo_frac": 0.6},
     "gene_set_files": [],
-    "classify": {"check_labels": True},
+    "classify": {"check_labels": True, "cnv": True},
     "calibration": None,
     "high_cp10k": {"ERBB2": 20.0, "ESR1": 5.0, "PGR": 5.0, "AR": 5.0},
     "arv7_min_counts": 2,
@@ -78,7 +78,6 @@ RETIRED_CLASSIFY_KEYS = (
     "marker_weight",
     "min_probability",
     "platelet_z",
-    "use_cnv",
     "cnv_min_cells",
     "cnv_min_reference",
     "reference_fraction",
@@ -199,7 +198,13 @@ def analyse(
         adata.layers["counts"] = adata.X.copy()
     sc.pp.normalize_total(adata, target_sum=1e4)
     sc.pp.log1p(adata)
-    classify_cells(adata, tumour_type=tumour_type, calibration=p["calibration"], **p["classify"])
+    classify_cells(
+        adata,
+        tumour_type=tumour_type,
+        calibration=p["calibration"],
+        values="log1p",
+        **p["classify"],
+    )
     score_emt(adata, gene_sets=gene_sets)
     score_hallmark_emt(adata, gene_sets=gene_sets)
     score_stemness(adata, gene_sets=gene_sets)

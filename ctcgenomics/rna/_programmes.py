@@ -1,29 +1,35 @@
 """Per-cell, rank-based scores of absolute cell programmes (tumour lineage, blood lineages).
 
-Each cell is scored on its own: the genes of a programme are compared with every other
-measured gene *of the same cell* by a Mann-Whitney rank test (the statistic behind
-AUCell and UCell, Aibar et al. 2017 Nat Methods 14:1083; Andreatta & Carmona 2021 Comput
-Struct Biotechnol J 19:3796). The score does not depend on the other cells of the run,
-on library size or on any monotone transform of a cell's values (counts, counts per 10k
-and log1p give identical ranks), and it has no randomness.
+Each cell is scored on its own by Mann-Whitney rank tests on its own values (the
+statistic behind AUCell and UCell, Aibar et al. 2017 Nat Methods 14:1083; Andreatta &
+Carmona 2021 Comput Struct Biotechnol J 19:3796). The scores do not depend on the other
+cells of the run, on library size or on any monotone transform of a cell's values
+(counts, counts per 10k and log1p give identical ranks), and they have no randomness.
 
-For a programme ``S`` of ``n1`` measured genes among the cell's ``N`` measured genes,
-with mid-ranks of the cell's values (undetected genes share the lowest mid-rank):
+Each lineage programme is tested against its *reference*: genes that a cell of that
+lineage does not express. For the nucleated kinds (tumour, blood) these are the decoys
+(other tumour types' lineage genes) and the other kinds' programme genes; lineage genes
+are silent outside their lineage, so when the cell is not of the programme's lineage
+the programme's genes behave like its reference and ``z`` is standard normal, at any
+depth, panel or set size. For the anucleate kinds (platelet, erythrocyte) the reference
+is the cell's housekeeping genes, which their programme genes outrank only in a real
+platelet or erythrocyte (not in a cell with ambient haemoglobin). The housekeeping
+programme is tested against all of the cell's genes (the gene-label check).
 
-- ``auc = U / (n1 * n2)``, ``U = R_S - n1 (n1 + 1) / 2``, ``n2 = N - n1`` (0.5 = like
-  the cell's other genes, 1 = the programme's genes are the cell's most expressed);
-- ``z = (U - n1 n2 / 2) / sd(U)`` with the tie-corrected null variance
-  ``n1 n2 / 12 * ((N + 1) - sum(t^3 - t) / (N (N - 1)))``. Under "the programme's genes
-  behave like the cell's other genes" ``z`` is standard normal, so the scale is the same
-  for every programme, depth and panel size.
+With mid-ranks over the ``n1`` set and ``n2`` reference values of the cell:
+``auc = U / (n1 n2)``, ``z = (U - n1 n2 / 2) / sd(U)`` with the tie-corrected null
+variance ``n1 n2 / 12 * ((N + 1) - sum(t^3 - t) / (N (N - 1)))``, and ``z_max``, the
+``z`` of the set holding the cell's highest of these values (0 when nothing is
+detected), which scales the alternative of the class posterior.
 
 Why not :func:`decoupler.mt.aucell`/``ucell``: decoupler 2.2 ranks each dense row with
 ``method="ordinal"`` in a Python loop, so undetected genes get arbitrary distinct ranks
 that depend on the column order (in sparse cells undetected marker genes can land inside
 the top ``n_up``), its ``n_up`` default depends on the number of measured genes (scores
 of a 2,500-gene panel and of a whole transcriptome are not comparable), it gives no null
-scale, and it pulls in pyarrow, marsilea and other plotting packages. The rank test
-needs only each cell's sorted non-zero values (numba, one pass over the CSR matrix).
+scale, and it pulls in pyarrow, marsilea and other plotting packages. The rank tests
+need only each cell's values of a few hundred genes (numba, one pass over the CSR
+matrix).
 """
 
 from __future__ import annotations
@@ -50,6 +56,12 @@ ONCOTREE_FILE = "oncotree_programmes_v1.tsv"
 KINDS = ("tumour", "blood", "platelet", "erythrocyte")
 """Programme kinds; a cell's evidence for each kind is one z-score."""
 REQUIRED_KINDS = ("tumour", "blood")
+NUCLEATED_KINDS = ("tumour", "blood")
+"""Kinds scored against silent lineage genes (decoys and the other kinds' programmes);
+platelet and erythrocyte programmes are scored against the cell's housekeeping genes."""
+MIN_DECOYS = 5
+"""Fewest measured decoy genes for the decoy test; below it programmes are tested against
+all other genes of the cell."""
 """Kinds without which a matrix cannot be classified (an error names the missing genes)."""
 
 
@@ -125,6 +137,7 @@ def _rank_test(indptr, indices, data, n_genes, set_genes, set_ptr):  # pragma: n
     n_sets = set_ptr.shape[0] - 1
     auc = np.full((n_cells, n_sets), np.nan)
     z = np.full((n_cells, n_sets), np.nan)
+    z_max = np.full((n_cells, n_sets), np.nan)
     big_n = float(n_genes)
     for c in numba.prange(n_cells):
         lo, hi = indptr[c], indptr[c + 1]
@@ -168,10 +181,161 @@ def _rank_test(indptr, indices, data, n_genes, set_genes, set_ptr):  # pragma: n
                     upto = np.searchsorted(sorted_vals, v, side="right")
                     rank_sum += n_zero + below + (upto - below + 1) / 2.0
             u = rank_sum - n1 * (n1 + 1) / 2.0
+            # largest rank sum these values allow: the set holding the cell's top n1 values
+            top = 0.0
+            n_top = int(n1)
+            for k in range(min(n_top, n_pos)):
+                v = sorted_vals[n_pos - 1 - k]
+                below = np.searchsorted(sorted_vals, v, side="left")
+                upto = np.searchsorted(sorted_vals, v, side="right")
+                top += n_zero + below + (upto - below + 1) / 2.0
+            if n_top > n_pos:
+                top += (n_top - n_pos) * (n_zero + 1) / 2.0
             auc[c, s] = u / (n1 * n2)
             var = n1 * n2 / 12.0 * ((big_n + 1) - ties / (big_n * (big_n - 1)))
-            z[c, s] = (u - n1 * n2 / 2.0) / np.sqrt(var) if var > 0 else 0.0
-    return auc, z
+            if var > 0:
+                z[c, s] = (u - n1 * n2 / 2.0) / np.sqrt(var)
+                z_max[c, s] = (top - n1 * (n1 + 1) / 2.0 - n1 * n2 / 2.0) / np.sqrt(var)
+            else:
+                z[c, s] = 0.0
+                z_max[c, s] = 0.0
+    return auc, z, z_max
+
+
+@numba.njit(parallel=True, cache=True)
+def _two_sample(
+    indptr, indices, data, genes, set_pos, set_ptr, ref_pos, ref_ptr
+):  # pragma: no cover
+    # genes: sorted column indices needed; set_pos/ref_pos: positions into genes
+    n_cells = indptr.shape[0] - 1
+    n_sets = set_ptr.shape[0] - 1
+    auc = np.full((n_cells, n_sets), np.nan)
+    z = np.full((n_cells, n_sets), np.nan)
+    z_max = np.full((n_cells, n_sets), np.nan)
+    for c in numba.prange(n_cells):
+        lo, hi = indptr[c], indptr[c + 1]
+        v = np.zeros(genes.shape[0])
+        j = lo
+        for i in range(genes.shape[0]):  # merge of two sorted index lists
+            while j < hi and indices[j] < genes[i]:
+                j += 1
+            if j < hi and indices[j] == genes[i]:
+                v[i] = data[j]
+        for s in range(n_sets):
+            a, b = set_ptr[s], set_ptr[s + 1]
+            r0 = ref_ptr[s]
+            n1 = b - a
+            n_ref = ref_ptr[s + 1] - r0
+            if n1 == 0 or n_ref == 0:
+                continue
+            big_n = n1 + n_ref
+            comb = np.empty(big_n)
+            for k in range(n1):
+                comb[k] = v[set_pos[a + k]]
+            for k in range(n_ref):
+                comb[n1 + k] = v[ref_pos[r0 + k]]
+            order = np.argsort(comb, kind="mergesort")
+            ranks = np.empty(big_n)
+            ties = 0.0
+            i = 0
+            while i < big_n:
+                k = i
+                while k + 1 < big_n and comb[order[k + 1]] == comb[order[i]]:
+                    k += 1
+                for m in range(i, k + 1):
+                    ranks[order[m]] = (i + k) / 2.0 + 1.0
+                t = float(k - i + 1)
+                ties += t**3 - t
+                i = k + 1
+            u = ranks[:n1].sum() - n1 * (n1 + 1) / 2.0
+            # largest U these values allow: the set holding the cell's n1 highest values
+            u_max = np.sort(ranks)[big_n - n1 :].sum() - n1 * (n1 + 1) / 2.0
+            n12 = float(n1) * float(n_ref)
+            auc[c, s] = u / n12
+            var = n12 / 12.0 * ((big_n + 1) - ties / (float(big_n) * (big_n - 1)))
+            if var > 1e-12:
+                z[c, s] = (u - n12 / 2.0) / np.sqrt(var)
+                z_max[c, s] = (u_max - n12 / 2.0) / np.sqrt(var)
+            else:  # every value tied: no information
+                z[c, s] = 0.0
+                z_max[c, s] = 0.0
+    return auc, z, z_max
+
+
+def contrast_scores(
+    x,
+    var_names: Sequence[str],
+    gene_sets: Mapping[str, Sequence[str]],
+    references: Mapping[str, Sequence[str]],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, list[str]], dict[str, list[str]]]:
+    """Per-cell Mann-Whitney AUC and z of each gene set against its own reference genes.
+
+    The reference of a lineage programme is genes that a cell of that lineage does not
+    express: decoys (other tumour types' lineage genes) and the other kinds' programmes.
+    Lineage genes are silent outside their lineage, so when a cell is not of the set's
+    lineage the set's genes behave like its reference genes *in this cell*, and ``z`` is
+    standard normal whatever the depth, the panel or the set size. A programme of which
+    only some genes are on (marker loss, dropout) is compared with genes that are off, not
+    diluted by the cell's many expressed genes, and a few reads of another lineage's
+    genes (ambient RNA) rank below the genes of the cell's own lineage.
+
+    Parameters
+    ----------
+    x
+        Cells x genes, non-negative (only each cell's ranks are used).
+    var_names
+        Gene names of the columns.
+    gene_sets
+        Set name -> genes; genes absent from ``var_names`` are skipped.
+    references
+        Set name -> reference genes; absent ones, and genes of the set itself, are
+        skipped.
+
+    Returns
+    -------
+    auc, z, z_max : pandas.DataFrame
+        Cells x sets (index 0..n-1); NaN for a set with no measured gene or reference.
+        ``z_max`` is the largest ``z`` the cell's values allow (the set holding the
+        cell's highest values among set and reference): 0 when nothing is detected.
+    used, references_used : dict
+        Set name -> genes measured, and reference genes measured.
+    """
+    names = pd.Index([str(v) for v in var_names])
+    if not names.is_unique:
+        raise ValueError("gene names must be unique; sum duplicates first (harmonize_gene_names)")
+    present = set(names)
+    used = {k: [g for g in dict.fromkeys(v) if g in present] for k, v in gene_sets.items()}
+    refs = {
+        k: [g for g in dict.fromkeys(references.get(k, ())) if g in present and g not in set(v)]
+        for k, v in used.items()
+    }
+    cols = np.array(
+        sorted({names.get_loc(g) for d in (used, refs) for v in d.values() for g in v}),
+        dtype=np.int64,
+    )
+    pos = {int(c): i for i, c in enumerate(cols)}
+
+    def flat(d: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        idx = np.array([pos[names.get_loc(g)] for v in d.values() for g in v], dtype=np.int64)
+        ptr = np.zeros(len(d) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([len(v) for v in d.values()])
+        return idx, ptr
+
+    m = sp.csr_matrix(x)
+    if not m.has_sorted_indices:
+        m = m.copy()
+        m.sort_indices()
+    auc, z, z_max = _two_sample(
+        m.indptr.astype(np.int64),
+        m.indices.astype(np.int64),
+        m.data.astype(np.float64),
+        cols,
+        *flat(used),
+        *flat(refs),
+    )
+    keys = list(used)
+    frames = (pd.DataFrame(v, columns=keys) for v in (auc, z, z_max))
+    return (*frames, used, refs)
 
 
 def rank_scores(
@@ -195,6 +359,14 @@ def rank_scores(
     used : dict
         Set name -> genes measured.
     """
+    auc, z, _, used = _rank_scores(x, var_names, gene_sets)
+    return auc, z, used
+
+
+def _rank_scores(
+    x, var_names: Sequence[str], gene_sets: Mapping[str, Sequence[str]]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, list[str]]]:
+    """:func:`rank_scores` plus ``z_max`` (the largest z the cell's values allow)."""
     names = pd.Index([str(v) for v in var_names])
     if not names.is_unique:
         raise ValueError("gene names must be unique; sum duplicates first (harmonize_gene_names)")
@@ -206,7 +378,7 @@ def rank_scores(
     if not m.has_sorted_indices:
         m = m.copy()
         m.sort_indices()
-    auc, z = _rank_test(
+    auc, z, z_max = _rank_test(
         m.indptr.astype(np.int64),
         m.indices.astype(np.int64),
         m.data.astype(np.float64),
@@ -215,7 +387,8 @@ def rank_scores(
         ptr,
     )
     cols = list(used)
-    return pd.DataFrame(auc, columns=cols), pd.DataFrame(z, columns=cols), used
+    frames = (pd.DataFrame(v, columns=cols) for v in (auc, z, z_max))
+    return (*frames, used)
 
 
 def combine_max(z: np.ndarray) -> np.ndarray:
@@ -267,14 +440,15 @@ def score_programmes(
     Returns
     -------
     AnnData or None
-        Adds ``obs[f"{key_added}_{NAME}"]`` (z) and ``obs[f"{key_added}_{NAME}_auc"]`` for
-        each programme, ``obs[f"{key_added}_offset"]`` (median z of the decoy programmes:
-        other tumour types' lineage genes, how silent lineage genes rank in this cell),
-        and one evidence z per kind, relative to that offset: ``obs[f"{key_added}_tumour"]`` (all
-        tumour programmes' genes as one set), ``obs[f"{key_added}_blood"]`` (strongest blood
-        programme, Sidak-corrected), ``obs[f"{key_added}_platelet"]`` and
-        ``obs[f"{key_added}_erythrocyte"]``; ``uns[key_added]`` with ``params``,
-        ``genes_used`` and ``genes_missing``.
+        Adds ``obs[f"{key_added}_{NAME}"]`` (z against the programme's reference) and
+        ``obs[f"{key_added}_{NAME}_auc"]`` for each programme; one z per kind:
+        ``obs[f"{key_added}_tumour"]`` (all tumour programmes' genes as one set),
+        ``obs[f"{key_added}_blood"]`` (strongest blood programme, Sidak-corrected),
+        ``obs[f"{key_added}_platelet"]`` and ``obs[f"{key_added}_erythrocyte"]``;
+        ``obsm[f"{key_added}_z"]`` and ``obsm[f"{key_added}_zmax"]`` (cells x lineage
+        sets: z and its largest possible value, read by the class posterior);
+        ``uns[key_added]`` with ``params``, ``genes_used``, ``genes_missing``,
+        ``reference_genes`` and ``kinds`` (kind -> sets).
 
     Raises
     ------
@@ -295,23 +469,45 @@ def score_programmes(
     tumour_names = [n for n, p in progs.items() if p.kind == "tumour"]
     sets["tumour"] = list(dict.fromkeys(g for n in tumour_names for g in progs[n].genes))
     # Decoys: the tumour programmes of *other* tumour types, minus any gene of the chosen
-    # panels. Lineage genes are silent outside their lineage, so in any cell they rank
-    # below the cell's average gene; the decoys measure how far, in this very cell.
+    # panels. Lineage genes are silent outside their lineage, so in a cell that is not of
+    # a programme's lineage the programme's genes behave like the decoys of that cell.
     chosen = {g for genes in sets.values() for g in genes}
-    decoys = {
-        f"decoy_{n}": [g for g in p.genes if g not in chosen]
-        for n, p in load_programmes().items()
-        if p.kind == "tumour" and n not in progs
-    }
-    sets.update({k: v for k, v in decoys.items() if len(v) >= 3})
-    auc, z, used = rank_scores(x, adata.var_names, sets)
-    decoy_cols = [k for k in z.columns if k.startswith("decoy_") and used[k]]
-    offset = (
-        np.nanmedian(z[decoy_cols].to_numpy(), axis=1)
-        if len(decoy_cols) >= 2
-        else np.zeros(adata.n_obs)
+    decoy_names = [n for n, p in load_programmes().items() if p.kind == "tumour" and n not in progs]
+    decoys = list(
+        dict.fromkeys(g for n in decoy_names for g in load_programmes()[n].genes if g not in chosen)
     )
-    offset = np.where(np.isfinite(offset), offset, 0.0)
+    kind_of = {n: "tumour" if n == "tumour" else progs[n].kind for n in sets}
+    # Nucleated lineages are contrasted with silent lineage genes of the same cell. The
+    # anucleate kinds are contrasted with the cell's housekeeping genes: an erythrocyte's
+    # haemoglobin or a platelet's PPBP/PF4 outrank them, while ambient reads of these
+    # genes in a nucleated cell rank far below them. The housekeeping programme itself is
+    # the gene-label check, against all of the cell's genes.
+    control = [n for n in sets if kind_of[n] == "control"]
+    lineage = [n for n in sets if n not in control]
+    auc_w, z_w, _, used = _rank_scores(x, adata.var_names, {n: sets[n] for n in control})
+    decoys_used = [g for g in decoys if g in set(adata.var_names)]
+    if len(decoys_used) < MIN_DECOYS:
+        log.warning(
+            "only %d decoy genes (other tumour types' lineage genes) measured, fewer than %d: "
+            "each programme's reference is the other kinds' programme genes only",
+            len(decoys_used),
+            MIN_DECOYS,
+        )
+    housekeeping = [g for n in control for g in sets[n]]
+    references = {
+        n: decoys_used
+        + [g for m in sets if kind_of[m] not in (kind_of[n], "control") for g in sets[m]]
+        if kind_of[n] in NUCLEATED_KINDS
+        else housekeeping
+        for n in lineage
+    }
+    auc_n, z_n, zmax_n, used_n, refs_used = contrast_scores(
+        x, adata.var_names, {n: sets[n] for n in lineage}, references
+    )
+    used.update(used_n)
+    auc = pd.concat([auc_n, auc_w], axis=1)
+    z = pd.concat([z_n, z_w], axis=1)
+    z_max = zmax_n.set_axis(adata.obs_names)
     missing = {n: [g for g in sets[n] if g not in set(used[n])] for n in sets}
     empty_kinds = [
         kind
@@ -335,26 +531,36 @@ def score_programmes(
     for name in progs:
         adata.obs[f"{key_added}_{name}"] = z[name].to_numpy()
         adata.obs[f"{key_added}_{name}_auc"] = auc[name].to_numpy()
-    adata.obs[f"{key_added}_offset"] = offset
-    adata.obs[f"{key_added}_tumour"] = z["tumour"].to_numpy() - offset
+    adata.obs[f"{key_added}_tumour"] = z["tumour"].to_numpy()
+    # what the posterior reads: z and its largest possible value per lineage set
+    adata.obsm[f"{key_added}_z"] = z[lineage].set_axis(adata.obs_names)
+    adata.obsm[f"{key_added}_zmax"] = z_max[lineage]
     for kind in KINDS[1:]:
         cols = [n for n, p in progs.items() if p.kind == kind and used[n]]
         adata.obs[f"{key_added}_{kind}"] = (
-            combine_max(z[cols].to_numpy() - offset[:, None])
-            if cols
-            else np.full(adata.n_obs, np.nan)
+            combine_max(z[cols].to_numpy()) if cols else np.full(adata.n_obs, np.nan)
         )
     adata.uns[key_added] = {
         "params": {
             "tumour_type": str(tumour_type),
             "tumour_programmes": tumour_names,
             "layer": layer,
-            "method": "per-cell Mann-Whitney rank test against the cell's other genes",
+            "method": "per-cell Mann-Whitney rank test of each programme against its "
+            "reference genes in the same cell: decoys (other tumour types' lineage genes) and "
+            "the other kinds' programme genes",
             "panel_file": PROGRAMMES_FILE,
-            "decoys": decoy_cols,
+            "decoy_programmes": decoy_names,
+            "decoys": decoys_used,
         },
         "genes_used": {k: list(v) for k, v in used.items()},
         "genes_missing": missing,
+        "reference_genes": {k: list(v) for k, v in refs_used.items()},
+        "kinds": {
+            kind: ["tumour"]
+            if kind == "tumour"
+            else [n for n, p in progs.items() if p.kind == kind and used[n]]
+            for kind in KINDS
+        },
     }
     return adata if copy else None
 

