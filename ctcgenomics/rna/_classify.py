@@ -233,7 +233,7 @@ def class_posterior(log_bf: pd.DataFrame, calibration: Mapping[str, Any]) -> pd.
     Parameters
     ----------
     log_bf
-        Cells x kinds (:data:`ctcgenomics.rna._programmes.KINDS`) of log Bayes factors
+        Cells x kinds (``tumour``, ``blood``, ``platelet``, ``erythrocyte``) of log Bayes factors
         against "no programme enriched" (:func:`kind_log_bayes_factors`).
     calibration
         As from :func:`load_calibration`.
