@@ -310,7 +310,7 @@ def classify_cells(
         high in most cells, i.e. the gene names do not match the values.
     cnv
         Add copy-number evidence when the run holds enough confidently called blood cells
-        (the diploid reference) and CTCs (:func:`ctcgenomics.rna._cnv.cnv_evidence`);
+        (the diploid reference) and CTCs (inferred copy-number profiles, see ``docs/rna.md``);
         absent otherwise. Recorded in ``uns[key_added]["cnv"]``.
     values
         What the matrix holds, for the copy-number profiles only (``counts``,
