@@ -96,6 +96,12 @@ def methods_section(
         "stages_not_run": dict(sorted(loaded.not_run.items())),
         "stages_failed": dict(sorted(loaded.failed.items())),
         "limitations": list(LIMITATIONS),
+        # Configured genes the bins cannot resolve (e.g. bins larger than the gene's
+        # region): said here too, since their absence from the calls is not a finding.
+        "resolution": [
+            f"{w['gene']}: {w['warning']}"
+            for w in (_sections.cnv_gene_warnings(loaded.cnv) if loaded.cnv is not None else [])
+        ],
     }
 
 

@@ -491,12 +491,12 @@ def cnv_section(loaded: LoadedInputs) -> dict:
             if loaded.alterations is not None
             else "gene-level calls come from the alterations table, which was not given"
         ),
-        "gene_warnings": _cnv_gene_warnings(adata),
+        "gene_warnings": cnv_gene_warnings(adata),
         "figures": ["cnv_heatmap"],
     }
 
 
-def _cnv_gene_warnings(adata) -> list[dict]:
+def cnv_gene_warnings(adata) -> list[dict]:
     """Return the configured genes the CNV stage could not read from a usable bin."""
     table = adata.uns.get("cnv", {}).get("gene_warnings")
     if table is None:

@@ -228,6 +228,8 @@ def test_copy_number_states_genes_without_a_usable_bin(tmp_path):
     cn = report.data["sections"]["copy_number"]
     assert cn["gene_warnings"] == [{"gene": "TP53", "warning": why}]
     assert f"Copy number of TP53: {why}." in report.to_html()
+    assert report.data["sections"]["methods"]["resolution"] == [f"TP53: {why}"]
+    assert f"Copy-number resolution: TP53: {why}." in report.to_html()
     # Without the key (older runs, other callers) the section has no warnings.
     bare = ad.read_h5ad(inputs.cnv)
     del bare.uns["cnv"]
