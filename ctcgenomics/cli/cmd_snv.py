@@ -130,44 +130,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cells_table(args: argparse.Namespace, bams: dict[str, str]):
-    import pandas as pd
-
     from ctcgenomics.cli import CLIError
+    from ctcgenomics.io.sheets import SheetError, cell_table
 
-    if not args.cells:
-        return pd.DataFrame({"role": "ctc", "draw": "1"}, index=list(bams))
-    sheet = pd.read_csv(args.cells, sep="\t", dtype=str, keep_default_na=False)
-    missing = [c for c in ("cell", "role") if c not in sheet.columns]
-    if missing:
-        raise CLIError(
-            f"{args.cells}: missing column(s) {missing}; a cell sheet needs "
-            "'cell' and 'role' (ctc/wbc), and 'draw'"
-        )
-    sheet = sheet.set_index("cell")
-    unknown = [c for c in bams if c not in sheet.index]
-    if unknown:
-        raise CLIError(
-            f"{args.cells}: no row for cell(s) {unknown} (from the BAM file names); "
-            "add them or rename the BAMs to {cell}.bam"
-        )
-    if "patient" in sheet.columns:
-        mine = sheet[sheet["patient"] == args.patient]
-        if "assay" in mine.columns:
-            mine = mine[mine["assay"].isin(["panel", "exome"])]
-        absent = [c for c in mine.index if c not in bams]
-        if absent:
-            log.warning(
-                "%s: %d panel/exome cell(s) of patient %s have no BAM in this run and are "
-                "left out: %s",
-                args.cells,
-                len(absent),
-                args.patient,
-                ", ".join(absent),
-            )
-    table = sheet.loc[list(bams)].copy()
-    if "draw" not in table:
-        table["draw"] = "1"
+    try:
+        table = cell_table(args.cells, list(bams))
+    except SheetError as err:
+        raise CLIError(str(err)) from None
+    if args.cells:
+        _warn_cells_without_bam(args.cells, args.patient, bams)
     return table
+
+
+def _warn_cells_without_bam(path: str, patient: str, bams: dict[str, str]) -> None:
+    from ctcgenomics.io.sheets import patient_cells
+
+    absent = [c for c in patient_cells(path, patient, assays=("panel", "exome")) if c not in bams]
+    if absent:
+        log.warning(
+            "%s: %d panel/exome cell(s) of patient %s have no BAM in this run and are left out: %s",
+            path,
+            len(absent),
+            patient,
+            ", ".join(absent),
+        )
 
 
 def _write_alterations(frame, path: str) -> None:

@@ -165,6 +165,92 @@ def read_cell_sheet(
     return out.set_index("cell", drop=False)
 
 
+def _read_cell_tsv(path: str | os.PathLike[str], required: tuple[str, ...]) -> pd.DataFrame:
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment="#")
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise SheetError(
+            f"{path}: missing column(s) {missing}; a cell table needs {list(required)} "
+            "(role ctc or wbc), and usually draw"
+        )
+    return table.drop_duplicates("cell").set_index("cell")
+
+
+def patient_cells(
+    path: str | os.PathLike[str], patient: str, *, assays: tuple[str, ...] | None = None
+) -> list[str]:
+    """Cells of ``patient`` in a cell sheet, optionally only those of some assays.
+
+    A table without a ``patient`` (or ``assay``) column gives every cell (of any assay).
+    """
+    table = _read_cell_tsv(path, ("cell",))
+    if "patient" in table.columns:
+        table = table[table["patient"] == patient]
+    if assays is not None and "assay" in table.columns:
+        table = table[table["assay"].isin(assays)]
+    return list(table.index)
+
+
+def cell_table(
+    path: str | os.PathLike[str] | None,
+    cells: list[str],
+    *,
+    patient: str | None = None,
+    required: tuple[str, ...] = ("cell", "role"),
+) -> pd.DataFrame:
+    """Metadata of some cells from a cell sheet (or a smaller table of the same columns).
+
+    The one reader of cell metadata for the per-patient steps (copy number, SNVs): the
+    workflow gives them its cell sheet, users may give a table with only ``cell``,
+    ``role`` (``ctc``/``wbc``) and ``draw``.
+
+    Parameters
+    ----------
+    path
+        TSV with at least the columns ``required``; ``None`` makes every cell a CTC of
+        draw ``1``.
+    cells
+        The cells of the run (e.g. from BAM or count file names), in order.
+    patient
+        If given and the table has a ``patient`` column, cells of another patient are an
+        error.
+    required
+        Columns the table must have.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``cells``; every column of the table (strings), ``draw`` defaulting to
+        ``1`` when the table has none.
+
+    Raises
+    ------
+    SheetError
+        Naming the file and the missing columns, the cells without a row, or the cells of
+        another patient.
+    """
+    if path is None:
+        return pd.DataFrame({"role": "ctc", "draw": "1"}, index=pd.Index(cells, name="cell"))
+    table = _read_cell_tsv(path, required)
+    unknown = [c for c in cells if c not in table.index]
+    if unknown:
+        raise SheetError(
+            f"{path}: no row for cell(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''}; "
+            "add them, or name the files {cell}.bam / {cell}.tsv after the sheet's cells"
+        )
+    out = table.loc[list(cells)].copy()
+    out.index.name = "cell"
+    if patient is not None and "patient" in out.columns:
+        other = list(out.index[out["patient"] != patient])
+        if other:
+            raise SheetError(
+                f"{path}: cell(s) {other[:5]} belong to another patient than {patient}"
+            )
+    if "draw" not in out.columns:
+        out["draw"] = "1"
+    return out
+
+
 def option_safe_path(path: str) -> str:
     """Return ``path`` so that no command line can read it as an option.
 

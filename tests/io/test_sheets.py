@@ -143,3 +143,24 @@ def test_paths_starting_with_a_dash_are_option_safe(fq):
     (fq / "-x_R1.fq.gz").write_bytes(b"x")
     p = _sheet(fq, [["P1", "D1", "c1", "wgs", "ctc", "MDA", "-x_R1.fq.gz", "", ""]])
     assert read_cell_sheet(p, base_dir=fq).loc["c1", "fq1"] == "./-x_R1.fq.gz"
+
+
+def test_cell_table_reads_metadata_and_names_faults(tmp_path):
+    from ctcgenomics.io.sheets import SheetError, cell_table, patient_cells
+
+    path = tmp_path / "cells.tsv"
+    path.write_text(
+        "patient\tcell\trole\tassay\n"
+        "P1\tc1\tctc\tpanel\nP1\tc2\twbc\twgs\nP1\tc3\tctc\tpanel\nP2\tc9\tctc\tpanel\n"
+    )
+    table = cell_table(path, ["c2", "c1"], patient="P1")
+    assert list(table.index) == ["c2", "c1"] and list(table["role"]) == ["wbc", "ctc"]
+    assert list(table["draw"]) == ["1", "1"]  # no draw column: one draw
+    assert patient_cells(path, "P1", assays=("panel",)) == ["c1", "c3"]
+    assert list(cell_table(None, ["a"])["role"]) == ["ctc"]
+    with pytest.raises(SheetError, match=r"no row for cell\(s\) \['x'\]"):
+        cell_table(path, ["c1", "x"])
+    with pytest.raises(SheetError, match=r"\['c9'\] belong to another patient than P1"):
+        cell_table(path, ["c1", "c9"], patient="P1")
+    with pytest.raises(SheetError, match=r"missing column\(s\) \['draw'\]"):
+        cell_table(path, ["c1"], required=("cell", "role", "draw"))
