@@ -77,7 +77,6 @@ __all__ = [
     "CNVConfig",
     "CNVInputError",
     "CountTable",
-    "ReferenceMismatchError",
     "arms_from_cytobands",
     "bin_mask",
     "call_clones",

@@ -13,7 +13,7 @@ Examples
 >>> ctc.snv.write_vcf(adata, "snv.vcf.gz", "genome.fa")  # doctest: +SKIP
 """
 
-from ctcgenomics._errors import ReferenceMismatchError
+from ctcgenomics._errors import ReferenceMismatchError  # noqa: F401 (documented in ctc.align)
 from ctcgenomics.snv._annotate import (
     AnnotationError,
     annotate,
@@ -66,7 +66,6 @@ __all__ = [
     "FilterParams",
     "GenotypeParams",
     "ModelParams",
-    "ReferenceMismatchError",
     "SNVParams",
     "SiteFileError",
     "SiteInputs",
