@@ -77,7 +77,8 @@ def test_few_ctcs_with_a_population_vcf(panel_data):
         clonal = _clonal_snvs(truth, use)
         recall = len(got & clonal) / len(clonal)
         print(
-            f"\n{k} CTC(s), population VCF {pop}: precision {precision:.3f}, clonal recall {recall:.3f}"
+            f"\n{k} CTC(s), population VCF {pop}: precision {precision:.3f}, "
+            f"clonal recall {recall:.3f}"
         )
         assert precision >= 0.95
         assert recall >= min_recall
