@@ -111,8 +111,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--min-qual",
         type=float,
-        default=13.0,
-        help="PASS needs a somatic posterior of at least 1 - 10^(-q/10) (13: 0.95)",
+        default=10.0,
+        help="PASS needs a somatic posterior of at least 1 - 10^(-q/10) (10: 0.9)",
     )
     g.add_argument("--min-evaluable-cells", type=int, default=1)
     g.add_argument("--strand-bias-p", type=float, default=1e-3)
@@ -123,8 +123,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--max-germline-posterior",
         type=float,
-        default=0.01,
-        help="a somatic PASS needs a germline posterior at most this",
+        default=0.1,
+        help="a somatic PASS needs a germline posterior at most this (0.1: no cut beyond "
+        "--min-qual 10; lower it to hold back more germline look-alikes)",
     )
     p.set_defaults(func=_run)
 

