@@ -90,6 +90,35 @@ def register(subparsers) -> None:
     )
     k.set_defaults(func=run_call)
 
+    a = sub.add_parser(
+        "alleles",
+        help="heterozygous germline SNPs of a patient and each cell's allele counts there",
+        description="Find heterozygous germline SNPs in the pooled cells (bcftools mpileup "
+        "candidates, a per-site genotype likelihood over the cells) or take them from a VCF "
+        "(--sites), and count each cell's reference and alternative reads there (the per-SNP "
+        "input of ctcg cnv call --alleles). Cell IDs are the BAM names without .bam.",
+    )
+    a.add_argument("--bams", nargs="+", help="the patient's low-pass cell BAMs (indexed)")
+    add_from_option(a, "bams", "cell BAMs")
+    a.add_argument("--fasta", help="reference FASTA of the BAMs (needed without --sites)")
+    a.add_argument(
+        "--sites",
+        help="VCF of germline sites: the patient's genotypes (one sample: its heterozygous "
+        "SNVs are used) or a population VCF (sites-only: candidates tested, prior 2p(1-p) "
+        "from INFO/AF)",
+    )
+    a.add_argument(
+        "--out", required=True, help="allele counts TSV (cell chrom pos ref_count alt_count)"
+    )
+    a.add_argument("--sites-out", help="heterozygous sites TSV (pooled reads and posterior)")
+    a.add_argument("--min-mapq", type=int, default=20)
+    a.add_argument("--min-base-quality", type=int, default=20)
+    a.add_argument("--het-prior", type=float, default=1e-3, help="heterozygous SNPs per base")
+    a.add_argument("--error-rate", type=float, default=0.001)
+    a.add_argument("--artefact-rate", type=float, default=1e-4)
+    a.add_argument("--min-posterior", type=float, default=0.95)
+    a.set_defaults(func=run_alleles)
+
     g = sub.add_parser("genes", help="gene-level calls from CNVkit .cnr (and .cns) files")
     g.add_argument("--cnr", required=True)
     g.add_argument("--cns", help="CNVkit segments of the same sample (for focal vs arm)")
@@ -132,6 +161,48 @@ def run_count(args: argparse.Namespace) -> int:
 
             n = np.zeros(len(regions["gene"]), dtype=np.int64)
         write_region_counts(args.genes_out, regions, n, cell=cell)
+    return 0
+
+
+def run_alleles(args: argparse.Namespace) -> int:
+    from ctcgenomics.cnv._germline import (
+        HetSiteParams,
+        germline_allele_counts,
+        write_allele_table,
+    )
+
+    paths = input_paths(args.bams, args.bams_from, "bams")
+    bams: dict[str, str] = {}
+    for path in paths:
+        cell = Path(path).name.removesuffix(".bam")
+        cell = validate_id(cell, what="cell", where=str(path))
+        if cell in bams:
+            raise CLIError(f"cell {cell} has two BAMs ({bams[cell]}, {path}); pass one per cell")
+        bams[cell] = path
+    if not args.sites and not args.fasta:
+        raise CLIError("give --fasta (to find heterozygous SNPs in the cells) or --sites VCF")
+    params = HetSiteParams(
+        min_mapq=args.min_mapq,
+        min_base_quality=args.min_base_quality,
+        het_prior=args.het_prior,
+        error_rate=args.error_rate,
+        artefact_rate=args.artefact_rate,
+        min_posterior=args.min_posterior,
+    )
+    try:
+        params.check()
+    except ValueError as err:
+        raise CLIError(str(err)) from None
+    sites, counts = germline_allele_counts(bams, args.fasta, sites=args.sites, params=params)
+    write_allele_table(counts, args.out)
+    if args.sites_out:
+        write_allele_table(sites, args.sites_out)
+    log.info(
+        "%d heterozygous sites; %d allele reads over %d cells",
+        len(sites),
+        int(counts["ref_count"].sum() + counts["alt_count"].sum()) if len(counts) else 0,
+        counts["cell"].nunique() if len(counts) else 0,
+    )
     return 0
 
 

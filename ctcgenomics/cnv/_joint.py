@@ -165,3 +165,39 @@ def member_levels(
             with np.errstate(all="ignore"):
                 out[s] = np.nanmedian(others[:, cols], axis=1)
     return out
+
+
+def scaled_profile_mismatch(
+    means: np.ndarray,
+    sd: np.ndarray,
+    ref_means: np.ndarray,
+    ref_sd: np.ndarray,
+    sizes: np.ndarray,
+) -> float:
+    """BIC of a cell's own segment levels against its group's profile up to a scale.
+
+    Model 0: the cell's segment means are its group's (``ref_means``) times one free
+    genome-wide scale ``s`` (ratios are normalised to the mean, which a private amplicon
+    or loss shifts); model 1: every segment has its own level. With Gaussian segment
+    means (``sd`` and ``ref_sd`` include the level error that does not shrink along a
+    segment, so waves are not evidence), the log-likelihood ratio is half the
+    chi-square of ``means - s * ref_means``; model 1 pays ``log(n)`` per extra level
+    (``n`` the number of bins), so noise does not split a clone.
+
+    Returns
+    -------
+    float
+        ``chi2 - (n_segments - 1) * log(n_bins)``: positive when the cell's own levels
+        are the better model, i.e. its profile is not its group's.
+    """
+    ok = np.isfinite(means) & np.isfinite(ref_means) & (sizes > 0)
+    m, r, v, vr = means[ok], ref_means[ok], sd[ok] ** 2, ref_sd[ok] ** 2
+    if len(m) < 2:
+        return float("-inf")
+    s = 1.0
+    for _ in range(3):  # weights depend on s: a few fixed-point steps of weighted LS
+        w = 1.0 / np.maximum(v + s**2 * vr, 1e-12)
+        s = float(np.sum(w * m * r) / max(np.sum(w * r * r), 1e-12))
+    w = 1.0 / np.maximum(v + s**2 * vr, 1e-12)
+    chi2 = float(np.sum(w * (m - s * r) ** 2))
+    return chi2 - (len(m) - 1) * float(np.log(max(int(np.sum(sizes[ok])), 2)))

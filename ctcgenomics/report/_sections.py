@@ -443,7 +443,10 @@ def _actionable_genes() -> frozenset[str]:
 
 
 def cnv_cells(loaded: LoadedInputs) -> pd.DataFrame:
-    """Per-cell annotation of the copy-number AnnData: draw, role, clone, ploidy, QC."""
+    """Per-cell annotation of the copy-number AnnData: draw, role, clone, ploidy, QC.
+
+    ``ploidy_identifiable`` is false where a halved or doubled scale fits as well.
+    """
     adata = loaded.cnv
     obs = adata.obs
     meta = _cell_meta(loaded, adata.obs_names, obs)
@@ -455,7 +458,7 @@ def cnv_cells(loaded: LoadedInputs) -> pd.DataFrame:
         known = meta.index.isin(table.index)
         clone[known] = table.reindex(meta.index[known]).to_numpy()
     meta["clone"] = clone.fillna("").replace({"": "none", "nan": "none"})
-    for col in ("ploidy", "qc_pass", "qc_reason"):
+    for col in ("ploidy", "ploidy_identifiable", "qc_pass", "qc_reason"):
         meta[col] = obs[col].to_numpy() if col in obs else None
     return meta.reset_index()
 

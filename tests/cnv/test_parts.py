@@ -127,3 +127,26 @@ def test_allelic_evidence_identifies_doubling_and_pure_doubling_is_unidentifiabl
     flat = fit_ploidy(np.ones(3), sizes, sd, min_ploidy=1.5, max_ploidy=6.0)
     assert flat.ploidy == pytest.approx(2.0) and not flat.identifiable
     assert flat.alternative == pytest.approx(4.0)
+
+
+def test_profile_mismatch_keeps_a_clone_and_parts_a_doubled_cell_of_another_profile():
+    from ctcgenomics.cnv._joint import scaled_profile_mismatch
+
+    rng = np.random.default_rng(3)
+    sizes = np.array([20, 10, 5, 43])
+    cn = np.array([2, 2, 2, 1])  # clone A: one copy lost over the last segment
+    level = cn / np.average(cn, weights=sizes)
+    sd = 0.06 * np.sqrt(level)
+    # Null: the same copy-number profile, private noise at the stated SDs, and a
+    # genome-wide scale off by a private amplicon elsewhere: rarely parted (BIC).
+    null = [
+        scaled_profile_mismatch(1.1 * level + rng.normal(0, sd), sd, level, sd, sizes)
+        for _ in range(500)
+    ]
+    assert np.mean(np.array(null) > 0) < 0.01
+    # A doubled cell whose loss is one copy of four (3 on 4) and with an amplicon: its
+    # B-allele fractions match clone A's (0.5, then 0), its depth profile does not.
+    cn2 = np.array([4, 10, 4, 3])
+    level2 = cn2 / np.average(cn2, weights=sizes)
+    sd2 = 0.06 * np.sqrt(level2)
+    assert scaled_profile_mismatch(level2 + rng.normal(0, sd2), sd2, level, sd, sizes) > 0

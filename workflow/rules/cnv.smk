@@ -1,5 +1,6 @@
-# Single-cell copy number: one counting job per low-pass WGS cell, one calling job per
-# patient (all its draws). Logic lives in `ctcg cnv`; see docs/cnv.md.
+# Single-cell copy number: one counting job per low-pass WGS cell, one job per patient
+# finding heterozygous germline SNPs and counting each cell's alleles there (switch:
+# cnv.alleles.enabled), one calling job per patient (all its draws). Logic lives in `ctcg cnv`; see docs/cnv.md.
 # Input functions and final targets: common.smk.
 
 
@@ -29,9 +30,31 @@ rule cnv_count:
         " --genes-out {output.genes:q} > {log:q} 2>&1"
 
 
+rule cnv_alleles:
+    input:
+        unpack(cnv_alleles_inputs),
+    output:
+        alleles="results/cnv/alleles/{patient}.tsv",
+        sites="results/cnv/alleles/{patient}.sites.tsv",
+    params:
+        options=cnv_alleles_options,
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=cnv_alleles_runtime,
+    log:
+        "logs/cnv_alleles/{patient}.log",
+    benchmark:
+        "results/benchmarks/cnv_alleles/{patient}.tsv"
+    shell:
+        "ctcg cnv alleles --bams-from {input.paths:q} --fasta {input.ref:q}"
+        " --out {output.alleles:q} --sites-out {output.sites:q} {params.options:q} > {log:q} 2>&1"
+
+
 rule cnv_call:
     input:
         counts=cnv_counts_of,
+        alleles=cnv_alleles_of,
         paths="results/lists/cnv_counts/{patient}.txt",
         gene_counts=cnv_gene_counts_of,
         gene_paths="results/lists/cnv_gene_counts/{patient}.txt",
@@ -56,6 +79,7 @@ rule cnv_call:
     params:
         outdir=lambda wildcards, output: str(Path(output.h5ad).parent),
         cnv=cnv_params_json,
+        alleles=lambda wildcards: ["--alleles", *cnv_alleles_of(wildcards)] if cnv_alleles_of(wildcards) else [],
         on_error=ON_STAGE_ERROR,
         guarded=guarded_outputs,
     threads: 1
@@ -73,7 +97,7 @@ rule cnv_call:
         " --sheet {input.sheet:q}"
         " --patient {wildcards.patient:q} --outdir {params.outdir:q}"
         " --gene-counts-from {input.gene_paths:q} --patients {input.patients:q}"
-        " --params-json {params.cnv:q} > {log:q} 2>&1"
+        " --params-json {params.cnv:q} {params.alleles:q} > {log:q} 2>&1"
 
 
 rule cnv_export:

@@ -38,6 +38,9 @@ def _option_safe_config_paths():
         for key in keys:
             if config.get(section, {}).get(key):
                 config[section][key] = option_safe_path(config[section][key])
+    alleles = config["cnv"]["alleles"]
+    if alleles.get("germline_sites"):
+        alleles["germline_sites"] = option_safe_path(alleles["germline_sites"])
     if config.get("snv", {}).get("sites"):
         config["snv"]["sites"] = [option_safe_path(p) for p in config["snv"]["sites"]]
 
@@ -212,6 +215,7 @@ def cnv_params_json(wildcards):
     """The config's cnv: section plus the bins' N threshold, as JSON (quoted in the shell directive)."""
     params = dict(config.get("cnv", {}))
     params.pop("min_mapq", None)  # used by counting only
+    params.pop("alleles", None)  # used by rule cnv_alleles only
     params["max_n_fraction"] = config["bins"]["max_n_fraction"]
     return json.dumps(params)
 
@@ -225,6 +229,41 @@ def cnv_gene_counts_of(wildcards):
     """Reads over the configured genes (+- 50 kb) per cell, for the gene-level read-out."""
     cells = cells_of(wildcards.patient, assays=STAGE_ASSAYS["cnv"])
     return expand("results/cnv/counts/{cell}.genes.tsv", cell=cells)
+
+
+CNV_ALLELES = config["cnv"]["alleles"]
+
+
+def cnv_alleles_inputs(wildcards):
+    """BAMs of the patient's low-pass cells (pooled for heterozygous SNPs), reference, sites."""
+    cells = cells_of(wildcards.patient, assays=STAGE_ASSAYS["cnv"])
+    files = {
+        "bams": [cell_bam(c) for c in cells],
+        "bais": [f"{cell_bam(c)}.bai" for c in cells],
+        "paths": f"results/lists/cnv_bams/{wildcards.patient}.txt",
+        "ref": GENOME,
+        "fai": f"{GENOME}.fai",
+    }
+    if CNV_ALLELES["germline_sites"]:
+        files["sites"] = CNV_ALLELES["germline_sites"]
+    return files
+
+
+def cnv_alleles_options(wildcards, input):
+    """Options of `ctcg cnv alleles` (a list; the shell directive quotes each item)."""
+    a, opts = CNV_ALLELES, []
+    if "sites" in input.keys():
+        opts += ["--sites", input.sites]
+    for key in ("min_base_quality", "het_prior", "error_rate", "artefact_rate", "min_posterior"):
+        opts += [f"--{key.replace('_', '-')}", str(a[key])]
+    return opts + ["--min-mapq", str(config["cnv"]["min_mapq"])]
+
+
+def cnv_alleles_of(wildcards):
+    """The patient's allele counts at heterozygous SNPs for cnv_call ([] when switched off)."""
+    if not CNV_ALLELES["enabled"]:
+        return []
+    return [f"results/cnv/alleles/{wildcards.patient}.tsv"]
 
 
 def cnv_genes_arg(wildcards):
@@ -502,6 +541,11 @@ def cnv_call_runtime(wildcards, input, attempt):
     return int((10 + input.size_mb / 10) * attempt)
 
 
+def cnv_alleles_runtime(wildcards, input, attempt):
+    # One bcftools mpileup pass over all the patient's BAMs, then one read pass per BAM.
+    return int((10 + input.size_mb / 20) * attempt)
+
+
 def cnv_export_mem_mb(wildcards, input, attempt):
     # Reads the patient's copy-number AnnData (cells x bins) once.
     return int((1000 + 4 * input.size_mb) * attempt)
@@ -537,6 +581,7 @@ LIST_PATHS = {
     "qc_cells": lambda key: expand("results/qc/cells/{cell}.tsv", cell=CELLS["cell"]),
     "cnv_counts": lambda key: cnv_counts_of(SimpleNamespace(patient=key)),
     "cnv_gene_counts": lambda key: cnv_gene_counts_of(SimpleNamespace(patient=key)),
+    "cnv_bams": lambda key: cnv_alleles_inputs(SimpleNamespace(patient=key))["bams"],
     "snv_bams": lambda key: snv_inputs(SimpleNamespace(patient=key))["bams"],
 }
 
