@@ -207,44 +207,37 @@ def run_alleles(args: argparse.Namespace) -> int:
 
 
 def _cells_meta(sheet_path: str, patient: str, cells: list[str]):
-    import pandas as pd
+    from ctcgenomics.io.sheets import SheetError, cell_table
 
-    sheet = pd.read_csv(sheet_path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-    missing = {"patient", "draw", "cell", "role"} - set(sheet.columns)
-    if missing:
-        raise CLIError(f"{sheet_path}: cell sheet lacks column(s) {sorted(missing)}")
-    sheet = sheet.set_index("cell", drop=False)
-    unknown = [c for c in cells if c not in sheet.index]
-    if unknown:
-        raise CLIError(f"{sheet_path}: cells {unknown[:5]} of the counts are not in the sheet")
-    meta = sheet.loc[cells, ["patient", "draw", "role"]].copy()
-    other = meta.index[meta["patient"] != patient]
-    if len(other):
-        raise CLIError(f"cells {list(other[:5])} belong to another patient than {patient}")
-    return meta
+    try:
+        meta = cell_table(sheet_path, cells, patient=patient, required=("cell", "draw", "role"))
+    except SheetError as err:
+        raise CLIError(str(err)) from None
+    meta["patient"] = patient
+    return meta.loc[:, ["patient", "draw", "role"]]
 
 
 def _table_meta(sheet_path: str | None, patient: str, cells: list[str], obs):
     """Cell metadata for a count table: from the sheet where given, else obs, else CTC."""
     import pandas as pd
 
+    from ctcgenomics.io.sheets import SheetError, cell_table, patient_cells
+
     meta = pd.DataFrame(index=pd.Index(cells))
     meta["patient"] = patient
     meta["draw"] = obs["draw"].astype(str) if "draw" in obs else "D1"
     meta["role"] = obs["role"].astype(str) if "role" in obs else "ctc"
     if sheet_path:
-        sheet = pd.read_csv(sheet_path, sep="\t", dtype=str, keep_default_na=False, comment="#")
-        missing = {"cell", "draw", "role"} - set(sheet.columns)
-        if missing:
-            raise CLIError(f"{sheet_path}: cell sheet lacks column(s) {sorted(missing)}")
-        sheet = sheet.set_index("cell")
-        known = meta.index.intersection(sheet.index)
-        meta.loc[known, "draw"] = sheet.loc[known, "draw"]
-        meta.loc[known, "role"] = sheet.loc[known, "role"]
-        if "patient" in sheet.columns:
-            other = [c for c in known if sheet.loc[c, "patient"] != patient]
-            if other:
-                raise CLIError(f"cells {other[:5]} belong to another patient than {patient}")
+        try:
+            listed = set(patient_cells(sheet_path, None))
+            known = [c for c in cells if c in listed]
+            sheet = cell_table(
+                sheet_path, known, patient=patient, required=("cell", "draw", "role")
+            )
+        except SheetError as err:
+            raise CLIError(str(err)) from None
+        meta.loc[known, "draw"] = sheet["draw"].to_numpy()
+        meta.loc[known, "role"] = sheet["role"].to_numpy()
     return meta
 
 

@@ -177,14 +177,15 @@ def _read_cell_tsv(path: str | os.PathLike[str], required: tuple[str, ...]) -> p
 
 
 def patient_cells(
-    path: str | os.PathLike[str], patient: str, *, assays: tuple[str, ...] | None = None
+    path: str | os.PathLike[str], patient: str | None, *, assays: tuple[str, ...] | None = None
 ) -> list[str]:
-    """Cells of ``patient`` in a cell sheet, optionally only those of some assays.
+    """Cells of ``patient`` (``None``: of every patient) in a cell sheet.
 
-    A table without a ``patient`` (or ``assay``) column gives every cell (of any assay).
+    Optionally only those of some assays. A table without a ``patient`` (or ``assay``)
+    column gives every cell (of any assay).
     """
     table = _read_cell_tsv(path, ("cell",))
-    if "patient" in table.columns:
+    if patient is not None and "patient" in table.columns:
         table = table[table["patient"] == patient]
     if assays is not None and "assay" in table.columns:
         table = table[table["assay"].isin(assays)]
