@@ -25,7 +25,8 @@ def copy_number(results: Path, patient: str, out: Path) -> pd.DataFrame:
     cnv = ctc.cnv.read_cnv_h5ad(results / "cnv" / patient / "cnv.h5ad")
     print(f"copy number: {cnv.n_obs} cells x {cnv.n_vars} bins")
     print(cnv.obs[["role", "ploidy", "ploidy_confidence", "clone"]].to_string())
-    # Gene-level calls of the genes a CTC report is read for (one row per cell x gene).
+    # Gene-level calls of the genes a CTC report is read for (one row per cell x gene;
+    # genes outside the bins, such as ERBB2 on the example's chr17 segment, have none).
     genes = ctc.cnv.gene_calls(cnv, genes=["ERBB2", "TP53"])
     genes.to_csv(out / "gene_calls.tsv", sep="\t", index=False)
     fig = ctc.cnv.plot_heatmap(cnv)  # a matplotlib Figure: save, show or edit it

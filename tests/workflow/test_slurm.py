@@ -93,10 +93,11 @@ def test_example_on_slurm_matches_the_local_run(slurm, demo_workdir, tmp_path):
     proc = run_on_slurm(work, slurm)
     assert_same_results(work, demo_workdir)
 
-    # 28 cells in one group of 20 and one of 8; copy number and SNV calling are one
-    # job each; QC merging, lists, therapy matching and the report run on the submit host.
+    # 28 cells in one group of 20 and one of 8; allele counting, copy number and SNV
+    # calling are one job each; QC merging, lists, therapy matching and the report run on
+    # the submit host.
     rule_jobs = int(re.search(r"^total\s+(\d+)", proc.stderr, re.MULTILINE).group(1))
-    assert submitted_jobs(proc.stderr) == 4
+    assert submitted_jobs(proc.stderr) == 5
     assert submitted_jobs(proc.stderr) <= rule_jobs / 10
     # Per-cell intermediates were deleted once read (temp), the BAMs are kept.
     assert not list(work.glob("results/qc/cells/*.tsv"))
