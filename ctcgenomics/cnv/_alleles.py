@@ -20,12 +20,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize_scalar
 from scipy.special import betaln, gammaln
 
 from ctcgenomics.cnv._errors import CNVInputError
 
 #: Minor-allele fraction standing in for 0 (LOH): sequencing error and mis-mapped reads.
 LOH_FRACTION = 0.02
+
+#: Overdispersion used when neither WBCs nor clones of >= 3 cells measure it. Not a
+#: fitted value: it is the order of what is measured where it can be (diploid cells of
+#: Kim 2018 P2 through their clone: 0.005-0.05; the simulator's WBCs, docs/cnv.md), and
+#: it errs on the side of allelic evidence weighing less.
+OVERDISPERSION_PRIOR = 0.05
 
 
 @dataclass
@@ -223,7 +230,11 @@ def minor_fractions(max_cn: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
 
 
 def overdispersion_from_groups(
-    counts: AlleleCounts, group: np.ndarray, *, min_cells: int = 3, default: float = 0.05
+    counts: AlleleCounts,
+    group: np.ndarray,
+    *,
+    min_cells: int = 3,
+    default: float = OVERDISPERSION_PRIOR,
 ) -> float:
     """Beta-binomial overdispersion from the spread of a site across the cells of a clone.
 
@@ -253,6 +264,62 @@ def overdispersion_from_groups(
     return float(np.clip(num / den, 0.001, 0.5)) if den > 0 else default
 
 
+def overdispersion_from_normals(
+    counts: AlleleCounts,
+    rows: np.ndarray,
+    *,
+    site_mask: np.ndarray | None = None,
+    min_informative: int = 200,
+) -> tuple[float, int] | None:
+    """Beta-binomial overdispersion of diploid normal cells, by maximum likelihood.
+
+    In normal cells (WBCs) every autosomal germline heterozygous site is 1|1, so its
+    B-allele count is beta-binomial with mean 1/2 and the only unknown is ``rho``:
+    ``b ~ BB(n, 1/2, rho)``. The cells' (cell, site) counts are pooled (each cell is
+    amplified on its own, so its draws are independent) and ``rho`` maximises their
+    summed log-likelihood (``scipy.optimize.minimize_scalar``, bounded to
+    [1e-4, 0.5]). Whatever makes a balanced site look imbalanced in a normal cell
+    (MDA's per-molecule and regional haplotype imbalance, mis-called het sites) is thus
+    measured where the state is known, and applies equally to the tumour cells of the
+    run. Unlike a clone's spread (:func:`overdispersion_from_groups`) this needs no
+    second read of a site in another cell of the same clone, so it holds at ~1 read per
+    site. Sites with one read carry no information on ``rho`` and are skipped.
+
+    Parameters
+    ----------
+    counts
+        Allele counts of the run.
+    rows
+        Row indices of the normal cells.
+    site_mask
+        Per row of ``counts``: whether the site is usable (e.g. autosomal, in a used bin).
+    min_informative
+        Fewest (cell, site) counts with >= 2 reads; with fewer, ``None`` is returned.
+
+    Returns
+    -------
+    (rho, n_informative) or None
+    """
+    keep = np.isin(counts.cell, rows) & ((counts.a + counts.b) >= 2)
+    if site_mask is not None:
+        keep &= site_mask
+    n_inf = int(keep.sum())
+    if n_inf < min_informative:
+        return None
+    # Likelihood over distinct (n, b) pairs, weighted by how often each occurs.
+    n_all = (counts.a[keep] + counts.b[keep]).astype(np.int64)
+    width = int(n_all.max()) + 1
+    pairs, weight = np.unique(n_all * width + counts.b[keep], return_counts=True)
+    n, k = (pairs // width).astype(float), (pairs % width).astype(float)
+    half = np.full(len(n), 0.5)
+
+    def nll(log_rho: float) -> float:
+        return -float(np.sum(weight * _bb_logpmf(k, n, half, float(np.exp(log_rho)))))
+
+    res = minimize_scalar(nll, bounds=(np.log(1e-4), np.log(0.5)), method="bounded")
+    return float(np.exp(res.x)), n_inf
+
+
 def estimate_allelic_noise(
     counts: AlleleCounts,
     *,
@@ -263,13 +330,15 @@ def estimate_allelic_noise(
 ) -> tuple[float, float]:
     """Overdispersion and phase-switch share of allele counts, by maximum likelihood.
 
-    With ``rho`` given (e.g. :func:`overdispersion_from_groups`), only the switch share
-    is fitted. Every site with at least ``min_reads`` reads takes its best state among the minor
-    fractions of totals up to 4 (0, 1/4, 1/3, 1/2); over a grid, the beta-binomial
-    overdispersion ``rho`` and (for per-bin counts, ``per_bin``) the phase-switch share
-    ``switch`` that maximise the summed site log-likelihood are returned (ties go to the
-    smallest). Data without LOH leave ``switch`` unidentified; it then stays 0. At most
-    ``max_sites`` sites are used (a seeded sample).
+    With ``rho`` given (e.g. :func:`overdispersion_from_normals`), only the switch share
+    is fitted and ``rho`` is returned as given. Every site with at least ``min_reads``
+    reads takes its best state among the minor fractions of totals up to 4 (0, 1/4, 1/3,
+    1/2); over a grid, the beta-binomial overdispersion ``rho`` and (for per-bin counts,
+    ``per_bin``) the phase-switch share ``switch`` that maximise the summed site
+    log-likelihood are returned (ties go to the smallest). Data without LOH leave
+    ``switch`` unidentified; it then stays 0. At most ``max_sites`` sites are used (a
+    seeded sample). With fewer than 20 such sites (low depth per cell), ``switch`` is 0
+    and ``rho`` the one given, else :data:`OVERDISPERSION_PRIOR`.
 
     Returns
     -------
@@ -279,7 +348,7 @@ def estimate_allelic_noise(
     n = counts.a + counts.b
     keep = np.flatnonzero(n >= min_reads)
     if len(keep) < 20:
-        return 0.05, 0.0
+        return (OVERDISPERSION_PRIOR if rho is None else float(rho)), 0.0
     if len(keep) > max_sites:
         keep = np.sort(np.random.default_rng(0).choice(keep, max_sites, replace=False))
     a, b = counts.a[keep], counts.b[keep]

@@ -26,6 +26,7 @@ from ctcgenomics.cnv._alleles import (
     estimate_allelic_noise,
     minor_fraction_profile,
     overdispersion_from_groups,
+    overdispersion_from_normals,
     read_allele_counts,
     segment_alleles,
     site_likelihood,
@@ -922,6 +923,7 @@ def call_copy_number(
     used_index = np.full(len(used), -1, dtype=np.int64)
     used_index[used] = np.arange(n_used)
     rho, switch = float("nan"), 0.0
+    rho_source = "none"
     sites: dict[int, SiteLikelihood] = {}
     if allele_table is not None and len(allele_table):
         log.info("allele counts for %d cells", len(np.unique(allele_table.cell)))
@@ -1039,9 +1041,23 @@ def call_copy_number(
         # P2, no WBCs: clone agreement with CHISEL fell from 1.0 to 0.25).
         group = _check_members(group, first, roles, ctx, level_cv=level_cv)
     if allele_table is not None and len(allele_table):
-        # Allelic noise from the spread of sites across the cells of a clone (the
-        # site's state is shared, whatever it is), then site likelihoods per cell.
-        rho = overdispersion_from_groups(allele_table, group)
+        # Allelic noise where the state is known: the run's WBCs (autosomal het sites
+        # are 1|1). Without enough WBC evidence, from the spread of sites across the
+        # cells of a clone (the site's state is shared, whatever it is). Then site
+        # likelihoods per cell.
+        site_bin = used_index[allele_table.bin]
+        from_wbc = overdispersion_from_normals(
+            allele_table,
+            np.flatnonzero(enough & (roles == "wbc")),
+            site_mask=(site_bin >= 0) & autosome[np.maximum(site_bin, 0)],
+        )
+        if from_wbc is not None:
+            rho, n_inf = from_wbc
+            rho_source = "wbc"
+            log.info("allele overdispersion from %d WBC site counts: %.3f", n_inf, rho)
+        else:
+            rho = overdispersion_from_groups(allele_table, group)
+            rho_source = "clones"
         rho, switch = estimate_allelic_noise(allele_table, per_bin=allele_table.per_bin, rho=rho)
         sites.clear()
         for i in np.unique(allele_table.cell):
@@ -1330,6 +1346,7 @@ def call_copy_number(
         "sex_source": sex_source,
         "reference": reference,
         "allele_overdispersion": rho,
+        "allele_overdispersion_source": rho_source,
         "allele_phase_switch": switch,
         "segments": seg_frame,
         "params": {

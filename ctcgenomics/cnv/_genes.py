@@ -85,15 +85,19 @@ def classify(
 ) -> np.ndarray:
     """Call each copy number relative to the cell's ploidy.
 
-    With ``b = max(1, round(ploidy * s))`` (``s`` = ``base_scale``, the germline level
-    relative to the autosomes: 0.5 on a male's chrX and chrY, so one copy there is
-    neutral): ``DELETION`` if ``cn <= deep_deletion_cn``, ``LOSS`` if ``cn < b``,
+    With ``b = max(1, round(2 s), round(ploidy * s))`` (``s`` = ``base_scale``, the
+    germline level relative to the autosomes: 0.5 on a male's chrX and chrY, so one copy
+    there is neutral): the cell's base, or the germline where the cell is below it (a
+    hypodiploid cell at ploidy 1.45 keeps a base of 2, so its one-copy segments are
+    losses, as they are at its doubled alternative scale; at ploidy < 1.5 rounding alone
+    made them neutral). ``DELETION`` if ``cn <= deep_deletion_cn``, ``LOSS`` if ``cn < b``,
     ``AMPLIFICATION`` if ``cn >= amplification_ratio * b``, ``GAIN`` if ``cn > b``,
     else ``NEUTRAL``; empty string where ``cn`` is NaN.
     """
     cn = np.asarray(copy_number, dtype=float)
     scale = 1.0 if base_scale is None else np.asarray(base_scale, dtype=float)
     base = np.maximum(1, np.rint(np.asarray(ploidy, dtype=float) * scale))
+    base = np.maximum(base, np.rint(2.0 * np.broadcast_to(scale, base.shape)))
     out = np.full(cn.shape, "NEUTRAL", dtype=object)
     out[cn > base] = "GAIN"
     out[cn >= config.amplification_ratio * base] = "AMPLIFICATION"

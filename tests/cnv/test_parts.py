@@ -9,6 +9,7 @@ from ctcgenomics.cnv._alleles import (
     estimate_allelic_noise,
     mirrored_loglik,
     overdispersion_from_groups,
+    overdispersion_from_normals,
 )
 from ctcgenomics.cnv._focal import consensus_spikes, deep_deletions, focal_amplicons
 from ctcgenomics.cnv._ploidy import fit_ploidy
@@ -112,6 +113,37 @@ def test_overdispersion_and_phase_switch_are_recovered():
     counts = AlleleCounts(cell, site, site, a + b - bb, bb, per_bin=True)
     _, switch = estimate_allelic_noise(counts, per_bin=True, rho=est)
     assert switch == pytest.approx(0.12, abs=0.03)
+
+
+@pytest.mark.parametrize("rho", [0.01, 0.1, 0.3])
+def test_overdispersion_of_normal_cells_at_one_read_per_site(rho):
+    # Diploid cells at ~1 read per het site (the example's depth): every site is 1|1,
+    # so b ~ BB(n, 1/2, rho) per cell; the estimate is the truth, not the floor.
+    rng = np.random.default_rng(int(rho * 100))
+    n_sites, n_cells = 4000, 6
+    s = (1 - rho) / rho
+    n = rng.poisson(1.2, (n_cells, n_sites))
+    b = rng.binomial(n, rng.beta(s / 2, s / 2, (n_cells, n_sites)))
+    cell = np.repeat(np.arange(n_cells), n_sites)
+    site = np.tile(np.arange(n_sites), n_cells)
+    counts = AlleleCounts(cell, site, site, (n - b).ravel(), b.ravel())
+    est, n_inf = overdispersion_from_normals(counts, np.arange(n_cells))
+    assert est == pytest.approx(rho, rel=0.3, abs=0.01)
+    assert n_inf == int((n >= 2).sum())
+    # A clone's spread (the site's fraction pooled over the clone, the cell's own reads
+    # included) is biased low when few reads of a site fall in other cells.
+    assert overdispersion_from_groups(counts, np.zeros(n_cells, dtype=int)) < rho / 2
+    # Only the given rows, only masked sites; too little evidence gives None.
+    assert overdispersion_from_normals(counts, np.array([0]), site_mask=site < 100) is None
+
+
+def test_allelic_noise_keeps_the_given_overdispersion_at_low_depth():
+    rng = np.random.default_rng(1)
+    n = rng.poisson(1.0, 2000)
+    b = rng.binomial(n, 0.5)
+    counts = AlleleCounts(np.zeros(2000, int), np.arange(2000), np.arange(2000), n - b, b)
+    assert estimate_allelic_noise(counts, per_bin=False, rho=0.13) == (0.13, 0.0)
+    assert estimate_allelic_noise(counts, per_bin=False)[0] == pytest.approx(0.05)
 
 
 def test_allelic_evidence_identifies_doubling_and_pure_doubling_is_unidentifiable():
