@@ -11,7 +11,6 @@ fraction there (truth ``EAF``).
 from __future__ import annotations
 
 import gzip
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -69,8 +68,6 @@ def sim(tmp_path_factory):
     from ctcgenomics.align import align_cell, prepare_reference
     from ctcgenomics.simulate import simulate
 
-    if shutil.which("bcftools") is None or shutil.which("bwa") is None:
-        pytest.skip("bcftools and bwa are installed by make setup")
     work = tmp_path_factory.mktemp("germline")
     with pysam.FastaFile(str(REF)) as ref:
         seq = ref.fetch("chr17", 0, LENGTH)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -30,12 +32,11 @@ def write_config(work, **extra):
     return path
 
 
-@pytest.fixture(scope="session")
-def tiny_reads(tmp_path_factory):
-    out = tmp_path_factory.mktemp("tiny")
+def simulate_two_cells(out: Path, *, seed: int, n_read_pairs: int) -> Path:
+    """Simulate one CTC and one WBC of patient T1 (normal karyotype) into ``out``."""
     spec = ctc.simulate.load_spec(
         {
-            "seed": 3,
+            "seed": seed,
             "reference": str(PACKAGED_REFERENCE),
             "clones": {"normal": {}},
             "cells": [
@@ -46,7 +47,7 @@ def tiny_reads(tmp_path_factory):
                     "role": r,
                     "clone": "normal",
                     "assay": "wgs",
-                    "n_read_pairs": 3000,
+                    "n_read_pairs": n_read_pairs,
                 }
                 for c, r in (("CTC1", "ctc"), ("WBC1", "wbc"))
             ],
@@ -54,3 +55,8 @@ def tiny_reads(tmp_path_factory):
     )
     ctc.simulate.simulate(spec, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_reads(tmp_path_factory):
+    return simulate_two_cells(tmp_path_factory.mktemp("tiny"), seed=3, n_read_pairs=3000)

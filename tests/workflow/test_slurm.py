@@ -18,9 +18,8 @@ import pandas as pd
 import pysam
 import pytest
 
-import ctcgenomics as ctc
-from tests.conftest import PACKAGED_REFERENCE, REPO, run_snakemake
-from tests.workflow.conftest import PATIENTS, write_config
+from tests.conftest import REPO, run_snakemake
+from tests.workflow.conftest import PATIENTS, simulate_two_cells, write_config
 from tests.workflow.slurm_cluster import (
     run_on_slurm,
     snakemake_cmd,
@@ -111,28 +110,7 @@ def test_example_on_slurm_matches_the_local_run(slurm, demo_workdir, tmp_path):
 @pytest.fixture(scope="module")
 def longer_reads(tmp_path_factory):
     """Two cells with enough reads (30,000 pairs) that alignment lasts a few seconds."""
-    out = tmp_path_factory.mktemp("longer")
-    spec = ctc.simulate.load_spec(
-        {
-            "seed": 11,
-            "reference": str(PACKAGED_REFERENCE),
-            "clones": {"normal": {}},
-            "cells": [
-                {
-                    "id": f"T1_D1_{c}",
-                    "patient": "T1",
-                    "draw": "D1",
-                    "role": r,
-                    "clone": "normal",
-                    "assay": "wgs",
-                    "n_read_pairs": 30_000,
-                }
-                for c, r in (("CTC1", "ctc"), ("WBC1", "wbc"))
-            ],
-        }
-    )
-    ctc.simulate.simulate(spec, out)
-    return out
+    return simulate_two_cells(tmp_path_factory.mktemp("longer"), seed=11, n_read_pairs=30_000)
 
 
 @pytest.fixture
