@@ -75,8 +75,9 @@ def snakemake_cmd(workdir: Path, cluster: LocalSlurm, *args: str) -> list[str]:
 
     The profile is used as shipped; on the command line only what differs for a one-node
     test cluster: each grouped job gets the node's CPUs and half its memory, the plugin
-    queries job states with squeue (no accounting database, see docs/cluster.md) and
-    starts polling after a second instead of forty.
+    queries job states with squeue (no accounting database, see docs/cluster.md), starts
+    polling after a second instead of forty and polls every two seconds instead of ten
+    (each polling gap is idle time in a run of a few short jobs).
     """
     return [
         sys.executable,
@@ -97,6 +98,8 @@ def snakemake_cmd(workdir: Path, cluster: LocalSlurm, *args: str) -> list[str]:
         "--slurm-init-seconds-before-status-checks",
         "1",
         "--slurm-keep-successful-logs",
+        "--seconds-between-status-checks",
+        "2",
         "--latency-wait",
         "10",
         *args,
