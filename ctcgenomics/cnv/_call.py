@@ -864,14 +864,130 @@ def call_copy_number(
     cfg = config or CNVConfig()
     _check_input(adata, layer, normal is not None)
     adata = adata.copy() if copy else adata
+    normal = _check_normal(normal, adata.n_vars)
+    run = _prepare(adata, cfg, layer, normal, blacklist, mappability, sex, alleles)
+    default_bias, wbc_bias = _reference(run, normal)
+    first, called = _first_passes(run, default_bias, wbc_bias)
+    wbc_curve = run.ctx.level_curve
+    group = _groups(run, first)
+    _allelic_noise(run, group)
+    group_focal: dict[int, np.ndarray] = {}
+    group_cons: dict[int, np.ndarray] = {}
+    group_pooled: dict[int, SiteLikelihood] = {}
+    group_starts = _group_breakpoints(
+        group,
+        first,
+        run.roles,
+        run.ctx,
+        allele_table=run.allele_table,
+        rho=run.rho,
+        switch=run.switch,
+        used_index=run.used_index,
+        focal=group_focal,
+        consensus=group_cons,
+        pooled_sites=group_pooled,
+    )
+    _cell_scales(run, first, group, group_cons)
+    if wbc_curve is None and cfg.level_cv_from_wbc:
+        _clone_level_curve(run, first, group, group_cons)
+    group_fits = _clone_fits(run, group, group_cons, group_starts, group_pooled)
+    final = _refit_all(
+        first,
+        group,
+        group_starts,
+        run.roles,
+        run.ctx,
+        level_cv=run.level_cv,
+        rng=np.random.default_rng(0),
+        group_fits=group_fits,
+    )
+    if _trace is not None:  # internals for diagnostics (docs/cnv.md figures, tests)
+        _trace.update(first=first, final=final, group_starts=group_starts, group=group,
+                      sites=run.ctx.sites, level_cv=run.level_cv, ctx=run.ctx,
+                      group_fits=group_fits, group_cons=group_cons,
+                      group_pooled=group_pooled)  # fmt: skip
+    out = _CellOutputs.empty(run.n_cells, run.counts_all.shape)
+    for i in called:
+        _cell_output(run, out, int(i), final, group, group_focal, group_starts, group_fits)
+    reasons = _qc_reasons(run, out)
+    _write_outputs(adata, run, out, group, reasons)
+    adata.uns[key_added] = _run_summary(run, out, reasons, layer)
+    log.info(
+        "called %d of %d cells (%d pass QC)",
+        int(run.enough.sum()),
+        run.n_cells,
+        int(adata.obs["qc_pass"].sum()),
+    )
+    return adata if copy else None
+
+
+@dataclass
+class _Run:
+    """One call's cells and usable bins, and the run-wide figures the steps measure."""
+
+    cfg: CNVConfig
+    cells: np.ndarray
+    roles: np.ndarray
+    status: np.ndarray
+    counts_all: np.ndarray
+    var: pd.DataFrame
+    sex: str | None
+    sex_source: str
+    germline_all: np.ndarray
+    used: np.ndarray
+    chroms_all: np.ndarray
+    counts: np.ndarray
+    mean_reads: np.ndarray
+    enough: np.ndarray
+    allele_table: AlleleCounts | None
+    used_index: np.ndarray
+    ctx: _Context
+    reference: str = "none"
+    pon_panel: np.ndarray | None = None
+    level_cv: float = float("nan")
+    level_cv_wbc: float = float("nan")
+    rho: float = float("nan")
+    switch: float = 0.0
+    rho_source: str = "none"
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.cells)
+
+    @property
+    def n_used(self) -> int:
+        return int(self.counts.shape[1])
+
+    @property
+    def chroms(self) -> np.ndarray:
+        return self.chroms_all[self.used]
+
+
+def _check_normal(normal: np.ndarray | None, n_vars: int) -> np.ndarray | None:
+    """Return the matched normal as floats, one count per bin (or ``None``)."""
+    if normal is None:
+        return None
+    normal = np.asarray(normal, dtype=float)
+    if normal.shape != (n_vars,):
+        raise CNVInputError(
+            f"the matched normal has {normal.shape[0] if normal.ndim else 0} values for "
+            f"{n_vars} bins; give one count per bin of the count table"
+        )
+    return normal
+
+
+def _prepare(
+    adata: ad.AnnData,
+    cfg: CNVConfig,
+    layer: str | None,
+    normal: np.ndarray | None,
+    blacklist: pd.DataFrame | None,
+    mappability: np.ndarray | None,
+    sex: str | None,
+    alleles: AlleleCounts | pd.DataFrame | str | None,
+) -> _Run:
+    """Bin filters, the patient's sex and germline levels, cells with enough reads, alleles."""
     counts_all = np.asarray(adata.layers[layer] if layer else adata.X)
-    if normal is not None:
-        normal = np.asarray(normal, dtype=float)
-        if normal.shape != (adata.n_vars,):
-            raise CNVInputError(
-                f"the matched normal has {normal.shape[0] if normal.ndim else 0} values for "
-                f"{adata.n_vars} bins; give one count per bin of the count table"
-            )
     var = bin_mask(adata.var, cfg, blacklist=blacklist, mappability=mappability, normal=normal)
     n_cells = adata.n_obs
     roles = (
@@ -898,20 +1014,9 @@ def call_copy_number(
     used = var["used"].to_numpy()
     if not used.any():
         raise CNVInputError("no usable bin left after the bin filters and sex chromosomes")
-    chroms_all = var["chrom"].astype(str).to_numpy()
-    chroms = chroms_all[used]
-    contig_starts, contig_lengths = _contig_layout(chroms)
-    gc = var["gc"].to_numpy(dtype=float)[used] if "gc" in var and normal is None else None
-    if "gc" in var and normal is not None and cfg.gc_with_normal:
-        gc = var["gc"].to_numpy(dtype=float)[used]
     counts = counts_all[:, used]
-    n_used = counts.shape[1]
-    germline = germline_all[used]
-    autosome = ~is_sex_chromosome(chroms)
     mean_reads = counts.mean(axis=1, dtype=float)
     enough = (mean_reads >= cfg.min_reads_per_bin) & (status == "ok")
-
-    # Allelic evidence: per cell, site log-likelihoods once (segments change, sites not).
     cells = adata.obs_names.to_numpy()
     allele_table = None
     if alleles is not None:
@@ -921,81 +1026,119 @@ def call_copy_number(
             else read_allele_counts(alleles, var, list(cells))
         )
     used_index = np.full(len(used), -1, dtype=np.int64)
-    used_index[used] = np.arange(n_used)
-    rho, switch = float("nan"), 0.0
-    rho_source = "none"
-    sites: dict[int, SiteLikelihood] = {}
+    used_index[used] = np.arange(counts.shape[1])
     if allele_table is not None and len(allele_table):
         log.info("allele counts for %d cells", len(np.unique(allele_table.cell)))
+    return _Run(
+        cfg=cfg, cells=cells, roles=roles, status=status, counts_all=counts_all, var=var,
+        sex=sex, sex_source=sex_source, germline_all=germline_all, used=used,
+        chroms_all=var["chrom"].astype(str).to_numpy(), counts=counts, mean_reads=mean_reads,
+        enough=enough, allele_table=allele_table, used_index=used_index,
+        ctx=_context(cfg, var, used, germline_all, normal, allele_table is not None),
+    )  # fmt: skip
 
-    # Reference: the matched normal, or the panel of the WBCs' GC-corrected ratios.
-    ones = np.ones(n_used)
-    default_bias, wbc_bias, pon_panel = ones, {}, None
-    reference = "none"
+
+def _context(
+    cfg: CNVConfig,
+    var: pd.DataFrame,
+    used: np.ndarray,
+    germline_all: np.ndarray,
+    normal: np.ndarray | None,
+    alleles_given: bool,
+) -> _Context:
+    """Layout, GC and germline levels of the usable bins, for the per-cell steps."""
+    chroms = var["chrom"].astype(str).to_numpy()[used]
+    contig_starts, contig_lengths = _contig_layout(chroms)
+    gc = var["gc"].to_numpy(dtype=float)[used] if "gc" in var and normal is None else None
+    if "gc" in var and normal is not None and cfg.gc_with_normal:
+        gc = var["gc"].to_numpy(dtype=float)[used]
     bin_bp = float(np.median((var["end"] - var["start"]).to_numpy()[used]))
-    ctx = _Context(
+    return _Context(
         cfg=cfg,
         contig_starts=contig_starts,
         contig_lengths=contig_lengths,
         gc=gc,
-        germline=germline,
-        autosome=autosome,
+        germline=germline_all[used],
+        autosome=~is_sex_chromosome(chroms),
         wave_bins=max(1, round(cfg.wave_span_bp / max(bin_bp, 1.0))),
-        sites=sites,
-        alleles_given=allele_table is not None,
+        sites={},
+        alleles_given=alleles_given,
     )
+
+
+def _reference(run: _Run, normal: np.ndarray | None) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Choose the reference: the matched normal, or the panel of the WBCs' GC-corrected ratios.
+
+    Sets ``run.reference`` and ``run.pon_panel``. Returns the per-bin bias every cell is
+    divided by, and each panel WBC's own (leave-one-out) bias.
+    """
+    cfg, ctx = run.cfg, run.ctx
+    germline, autosome = ctx.germline, ctx.autosome
+    ones = np.ones(run.n_used)
+    default_bias, wbc_bias = ones, {}
     if normal is not None:
-        shape = normal[used] / np.maximum(germline, 1e-6)
+        shape = normal[run.used] / np.maximum(germline, 1e-6)
         default_bias = shape / float(np.mean(shape[autosome] if autosome.any() else shape))
-        reference = "normal"
+        run.reference = "normal"
     elif cfg.panel_of_normals:
-        pon_cells = np.flatnonzero(enough & (roles == "wbc"))
-        wbc_ratio = np.full((len(pon_cells), n_used), np.nan)
+        pon_cells = np.flatnonzero(run.enough & (run.roles == "wbc"))
+        wbc_ratio = np.full((len(pon_cells), run.n_used), np.nan)
         for k, i in enumerate(pon_cells):
             r, _ = _ratio(
-                counts[i].astype(float), gc, ones, cfg=cfg, level=germline, autosome=autosome
-            )
+                run.counts[i].astype(float), ctx.gc, ones, cfg=cfg, level=germline,
+                autosome=autosome,
+            )  # fmt: skip
             wbc_ratio[k] = r / np.maximum(germline, 1e-6)
-        own_bias, pon_panel = panel_of_normals(wbc_ratio, min_cells=cfg.min_pon_cells)
+        own_bias, run.pon_panel = panel_of_normals(wbc_ratio, min_cells=cfg.min_pon_cells)
         del wbc_ratio
-        if pon_panel is None:
+        if run.pon_panel is None:
             log.info(
                 "panel of normals skipped: fewer than %d WBCs with enough reads", cfg.min_pon_cells
             )
         else:
-            default_bias = pon_divisor(pon_panel)
+            default_bias = pon_divisor(run.pon_panel)
             wbc_bias = dict(zip(pon_cells.tolist(), own_bias, strict=True))
-            reference = "panel_of_normals"
+            run.reference = "panel_of_normals"
+    return default_bias, wbc_bias
 
-    # --- first pass, WBCs first: their segments calibrate the level error of CTCs ---
-    called = np.flatnonzero(enough)
+
+def _first_passes(
+    run: _Run, default_bias: np.ndarray, wbc_bias: dict[int, np.ndarray]
+) -> tuple[dict[int, _Segmented], np.ndarray]:
+    """First pass per cell, WBCs first: their segments calibrate the level error of CTCs.
+
+    Sets ``run.level_cv`` (the CTCs'), ``run.level_cv_wbc`` and, with
+    ``level_cv_from_wbc``, ``ctx.level_curve``. Returns each called cell's segmentation
+    and the called cells in the order they were fitted.
+    """
+    cfg, ctx, roles = run.cfg, run.ctx, run.roles
+    called = np.flatnonzero(run.enough)
     n_wbc_called = int(np.sum(roles[called] == "wbc"))
     called = np.concatenate([called[roles[called] == "wbc"], called[roles[called] != "wbc"]])
-    level_cv = cfg.level_cv
+    run.level_cv = cfg.level_cv
     normal_dev: list[np.ndarray] = []
     normal_sd: list[np.ndarray] = []
     normal_level: list[np.ndarray] = []
-    level_cv_wbc = float("nan")
     wbc_resid: list[np.ndarray] = []
     wbc_noise: list[float] = []
     first: dict[int, _Segmented] = {}
     for n_done, i in enumerate(called):
         wbc = n_done < n_wbc_called
         if n_done == n_wbc_called and normal_dev:
-            level_cv_wbc = level_error_from_normals(
+            run.level_cv_wbc = level_error_from_normals(
                 np.concatenate(normal_dev), np.concatenate(normal_sd), np.concatenate(normal_level)
             )
             if cfg.level_cv_from_wbc:
-                level_cv = max(cfg.level_cv, level_cv_wbc)
-                ctx.level_curve = level_error_curve(wbc_resid, contig_starts, wbc_noise)
-            log.info("segment level error from %d WBCs: %.3f", len(normal_dev), level_cv_wbc)
+                run.level_cv = max(cfg.level_cv, run.level_cv_wbc)
+                ctx.level_curve = level_error_curve(wbc_resid, ctx.contig_starts, wbc_noise)
+            log.info("segment level error from %d WBCs: %.3f", len(normal_dev), run.level_cv_wbc)
         res = _first_pass(
-            counts[i].astype(float),
+            run.counts[i].astype(float),
             wbc_bias.get(i, default_bias),
             ctx,
             cell=int(i),
             wbc=wbc,
-            level_cv=cfg.level_cv if wbc else level_cv,
+            level_cv=cfg.level_cv if wbc else run.level_cv,
         )
         if wbc:
             fitted = res.fit.copy_number / res.fit.multiplier
@@ -1004,24 +1147,26 @@ def call_copy_number(
             normal_level.append(fitted)
             # WBCs are diploid (at germline levels on sex chromosomes): what their ratios
             # stray from that, by window length, is the run's level error.
-            wbc_resid.append(res.ratio / germline - 1.0)
+            wbc_resid.append(res.ratio / ctx.germline - 1.0)
             wbc_noise.append(res.sd)
         first[int(i)] = res
         if (n_done + 1) % 500 == 0:
             log.info("first pass: %d of %d cells", n_done + 1, len(called))
+    return first, called
 
-    # --- groups, consensus breakpoints, refit with the clone prior ---
+
+def _groups(run: _Run, first: dict[int, _Segmented]) -> np.ndarray:
+    """Group cells by first-pass profile (depth and, with allele counts, minor fractions)."""
+    cfg, ctx, allele_table, n_used = run.cfg, run.ctx, run.allele_table, run.n_used
     allele_cells = set(np.unique(allele_table.cell).tolist()) if allele_table is not None else set()
-    features = np.full((n_cells, 2 * n_used if allele_table is not None else n_used), 0.5,
+    features = np.full((run.n_cells, 2 * n_used if allele_table is not None else n_used), 0.5,
                        dtype=np.float32)  # fmt: skip
     for i, res in first.items():
         features[i, :n_used] = res.seg_means[res.seg_id]
         if allele_table is not None and i in allele_cells:
             features[i, n_used:] = minor_fraction_profile(
-                allele_table, i, used_index, n_used, contig_starts
+                allele_table, i, run.used_index, n_used, ctx.contig_starts
             )
-    rng = np.random.default_rng(0)
-    wbc_curve = ctx.level_curve
     if allele_table is not None and cfg.group_features == "alleles":
         # Minor-allele fractions only: amplification waves, GC and replication timing
         # distort depth, shared by subsets of cells, and would split a clone by them.
@@ -1030,65 +1175,67 @@ def call_copy_number(
     else:
         grouping = features
         n_blocks = 2 if allele_table is not None else 1
-    group = group_cells(grouping, roles, enough, n_blocks=n_blocks)
+    group = group_cells(grouping, run.roles, run.enough, n_blocks=n_blocks)
     if allele_table is not None and cfg.merge_allelic_effect > 0:
         group = _merge_allelic_twins(
-            group, roles, allele_table, used_index, n_used, effect=cfg.merge_allelic_effect
+            group, run.roles, allele_table, run.used_index, n_used, effect=cfg.merge_allelic_effect
         )
     if ctx.level_curve is not None:
         # Only where the run's WBCs measured the segment level error: without it the
         # test's segment SDs are too small and real clone members are parted (Kim 2018
         # P2, no WBCs: clone agreement with CHISEL fell from 1.0 to 0.25).
-        group = _check_members(group, first, roles, ctx, level_cv=level_cv)
-    if allele_table is not None and len(allele_table):
-        # Allelic noise where the state is known: the run's WBCs (autosomal het sites
-        # are 1|1). Without enough WBC evidence, from the spread of sites across the
-        # cells of a clone (the site's state is shared, whatever it is). Then site
-        # likelihoods per cell.
-        site_bin = used_index[allele_table.bin]
-        from_wbc = overdispersion_from_normals(
-            allele_table,
-            np.flatnonzero(enough & (roles == "wbc")),
-            site_mask=(site_bin >= 0) & autosome[np.maximum(site_bin, 0)],
-        )
-        if from_wbc is not None:
-            rho, n_inf = from_wbc
-            rho_source = "wbc"
-            log.info("allele overdispersion from %d WBC site counts: %.3f", n_inf, rho)
-        else:
-            rho = overdispersion_from_groups(allele_table, group)
-            rho_source = "clones"
-        rho, switch = estimate_allelic_noise(allele_table, per_bin=allele_table.per_bin, rho=rho)
-        sites.clear()
-        for i in np.unique(allele_table.cell):
-            sites[int(i)] = site_likelihood(
-                allele_table.of_cells(np.array([i])),
-                rho=rho,
-                max_cn=cfg.max_cn,
-                bin_map=used_index,
-                switch=switch,
-            )
-        log.info("allele overdispersion %.3f, phase-switch share %.2f", rho, switch)
-    group_focal: dict[int, np.ndarray] = {}
-    group_cons: dict[int, np.ndarray] = {}
-    group_pooled: dict[int, SiteLikelihood] = {}
-    group_starts = _group_breakpoints(
-        group,
-        first,
-        roles,
-        ctx,
-        allele_table=allele_table,
-        rho=rho,
-        switch=switch,
-        used_index=used_index,
-        focal=group_focal,
-        consensus=group_cons,
-        pooled_sites=group_pooled,
+        group = _check_members(group, first, run.roles, ctx, level_cv=run.level_cv)
+    return group
+
+
+def _allelic_noise(run: _Run, group: np.ndarray) -> None:
+    """Allele overdispersion and phase switches, then each cell's site likelihoods.
+
+    Allelic noise where the state is known: the run's WBCs (autosomal het sites are
+    1|1). Without enough WBC evidence, from the spread of sites across the cells of a
+    clone (the site's state is shared, whatever it is). Sets ``run.rho``,
+    ``run.rho_source``, ``run.switch`` and fills ``ctx.sites``.
+    """
+    allele_table, ctx = run.allele_table, run.ctx
+    if allele_table is None or not len(allele_table):
+        return
+    site_bin = run.used_index[allele_table.bin]
+    from_wbc = overdispersion_from_normals(
+        allele_table,
+        np.flatnonzero(run.enough & (run.roles == "wbc")),
+        site_mask=(site_bin >= 0) & ctx.autosome[np.maximum(site_bin, 0)],
     )
-    # Each cell's own level error: how far it strays from its clone's consensus over
-    # 16-bin windows, relative to the typical cell (waves differ between cells, and
-    # doublets or replicating cells stray far; their own evidence then weighs less
-    # against their clone's).
+    if from_wbc is not None:
+        rho, n_inf = from_wbc
+        run.rho_source = "wbc"
+        log.info("allele overdispersion from %d WBC site counts: %.3f", n_inf, rho)
+    else:
+        rho = overdispersion_from_groups(allele_table, group)
+        run.rho_source = "clones"
+    rho, switch = estimate_allelic_noise(allele_table, per_bin=allele_table.per_bin, rho=rho)
+    run.rho, run.switch = rho, switch
+    ctx.sites.clear()
+    for i in np.unique(allele_table.cell):
+        ctx.sites[int(i)] = site_likelihood(
+            allele_table.of_cells(np.array([i])),
+            rho=rho,
+            max_cn=run.cfg.max_cn,
+            bin_map=run.used_index,
+            switch=switch,
+        )
+    log.info("allele overdispersion %.3f, phase-switch share %.2f", rho, switch)
+
+
+def _cell_scales(
+    run: _Run, first: dict[int, _Segmented], group: np.ndarray, group_cons: dict[int, np.ndarray]
+) -> None:
+    """Each cell's own level error relative to the typical cell, in ``ctx.cell_scale``.
+
+    How far it strays from its clone's consensus over 16-bin windows (waves differ
+    between cells, and doublets or replicating cells stray far; their own evidence then
+    weighs less against their clone's).
+    """
+    ctx = run.ctx
     ctx.cell_scale.clear()
     strays: dict[int, float] = {}
     for g, cons in group_cons.items():
@@ -1098,234 +1245,327 @@ def call_copy_number(
         for k in members:
             with np.errstate(divide="ignore", invalid="ignore"):
                 rk = np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan)
-            strays[int(k)] = window_variance(rk, contig_starts)
+            strays[int(k)] = window_variance(rk, ctx.contig_starts)
     typical = float(np.nanmedian(list(strays.values()))) if strays else float("nan")
     if np.isfinite(typical) and typical > 0:
         ctx.cell_scale.update(
             {k: float(np.clip(v / typical, 0.5, 20.0)) for k, v in strays.items() if np.isfinite(v)}
         )
-    if wbc_curve is None and cfg.level_cv_from_wbc:
-        # No WBCs: the cells of a clone calibrate each other. Their ratios over the
-        # clone's consensus keep each cell's waves and noise but not the shared
-        # copy number.
-        resid, noise = [], []
-        for g, cons in group_cons.items():
-            members = np.flatnonzero(group == g)
-            if len(members) < 3:
-                continue
-            for k in members:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    resid.append(np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan))
-                noise.append(first[k].sd)
-        ctx.level_curve = level_error_curve(resid, contig_starts, noise)
-        if ctx.level_curve is not None:
-            log.info("segment level error measured on %d cells of clones (no WBCs)", len(resid))
-    # Shared bias of a clone's cells is measured on the largest clone (the most
-    # precise consensus) at its fitted integers, then every clone is fitted with it.
-    shared_cv = 0.0
+
+
+def _clone_level_curve(
+    run: _Run, first: dict[int, _Segmented], group: np.ndarray, group_cons: dict[int, np.ndarray]
+) -> None:
+    """No WBCs: the cells of a clone calibrate each other's level error (``ctx.level_curve``).
+
+    Their ratios over the clone's consensus keep each cell's waves and noise but not
+    the shared copy number.
+    """
+    ctx = run.ctx
+    resid, noise = [], []
+    for g, cons in group_cons.items():
+        members = np.flatnonzero(group == g)
+        if len(members) < 3:
+            continue
+        for k in members:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                resid.append(np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan))
+            noise.append(first[k].sd)
+    ctx.level_curve = level_error_curve(resid, ctx.contig_starts, noise)
+    if ctx.level_curve is not None:
+        log.info("segment level error measured on %d cells of clones (no WBCs)", len(resid))
+
+
+def _clone_fits(
+    run: _Run,
+    group: np.ndarray,
+    group_cons: dict[int, np.ndarray],
+    group_starts: dict[int, np.ndarray],
+    group_pooled: dict[int, SiteLikelihood],
+) -> dict[int, PloidyFit]:
+    """Scale of every clone from its consensus and pooled alleles.
+
+    Shared bias of a clone's cells is measured on the largest clone (the most precise
+    consensus) at its fitted integers, then every clone is fitted with it.
+    """
+    cfg, ctx, level_cv = run.cfg, run.ctx, run.level_cv
     group_fits: dict[int, PloidyFit] = {}
-    if group_cons:
-        sizes_g = {g: int(np.sum(group == g)) for g in group_cons}
-        largest = max(sizes_g, key=sizes_g.get)
-        args = (group_starts[largest], np.flatnonzero(group == largest))
-        _, shared_cv = _group_scale(
-            group_cons[largest], *args, group_pooled.get(largest), ctx, level_cv=level_cv
-        )
-        shared_cv = max(shared_cv, cfg.level_cv)
-        log.info("clone level error shared by members: %.3f", shared_cv)
-        for g, cons in group_cons.items():
-            group_fits[g], _ = _group_scale(
-                cons,
-                group_starts[g],
-                np.flatnonzero(group == g),
-                group_pooled.get(g),
-                ctx,
-                level_cv=level_cv,
-                shared_cv=shared_cv,
-            )
-    final = _refit_all(
-        first,
-        group,
-        group_starts,
-        roles,
-        ctx,
-        level_cv=level_cv,
-        rng=rng,
-        group_fits=group_fits,
+    if not group_cons:
+        return group_fits
+    sizes_g = {g: int(np.sum(group == g)) for g in group_cons}
+    largest = max(sizes_g, key=sizes_g.get)
+    args = (group_starts[largest], np.flatnonzero(group == largest))
+    _, shared_cv = _group_scale(
+        group_cons[largest], *args, group_pooled.get(largest), ctx, level_cv=level_cv
     )
-    if _trace is not None:  # internals for diagnostics (docs/cnv.md figures, tests)
-        _trace.update(first=first, final=final, group_starts=group_starts, group=group,
-                      sites=sites, level_cv=level_cv, ctx=ctx, group_fits=group_fits,
-                      group_cons=group_cons, group_pooled=group_pooled)  # fmt: skip
-    # --- focal events, outputs, QC ---
-    obs = {
-        k: np.full(n_cells, np.nan)
-        for k in (
-            "ploidy",
-            "ploidy_confidence",
-            "ploidy_alternative",
-            "multiplier",
-            "mapd",
-            "overdispersion",
-            "noise_sd",
-            "scale_error",
+    shared_cv = max(shared_cv, cfg.level_cv)
+    log.info("clone level error shared by members: %.3f", shared_cv)
+    for g, cons in group_cons.items():
+        group_fits[g], _ = _group_scale(
+            cons,
+            group_starts[g],
+            np.flatnonzero(group == g),
+            group_pooled.get(g),
+            ctx,
+            level_cv=level_cv,
+            shared_cv=shared_cv,
         )
-    }
-    identifiable = np.zeros(n_cells, dtype=bool)
-    evidence = np.full(n_cells, "", dtype=object)
-    n_breaks = np.full(n_cells, -1, dtype=int)
-    n_private = np.zeros(n_cells, dtype=int)
-    n_amp = np.zeros(n_cells, dtype=int)
-    n_del = np.zeros(n_cells, dtype=int)
-    not_two = np.zeros(n_cells)
-    ratio_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
-    cn_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
-    minor_full = np.full(counts_all.shape, np.nan, dtype=np.float32)
-    segments: list[pd.DataFrame] = []
-    starts_used = var["start"].to_numpy()[used]
-    ends_used = var["end"].to_numpy()[used]
-    base_level = np.where(autosome, 1.0, germline)
-    for i in called:
-        res = final[int(i)]
-        cell_counts = counts[i].astype(float)
-        m = res.fit.multiplier
-        cn = res.cn if group[i] >= 0 else refine_breakpoints(res.clipped, res.cn, contig_starts)
-        sigma = log_noise_sd(cell_counts, res.expected, np.maximum(cn / m, 0), contig_starts)
-        dele = deep_deletions(cell_counts, res.expected, cn, m, sigma, contig_starts)
-        amp, amp_cn = focal_amplicons(
+    return group_fits
+
+
+@dataclass
+class _CellOutputs:
+    """Per-cell results of the final step, filled cell by cell."""
+
+    obs: dict[str, np.ndarray]
+    identifiable: np.ndarray
+    evidence: np.ndarray
+    n_breaks: np.ndarray
+    n_private: np.ndarray
+    n_amp: np.ndarray
+    n_del: np.ndarray
+    not_two: np.ndarray
+    ratio: np.ndarray
+    cn: np.ndarray
+    minor: np.ndarray
+    segments: list[pd.DataFrame]
+
+    @classmethod
+    def empty(cls, n_cells: int, shape: tuple[int, int]) -> _CellOutputs:
+        """Return the outputs of ``n_cells`` cells not called yet (NaN, -1 breakpoints, zeros)."""
+        keys = ("ploidy", "ploidy_confidence", "ploidy_alternative", "multiplier", "mapd",
+                "overdispersion", "noise_sd", "scale_error")  # fmt: skip
+        return cls(
+            obs={k: np.full(n_cells, np.nan) for k in keys},
+            identifiable=np.zeros(n_cells, dtype=bool),
+            evidence=np.full(n_cells, "", dtype=object),
+            n_breaks=np.full(n_cells, -1, dtype=int),
+            n_private=np.zeros(n_cells, dtype=int),
+            n_amp=np.zeros(n_cells, dtype=int),
+            n_del=np.zeros(n_cells, dtype=int),
+            not_two=np.zeros(n_cells),
+            ratio=np.full(shape, np.nan, dtype=np.float32),
+            cn=np.full(shape, np.nan, dtype=np.float32),
+            minor=np.full(shape, np.nan, dtype=np.float32),
+            segments=[],
+        )
+
+
+def _cell_output(
+    run: _Run,
+    out: _CellOutputs,
+    i: int,
+    final: dict[int, _Segmented],
+    group: np.ndarray,
+    group_focal: dict[int, np.ndarray],
+    group_starts: dict[int, np.ndarray],
+    group_fits: dict[int, PloidyFit],
+) -> None:
+    """Focal events, layers, metrics, ploidy evidence and segments of one called cell."""
+    res = final[i]
+    cn, dele, amp = _focal_events(run, i, res, final, group, group_focal)
+    out.n_del[i], out.n_amp[i] = int(dele.sum()), int(amp.sum())
+    minor = res.minor
+    if minor is not None:
+        minor = np.where(cn == res.cn, minor, np.nan)
+        minor = np.where(cn == 0, 0.0, minor)
+    _record_fit(run, out, i, res, cn, minor)
+    _ploidy_evidence(run, out, i, res, group, group_fits)
+    seg = _merge_segments(
+        run.cells[i], cn, minor, res.clipped, run.chroms, run.var["start"].to_numpy()[run.used],
+        run.var["end"].to_numpy()[run.used], np.flatnonzero(run.used),
+    )  # fmt: skip
+    out.n_breaks[i] = int((seg.groupby("chrom", sort=False).size() - 1).sum())
+    # QC counts the cell's private breakpoints: its clone's are shared, not noise.
+    chroms = run.chroms
+    own = np.flatnonzero((cn[1:] != cn[:-1]) & (chroms[1:] == chroms[:-1])) + 1
+    shared = group_starts.get(int(group[i]), np.zeros(0, dtype=np.int64))
+    if len(shared) and len(own):
+        near = np.abs(own[:, None] - shared[None, :]).min(axis=1) <= 1
+        own = own[~near]
+    out.n_private[i] = len(own)
+    out.segments.append(seg)
+
+
+def _focal_events(
+    run: _Run,
+    i: int,
+    res: _Segmented,
+    final: dict[int, _Segmented],
+    group: np.ndarray,
+    group_focal: dict[int, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Deep deletions and amplicons of one cell, its clone's focal bins with a prior.
+
+    Returns the copy number with the focal events, and the deleted and amplified bins.
+    """
+    cfg, contig_starts = run.cfg, run.ctx.contig_starts
+    cell_counts = run.counts[i].astype(float)
+    m = res.fit.multiplier
+    cn = res.cn if group[i] >= 0 else refine_breakpoints(res.clipped, res.cn, contig_starts)
+    sigma = log_noise_sd(cell_counts, res.expected, np.maximum(cn / m, 0), contig_starts)
+    dele = deep_deletions(cell_counts, res.expected, cn, m, sigma, contig_starts)
+    amp, amp_cn = focal_amplicons(
+        cell_counts,
+        res.expected,
+        cn,
+        m,
+        sigma,
+        base=max(1.0, float(np.rint(res.fit.ploidy))),
+        amplification_ratio=cfg.amplification_ratio,
+        max_cn=cfg.max_cn,
+    )
+    cn = np.where(dele, 0.0, np.where(amp, amp_cn, cn))
+    g = int(group[i])
+    if g >= 0 and len(group_focal.get(g, ())):
+        others = np.flatnonzero((group == g) & (np.arange(run.n_cells) != i))
+        borrowed = focal_with_prior(
             cell_counts,
             res.expected,
             cn,
             m,
             sigma,
+            bins=group_focal[g],
+            member_ratios=np.vstack([final[k].ratio[group_focal[g]] for k in others]),
             base=max(1.0, float(np.rint(res.fit.ploidy))),
             amplification_ratio=cfg.amplification_ratio,
             max_cn=cfg.max_cn,
+            prior_weight=cfg.clone_prior_weight,
         )
-        cn = np.where(dele, 0.0, np.where(amp, amp_cn, cn))
-        g = int(group[i])
-        if g >= 0 and len(group_focal.get(g, ())):
-            others = np.flatnonzero((group == g) & (np.arange(n_cells) != i))
-            borrowed = focal_with_prior(
-                cell_counts,
-                res.expected,
-                cn,
-                m,
-                sigma,
-                bins=group_focal[g],
-                member_ratios=np.vstack([final[k].ratio[group_focal[g]] for k in others]),
-                base=max(1.0, float(np.rint(res.fit.ploidy))),
-                amplification_ratio=cfg.amplification_ratio,
-                max_cn=cfg.max_cn,
-                prior_weight=cfg.clone_prior_weight,
-            )
-            amp |= borrowed != cn
-            cn = borrowed
-        n_del[i], n_amp[i] = int(dele.sum()), int(amp.sum())
-        minor = res.minor
-        if minor is not None:
-            minor = np.where(cn == res.cn, minor, np.nan)
-            minor = np.where(cn == 0, 0.0, minor)
-        ratio_full[i, used] = res.ratio
-        cn_full[i] = _fill_masked(cn, used, chroms_all)
-        if minor is not None:
-            minor_full[i] = _fill_masked(minor, used, chroms_all)
-        not_two[i] = np.mean(cn[autosome] != 2) if autosome.any() else np.mean(cn != 2)
-        obs["noise_sd"][i] = res.sd
-        obs["mapd"][i] = mapd(res.ratio, contig_starts)
-        obs["ploidy"][i] = res.fit.ploidy
-        obs["multiplier"][i] = m
-        obs["ploidy_confidence"][i] = res.fit.confidence
-        obs["ploidy_alternative"][i] = res.fit.alternative
-        obs["scale_error"][i] = res.fit.error / n_used
-        wbc = roles[i] == "wbc"
-        has_sites = int(i) in sites and sites[int(i)].reads.sum() > 0
-        if wbc:
-            identifiable[i], evidence[i] = True, "diploid control"
-        elif ctx.alleles_given and not has_sites:
-            identifiable[i], evidence[i] = False, "depth only: no heterozygous-SNP reads"
-        else:
-            fit_g = group_fits.get(int(group[i]))
-            src = fit_g if fit_g is not None else res.fit
-            identifiable[i] = src.identifiable
-            if fit_g is not None:
-                # The clone's alternative (NaN when it has none), at this cell's scale.
-                obs["ploidy_alternative"][i] = (
-                    fit_g.alternative * res.fit.ploidy / max(fit_g.ploidy, 1e-6)
-                )
-            evidence[i] = ("depth and alleles" if has_sites else "depth") + (
-                " (clone)" if fit_g is not None else ""
-            )
-        mu = res.expected * cn / m * base_level / np.maximum(base_level, 1e-6)
-        ok = mu > 0
-        obs["overdispersion"][i] = max(
-            0.0,
-            float(((cell_counts[ok] - mu[ok]) ** 2 - mu[ok]).sum() / (mu[ok] ** 2).sum()),
-        )
-        seg = _merge_segments(
-            cells[i], cn, minor, res.clipped, chroms, starts_used, ends_used, np.flatnonzero(used)
-        )
-        n_breaks[i] = int((seg.groupby("chrom", sort=False).size() - 1).sum())
-        # QC counts the cell's private breakpoints: its clone's are shared, not noise.
-        own = np.flatnonzero((cn[1:] != cn[:-1]) & (chroms[1:] == chroms[:-1])) + 1
-        shared = group_starts.get(int(group[i]), np.zeros(0, dtype=np.int64))
-        if len(shared) and len(own):
-            near = np.abs(own[:, None] - shared[None, :]).min(axis=1) <= 1
-            own = own[~near]
-        n_private[i] = len(own)
-        segments.append(seg)
+        amp |= borrowed != cn
+        cn = borrowed
+    return cn, dele, amp
 
+
+def _record_fit(
+    run: _Run,
+    out: _CellOutputs,
+    i: int,
+    res: _Segmented,
+    cn: np.ndarray,
+    minor: np.ndarray | None,
+) -> None:
+    """One cell's layers, scale fit, noise and count overdispersion at its copy number."""
+    ctx, used = run.ctx, run.used
+    autosome = ctx.autosome
+    m = res.fit.multiplier
+    out.ratio[i, used] = res.ratio
+    out.cn[i] = _fill_masked(cn, used, run.chroms_all)
+    if minor is not None:
+        out.minor[i] = _fill_masked(minor, used, run.chroms_all)
+    out.not_two[i] = np.mean(cn[autosome] != 2) if autosome.any() else np.mean(cn != 2)
+    obs = out.obs
+    obs["noise_sd"][i] = res.sd
+    obs["mapd"][i] = mapd(res.ratio, ctx.contig_starts)
+    obs["ploidy"][i] = res.fit.ploidy
+    obs["multiplier"][i] = m
+    obs["ploidy_confidence"][i] = res.fit.confidence
+    obs["ploidy_alternative"][i] = res.fit.alternative
+    obs["scale_error"][i] = res.fit.error / run.n_used
+    base_level = np.where(autosome, 1.0, ctx.germline)
+    cell_counts = run.counts[i].astype(float)
+    mu = res.expected * cn / m * base_level / np.maximum(base_level, 1e-6)
+    ok = mu > 0
+    obs["overdispersion"][i] = max(
+        0.0,
+        float(((cell_counts[ok] - mu[ok]) ** 2 - mu[ok]).sum() / (mu[ok] ** 2).sum()),
+    )
+
+
+def _ploidy_evidence(
+    run: _Run,
+    out: _CellOutputs,
+    i: int,
+    res: _Segmented,
+    group: np.ndarray,
+    group_fits: dict[int, PloidyFit],
+) -> None:
+    """Whether one cell's ploidy is identifiable, and from what evidence (own or clone)."""
+    sites = run.ctx.sites
+    has_sites = int(i) in sites and sites[int(i)].reads.sum() > 0
+    if run.roles[i] == "wbc":
+        out.identifiable[i], out.evidence[i] = True, "diploid control"
+    elif run.ctx.alleles_given and not has_sites:
+        out.identifiable[i], out.evidence[i] = False, "depth only: no heterozygous-SNP reads"
+    else:
+        fit_g = group_fits.get(int(group[i]))
+        src = fit_g if fit_g is not None else res.fit
+        out.identifiable[i] = src.identifiable
+        if fit_g is not None:
+            # The clone's alternative (NaN when it has none), at this cell's scale.
+            out.obs["ploidy_alternative"][i] = (
+                fit_g.alternative * res.fit.ploidy / max(fit_g.ploidy, 1e-6)
+            )
+        out.evidence[i] = ("depth and alleles" if has_sites else "depth") + (
+            " (clone)" if fit_g is not None else ""
+        )
+
+
+def _qc_reasons(run: _Run, out: _CellOutputs) -> list[str]:
+    """Why each cell fails QC (``;``-joined, empty when it passes); logs uncalled cells."""
+    cfg, obs, status = run.cfg, out.obs, run.status
     reasons = []
-    for i in range(n_cells):
+    for i in range(run.n_cells):
         why = []
         if status[i] != "ok":
             why.append(status[i])
-        elif not enough[i]:
+        elif not run.enough[i]:
             why.append("too_few_reads")
         else:
             if obs["mapd"][i] > cfg.max_mapd:
                 why.append("high_mapd")
-            if n_private[i] > cfg.max_breakpoint_fraction * n_used:
+            if out.n_private[i] > cfg.max_breakpoint_fraction * run.n_used:
                 why.append("too_many_breakpoints")
             if obs["ploidy_confidence"][i] < cfg.min_ploidy_confidence:
                 why.append("ambiguous_ploidy")
             # WBCs are the diploid controls: copy changes in one mean the run's noise
             # (or a doublet/mislabel) makes calls there unreliable.
-            if roles[i] == "wbc" and not_two[i] > cfg.max_wbc_aneuploid_fraction:
+            if run.roles[i] == "wbc" and out.not_two[i] > cfg.max_wbc_aneuploid_fraction:
                 why.append("wbc_not_diploid")
         reasons.append(";".join(why))
-    for i in np.flatnonzero(~enough):
+    for i in np.flatnonzero(~run.enough):
         log.warning(
             "cell %s not called: %s (mean %.1f reads per used bin)",
-            cells[i],
+            run.cells[i],
             reasons[i],
-            mean_reads[i],
+            run.mean_reads[i],
         )
+    return reasons
 
-    adata.layers["ratio"] = ratio_full
-    adata.layers["copy_number"] = cn_full
-    adata.layers["minor_cn"] = minor_full
+
+def _write_outputs(
+    adata: ad.AnnData, run: _Run, out: _CellOutputs, group: np.ndarray, reasons: list[str]
+) -> None:
+    """Write the layers, the bin annotations and the per-cell columns into ``adata``."""
+    adata.layers["ratio"] = out.ratio
+    adata.layers["copy_number"] = out.cn
+    adata.layers["minor_cn"] = out.minor
     for col in ("mappability", "blacklisted", "used", "exclude_reason"):
-        adata.var[col] = var[col].to_numpy()
-    pon_full = np.full(len(used), np.nan)
-    if pon_panel is not None:
-        pon_full[used] = pon_panel
+        adata.var[col] = run.var[col].to_numpy()
+    pon_full = np.full(len(run.used), np.nan)
+    if run.pon_panel is not None:
+        pon_full[run.used] = run.pon_panel
     adata.var["pon"] = pon_full
-    adata.var["germline_level"] = germline_all
-    for key, values in obs.items():
+    adata.var["germline_level"] = run.germline_all
+    for key, values in out.obs.items():
         adata.obs[key] = values
-    adata.obs["ploidy_identifiable"] = identifiable
-    adata.obs["ploidy_evidence"] = evidence.astype(str)
+    adata.obs["ploidy_identifiable"] = out.identifiable
+    adata.obs["ploidy_evidence"] = out.evidence.astype(str)
     adata.obs["group"] = group
-    adata.obs["n_focal_amplicons"] = n_amp
-    adata.obs["n_deep_deletions"] = n_del
-    adata.obs["n_breakpoints"] = n_breaks
-    adata.obs["mean_reads_per_bin"] = mean_reads
+    adata.obs["n_focal_amplicons"] = out.n_amp
+    adata.obs["n_deep_deletions"] = out.n_del
+    adata.obs["n_breakpoints"] = out.n_breaks
+    adata.obs["mean_reads_per_bin"] = run.mean_reads
     adata.obs["qc_reason"] = reasons
     adata.obs["qc_pass"] = [r == "" for r in reasons]
+
+
+def _run_summary(run: _Run, out: _CellOutputs, reasons: list[str], layer: str | None) -> dict:
+    """Return the ``uns`` entry: segments, parameters, run-wide figures and the run warning."""
+    roles, enough = run.roles, run.enough
     seg_frame = (
-        pd.concat(segments, ignore_index=True)
-        if segments
+        pd.concat(out.segments, ignore_index=True)
+        if out.segments
         else pd.DataFrame(columns=list(SEGMENT_COLUMNS))
     )
     wbc_called = (roles == "wbc") & enough
@@ -1338,30 +1578,23 @@ def call_copy_number(
             "calls are unreliable (more reads, larger bins or a more even WGA)"
         )
         log.warning("%s", run_warning)
-    adata.uns[key_added] = {
+    return {
         "run_warning": run_warning,
-        "level_cv_wbc": level_cv_wbc,
-        "level_cv_used": level_cv,
-        "sex": sex or "unknown",
-        "sex_source": sex_source,
-        "reference": reference,
-        "allele_overdispersion": rho,
-        "allele_overdispersion_source": rho_source,
-        "allele_phase_switch": switch,
+        "level_cv_wbc": run.level_cv_wbc,
+        "level_cv_used": run.level_cv,
+        "sex": run.sex or "unknown",
+        "sex_source": run.sex_source,
+        "reference": run.reference,
+        "allele_overdispersion": run.rho,
+        "allele_overdispersion_source": run.rho_source,
+        "allele_phase_switch": run.switch,
         "segments": seg_frame,
         "params": {
-            **cfg.to_dict(),
+            **run.cfg.to_dict(),
             "layer": layer or "X",
-            "panel_of_normals_applied": pon_panel is not None,
+            "panel_of_normals_applied": run.pon_panel is not None,
         },
     }
-    log.info(
-        "called %d of %d cells (%d pass QC)",
-        int(enough.sum()),
-        n_cells,
-        int(adata.obs["qc_pass"].sum()),
-    )
-    return adata if copy else None
 
 
 def _merge_segments(
