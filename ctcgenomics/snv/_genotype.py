@@ -15,6 +15,7 @@ import pandas as pd
 
 from ctcgenomics.snv._copynumber import copy_number_probabilities
 from ctcgenomics.snv._model import (
+    DropoutFit,
     ModelParams,
     SiteInputs,
     SiteModel,
@@ -198,166 +199,312 @@ def genotype(
     check_counts_adata(adata)
     adata = adata.copy() if copy else adata
     params = params or GenotypeParams()
-    model = params.model
+    data = _genotype_inputs(adata, params.model)
+    rates = _Rates.start(data)
+    # (1) germline heterozygous SNVs. The somatic prior is set equal to the germline one
+    # here, so that the WBCs, not the prior, decide which sites are germline: a clonal
+    # somatic site taken for germline would look like dropout in every WBC.
+    fit_model = _site_fit(data, rates, somatic_rate=data.model.prior_germline)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled_vaf = data.alt.sum(0) / np.maximum(data.n.sum(0), 1)
+    kind = data.var["kind"].astype(str).to_numpy()
+    het = (fit_model.p_germline >= 0.9) & (kind == "snv") & (pooled_vaf > 0.2) & (pooled_vaf < 0.8)
+    # (2) dropout per cell and locally, overdispersion
+    fit = _fit_dropout(data, rates, het, params)
+    # (3) empirical-Bayes somatic and artefact rates per base
+    em_done = _estimate_rates(adata, data, rates, params)
+    final = _site_fit(data, rates)
+    log.info(
+        "somatic rate %.2e, germline rate %.2e per base, artefact rate per cell median %.2e "
+        "(EM iterations: %d)",
+        rates.somatic,
+        rates.germline,
+        float(np.median(rates.eta)) if len(rates.eta) else float("nan"),
+        em_done,
+    )
+    # (4) per-cell calls, carrier fractions
+    gt = _write_genotypes(adata, data, rates, final, fit, params)
+    _write_site_columns(data, final, gt, pooled_vaf, params)
+    model = data.model
+    adata.uns[key_added] = {
+        "params": {k: v for k, v in asdict(params).items() if k != "model"}
+        | {
+            f"model_{k}": (list(v) if isinstance(v, tuple) else v) for k, v in asdict(model).items()
+        },
+        "rho": rates.rho,
+        "n_germline_het_sites": int(het.sum()),
+        "somatic_rate": rates.somatic,
+        "germline_rate": rates.germline,
+        "noise_rate": rates.noise,
+        "artefact_vaf_histogram": rates.mass,
+        "em_iterations": em_done,
+        "prevalence": _prevalence_by_draw(adata, final, data.is_ctc),
+    }
+    return adata if copy else None
+
+
+@dataclass
+class _GenotypeData:
+    """Read counts, cell kinds and fixed per-cell rates of one genotyping run."""
+
+    model: ModelParams
+    var: pd.DataFrame
+    alt: np.ndarray
+    n: np.ndarray
+    is_ctc: np.ndarray
+    is_wbc: np.ndarray
+    error: np.ndarray
+    p_cn: np.ndarray | None
+    wga: np.ndarray
+    eta_prior: np.ndarray
+    dropout_prior: np.ndarray
+    prior_mass: np.ndarray
+
+
+@dataclass
+class _Rates:
+    """Rates the steps refine.
+
+    Somatic, germline and noise rates per base, per-cell artefact rate ``eta``, dropout
+    ``delta`` (cells x sites), overdispersion ``rho`` and the artefact allele-fraction
+    density ``mass``.
+    """
+
+    somatic: float
+    germline: float
+    noise: float
+    eta: np.ndarray
+    delta: np.ndarray
+    rho: float
+    mass: np.ndarray
+
+    @classmethod
+    def start(cls, data: _GenotypeData) -> _Rates:
+        """Return the prior rates of the model."""
+        model = data.model
+        return cls(
+            somatic=model.prior_somatic,
+            germline=model.prior_germline,
+            noise=model.prior_noise,
+            eta=data.eta_prior.copy(),
+            delta=np.repeat(data.dropout_prior[:, None], data.n.shape[1], axis=1),
+            rho=model.default_rho,
+            mass=data.prior_mass.copy(),
+        )
+
+
+def _genotype_inputs(adata: ad.AnnData, model: ModelParams) -> _GenotypeData:
+    """Read counts, roles, error rates, copy number and the chemistry's priors per cell."""
     roles = _roles(adata)
-    is_ctc = roles == "ctc"
     is_wbc = roles == "wbc"
     ref = np.asarray(adata.layers["ref"], dtype=np.int64)
     alt = np.asarray(adata.layers["alt"], dtype=np.int64)
-    n = ref + alt
-    error = _error_rates(adata, model)
-    var = adata.var
-    n_sites = adata.n_vars
     if not is_wbc.any():
         log.warning(
             "no WBC in this patient: germline variants are told from somatic ones only by "
             "allele balance across CTCs and by germline/population VCFs"
         )
-    p_cn = copy_number_probabilities(adata, model.cn_error, model.max_copy_number)
-    somatic_rate = model.prior_somatic
     wga = (
         adata.obs["wga"].astype(str).str.lower().to_numpy()
         if "wga" in adata.obs
         else np.array(["mda"] * adata.n_obs)
     )
     unamplified = wga == "none"
-    eta_prior = np.where(unamplified, model.artefact_rate_unamplified, model.artefact_rate)
-    dropout_prior = np.where(unamplified, model.dropout_prior_unamplified, model.dropout_prior_mean)
-    eta = eta_prior.copy()
-    delta = np.repeat(dropout_prior[:, None], n_sites, axis=1)
-    rho = model.default_rho
+    return _GenotypeData(
+        model=model,
+        var=adata.var,
+        alt=alt,
+        n=ref + alt,
+        is_ctc=roles == "ctc",
+        is_wbc=is_wbc,
+        error=_error_rates(adata, model),
+        p_cn=copy_number_probabilities(adata, model.cn_error, model.max_copy_number),
+        wga=wga,
+        eta_prior=np.where(unamplified, model.artefact_rate_unamplified, model.artefact_rate),
+        dropout_prior=np.where(
+            unamplified, model.dropout_prior_unamplified, model.dropout_prior_mean
+        ),
+        prior_mass=artefact_prior_mass(model.artefact_vaf_shape),
+    )
 
-    germline_rate = model.prior_germline
 
-    prior_mass = artefact_prior_mass(model.artefact_vaf_shape)
-    mass = prior_mass.copy()
+def _site_fit(
+    data: _GenotypeData, rates: _Rates, *, somatic_rate: float | None = None
+) -> SiteModel:
+    """Run the site model at the current rates (``somatic_rate`` overrides the somatic one)."""
+    model = data.model
+    somatic = rates.somatic if somatic_rate is None else somatic_rate
+    p_som, p_ger, hom, _, _ = _site_priors(data.var, model, somatic, rates.germline)
+    inputs = SiteInputs(
+        alt=data.alt,
+        depth=data.n,
+        is_ctc=data.is_ctc,
+        is_wbc=data.is_wbc,
+        error=data.error,
+        dropout=rates.delta,
+        artefact_rate=rates.eta,
+        prior_somatic=p_som,
+        prior_germline=p_ger,
+        rho=rates.rho,
+        copy_number=data.p_cn,
+        hom_fraction=hom,
+        artefact_mass=rates.mass,
+        prior_noise=rates.noise,
+    )
+    return site_model(inputs, model)
 
-    noise_rate = model.prior_noise
 
-    def run(
-        somatic_rate: float, germline_rate: float, eta: np.ndarray, delta: np.ndarray, rho: float
-    ) -> SiteModel:
-        p_som, p_ger, hom, _, _ = _site_priors(var, model, somatic_rate, germline_rate)
-        inputs = SiteInputs(
-            alt=alt,
-            depth=n,
-            is_ctc=is_ctc,
-            is_wbc=is_wbc,
-            error=error,
-            dropout=delta,
-            artefact_rate=eta,
-            prior_somatic=p_som,
-            prior_germline=p_ger,
-            rho=rho,
-            copy_number=p_cn,
-            hom_fraction=hom,
-            artefact_mass=mass,
-            prior_noise=noise_rate,
-        )
-        return site_model(inputs, model)
+def _fit_dropout(
+    data: _GenotypeData, rates: _Rates, het: np.ndarray, params: GenotypeParams
+) -> DropoutFit:
+    """Fit dropout per cell and locally, and overdispersion, on germline het sites.
 
-    # (1) germline heterozygous SNVs. The somatic prior is set equal to the germline one
-    # here, so that the WBCs, not the prior, decide which sites are germline: a clonal
-    # somatic site taken for germline would look like dropout in every WBC.
-    fit_model = run(model.prior_germline, germline_rate, eta, delta, rho)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pooled_vaf = alt.sum(0) / np.maximum(n.sum(0), 1)
-    kind = var["kind"].astype(str).to_numpy()
-    het = (fit_model.p_germline >= 0.9) & (kind == "snv") & (pooled_vaf > 0.2) & (pooled_vaf < 0.8)
-    # (2) dropout per cell and locally, overdispersion
+    Sets ``rates.rho`` and ``rates.delta``; returns the per-cell fit.
+    """
+    model, n, is_wbc = data.model, data.n, data.is_wbc
     wbc_obs = int((n[is_wbc][:, het] >= 8).sum()) if is_wbc.any() else 0
     fit = estimate_dropout(
-        alt[:, het],
+        data.alt[:, het],
         n[:, het],
-        error,
+        data.error,
         model,
         rho_cells=is_wbc if wbc_obs >= 20 else None,
-        prior_mean=dropout_prior,
+        prior_mean=data.dropout_prior,
         min_depth=params.min_dropout_depth,
-        groups=wga,
+        groups=data.wga,
     )
-    rho = fit.rho
-    chrom = var["chrom"].astype(str).to_numpy()
-    pos = var["pos"].to_numpy()
-    delta = local_dropout(fit, chrom[het], pos[het], chrom, pos, model)
+    rates.rho = fit.rho
+    chrom = data.var["chrom"].astype(str).to_numpy()
+    pos = data.var["pos"].to_numpy()
+    rates.delta = local_dropout(fit, chrom[het], pos[het], chrom, pos, model)
     log.info(
         "dropout fitted on %d germline het sites: median %.3f, rho %.3f",
         int(het.sum()),
         float(np.median(fit.dropout)) if len(fit.dropout) else float("nan"),
-        rho,
+        rates.rho,
     )
-    # (3) empirical-Bayes somatic and artefact rates per base
+    return fit
+
+
+def _estimate_rates(
+    adata: ad.AnnData, data: _GenotypeData, rates: _Rates, params: GenotypeParams
+) -> int:
+    """Empirical-Bayes somatic, germline, noise and artefact rates per base, by EM.
+
+    Only where the counting step recorded how many bases were examined. Updates
+    ``rates`` and returns the number of EM iterations run (0 when not estimated).
+    """
+    model = data.model
     hist = adata.obsm.get("depth_histogram") if "depth_histogram" in adata.obsm else None
     ctc_hist = adata.uns.get("snv_counts", {}).get("ctc_depth_histogram")
+    if not (model.estimate_priors and hist is not None and ctc_hist is not None and adata.n_vars):
+        return 0
+    hist = np.asarray(hist, dtype=float)
+    is_wbc, is_ctc, wga, eta_prior = data.is_wbc, data.is_ctc, data.wga, data.eta_prior
+    bases_som = float(np.asarray(ctc_hist, dtype=float)[params.min_cell_depth :].sum())
+    a_e = eta_prior * model.artefact_rate_weight
+    b_e = (1 - eta_prior) * model.artefact_rate_weight
+    # Cells whose artefacts can be told from somatic variants: WBCs, and CTCs when
+    # enough are called together. The others take the rate of their chemistry.
+    fits_own = is_wbc | (is_ctc & (is_ctc.sum() >= model.min_ctcs_for_artefact_fit))
+    bases_all = float(hist[:, params.min_cell_depth :].sum(axis=1).max())
+    _, _, _, rate_sites, germ_sites = _site_priors(data.var, model, rates.somatic, rates.germline)
+    germ_sites &= data.var["kind"].astype(str).to_numpy() == "snv"
     em_done = 0
-    if model.estimate_priors and hist is not None and ctc_hist is not None and n_sites:
-        hist = np.asarray(hist, dtype=float)
-        depths = np.arange(hist.shape[1])
+    for it in range(1, model.em_iterations + 1):
+        em_done = it
+        m = _site_fit(data, rates)
+        # artefact-detectable bases per cell under the current allele-fraction density
+        bases_art = hist @ detect_probability(
+            np.arange(hist.shape[1]), rates.mass, params.min_alt_reads
+        )
+        new_rate = _beta_rate(
+            m.p_somatic[rate_sites].sum(), bases_som, model.prior_somatic,
+            model.prior_somatic_weight,
+        )  # fmt: skip
+        new_eta = (m.artefact.sum(axis=1) + a_e) / (bases_art + a_e + b_e)
+        _chemistry_rates(new_eta, m.artefact, bases_art, (a_e, b_e), fits_own, wga, eta_prior)
+        # The germline rate is identifiable only through normal cells.
+        new_germ = (
+            _beta_rate(
+                m.p_germline[germ_sites].sum(),
+                bases_all,
+                model.prior_germline,
+                model.prior_germline_weight,
+            )
+            if is_wbc.any()
+            else rates.germline
+        )
+        new_noise = _beta_rate(
+            m.p_noise.sum(), bases_all, model.prior_noise, model.prior_somatic_weight
+        )
+        done = (
+            abs(np.log(new_noise / rates.noise)) < 1e-3
+            and abs(np.log(new_rate / rates.somatic)) < 1e-3
+            and abs(np.log(new_germ / rates.germline)) < 1e-3
+            and np.all(np.abs(np.log(new_eta / rates.eta)) < 1e-3)
+        )
+        counts = artefact_bin_counts(
+            data.alt[fits_own], data.n[fits_own], m.artefact[fits_own], rates.mass
+        )
         w_mass = model.artefact_vaf_weight
-        bases_som = float(np.asarray(ctc_hist, dtype=float)[params.min_cell_depth :].sum())
-        a_s = model.prior_somatic * model.prior_somatic_weight
-        b_s = (1 - model.prior_somatic) * model.prior_somatic_weight
-        a_e = eta_prior * model.artefact_rate_weight
-        b_e = (1 - eta_prior) * model.artefact_rate_weight
-        # Cells whose artefacts can be told from somatic variants: WBCs, and CTCs when
-        # enough are called together. The others take the rate of their chemistry.
-        fits_own = is_wbc | (is_ctc & (is_ctc.sum() >= model.min_ctcs_for_artefact_fit))
-        a_g = model.prior_germline * model.prior_germline_weight
-        b_g = (1 - model.prior_germline) * model.prior_germline_weight
-        bases_all = float(hist[:, params.min_cell_depth :].sum(axis=1).max())
-        _, _, _, rate_sites, germ_sites = _site_priors(var, model, somatic_rate, germline_rate)
-        germ_sites &= kind == "snv"
-        for it in range(1, model.em_iterations + 1):
-            em_done = it
-            m = run(somatic_rate, germline_rate, eta, delta, rho)
-            # artefact-detectable bases per cell under the current allele-fraction density
-            bases_art = hist @ detect_probability(depths, mass, params.min_alt_reads)
-            new_rate = (m.p_somatic[rate_sites].sum() + a_s) / (bases_som + a_s + b_s)
-            new_eta = (m.artefact.sum(axis=1) + a_e) / (bases_art + a_e + b_e)
-            for chem in np.unique(wga[~fits_own]):
-                same = fits_own & (wga == chem)
-                target = ~fits_own & (wga == chem)
-                if same.any():
-                    pooled = (m.artefact[same].sum() + a_e[same].mean()) / (
-                        bases_art[same].sum() + a_e[same].mean() + b_e[same].mean()
-                    )
-                    new_eta[target] = pooled
-                else:
-                    new_eta[target] = eta_prior[target]
-            # The germline rate is identifiable only through normal cells.
-            new_germ = (
-                (m.p_germline[germ_sites].sum() + a_g) / (bases_all + a_g + b_g)
-                if is_wbc.any()
-                else germline_rate
-            )
-            a_n = model.prior_noise * model.prior_somatic_weight
-            b_n = (1 - model.prior_noise) * model.prior_somatic_weight
-            new_noise = (m.p_noise.sum() + a_n) / (bases_all + a_n + b_n)
-            done = (
-                abs(np.log(new_noise / noise_rate)) < 1e-3
-                and abs(np.log(new_rate / somatic_rate)) < 1e-3
-                and abs(np.log(new_germ / germline_rate)) < 1e-3
-                and np.all(np.abs(np.log(new_eta / eta)) < 1e-3)
-            )
-            counts = artefact_bin_counts(alt[fits_own], n[fits_own], m.artefact[fits_own], mass)
-            mass = (w_mass * prior_mass + counts) / (w_mass + counts.sum())
-            somatic_rate, germline_rate, eta = float(new_rate), float(new_germ), new_eta
-            noise_rate = float(new_noise)
-            if done:
-                break
-    final = run(somatic_rate, germline_rate, eta, delta, rho)
-    log.info(
-        "somatic rate %.2e, germline rate %.2e per base, artefact rate per cell median %.2e "
-        "(EM iterations: %d)",
-        somatic_rate,
-        germline_rate,
-        float(np.median(eta)) if len(eta) else float("nan"),
-        em_done,
-    )
+        rates.mass = (w_mass * data.prior_mass + counts) / (w_mass + counts.sum())
+        rates.somatic, rates.germline, rates.eta = float(new_rate), float(new_germ), new_eta
+        rates.noise = float(new_noise)
+        if done:
+            break
+    return em_done
 
-    # (4) per-cell calls. A cell is ref/ref or carrier when that posterior is high enough;
-    # a carrier is het or alt/alt by the larger posterior (zygosity is often unclear after
-    # dropout, but carrier status, which prevalence needs, is not).
+
+def _chemistry_rates(
+    eta: np.ndarray,
+    artefact: np.ndarray,
+    bases_art: np.ndarray,
+    prior: tuple[np.ndarray, np.ndarray],
+    fits_own: np.ndarray,
+    wga: np.ndarray,
+    eta_prior: np.ndarray,
+) -> None:
+    """Give cells that do not fit their own artefact rate their chemistry's (in place).
+
+    The rate pooled over the cells of the same chemistry that fit their own, or the
+    chemistry's prior when there are none.
+    """
+    a_e, b_e = prior
+    for chem in np.unique(wga[~fits_own]):
+        same = fits_own & (wga == chem)
+        target = ~fits_own & (wga == chem)
+        if same.any():
+            pooled = (artefact[same].sum() + a_e[same].mean()) / (
+                bases_art[same].sum() + a_e[same].mean() + b_e[same].mean()
+            )
+            eta[target] = pooled
+        else:
+            eta[target] = eta_prior[target]
+
+
+def _beta_rate(events: float, bases: float, prior: float, weight: float) -> float:
+    """Posterior mean rate per base under a Beta prior of mean ``prior`` and ``weight``."""
+    a = prior * weight
+    b = (1 - prior) * weight
+    return (events + a) / (bases + a + b)
+
+
+def _write_genotypes(
+    adata: ad.AnnData,
+    data: _GenotypeData,
+    rates: _Rates,
+    final: SiteModel,
+    fit: DropoutFit,
+    params: GenotypeParams,
+) -> np.ndarray:
+    """Call each cell's genotype and write the per-cell layers and rates; return the calls.
+
+    A cell is ref/ref or carrier when that posterior is high enough; a carrier is het
+    or alt/alt by the larger posterior (zygosity is often unclear after dropout, but
+    carrier status, which prevalence needs, is not).
+    """
+    n = data.n
     carrier_post = final.p_carrier
     zyg = np.where(final.p_hom > carrier_post - final.p_hom, 2, 1)
     thr = params.min_genotype_posterior
@@ -372,11 +519,24 @@ def genotype(
     adata.layers["genotype"] = gt.astype(np.int8)
     adata.layers["posterior"] = carrier_post.astype(np.float32)
     adata.layers["gq"] = gq.astype(np.int16)
-    adata.layers["dropout"] = delta.astype(np.float32)
+    adata.layers["dropout"] = rates.delta.astype(np.float32)
     adata.obs["dropout_rate"] = fit.dropout
-    adata.obs["error_rate"] = error
-    adata.obs["artefact_rate"] = eta
+    adata.obs["error_rate"] = data.error
+    adata.obs["artefact_rate"] = rates.eta
     adata.obs["n_het_sites"] = fit.n_sites
+    return gt
+
+
+def _write_site_columns(
+    data: _GenotypeData,
+    final: SiteModel,
+    gt: np.ndarray,
+    pooled_vaf: np.ndarray,
+    params: GenotypeParams,
+) -> None:
+    """Write each site's posteriors, quality, CTC carrier fraction and cell counts to var."""
+    var, alt, n, is_ctc = data.var, data.alt, data.n, data.is_ctc
+    n_sites = len(var)
     with np.errstate(divide="ignore", invalid="ignore"):
         cell_vaf = np.where(n > 0, alt / np.maximum(n, 1), 0.0)
     ctc_gt = gt[is_ctc]
@@ -405,21 +565,6 @@ def genotype(
     var["single_cell"] = (var["n_cells_alt_reads"] <= 1).to_numpy() & (
         (final.p_carrier_somatic[is_ctc] >= 0.5).sum(axis=0) <= 1
     )
-    adata.uns[key_added] = {
-        "params": {k: v for k, v in asdict(params).items() if k != "model"}
-        | {
-            f"model_{k}": (list(v) if isinstance(v, tuple) else v) for k, v in asdict(model).items()
-        },
-        "rho": rho,
-        "n_germline_het_sites": int(het.sum()),
-        "somatic_rate": somatic_rate,
-        "germline_rate": germline_rate,
-        "noise_rate": noise_rate,
-        "artefact_vaf_histogram": mass,
-        "em_iterations": em_done,
-        "prevalence": _prevalence_by_draw(adata, final, is_ctc),
-    }
-    return adata if copy else None
 
 
 def _prevalence_by_draw(adata: ad.AnnData, final: SiteModel, is_ctc: np.ndarray) -> pd.DataFrame:
