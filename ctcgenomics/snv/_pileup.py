@@ -134,26 +134,46 @@ def _chunk_candidates(
     bases = np.stack([c.bases for c in counts])  # (cells, L, 4, 2)
     per_base = bases.sum(axis=3)  # (cells, L, 4)
     depth = per_base.sum(axis=2)  # (cells, L)
-    pooled = per_base.sum(axis=0)  # (L, 4)
-    pooled_depth = pooled.sum(axis=1)
-    valid_ref = ref_code >= 0
     rows: list[dict] = []
-    ref_cols, alt_cols, dp_cols = [], [], []
-    # --- SNVs discovered in the pooled pileup ---
-    alt_pooled = pooled.copy()
-    alt_pooled[np.arange(length), np.where(valid_ref, ref_code, 0)] *= ~valid_ref
-    max_cell_alt = per_base.max(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vaf = alt_pooled / pooled_depth[:, None]
-    hit = (
-        valid_ref[:, None]
-        & (alt_pooled >= params.min_alt_reads)
-        & (vaf >= params.min_pooled_vaf)
-        & (max_cell_alt >= params.min_cell_alt_reads)
-    )
-    hit |= valid_ref[:, None] & forced_regions[:, None] & (alt_pooled > 0)
-    snv_keys = {(int(i), int(b)) for i, b in zip(*np.nonzero(hit), strict=True)}
+    cols: tuple[list, list, list] = ([], [], [])  # per-cell ref, alt, depth of each row
+    forced_keys, forced_snvs = _forced_keys(forced_alleles, ref_seq, chunk)
+    _snv_candidates(
+        rows, cols, (bases, per_base, depth), ref_code, ref_seq, chunk, forced_regions,
+        forced_keys, forced_snvs, params,
+    )  # fmt: skip
+    _indel_candidates(rows, cols, counts, bases, depth, ref_seq, chunk, forced_keys, params)
+    # Per-cell mismatch tallies at non-candidate positions, for the error rate.
+    excl = np.zeros(length, dtype=bool)
+    for row in rows:
+        excl[row["pos"] - 1 - chunk.start] = True
+    use = (ref_code >= 0) & ~excl
+    ref_at = per_base[:, use, :][:, np.arange(use.sum()), ref_code[use]]
+    tot = depth[:, use].sum(axis=1)
+    mism = tot - ref_at.sum(axis=1)
+    stats_ = np.stack([tot, mism], axis=1)
+    if rows:
+        mat = np.stack([np.stack(cols[0], 1), np.stack(cols[1], 1), np.stack(cols[2], 1)])
+    else:
+        mat = np.zeros((3, n_cells, 0), dtype=np.int64)
+    capped = np.minimum(depth, MAX_HIST_DEPTH)
+    offsets = np.arange(n_cells)[:, None] * (MAX_HIST_DEPTH + 1)
+    hist = np.bincount((capped + offsets).ravel(), minlength=n_cells * (MAX_HIST_DEPTH + 1))
+    hist = hist.reshape(n_cells, MAX_HIST_DEPTH + 1)
+    deepest = capped[ctc_mask].max(axis=0) if ctc_mask.any() else np.zeros(length, np.int64)
+    ctc_hist = np.bincount(deepest, minlength=MAX_HIST_DEPTH + 1)
+    return rows, mat, stats_, hist, ctc_hist
+
+
+def _forced_keys(
+    forced_alleles: pd.DataFrame, ref_seq: str, chunk: Chunk
+) -> tuple[dict[tuple[int, str, str], str], set[tuple[int, int]]]:
+    """Return a chunk's forced alleles, ``(anchor, ref, alt) -> source``, and its SNVs.
+
+    The SNVs are ``(offset in the chunk, base index)``; one whose REF differs from the
+    reference is skipped with a warning.
+    """
     forced_keys: dict[tuple[int, str, str], str] = {}
+    snvs: set[tuple[int, int]] = set()
     for rec in forced_alleles.itertuples(index=False):
         forced_keys[(int(rec.pos) - 1, rec.ref, rec.alt)] = rec.source
         if len(rec.ref) == 1 and len(rec.alt) == 1 and rec.alt in BASES:
@@ -167,7 +187,44 @@ def _chunk_candidates(
                     ref_seq[i],
                 )
                 continue
-            snv_keys.add((i, BASES.index(rec.alt)))
+            snvs.add((i, BASES.index(rec.alt)))
+    return forced_keys, snvs
+
+
+def _snv_candidates(
+    rows: list[dict],
+    cols: tuple[list, list, list],
+    pileup: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ref_code: np.ndarray,
+    ref_seq: str,
+    chunk: Chunk,
+    forced_regions: np.ndarray,
+    forced_keys: dict[tuple[int, str, str], str],
+    forced_snvs: set[tuple[int, int]],
+    params: CandidateParams,
+) -> None:
+    """Append the SNVs discovered in the pooled pileup, and the forced ones, to ``rows``.
+
+    ``pileup`` is the chunk's base counts per strand (cells, L, 4, 2), per base
+    (cells, L, 4) and the depth (cells, L).
+    """
+    bases, per_base, depth = pileup
+    pooled = per_base.sum(axis=0)  # (L, 4)
+    pooled_depth = pooled.sum(axis=1)
+    valid_ref = ref_code >= 0
+    alt_pooled = pooled.copy()
+    alt_pooled[np.arange(per_base.shape[1]), np.where(valid_ref, ref_code, 0)] *= ~valid_ref
+    max_cell_alt = per_base.max(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vaf = alt_pooled / pooled_depth[:, None]
+    hit = (
+        valid_ref[:, None]
+        & (alt_pooled >= params.min_alt_reads)
+        & (vaf >= params.min_pooled_vaf)
+        & (max_cell_alt >= params.min_cell_alt_reads)
+    )
+    hit |= valid_ref[:, None] & forced_regions[:, None] & (alt_pooled > 0)
+    snv_keys = {(int(i), int(b)) for i, b in zip(*np.nonzero(hit), strict=True)} | forced_snvs
     for i, b in sorted(snv_keys):
         r = int(ref_code[i])
         key = (chunk.start + i, ref_seq[i], BASES[b])
@@ -185,21 +242,47 @@ def _chunk_candidates(
                 "pooled_alt_rev": int(bases[:, i, b, 1].sum()),
             }
         )
-        ref_cols.append(per_base[:, i, r])
-        alt_cols.append(per_base[:, i, b])
-        dp_cols.append(depth[:, i])
-    # --- indels: pooled support, plus forced indel alleles ---
+        cols[0].append(per_base[:, i, r])
+        cols[1].append(per_base[:, i, b])
+        cols[2].append(depth[:, i])
+
+
+def _pooled_indels(
+    counts: list[ChunkCounts], ref_seq: str, chunk: Chunk
+) -> tuple[dict[tuple[int, str, str], np.ndarray], dict[tuple[int, str, str], np.ndarray]]:
+    """Per-cell strand counts of each left-aligned indel, and the reads placed right of it.
+
+    One indel, one record: reads may place it anywhere in a repeat. The second mapping
+    has, per cell, the alt reads of an indel placed right of its left-aligned anchor.
+    """
+    n_cells = len(counts)
     pooled_indel: dict[tuple[int, str, str], np.ndarray] = {}
-    # alt reads of an indel placed right of its left-aligned anchor, and those at it
     shifted: dict[tuple[int, str, str], np.ndarray] = {}
     for ci, c in enumerate(counts):
         for key, fr in c.indels.items():
-            # One indel, one record: reads may place it anywhere in a repeat.
             norm = left_align(key, ref_seq, chunk.start)
             arr = pooled_indel.setdefault(norm, np.zeros((n_cells, 2), dtype=np.int64))
             arr[ci] += fr
             if norm != key:
                 shifted.setdefault(norm, np.zeros(n_cells, dtype=np.int64))[ci] += sum(fr)
+    return pooled_indel, shifted
+
+
+def _indel_candidates(
+    rows: list[dict],
+    cols: tuple[list, list, list],
+    counts: list[ChunkCounts],
+    bases: np.ndarray,
+    depth: np.ndarray,
+    ref_seq: str,
+    chunk: Chunk,
+    forced_keys: dict[tuple[int, str, str], str],
+    params: CandidateParams,
+) -> None:
+    """Append the indels with pooled support, and the forced indel alleles, to ``rows``."""
+    n_cells = len(counts)
+    length = chunk.end - chunk.start
+    pooled_indel, shifted = _pooled_indels(counts, ref_seq, chunk)
     for key in forced_keys:
         if len(key[1]) != len(key[2]) and key not in pooled_indel:
             pooled_indel[key] = np.zeros((n_cells, 2), dtype=np.int64)
@@ -240,29 +323,9 @@ def _chunk_candidates(
                 "pooled_alt_rev": int(arr[:, 1].sum()),
             }
         )
-        ref_cols.append(ref_n)
-        alt_cols.append(cell_alt)
-        dp_cols.append(ref_n + cell_alt)
-    # Per-cell mismatch tallies at non-candidate positions, for the error rate.
-    excl = np.zeros(length, dtype=bool)
-    for row in rows:
-        excl[row["pos"] - 1 - chunk.start] = True
-    use = valid_ref & ~excl
-    ref_at = per_base[:, use, :][:, np.arange(use.sum()), ref_code[use]]
-    tot = depth[:, use].sum(axis=1)
-    mism = tot - ref_at.sum(axis=1)
-    stats_ = np.stack([tot, mism], axis=1)
-    if rows:
-        mat = np.stack([np.stack(ref_cols, 1), np.stack(alt_cols, 1), np.stack(dp_cols, 1)])
-    else:
-        mat = np.zeros((3, n_cells, 0), dtype=np.int64)
-    capped = np.minimum(depth, MAX_HIST_DEPTH)
-    offsets = np.arange(n_cells)[:, None] * (MAX_HIST_DEPTH + 1)
-    hist = np.bincount((capped + offsets).ravel(), minlength=n_cells * (MAX_HIST_DEPTH + 1))
-    hist = hist.reshape(n_cells, MAX_HIST_DEPTH + 1)
-    deepest = capped[ctc_mask].max(axis=0) if ctc_mask.any() else np.zeros(length, np.int64)
-    ctc_hist = np.bincount(deepest, minlength=MAX_HIST_DEPTH + 1)
-    return rows, mat, stats_, hist, ctc_hist
+        cols[0].append(ref_n)
+        cols[1].append(cell_alt)
+        cols[2].append(ref_n + cell_alt)
 
 
 def _window_batches(chunks: list[Chunk], n: int) -> list[list[Chunk]]:
@@ -376,13 +439,74 @@ def count_alleles(
     """
     count_params = count_params or CountParams()
     candidate_params = candidate_params or CandidateParams()
+    cells, paths, ref_lengths = _open_inputs(bams, reference)
+    fa = _forced_alleles_in(forced_alleles, targets, ref_lengths)
+    fr = (
+        forced_regions
+        if forced_regions is not None
+        else pd.DataFrame(columns=["contig", "start", "end"])
+    )
+    chunks = _windows(ref_lengths, targets, fa, fr, candidate_params)
+    log.info(
+        "counting %d cells over %d windows (%d bp)",
+        len(cells),
+        len(chunks),
+        sum(c.end - c.start for c in chunks),
+    )
+    roles = (
+        obs.reindex(cells)["role"].astype(str).str.lower().to_numpy()
+        if obs is not None and "role" in obs
+        else np.array(["ctc"] * len(cells))
+    )
+    ctc_mask = roles == "ctc"
+    window_args = (paths, str(reference), fa, fr, count_params, candidate_params, ctc_mask)
+    rows, mats, err_stats, depth_hist, ctc_hist = _count_all_windows(
+        chunks, window_args, threads, len(cells)
+    )
+    mat = np.concatenate(mats, axis=2) if mats else np.zeros((3, len(cells), 0), dtype=np.int64)
+    _normalise_indels(rows, reference)
+    var, mat = _candidate_table(rows, mat)
+    obs_df = _cell_table(cells, paths, obs, err_stats)
+    adata = ad.AnnData(
+        X=mat[1].astype(np.float32),
+        obs=obs_df,
+        var=var,
+        layers={
+            "ref": mat[0].astype(np.int32),
+            "alt": mat[1].astype(np.int32),
+            "depth": mat[2].astype(np.int32),
+        },
+        obsm={"depth_histogram": depth_hist.astype(np.int64)},
+        uns={"snv_counts": {"ctc_depth_histogram": ctc_hist, "max_hist_depth": MAX_HIST_DEPTH}},
+    )
+    log.info("%d candidate alleles", adata.n_vars)
+    return adata
+
+
+def _open_inputs(
+    bams: Mapping[str, str | os.PathLike[str]], reference: str | os.PathLike[str]
+) -> tuple[list[str], list[str], dict[str, int]]:
+    """Check the cell IDs, index the BAMs and check their contigs against the reference.
+
+    Returns the cell IDs, their BAM paths and the reference's contig lengths.
+    """
     cells = [validate_id(c, what="cell") for c in bams]
     paths = [str(bams[c]) for c in cells]
     for p in paths:
         ensure_index(p)
     fasta = pysam.FastaFile(str(reference))
     ref_lengths = dict(zip(fasta.references, fasta.lengths, strict=True))
+    fasta.close()
     _check_contigs(ref_lengths, dict(zip(cells, paths, strict=True)))
+    return cells, paths, ref_lengths
+
+
+def _forced_alleles_in(
+    forced_alleles: pd.DataFrame | None,
+    targets: pd.DataFrame | None,
+    ref_lengths: dict[str, int],
+) -> pd.DataFrame:
+    """Keep the forced alleles on the reference's contigs; hotspots only inside the targets."""
     empty_alleles = pd.DataFrame(columns=["contig", "pos", "ref", "alt", "source"])
     fa = empty_alleles if forced_alleles is None else forced_alleles
     fa = fa[fa["contig"].isin(ref_lengths)].copy()
@@ -396,11 +520,17 @@ def count_alleles(
                 (fa["contig"] == rec.contig) & (fa["pos"] > rec.start) & (fa["pos"] <= rec.end)
             ).to_numpy()
         fa = fa[inside | (fa["source"] == "user").to_numpy()]
-    fr = (
-        forced_regions
-        if forced_regions is not None
-        else pd.DataFrame(columns=["contig", "start", "end"])
-    )
+    return fa
+
+
+def _windows(
+    ref_lengths: dict[str, int],
+    targets: pd.DataFrame | None,
+    fa: pd.DataFrame,
+    fr: pd.DataFrame,
+    candidate_params: CandidateParams,
+) -> list[Chunk]:
+    """Windows to count: the targets (or the genome) plus forced alleles and regions."""
     forced_all = pd.concat(
         [
             fa.assign(start=np.nan, end=np.nan)[["contig", "pos", "ref", "start", "end"]],
@@ -408,48 +538,46 @@ def count_alleles(
         ],
         ignore_index=True,
     )
-    chunks = make_chunks(
+    return make_chunks(
         ref_lengths,
         targets=targets,
         forced=forced_all,
         pad=candidate_params.pad,
         max_chunk=candidate_params.max_chunk,
     )
-    log.info(
-        "counting %d cells over %d windows (%d bp)",
-        len(cells),
-        len(chunks),
-        sum(c.end - c.start for c in chunks),
-    )
-    fasta.close()
-    roles = (
-        obs.reindex(cells)["role"].astype(str).str.lower().to_numpy()
-        if obs is not None and "role" in obs
-        else np.array(["ctc"] * len(cells))
-    )
-    ctc_mask = roles == "ctc"
-    window_args = (paths, str(reference), fa, fr, count_params, candidate_params, ctc_mask)
+
+
+def _count_all_windows(
+    chunks: list[Chunk], window_args: tuple, threads: int, n_cells: int
+) -> tuple[list[dict], list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Count every window, in ``threads`` processes; results in window order."""
     if threads <= 1 or len(chunks) < 2:
-        rows, mats, err_stats, depth_hist, ctc_hist = _count_windows(chunks, *window_args)
-    else:
-        # Windows are independent: workers take contiguous runs of them and the results
-        # are joined in window order, so the output does not depend on `threads`.
-        batches = _window_batches(chunks, 4 * threads)
-        rows, mats = [], []
-        err_stats = np.zeros((len(cells), 2), dtype=np.int64)
-        depth_hist = np.zeros((len(cells), MAX_HIST_DEPTH + 1), dtype=np.int64)
-        ctc_hist = np.zeros(MAX_HIST_DEPTH + 1, dtype=np.int64)
-        with ProcessPoolExecutor(max_workers=threads) as pool:
-            futures = [pool.submit(_count_windows, b, *window_args) for b in batches]
-            for future in futures:
-                r, m, st, dh, ch = future.result()
-                rows.extend(r)
-                mats.extend(m)
-                err_stats += st
-                depth_hist += dh
-                ctc_hist += ch
-    mat = np.concatenate(mats, axis=2) if mats else np.zeros((3, len(cells), 0), dtype=np.int64)
-    _normalise_indels(rows, reference)
+        return _count_windows(chunks, *window_args)
+    # Windows are independent: workers take contiguous runs of them and the results
+    # are joined in window order, so the output does not depend on `threads`.
+    batches = _window_batches(chunks, 4 * threads)
+    rows, mats = [], []
+    err_stats = np.zeros((n_cells, 2), dtype=np.int64)
+    depth_hist = np.zeros((n_cells, MAX_HIST_DEPTH + 1), dtype=np.int64)
+    ctc_hist = np.zeros(MAX_HIST_DEPTH + 1, dtype=np.int64)
+    with ProcessPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(_count_windows, b, *window_args) for b in batches]
+        for future in futures:
+            r, m, st, dh, ch = future.result()
+            rows.extend(r)
+            mats.extend(m)
+            err_stats += st
+            depth_hist += dh
+            ctc_hist += ch
+    return rows, mats, err_stats, depth_hist, ctc_hist
+
+
+def _candidate_table(rows: list[dict], mat: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Candidate alleles as ``var`` (one row per allele, named ``chrom:pos:ref>alt``).
+
+    Returns the table and the counts of its alleles (duplicates after indel
+    normalisation dropped).
+    """
     var = pd.DataFrame(
         rows,
         columns=[
@@ -470,6 +598,13 @@ def count_alleles(
     mat = mat[:, :, keep]
     var = var.reset_index(drop=True)
     var.index = [f"{r.chrom}:{r.pos}:{r.ref}>{r.alt}" for r in var.itertuples()]
+    return var, mat
+
+
+def _cell_table(
+    cells: list[str], paths: list[str], obs: pd.DataFrame | None, err_stats: np.ndarray
+) -> pd.DataFrame:
+    """``obs``: the given annotations, bases examined, mismatch rate and BAM of each cell."""
     obs_df = pd.DataFrame(index=pd.Index(cells, name="cell"))
     if obs is not None:
         obs_df = obs_df.join(obs.drop(columns=[c for c in obs.columns if c in obs_df]))
@@ -479,17 +614,4 @@ def count_alleles(
             err_stats[:, 0] > 0, err_stats[:, 1] / np.maximum(err_stats[:, 0], 1), np.nan
         )
     obs_df["bam"] = paths
-    adata = ad.AnnData(
-        X=mat[1].astype(np.float32),
-        obs=obs_df,
-        var=var,
-        layers={
-            "ref": mat[0].astype(np.int32),
-            "alt": mat[1].astype(np.int32),
-            "depth": mat[2].astype(np.int32),
-        },
-        obsm={"depth_histogram": depth_hist.astype(np.int64)},
-        uns={"snv_counts": {"ctc_depth_histogram": ctc_hist, "max_hist_depth": MAX_HIST_DEPTH}},
-    )
-    log.info("%d candidate alleles", adata.n_vars)
-    return adata
+    return obs_df
