@@ -14,6 +14,7 @@ Examples
 """
 
 from ctcgenomics._errors import ReferenceMismatchError  # noqa: F401 (documented in ctc.align)
+from ctcgenomics.snv._alteration_rows import alteration_rows, load_predisposition_genes
 from ctcgenomics.snv._annotate import (
     AnnotationError,
     annotate,
@@ -40,12 +41,7 @@ from ctcgenomics.snv._model import (
     site_model,
     site_posteriors,
 )
-from ctcgenomics.snv._output import (
-    alteration_rows,
-    load_predisposition_genes,
-    plot_genotypes,
-    write_vcf,
-)
+from ctcgenomics.snv._output import plot_genotypes
 from ctcgenomics.snv._pileup import CandidateParams, count_alleles
 from ctcgenomics.snv._sites import (
     SiteFileError,
@@ -54,6 +50,7 @@ from ctcgenomics.snv._sites import (
     read_sites,
     read_variant_sites,
 )
+from ctcgenomics.snv._vcf import write_vcf
 
 __all__ = [
     "FILTER_DESCRIPTIONS",
