@@ -327,12 +327,7 @@ def classify_cells(
         scores, ``obsm[f"{key_added}_posterior"]`` (cells x hypotheses) and
         ``uns[key_added]`` (params, calibration source, label check, class counts).
     """
-    if not isinstance(adata, AnnData):
-        raise TypeError(f"classify_cells needs an AnnData, got {type(adata).__name__}")
-    if qc_key in adata.obs and adata.obs[qc_key].dtype != bool:
-        raise TypeError(
-            f"obs[{qc_key!r}] must be boolean (True = passes QC); got {adata.obs[qc_key].dtype}"
-        )
+    _check_classify_input(adata, qc_key)
     cal = dict(calibration) if isinstance(calibration, Mapping) else load_calibration(calibration)
     adata = adata.copy() if copy else adata
     score_programmes(adata, tumour_type=tumour_type, layer=layer, key_added=programme_key)
@@ -343,9 +338,55 @@ def classify_cells(
         adata.uns[programme_key]["kinds"],
         cal,
     )
-    raw_post = class_posterior(log_bf, cal)
     check = _label_check(adata, programme_key, ok) if check_labels else {"status": "skipped"}
     refused = check["status"] == "failed"
+    raw_post, cnv_info = _posterior_with_cnv(
+        adata, log_bf, cal, ok, cnv=cnv, refused=refused, layer=layer, values=values,
+        programme_key=programme_key,
+    )  # fmt: skip
+    post = apply_platt(raw_post, cal)
+    label, conf, prob, score = _call_classes(post, cal, ok, check if refused else None)
+    adata.obs["ctc_probability"] = prob
+    adata.obs["ctc_score"] = score
+    adata.obs[key_added] = pd.Categorical(label, categories=list(CLASSES))
+    adata.obs[f"{key_added}_confidence"] = conf
+    adata.obsm[f"{key_added}_posterior"] = post.set_axis(list(HYPOTHESES), axis=1)
+    adata.uns[key_added] = _classify_summary(
+        cal, check, cnv_info, label, tumour_type=tumour_type, layer=layer,
+        check_labels=check_labels, programme_key=programme_key,
+    )  # fmt: skip
+    log.info("classes: %s", adata.uns[key_added]["counts"])
+    return adata if copy else None
+
+
+def _check_classify_input(adata: AnnData, qc_key: str) -> None:
+    """Refuse what is not an AnnData, and a QC column that is not boolean."""
+    if not isinstance(adata, AnnData):
+        raise TypeError(f"classify_cells needs an AnnData, got {type(adata).__name__}")
+    if qc_key in adata.obs and adata.obs[qc_key].dtype != bool:
+        raise TypeError(
+            f"obs[{qc_key!r}] must be boolean (True = passes QC); got {adata.obs[qc_key].dtype}"
+        )
+
+
+def _posterior_with_cnv(
+    adata: AnnData,
+    log_bf: pd.DataFrame,
+    cal: Mapping[str, Any],
+    ok: np.ndarray,
+    *,
+    cnv: bool,
+    refused: bool,
+    layer: str | None,
+    values: str | None,
+    programme_key: str,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Class posterior from the programmes, with the copy-number term where it applies.
+
+    Adds ``obs["cnv_correlation"]`` and ``obs["cnv_log_lr"]`` when the term was computed.
+    Returns the (uncalibrated) posterior and what became of the copy-number evidence.
+    """
+    raw_post = class_posterior(log_bf, cal)
     cnv_info: dict[str, Any] = {"status": "not requested"}
     if cnv and refused:
         cnv_info = {"status": "not used: gene labels do not match the values"}
@@ -357,34 +398,59 @@ def classify_cells(
             adata.obs["cnv_log_lr"] = log_lr
             log_bf["tumour"] = log_bf["tumour"].to_numpy() + log_lr
             raw_post = class_posterior(log_bf, cal)
-    post = apply_platt(raw_post, cal)
+    return raw_post, cnv_info
+
+
+def _call_classes(
+    post: pd.DataFrame,
+    cal: Mapping[str, Any],
+    ok: np.ndarray,
+    failed_check: Mapping[str, Any] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each cell's class, its posterior, the CTC probability and the CTC log odds.
+
+    With a failed label check (``failed_check``) no cell is classified; cells failing
+    QC are ``low-quality``.
+    """
+    n_obs = len(post)
     hyp = post.to_numpy()
     best = np.argmax(hyp, axis=1)
     labels = np.array([_CLASS_OF_KIND.get(h, "unassigned") for h in HYPOTHESES], dtype=object)
     label = labels[best]
-    conf = hyp[np.arange(adata.n_obs), best]
+    conf = hyp[np.arange(n_obs), best]
     # a class is called only when it is more probable than all others together
     label[conf < float(cal["min_posterior"])] = "unassigned"
     prob = post["tumour"].to_numpy()
     score = np.log(prob.clip(1e-300)) - np.log((1 - prob).clip(1e-300))
-    if refused:
+    if failed_check is not None:
         log.error(
             "gene labels do not match the values: housekeeping genes rank at median AUC %.2f "
             "(real cells: ~0.95); no cell is classified. Check the gene names of the matrix.",
-            check["median_housekeeping_auc"],
+            failed_check["median_housekeeping_auc"],
         )
         label[:] = "unassigned"
-        prob = np.full(adata.n_obs, np.nan)
-        conf = np.full(adata.n_obs, np.nan)
-        score = np.full(adata.n_obs, np.nan)
+        prob = np.full(n_obs, np.nan)
+        conf = np.full(n_obs, np.nan)
+        score = np.full(n_obs, np.nan)
     label[~ok] = "low-quality"
     conf = np.where(ok, conf, np.nan)
-    adata.obs["ctc_probability"] = prob
-    adata.obs["ctc_score"] = score
-    adata.obs[key_added] = pd.Categorical(label, categories=list(CLASSES))
-    adata.obs[f"{key_added}_confidence"] = conf
-    adata.obsm[f"{key_added}_posterior"] = post.set_axis(list(HYPOTHESES), axis=1)
-    adata.uns[key_added] = {
+    return label, conf, prob, score
+
+
+def _classify_summary(
+    cal: Mapping[str, Any],
+    check: Mapping[str, Any],
+    cnv_info: Mapping[str, Any],
+    label: np.ndarray,
+    *,
+    tumour_type: str,
+    layer: str | None,
+    check_labels: bool,
+    programme_key: str,
+) -> dict[str, Any]:
+    """Return the ``uns`` entry: params, calibration, label check, CNV evidence, counts."""
+    refused = check["status"] == "failed"
+    return {
         "params": {
             "tumour_type": str(tumour_type),
             "layer": layer,
@@ -403,8 +469,6 @@ def classify_cells(
         else "programme posterior",
         "counts": {c: int((label == c).sum()) for c in CLASSES},
     }
-    log.info("classes: %s", adata.uns[key_added]["counts"])
-    return adata if copy else None
 
 
 def _jsonable(info: Mapping[str, Any]) -> dict[str, Any]:
