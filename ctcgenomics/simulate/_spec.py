@@ -259,163 +259,81 @@ def _variant(d: Mapping[str, Any], default_name: str) -> VariantSpec:
     )
 
 
-def _build(data: dict[str, Any], source: str, base: Path) -> SimulationSpec:
-    def fail(where: str, msg: str) -> SpecError:
-        return SpecError(f"simulation spec {source}: {where}: {msg}")
+@dataclass(frozen=True)
+class _Checker:
+    """Checks a spec's loci and variants against its reference; errors name the field."""
 
-    ref_path = _resolve(base, data["reference"])
-    reference = load_reference(ref_path)
+    source: str
+    ref_path: Path
+    reference: Reference
 
-    def check_locus(where: str, chrom: str, start: int, end: int) -> None:
+    def fail(self, where: str, msg: str) -> SpecError:
+        """Return the error for field ``where`` of the spec."""
+        return SpecError(f"simulation spec {self.source}: {where}: {msg}")
+
+    def locus(self, where: str, chrom: str, start: int, end: int) -> None:
+        """Refuse a contig not in the reference and a region outside it or empty."""
+        reference = self.reference
         if chrom not in reference.contigs:
-            raise fail(
+            raise self.fail(
                 where,
-                f"contig {chrom!r} is not in the reference {ref_path.name} "
+                f"contig {chrom!r} is not in the reference {self.ref_path.name} "
                 f"(contigs: {', '.join(reference.contigs[:5])}"
                 f"{'...' if len(reference.contigs) > 5 else ''})",
             )
         n = int(reference.lengths[reference.contig_index(chrom)])
         if not 0 <= start < end <= n:
-            raise fail(where, f"{chrom}:{start}-{end} is outside the contig (length {n}) or empty")
+            raise self.fail(
+                where, f"{chrom}:{start}-{end} is outside the contig (length {n}) or empty"
+            )
 
-    def check_variant(where: str, v: VariantSpec, *, germline: bool) -> VariantSpec:
-        check_locus(where, v.chrom, v.pos - 1, v.pos - 1 + max(len(v.ref), 1))
-        actual = reference.base(v.chrom, v.pos - 1, max(len(v.ref), 1))
+    def variant(self, where: str, v: VariantSpec, *, germline: bool) -> VariantSpec:
+        """Check ref against the reference (germline: fill it in) and the variant's form."""
+        self.locus(where, v.chrom, v.pos - 1, v.pos - 1 + max(len(v.ref), 1))
+        actual = self.reference.base(v.chrom, v.pos - 1, max(len(v.ref), 1))
         if germline and not v.ref:
             v = VariantSpec(v.name, v.chrom, v.pos, actual, v.alt, v.allele, v.copies, v.cells)
         if v.ref != actual:
-            raise fail(
+            raise self.fail(
                 where,
                 f"ref {v.ref!r} does not match the reference base(s) {actual!r} at "
                 f"{v.chrom}:{v.pos} (1-based); fix 'pos' or 'ref'",
             )
         if "N" in actual:
-            raise fail(where, f"{v.chrom}:{v.pos} is an N in the reference")
+            raise self.fail(where, f"{v.chrom}:{v.pos} is an N in the reference")
         if v.ref == v.alt:
-            raise fail(where, f"alt equals ref ({v.ref}) at {v.chrom}:{v.pos}")
+            raise self.fail(where, f"alt equals ref ({v.ref}) at {v.chrom}:{v.pos}")
         is_snv = len(v.ref) == len(v.alt) == 1
         is_indel = (len(v.ref) == 1) != (len(v.alt) == 1) and v.ref[0] == v.alt[0]
         if not (is_snv or is_indel):
-            raise fail(
+            raise self.fail(
                 where,
                 f"{v.ref}>{v.alt} is neither an SNV nor a VCF-style indel (ref and alt must "
                 "share their first base and one of them be a single base)",
             )
         return v
 
-    clones_raw: dict[str, Any] = data["clones"]
-    clones: dict[str, CloneSpec] = {}
-    for name, c in clones_raw.items():
-        validate_id(name, what="clone name", where=f"simulation spec {source}, clones")
-        c = c or {}
-        parent = c.get("parent")
-        if parent is not None and parent not in clones_raw:
-            raise fail(f"clones.{name}.parent", f"unknown clone {parent!r}; define it in 'clones'")
-        segs = []
-        for i, s in enumerate(c.get("segments", [])):
-            where = f"clones.{name}.segments[{i}]"
-            check_locus(where, s["chrom"], s["start"], s["end"])
-            segs.append(Segment(s["chrom"], s["start"], s["end"], s["cn_a"], s["cn_b"]))
-        variants = tuple(
-            check_variant(
-                f"clones.{name}.variants[{i}]", _variant(v, f"{name}_var{i + 1}"), germline=False
-            )
-            for i, v in enumerate(c.get("variants", []))
-        )
-        clones[name] = CloneSpec(
-            name, parent, bool(c.get("whole_genome_doubling", False)), tuple(segs), variants
-        )
-    for name in clones:  # reject cycles in the parent chain
-        seen, cur = [name], clones[name].parent
-        while cur is not None:
-            if cur in seen:
-                raise fail(
-                    f"clones.{name}.parent", f"cycle in clone ancestry: {' -> '.join([*seen, cur])}"
-                )
-            seen.append(cur)
-            cur = clones[cur].parent
 
-    defaults = data.get("cell_defaults", {})
-    cells: list[CellSpec] = []
-    ids: set[str] = set()
-    has_targets = "targets" in data
-    for i, raw in enumerate(data["cells"]):
-        where = f"cells[{i}]"
-        c = {**defaults, **raw}
-        if "n_read_pairs" in raw or "mean_depth" in raw:  # a cell's own amount wins
-            for key in ("n_read_pairs", "mean_depth"):
-                if key not in raw:
-                    c.pop(key, None)
-        cid = validate_id(c["id"], what="cell ID", where=f"simulation spec {source}, {where}")
-        if cid in ids:
-            raise fail(where, f"duplicate cell ID {cid!r}; cell IDs must be unique")
-        ids.add(cid)
-        for key in ("patient", "draw", "clone"):
-            if key not in c:
-                raise fail(where, f"missing {key!r} (set it on the cell or in cell_defaults)")
-        validate_id(c["patient"], what="patient ID", where=f"simulation spec {source}, {where}")
-        validate_id(c["draw"], what="draw ID", where=f"simulation spec {source}, {where}")
-        if c["clone"] not in clones:
-            raise fail(
-                f"{where}.clone", f"unknown clone {c['clone']!r}; known: {', '.join(clones)}"
-            )
-        if ("n_read_pairs" in c) == ("mean_depth" in c):
-            raise fail(where, "set exactly one of 'n_read_pairs' and 'mean_depth'")
-        assay = c.get("assay", "wgs")
-        if assay != "wgs" and not has_targets:
-            raise fail(f"{where}.assay", f"assay {assay!r} needs a 'targets' BED in the spec")
-        wga = c.get("wga", "MDA")
-        amp = {**WGA_DEFAULTS[wga].__dict__, **c.get("amplification", {})}
-        amp["error_af"] = tuple(amp["error_af"])
-        if amp["error_af"][0] > amp["error_af"][1]:
-            raise fail(f"{where}.amplification.error_af", "expected [low, high] with low <= high")
-        dropout = c.get("dropout_rate", 0.0)
-        dropout_range = None
-        if isinstance(dropout, list):
-            if dropout[0] > dropout[1]:
-                raise fail(f"{where}.dropout_rate", "expected [low, high] with low <= high")
-            dropout_range = (float(dropout[0]), float(dropout[1]))
-            dropout = sum(dropout_range) / 2
-        cells.append(
-            CellSpec(
-                id=cid,
-                patient=c["patient"],
-                draw=c["draw"],
-                role=c.get("role", "ctc"),
-                clone=c["clone"],
-                assay=assay,
-                wga=wga,
-                n_read_pairs=c.get("n_read_pairs"),
-                mean_depth=c.get("mean_depth"),
-                dropout_rate=float(dropout),
-                amplification=Amplification(**amp),
-                dropout_range=dropout_range,
-            )
-        )
-
+def _build(data: dict[str, Any], source: str, base: Path) -> SimulationSpec:
+    """Check a schema-valid spec against its reference and build the simulation spec."""
+    ref_path = _resolve(base, data["reference"])
+    chk = _Checker(source, ref_path, load_reference(ref_path))
+    clones = _clones(data["clones"], chk)
+    cells = _cells(data, clones, chk)
+    ids = {c.id for c in cells}
     variants = []
     for i, v in enumerate(data.get("variants", [])):
-        vs = check_variant(f"variants[{i}]", _variant(v, f"var{i + 1}"), germline=False)
+        vs = chk.variant(f"variants[{i}]", _variant(v, f"var{i + 1}"), germline=False)
         unknown = [c for c in vs.cells or () if c not in ids]
         if unknown:
-            raise fail(f"variants[{i}].cells", f"unknown cell(s) {', '.join(unknown)}")
+            raise chk.fail(f"variants[{i}].cells", f"unknown cell(s) {', '.join(unknown)}")
         variants.append(vs)
-
-    g = data.get("germline", {})
-    snps = tuple(
-        check_variant(
-            f"germline.snps[{i}]",
-            _variant({**s, "allele": s.get("allele")}, f"snp{i + 1}"),
-            germline=True,
-        )
-        for i, s in enumerate(g.get("snps", []))
-    )
-    germline = GermlineSpec(float(g.get("het_snp_rate", 0.0)), g.get("n_het_snps"), snps)
+    germline = _germline(data.get("germline", {}), chk)
 
     targets, regions = None, ()
-    if has_targets:
+    if "targets" in data:
         targets = _resolve(base, data["targets"])
-        regions = read_targets(targets, reference)
+        regions = read_targets(targets, chk.reference)
 
     ins = data.get("insert_size", {"mean": 300, "sd": 40})
     read_length = int(data.get("read_length", 100))
@@ -439,6 +357,130 @@ def _build(data: dict[str, Any], source: str, base: Path) -> SimulationSpec:
         raw=data,
         dropout_length=int(data.get("dropout_length", 500_000)),
     )
+
+
+def _clones(clones_raw: dict[str, Any], chk: _Checker) -> dict[str, CloneSpec]:
+    """Clones with their segments and variants checked; no unknown parent, no cycle."""
+    source = chk.source
+    clones: dict[str, CloneSpec] = {}
+    for name, c in clones_raw.items():
+        validate_id(name, what="clone name", where=f"simulation spec {source}, clones")
+        c = c or {}
+        parent = c.get("parent")
+        if parent is not None and parent not in clones_raw:
+            raise chk.fail(
+                f"clones.{name}.parent", f"unknown clone {parent!r}; define it in 'clones'"
+            )
+        segs = []
+        for i, s in enumerate(c.get("segments", [])):
+            where = f"clones.{name}.segments[{i}]"
+            chk.locus(where, s["chrom"], s["start"], s["end"])
+            segs.append(Segment(s["chrom"], s["start"], s["end"], s["cn_a"], s["cn_b"]))
+        variants = tuple(
+            chk.variant(
+                f"clones.{name}.variants[{i}]", _variant(v, f"{name}_var{i + 1}"), germline=False
+            )
+            for i, v in enumerate(c.get("variants", []))
+        )
+        clones[name] = CloneSpec(
+            name, parent, bool(c.get("whole_genome_doubling", False)), tuple(segs), variants
+        )
+    for name in clones:  # reject cycles in the parent chain
+        seen, cur = [name], clones[name].parent
+        while cur is not None:
+            if cur in seen:
+                raise chk.fail(
+                    f"clones.{name}.parent", f"cycle in clone ancestry: {' -> '.join([*seen, cur])}"
+                )
+            seen.append(cur)
+            cur = clones[cur].parent
+    return clones
+
+
+def _cells(data: dict[str, Any], clones: dict[str, CloneSpec], chk: _Checker) -> list[CellSpec]:
+    """Every cell with ``cell_defaults`` applied; IDs unique, clones known."""
+    defaults = data.get("cell_defaults", {})
+    cells: list[CellSpec] = []
+    ids: set[str] = set()
+    for i, raw in enumerate(data["cells"]):
+        where = f"cells[{i}]"
+        c = {**defaults, **raw}
+        if "n_read_pairs" in raw or "mean_depth" in raw:  # a cell's own amount wins
+            for key in ("n_read_pairs", "mean_depth"):
+                if key not in raw:
+                    c.pop(key, None)
+        cid = validate_id(c["id"], what="cell ID", where=f"simulation spec {chk.source}, {where}")
+        if cid in ids:
+            raise chk.fail(where, f"duplicate cell ID {cid!r}; cell IDs must be unique")
+        ids.add(cid)
+        cells.append(_cell(c, cid, where, clones, chk, has_targets="targets" in data))
+    return cells
+
+
+def _cell(
+    c: dict[str, Any],
+    cid: str,
+    where: str,
+    clones: dict[str, CloneSpec],
+    chk: _Checker,
+    *,
+    has_targets: bool,
+) -> CellSpec:
+    """One cell (defaults applied): IDs, clone, assay, amplification and dropout checked."""
+    source = chk.source
+    for key in ("patient", "draw", "clone"):
+        if key not in c:
+            raise chk.fail(where, f"missing {key!r} (set it on the cell or in cell_defaults)")
+    validate_id(c["patient"], what="patient ID", where=f"simulation spec {source}, {where}")
+    validate_id(c["draw"], what="draw ID", where=f"simulation spec {source}, {where}")
+    if c["clone"] not in clones:
+        raise chk.fail(
+            f"{where}.clone", f"unknown clone {c['clone']!r}; known: {', '.join(clones)}"
+        )
+    if ("n_read_pairs" in c) == ("mean_depth" in c):
+        raise chk.fail(where, "set exactly one of 'n_read_pairs' and 'mean_depth'")
+    assay = c.get("assay", "wgs")
+    if assay != "wgs" and not has_targets:
+        raise chk.fail(f"{where}.assay", f"assay {assay!r} needs a 'targets' BED in the spec")
+    wga = c.get("wga", "MDA")
+    amp = {**WGA_DEFAULTS[wga].__dict__, **c.get("amplification", {})}
+    amp["error_af"] = tuple(amp["error_af"])
+    if amp["error_af"][0] > amp["error_af"][1]:
+        raise chk.fail(f"{where}.amplification.error_af", "expected [low, high] with low <= high")
+    dropout = c.get("dropout_rate", 0.0)
+    dropout_range = None
+    if isinstance(dropout, list):
+        if dropout[0] > dropout[1]:
+            raise chk.fail(f"{where}.dropout_rate", "expected [low, high] with low <= high")
+        dropout_range = (float(dropout[0]), float(dropout[1]))
+        dropout = sum(dropout_range) / 2
+    return CellSpec(
+        id=cid,
+        patient=c["patient"],
+        draw=c["draw"],
+        role=c.get("role", "ctc"),
+        clone=c["clone"],
+        assay=assay,
+        wga=wga,
+        n_read_pairs=c.get("n_read_pairs"),
+        mean_depth=c.get("mean_depth"),
+        dropout_rate=float(dropout),
+        amplification=Amplification(**amp),
+        dropout_range=dropout_range,
+    )
+
+
+def _germline(g: dict[str, Any], chk: _Checker) -> GermlineSpec:
+    """Germline SNP rate or count, and listed SNPs (ref filled in from the reference)."""
+    snps = tuple(
+        chk.variant(
+            f"germline.snps[{i}]",
+            _variant({**s, "allele": s.get("allele")}, f"snp{i + 1}"),
+            germline=True,
+        )
+        for i, s in enumerate(g.get("snps", []))
+    )
+    return GermlineSpec(float(g.get("het_snp_rate", 0.0)), g.get("n_het_snps"), snps)
 
 
 def read_targets(path: Path, reference: Reference) -> tuple[tuple[str, int, int], ...]:
