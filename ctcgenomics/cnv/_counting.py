@@ -13,7 +13,8 @@ import pysam
 
 from ctcgenomics.cnv._errors import CNVInputError, ReferenceMismatchError
 from ctcgenomics.io._atomic import atomic_open
-from ctcgenomics.io.bins import _interval_columns, contig_runs, count_reads_in_bins
+from ctcgenomics.io.bin_counts import count_reads_in_bins
+from ctcgenomics.io.bins import _interval_columns, contig_runs
 
 if TYPE_CHECKING:
     import anndata

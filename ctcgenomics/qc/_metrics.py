@@ -12,7 +12,8 @@ import pysam
 
 from ctcgenomics._ids import validate_id
 from ctcgenomics.align._bwa import failed_reason
-from ctcgenomics.io.bins import _interval_columns, assign_to_bins
+from ctcgenomics.io.bin_counts import assign_to_bins
+from ctcgenomics.io.bins import _interval_columns
 
 ASSAYS = frozenset({"wgs", "panel", "exome"})
 """Assays of the cell sheet."""
