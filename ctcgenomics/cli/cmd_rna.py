@@ -90,10 +90,10 @@ def run(args: argparse.Namespace) -> int:
     from ctcgenomics.io._atomic import atomic_open, atomic_path
     from ctcgenomics.io.alterations import write_alterations
     from ctcgenomics.rna import programmes_for, read_counts
+    from ctcgenomics.rna._expression_alterations import expression_alterations
     from ctcgenomics.rna._pipeline import (
         analyse,
         cells_table,
-        expression_alterations,
         plot_emt_stemness,
         plot_markers,
         plot_umap,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -15,8 +14,8 @@ import scanpy as sc
 from anndata import AnnData
 
 from ctcgenomics.io._atomic import atomic_path
-from ctcgenomics.io.alterations import alteration_row, alterations_frame
 from ctcgenomics.rna._classify import classify_cells
+from ctcgenomics.rna._defaults import merge_params
 from ctcgenomics.rna._genesets import load_gene_sets
 from ctcgenomics.rna._qc import qc_cells
 from ctcgenomics.rna._signatures import (
@@ -29,18 +28,6 @@ from ctcgenomics.rna._signatures import (
 )
 
 log = logging.getLogger(__name__)
-
-DEFAULTS: dict[str, Any] = {
-    "qc": {"min_genes": 200, "min_counts": 500, "max_mito_frac": 0.25, "max_ribo_frac": 0.6},
-    "gene_set_files": [],
-    "classify": {"check_labels": True, "cnv": True},
-    "calibration": None,
-    "high_cp10k": {"ERBB2": 20.0, "ESR1": 5.0, "PGR": 5.0, "AR": 5.0},
-    "arv7_min_counts": 2,
-    "embedding": {"n_top_genes": 2000, "n_pcs": 30, "n_neighbors": 15, "resolution": 1.0},
-    "seed": 0,
-}
-"""Default parameters (the ``rna:`` config section overrides them key by key)."""
 
 CELL_COLUMNS = (
     "draw",
@@ -72,58 +59,6 @@ CELL_COLUMNS = (
     "leiden",
 )
 """Columns of the per-cell TSV (present ones, in this order)."""
-
-
-RETIRED_CLASSIFY_KEYS = (
-    "marker_weight",
-    "min_probability",
-    "platelet_z",
-    "cnv_min_cells",
-    "cnv_min_reference",
-    "reference_fraction",
-    "seed_fraction",
-    "null_quantile",
-    "group_z",
-    "n_iter",
-    "n_folds",
-    "outlier_z",
-    "window_size",
-)
-"""``rna.classify`` keys of former run-relative rules: ignored with a warning."""
-
-
-def merge_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Defaults updated by ``params`` (one level of nesting).
-
-    Raises
-    ------
-    ValueError
-        For an unknown ``rna.classify`` key (naming it and the known keys).
-    """
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
-    for key, value in (params or {}).items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key].update(value)
-        else:
-            out[key] = value
-    for key in RETIRED_CLASSIFY_KEYS:
-        if key in out["classify"]:
-            log.warning(
-                "config rna.classify.%s is retired (per-cell programme posterior); ignored", key
-            )
-            del out["classify"][key]
-    unknown = sorted(set(out["classify"]) - set(DEFAULTS["classify"]))
-    if out["calibration"] is not None and not isinstance(out["calibration"], str):
-        raise ValueError(
-            "config rna.calibration must be a path to a calibration JSON or null, got "
-            f"{out['calibration']!r}"
-        )
-    if unknown:
-        raise ValueError(
-            f"config rna.classify: unknown key(s) {unknown}; known keys are "
-            f"{sorted(DEFAULTS['classify'])} (see docs/rna.md)"
-        )
-    return out
 
 
 def embed(
@@ -167,7 +102,7 @@ def analyse(
     adata
         Cells x genes as read by :func:`ctcgenomics.rna.read_counts`.
     params
-        Overrides of :data:`DEFAULTS`.
+        Overrides of :data:`~ctcgenomics.rna._defaults.DEFAULTS`.
     tumour_type
         The patient's OncoTree code (chooses the tumour marker programmes).
     values
@@ -235,75 +170,6 @@ def cells_table(adata: AnnData) -> pd.DataFrame:
     frame = adata.obs[cols].copy()
     frame.insert(0, "cell", adata.obs_names)
     return frame
-
-
-def expression_alterations(
-    adata: AnnData, patient: str, *, draw_key: str = "draw", source: str = "ctcg rna"
-) -> pd.DataFrame:
-    """Expression phenotypes with prevalence across each draw's CTCs (kind ``expression``).
-
-    One row per draw x phenotype, in the agreed alteration vocabulary:
-    ``EXPRESSION_HIGH`` for ERBB2/ESR1/PGR/AR (``high`` level among the CTCs where the gene
-    was measured), ``EXPRESSION_LOW`` for ERBB2 (HER2-low-like: detected below the high
-    level) and ``AR-V7_POSITIVE`` (gene ``AR``) when AR-V7 isoform or junction counts
-    exist. EMT and CD44/CD24 states are cell states, not alterations: they are in
-    ``cells.tsv`` and the report.
-    """
-    for col in ("cell_class", *[f"{g}_level" for g in BIOMARKERS], "arv7"):
-        if col not in adata.obs:
-            raise KeyError(
-                f"expression_alterations: obs[{col!r}] missing; run classify_cells and "
-                "biomarker_status (or analyse) first"
-            )
-    rows = []
-    draws = (
-        adata.obs[draw_key].astype(str)
-        if draw_key in adata.obs
-        else pd.Series("NA", index=adata.obs_names)
-    )
-    thresholds = adata.uns["biomarker"]["params"]["high_cp10k"]
-    for draw in sorted(draws.unique()):
-        ctc = adata.obs[(draws == draw).to_numpy() & (adata.obs["cell_class"] == "CTC").to_numpy()]
-        n = len(ctc)
-        row = partial(alteration_row, patient=patient, draw=draw, kind="expression", source=source)
-        for gene in BIOMARKERS:
-            level = ctc[f"{gene}_level"]
-            evaluable = int((level != "not_measured").sum())
-            high = int((level == "high").sum())
-            thr = thresholds[gene]
-            rows.append(
-                row(
-                    gene=gene,
-                    alteration="EXPRESSION_HIGH",
-                    n_cells_altered=high,
-                    n_cells_evaluable=evaluable,
-                    evidence=f"{high}/{evaluable} CTCs >= {thr:g} counts per 10k",
-                )
-            )
-            if gene == "ERBB2":
-                low = int((level == "low").sum())
-                rows.append(
-                    row(
-                        gene=gene,
-                        alteration="EXPRESSION_LOW",
-                        n_cells_altered=low,
-                        n_cells_evaluable=evaluable,
-                        evidence=f"{low}/{evaluable} CTCs detected below {thr:g} counts per "
-                        "10k (HER2-low-like; not an IHC score)",
-                    )
-                )
-        if n and (ctc["arv7"] != "not_measured").any():
-            pos = int((ctc["arv7"] == "positive").sum())
-            rows.append(
-                row(
-                    gene="AR",
-                    alteration="AR-V7_POSITIVE",
-                    n_cells_altered=pos,
-                    n_cells_evaluable=n,
-                    evidence=f"AR-V7 isoform/junction counts in {pos}/{n} CTCs",
-                )
-            )
-    return alterations_frame(rows)
 
 
 def _save(fig, path: str | os.PathLike[str]) -> None:

@@ -79,7 +79,7 @@ def _snv_table() -> pd.DataFrame:
 
 
 def _rna_table() -> pd.DataFrame:
-    from ctcgenomics.rna._pipeline import expression_alterations
+    from ctcgenomics.rna._expression_alterations import expression_alterations
 
     n = 8
     obs = pd.DataFrame(

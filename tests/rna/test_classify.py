@@ -21,7 +21,7 @@ from ctcgenomics.rna import (
     load_calibration,
 )
 from ctcgenomics.rna._classify import fit_effect_prior, log_bayes_factor
-from ctcgenomics.rna._pipeline import merge_params
+from ctcgenomics.rna._defaults import merge_params
 from ctcgenomics.rna._simulate import simulate_draw
 
 from .conftest import EXAMPLE
