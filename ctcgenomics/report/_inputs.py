@@ -146,101 +146,129 @@ def load_inputs(
         If the patient is not in the patient sheet or a given file is missing or unreadable.
     """
     patient = validate_id(patient, what="patient")
-    sheet = read_patient_sheet(inputs.patients)
-    rows = sheet[sheet["patient"] == patient].reset_index(drop=True)
-    if rows.empty:
-        known = ", ".join(sorted(sheet["patient"].unique()))
-        raise ReportInputError(
-            f"{inputs.patients}: patient {patient} is not in the patient sheet (it lists "
-            f"{known}); add its rows or fix the patient ID"
-        )
-    out = LoadedInputs(patient=patient, patients=rows)
+    out = LoadedInputs(patient=patient, patients=_patient_rows(inputs.patients, patient))
     out.failed = failed_stages(inputs.statuses)
     off = set(stages_off)
-    cells = None
     if inputs.cells is not None:
         all_cells = read_cell_sheet(inputs.cells, check_files=False)
-        cells = all_cells[all_cells["patient"] == patient].copy()
-        out.cells = cells
-
-    def absent(stage: str, default: str) -> None:
-        if stage in out.failed:
-            return
-        if stage in off:
-            out.not_run[stage] = f"switched off in the configuration (stages.{stage}: false)"
-        else:
-            out.not_run[stage] = inputs.not_run.get(stage, default)
-
-    def given(stage: str, path: PathLike | None) -> bool:
-        # A failed stage's outputs say only that it failed: do not read them as results.
-        return path is not None and stage not in out.failed
-
-    # QC covers the run; keep this patient's cells when the cell sheet says which they are.
-    if inputs.qc is not None:
-        qc = pd.read_csv(_need_file(inputs.qc, "QC table"), sep="\t", dtype={"cell": str})
-        if cells is not None:
-            qc = qc[qc["cell"].isin(cells["cell"])]
-        out.qc = qc.reset_index(drop=True)
-    else:
-        absent("qc", "no QC table was given")
-
-    def has_assay(assays: list[str]) -> bool:
-        return cells is None or bool(cells["assay"].isin(assays).any())
-
-    if given("cnv", inputs.cnv):
-        out.cnv = _read_anndata(_need_file(inputs.cnv, "copy-number AnnData"))
-        if inputs.cnv_clones is not None and Path(inputs.cnv_clones).is_file():
-            out.cnv_clones = pd.read_csv(inputs.cnv_clones, sep="\t", dtype=str)
-    elif not has_assay(["wgs"]):
-        absent("cnv", "no low-pass WGS cells of this patient in the cell sheet")
-    else:
-        absent("cnv", "the copy-number stage has not produced output for this patient")
-
-    if given("snv", inputs.snv):
-        out.snv = _read_anndata(_need_file(inputs.snv, "mutation AnnData"))
-    elif not has_assay(["wgs", "panel", "exome"]):
-        absent("snv", "no DNA-sequenced cells of this patient in the cell sheet")
-    else:
-        absent("snv", "the mutation stage has not produced output for this patient")
-
-    if given("rna", inputs.rna):
+        out.cells = all_cells[all_cells["patient"] == patient].copy()
+    _read_qc(out, inputs, off)
+    _read_dna(out, inputs, off)
+    if _given(out, "rna", inputs.rna):
         out.rna = pd.read_csv(
             _need_file(inputs.rna, "RNA cell table"), sep="\t", dtype={"cell": str, "draw": str}
         )
     else:
-        absent("rna", "no single-cell RNA data for this patient (RNA sheet)")
-
-    if given("alterations", inputs.alterations):
+        _absent(out, inputs, off, "rna", "no single-cell RNA data for this patient (RNA sheet)")
+    if _given(out, "alterations", inputs.alterations):
         alt = read_alterations(_need_file(inputs.alterations, "alterations table"))
         out.alterations = alt[alt["patient"].astype(str) == patient].reset_index(drop=True)
-
-    if given("actionability", inputs.actionability):
-        path = _need_file(inputs.actionability, "actionability table")
-        # The TSV opens with '#' lines (generator, KB version); fields may contain '#'.
-        n_comment = 0
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if not line.startswith("#"):
-                    break
-                n_comment += 1
-        out.matches = pd.read_csv(
-            path,
-            sep="\t",
-            skiprows=n_comment,
-            dtype={"patient": str, "draw": str, "level": str},
-            keep_default_na=False,
-            na_values={c: ["", "nan", "NaN"] for c in ("prevalence", "ci_low", "ci_high")},
-        )
-        meta_path = path.with_suffix(".json")
-        if meta_path.is_file():
-            out.actionability_meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if _given(out, "actionability", inputs.actionability):
+        _read_actionability(out, _need_file(inputs.actionability, "actionability table"))
     else:
-        absent("actionability", "no therapy matching was run for this patient")
+        _absent(out, inputs, off, "actionability", "no therapy matching was run for this patient")
     log.info(
         "report inputs of %s; not run: %s; failed: %s",
         patient, sorted(out.not_run) or "none", sorted(out.failed) or "none",
     )  # fmt: skip
     return out
+
+
+def _patient_rows(path: PathLike, patient: str) -> pd.DataFrame:
+    """Return the patient sheet's rows of ``patient``; refuse a patient it does not list."""
+    sheet = read_patient_sheet(path)
+    rows = sheet[sheet["patient"] == patient].reset_index(drop=True)
+    if rows.empty:
+        known = ", ".join(sorted(sheet["patient"].unique()))
+        raise ReportInputError(
+            f"{path}: patient {patient} is not in the patient sheet (it lists "
+            f"{known}); add its rows or fix the patient ID"
+        )
+    return rows
+
+
+def _absent(
+    out: LoadedInputs, inputs: ReportInputs, off: set[str], stage: str, default: str
+) -> None:
+    """Record why ``stage`` has no part (switched off, the workflow's reason, ``default``)."""
+    if stage in out.failed:
+        return
+    if stage in off:
+        out.not_run[stage] = f"switched off in the configuration (stages.{stage}: false)"
+    else:
+        out.not_run[stage] = inputs.not_run.get(stage, default)
+
+
+def _given(out: LoadedInputs, stage: str, path: PathLike | None) -> bool:
+    """Whether to read ``stage``'s output: given, and the stage did not fail."""
+    # A failed stage's outputs say only that it failed: do not read them as results.
+    return path is not None and stage not in out.failed
+
+
+def _read_qc(out: LoadedInputs, inputs: ReportInputs, off: set[str]) -> None:
+    """Read the run's QC table, keeping this patient's cells when the cell sheet is given."""
+    # QC covers the run; keep this patient's cells when the cell sheet says which they are.
+    if inputs.qc is not None:
+        qc = pd.read_csv(_need_file(inputs.qc, "QC table"), sep="\t", dtype={"cell": str})
+        if out.cells is not None:
+            qc = qc[qc["cell"].isin(out.cells["cell"])]
+        out.qc = qc.reset_index(drop=True)
+    else:
+        _absent(out, inputs, off, "qc", "no QC table was given")
+
+
+def _read_dna(out: LoadedInputs, inputs: ReportInputs, off: set[str]) -> None:
+    """Read the copy-number (and clone table) and mutation AnnDatas, or say why absent."""
+    cells = out.cells
+
+    def has_assay(assays: list[str]) -> bool:
+        return cells is None or bool(cells["assay"].isin(assays).any())
+
+    if _given(out, "cnv", inputs.cnv):
+        out.cnv = _read_anndata(_need_file(inputs.cnv, "copy-number AnnData"))
+        if inputs.cnv_clones is not None and Path(inputs.cnv_clones).is_file():
+            out.cnv_clones = pd.read_csv(inputs.cnv_clones, sep="\t", dtype=str)
+    elif not has_assay(["wgs"]):
+        _absent(out, inputs, off, "cnv", "no low-pass WGS cells of this patient in the cell sheet")
+    else:
+        _absent(
+            out,
+            inputs,
+            off,
+            "cnv",
+            "the copy-number stage has not produced output for this patient",
+        )
+
+    if _given(out, "snv", inputs.snv):
+        out.snv = _read_anndata(_need_file(inputs.snv, "mutation AnnData"))
+    elif not has_assay(["wgs", "panel", "exome"]):
+        _absent(out, inputs, off, "snv", "no DNA-sequenced cells of this patient in the cell sheet")
+    else:
+        _absent(
+            out, inputs, off, "snv", "the mutation stage has not produced output for this patient"
+        )
+
+
+def _read_actionability(out: LoadedInputs, path: Path) -> None:
+    """Read the therapy matches and the sibling ``.json`` (knowledge-base version)."""
+    # The TSV opens with '#' lines (generator, KB version); fields may contain '#'.
+    n_comment = 0
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.startswith("#"):
+                break
+            n_comment += 1
+    out.matches = pd.read_csv(
+        path,
+        sep="\t",
+        skiprows=n_comment,
+        dtype={"patient": str, "draw": str, "level": str},
+        keep_default_na=False,
+        na_values={c: ["", "nan", "NaN"] for c in ("prevalence", "ci_low", "ci_high")},
+    )
+    meta_path = path.with_suffix(".json")
+    if meta_path.is_file():
+        out.actionability_meta = json.loads(meta_path.read_text(encoding="utf-8"))
 
 
 def failed_stages(statuses: dict[str, list[PathLike]]) -> dict[str, str]:
