@@ -191,8 +191,8 @@ class CNVConfig:
         Raises
         ------
         ValueError
-            If a key is not a parameter (:class:`~ctcgenomics._params.ParamsError`, naming
-            the key and the closest known key) or a value is out of range.
+            If a key is not a parameter (naming the key and the closest known key) or a
+            value is out of range.
         """
         merged = {**(values or {}), **overrides}
         check_keys(merged, (f.name for f in dataclasses.fields(cls)), "cnv")

@@ -45,7 +45,7 @@ class QCParams:
 
         Raises
         ------
-        ctcgenomics._params.ParamsError
+        ValueError
             For an unknown key, naming where it is and the closest valid key.
         """
         values = dict(values or {})

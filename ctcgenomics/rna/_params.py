@@ -85,7 +85,7 @@ class RNAParams:
 
         Raises
         ------
-        ctcgenomics._params.ParamsError
+        ValueError
             For an unknown key (naming where it is and the closest valid key), or a
             calibration that is not a path.
         """

@@ -65,7 +65,7 @@ class SNVParams:
 
         Raises
         ------
-        ParamsError
+        ValueError
             For an unknown key, naming where it is and the closest valid key.
         """
         values = dict(values or {})
