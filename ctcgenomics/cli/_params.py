@@ -14,8 +14,8 @@ def add_params_options(parser: argparse.ArgumentParser, section: str) -> None:
     group.add_argument(
         "--params-json",
         metavar="JSON",
-        help=f"parameters as the config's {section} section, in JSON; keys left out keep "
-        "the library defaults (docs/design.md, Parameters)",
+        help=f"parameters in the layout of the config's {section}, as JSON; keys left out "
+        "keep the library defaults (docs/design.md, Parameters)",
     )
     group.add_argument("--params", metavar="FILE", help="the same parameters as a JSON/YAML file")
 

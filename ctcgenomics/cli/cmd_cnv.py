@@ -81,7 +81,7 @@ def register(subparsers) -> None:
     k.add_argument("--patients", help="patient sheet TSV (its sex column is used)")
     k.add_argument("--patient", required=True)
     k.add_argument("--outdir", required=True, help="e.g. results/cnv/P01")
-    add_params_options(k, "cnv: section (plus bins.max_n_fraction)")
+    add_params_options(k, "cnv: section (with bins.max_n_fraction)")
     k.add_argument(
         "--no-plots",
         action="store_true",
@@ -111,7 +111,7 @@ def register(subparsers) -> None:
         "--out", required=True, help="allele counts TSV (cell chrom pos ref_count alt_count)"
     )
     a.add_argument("--sites-out", help="heterozygous sites TSV (pooled reads and posterior)")
-    add_params_options(a, "cnv.alleles: section's parameters (plus cnv.min_mapq)")
+    add_params_options(a, "cnv.alleles: section (with cnv.min_mapq)")
     a.set_defaults(func=run_alleles)
 
     g = sub.add_parser("genes", help="gene-level calls from CNVkit .cnr (and .cns) files")

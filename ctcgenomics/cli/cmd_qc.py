@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--cell", required=True)
     c.add_argument("--out", required=True, help="one-row TSV")
     c.add_argument("--assay", default="wgs", choices=["wgs", "panel", "exome"])
-    add_params_options(c, "qc: section (plus bins.max_n_fraction)")
+    add_params_options(c, "qc: section (with bins.max_n_fraction)")
     c.add_argument("--samtools-stats", help="also write samtools stats here (for MultiQC)")
     c.add_argument("--flagstat", help="also write samtools flagstat here (for MultiQC)")
     c.set_defaults(func=_run_cell)

@@ -75,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--h5ad", required=True, help="output cells x variants AnnData")
     p.add_argument("--alterations", required=True, help="output alterations TSV")
     p.add_argument("--figure", help="output genotype-matrix PNG")
-    add_params_options(p, "snv:")
+    add_params_options(p, "snv: section")
     p.set_defaults(func=_run)
 
 
