@@ -234,9 +234,8 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     root = Path(args.workdir or tempfile.mkdtemp(prefix="bench_fewcells_"))
-    params = ctc.snv.SNVParams()
-    if args.min_qual is not None:
-        params.filters.min_qual = args.min_qual
+    given = {} if args.min_qual is None else {"filters": {"min_qual": args.min_qual}}
+    params = ctc.snv.SNVParams.from_mapping(given)
     rows, shallow_rows, calib = [], [], []
     for seed in args.seeds:
         work = root / f"seed{seed}_amp{args.amp_error_rate:g}"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 
 from ctcgenomics._ids import validate_id
 from ctcgenomics.cli import CLIError
+from ctcgenomics.cli._params import add_params_options, params_from_args
 from ctcgenomics.cli._paths import add_from_option, input_paths
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     c.add_argument("--bins", required=True, help="bin table TSV (chrom start end gc n_fraction)")
     c.add_argument("--cell", required=True)
     c.add_argument("--out", required=True, help="counts TSV, e.g. results/cnv/counts/C1.tsv")
-    c.add_argument("--min-mapq", type=int, default=20)
+    add_params_options(c, "cnv: section (min_mapq is used)")
     c.add_argument(
         "--genes",
         help="comma-separated genes whose reads (gene +- 50 kb, packaged GENCODE v44 hg38) "
@@ -81,7 +81,7 @@ def register(subparsers) -> None:
     k.add_argument("--patients", help="patient sheet TSV (its sex column is used)")
     k.add_argument("--patient", required=True)
     k.add_argument("--outdir", required=True, help="e.g. results/cnv/P01")
-    k.add_argument("--params-json", default="{}", help="the config's cnv: section as JSON")
+    add_params_options(k, "cnv: section (with bins.max_n_fraction)")
     k.add_argument(
         "--no-plots",
         action="store_true",
@@ -111,12 +111,7 @@ def register(subparsers) -> None:
         "--out", required=True, help="allele counts TSV (cell chrom pos ref_count alt_count)"
     )
     a.add_argument("--sites-out", help="heterozygous sites TSV (pooled reads and posterior)")
-    a.add_argument("--min-mapq", type=int, default=20)
-    a.add_argument("--min-base-quality", type=int, default=20)
-    a.add_argument("--het-prior", type=float, default=1e-3, help="heterozygous SNPs per base")
-    a.add_argument("--error-rate", type=float, default=0.001)
-    a.add_argument("--artefact-rate", type=float, default=1e-4)
-    a.add_argument("--min-posterior", type=float, default=0.95)
+    add_params_options(a, "cnv.alleles: section (with cnv.min_mapq)")
     a.set_defaults(func=run_alleles)
 
     g = sub.add_parser("genes", help="gene-level calls from CNVkit .cnr (and .cns) files")
@@ -127,18 +122,14 @@ def register(subparsers) -> None:
     g.add_argument("--purity", type=float, default=1.0)
     g.add_argument("--genes", help="comma-separated genes (default: every gene in the .cnr)")
     g.add_argument("--out", required=True, help="gene calls TSV")
-    g.add_argument("--params-json", default="{}", help="the config's cnv: section as JSON")
+    add_params_options(g, "cnv: section")
     g.set_defaults(func=run_genes)
 
 
-def _config(params_json: str):
+def _config(args: argparse.Namespace):
     from ctcgenomics.cnv import CNVConfig
 
-    try:
-        values = json.loads(params_json)
-    except json.JSONDecodeError as err:
-        raise CLIError(f"--params-json is not valid JSON ({err})") from None
-    return CNVConfig.from_mapping(values)
+    return params_from_args(args, CNVConfig)
 
 
 def run_count(args: argparse.Namespace) -> int:
@@ -147,7 +138,8 @@ def run_count(args: argparse.Namespace) -> int:
 
     cell = validate_id(args.cell, what="cell")
     bins = read_bin_intervals(args.bins)  # no pandas: this job runs once per cell
-    counts, status = count_cell(args.bam, bins, min_mapq=args.min_mapq)
+    min_mapq = _config(args).min_mapq
+    counts, status = count_cell(args.bam, bins, min_mapq=min_mapq)
     write_counts(args.out, bins, counts, cell=cell, status=status)
     log.info("%s: %d reads in %d bins (%s)", cell, int(counts.sum()), len(counts), status)
     if args.genes_out:
@@ -155,7 +147,7 @@ def run_count(args: argparse.Namespace) -> int:
 
         names = [g.strip() for g in (args.genes or "").split(",") if g.strip()]
         regions = gene_regions(names)  # no genes: a header-only file
-        n = count_regions(args.bam, regions, min_mapq=args.min_mapq) if status == "ok" else None
+        n = count_regions(args.bam, regions, min_mapq=min_mapq) if status == "ok" else None
         if n is None:
             import numpy as np
 
@@ -181,18 +173,7 @@ def run_alleles(args: argparse.Namespace) -> int:
         bams[cell] = path
     if not args.sites and not args.fasta:
         raise CLIError("give --fasta (to find heterozygous SNPs in the cells) or --sites VCF")
-    params = HetSiteParams(
-        min_mapq=args.min_mapq,
-        min_base_quality=args.min_base_quality,
-        het_prior=args.het_prior,
-        error_rate=args.error_rate,
-        artefact_rate=args.artefact_rate,
-        min_posterior=args.min_posterior,
-    )
-    try:
-        params.check()
-    except ValueError as err:
-        raise CLIError(str(err)) from None
+    params = params_from_args(args, HetSiteParams)
     sites, counts = germline_allele_counts(bams, args.fasta, sites=args.sites, params=params)
     write_allele_table(counts, args.out)
     if args.sites_out:
@@ -262,7 +243,7 @@ def run_call(args: argparse.Namespace) -> int:
     from ctcgenomics.io.bins import read_bin_table
 
     patient = validate_id(args.patient, what="patient")
-    cfg = _config(args.params_json)
+    cfg = _config(args)
     normal = alleles = None
     if args.count_table and (args.counts or args.counts_from):
         raise CLIError("give either --count-table or --counts/--counts-from, not both")
@@ -410,7 +391,7 @@ def run_genes(args: argparse.Namespace) -> int:
     from ctcgenomics import cnv
     from ctcgenomics.io import atomic_open
 
-    cfg = _config(args.params_json)
+    cfg = _config(args)
     bins = cnv.read_cnvkit(args.cnr)
     segs = cnv.read_cnvkit(args.cns) if args.cns else None
     genes = [g.strip() for g in args.genes.split(",")] if args.genes else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from ctcgenomics.cli._params import add_params_options, params_from_args
 from ctcgenomics.cli._paths import add_from_option, input_paths
 
 log = logging.getLogger(__name__)
@@ -23,13 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--cell", required=True)
     c.add_argument("--out", required=True, help="one-row TSV")
     c.add_argument("--assay", default="wgs", choices=["wgs", "panel", "exome"])
-    c.add_argument("--min-mapq", type=int, default=20)
-    c.add_argument("--max-n-fraction", type=float, default=0.1, help="drop bins with more Ns")
-    c.add_argument("--min-reads", type=int, default=10_000)
-    c.add_argument("--min-mapped-pct", type=float, default=80.0)
-    c.add_argument("--max-duplicate-pct", type=float, default=50.0)
-    c.add_argument("--max-mapd", type=float, default=0.45, help="ignored for targeted assays")
-    c.add_argument("--min-breadth", type=float, default=0.0)
+    add_params_options(c, "qc: section (with bins.max_n_fraction)")
     c.add_argument("--samtools-stats", help="also write samtools stats here (for MultiQC)")
     c.add_argument("--flagstat", help="also write samtools flagstat here (for MultiQC)")
     c.set_defaults(func=_run_cell)
@@ -44,23 +39,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run_cell(args: argparse.Namespace) -> int:
     from ctcgenomics.io import atomic_open
     from ctcgenomics.io.bins import read_bin_table
-    from ctcgenomics.qc import QCThresholds, cell_qc, qc_table
+    from ctcgenomics.qc import QCParams, cell_qc, qc_table
 
     bins = read_bin_table(args.bins)
-    bins = bins[bins["n_fraction"] <= args.max_n_fraction]
-    thresholds = QCThresholds(
-        min_reads=args.min_reads,
-        min_mapped_pct=args.min_mapped_pct,
-        max_duplicate_pct=args.max_duplicate_pct,
-        max_mapd=args.max_mapd,
-        min_breadth=args.min_breadth,
-    )
+    params = params_from_args(args, QCParams)
+    bins = bins[bins["n_fraction"] <= params.max_n_fraction]
     row = cell_qc(
         args.bam,
         bins,
         cell=args.cell,
-        min_mapq=args.min_mapq,
-        thresholds=thresholds,
+        min_mapq=params.min_mapq,
+        thresholds=params.thresholds(args.assay),
         assay=args.assay,
     )
     with atomic_open(args.out, newline="") as handle:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctcgenomics._ids import validate_id
 from ctcgenomics.cli import CLIError
+from ctcgenomics.cli._params import add_params_options, params_mapping
 from ctcgenomics.io.provenance import stamp
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def register(subparsers) -> None:
     )
     tt.add_argument("--tumour-type", help="OncoTree code of the patient's tumour, e.g. BRCA")
     p.add_argument("--outdir", required=True, help="e.g. results/rna/P01")
-    p.add_argument("--params-json", default="{}", help="the config's rna: section as JSON")
+    add_params_options(p, "rna: section")
     p.set_defaults(func=run)
 
 
@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from ctcgenomics.io._atomic import atomic_open, atomic_path
     from ctcgenomics.io.alterations import write_alterations
     from ctcgenomics.rna import programmes_for, read_counts
+    from ctcgenomics.rna._defaults import merge_params
     from ctcgenomics.rna._expression_alterations import expression_alterations
     from ctcgenomics.rna._pipeline import (
         analyse,
@@ -101,9 +102,9 @@ def run(args: argparse.Namespace) -> int:
 
     patient = validate_id(args.patient, what="patient")
     try:
-        params = json.loads(args.params_json)
-    except json.JSONDecodeError as err:
-        raise CLIError(f"--params-json is not valid JSON: {err}") from None
+        params = merge_params(params_mapping(args))  # checked before any matrix is read
+    except ValueError as err:
+        raise CLIError(f"--params-json/--params: {err}") from None
     tumour_type = args.tumour_type or tumour_type_of(args.patients, patient)
     programmes_for(tumour_type)  # an unknown code fails before any matrix is read
     parts = []

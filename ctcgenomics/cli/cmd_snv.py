@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from ctcgenomics.cli._params import add_params_options, params_from_args
 from ctcgenomics.cli._paths import add_from_option, input_paths, read_path_list
 from ctcgenomics.io.provenance import stamp
 
@@ -74,59 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--h5ad", required=True, help="output cells x variants AnnData")
     p.add_argument("--alterations", required=True, help="output alterations TSV")
     p.add_argument("--figure", help="output genotype-matrix PNG")
-    g = p.add_argument_group("thresholds and priors")
-    g.add_argument("--min-base-quality", type=int, default=20)
-    g.add_argument("--min-mapq", type=int, default=20)
-    g.add_argument(
-        "--count-orphans",
-        action="store_true",
-        help="count reads of improper pairs (as bcftools -A)",
-    )
-    g.add_argument("--min-alt-reads", type=int, default=3, help="pooled alt reads for a candidate")
-    g.add_argument("--min-pooled-vaf", type=float, default=0.01)
-    g.add_argument("--min-cell-depth", type=int, default=5)
-    g.add_argument("--min-genotype-posterior", type=float, default=0.9)
-    g.add_argument(
-        "--prior-somatic", type=float, default=1e-5, help="somatic variants per base (prior mean)"
-    )
-    g.add_argument("--prior-hotspot", type=float, default=1e-2, help="per hotspot allele")
-    g.add_argument(
-        "--prior-germline",
-        type=float,
-        default=1e-3,
-        help="germline heterozygous SNVs per base (prior mean)",
-    )
-    g.add_argument(
-        "--artefact-rate",
-        type=float,
-        default=1e-5,
-        help="amplification artefacts per base per cell (prior mean)",
-    )
-    g.add_argument("--dropout-prior", type=float, default=0.15)
-    g.add_argument(
-        "--fixed-priors",
-        action="store_true",
-        help="use the priors as given (no EM re-estimate of the rates from the data)",
-    )
-    g.add_argument(
-        "--min-qual",
-        type=float,
-        default=10.0,
-        help="PASS needs a somatic posterior of at least 1 - 10^(-q/10) (10: 0.9)",
-    )
-    g.add_argument("--min-evaluable-cells", type=int, default=1)
-    g.add_argument("--strand-bias-p", type=float, default=1e-3)
-    g.add_argument(
-        "--private-min-vaf", type=float, default=0.0, help="0 = off (the model weighs artefacts)"
-    )
-    g.add_argument("--near-indel-bp", type=int, default=5)
-    g.add_argument(
-        "--max-germline-posterior",
-        type=float,
-        default=0.1,
-        help="a somatic PASS needs a germline posterior at most this (0.1: no cut beyond "
-        "--min-qual 10; lower it to hold back more germline look-alikes)",
-    )
+    add_params_options(p, "snv: section")
     p.set_defaults(func=_run)
 
 
@@ -192,24 +141,7 @@ def _run(args: argparse.Namespace) -> int:
         if cell in bams:
             raise CLIError(f"cell {cell} has two BAMs ({bams[cell]}, {path}); pass one per cell")
         bams[cell] = path
-    params = snv.SNVParams()
-    params.counts.min_base_quality = args.min_base_quality
-    params.counts.min_mapping_quality = args.min_mapq
-    params.counts.count_orphans = args.count_orphans
-    params.candidates.min_alt_reads = args.min_alt_reads
-    params.candidates.min_pooled_vaf = args.min_pooled_vaf
-    params.genotype.min_cell_depth = args.min_cell_depth
-    params.genotype.min_genotype_posterior = args.min_genotype_posterior
-    m = params.genotype.model
-    m.prior_somatic, m.prior_hotspot = args.prior_somatic, args.prior_hotspot
-    m.prior_germline = args.prior_germline
-    m.artefact_rate, m.dropout_prior_mean = args.artefact_rate, args.dropout_prior
-    m.estimate_priors = not args.fixed_priors
-    f = params.filters
-    f.min_qual, f.min_evaluable_cells = args.min_qual, args.min_evaluable_cells
-    f.strand_bias_p, f.private_min_vaf = args.strand_bias_p, args.private_min_vaf
-    f.near_indel_bp = args.near_indel_bp
-    f.max_germline_posterior = args.max_germline_posterior
+    params = params_from_args(args, snv.SNVParams)
     hotspots: object = True
     if args.hotspots == "none":
         hotspots = None

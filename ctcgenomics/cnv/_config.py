@@ -1,7 +1,9 @@
 """Parameters of copy-number calling, with the defaults of the config schema.
 
-One flat dataclass mirrors the ``cnv:`` section of ``config/config.yaml`` so the
-library, the CLI and the workflow share a single set of defaults. The bin size is the
+One flat frozen dataclass mirrors the ``cnv:`` section of ``config/config.yaml`` (its
+``alleles:`` part is :class:`~ctcgenomics.cnv.HetSiteParams`) and holds the defaults:
+the config schema's defaults are checked equal to them by a test (docs/design.md,
+Parameters). The bin size is the
 workflow's ``bins.size`` (the bin table is built once for QC and copy number).
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from typing import Any
+
+from ctcgenomics._params import check_keys
 
 DEFAULT_GENES: tuple[str, ...] = (
     "ERBB2", "MYC", "CCND1", "FGFR1", "EGFR", "MET", "CDK4", "MDM2", "PIK3CA", "AR",
@@ -187,15 +191,11 @@ class CNVConfig:
         Raises
         ------
         ValueError
-            If a key is not a parameter, naming the key and the known keys.
+            If a key is not a parameter (naming the key and the closest known key) or a
+            value is out of range.
         """
         merged = {**(values or {}), **overrides}
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(merged) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown cnv parameter(s) {unknown}; known parameters: {sorted(known)}"
-            )
+        check_keys(merged, (f.name for f in dataclasses.fields(cls)), "cnv")
         if "genes" in merged and merged["genes"] is not None:
             merged["genes"] = tuple(merged["genes"])
         for key in ("blacklist", "mappability"):

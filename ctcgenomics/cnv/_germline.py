@@ -44,6 +44,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,7 @@ import pysam
 from scipy.special import expit
 from scipy.stats import binom
 
+from ctcgenomics._params import build
 from ctcgenomics.cnv._errors import CNVInputError
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,7 @@ _SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800
 _MATCH_OPS = (0, 7, 8)  # M, =, X
 
 
-@dataclass
+@dataclass(frozen=True)
 class HetSiteParams:
     """Read filters and the genotype model of the germline heterozygous-site test.
 
@@ -89,6 +91,19 @@ class HetSiteParams:
     error_rate: float = 0.001
     artefact_rate: float = 1e-4
     min_posterior: float = 0.95
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None = None) -> HetSiteParams:
+        """Parameters from a mapping (the config's ``cnv.alleles`` parameters, ``min_mapq``).
+
+        Raises
+        ------
+        ValueError
+            For an unknown key (naming the closest valid key) or a value out of range.
+        """
+        params = build(cls, values, "cnv.alleles")
+        params.check()
+        return params
 
     def check(self) -> None:
         """Raise ``ValueError`` naming the first parameter out of range."""

@@ -21,6 +21,7 @@ from ctcgenomics.rna._cnv import (
 )
 from ctcgenomics.rna._genes import harmonize_gene_names, sum_duplicate_genes
 from ctcgenomics.rna._genesets import SIGNATURE_SETS, load_gene_sets, read_gmt
+from ctcgenomics.rna._params import RNAParams
 from ctcgenomics.rna._programmes import (
     PanelError,
     contrast_scores,
@@ -52,6 +53,7 @@ __all__ = [
     "CountMatrixError",
     "GeneSetOverlapError",
     "PanelError",
+    "RNAParams",
     "biomarker_status",
     "class_posterior",
     "classify_cells",

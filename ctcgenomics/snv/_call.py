@@ -5,30 +5,19 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import anndata as ad
 import pandas as pd
 
 from ctcgenomics.snv._annotate import annotate
 from ctcgenomics.snv._copynumber import add_copy_number
-from ctcgenomics.snv._counts import CountParams
-from ctcgenomics.snv._filters import FilterParams, apply_filters
-from ctcgenomics.snv._genotype import GenotypeParams, genotype
-from ctcgenomics.snv._pileup import CandidateParams, count_alleles
+from ctcgenomics.snv._filters import apply_filters
+from ctcgenomics.snv._genotype import genotype
+from ctcgenomics.snv._params import SNVParams
+from ctcgenomics.snv._pileup import count_alleles
 from ctcgenomics.snv._sites import load_hotspots, read_bed, read_sites, read_variant_sites
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class SNVParams:
-    """All parameters of :func:`call` (each part documented in its own class)."""
-
-    counts: CountParams = field(default_factory=CountParams)
-    candidates: CandidateParams = field(default_factory=CandidateParams)
-    genotype: GenotypeParams = field(default_factory=GenotypeParams)
-    filters: FilterParams = field(default_factory=FilterParams)
 
 
 def call(

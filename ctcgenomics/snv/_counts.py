@@ -37,7 +37,7 @@ class BamIndexError(FileNotFoundError):
     """A BAM has no index and could not be indexed."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class CountParams:
     """Read and base filters used when counting alleles.
 

@@ -24,7 +24,7 @@ FILTER_DESCRIPTIONS: dict[str, str] = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class FilterParams:
     """Thresholds of the site filters.
 

@@ -34,7 +34,7 @@ NOT_EVALUABLE = -1
 """Genotype code of a cell that cannot be called (no coverage, or a possibly dropped allele)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class GenotypeParams:
     """Per-cell genotype calling thresholds.
 

@@ -47,7 +47,7 @@ from scipy import special
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelParams:
     """Priors and nuisance parameters of the genotype model.
 

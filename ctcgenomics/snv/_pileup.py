@@ -26,7 +26,7 @@ MAX_HIST_DEPTH = 500
 """Depth histograms (``obsm["depth_histogram"]``) count depths above this as this."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class CandidateParams:
     """Thresholds for calling a position a candidate from the pooled pileup.
 

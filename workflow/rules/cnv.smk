@@ -13,7 +13,7 @@ rule cnv_count:
         counts=intermediate("results/cnv/counts/{cell}.tsv"),
         genes=intermediate("results/cnv/counts/{cell}.genes.tsv"),
     params:
-        min_mapq=config.get("cnv", {}).get("min_mapq", 20),
+        cnv=cnv_count_params_json,
         genes=cnv_genes_arg,
     threads: 1
     resources:
@@ -26,7 +26,7 @@ rule cnv_count:
         "results/benchmarks/cnv_count/{cell}.tsv"
     shell:
         "ctcg cnv count --bam {input.bam:q} --bins {input.bins:q} --cell {wildcards.cell:q}"
-        " --min-mapq {params.min_mapq} --out {output.counts:q} --genes {params.genes:q}"
+        " --params-json {params.cnv:q} --out {output.counts:q} --genes {params.genes:q}"
         " --genes-out {output.genes:q} > {log:q} 2>&1"
 
 

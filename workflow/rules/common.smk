@@ -185,19 +185,9 @@ def align_source(wildcards, input):
 # --- qc.smk: per-cell QC and the run's QC table ---
 
 
-def qc_thresholds(wildcards):
-    assay = CELL_ROWS[wildcards.cell]["assay"]
-    t = config["qc"]["wgs" if assay == "wgs" else "targeted"]
-    args = [
-        f"--assay={assay}",
-        f"--min-reads={t['min_reads']}",
-        f"--min-mapped-pct={t['min_mapped_pct']}",
-        f"--max-duplicate-pct={t['max_duplicate_pct']}",
-        f"--min-breadth={t['min_breadth']}",
-    ]
-    if "max_mapd" in t:
-        args.append(f"--max-mapd={t['max_mapd']}")
-    return args
+def qc_params_json(wildcards):
+    """The qc: section plus the bins' N threshold (ctcgenomics.qc.QCParams layout), as JSON."""
+    return json.dumps({**config["qc"], "max_n_fraction": config["bins"]["max_n_fraction"]})
 
 
 def qc_targets():
@@ -212,12 +202,17 @@ def qc_targets():
 
 
 def cnv_params_json(wildcards):
-    """The config's cnv: section plus the bins' N threshold, as JSON (quoted in the shell directive)."""
-    params = dict(config.get("cnv", {}))
-    params.pop("min_mapq", None)  # used by counting only
-    params.pop("alleles", None)  # used by rule cnv_alleles only
-    params["max_n_fraction"] = config["bins"]["max_n_fraction"]
-    return json.dumps(params)
+    """The cnv: section (ctcgenomics.cnv.CNVConfig layout) plus the bins' N threshold, as JSON.
+
+    Its alleles: part is rule cnv_alleles' (cnv_alleles_params_json).
+    """
+    params = {k: v for k, v in config["cnv"].items() if k != "alleles"}
+    return json.dumps({**params, "max_n_fraction": config["bins"]["max_n_fraction"]})
+
+
+def cnv_count_params_json(wildcards):
+    """What `ctcg cnv count` reads of the cnv: section: a new calling parameter re-counts no cell."""
+    return json.dumps({"min_mapq": config["cnv"]["min_mapq"]})
 
 
 def cnv_counts_of(wildcards):
@@ -249,14 +244,16 @@ def cnv_alleles_inputs(wildcards):
     return files
 
 
+def cnv_alleles_params_json(wildcards):
+    """The cnv.alleles: parameters (ctcgenomics.cnv.HetSiteParams) and cnv.min_mapq, as JSON."""
+    params = {k: v for k, v in CNV_ALLELES.items() if k not in ("enabled", "germline_sites")}
+    return json.dumps({**params, "min_mapq": config["cnv"]["min_mapq"]})
+
+
 def cnv_alleles_options(wildcards, input):
     """Options of `ctcg cnv alleles` (a list; the shell directive quotes each item)."""
-    a, opts = CNV_ALLELES, []
-    if "sites" in input.keys():
-        opts += ["--sites", input.sites]
-    for key in ("min_base_quality", "het_prior", "error_rate", "artefact_rate", "min_posterior"):
-        opts += [f"--{key.replace('_', '-')}", str(a[key])]
-    return opts + ["--min-mapq", str(config["cnv"]["min_mapq"])]
+    opts = ["--sites", input.sites] if "sites" in input.keys() else []
+    return opts + ["--params-json", cnv_alleles_params_json(wildcards)]
 
 
 def cnv_alleles_of(wildcards):
@@ -268,7 +265,7 @@ def cnv_alleles_of(wildcards):
 
 def cnv_genes_arg(wildcards):
     """The configured genes as one comma-separated word."""
-    return ",".join(config.get("cnv", {}).get("genes") or [])
+    return ",".join(config["cnv"]["genes"] or [])
 
 
 def cnv_targets():
@@ -283,6 +280,15 @@ def cnv_targets():
 
 # --- snv.smk: single-cell SNV/indel calling ---
 SNV = config["snv"]
+# Keys of the snv: section that name inputs or run options (read above and below); every
+# other key is a parameter of ctcgenomics.snv.SNVParams, passed as --params-json.
+SNV_RUN_KEYS = ("assays", "threads", "targets", "sites", "hotspots", "germline_sites",
+                "population_vcf", "population_af_field", "predisposition_genes", "use_cnv", "gtf")
+
+
+def snv_params_json(wildcards):
+    """The snv: section's parameters (SNVParams.from_mapping layout) as JSON."""
+    return json.dumps({k: v for k, v in SNV.items() if k not in SNV_RUN_KEYS})
 
 
 def snv_cells(wildcards):
@@ -310,14 +316,13 @@ def snv_inputs(wildcards):
             files[key] = SNV[key]
     # Copy number of the patient's low-pass cells (same cells or same draw) for expected
     # allele fractions under loss and gain.
-    if SNV.get("use_cnv", True) and stage_on("cnv") and cells_of(wildcards.patient, ["wgs"]):
+    if SNV["use_cnv"] and stage_on("cnv") and cells_of(wildcards.patient, ["wgs"]):
         files["cnv"] = f"results/cnv/{wildcards.patient}/cnv.h5ad"
     return files
 
 
 def snv_options(wildcards, input):
-    """Optional arguments and thresholds of `ctcg snv` (a list; the shell directive quotes each item)."""
-    s, pr, fl = SNV, SNV.get("priors", {}), SNV.get("filters", {})
+    """Optional arguments and parameters of `ctcg snv` (a list; the shell directive quotes each item)."""
     opts = []
     if "targets" in input.keys():
         opts += ["--targets", input.targets]
@@ -329,37 +334,14 @@ def snv_options(wildcards, input):
         opts += ["--sites", *input.sites]
     if "population_vcf" in input.keys():
         opts += ["--population-vcf", input.population_vcf,
-                 "--population-af-field", s.get("population_af_field", "AF")]
+                 "--population-af-field", SNV["population_af_field"]]
     if "predisposition_genes" in input.keys():
         opts += ["--predisposition-genes", input.predisposition_genes]
     if "cnv" in input.keys():
         opts += ["--cnv", input.cnv]
-    if not pr.get("estimate", True):
-        opts.append("--fixed-priors")
     opts += ["--hotspots", input.hotspots if "hotspots" in input.keys()
-             else s.get("hotspots") or "packaged"]
-    if s.get("count_orphans"):
-        opts.append("--count-orphans")
-    for flag, value in [
-        ("--min-base-quality", s.get("min_base_quality", 20)),
-        ("--min-mapq", s.get("min_mapq", 20)),
-        ("--min-alt-reads", s.get("min_alt_reads", 3)),
-        ("--min-pooled-vaf", s.get("min_pooled_vaf", 0.01)),
-        ("--min-cell-depth", s.get("min_cell_depth", 5)),
-        ("--min-genotype-posterior", s.get("min_genotype_posterior", 0.9)),
-        ("--prior-somatic", pr.get("somatic", 1e-5)),
-        ("--prior-hotspot", pr.get("hotspot", 0.01)),
-        ("--prior-germline", pr.get("germline", 1e-3)),
-        ("--artefact-rate", pr.get("artefact_rate", 1e-5)),
-        ("--dropout-prior", pr.get("dropout", 0.15)),
-        ("--min-qual", fl.get("min_qual", 10)),
-        ("--min-evaluable-cells", fl.get("min_evaluable_cells", 1)),
-        ("--strand-bias-p", fl.get("strand_bias_p", 0.001)),
-        ("--private-min-vaf", fl.get("private_min_vaf", 0.0)),
-        ("--near-indel-bp", fl.get("near_indel_bp", 5)),
-        ("--max-germline-posterior", fl.get("max_germline_posterior", 0.1)),
-    ]:
-        opts += [flag, str(value)]
+             else SNV["hotspots"] or "packaged"]
+    opts += ["--params-json", snv_params_json(wildcards)]
     return [str(o) for o in opts]
 
 
@@ -383,7 +365,8 @@ def rna_inputs(wildcards):
 
 
 def rna_params_json(wildcards):
-    return json.dumps(config.get("rna", {}))
+    """The rna: section (ctcgenomics.rna.RNAParams layout) as JSON."""
+    return json.dumps(config["rna"])
 
 
 def rna_targets():
@@ -392,7 +375,7 @@ def rna_targets():
 
 
 # --- actionability.smk: merged alteration tables, knowledge-base matching ---
-ACT = config.get("actionability", {})
+ACT = config["actionability"]
 
 
 def module_alterations(wildcards):
@@ -404,8 +387,8 @@ def module_alterations(wildcards):
 
 def match_options(wildcards):
     """Options of `ctcg match` (a list; the shell directive quotes each item with :q)."""
-    opts = ["--clonal-threshold", str(float(ACT.get("clonal_threshold", 0.8)))]
-    if not ACT.get("include_level4", True):
+    opts = ["--clonal-threshold", str(float(ACT["clonal_threshold"]))]
+    if not ACT["include_level4"]:
         opts.append("--no-level4")
     for key in ("civic", "kb"):
         if ACT.get(key):

@@ -13,9 +13,8 @@ rule qc_cell:
         stats="results/qc/samtools/{cell}.stats",
         flagstat="results/qc/samtools/{cell}.flagstat",
     params:
-        thresholds=qc_thresholds,
-        min_mapq=config["qc"]["min_mapq"],
-        max_n=config["bins"]["max_n_fraction"],
+        assay=lambda wildcards: CELL_ROWS[wildcards.cell]["assay"],
+        qc=qc_params_json,
     threads: 1
     resources:
         **scaled(mem_mb=1000, runtime=30),
@@ -27,9 +26,8 @@ rule qc_cell:
         "results/benchmarks/qc_cell/{cell}.tsv"
     shell:
         "ctcg qc cell --bam {input.bam:q} --bins {input.bins:q} --cell {wildcards.cell:q}"
-        " --out {output.table:q} --min-mapq {params.min_mapq} --max-n-fraction {params.max_n}"
-        " --samtools-stats {output.stats:q} --flagstat {output.flagstat:q}"
-        " {params.thresholds:q} > {log:q} 2>&1"
+        " --out {output.table:q} --assay {params.assay:q} --params-json {params.qc:q}"
+        " --samtools-stats {output.stats:q} --flagstat {output.flagstat:q} > {log:q} 2>&1"
 
 
 rule qc_merge:
