@@ -1,0 +1,86 @@
+"""Start-up cost of `ctcg snv`: no plotting or single-cell analysis stack on its path.
+
+Issue 19 (performance): for a panel the command's run time is mostly Python start-up,
+so `ctcg snv` must import only what it uses. Each check runs in a fresh interpreter.
+"""
+
+import subprocess
+import sys
+
+from synthetic import make_reference, ref_reads, snv_reads, write_bam
+
+# Never needed unless a figure is asked for (matplotlib) or never needed at all.
+HEAVY = ("matplotlib", "scanpy", "sklearn", "statsmodels", "numba", "seaborn")
+
+
+def _modules_after(code: str) -> set[str]:
+    """Run ``code`` in a fresh interpreter; return the top-level modules it imported."""
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))\n"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return set(out.stdout.split())
+
+
+def test_snv_help_imports_only_its_command_module():
+    mods = _modules_after(
+        "from ctcgenomics.cli import main\n"
+        "try:\n"
+        "    main(['snv', '--help'])\n"
+        "except SystemExit as end:\n"
+        "    assert end.code == 0, end.code\n"
+    )
+    commands = {m for m in mods if m.startswith("ctcgenomics.cli.cmd_")}
+    assert commands == {"ctcgenomics.cli.cmd_snv"}
+    loaded = {m.split(".")[0] for m in mods}
+    assert not loaded & {*HEAVY, "anndata", "pandas", "numpy", "scipy", "pysam"}
+
+
+def test_full_help_still_lists_every_command():
+    out = subprocess.run(
+        [sys.executable, "-m", "ctcgenomics", "--help"], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    for name in ("align", "bins", "cnv", "kb", "match", "qc", "report", "rna", "snv"):
+        assert f"\n    {name} " in out.stdout, name
+
+
+def test_snv_run_does_not_import_plotting_or_analysis_stack(tmp_path):
+    # The whole command on two tiny cells, no figure asked: matplotlib and scanpy stay out.
+    fa, seq = make_reference(tmp_path)
+    alt = "A" if seq[1000] != "A" else "C"
+    reads = ref_reads(seq, 975, 12) + snv_reads(seq, 975, 1000, alt, 12)
+    ctc_bam = write_bam(tmp_path / "CTC1.bam", seq, reads, cell="CTC1")
+    wbc_bam = write_bam(tmp_path / "WBC1.bam", seq, ref_reads(seq, 975, 24), cell="WBC1")
+    sheet = tmp_path / "cells.tsv"
+    sheet.write_text("patient\tdraw\tcell\trole\nP1\tD1\tCTC1\tctc\nP1\tD1\tWBC1\twbc\n")
+    out = tmp_path / "out"
+    args = [
+        "snv",
+        "--bams",
+        str(ctc_bam),
+        str(wbc_bam),
+        "--reference",
+        str(fa),
+        "--cells",
+        str(sheet),
+        "--patient",
+        "P1",
+        "--vcf",
+        str(out / "snv.vcf.gz"),
+        "--h5ad",
+        str(out / "snv.h5ad"),
+        "--alterations",
+        str(out / "alterations.tsv"),
+    ]
+    mods = _modules_after(
+        "from ctcgenomics.cli import main\n"
+        "try:\n"
+        f"    main({args!r})\n"
+        "except SystemExit as end:\n"
+        "    assert end.code == 0, end.code\n"
+    )
+    assert (out / "snv.h5ad").exists() and (out / "alterations.tsv").exists()
+    assert not {m.split(".")[0] for m in mods} & set(HEAVY)
+    # Only the snv command module, and no other subpackage's analysis code.
+    assert {m for m in mods if m.startswith("ctcgenomics.cli.cmd_")} == {"ctcgenomics.cli.cmd_snv"}
+    assert not {m for m in mods if m.startswith(("ctcgenomics.cnv", "ctcgenomics.rna"))}
