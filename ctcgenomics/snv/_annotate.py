@@ -277,12 +277,44 @@ def _noncoding(t: Transcript, p0: int, in_exon: bool, cds_lo: int, cds_hi: int) 
     return "intron_variant" if lo <= p0 < hi else "intergenic_variant"
 
 
+# Up to this many sites are looked up through the gene table's tabix index (~0.1 ms
+# each); more (an exome) read the whole table once (~0.1 s).
+_TABIX_MAX_SITES = 500
+
+
+def _packaged_gene_path() -> str:
+    path = resources.files("ctcgenomics.data") / "annotation" / "gencode_v44_genes_hg38.tsv.gz"
+    return str(path)
+
+
 @functools.lru_cache(maxsize=1)
 def _gene_table() -> pd.DataFrame:
-    path = resources.files("ctcgenomics.data") / "annotation" / "gencode_v44_genes_hg38.tsv.gz"
-    genes = pd.read_csv(str(path), sep="\t")
+    genes = pd.read_csv(_packaged_gene_path(), sep="\t")
     genes.columns = [c.lstrip("#") for c in genes.columns]
     return genes
+
+
+def _packaged_genes_at(keys: list[tuple[str, int, str, str]]) -> list[str]:
+    """First protein-coding gene of the packaged table at each (contig, 1-based pos).
+
+    Read through the table's tabix index: a panel has a few hundred sites, and parsing
+    all ~63k genes would cost more than the rest of the annotation. Same answer as the
+    whole-table lookup of :func:`annotate` (same order, same overlap rule).
+    """
+    names = [""] * len(keys)
+    with pysam.TabixFile(_packaged_gene_path()) as tbx:
+        header = tbx.header[-1].lstrip("#").split("\t")
+        col_name, col_type = header.index("gene_name"), header.index("gene_type")
+        contigs = set(tbx.contigs)
+        for i, (c, p, _, _) in enumerate(keys):
+            if c not in contigs:
+                continue
+            for line in tbx.fetch(c, p - 1, p):  # genes with start < p <= end, in file order
+                fields = line.split("\t")
+                if fields[col_type] == "protein_coding":
+                    names[i] = fields[col_name]
+                    break
+    return names
 
 
 def annotate(
@@ -338,19 +370,22 @@ def annotate(
             strict=True,
         )
     )
-    if genes is None:
-        genes = _gene_table()
-    pc = genes[genes["gene_type"] == "protein_coding"]
-    by_contig = {
-        c: (g["start"].to_numpy(), g["end"].to_numpy(), g["gene_name"].to_numpy())
-        for c, g in pc.groupby("contig", sort=False)
-    }
-    for i, (c, p, _, _) in enumerate(keys):
-        if c in by_contig:
-            starts, ends, names = by_contig[c]
-            hit = np.flatnonzero((starts < p) & (ends >= p))
-            if len(hit):
-                gene[i] = names[hit[0]]
+    if genes is None and len(keys) <= _TABIX_MAX_SITES:
+        gene[:] = _packaged_genes_at(keys)
+    else:
+        if genes is None:
+            genes = _gene_table()
+        pc = genes[genes["gene_type"] == "protein_coding"]
+        by_contig = {
+            c: (g["start"].to_numpy(), g["end"].to_numpy(), g["gene_name"].to_numpy())
+            for c, g in pc.groupby("contig", sort=False)
+        }
+        for i, (c, p, _, _) in enumerate(keys):
+            if c in by_contig:
+                starts, ends, names = by_contig[c]
+                hit = np.flatnonzero((starts < p) & (ends >= p))
+                if len(hit):
+                    gene[i] = names[hit[0]]
     if gtf is not None:
         if reference is None:
             raise ValueError("annotating from a GTF needs the reference FASTA")

@@ -91,3 +91,24 @@ def test_hotspot_annotation_from_packaged_table():
     assert list(adata.var["gene"]) == ["TP53", "PIK3CA"]
     assert list(adata.var["consequence"]) == ["missense_variant", "missense_variant"]
     assert adata.var["hotspot"].all()
+
+
+def test_packaged_gene_lookup_by_index_matches_the_whole_table():
+    # A panel's few hundred sites are looked up through the gene table's tabix index; an
+    # exome's reads the whole table. Both must name the same gene at gene edges (0-based
+    # start, 1-based VCF positions), inside genes, between genes and on unknown contigs.
+    from ctcgenomics.snv._annotate import _gene_table
+
+    table = _gene_table()
+    coding = table[table["gene_type"] == "protein_coding"].sample(60, random_state=3)
+    rows = [
+        (r.contig, int(p), "A", "C")
+        for r in coding.itertuples()
+        for p in (r.start, r.start + 1, r.end, r.end + 1, (r.start + r.end) // 2)
+    ]
+    rows += [("chr1", 1, "A", "C"), ("1", 7675000, "A", "C"), ("chrUn_x", 10, "A", "C")]
+    by_index = ctc.snv.annotate(_adata(rows), copy=True).var["gene"].tolist()
+    by_table = ctc.snv.annotate(_adata(rows), genes=table, copy=True).var["gene"].tolist()
+    assert by_index == by_table
+    assert sum(bool(g) for g in by_index) >= 3 * len(coding)  # start+1, end, middle at least
+    assert by_index[-3:] == ["", "", ""]
