@@ -26,6 +26,7 @@ _CODE = np.full(256, -1, dtype=np.int8)
 for _i, _b in enumerate(BASES):
     _CODE[ord(_b)] = _i
     _CODE[ord(_b.lower())] = _i
+_CODE2 = np.where(_CODE >= 0, 2 * _CODE, -1).astype(np.int8)  # 2 x code: (base, strand) bin
 
 # unmapped | secondary | QC fail | duplicate | supplementary
 _SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800
@@ -199,27 +200,29 @@ def count_chunk(
             elif op == 4:
                 qpos += ln
         offset += len(seq)
-    bases = np.zeros((length, 4, 2), dtype=np.int32)
-    if blocks:
-        seqs = np.frombuffer("".join(seq_parts).encode(), dtype=np.uint8)
-        quals = np.frombuffer(b"".join(qual_parts), dtype=np.uint8)
-        blk = np.asarray(blocks, dtype=np.int64)
-        lens = blk[:, 2]
-        # Expand blocks into per-base indices (vectorised; one numpy pass per chunk).
-        starts = np.repeat(np.cumsum(lens) - lens, lens)
-        within = np.arange(lens.sum(), dtype=np.int64) - starts
-        ref_idx = np.repeat(blk[:, 0], lens) + within
-        q_idx = np.repeat(blk[:, 1], lens) + within
-        strand_arr = np.repeat(blk[:, 3], lens)
-        mask = np.repeat(blk[:, 4], lens)
-        code = _CODE[seqs[q_idx]]
-        keep = (
-            (ref_idx >= 0)
-            & (ref_idx < length)
-            & (ref_idx >= mask)
-            & (code >= 0)
-            & (quals[q_idx] >= params.min_base_quality)
-        )
-        flat = (ref_idx[keep] * 4 + code[keep]) * 2 + strand_arr[keep]
-        bases = np.bincount(flat, minlength=length * 8).astype(np.int32).reshape(length, 4, 2)
+    if not blocks:
+        return ChunkCounts(chunk, np.zeros((length, 4, 2), np.int32), indels, insertion_reads)
+    seqs = np.frombuffer("".join(seq_parts).encode(), dtype=np.uint8)
+    quals = np.frombuffer(b"".join(qual_parts), dtype=np.uint8)
+    # Per base of the joined reads: 2 x base code, or -1 (N, low quality): filtered once
+    # here, not after expansion.
+    val = np.where(quals >= params.min_base_quality, _CODE2[seqs], np.int8(-1))
+    blk = np.asarray(blocks, dtype=np.int64)
+    ref0, q0, lens, strand, mask = blk.T
+    # Clip each aligned block to the window and to past the earlier mate's end (overlap
+    # counted once) as a whole, before expanding it base by base.
+    lo = np.maximum(ref0, np.maximum(mask, 0))
+    lens = np.maximum(np.minimum(ref0 + lens, length) - lo, 0)
+    q0 = q0 + (lo - ref0)
+    starts = np.cumsum(lens) - lens
+    # Expand blocks into bases (one numpy pass per chunk): joined-read index of each base,
+    # and its bin 8 x position + strand (+ 2 x base code below); position minus read
+    # index is constant within a block. int32 halves memory traffic where it fits.
+    itype = np.int32 if 8 * (len(val) + length) < 2**31 else np.int64
+    q_idx = np.arange(int(lens.sum()), dtype=itype) + np.repeat((q0 - starts).astype(itype), lens)
+    flat = q_idx * 8 + np.repeat(((lo - q0) * 8 + strand).astype(itype), lens)
+    code2 = val[q_idx]
+    keep = code2 >= 0
+    flat = flat[keep] + code2[keep]
+    bases = np.bincount(flat, minlength=length * 8).astype(np.int32).reshape(length, 4, 2)
     return ChunkCounts(chunk, bases, indels, insertion_reads)
