@@ -10,11 +10,14 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import pysam
+
+if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read
+    import anndata as ad
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import pandas as pd
 
 from ctcgenomics.snv._annotate import annotate
@@ -16,6 +16,9 @@ from ctcgenomics.snv._genotype import genotype
 from ctcgenomics.snv._params import SNVParams
 from ctcgenomics.snv._pileup import count_alleles
 from ctcgenomics.snv._sites import load_hotspots, read_bed, read_sites, read_variant_sites
+
+if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read
+    import anndata as ad
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +224,7 @@ def empty_calls() -> ad.AnnData:
     It has every ``var`` column, layer and ``uns`` key of :func:`call`, so the VCF,
     h5ad, alterations table and figure of an empty run are written the usual way.
     """
+    import anndata as ad
     import numpy as np
 
     var = pd.DataFrame(

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read
+    import anndata as ad
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,8 @@ def add_copy_number(
         add_copy_number(adata, cnv, link=link, max_copy_number=max_copy_number)
         return adata
     if isinstance(cnv, str | os.PathLike):
+        import anndata as ad
+
         path = cnv
         try:
             cnv = ad.read_h5ad(path)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
+
+if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read
+    import anndata as ad
 
 FILTER_DESCRIPTIONS: dict[str, str] = {
     "PASS": "All filters passed",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 
@@ -27,6 +27,9 @@ from ctcgenomics.snv._model import (
     local_dropout,
     site_model,
 )
+
+if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read
+    import anndata as ad
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,8 @@ def _error_rates(adata: ad.AnnData, model: ModelParams) -> np.ndarray:
 
 def check_counts_adata(adata: ad.AnnData, *, what: str = "genotype") -> None:
     """Check that ``adata`` is cells x alleles with the count layers and ``var`` columns."""
+    import anndata as ad
+
     if not isinstance(adata, ad.AnnData):
         raise TypeError(
             f"{what}: expected an AnnData from ctc.snv.count_alleles, got {type(adata).__name__}"

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import pysam
@@ -18,6 +18,9 @@ from ctcgenomics._ids import validate_id
 from ctcgenomics.align._bam_input import check_bam_contigs
 from ctcgenomics.snv._counts import BASES, ChunkCounts, CountParams, count_chunk, ensure_index
 from ctcgenomics.snv._sites import Chunk, make_chunks
+
+if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read
+    import anndata as ad
 
 log = logging.getLogger(__name__)
 
@@ -467,6 +470,8 @@ def count_alleles(
     _normalise_indels(rows, reference)
     var, mat = _candidate_table(rows, mat)
     obs_df = _cell_table(cells, paths, obs, err_stats)
+    import anndata as ad
+
     adata = ad.AnnData(
         X=mat[1].astype(np.float32),
         obs=obs_df,
@@ -562,6 +567,9 @@ def _count_all_windows(
     ctc_hist = np.zeros(MAX_HIST_DEPTH + 1, dtype=np.int64)
     with ProcessPoolExecutor(max_workers=threads) as pool:
         futures = [pool.submit(_count_windows, b, *window_args) for b in batches]
+        # Load anndata (a third of `ctcg snv`'s start-up) while the workers count.
+        import anndata  # noqa: F401
+
         for future in futures:
             r, m, st, dh, ch = future.result()
             rows.extend(r)

@@ -35,6 +35,13 @@ def test_snv_help_imports_only_its_command_module():
     assert not loaded & {*HEAVY, "anndata", "pandas", "numpy", "scipy", "pysam"}
 
 
+def test_importing_the_snv_library_loads_anndata_only_when_an_anndata_is_made():
+    # anndata (with zarr and h5py) is a third of the command's start-up: the snv modules
+    # import it where an AnnData is built or read, and workers count meanwhile.
+    loaded = {m.split(".")[0] for m in _modules_after("import ctcgenomics.snv")}
+    assert not loaded & {*HEAVY, "anndata", "zarr", "h5py"}
+
+
 def test_full_help_still_lists_every_command():
     out = subprocess.run(
         [sys.executable, "-m", "ctcgenomics", "--help"], capture_output=True, text=True
