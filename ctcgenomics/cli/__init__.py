@@ -37,7 +37,7 @@ def _command_modules() -> list[str]:
 
 
 def _requested_command(argv: Sequence[str]) -> str | None:
-    """The subcommand named on the command line: the first word not an option."""
+    """Return the subcommand named on the command line: the first word not an option."""
     for word in argv:
         if word == "--":
             return None
