@@ -28,6 +28,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "snv"))
 
 from simdata import bcftools_baseline, panel_spec, simulate_and_align
+from synthetic import snv_command
 
 import ctcgenomics as ctc
 
@@ -110,23 +111,9 @@ def main() -> None:
     out = root / "cli"
     cmd = [
         str(Path(sys.executable).parent / "ctcg"),
-        "snv",
-        "--bams",
-        *map(str, data["bams"].values()),
-        "--reference",
-        str(data["reference"]),
-        "--cells",
-        str(sheet),
-        "--patient",
-        "P1",
-        "--targets",
-        str(data["targets"]),
-        "--vcf",
-        str(out / "snv.vcf.gz"),
-        "--h5ad",
-        str(out / "snv.h5ad"),
-        "--alterations",
-        str(out / "alterations.tsv"),
+        *snv_command(
+            data["bams"].values(), data["reference"], sheet, out, "--targets", str(data["targets"])
+        ),
     ]
     wall, cpu, outs = _time_interleaved(
         {

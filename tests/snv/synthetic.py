@@ -113,3 +113,48 @@ def del_reads(ref_seq: str, start: int, anchor0: int, dlen: int, n: int, length:
     seq = ref_seq[start : anchor0 + 1] + ref_seq[anchor0 + 1 + dlen : start + length + dlen]
     cig = f"{left}M{dlen}D{length - left}M"
     return [(start, cig, seq, i % 2 == 1) for i in range(n)]
+
+
+def snv_cells(tmp: Path, seq: str, n_ctc: int = 4, n_wbc: int = 4) -> tuple[list, Path, str]:
+    """BAMs and cell sheet of patient P1: a subclonal variant at 1000 in half the CTCs.
+
+    No WBC carries it (so it is hardly germline). Returns the BAMs, the sheet and the
+    alternate base.
+    """
+    bams = []
+    alt = "A" if seq[1000] != "A" else "C"
+    for i in range(n_ctc):
+        n_alt = 12 if i < n_ctc // 2 else 0
+        reads = ref_reads(seq, 975, 24 - n_alt) + snv_reads(seq, 975, 1000, alt, n_alt)
+        bams.append(write_bam(tmp / f"CTC{i}.bam", seq, reads, cell=f"CTC{i}"))
+    for i in range(n_wbc):
+        bams.append(write_bam(tmp / f"WBC{i}.bam", seq, ref_reads(seq, 975, 24), cell=f"WBC{i}"))
+    sheet = tmp / "cells.tsv"
+    rows = ["patient\tdraw\tcell\trole"]
+    rows += [f"P1\tD1\tCTC{i}\tctc" for i in range(n_ctc)]
+    rows += [f"P1\tD1\tWBC{i}\twbc" for i in range(n_wbc)]
+    sheet.write_text("\n".join(rows) + "\n")
+    return bams, sheet, alt
+
+
+def snv_command(bams: list, fa: Path, sheet: Path, out: Path, *extra: str) -> list[str]:
+    """``ctcg snv`` arguments for patient P1 writing snv.vcf.gz, snv.h5ad and alterations.tsv
+    into ``out``."""
+    return [
+        "snv",
+        "--bams",
+        *map(str, bams),
+        "--reference",
+        str(fa),
+        "--cells",
+        str(sheet),
+        "--patient",
+        "P1",
+        "--vcf",
+        str(out / "snv.vcf.gz"),
+        "--h5ad",
+        str(out / "snv.h5ad"),
+        "--alterations",
+        str(out / "alterations.tsv"),
+        *extra,
+    ]

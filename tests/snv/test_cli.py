@@ -5,56 +5,19 @@ import json
 import anndata as ad
 import pysam
 import pytest
-from synthetic import make_reference, ref_reads, snv_reads, write_bam
+from synthetic import make_reference, snv_cells, snv_command
 
 import ctcgenomics as ctc
 from ctcgenomics.cli import main
 from ctcgenomics.io import read_alterations
 
 
-def _bams(tmp, seq, n_ctc=4, n_wbc=4):
-    """A subclonal variant: half the CTCs carry it, no WBC (so it is hardly germline)."""
-    bams = []
-    alt = "A" if seq[1000] != "A" else "C"
-    for i in range(n_ctc):
-        n_alt = 12 if i < n_ctc // 2 else 0
-        reads = ref_reads(seq, 975, 24 - n_alt) + snv_reads(seq, 975, 1000, alt, n_alt)
-        bams.append(write_bam(tmp / f"CTC{i}.bam", seq, reads, cell=f"CTC{i}"))
-    for i in range(n_wbc):
-        bams.append(write_bam(tmp / f"WBC{i}.bam", seq, ref_reads(seq, 975, 24), cell=f"WBC{i}"))
-    sheet = tmp / "cells.tsv"
-    rows = ["patient\tdraw\tcell\trole"]
-    rows += [f"P1\tD1\tCTC{i}\tctc" for i in range(n_ctc)]
-    rows += [f"P1\tD1\tWBC{i}\twbc" for i in range(n_wbc)]
-    sheet.write_text("\n".join(rows) + "\n")
-    return bams, sheet, alt
-
-
 def test_cli_writes_all_outputs(tmp_path):
     fa, seq = make_reference(tmp_path)
-    bams, sheet, alt = _bams(tmp_path, seq)
+    bams, sheet, alt = snv_cells(tmp_path, seq)
     out = tmp_path / "out"
-    args = [
-        "snv",
-        "--bams",
-        *map(str, bams),
-        "--reference",
-        str(fa),
-        "--cells",
-        str(sheet),
-        "--patient",
-        "P1",
-        "--hotspots",
-        "none",
-        "--vcf",
-        str(out / "snv.vcf.gz"),
-        "--h5ad",
-        str(out / "snv.h5ad"),
-        "--alterations",
-        str(out / "alterations.tsv"),
-        "--figure",
-        str(out / "genotypes.png"),
-    ]
+    args = snv_command(bams, fa, sheet, out, "--hotspots", "none")
+    args += ["--figure", str(out / "genotypes.png")]
     with pytest.raises(SystemExit) as exc:
         main(args)
     assert exc.value.code == 0
@@ -86,29 +49,11 @@ def test_cli_writes_all_outputs(tmp_path):
 
 def test_cli_unknown_cell_is_a_clear_error(tmp_path, caplog):
     fa, seq = make_reference(tmp_path)
-    bams, sheet, _ = _bams(tmp_path, seq)
+    bams, sheet, _ = snv_cells(tmp_path, seq)
     sheet.write_text("cell\trole\tdraw\nCTC0\tctc\tD1\n")
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as exc:
-        main(
-            [
-                "snv",
-                "--bams",
-                *map(str, bams),
-                "--reference",
-                str(fa),
-                "--cells",
-                str(sheet),
-                "--patient",
-                "P1",
-                "--vcf",
-                str(out / "a.vcf.gz"),
-                "--h5ad",
-                str(out / "a.h5ad"),
-                "--alterations",
-                str(out / "a.tsv"),
-            ]
-        )
+        main(snv_command(bams, fa, sheet, out))
     assert exc.value.code == 1
     assert "no row for cell(s)" in caplog.text
-    assert not (out / "a.vcf.gz").exists()
+    assert not (out / "snv.vcf.gz").exists()

@@ -7,7 +7,7 @@ so `ctcg snv` must import only what it uses. Each check runs in a fresh interpre
 import subprocess
 import sys
 
-from synthetic import make_reference, ref_reads, snv_reads, write_bam
+from synthetic import make_reference, snv_cells, snv_command
 
 # Never needed unless a figure is asked for (matplotlib) or never needed at all.
 HEAVY = ("matplotlib", "scanpy", "sklearn", "statsmodels", "numba", "seaborn")
@@ -52,33 +52,11 @@ def test_full_help_still_lists_every_command():
 
 
 def test_snv_run_does_not_import_plotting_or_analysis_stack(tmp_path):
-    # The whole command on two tiny cells, no figure asked: matplotlib and scanpy stay out.
+    # The whole command on a few tiny cells, no figure asked: matplotlib and scanpy stay out.
     fa, seq = make_reference(tmp_path)
-    alt = "A" if seq[1000] != "A" else "C"
-    reads = ref_reads(seq, 975, 12) + snv_reads(seq, 975, 1000, alt, 12)
-    ctc_bam = write_bam(tmp_path / "CTC1.bam", seq, reads, cell="CTC1")
-    wbc_bam = write_bam(tmp_path / "WBC1.bam", seq, ref_reads(seq, 975, 24), cell="WBC1")
-    sheet = tmp_path / "cells.tsv"
-    sheet.write_text("patient\tdraw\tcell\trole\nP1\tD1\tCTC1\tctc\nP1\tD1\tWBC1\twbc\n")
+    bams, sheet, _ = snv_cells(tmp_path, seq, n_ctc=2, n_wbc=1)
     out = tmp_path / "out"
-    args = [
-        "snv",
-        "--bams",
-        str(ctc_bam),
-        str(wbc_bam),
-        "--reference",
-        str(fa),
-        "--cells",
-        str(sheet),
-        "--patient",
-        "P1",
-        "--vcf",
-        str(out / "snv.vcf.gz"),
-        "--h5ad",
-        str(out / "snv.h5ad"),
-        "--alterations",
-        str(out / "alterations.tsv"),
-    ]
+    args = snv_command(bams, fa, sheet, out)
     mods = _modules_after(
         "from ctcgenomics.cli import main\n"
         "try:\n"
