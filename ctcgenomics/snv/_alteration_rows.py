@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 
 from ctcgenomics.io.alterations import alteration_row, alterations_frame
+
+if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read
+    import anndata as ad
 
 PREDISPOSITION_FILE = "cancer_predisposition_genes.tsv"
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pysam
 
 from ctcgenomics.io._atomic import atomic_path
 from ctcgenomics.io.provenance import PROVENANCE_KEY, provenance
 from ctcgenomics.snv._filters import FILTER_DESCRIPTIONS
+
+if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read
+    import anndata as ad
 
 _GT = {0: (0, 0), 1: (0, 1), 2: (1, 1)}
 
