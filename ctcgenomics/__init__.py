@@ -24,6 +24,7 @@ _SUBPACKAGES = (
     "actionability",
     "report",
     "simulate",
+    "pl",
 )
 
 __all__ = ["__version__", *_SUBPACKAGES]

@@ -29,8 +29,9 @@ def copy_number(results: Path, patient: str, out: Path) -> pd.DataFrame:
     # genes outside the bins, such as ERBB2 on the example's chr17 segment, have none).
     genes = ctc.cnv.gene_calls(cnv, genes=["ERBB2", "TP53"])
     genes.to_csv(out / "gene_calls.tsv", sep="\t", index=False)
-    fig = ctc.cnv.plot_heatmap(cnv)  # a matplotlib Figure: save, show or edit it
-    fig.savefig(out / "heatmap.png", dpi=80)
+    # ctc.pl draws the figures of every stage: a matplotlib Figure to save, show or edit;
+    # save= writes it (the same function draws the stage's and the report's heatmap).
+    ctc.pl.cnv_heatmap(cnv, save=out / "heatmap.png", dpi=80)
     return genes
 
 
@@ -58,6 +59,8 @@ def cell_states(results: Path, patient: str, out: Path) -> pd.DataFrame:
     ctc.rna.score_emt(rna, key_added="emt_again")
     states = rna.obs[["cell_class", "emt_again_score", "emt_again_state", "stemness"]]
     states.to_csv(out / "cell_states.tsv", sep="\t")
+    fig = ctc.pl.emt_stemness(rna, x="emt_again_score")  # nothing written without save=
+    fig.savefig(out / "emt_stemness.png", dpi=80)
     print(states["cell_class"].value_counts().to_string())
     return states
 

@@ -239,7 +239,7 @@ def run_call(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ctcgenomics import cnv
-    from ctcgenomics.io import atomic_open, atomic_path, write_alterations
+    from ctcgenomics.io import atomic_open, write_alterations
     from ctcgenomics.io.bins import read_bin_table
 
     patient = validate_id(args.patient, what="patient")
@@ -371,10 +371,10 @@ def run_call(args: argparse.Namespace) -> int:
         for name in ("heatmap.png", "profiles.pdf"):
             (out / name).unlink(missing_ok=True)
     else:
-        with atomic_path(out / "heatmap.png") as tmp:
-            cnv.plot_heatmap(adata, tmp)  # matplotlib loads here, on first use
-        with atomic_path(out / "profiles.pdf") as tmp:
-            cnv.plot_profiles(adata, tmp)
+        from ctcgenomics import pl  # matplotlib loads here, on first use
+
+        pl.cnv_heatmap(adata, save=out / "heatmap.png")
+        pl.cnv_profiles(adata, out / "profiles.pdf")
     n_pass = int(np.sum(adata.obs["qc_pass"]))
     log.info(
         "%s: %d cells, %d pass QC, %d clones, %d alteration rows",

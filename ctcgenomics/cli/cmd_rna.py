@@ -95,9 +95,6 @@ def run(args: argparse.Namespace) -> int:
     from ctcgenomics.rna._pipeline import (
         analyse,
         cells_table,
-        plot_emt_stemness,
-        plot_markers,
-        plot_umap,
     )
 
     patient = validate_id(args.patient, what="patient")
@@ -143,8 +140,10 @@ def run(args: argparse.Namespace) -> int:
     with atomic_open(out / "cells.tsv", newline="") as handle:
         cells_table(adata).to_csv(handle, sep="\t", index=False, float_format="%.5g")
     write_alterations(expression_alterations(adata, patient), out / "alterations.tsv")
-    plot_emt_stemness(adata, out / "emt_stemness.png")
-    plot_markers(adata, out / "markers_dotplot.png")
-    plot_umap(adata, out / "umap.png")
+    from ctcgenomics import pl
+
+    pl.emt_stemness(adata, save=out / "emt_stemness.png")
+    pl.rna_markers(adata, save=out / "markers_dotplot.png")
+    pl.rna_umap(adata, save=out / "umap.png")
     log.info("wrote %s", out)
     return 0

@@ -189,7 +189,9 @@ def _run(args: argparse.Namespace) -> int:
     rows = snv.alteration_rows(adata, patient=patient, predisposition_genes=genes)
     _write_alterations(rows, args.alterations)
     if args.figure:
-        snv.plot_genotypes(adata, args.figure)
+        from ctcgenomics import pl  # matplotlib only with --figure
+
+        pl.genotype_matrix(adata, save=args.figure)
     log.info(
         "patient %s: %d somatic variants, %d germline predisposition rows written to %s",
         patient,

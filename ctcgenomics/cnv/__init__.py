@@ -2,8 +2,8 @@
 
 Counting reads in bins, GC correction (LOWESS), a panel of normals from the WBCs,
 HMM segmentation, integer copy number with a ploidy search anchored by the WBCs,
-per-cell QC, gene-level calls (also from CNVkit ``.cnr``/``.cns``), clones and
-figures. See ``docs/cnv.md``.
+per-cell QC, gene-level calls (also from CNVkit ``.cnr``/``.cns``) and clones
+(figures: ``ctc.pl``). See ``docs/cnv.md``.
 
 Examples
 --------
@@ -57,8 +57,6 @@ _EXPORTS: dict[str, str] = {
     "counts_anndata": "ctcgenomics.cnv._counting",
     "gene_calls": "ctcgenomics.cnv._genes",
     "gene_calls_from_log2": "ctcgenomics.cnv._genes",
-    "plot_heatmap": "ctcgenomics.cnv._plot",
-    "plot_profiles": "ctcgenomics.cnv._plot",
     "read_blacklist": "ctcgenomics.cnv._bins",
     "read_cnv_h5ad": "ctcgenomics.cnv._io",
     "read_cnvkit": "ctcgenomics.cnv._genes",
@@ -103,8 +101,6 @@ __all__ = [
     "gene_regions",
     "germline_allele_counts",
     "het_posterior",
-    "plot_heatmap",
-    "plot_profiles",
     "read_allele_counts",
     "read_blacklist",
     "read_cnv_h5ad",

@@ -1,19 +1,16 @@
-"""The whole RNA arm on one patient's cells, and its tables and plots."""
+"""The whole RNA arm on one patient's cells, and its tables (figures: ``ctc.pl``)."""
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import scanpy as sc
 from anndata import AnnData
 
-from ctcgenomics.io._atomic import atomic_path
 from ctcgenomics.rna._classify import classify_cells
 from ctcgenomics.rna._defaults import merge_params
 from ctcgenomics.rna._genesets import load_gene_sets
@@ -170,88 +167,3 @@ def cells_table(adata: AnnData) -> pd.DataFrame:
     frame = adata.obs[cols].copy()
     frame.insert(0, "cell", adata.obs_names)
     return frame
-
-
-def _save(fig, path: str | os.PathLike[str]) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
-    plt.close(fig)
-
-
-def plot_emt_stemness(adata: AnnData, path: str | os.PathLike[str]) -> None:
-    """Scatter of the two-sided EMT score against stemness, colour = class, marker = draw."""
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    draws = (
-        adata.obs["draw"].astype(str)
-        if "draw" in adata.obs
-        else pd.Series("NA", index=adata.obs_names)
-    )
-    markers = dict(zip(sorted(draws.unique()), "osD^vP*X", strict=False))
-    colours = {
-        "CTC": "tab:red",
-        "WBC": "tab:blue",
-        "platelet": "tab:purple",
-        "erythrocyte": "tab:orange",
-        "unassigned": "tab:olive",
-        "low-quality": "grey",
-    }
-    for (cls, draw), sub in adata.obs.groupby(
-        [adata.obs["cell_class"].astype(str), draws.to_numpy()], observed=True
-    ):
-        ax.scatter(
-            sub["emt_score"],
-            sub["stemness"],
-            s=18,
-            c=colours.get(cls, "k"),
-            marker=markers.get(draw, "o"),
-            label=f"{cls} {draw}",
-            alpha=0.8,
-        )
-    ax.axvline(0, lw=0.5, c="k")
-    ax.set_xlabel("EMT score (mesenchymal - epithelial)")
-    ax.set_ylabel("stemness score")
-    ax.legend(fontsize=7, frameon=False)
-    _save(fig, path)
-
-
-def plot_markers(adata: AnnData, path: str | os.PathLike[str]) -> None:
-    """Dot plot of class markers and biomarkers by cell class (scanpy)."""
-    genes = [
-        "EPCAM",
-        "KRT8",
-        "KRT18",
-        "KRT19",
-        "CDH1",
-        "VIM",
-        "PTPRC",
-        "CD52",
-        "LCP1",
-        "PPBP",
-        "PF4",
-        "ERBB2",
-        "ESR1",
-        "PGR",
-        "AR",
-        "CD44",
-        "CD24",
-        "ALDH1A1",
-    ]
-    genes = [g for g in genes if g in adata.var_names]
-    view = adata[:, genes].copy()
-    view.obs["cell_class"] = view.obs["cell_class"].cat.remove_unused_categories()
-    dp = sc.pl.dotplot(view, genes, groupby="cell_class", show=False, return_fig=True)
-    dp.make_figure()
-    _save(dp.fig, path)
-
-
-def plot_umap(adata: AnnData, path: str | os.PathLike[str]) -> None:
-    """UMAP coloured by class, draw, Leiden cluster and EMT score."""
-    keys = [k for k in ("cell_class", "draw", "leiden", "emt_score") if k in adata.obs]
-    if "X_umap" not in adata.obsm:
-        fig, ax = plt.subplots()
-        ax.text(0.5, 0.5, "too few cells for a UMAP", ha="center")
-        ax.axis("off")
-        _save(fig, path)
-        return
-    fig = sc.pl.umap(adata, color=keys, show=False, return_fig=True, ncols=2)
-    _save(fig, path)

@@ -41,7 +41,6 @@ from ctcgenomics.snv._model import (
     site_model,
     site_posteriors,
 )
-from ctcgenomics.snv._output import plot_genotypes
 from ctcgenomics.snv._pileup import CandidateParams, count_alleles
 from ctcgenomics.snv._sites import (
     SiteFileError,
@@ -86,7 +85,6 @@ __all__ = [
     "load_hotspots",
     "load_predisposition_genes",
     "local_dropout",
-    "plot_genotypes",
     "read_bed",
     "read_gtf",
     "read_sites",

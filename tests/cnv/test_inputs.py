@@ -217,8 +217,8 @@ def test_cnv_alterations_names_missing_columns():
 
 @pytest.mark.parametrize(
     "func",
-    [lambda a, p: ctc.cnv.plot_heatmap(a, p), lambda a, p: ctc.cnv.plot_profiles(a, p)],
-    ids=["plot_heatmap", "plot_profiles"],
+    [lambda a, p: ctc.pl.cnv_heatmap(a, save=p), lambda a, p: ctc.pl.cnv_profiles(a, p)],
+    ids=["cnv_heatmap", "cnv_profiles"],
 )
 def test_plots_name_missing_keys(func, tmp_path):
     adata = ad.AnnData(np.ones((3, 4), dtype=np.float32))
