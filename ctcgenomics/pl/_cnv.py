@@ -116,8 +116,9 @@ def cnv_heatmap(
 
     Returns
     -------
-    The figure: the colour-bar axes first, then the heatmap axes (its image holds the
-    drawn rows), then the colour scale.
+    matplotlib.figure.Figure
+        The annotation-bar axes first (cells named on the first), then the heatmap
+        axes (its image holds the drawn rows), then the colour scale.
     """
     _require(adata, "cnv_heatmap", layers=(layer,))
     cn = np.asarray(adata.layers[layer], dtype=float)
@@ -201,7 +202,8 @@ def cnv_profiles(
 
     Returns
     -------
-    The path written.
+    pathlib.Path
+        The PDF written.
     """
     from matplotlib.backends.backend_pdf import PdfPages
 

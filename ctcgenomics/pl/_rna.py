@@ -87,7 +87,8 @@ def emt_stemness(
 
     Returns
     -------
-    The figure, or ``ax`` when given: one scatter collection per (class, draw).
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+        The figure, or ``ax`` when given; one scatter collection per (class, draw).
     """
     obs = obs_of(data, "emt_stemness")
     require_columns(obs, (x, y, color), "emt_stemness",
@@ -146,7 +147,7 @@ def rna_markers(
 
     Returns
     -------
-    The figure.
+    matplotlib.figure.Figure
     """
     import scanpy as sc
 
@@ -192,7 +193,7 @@ def rna_umap(
 
     Returns
     -------
-    The figure.
+    matplotlib.figure.Figure
     """
     if "X_umap" not in adata.obsm:
         fig = new_figure((4, 1.5), show=show)

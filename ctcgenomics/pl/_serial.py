@@ -42,7 +42,8 @@ def timeline(
 
     Returns
     -------
-    The figure: counts axes, then prevalence axes (one error-bar line per alteration).
+    matplotlib.figure.Figure
+        Counts axes, then prevalence axes (one error-bar line per alteration).
     """
     labels = [f"{d['draw']}\n{d.get('draw_date', '')}" for d in draws]
     x = np.arange(len(draws))

@@ -95,7 +95,8 @@ def genotype_matrix(
 
     Returns
     -------
-    The figure, or ``ax`` when given. The matrix is the first image of the axes.
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+        The figure, or ``ax`` when given; the matrix is the first image of the axes.
     """
     if not isinstance(adata, AnnData):
         raise TypeError(f"genotype_matrix takes the SNV AnnData, got {type(adata).__name__}")
