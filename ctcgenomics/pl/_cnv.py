@@ -12,7 +12,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ctcgenomics.pl._common import TAB10, PathLike, categories, finish, new_figure
+from ctcgenomics.pl._common import TAB10, PathLike, categories, doc_params, finish, new_figure
 
 # Copy number 0..8+: blues for losses, white for 2 copies, reds for gains.
 CN_COLOURS = ("#2166ac", "#92c5de", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b",
@@ -76,6 +76,7 @@ def _cell_order(obs: pd.DataFrame, cn: np.ndarray, groupby: Sequence[str]) -> np
     return np.asarray(order, dtype=int)
 
 
+@doc_params
 def cnv_heatmap(
     adata: AnnData,
     *,
@@ -107,12 +108,7 @@ def cnv_heatmap(
         ``obs`` columns drawn as colour bars (an absent one shows as ``none``).
     used_bins
         Boolean ``var`` column of the bins to draw (all bins if absent or ``None``).
-    save
-        Write the figure there (format from the suffix); nothing is written otherwise.
-    dpi
-        Resolution of a saved raster image.
-    show
-        Show the figure with the active matplotlib backend.
+    {save_show}
 
     Returns
     -------

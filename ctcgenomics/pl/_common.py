@@ -19,6 +19,35 @@ TAB10 = (
 )  # fmt: skip
 
 
+_DOCS = {
+    "{ax}": """ax
+        Draw into these axes (and return them) instead of a new figure.""",
+    "{save_show}": """save
+        Write the figure there (format from the suffix); nothing is written otherwise.
+    dpi
+        Resolution of a saved raster image.
+    show
+        Show the figure with the active matplotlib backend.""",
+}
+
+
+def doc_params(func):
+    """Fill the ``{ax}`` and ``{save_show}`` parameters every figure documents alike."""
+    for key, text in _DOCS.items():
+        if func.__doc__:  # None under python -OO
+            func.__doc__ = func.__doc__.replace(key, text)
+    return func
+
+
+def note(text: str, *, ax: Axes | None = None, show: bool = False) -> tuple[Figure, Axes]:
+    """Return a figure (or the given axes' figure) that only says why there is no plot."""
+    fig = ax.figure if ax is not None else new_figure((4, 1.5), show=show)
+    ax = ax if ax is not None else fig.add_subplot()
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center")
+    return fig, ax
+
+
 def new_figure(figsize: tuple[float, float], *, show: bool) -> Figure:
     """Return a new figure, made through pyplot only when it is to be shown.
 

@@ -13,8 +13,10 @@ from ctcgenomics.pl._common import (
     TAB10,
     PathLike,
     categories,
+    doc_params,
     finish,
     new_figure,
+    note,
     obs_of,
     require_columns,
 )
@@ -50,6 +52,7 @@ def class_colours(classes: Sequence[str]) -> dict[str, str]:
     return out
 
 
+@doc_params
 def emt_stemness(
     data: AnnData | pd.DataFrame,
     *,
@@ -76,14 +79,8 @@ def emt_stemness(
         Column whose classes set the colour (one fixed colour per known class).
     marker
         Column whose levels set the marker (all cells one marker if absent).
-    ax
-        Draw into these axes (and return them) instead of a new figure.
-    save
-        Write the figure there (format from the suffix); nothing is written otherwise.
-    dpi
-        Resolution of a saved raster image.
-    show
-        Show the figure with the active matplotlib backend.
+    {ax}
+    {save_show}
 
     Returns
     -------
@@ -119,6 +116,7 @@ def emt_stemness(
     return finish(fig, ax=given_ax, save=save, dpi=dpi, show=show)
 
 
+@doc_params
 def rna_markers(
     adata: AnnData,
     *,
@@ -138,12 +136,7 @@ def rna_markers(
         Genes to show; those not in ``var_names`` are skipped.
     groupby
         ``obs`` column of the groups (rows).
-    save
-        Write the figure there (format from the suffix); nothing is written otherwise.
-    dpi
-        Resolution of a saved raster image.
-    show
-        Show the figure with the active matplotlib backend.
+    {save_show}
 
     Returns
     -------
@@ -155,10 +148,7 @@ def rna_markers(
                     "classify with ctc.rna.classify_cells first")  # fmt: skip
     present = [g for g in genes if g in adata.var_names]
     if not present:
-        fig = new_figure((4, 1.5), show=show)
-        ax = fig.add_subplot()
-        ax.axis("off")
-        ax.text(0.5, 0.5, "none of the marker genes was measured", ha="center", va="center")
+        fig, _ = note("none of the marker genes was measured", show=show)
         return finish(fig, save=save, dpi=dpi, show=show)
     view = adata[:, present].copy()
     view.obs[groupby] = view.obs[groupby].astype("category").cat.remove_unused_categories()
@@ -167,6 +157,7 @@ def rna_markers(
     return finish(dp.fig, save=save, dpi=dpi, show=show)
 
 
+@doc_params
 def rna_umap(
     adata: AnnData,
     *,
@@ -184,22 +175,14 @@ def rna_umap(
         too few cells for an embedding).
     color
         ``obs`` columns, one panel each; absent ones are skipped.
-    save
-        Write the figure there (format from the suffix); nothing is written otherwise.
-    dpi
-        Resolution of a saved raster image.
-    show
-        Show the figure with the active matplotlib backend.
+    {save_show}
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     if "X_umap" not in adata.obsm:
-        fig = new_figure((4, 1.5), show=show)
-        ax = fig.add_subplot()
-        ax.text(0.5, 0.5, "too few cells for a UMAP", ha="center", va="center")
-        ax.axis("off")
+        fig, _ = note("too few cells for a UMAP", show=show)
         return finish(fig, save=save, dpi=dpi, show=show)
     import scanpy as sc
 

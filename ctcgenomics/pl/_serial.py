@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from ctcgenomics.pl._common import TAB10, PathLike, finish, new_figure
+from ctcgenomics.pl._common import TAB10, PathLike, doc_params, finish, new_figure
 
 
+@doc_params
 def timeline(
     draws: Sequence[Mapping],
     series: Sequence[Mapping],
@@ -33,12 +34,7 @@ def timeline(
         ``n_cells_altered`` (the report's ``serial`` section, ``alterations``).
     max_lines
         Draw at most this many alterations, the most prevalent first.
-    save
-        Write the figure there (format from the suffix); nothing is written otherwise.
-    dpi
-        Resolution of a saved raster image.
-    show
-        Show the figure with the active matplotlib backend.
+    {save_show}
 
     Returns
     -------

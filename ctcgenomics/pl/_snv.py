@@ -12,7 +12,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ctcgenomics.pl._common import PathLike, finish, new_figure
+from ctcgenomics.pl._common import PathLike, doc_params, finish, new_figure, note
 
 # Genotype codes -1 (not evaluable), 0 ref/ref, 1 heterozygous, 2 alt/alt.
 GENOTYPES = ("not evaluable", "ref/ref", "heterozygous", "alt/alt")
@@ -51,6 +51,7 @@ def _variant_columns(var: pd.DataFrame, variants: str | Sequence | np.ndarray | 
     return np.array([index.get_loc(str(v)) for v in sel], dtype=int)
 
 
+@doc_params
 def genotype_matrix(
     adata: AnnData,
     *,
@@ -84,14 +85,8 @@ def genotype_matrix(
         ``chrom:pos``, else the variant's name).
     max_variants
         Draw at most this many variants (the title says how many were left out).
-    ax
-        Draw into these axes (and return them) instead of a new figure.
-    save
-        Write the figure there (format from the suffix); nothing is written otherwise.
-    dpi
-        Resolution of a saved raster image.
-    show
-        Show the figure with the active matplotlib backend.
+    {ax}
+    {save_show}
 
     Returns
     -------
@@ -115,10 +110,7 @@ def genotype_matrix(
     obs = adata.obs
     given_ax = ax
     if adata.n_obs == 0 or len(cols) == 0:
-        fig = ax.figure if ax is not None else new_figure((4, 1.5), show=show)
-        ax = ax if ax is not None else fig.add_subplot()
-        ax.axis("off")
-        ax.text(0.5, 0.5, "no cell or no variant to show", ha="center", va="center")
+        fig, ax = note("no cell or no variant to show", ax=ax, show=show)
         return finish(fig, ax=given_ax, save=save, dpi=dpi, show=show)
     keys = [obs[c].astype(str).to_numpy() for c in ("role", "draw") if c in obs]
     order = np.lexsort((adata.obs_names.to_numpy().astype(str), *keys))
