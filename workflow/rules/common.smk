@@ -193,9 +193,8 @@ def qc_params_json(wildcards):
 def qc_targets():
     if CELLS.empty:
         return []  # RNA only: no DNA library to check
-    reports = [f"results/qc/samtools/{cell}.{kind}" for cell in CELLS["cell"]
-               for kind in ("stats", "flagstat")]
-    return ["results/qc/qc.tsv", "results/qc/ctcgenomics_qc_mqc.tsv", *reports]
+    reports = cell_products("stats", CELLS["cell"]) + cell_products("flagstat", CELLS["cell"])
+    return ["results/qc/qc.tsv", "results/qc/ctcgenomics_qc_mqc.tsv", *dict.fromkeys(reports)]
 
 
 # --- cnv.smk: single-cell copy number ---
@@ -216,14 +215,12 @@ def cnv_count_params_json(wildcards):
 
 
 def cnv_counts_of(wildcards):
-    cells = cells_of(wildcards.patient, assays=STAGE_ASSAYS["cnv"])
-    return expand("results/cnv/counts/{cell}.tsv", cell=cells)
+    return cell_products("counts", cells_of(wildcards.patient, assays=STAGE_ASSAYS["cnv"]))
 
 
 def cnv_gene_counts_of(wildcards):
     """Reads over the configured genes (+- 50 kb) per cell, for the gene-level read-out."""
-    cells = cells_of(wildcards.patient, assays=STAGE_ASSAYS["cnv"])
-    return expand("results/cnv/counts/{cell}.genes.tsv", cell=cells)
+    return cell_products("genes", cells_of(wildcards.patient, assays=STAGE_ASSAYS["cnv"]))
 
 
 CNV_ALLELES = config["cnv"]["alleles"]
@@ -233,8 +230,8 @@ def cnv_alleles_inputs(wildcards):
     """BAMs of the patient's low-pass cells (pooled for heterozygous SNPs), reference, sites."""
     cells = cells_of(wildcards.patient, assays=STAGE_ASSAYS["cnv"])
     files = {
-        "bams": [cell_bam(c) for c in cells],
-        "bais": [f"{cell_bam(c)}.bai" for c in cells],
+        "bams": cell_products("bam", cells),
+        "bais": cell_products("bai", cells),
         "paths": f"results/lists/cnv_bams/{wildcards.patient}.txt",
         "ref": GENOME,
         "fai": f"{GENOME}.fai",
@@ -298,8 +295,8 @@ def snv_cells(wildcards):
 def snv_inputs(wildcards):
     cells = snv_cells(wildcards)
     files = {
-        "bams": [cell_bam(c) for c in cells],
-        "bais": [f"{cell_bam(c)}.bai" for c in cells],
+        "bams": cell_products("bam", cells),
+        "bais": cell_products("bai", cells),
         "ref": GENOME,
         "fai": f"{GENOME}.fai",
         "sheet": config["cells"],
@@ -516,17 +513,17 @@ def align_runtime(wildcards, input, threads, attempt):
 
 def cnv_call_mem_mb(wildcards, input, attempt):
     # Measured (docs/cnv.md): 1.4 GB for 5,000 cells x 6,000 bins, 600 MB of counts files.
-    return int((1000 + 3 * input.size_mb) * attempt)
+    return int((1000 + 3 * (input.size_mb + _batched_mb(LIST_PATHS["cnv_counts"](wildcards.patient)))) * attempt)
 
 
 def cnv_call_runtime(wildcards, input, attempt):
     # About 50 ms per cell at 6,000 bins (docs/cnv.md).
-    return int((10 + input.size_mb / 10) * attempt)
+    return int((10 + (input.size_mb + _batched_mb(LIST_PATHS["cnv_counts"](wildcards.patient))) / 10) * attempt)
 
 
 def cnv_alleles_runtime(wildcards, input, attempt):
     # One bcftools mpileup pass over all the patient's BAMs, then one read pass per BAM.
-    return int((10 + input.size_mb / 20) * attempt)
+    return int((10 + (input.size_mb + _batched_mb(LIST_PATHS["cnv_bams"](wildcards.patient))) / 20) * attempt)
 
 
 def cnv_export_mem_mb(wildcards, input, attempt):
@@ -536,11 +533,12 @@ def cnv_export_mem_mb(wildcards, input, attempt):
 
 def snv_mem_mb(wildcards, input, threads, attempt):
     # Each pileup worker holds one window's per-cell base counts.
-    return int((2000 + 20 * len(input.bams) * threads) * attempt)
+    return int((2000 + 20 * len(snv_cells(wildcards)) * threads) * attempt)
 
 
 def snv_runtime(wildcards, input, threads, attempt):
-    bam_mb = sum(os.path.getsize(f) for f in input.bams) / 1e6
+    bams = [cell_bam(c) for c in snv_cells(wildcards)]
+    bam_mb = _batched_mb(bams) if BATCHED else sum(os.path.getsize(f) for f in input.bams) / 1e6
     return int((15 + bam_mb / 50 / threads) * attempt)
 
 
@@ -561,13 +559,115 @@ def scaled(mem_mb=1000, runtime=30):
 # (results/lists/{name}/{key}.txt), never from the command line: a shell command is one
 # argument of at most 128 KiB, which about 3,600 per-cell paths fill.
 LIST_PATHS = {
-    "qc_cells": lambda key: expand("results/qc/cells/{cell}.tsv", cell=CELLS["cell"]),
-    "cnv_counts": lambda key: cnv_counts_of(SimpleNamespace(patient=key)),
-    "cnv_gene_counts": lambda key: cnv_gene_counts_of(SimpleNamespace(patient=key)),
-    "cnv_bams": lambda key: cnv_alleles_inputs(SimpleNamespace(patient=key))["bams"],
-    "snv_bams": lambda key: snv_inputs(SimpleNamespace(patient=key))["bams"],
+    "qc_cells": lambda key: cell_paths("qc", CELLS["cell"]),
+    "cnv_counts": lambda key: cell_paths("counts", cells_of(key, assays=STAGE_ASSAYS["cnv"])),
+    "cnv_gene_counts": lambda key: cell_paths("genes", cells_of(key, assays=STAGE_ASSAYS["cnv"])),
+    "cnv_bams": lambda key: cell_paths("bam", cells_of(key, assays=STAGE_ASSAYS["cnv"])),
+    "snv_bams": lambda key: cell_paths("bam", snv_cells(SimpleNamespace(patient=key))),
 }
 
 
 def list_paths(wildcards):
     return LIST_PATHS[wildcards.name](wildcards.key)
+
+
+# --- per-cell steps: one job per cell, or one job per batch of cells (cells_per_job) ---
+# Snakemake's plan grows with its jobs and files (about 0.05 s per cell at three per-cell
+# jobs; docs/cluster.md): past a few thousand cells the per-cell steps run as batch jobs of
+# up to N cells of one patient's draw (rule cell_batch, `ctcg cells`). A batch tracks one
+# manifest; its cells' files are written at the same per-cell paths, untracked, so the
+# steps that read them ask for the batch manifests instead.
+CELL_PATHS = {
+    "bam": "results/bam/{cell}.bam",
+    "bai": "results/bam/{cell}.bam.bai",
+    "qc": "results/qc/cells/{cell}.tsv",
+    "stats": "results/qc/samtools/{cell}.stats",
+    "flagstat": "results/qc/samtools/{cell}.flagstat",
+    "counts": "results/cnv/counts/{cell}.tsv",
+    "genes": "results/cnv/counts/{cell}.genes.tsv",
+}
+CELL_LOGS = {step: f"logs/{step}/{{cell}}.log" for step in ("align", "qc_cell", "cnv_count")}
+AUTO_BATCH_ABOVE_CELLS, AUTO_CELLS_PER_JOB = 1000, 20
+CELLS_PER_JOB = EXECUTION.get("cells_per_job", "auto")
+if CELLS_PER_JOB == "auto":
+    CELLS_PER_JOB = 1 if len(CELLS) <= AUTO_BATCH_ABOVE_CELLS else AUTO_CELLS_PER_JOB
+BATCHED = CELLS_PER_JOB > 1
+
+
+def _cell_batches():
+    """Manifest path of each batch -> its cells (sheet order), and each cell -> its manifest."""
+    batches, batch_of = {}, {}
+    if not BATCHED:
+        return batches, batch_of
+    for (patient, draw), rows in CELLS.groupby(["patient", "draw"], sort=False):
+        cells = list(rows["cell"])
+        for start in range(0, len(cells), CELLS_PER_JOB):
+            manifest = f"results/cells/{patient}/{draw}/batch{start // CELLS_PER_JOB}.tsv"
+            batches[manifest] = cells[start:start + CELLS_PER_JOB]
+            batch_of.update(dict.fromkeys(batches[manifest], manifest))
+    return batches, batch_of
+
+
+CELL_BATCHES, BATCH_OF_CELL = _cell_batches()
+
+
+def cell_paths(kind, cells):
+    """The per-cell files of ``kind`` (a CELL_PATHS key) of ``cells``."""
+    return [CELL_PATHS[kind].format(cell=c) for c in cells]
+
+
+def cell_products(kind, cells):
+    """What a job reading the per-cell files of ``kind`` depends on: the files themselves
+    (per-cell jobs) or the manifests of the batches that write them (batch jobs)."""
+    if not BATCHED:
+        return cell_paths(kind, cells)
+    return list(dict.fromkeys(BATCH_OF_CELL[c] for c in cells))
+
+
+def _batched_mb(paths):
+    """Size of per-cell files that batch jobs wrote (untracked, so not in input.size_mb)."""
+    if not BATCHED:
+        return 0
+    return sum(os.path.getsize(p) for p in paths if os.path.exists(p)) / 1e6
+
+
+def _batch_cells(wildcards):
+    return CELL_BATCHES[f"results/cells/{wildcards.patient}/{wildcards.draw}/batch{wildcards.index}.tsv"]
+
+
+def cell_batch_inputs(wildcards):
+    cells = _batch_cells(wildcards)
+    reads = [CELL_ROWS[c][k] for c in cells for k in ("bam", "fq1", "fq2") if CELL_ROWS[c][k]]
+    files = {"reads": reads, "fasta": GENOME, "fai": f"{GENOME}.fai", "bins": BINS}
+    if any(not CELL_ROWS[c]["bam"] for c in cells):
+        files["index"] = BWA_INDEX
+    return files
+
+
+def cell_batch_params(wildcards):
+    """The batch for `ctcg cells --params-json`: its cells and the per-cell rules' settings."""
+    counted = stage_on("cnv") and cells_of(wildcards.patient, assays=STAGE_ASSAYS["cnv"])
+    cnv_cells = set(counted or [])
+    cells = [
+        {"cell": c, "fq1": CELL_ROWS[c]["fq1"], "fq2": CELL_ROWS[c]["fq2"],
+         "bam": CELL_ROWS[c]["bam"], "wga": CELL_ROWS[c]["wga"],
+         "qc_args": qc_thresholds(SimpleNamespace(cell=c)), "count": c in cnv_cells}
+        for c in _batch_cells(wildcards)
+    ]
+    return json.dumps({
+        "cells": cells,
+        "paths": {k: v for k, v in CELL_PATHS.items() if k != "bai"},
+        "logs": CELL_LOGS,
+        "align": {k: config["align"][k] for k in ("threads", "sort_memory", "strict")},
+        "qc": {"min_mapq": config["qc"]["min_mapq"],
+               "max_n_fraction": config["bins"]["max_n_fraction"]},
+        "cnv": {"min_mapq": config.get("cnv", {}).get("min_mapq", 20),
+                "genes": cnv_genes_arg(wildcards)},
+    })
+
+
+def cell_batch_runtime(wildcards, input, threads, attempt):
+    # As align (30 min per GB of gzipped reads per thread), plus 2 min per cell for QC,
+    # samtools stats and bin counts.
+    reads_mb = sum(os.path.getsize(f) for f in input.reads) / 1e6
+    return int((10 + 30 * reads_mb / 1000 / threads + 2 * len(_batch_cells(wildcards))) * attempt)

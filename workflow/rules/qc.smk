@@ -32,7 +32,7 @@ rule qc_cell:
 
 rule qc_merge:
     input:
-        cells=expand("results/qc/cells/{cell}.tsv", cell=CELLS["cell"]),
+        cells=cell_products("qc", CELLS["cell"]),
         paths="results/lists/qc_cells/all.txt",
     output:
         table=report("results/qc/qc.tsv", caption="../report/qc_table.rst", category="QC"),
