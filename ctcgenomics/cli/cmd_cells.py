@@ -74,7 +74,7 @@ def _spec(text: str) -> dict:
 
 
 def _steps(cell: dict, spec: dict, reference: str, bins: str) -> list[tuple[str, list[str]]]:
-    """The ``ctcg`` commands of one cell, as the per-cell rules run them (rules/*.smk)."""
+    """Return the ``ctcg`` commands of one cell, as the per-cell rules run them."""
     name = cell["cell"]
     out = {k: spec["paths"][k].format(cell=name) for k in PATH_KEYS}
     a, q, c = spec["align"], spec["qc"], spec["cnv"]

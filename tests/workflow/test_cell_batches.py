@@ -104,9 +104,7 @@ def test_one_bad_cell_does_not_sink_its_batch(tiny_reads, tmp_path):
         f"\t{fq / 'T1_D1_WBC1_R2.fastq.gz'}\t\n"
     )
     (work / "patients.tsv").write_text(PATIENTS)
-    config = write_config(
-        work, execution={"cells_per_job": 4}, stages={"snv": False, "rna": False}
-    )
+    config = write_config(work, execution={"cells_per_job": 4}, stages={"snv": False, "rna": False})
     run_snakemake(work, "--configfile", str(config))
 
     manifest = pd.read_csv(work / "results/cells/T1/D1/batch0.tsv", sep="\t").set_index("cell")
