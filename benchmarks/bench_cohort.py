@@ -146,9 +146,11 @@ def timed(
     log: Path | None = None,
     timeout: float | None = None,
 ):
-    """Wall seconds, peak RSS (MB) of the command's own process, and its output file.
+    """Wall seconds, peak RSS (MB) and CPU seconds of the command's own process, its log.
 
-    With ``timeout``, a command still running then is killed; its wall time is None.
+    CPU time is what the command used, whatever else runs on the machine (wall time
+    grows with the load). With ``timeout``, a command still running then is killed and
+    its times are None.
     """
     log = log or cwd / "run.log"
     with open(log, "w") as out:
@@ -161,14 +163,14 @@ def timed(
             if timeout is not None and time.perf_counter() - start > timeout:
                 proc.kill()
                 os.wait4(proc.pid, 0)
-                return None, None, log
+                return None, None, None, log
             time.sleep(0.2)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         tail = log.read_text()[-4000:]
         raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{tail}")
-    return wall, usage.ru_maxrss / 1024, log
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, log
 
 
 def count_lines(log: Path, pattern: str) -> int:
@@ -198,7 +200,7 @@ def snakemake(*args: str) -> list[str]:
 
 def plan(work: Path) -> dict:
     # Not --quiet: the group jobs are counted from the plan's printout.
-    wall, rss, log = timed(
+    wall, rss, cpu, log = timed(
         snakemake(
             "--configfile", "config.yaml", "--workflow-profile", str(PROFILE), "--dry-run",
             "--slurm-status-command", "squeue",
@@ -211,7 +213,7 @@ def plan(work: Path) -> dict:
     submitted = groups + sum(
         n for rule, n in counts.items() if rule not in GROUPED_RULES | LOCAL_RULES | {"total"}
     )
-    return {"wall": wall, "rss": rss, "jobs": counts["total"], "submitted": submitted}
+    return {"wall": wall, "rss": rss, "cpu": cpu, "jobs": counts["total"], "submitted": submitted}
 
 
 def floor(work: Path, n_cells: int, timeout: float) -> tuple[float | None, float | None]:
@@ -221,7 +223,7 @@ def floor(work: Path, n_cells: int, timeout: float) -> tuple[float | None, float
     base.mkdir(exist_ok=True)
     (base / "Snakefile").write_text(FLOOR_SNAKEFILE)
     (base / "ids.txt").write_text("".join(f"c{i}\n" for i in range(n_cells)))
-    wall, rss, _ = timed(
+    wall, rss, _, _ = timed(
         [sys.executable, "-m", "snakemake", "--dry-run", "--config", "ids=ids.txt"],
         base, timeout=timeout,
     )  # fmt: skip
@@ -239,13 +241,13 @@ def execute(work: Path, cores: int) -> dict:
         d.mkdir()
         for name in ("cells.tsv", "patients.tsv", "config.yaml"):
             shutil.copy(work / name, d / name)
-    local_wall, _, _ = timed(
+    local_wall, _, _, _ = timed(
         snakemake("--configfile", "config.yaml", "--cores", str(cores)), local_dir, env
     )
     cluster = slurm_cluster.start(Path(tempfile.mkdtemp(prefix="bench-slurm-")))
     try:
         cmd = slurm_cluster.snakemake_cmd(slurm_dir, cluster, "--configfile", "config.yaml")
-        slurm_wall, _, log = timed(cmd, slurm_dir, cluster.env)
+        slurm_wall, _, _, log = timed(cmd, slurm_dir, cluster.env)
     finally:
         slurm_cluster.stop(cluster)
     return {
@@ -280,7 +282,8 @@ def main() -> None:
         f" cells_per_job {args.cells_per_job}"
     )
     print(
-        "patients x cells | cells | rule jobs | SLURM jobs | jobs/submission | plan s | plan MB"
+        "patients x cells | cells | rule jobs | SLURM jobs | jobs/submission | plan s"
+        " | plan CPU s | plan MB"
         " | bare Snakemake s | RATIO plan/bare | run local s | run SLURM s | RATIO SLURM/local"
     )
     for n_patients, n_cells in sizes:
@@ -294,7 +297,8 @@ def main() -> None:
             bare = f"{floor_wall:.1f} | {p['wall'] / floor_wall:.2f}"
         row = (
             f"{n_patients} x {n_cells} | {total} | {p['jobs']} | {p['submitted']}"
-            f" | {p['jobs'] / max(p['submitted'], 1):.1f} | {p['wall']:.1f} | {p['rss']:.0f}"
+            f" | {p['jobs'] / max(p['submitted'], 1):.1f} | {p['wall']:.1f} | {p['cpu']:.1f}"
+            f" | {p['rss']:.0f}"
             f" | {bare}"
         )
         if (n_patients, n_cells) in executed:

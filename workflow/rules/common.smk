@@ -146,8 +146,21 @@ CELL_ROWS = CELLS.to_dict("index")
 CELLS_BY_PATIENT = dict(tuple(CELLS.groupby("patient", sort=False)))
 
 
+_CELLS_OF = {}
+
+
 def cells_of(patient=None, assays=None, roles=None):
     """Cell IDs of a patient (all patients if None), optionally filtered by assay/role."""
+    # Remembered: the input, parameter and resource functions of every job ask, and a
+    # pandas selection costs about 1 ms (11 % of a 500-patient plan before).
+    key = (patient, None if assays is None else tuple(assays),
+           None if roles is None else tuple(roles))
+    if key not in _CELLS_OF:
+        _CELLS_OF[key] = _select_cells(patient, assays, roles)
+    return list(_CELLS_OF[key])
+
+
+def _select_cells(patient, assays, roles):
     sel = CELLS
     if patient is not None:
         sel = CELLS_BY_PATIENT.get(patient, CELLS.iloc[:0])
