@@ -41,10 +41,11 @@ def register(subparsers) -> None:
     p.add_argument(
         "--params-json",
         required=True,
-        help='JSON: {"cells": [{"cell", "fq1", "fq2", "bam", "wga", "qc_args", "count"}], '
+        help='JSON: {"cells": [{"cell", "fq1", "fq2", "bam", "wga", "assay", "count"}], '
         '"paths": {bam, qc, stats, flagstat, counts, genes: templates with {cell}}, '
         '"logs": {align, qc_cell, cnv_count: templates}, "align": {threads, sort_memory, '
-        'strict}, "qc": {min_mapq, max_n_fraction}, "cnv": {min_mapq, genes}}',
+        'strict}, "qc": the --params-json of ctcg qc cell, "cnv": {"count": the '
+        '--params-json of ctcg cnv count, "genes": comma-separated genes}}',
     )
     p.add_argument("--manifest", required=True, help="batch manifest TSV (cell status reason)")
     p.add_argument(
@@ -86,14 +87,13 @@ def _steps(cell: dict, spec: dict, reference: str, bins: str) -> list[tuple[str,
              "--sort-memory", str(a["sort_memory"]), *(["--strict"] if a["strict"] else []),
              "--tool-log", spec["logs"]["align"].format(cell=name)]  # fmt: skip
     qc = ["qc", "cell", "--bam", out["bam"], "--bins", bins, "--cell", name, "--out", out["qc"],
-          "--min-mapq", str(q["min_mapq"]), "--max-n-fraction", str(q["max_n_fraction"]),
-          "--samtools-stats", out["stats"], "--flagstat", out["flagstat"],
-          *cell.get("qc_args", [])]  # fmt: skip
+          "--assay", cell.get("assay", "wgs"), "--params-json", json.dumps(q),
+          "--samtools-stats", out["stats"], "--flagstat", out["flagstat"]]  # fmt: skip
     steps = [("align", align), ("qc_cell", qc)]
     if cell.get("count"):
         steps.append(
             ("cnv_count", ["cnv", "count", "--bam", out["bam"], "--bins", bins, "--cell", name,
-                           "--min-mapq", str(c["min_mapq"]), "--out", out["counts"],
+                           "--params-json", json.dumps(c["count"]), "--out", out["counts"],
                            "--genes", str(c["genes"]), "--genes-out", out["genes"]])
         )  # fmt: skip
     return steps

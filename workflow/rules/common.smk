@@ -664,7 +664,7 @@ def cell_batch_params(wildcards):
     cells = [
         {"cell": c, "fq1": CELL_ROWS[c]["fq1"], "fq2": CELL_ROWS[c]["fq2"],
          "bam": CELL_ROWS[c]["bam"], "wga": CELL_ROWS[c]["wga"],
-         "qc_args": qc_thresholds(SimpleNamespace(cell=c)), "count": c in cnv_cells}
+         "assay": CELL_ROWS[c]["assay"], "count": c in cnv_cells}
         for c in _batch_cells(wildcards)
     ]
     return json.dumps({
@@ -672,9 +672,8 @@ def cell_batch_params(wildcards):
         "paths": {k: v for k, v in CELL_PATHS.items() if k != "bai"},
         "logs": CELL_LOGS,
         "align": {k: config["align"][k] for k in ("threads", "sort_memory", "strict")},
-        "qc": {"min_mapq": config["qc"]["min_mapq"],
-               "max_n_fraction": config["bins"]["max_n_fraction"]},
-        "cnv": {"min_mapq": config.get("cnv", {}).get("min_mapq", 20),
+        "qc": json.loads(qc_params_json(wildcards)),
+        "cnv": {"count": json.loads(cnv_count_params_json(wildcards)),
                 "genes": cnv_genes_arg(wildcards)},
     })
 
