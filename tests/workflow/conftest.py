@@ -60,3 +60,22 @@ def simulate_two_cells(out: Path, *, seed: int, n_read_pairs: int) -> Path:
 @pytest.fixture(scope="session")
 def tiny_reads(tmp_path_factory):
     return simulate_two_cells(tmp_path_factory.mktemp("tiny"), seed=3, n_read_pairs=3000)
+
+
+@pytest.fixture(scope="session")
+def resume_reads(tmp_path_factory) -> Path:
+    """The reads of the kill-and-resume patient K1 (tests/workflow/resume_cohort.py)."""
+    from tests.workflow.resume_cohort import simulate_resume_cohort
+
+    return simulate_resume_cohort(tmp_path_factory.mktemp("kill_reads"))
+
+
+@pytest.fixture(scope="session")
+def uninterrupted(resume_reads, tmp_path_factory) -> dict:
+    """Results of K1 run without interruption (one job per cell), run once per session."""
+    from tests.conftest import run_snakemake
+    from tests.workflow.resume_cohort import results, workdir
+
+    work = workdir(tmp_path_factory.mktemp("uninterrupted") / "work", resume_reads)
+    run_snakemake(work, "--configfile", str(work / "config.yaml"))
+    return results(work)

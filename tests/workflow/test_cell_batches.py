@@ -16,13 +16,7 @@ import ctcgenomics as ctc
 from ctcgenomics.align import failed_reason
 from tests.conftest import PACKAGED_REFERENCE, REPO, run_snakemake, snakemake_env
 from tests.workflow.conftest import PATIENTS, write_config
-from tests.workflow.test_kill_resume import (  # noqa: F401 (reads: the fixture)
-    _results,
-    _resume,
-    _run_until_killed,
-    _workdir,
-    reads,
-)
+from tests.workflow.resume_cohort import results, resume, run_until_killed, workdir
 
 PER_CELL_RULES = ("align", "qc_cell", "cnv_count")
 SHEET_HEADER = "patient\tdraw\tcell\tassay\trole\twga\tfq1\tfq2\n"
@@ -143,25 +137,24 @@ def test_one_bad_cell_does_not_sink_its_batch(tiny_reads, tmp_path):
 
 
 @pytest.mark.slow
-def test_killed_batch_resumes_to_the_results_of_per_cell_jobs(request, tmp_path):
+def test_killed_batch_resumes_to_the_results_of_per_cell_jobs(
+    resume_reads, uninterrupted, tmp_path
+):
     """SIGKILL while a batch job is between cells; the resumed run equals per-cell jobs."""
-    fastq = request.getfixturevalue("reads")  # test_kill_resume's cells (module-scoped)
-    per_cell = _workdir(tmp_path / "per_cell", fastq)  # 7 cells: auto is one job per cell
-    run_snakemake(per_cell, "--configfile", str(per_cell / "config.yaml"))
-    want = _results(per_cell)
+    want = uninterrupted  # 7 cells: auto is one job per cell
     assert any("p.R175H" in line for line in want["alterations"])
 
-    work = _workdir(tmp_path / "batched", fastq)
+    work = workdir(tmp_path / "batched", resume_reads)
     config = yaml.safe_load((work / "config.yaml").read_text())
     (work / "config.yaml").write_text(yaml.safe_dump({**config, "execution": {"cells_per_job": 4}}))
     bam = work / "results" / "bam"
     # A batch has finished a cell and is writing the next one's BAM.
-    _run_until_killed(
+    run_until_killed(
         work, lambda: bam.is_dir() and any(bam.glob("*.bam")) and any(bam.glob(".*.bam.tmp"))
     )
     assert not all((work / f"results/cells/K1/D1/batch{i}.tsv").exists() for i in (0, 1))
-    _resume(work)
-    assert _results(work) == want
+    resume(work)
+    assert results(work) == want
     manifests = [pd.read_csv(work / f"results/cells/K1/D1/batch{i}.tsv", sep="\t") for i in (0, 1)]
     assert [len(m) for m in manifests] == [4, 3]
     assert all((m["status"] == "ok").all() for m in manifests)
