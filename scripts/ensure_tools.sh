@@ -2,7 +2,8 @@
 # Make sure the external programs the workflow calls are installed: bwa, samtools
 # (alignment), bcftools and tabix (VCF handling, SNV baseline), and, for the browser
 # test of the report, chromium + chromedriver (--browser), and for the tests that run the
-# workflow on a local SLURM cluster (scripts/local_slurm.sh), munge and SLURM (--slurm).
+# workflow on a local SLURM cluster (scripts/local_slurm.sh), munge, SLURM and its
+# accounting (slurmdbd, MariaDB) (--slurm).
 # Installs Debian packages when missing and running as root; otherwise says exactly what
 # to install.
 set -euo pipefail
@@ -19,6 +20,10 @@ for opt in "$@"; do
       pkg_of[slurmctld]=slurmctld
       pkg_of[slurmd]=slurmd
       pkg_of[sbatch]=slurm-client
+      # accounting for the local cluster (local_slurm.sh --accounting)
+      pkg_of[slurmdbd]=slurmdbd
+      pkg_of[mariadbd]=mariadb-server
+      pkg_of[mariadb-install-db]=mariadb-server
       ;;
     *) echo "ensure_tools.sh: unknown option $opt (use --browser, --slurm)" >&2; exit 2 ;;
   esac
