@@ -13,6 +13,8 @@ from tests.conftest import REPO, snakemake_env
 
 SCRIPT = REPO / "scripts" / "local_slurm.sh"
 PROFILE = REPO / "workflow" / "profiles" / "slurm"
+# The account `local_slurm.sh start --accounting` creates for the current user.
+ACCOUNT = "ctcg_lab"
 
 
 @dataclass
@@ -21,6 +23,7 @@ class LocalSlurm:
 
     directory: Path
     env: dict[str, str]
+    accounting: bool = False
 
     def run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run a SLURM client command (squeue, scancel, ...) against this cluster."""
@@ -47,22 +50,27 @@ class LocalSlurm:
         ]
 
 
-def start(directory: Path) -> LocalSlurm:
-    """Start a cluster with its state in ``directory`` (see scripts/local_slurm.sh)."""
+def start(directory: Path, *, accounting: bool = False) -> LocalSlurm:
+    """Start a cluster with its state in ``directory`` (see scripts/local_slurm.sh).
+
+    With ``accounting``, also MariaDB and slurmdbd: accounts are enforced and ``sacct``
+    answers job states (a few seconds more to start and to stop).
+    """
     if os.geteuid() != 0:
         raise RuntimeError(
             "the SLURM tests start a local slurmd, which must run as root: "
             "run 'make test' as root (CI does)"
         )
+    options = ["--accounting"] if accounting else []
     proc = subprocess.run(
-        ["bash", str(SCRIPT), "start", str(directory)], capture_output=True, text=True
+        ["bash", str(SCRIPT), "start", *options, str(directory)], capture_output=True, text=True
     )
     if proc.returncode != 0:
         raise RuntimeError(f"local SLURM did not start:\n{proc.stderr[-4000:]}")
     env = snakemake_env()
     env["SLURM_CONF"] = str(directory / "slurm.conf")
     env["PATH"] = f"{directory / 'bin'}{os.pathsep}{env['PATH']}"
-    return LocalSlurm(directory, env)
+    return LocalSlurm(directory, env, accounting)
 
 
 def stop(cluster: LocalSlurm) -> None:
@@ -70,15 +78,19 @@ def stop(cluster: LocalSlurm) -> None:
     subprocess.run(["bash", str(SCRIPT), "stop", str(cluster.directory)], check=True)
 
 
-def snakemake_cmd(workdir: Path, cluster: LocalSlurm, *args: str) -> list[str]:
+def snakemake_cmd(
+    workdir: Path, cluster: LocalSlurm, *args: str, status_command: str | None = None
+) -> list[str]:
     """`snakemake --executor slurm` with the project's profile, fitted to the local node.
 
     The profile is used as shipped; on the command line only what differs for a one-node
-    test cluster: each grouped job gets the node's CPUs and half its memory, the plugin
-    queries job states with squeue (no accounting database, see docs/cluster.md), starts
-    polling after a second instead of forty and polls every two seconds instead of ten
-    (each polling gap is idle time in a run of a few short jobs).
+    test cluster: each grouped job gets the node's CPUs and half its memory, and the
+    plugin starts polling after a second instead of forty and polls every two seconds
+    instead of ten (each polling gap is idle time in a run of a few short jobs). Job
+    states come from ``status_command`` (``sacct`` or ``squeue``) if given, else from
+    the profile's (squeue, see docs/cluster.md).
     """
+    status = ["--slurm-status-command", status_command] if status_command else []
     return [
         sys.executable,
         "-m",
@@ -93,8 +105,7 @@ def snakemake_cmd(workdir: Path, cluster: LocalSlurm, *args: str) -> list[str]:
         str(cluster.node_cpus),
         "--resources",
         f"mem_mb={cluster.node_memory_mb // 2}",
-        "--slurm-status-command",
-        "squeue",
+        *status,
         "--slurm-init-seconds-before-status-checks",
         "1",
         "--slurm-keep-successful-logs",
@@ -107,11 +118,16 @@ def snakemake_cmd(workdir: Path, cluster: LocalSlurm, *args: str) -> list[str]:
 
 
 def run_on_slurm(
-    workdir: Path, cluster: LocalSlurm, *args: str, check: bool = True, timeout: float = 900
+    workdir: Path,
+    cluster: LocalSlurm,
+    *args: str,
+    check: bool = True,
+    timeout: float = 900,
+    status_command: str | None = None,
 ) -> subprocess.CompletedProcess:
     """Run the workflow in ``workdir`` on the cluster; return the completed process."""
     proc = subprocess.run(
-        snakemake_cmd(workdir, cluster, *args),
+        snakemake_cmd(workdir, cluster, *args, status_command=status_command),
         capture_output=True,
         text=True,
         env=cluster.env,

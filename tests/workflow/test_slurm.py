@@ -1,8 +1,10 @@
 """The workflow on a real SLURM: a single-node cluster started for these tests.
 
 `snakemake --executor slurm` with the project's profile (workflow/profiles/slurm) and the
-pinned snakemake-executor-plugin-slurm; scripts/local_slurm.sh starts munged, slurmctld
-and slurmd with their state in a temporary directory and stops them afterwards.
+pinned snakemake-executor-plugin-slurm; scripts/local_slurm.sh starts munged, slurmctld,
+slurmd and accounting (MariaDB, slurmdbd) with their state in a temporary directory and
+stops them afterwards. Job states come from squeue (the profile's choice) and, in the
+example run, from sacct.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pytest
 from tests.conftest import REPO, run_snakemake
 from tests.workflow.conftest import PATIENTS, simulate_two_cells, write_config
 from tests.workflow.slurm_cluster import (
+    ACCOUNT,
     run_on_slurm,
     snakemake_cmd,
     start,
@@ -33,7 +36,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory):
-    cluster = start(tmp_path_factory.mktemp("slurm"))
+    cluster = start(tmp_path_factory.mktemp("slurm"), accounting=True)
     try:
         yield cluster
     finally:
@@ -89,8 +92,22 @@ def test_example_on_slurm_matches_the_local_run(slurm, demo_workdir, tmp_path):
         (work / name).symlink_to(REPO / name)
     shutil.copytree(demo_workdir / "resources", work / "resources")
     shutil.copytree(demo_workdir / "results/rna", work / "results/rna")
-    proc = run_on_slurm(work, slurm)
+    jobs_before = {job["id"] for job in slurm.jobs()}
+    proc = run_on_slurm(
+        work,
+        slurm,
+        "--default-resources",
+        f"slurm_account={ACCOUNT}",
+        # The plugin's default: right for jobs that end by themselves (the profile's
+        # squeue is for cancelled ones, see docs/cluster.md).
+        status_command="sacct",
+    )
     assert_same_results(work, demo_workdir)
+    # Every job ran under the account named in the resources (the cluster enforces
+    # accounts, see test_unknown_account_is_a_clear_error).
+    new_jobs = [job["id"] for job in slurm.jobs() if job["id"] not in jobs_before]
+    accounts = slurm.run("sacct", "-n", "-X", "-P", "-o", "Account", "-j", ",".join(new_jobs))
+    assert accounts.stdout.split() == [ACCOUNT] * len(new_jobs)
 
     # 28 cells in one group of 20 and one of 8; allele counting, copy number and SNV
     # calling are one job each; QC merging, lists, therapy matching and the report run on
@@ -277,6 +294,37 @@ def test_unknown_partition_is_a_clear_error(slurm, one_cell):
     assert submitted_jobs(proc.stderr) == 0
 
 
+def test_unknown_account_is_a_clear_error(slurm, one_cell):
+    """SLURM refuses an account the user has no association with (the cluster enforces
+    associations); the plugin checks the account with sacctmgr before its first sbatch
+    and fails the rule, naming the account, without waiting. The cluster's account runs
+    the whole example (test_example_on_slurm_matches_the_local_run)."""
+    sbatch = ("sbatch", "--output=/dev/null", "--wrap=true")
+    accepted = slurm.run(*sbatch, f"--account={ACCOUNT}", check=False)
+    assert accepted.returncode == 0, accepted.stderr
+    refused = slurm.run(*sbatch, "--account=no_such_account", check=False)
+    assert refused.returncode != 0
+    assert "Invalid account or account/partition combination specified" in refused.stderr
+
+    work, config = one_cell
+    start_time = time.monotonic()
+    proc = run_on_slurm(
+        work,
+        slurm,
+        "--configfile",
+        str(config),
+        "--default-resources",
+        "slurm_account=no_such_account",
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode != 0
+    assert time.monotonic() - start_time < 120
+    assert "Error in rule prepare_reference" in proc.stderr
+    assert "The given account no_such_account appears to be invalid" in proc.stderr
+    assert submitted_jobs(proc.stderr) == 0
+
+
 def test_memory_beyond_the_node_is_a_clear_error(slurm, one_cell):
     work, config = one_cell
     too_much = 4 * slurm.node_memory_mb
@@ -302,14 +350,17 @@ def test_memory_beyond_the_node_is_a_clear_error(slurm, one_cell):
 
 
 def test_local_slurm_script_stops_what_it_started(tmp_path):
-    """start, status and stop: no daemon of the cluster is left behind."""
+    """start (with accounting), status and stop: no daemon of the cluster is left behind."""
     script = REPO / "scripts/local_slurm.sh"
     state = tmp_path / "cluster"
     out = subprocess.run(
-        ["bash", str(script), "start", str(state)], capture_output=True, text=True, check=True
+        ["bash", str(script), "start", "--accounting", str(state)],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert f"export SLURM_CONF={state}/slurm.conf" in out
-    daemons = ("munged", "slurmctld", "slurmd")
+    daemons = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")
     pids = [int((state / "run" / f"{d}.pid").read_text()) for d in daemons]
     assert subprocess.run(["bash", str(script), "status", str(state)]).returncode == 0
     subprocess.run(["bash", str(script), "stop", str(state)], check=True)
