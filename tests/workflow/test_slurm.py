@@ -274,7 +274,9 @@ def one_cell(tiny_reads, tmp_path):
     return tmp_path, write_config(tmp_path)
 
 
-def test_unknown_partition_is_a_clear_error(slurm, one_cell):
+def assert_fails_at_first_submission(slurm, one_cell, resource: str, message: str):
+    """With the default resource ``resource``, the run fails at its first job with
+    ``message``, within two minutes and before any job is submitted."""
     work, config = one_cell
     start_time = time.monotonic()
     proc = run_on_slurm(
@@ -283,15 +285,24 @@ def test_unknown_partition_is_a_clear_error(slurm, one_cell):
         "--configfile",
         str(config),
         "--default-resources",
-        "slurm_partition=no_such_partition",
+        resource,
         check=False,
         timeout=300,
     )
     assert proc.returncode != 0
     assert time.monotonic() - start_time < 120
     assert "Error in rule prepare_reference" in proc.stderr
-    assert "invalid partition specified: no_such_partition" in proc.stderr
+    assert message in proc.stderr
     assert submitted_jobs(proc.stderr) == 0
+
+
+def test_unknown_partition_is_a_clear_error(slurm, one_cell):
+    assert_fails_at_first_submission(
+        slurm,
+        one_cell,
+        "slurm_partition=no_such_partition",
+        "invalid partition specified: no_such_partition",
+    )
 
 
 def test_unknown_account_is_a_clear_error(slurm, one_cell):
@@ -306,23 +317,12 @@ def test_unknown_account_is_a_clear_error(slurm, one_cell):
     assert refused.returncode != 0
     assert "Invalid account or account/partition combination specified" in refused.stderr
 
-    work, config = one_cell
-    start_time = time.monotonic()
-    proc = run_on_slurm(
-        work,
+    assert_fails_at_first_submission(
         slurm,
-        "--configfile",
-        str(config),
-        "--default-resources",
+        one_cell,
         "slurm_account=no_such_account",
-        check=False,
-        timeout=300,
+        "The given account no_such_account appears to be invalid",
     )
-    assert proc.returncode != 0
-    assert time.monotonic() - start_time < 120
-    assert "Error in rule prepare_reference" in proc.stderr
-    assert "The given account no_such_account appears to be invalid" in proc.stderr
-    assert submitted_jobs(proc.stderr) == 0
 
 
 def test_memory_beyond_the_node_is_a_clear_error(slurm, one_cell):
