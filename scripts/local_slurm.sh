@@ -219,9 +219,11 @@ start_mariadb() {
   mkdir -p "$dir/mariadb"
   mariadb-install-db "${opts[@]}" --auth-root-authentication-method=socket --skip-test-db \
     >>"$dir/log/mariadb-install.log" 2>&1 || return 1
-  mariadbd "${opts[@]}" --socket="$dir/run/mariadb.sock" --pid-file="$dir/run/mariadbd.pid" \
-    --bind-address=127.0.0.1 --port="$port" --skip-name-resolve \
-    --log-error="$dir/log/mariadbd.log" </dev/null >/dev/null 2>&1 &
+  # mariadbd does not detach itself: setsid puts it in a session of its own, as the SLURM
+  # daemons are, so a signal to the caller's process group (Ctrl-C, timeout) spares it.
+  setsid mariadbd "${opts[@]}" --socket="$dir/run/mariadb.sock" \
+    --pid-file="$dir/run/mariadbd.pid" --bind-address=127.0.0.1 --port="$port" \
+    --skip-name-resolve --log-error="$dir/log/mariadbd.log" </dev/null >/dev/null 2>&1 &
   echo $! >"$dir/run/mariadbd.pid"
   wait_for 60 mariadb-admin --no-defaults --socket="$dir/run/mariadb.sock" --user=root ping \
     || return 1
