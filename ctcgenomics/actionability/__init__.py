@@ -41,10 +41,10 @@ from ctcgenomics.actionability._patient import (
 )
 from ctcgenomics.actionability._patterns import is_oncogenic, parse_pattern
 from ctcgenomics.actionability._report import (
-    REPORT_SCHEMA_VERSION,
+    THERAPY_SCHEMA_VERSION,
     TSV_COLUMNS,
-    build_report,
-    write_report,
+    therapy_table,
+    write_therapy_table,
 )
 
 __all__ = [
@@ -53,7 +53,7 @@ __all__ = [
     "CONTEXT_STATUSES",
     "LEVEL_ORDER",
     "MATCH_COLUMNS",
-    "REPORT_SCHEMA_VERSION",
+    "THERAPY_SCHEMA_VERSION",
     "TSV_COLUMNS",
     "UNMATCHED_REASONS",
     "CivicEvidence",
@@ -66,7 +66,6 @@ __all__ = [
     "PatientContext",
     "ProteinChange",
     "UnknownTumourTypeError",
-    "build_report",
     "clonality",
     "current_drugs",
     "discordances",
@@ -84,6 +83,7 @@ __all__ = [
     "resolve_gene",
     "serial_changes",
     "therapy_drugs",
+    "therapy_table",
     "validate_kb",
-    "write_report",
+    "write_therapy_table",
 ]

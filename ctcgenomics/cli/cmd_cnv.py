@@ -282,7 +282,7 @@ def run_call(args: argparse.Namespace) -> int:
         meta = _cells_meta(args.sheet, patient, list(paths))
         matrix, status = cnv.read_count_files(paths, meta)
         bins = read_bin_table(args.bins)
-        frame, _ = cnv.read_counts(next(iter(paths.values())))
+        frame, _ = cnv.read_bin_counts(next(iter(paths.values())))
         cnv.check_same_bins(
             frame, bins, what=f"counts {next(iter(paths.values()))}",
             reference_name=f"bin table {args.bins}",

@@ -66,8 +66,8 @@ def _patient_rows(path: str, patient: str) -> pd.DataFrame:
 
 def run_match(args: argparse.Namespace) -> int:
     # Imported here: `ctcg` builds every command's parser at start-up.
-    from ctcgenomics.actionability import build_report, load_kb, read_civic
-    from ctcgenomics.actionability import write_report as _write_report
+    from ctcgenomics.actionability import load_kb, read_civic, therapy_table
+    from ctcgenomics.actionability import write_therapy_table as _write_report
     from ctcgenomics.io.alterations import read_alterations
 
     patient = validate_id(args.patient, what="patient")
@@ -82,7 +82,7 @@ def run_match(args: argparse.Namespace) -> int:
         )
     kb = load_kb(args.kb)
     civic = read_civic(args.civic) if args.civic else None
-    doc, table = build_report(
+    doc, table = therapy_table(
         patient,
         alterations,
         rows,

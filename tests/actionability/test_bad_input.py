@@ -221,14 +221,14 @@ def test_unknown_tumour_type_error_names_the_patient_sheet(tmp_path, caplog):
 
 
 def test_unknown_tumour_type_message_names_sheet_and_patient():
-    from ctcgenomics.actionability import build_report
+    from ctcgenomics.actionability import therapy_table
 
     rows = sheet_rows("BRCX")
     alts = make_alterations(("D1", "ERBB2", "AMPLIFICATION", "copy_number", 1, 1))
     with pytest.raises(
         UnknownTumourTypeError, match=r"'BRCX' \(p\.tsv, patient P1, column tumour_type\)"
     ):
-        build_report("P1", alts, rows, sheet="p.tsv")
+        therapy_table("P1", alts, rows, sheet="p.tsv")
 
 
 # ---------------------------------------------------------------------- patient sheet

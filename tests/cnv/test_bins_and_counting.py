@@ -78,7 +78,7 @@ def test_empty_cell_is_reported_not_fatal(tmp_path):
 def test_counts_roundtrip(tmp_path):
     path = tmp_path / "c.tsv"
     ctc.cnv.write_counts(path, BINS, np.arange(6), cell="C1", status="ok")
-    frame, tags = ctc.cnv.read_counts(path)
+    frame, tags = ctc.cnv.read_bin_counts(path)
     assert tags == {"cell": "C1", "status": "ok"}
     np.testing.assert_array_equal(frame["count"], np.arange(6))
     assert frame[["chrom", "start", "end"]].equals(BINS[["chrom", "start", "end"]])
@@ -162,6 +162,6 @@ def test_cnv_count_command_reports_a_failed_alignment(tmp_path):
     with pytest.raises(SystemExit) as end:
         main([*args, "--out", str(out)])
     assert end.value.code == 0
-    frame, tags = ctc.cnv.read_counts(out)
+    frame, tags = ctc.cnv.read_bin_counts(out)
     assert tags == {"cell": "F1", "status": "alignment_failed:no reads in R1"}
     assert frame["count"].tolist() == [0] * len(BINS)

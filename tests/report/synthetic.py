@@ -15,8 +15,8 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from ctcgenomics.actionability import build_report as actionability_report
-from ctcgenomics.actionability._report import write_report as write_actionability
+from ctcgenomics.actionability import therapy_table as actionability_report
+from ctcgenomics.actionability import write_therapy_table as write_actionability
 from ctcgenomics.io.alterations import alteration_row, alterations_frame, write_alterations
 from ctcgenomics.io.sheets import read_patient_sheet
 from ctcgenomics.report import ReportInputs
