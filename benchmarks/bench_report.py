@@ -45,8 +45,8 @@ def make_inputs(root: Path, *, n_cells: int = 200, n_bins: int = 6000, seed: int
     qc = pd.DataFrame({"cell": cells, "total_reads": 50000, "mapped_pct": 97.0,
                        "properly_paired_pct": 94.0, "duplicate_pct": 6.0, "mean_depth": 0.4,
                        "breadth_1x": 0.3, "insert_size_median": 310,
-                       "mapd": rng.uniform(0.1, 0.5, n_cells)})  # fmt: skip
-    qc["qc_pass"] = qc["mapd"] <= 0.45
+                       "mapd_raw": rng.uniform(0.1, 0.5, n_cells)})  # fmt: skip
+    qc["qc_pass"] = qc["mapd_raw"] <= 0.45
     qc["qc_reason"] = np.where(qc["qc_pass"], "", "mapd > 0.45")
     qc.to_csv(root / "qc.tsv", sep="\t", index=False)
     chrom = np.array([f"chr{1 + i * 22 // n_bins}" for i in range(n_bins)])
