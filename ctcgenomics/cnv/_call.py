@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import anndata as ad
 import numpy as np
 import pandas as pd
 
+from ctcgenomics._reference_cells import role_labels
 from ctcgenomics.cnv._alleles import (
     AlleleCounts,
     SiteLikelihood,
@@ -784,19 +786,22 @@ def call_copy_number(
     *,
     config: CNVConfig | None = None,
     layer: str | None = "counts",
-    key_added: str = "cnv",
+    key_added: str = "ctc_cnv",
     blacklist: pd.DataFrame | None = None,
     mappability: np.ndarray | None = None,
     normal: np.ndarray | None = None,
     alleles: AlleleCounts | pd.DataFrame | str | None = None,
     sex: str | None = None,
+    reference_key: str = "role",
+    reference_cat: str | Sequence[str] = "wbc",
     copy: bool = False,
     _trace: dict | None = None,
 ) -> ad.AnnData | None:
     """Call integer copy number, ploidy and per-cell QC on a cells x bins count matrix.
 
     Reference: a matched bulk ``normal`` (counts per bin; GC optional then) or a panel
-    of the patient's WBCs (``obs["role"] == "wbc"``, leave-one-out for the WBCs), on
+    of the patient's WBCs (``obs[reference_key]`` in ``reference_cat``, by default
+    ``obs["role"] == "wbc"``; leave-one-out for the WBCs), on
     top of a per-cell LOWESS GC correction; chrX/chrY are expected at the copy number of
     the patient's sex. First pass per cell: single-bin outliers replaced, HMM over ratio
     levels, scale search on segment means (WBCs restricted to ``wbc_min_ploidy..
@@ -835,6 +840,9 @@ def call_copy_number(
     sex
         ``female`` or ``male``; default: ``obs["sex"]`` when unanimous, else inferred from
         the normal, the WBCs or all cells (stated in ``uns[key_added]["sex_source"]``).
+    reference_key, reference_cat
+        ``obs`` column and value(s) marking the normal reference cells (WBCs); other
+        cells are called as tumour cells. Without the column no cell is a reference.
     copy
         Return a modified copy instead of writing in place.
 
@@ -865,7 +873,9 @@ def call_copy_number(
     _check_input(adata, layer, normal is not None)
     adata = adata.copy() if copy else adata
     normal = _check_normal(normal, adata.n_vars)
-    run = _prepare(adata, cfg, layer, normal, blacklist, mappability, sex, alleles)
+    # Internal labels "wbc"/"ctc" from the user's reference column and value(s).
+    roles = role_labels(adata.obs, reference_key, reference_cat)
+    run = _prepare(adata, cfg, layer, normal, blacklist, mappability, sex, alleles, roles)
     default_bias, wbc_bias = _reference(run, normal)
     first, called = _first_passes(run, default_bias, wbc_bias)
     wbc_curve = run.ctx.level_curve
@@ -912,6 +922,10 @@ def call_copy_number(
     reasons = _qc_reasons(run, out)
     _write_outputs(adata, run, out, group, reasons)
     adata.uns[key_added] = _run_summary(run, out, reasons, layer)
+    adata.uns[key_added]["params"].update(
+        reference_key=reference_key,
+        reference_cat=[reference_cat] if isinstance(reference_cat, str) else list(reference_cat),
+    )
     log.info(
         "called %d of %d cells (%d pass QC)",
         int(run.enough.sum()),
@@ -985,16 +999,12 @@ def _prepare(
     mappability: np.ndarray | None,
     sex: str | None,
     alleles: AlleleCounts | pd.DataFrame | str | None,
+    roles: np.ndarray,
 ) -> _Run:
     """Bin filters, the patient's sex and germline levels, cells with enough reads, alleles."""
     counts_all = np.asarray(adata.layers[layer] if layer else adata.X)
     var = bin_mask(adata.var, cfg, blacklist=blacklist, mappability=mappability, normal=normal)
     n_cells = adata.n_obs
-    roles = (
-        adata.obs["role"].astype(str).str.lower().to_numpy()
-        if "role" in adata.obs
-        else np.full(n_cells, "ctc")
-    )
     status = (
         adata.obs["count_status"].astype(str).to_numpy()
         if "count_status" in adata.obs
