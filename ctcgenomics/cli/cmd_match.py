@@ -104,7 +104,7 @@ def run_match(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from ctcgenomics.actionability import enumeration_rows
+    from ctcgenomics.actionability._patient import enumeration_rows
     from ctcgenomics.io.alterations import merge_alterations, read_alterations, write_alterations
 
     patient = validate_id(args.patient, what="patient")

@@ -106,7 +106,7 @@ def count_cell(
     ReferenceMismatchError
         If the BAM is aligned to another reference.
     """
-    from ctcgenomics.align import failed_reason
+    from ctcgenomics.align._bwa import failed_reason
 
     n_bins = len(np.asarray(bins["start"]))  # len(bins) would count a mapping's keys
     reason = failed_reason(bam)

@@ -199,7 +199,7 @@ def gene_calls(
     gene_table: pd.DataFrame | None = None,
     arms: pd.DataFrame | None = None,
     config: CNVConfig | None = None,
-    key: str = "cnv",
+    key: str = "ctc_cnv",
 ) -> pd.DataFrame:
     """Gene-level copy number and calls per cell from a called AnnData.
 
@@ -234,7 +234,7 @@ def gene_calls(
     if missing:
         raise CNVInputError(
             f"gene_table lacks column(s) {sorted(missing)}; give chrom, start, end, gene "
-            "(0-based half-open), e.g. ctc.cnv.read_gene_table()"
+            "(0-based half-open), or omit gene_table for the packaged GENCODE genes"
         )
     arms = arms_from_cytobands() if arms is None else arms
     if genes is not None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ctcgenomics.actionability import enumeration_rows, match, therapy_table, write_therapy_table
+from ctcgenomics.actionability import match, therapy_table, write_therapy_table
+from ctcgenomics.actionability._patient import enumeration_rows
 from ctcgenomics.cli import main
 
 from .conftest import CIVIC_PATH, make_alterations

@@ -8,6 +8,8 @@ import pytest
 
 import ctcgenomics as ctc
 from ctcgenomics.cnv import CNVInputError
+from ctcgenomics.cnv._genes import gene_regions
+from ctcgenomics.cnv._tables import check_same_bins
 from ctcgenomics.simulate import genome_bins, germline_cn, simulate_counts
 
 
@@ -69,7 +71,7 @@ def test_bad_tables_name_the_problem(tmp_path):
     other = sim.bins.copy()
     other.loc[7, "start"] += 1000
     with pytest.raises(CNVInputError, match=r"bin 8 is c1:1400000-1600000 but .* c1:1401000"):
-        ctc.cnv.check_same_bins(sim.bins, other, what="table", reference_name="bins")
+        check_same_bins(sim.bins, other, what="table", reference_name="bins")
 
 
 def test_matched_normal_reference_zero_bins_excluded_gc_optional():
@@ -81,7 +83,7 @@ def test_matched_normal_reference_zero_bins_excluded_gc_optional():
     ctc.cnv.call_copy_number(adata, normal=normal, alleles=sim.alleles)
     reasons = adata.var["exclude_reason"].to_numpy()
     assert reasons[10] == "normal_zero" and reasons[11] == "normal_zero"
-    assert adata.uns["cnv"]["reference"] == "normal"
+    assert adata.uns["ctc_cnv"]["reference"] == "normal"
     used = adata.var["used"].to_numpy()
     acc = (adata.layers["copy_number"][:, used] == sim.truth[:, used]).mean(axis=1)
     assert np.median(acc) >= 0.95, acc
@@ -113,8 +115,8 @@ def test_male_cells_are_not_x_losses(given):
     sim = _small(4, sex="male", contigs=contigs)
     adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
     ctc.cnv.call_copy_number(adata, alleles=sim.alleles, sex="male" if given else None)
-    assert adata.uns["cnv"]["sex"] == "male"
-    assert ("inferred" in adata.uns["cnv"]["sex_source"]) != given
+    assert adata.uns["ctc_cnv"]["sex"] == "male"
+    assert ("inferred" in adata.uns["ctc_cnv"]["sex_source"]) != given
     chrom = adata.var["chrom"].to_numpy()
     used = adata.var["used"].to_numpy()
     x = (chrom == "chrX") & used
@@ -134,7 +136,7 @@ def test_female_y_bins_are_not_used():
     sim = _small(5, sex="female", contigs=contigs)
     adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
     ctc.cnv.call_copy_number(adata)
-    assert adata.uns["cnv"]["sex"] == "female"
+    assert adata.uns["ctc_cnv"]["sex"] == "female"
     y = adata.var["chrom"].to_numpy() == "chrY"
     assert not adata.var["used"].to_numpy()[y].any()
 
@@ -159,14 +161,14 @@ def test_gene_readout_measures_an_amplicon_diluted_in_a_500kb_bin():
     gene = pd.DataFrame(
         {"chrom": ["c2"], "start": [5_200_000], "end": [5_240_000], "gene": ["ERBB2LIKE"]}
     )
-    regions = ctc.cnv.gene_regions(["ERBB2LIKE"], gene_table=gene)
+    regions = gene_regions(["ERBB2LIKE"], gene_table=gene)
     inside = (
         (fine["chrom"].to_numpy() == "c2")
         & (fine["start"] >= regions["start"][0])
         & (fine["end"] <= regions["end"][0])
     )
     adata.obsm["gene_counts"] = sim.counts[:, inside].sum(axis=1, keepdims=True)
-    adata.uns["cnv"]["gene_regions"] = regions
+    adata.uns["ctc_cnv"]["gene_regions"] = regions
     calls = ctc.cnv.gene_calls(adata, gene_table=gene).set_index("cell")
     tumour = cells.index[cells["role"] == "ctc"]
     est = calls.loc[tumour, "readout_cn"]

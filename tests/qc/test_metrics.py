@@ -5,7 +5,8 @@ import pytest
 
 from ctcgenomics.align import align_cell
 from ctcgenomics.io.bins import make_bin_table
-from ctcgenomics.qc import QC_COLUMNS, QCThresholds, cell_qc, mapd_raw, qc_table, to_multiqc
+from ctcgenomics.qc import QCThresholds, cell_qc, mapd_raw, qc_table, to_multiqc
+from ctcgenomics.qc._metrics import QC_COLUMNS
 from tests._reads import write_pairs
 
 

@@ -63,7 +63,7 @@ def _draw_records(loaded: LoadedInputs) -> list[dict]:
 
 
 def _match_frame(loaded: LoadedInputs) -> pd.DataFrame:
-    from ctcgenomics.actionability import MATCH_COLUMNS
+    from ctcgenomics.actionability._match import MATCH_COLUMNS
 
     found = detected_matches(loaded.matches)
     return found if found is not None else pd.DataFrame(columns=list(MATCH_COLUMNS))
