@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import anndata as ad
 import numpy as np
 import pandas as pd
 
+from ctcgenomics._keys import output_namer
 from ctcgenomics._reference_cells import role_labels
 from ctcgenomics.cnv._alleles import (
     AlleleCounts,
@@ -825,7 +826,11 @@ def call_copy_number(
     layer
         Layer with raw counts (``None`` for ``X``).
     key_added
-        Key of ``adata.uns`` for segments and parameters.
+        Key of ``adata.uns`` for segments and parameters. With the default every other
+        output has the name listed under Returns (what :func:`call_clones`,
+        :func:`gene_calls`, the workflow and the report read); any other key prefixes
+        every ``obs``/``var`` column and layer it writes with ``f"{key_added}_"``, so
+        calls with different settings coexist in one AnnData.
     blacklist
         Regions to exclude (:func:`read_blacklist`).
     mappability
@@ -920,7 +925,8 @@ def call_copy_number(
     for i in called:
         _cell_output(run, out, int(i), final, group, group_focal, group_starts, group_fits)
     reasons = _qc_reasons(run, out)
-    _write_outputs(adata, run, out, group, reasons)
+    name = output_namer(key_added, "ctc_cnv")
+    _write_outputs(adata, run, out, group, reasons, name)
     adata.uns[key_added] = _run_summary(run, out, reasons, layer)
     adata.uns[key_added]["params"].update(
         reference_key=reference_key,
@@ -930,7 +936,7 @@ def call_copy_number(
         "called %d of %d cells (%d pass QC)",
         int(run.enough.sum()),
         run.n_cells,
-        int(adata.obs["qc_pass"].sum()),
+        int(adata.obs[name("qc_pass")].sum()),
     )
     return adata if copy else None
 
@@ -1544,30 +1550,38 @@ def _qc_reasons(run: _Run, out: _CellOutputs) -> list[str]:
 
 
 def _write_outputs(
-    adata: ad.AnnData, run: _Run, out: _CellOutputs, group: np.ndarray, reasons: list[str]
+    adata: ad.AnnData,
+    run: _Run,
+    out: _CellOutputs,
+    group: np.ndarray,
+    reasons: list[str],
+    name: Callable[[str], str],
 ) -> None:
-    """Write the layers, the bin annotations and the per-cell columns into ``adata``."""
-    adata.layers["ratio"] = out.ratio
-    adata.layers["copy_number"] = out.cn
-    adata.layers["minor_cn"] = out.minor
+    """Write the layers, the bin annotations and the per-cell columns into ``adata``.
+
+    ``name`` gives each output's name (:func:`ctcgenomics._keys.output_namer`).
+    """
+    adata.layers[name("ratio")] = out.ratio
+    adata.layers[name("copy_number")] = out.cn
+    adata.layers[name("minor_cn")] = out.minor
     for col in ("mappability", "blacklisted", "used", "exclude_reason"):
-        adata.var[col] = run.var[col].to_numpy()
+        adata.var[name(col)] = run.var[col].to_numpy()
     pon_full = np.full(len(run.used), np.nan)
     if run.pon_panel is not None:
         pon_full[run.used] = run.pon_panel
-    adata.var["pon"] = pon_full
-    adata.var["germline_level"] = run.germline_all
+    adata.var[name("pon")] = pon_full
+    adata.var[name("germline_level")] = run.germline_all
     for key, values in out.obs.items():
-        adata.obs[key] = values
-    adata.obs["ploidy_identifiable"] = out.identifiable
-    adata.obs["ploidy_evidence"] = out.evidence.astype(str)
-    adata.obs["group"] = group
-    adata.obs["n_focal_amplicons"] = out.n_amp
-    adata.obs["n_deep_deletions"] = out.n_del
-    adata.obs["n_breakpoints"] = out.n_breaks
-    adata.obs["mean_reads_per_bin"] = run.mean_reads
-    adata.obs["qc_reason"] = reasons
-    adata.obs["qc_pass"] = [r == "" for r in reasons]
+        adata.obs[name(key)] = values
+    adata.obs[name("ploidy_identifiable")] = out.identifiable
+    adata.obs[name("ploidy_evidence")] = out.evidence.astype(str)
+    adata.obs[name("group")] = group
+    adata.obs[name("n_focal_amplicons")] = out.n_amp
+    adata.obs[name("n_deep_deletions")] = out.n_del
+    adata.obs[name("n_breakpoints")] = out.n_breaks
+    adata.obs[name("mean_reads_per_bin")] = run.mean_reads
+    adata.obs[name("qc_reason")] = reasons
+    adata.obs[name("qc_pass")] = [r == "" for r in reasons]
 
 
 def _run_summary(run: _Run, out: _CellOutputs, reasons: list[str], layer: str | None) -> dict:

@@ -226,3 +226,39 @@ def test_plots_name_missing_keys(func, tmp_path):
     adata = ad.AnnData(np.ones((3, 4), dtype=np.float32))
     with pytest.raises(CNVInputError, match=r"var\['chrom'\].*call_copy_number"):
         func(adata, tmp_path / "x.pdf")
+
+
+def test_key_added_names_every_output_and_the_reference_is_a_parameter():
+    # A second call with another key and the WBCs marked in another column: every
+    # output lands under the key's prefix, the default outputs are untouched, and the
+    # calls equal the default call's (same reference cells, same model).
+    sim = _small(2, n_ctc=4, n_wbc=4)
+    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
+    adata.obs["kind"] = np.where(adata.obs["role"] == "wbc", "Normal", "tumour")
+    ctc.cnv.call_copy_number(adata)
+    before = {k: adata.obs[k].copy() for k in adata.obs}
+    ctc.cnv.call_copy_number(adata, key_added="alt", reference_key="kind", reference_cat="normal")
+    for name in ("ratio", "copy_number", "minor_cn"):
+        np.testing.assert_array_equal(adata.layers[f"alt_{name}"], adata.layers[name])
+    for col in ("ploidy", "qc_pass", "qc_reason", "mapd", "group", "n_breakpoints"):
+        np.testing.assert_array_equal(adata.obs[f"alt_{col}"], adata.obs[col])
+        np.testing.assert_array_equal(adata.obs[col], before[col])
+    for col in ("used", "exclude_reason", "pon", "germline_level"):
+        np.testing.assert_array_equal(adata.var[f"alt_{col}"], adata.var[col])
+    assert adata.uns["alt"]["reference"] == adata.uns["ctc_cnv"]["reference"]
+    assert adata.uns["alt"]["params"]["reference_cat"] == ["normal"]
+    genes = ["ERBB2", "MYC"]
+    default = ctc.cnv.gene_calls(adata, genes=genes, gene_table=_gene_table(sim.bins))
+    alt = ctc.cnv.gene_calls(adata, genes=genes, gene_table=_gene_table(sim.bins), key="alt")
+    pd.testing.assert_frame_equal(alt, default)
+    # Without reference cells every cell is called as a tumour cell (no WBC panel).
+    none = ctc.cnv.call_copy_number(adata, key_added="none", reference_key="absent", copy=True)
+    assert none.uns["none"]["reference"] == "none"
+
+
+def _gene_table(bins):
+    mid = bins.iloc[[10, 60]]
+    return pd.DataFrame(
+        {"chrom": mid["chrom"].to_numpy(), "start": mid["start"].to_numpy() + 1000,
+         "end": mid["start"].to_numpy() + 5000, "gene": ["ERBB2", "MYC"]}
+    )  # fmt: skip
