@@ -49,7 +49,7 @@ def run_setting(name: str, seeds: range, *, reads_per_bin: float) -> dict:
     from cnv_eval import cell_metrics, event_metrics, summary
 
     import ctcgenomics as ctc
-    from ctcgenomics.simulate import WGA_DEFAULTS
+    from ctcgenomics.simulate._spec import WGA_DEFAULTS
 
     amp_spec, opts = SETTINGS[name]
     amp = (

@@ -43,6 +43,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ctcgenomics.cnv._counting import count_cell
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "cnv"))
 BIN = Path(sys.executable).parent
@@ -109,7 +111,7 @@ def _kit_cli(run: Path, bam: Path, bed: Path, empty: Path) -> dict[str, float]:
 def _ours_lib(bam: Path, bins: pd.DataFrame, cell: str) -> dict[str, float]:
     import ctcgenomics as ctc
 
-    t_count, (counts, _) = _timed(lambda: ctc.cnv.count_cell(bam, bins, min_mapq=20))
+    t_count, (counts, _) = _timed(lambda: count_cell(bam, bins, min_mapq=20))
 
     def call() -> None:
         adata = ctc.cnv.counts_anndata(

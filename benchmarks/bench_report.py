@@ -18,8 +18,8 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from ctcgenomics.actionability import build_report as actionability_report
-from ctcgenomics.actionability import write_report as write_actionability
+from ctcgenomics.actionability import therapy_table as actionability_report
+from ctcgenomics.actionability import write_therapy_table as write_actionability
 from ctcgenomics.io.alterations import alteration_row, alterations_frame, write_alterations
 from ctcgenomics.io.sheets import read_patient_sheet
 from ctcgenomics.report import ReportInputs, make_report, write_report
@@ -45,8 +45,8 @@ def make_inputs(root: Path, *, n_cells: int = 200, n_bins: int = 6000, seed: int
     qc = pd.DataFrame({"cell": cells, "total_reads": 50000, "mapped_pct": 97.0,
                        "properly_paired_pct": 94.0, "duplicate_pct": 6.0, "mean_depth": 0.4,
                        "breadth_1x": 0.3, "insert_size_median": 310,
-                       "mapd": rng.uniform(0.1, 0.5, n_cells)})  # fmt: skip
-    qc["qc_pass"] = qc["mapd"] <= 0.45
+                       "mapd_raw": rng.uniform(0.1, 0.5, n_cells)})  # fmt: skip
+    qc["qc_pass"] = qc["mapd_raw"] <= 0.45
     qc["qc_reason"] = np.where(qc["qc_pass"], "", "mapd > 0.45")
     qc.to_csv(root / "qc.tsv", sep="\t", index=False)
     chrom = np.array([f"chr{1 + i * 22 // n_bins}" for i in range(n_bins)])

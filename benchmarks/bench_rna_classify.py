@@ -21,7 +21,8 @@ import numpy as np
 import scanpy as sc
 import scipy.sparse as sp
 
-from ctcgenomics.rna import classify_cells, load_programmes, score_programmes
+from ctcgenomics.rna import classify_cells, score_programmes
+from ctcgenomics.rna._programmes import load_programmes
 from ctcgenomics.rna._simulate import simulate_draw
 
 

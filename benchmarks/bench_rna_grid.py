@@ -39,7 +39,8 @@ import scanpy as sc
 import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
-from ctcgenomics.rna import PanelError, classify_cells, load_programmes, programmes_for
+from ctcgenomics.rna import classify_cells
+from ctcgenomics.rna._programmes import PanelError, load_programmes, programmes_for
 from ctcgenomics.rna._simulate import simulate_draw
 
 warnings.filterwarnings("ignore")

@@ -20,7 +20,8 @@ import numpy as np
 import scanpy as sc
 import scipy.sparse as sp
 
-from ctcgenomics.rna import SIGNATURE_SETS, load_gene_sets, score_gene_sets
+from ctcgenomics.rna import load_gene_sets, score_gene_sets
+from ctcgenomics.rna._genesets import SIGNATURE_SETS
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "example" / "breast_ctc_wbc.h5ad"
 

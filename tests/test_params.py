@@ -18,8 +18,10 @@ import yaml
 import ctcgenomics as ctc
 from ctcgenomics._params import ParamsError
 from ctcgenomics.cli import main
+from ctcgenomics.cnv._germline import HetSiteParams
 from ctcgenomics.qc import QCParams
 from ctcgenomics.rna import RNAParams
+from ctcgenomics.snv._model import ModelParams
 
 ROOT = Path(__file__).parents[1]
 SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
@@ -73,7 +75,7 @@ def stage_mappings() -> dict[str, tuple[dict, dict]]:
             {**cnv, "max_n_fraction": bins["max_n_fraction"]},
         ),
         "cnv.alleles": (
-            dataclasses.asdict(ctc.cnv.HetSiteParams()),
+            dataclasses.asdict(HetSiteParams()),
             {
                 **{k: v for k, v in alleles.items() if k not in ALLELES_RUN_KEYS},
                 "min_mapq": cnv["min_mapq"],
@@ -124,7 +126,7 @@ def test_from_mapping_names_the_closest_key_and_keeps_other_defaults():
     p = ctc.snv.SNVParams.from_mapping({"min_mapq": 30, "priors": {"dropout": 0.3}})
     assert p.counts.min_mapping_quality == 30
     assert p.genotype.model.dropout_prior_mean == 0.3
-    assert p.genotype.model.prior_somatic == ctc.snv.ModelParams().prior_somatic
+    assert p.genotype.model.prior_somatic == ModelParams().prior_somatic
     assert ctc.snv.SNVParams.from_mapping(p.to_mapping()) == p
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.filters.min_qual = 3  # type: ignore[misc]
@@ -132,7 +134,7 @@ def test_from_mapping_names_the_closest_key_and_keeps_other_defaults():
         (ctc.snv.SNVParams, {"filters": {"min_quall": 5}}, "snv.filters", "min_qual"),
         (ctc.snv.SNVParams, {"priors": {"dropuot": 0.1}}, "snv.priors", "dropout"),
         (ctc.cnv.CNVConfig, {"min_plody": 1.0}, "cnv", "min_ploidy"),
-        (ctc.cnv.HetSiteParams, {"het_prio": 1e-3}, "cnv.alleles", "het_prior"),
+        (HetSiteParams, {"het_prio": 1e-3}, "cnv.alleles", "het_prior"),
         (QCParams, {"wgs": {"min_read": 5}}, "qc.wgs", "min_reads"),
         (RNAParams, {"embedding": {"n_pc": 5}}, "rna.embedding", "n_pcs"),
     ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Mapping
 
@@ -18,9 +17,10 @@ from ctcgenomics.actionability._match import MATCH_COLUMNS, match
 from ctcgenomics.actionability._oncotree import oncotree
 from ctcgenomics.actionability._patient import discordances, serial_changes
 from ctcgenomics.io._atomic import atomic_open
+from ctcgenomics.io._json import json_ready
 from ctcgenomics.io.alterations import check_alterations
 
-REPORT_SCHEMA_VERSION = 2
+THERAPY_SCHEMA_VERSION = 2
 """Version of the JSON layout documented in ``docs/actionability.md`` (2: label context,
 caps, germline findings, explained unmatched alterations)."""
 
@@ -36,16 +36,7 @@ TSV_COLUMNS: tuple[str, ...] = (
 """Columns of ``actionability.tsv``."""
 
 
-def _clean(value: object) -> object:
-    """Make a value JSON-safe (NaN -> null, numpy scalars -> Python)."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        return value.item()
-    return value
-
-
-def build_report(
+def therapy_table(
     patient: str,
     alterations: pd.DataFrame,
     patient_rows: pd.DataFrame,
@@ -109,7 +100,7 @@ def build_report(
     )
     draws = [
         {
-            k: _clean(r.get(k))
+            k: json_ready(r.get(k))
             for k in ("draw", "draw_date", "therapy", "ctc_count", "blood_volume_ml")
         }
         for r in patient_rows.to_dict("records")
@@ -132,7 +123,7 @@ def build_report(
     tree = oncotree()
     somatic = alterations[alterations["origin"] != "germline"]
     doc: dict[str, object] = {
-        "schema_version": REPORT_SCHEMA_VERSION,
+        "schema_version": THERAPY_SCHEMA_VERSION,
         "kind": "ctcgenomics.actionability",
         "generated_by": f"ctcgenomics {__version__}",
         "research_use": RESEARCH_USE,
@@ -176,10 +167,12 @@ def _civic_info(info: Mapping[str, object] | None) -> dict[str, object] | None:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    return [{k: _clean(v) for k, v in rec.items()} for rec in frame.to_dict("records")]
+    return [{k: json_ready(v) for k, v in rec.items()} for rec in frame.to_dict("records")]
 
 
-def write_report(document: Mapping[str, object], table: pd.DataFrame, json_path, tsv_path) -> None:
+def write_therapy_table(
+    document: Mapping[str, object], table: pd.DataFrame, json_path, tsv_path
+) -> None:
     """Write the JSON document and the TSV table atomically.
 
     The TSV starts with ``#`` comment lines giving the knowledge-base version and date.

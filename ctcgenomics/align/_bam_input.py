@@ -50,7 +50,7 @@ def check_bam_contigs(
 
     The one contig check of BAMs against a FASTA (alignment of imported BAMs, SNV
     calling). Copy-number counting checks BAMs against its bin table instead
-    (:func:`ctcgenomics.cnv.check_bam_reference`), since it has no FASTA.
+    (in ``ctcg cnv count``), since it has no FASTA.
 
     Parameters
     ----------

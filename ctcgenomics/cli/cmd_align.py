@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ctcgenomics.align import align_cell, failed_reason, import_bam
+    from ctcgenomics.align import align_cell, import_bam
+    from ctcgenomics.align._bwa import failed_reason
 
     if args.bam:
         import_bam(

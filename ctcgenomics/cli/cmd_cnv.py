@@ -133,7 +133,7 @@ def _config(args: argparse.Namespace):
 
 
 def run_count(args: argparse.Namespace) -> int:
-    from ctcgenomics.cnv import count_cell, write_counts
+    from ctcgenomics.cnv._counting import count_cell, write_counts
     from ctcgenomics.io.bins import read_bin_intervals
 
     cell = validate_id(args.cell, what="cell")
@@ -143,7 +143,8 @@ def run_count(args: argparse.Namespace) -> int:
     write_counts(args.out, bins, counts, cell=cell, status=status)
     log.info("%s: %d reads in %d bins (%s)", cell, int(counts.sum()), len(counts), status)
     if args.genes_out:
-        from ctcgenomics.cnv import count_regions, gene_regions, write_region_counts
+        from ctcgenomics.cnv._counting import count_regions, write_region_counts
+        from ctcgenomics.cnv._genes import gene_regions
 
         names = [g.strip() for g in (args.genes or "").split(",") if g.strip()]
         regions = gene_regions(names)  # no genes: a header-only file
@@ -239,6 +240,8 @@ def run_call(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ctcgenomics import cnv
+    from ctcgenomics.cnv._counting import read_count_files, read_count_tags, read_region_counts
+    from ctcgenomics.cnv._tables import check_same_bins, read_normal
     from ctcgenomics.io import atomic_open, write_alterations
     from ctcgenomics.io.bins import read_bin_table
 
@@ -254,7 +257,7 @@ def run_call(args: argparse.Namespace) -> int:
         bins = table.bins
         if args.bins:
             ref = read_bin_table(args.bins)
-            cnv.check_same_bins(
+            check_same_bins(
                 table.bins, ref, what=f"count table {args.count_table}",
                 reference_name=f"bin table {args.bins}",
             )  # fmt: skip
@@ -274,21 +277,21 @@ def run_call(args: argparse.Namespace) -> int:
             raise CLIError("--counts needs --bins and --sheet")
         paths = {}
         for path in input_paths(args.counts, args.counts_from, "counts"):
-            tags = cnv.read_count_tags(path)  # header line only: tables are read once below
+            tags = read_count_tags(path)  # header line only: tables are read once below
             cell = validate_id(
                 tags.get("cell", Path(path).name.split(".")[0]), what="cell", where=str(path)
             )
             paths[cell] = path
         meta = _cells_meta(args.sheet, patient, list(paths))
-        matrix, status = cnv.read_count_files(paths, meta)
+        matrix, status = read_count_files(paths, meta)
         bins = read_bin_table(args.bins)
-        frame, _ = cnv.read_counts(next(iter(paths.values())))
-        cnv.check_same_bins(
+        frame, _ = cnv.read_bin_counts(next(iter(paths.values())))
+        check_same_bins(
             frame, bins, what=f"counts {next(iter(paths.values()))}",
             reference_name=f"bin table {args.bins}",
         )  # fmt: skip
     if args.normal and args.normal != "table":
-        normal = cnv.read_normal(args.normal, bins)
+        normal = read_normal(args.normal, bins)
     if args.alleles and args.alleles != "table":
         alleles = args.alleles
     if "gc" not in bins.columns and normal is None:
@@ -302,12 +305,12 @@ def run_call(args: argparse.Namespace) -> int:
     if gene_counts:
         region_paths = {}
         for path in input_paths(args.gene_counts, args.gene_counts_from, "gene-counts"):
-            cell = cnv.read_count_tags(path).get("cell", Path(path).name.split(".")[0])
+            cell = read_count_tags(path).get("cell", Path(path).name.split(".")[0])
             region_paths[cell] = path
         missing = [c for c in adata.obs_names if c not in region_paths]
         if missing:
             raise CLIError(f"--gene-counts lacks cells {missing[:5]} of the counts")
-        region_counts = cnv.read_region_counts({c: region_paths[c] for c in adata.obs_names})
+        region_counts = read_region_counts({c: region_paths[c] for c in adata.obs_names})
         adata.obsm["gene_counts"] = region_counts.to_numpy()
         gene_regions_table = region_counts.attrs["regions"]
     blacklist = cnv.read_blacklist(cfg.blacklist, bins) if cfg.blacklist else None
@@ -322,11 +325,11 @@ def run_call(args: argparse.Namespace) -> int:
         sex=sex,
     )
     if gene_counts:
-        adata.uns["cnv"]["gene_regions"] = gene_regions_table
+        adata.uns["ctc_cnv"]["gene_regions"] = gene_regions_table
     cnv.call_clones(adata, config=cfg)
     genes = cnv.gene_calls(adata, config=cfg)
     configured = genes[genes["gene"].isin(cfg.genes)]
-    adata.uns["cnv"]["gene_warnings"] = (
+    adata.uns["ctc_cnv"]["gene_warnings"] = (
         configured.loc[configured["warning"] != "", ["gene", "warning"]]
         .drop_duplicates("gene")
         .reset_index(drop=True)
@@ -340,7 +343,7 @@ def run_call(args: argparse.Namespace) -> int:
     with atomic_open(out / "genes.tsv", newline="") as handle:
         genes.to_csv(handle, sep="\t", index=False, float_format="%.4g")
     with atomic_open(out / "segments.tsv", newline="") as handle:
-        adata.uns["cnv"]["segments"].to_csv(handle, sep="\t", index=False, float_format="%.4g")
+        adata.uns["ctc_cnv"]["segments"].to_csv(handle, sep="\t", index=False, float_format="%.4g")
     with atomic_open(out / "clones.tsv", newline="") as handle:
         adata.uns["clone"]["table"].to_csv(handle, sep="\t", index=False, float_format="%.4g")
     with atomic_open(out / "cells.tsv", newline="") as handle:

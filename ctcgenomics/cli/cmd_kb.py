@@ -24,9 +24,8 @@ def run_validate(args: argparse.Namespace) -> int:
     # Imported here: `ctcg` builds every command's parser at start-up.
     import yaml
 
-    from ctcgenomics.actionability import validate_kb
     from ctcgenomics.actionability._data import KB_PATH
-    from ctcgenomics.actionability._kb import load_yaml
+    from ctcgenomics.actionability._kb import load_yaml, validate_kb
 
     path = Path(args.path) if args.path else KB_PATH
     if not path.exists():

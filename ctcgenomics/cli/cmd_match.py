@@ -66,8 +66,8 @@ def _patient_rows(path: str, patient: str) -> pd.DataFrame:
 
 def run_match(args: argparse.Namespace) -> int:
     # Imported here: `ctcg` builds every command's parser at start-up.
-    from ctcgenomics.actionability import build_report, load_kb, read_civic
-    from ctcgenomics.actionability import write_report as _write_report
+    from ctcgenomics.actionability import load_kb, read_civic, therapy_table
+    from ctcgenomics.actionability import write_therapy_table as _write_report
     from ctcgenomics.io.alterations import read_alterations
 
     patient = validate_id(args.patient, what="patient")
@@ -82,7 +82,7 @@ def run_match(args: argparse.Namespace) -> int:
         )
     kb = load_kb(args.kb)
     civic = read_civic(args.civic) if args.civic else None
-    doc, table = build_report(
+    doc, table = therapy_table(
         patient,
         alterations,
         rows,
@@ -104,7 +104,7 @@ def run_match(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from ctcgenomics.actionability import enumeration_rows
+    from ctcgenomics.actionability._patient import enumeration_rows
     from ctcgenomics.io.alterations import merge_alterations, read_alterations, write_alterations
 
     patient = validate_id(args.patient, what="patient")

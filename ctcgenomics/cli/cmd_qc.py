@@ -55,7 +55,7 @@ def _run_cell(args: argparse.Namespace) -> int:
     with atomic_open(args.out, newline="") as handle:
         qc_table([row]).to_csv(handle, sep="\t", index=False, float_format="%.4g")
     if args.samtools_stats or args.flagstat:
-        from ctcgenomics.qc import write_samtools_reports
+        from ctcgenomics.qc._samtools import write_samtools_reports
 
         write_samtools_reports(args.bam, stats=args.samtools_stats, flagstat=args.flagstat)
     log.info("cell %s: %s", args.cell, "pass" if row["qc_pass"] else f"FAIL ({row['qc_reason']})")

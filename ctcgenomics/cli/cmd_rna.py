@@ -89,13 +89,14 @@ def run(args: argparse.Namespace) -> int:
 
     from ctcgenomics.io._atomic import atomic_open, atomic_path
     from ctcgenomics.io.alterations import write_alterations
-    from ctcgenomics.rna import programmes_for, read_counts
+    from ctcgenomics.rna import read_counts
     from ctcgenomics.rna._defaults import merge_params
     from ctcgenomics.rna._expression_alterations import expression_alterations
     from ctcgenomics.rna._pipeline import (
         analyse,
         cells_table,
     )
+    from ctcgenomics.rna._programmes import programmes_for
 
     patient = validate_id(args.patient, what="patient")
     try:

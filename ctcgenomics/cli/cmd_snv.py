@@ -127,6 +127,8 @@ def _run(args: argparse.Namespace) -> int:
     from ctcgenomics._ids import validate_id
     from ctcgenomics.cli import CLIError
     from ctcgenomics.io import atomic_path
+    from ctcgenomics.snv._alteration_rows import load_predisposition_genes
+    from ctcgenomics.snv._call import empty_calls
 
     patient = validate_id(args.patient, what="patient")
     bams = {}
@@ -151,7 +153,7 @@ def _run(args: argparse.Namespace) -> int:
         log.warning(
             "patient %s: no BAM given (no panel/exome cell): writing empty SNV outputs", patient
         )
-        adata = snv.empty_calls()
+        adata = empty_calls()
     else:
         cells = _cells_table(args, bams)
         link = None
@@ -182,9 +184,7 @@ def _run(args: argparse.Namespace) -> int:
     with atomic_path(args.h5ad) as tmp:
         adata.write_h5ad(tmp)
     genes = (
-        snv.load_predisposition_genes(args.predisposition_genes)
-        if args.predisposition_genes
-        else None
+        load_predisposition_genes(args.predisposition_genes) if args.predisposition_genes else None
     )
     rows = snv.alteration_rows(adata, patient=patient, predisposition_genes=genes)
     _write_alterations(rows, args.alterations)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
+from ctcgenomics._reference_cells import reference_mask
 from ctcgenomics.cnv._errors import CNVInputError
 from ctcgenomics.io.alterations import alteration_row, alterations_frame
 
@@ -18,10 +21,13 @@ def cnv_alterations(
     patient: str,
     genes: list[str] | tuple[str, ...] | None = None,
     source: str = "ctcgenomics.cnv",
+    reference_key: str = "role",
+    reference_cat: str | Sequence[str] = "wbc",
 ) -> pd.DataFrame:
     """Prevalence of each gene-level copy-number alteration among a draw's CTCs.
 
-    Evaluable cells are CTCs (``obs["role"] != "wbc"``) that pass QC and have a copy
+    Evaluable cells are CTCs (not reference cells: ``obs[reference_key]`` not in
+    ``reference_cat``, by default ``role != "wbc"``) that pass QC and have a copy
     number at the gene; a row is written for every alteration seen in at least one
     of them, with its Wilson interval (:func:`ctcgenomics.io.alteration_row`).
 
@@ -37,6 +43,8 @@ def cnv_alterations(
         Genes to report (default all in ``gene_calls``).
     source
         Written in the ``source`` column.
+    reference_key, reference_cat
+        ``obs`` column and value(s) marking the normal reference cells (WBCs).
     """
     need = {"cell", "gene", "call", "extent", "copy_number", "ploidy"}
     missing = sorted(need - set(gene_calls.columns))
@@ -49,9 +57,9 @@ def cnv_alterations(
     calls = gene_calls[gene_calls["call"] != ""]
     if genes is not None:
         calls = calls[calls["gene"].isin(list(genes))]
-    role = obs["role"].astype(str).str.lower() if "role" in obs else pd.Series("ctc", obs.index)
+    reference = reference_mask(obs, reference_key, reference_cat)
     qc = obs["qc_pass"].astype(bool) if "qc_pass" in obs else pd.Series(True, obs.index)
-    ctc = obs.index[(role != "wbc") & qc]
+    ctc = obs.index[~reference & qc.to_numpy()]
     calls = calls[calls["cell"].isin(ctc)]
     draw_of = obs["draw"].astype(str) if "draw" in obs else pd.Series("", obs.index)
     calls = calls.assign(draw=calls["cell"].map(draw_of))

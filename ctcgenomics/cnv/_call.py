@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import anndata as ad
 import numpy as np
 import pandas as pd
 
+from ctcgenomics._keys import output_namer
+from ctcgenomics._reference_cells import role_labels
 from ctcgenomics.cnv._alleles import (
     AlleleCounts,
     SiteLikelihood,
@@ -784,19 +787,22 @@ def call_copy_number(
     *,
     config: CNVConfig | None = None,
     layer: str | None = "counts",
-    key_added: str = "cnv",
+    key_added: str = "ctc_cnv",
     blacklist: pd.DataFrame | None = None,
     mappability: np.ndarray | None = None,
     normal: np.ndarray | None = None,
     alleles: AlleleCounts | pd.DataFrame | str | None = None,
     sex: str | None = None,
+    reference_key: str = "role",
+    reference_cat: str | Sequence[str] = "wbc",
     copy: bool = False,
     _trace: dict | None = None,
 ) -> ad.AnnData | None:
     """Call integer copy number, ploidy and per-cell QC on a cells x bins count matrix.
 
     Reference: a matched bulk ``normal`` (counts per bin; GC optional then) or a panel
-    of the patient's WBCs (``obs["role"] == "wbc"``, leave-one-out for the WBCs), on
+    of the patient's WBCs (``obs[reference_key]`` in ``reference_cat``, by default
+    ``obs["role"] == "wbc"``; leave-one-out for the WBCs), on
     top of a per-cell LOWESS GC correction; chrX/chrY are expected at the copy number of
     the patient's sex. First pass per cell: single-bin outliers replaced, HMM over ratio
     levels, scale search on segment means (WBCs restricted to ``wbc_min_ploidy..
@@ -820,7 +826,11 @@ def call_copy_number(
     layer
         Layer with raw counts (``None`` for ``X``).
     key_added
-        Key of ``adata.uns`` for segments and parameters.
+        Key of ``adata.uns`` for segments and parameters. With the default every other
+        output has the name listed under Returns (what :func:`call_clones`,
+        :func:`gene_calls`, the workflow and the report read); any other key prefixes
+        every ``obs``/``var`` column and layer it writes with ``f"{key_added}_"``, so
+        calls with different settings coexist in one AnnData.
     blacklist
         Regions to exclude (:func:`read_blacklist`).
     mappability
@@ -835,6 +845,9 @@ def call_copy_number(
     sex
         ``female`` or ``male``; default: ``obs["sex"]`` when unanimous, else inferred from
         the normal, the WBCs or all cells (stated in ``uns[key_added]["sex_source"]``).
+    reference_key, reference_cat
+        ``obs`` column and value(s) marking the normal reference cells (WBCs); other
+        cells are called as tumour cells. Without the column no cell is a reference.
     copy
         Return a modified copy instead of writing in place.
 
@@ -865,7 +878,9 @@ def call_copy_number(
     _check_input(adata, layer, normal is not None)
     adata = adata.copy() if copy else adata
     normal = _check_normal(normal, adata.n_vars)
-    run = _prepare(adata, cfg, layer, normal, blacklist, mappability, sex, alleles)
+    # Internal labels "wbc"/"ctc" from the user's reference column and value(s).
+    roles = role_labels(adata.obs, reference_key, reference_cat)
+    run = _prepare(adata, cfg, layer, normal, blacklist, mappability, sex, alleles, roles)
     default_bias, wbc_bias = _reference(run, normal)
     first, called = _first_passes(run, default_bias, wbc_bias)
     wbc_curve = run.ctx.level_curve
@@ -910,13 +925,18 @@ def call_copy_number(
     for i in called:
         _cell_output(run, out, int(i), final, group, group_focal, group_starts, group_fits)
     reasons = _qc_reasons(run, out)
-    _write_outputs(adata, run, out, group, reasons)
+    name = output_namer(key_added, "ctc_cnv")
+    _write_outputs(adata, run, out, group, reasons, name)
     adata.uns[key_added] = _run_summary(run, out, reasons, layer)
+    adata.uns[key_added]["params"].update(
+        reference_key=reference_key,
+        reference_cat=[reference_cat] if isinstance(reference_cat, str) else list(reference_cat),
+    )
     log.info(
         "called %d of %d cells (%d pass QC)",
         int(run.enough.sum()),
         run.n_cells,
-        int(adata.obs["qc_pass"].sum()),
+        int(adata.obs[name("qc_pass")].sum()),
     )
     return adata if copy else None
 
@@ -985,16 +1005,12 @@ def _prepare(
     mappability: np.ndarray | None,
     sex: str | None,
     alleles: AlleleCounts | pd.DataFrame | str | None,
+    roles: np.ndarray,
 ) -> _Run:
     """Bin filters, the patient's sex and germline levels, cells with enough reads, alleles."""
     counts_all = np.asarray(adata.layers[layer] if layer else adata.X)
     var = bin_mask(adata.var, cfg, blacklist=blacklist, mappability=mappability, normal=normal)
     n_cells = adata.n_obs
-    roles = (
-        adata.obs["role"].astype(str).str.lower().to_numpy()
-        if "role" in adata.obs
-        else np.full(n_cells, "ctc")
-    )
     status = (
         adata.obs["count_status"].astype(str).to_numpy()
         if "count_status" in adata.obs
@@ -1534,30 +1550,38 @@ def _qc_reasons(run: _Run, out: _CellOutputs) -> list[str]:
 
 
 def _write_outputs(
-    adata: ad.AnnData, run: _Run, out: _CellOutputs, group: np.ndarray, reasons: list[str]
+    adata: ad.AnnData,
+    run: _Run,
+    out: _CellOutputs,
+    group: np.ndarray,
+    reasons: list[str],
+    name: Callable[[str], str],
 ) -> None:
-    """Write the layers, the bin annotations and the per-cell columns into ``adata``."""
-    adata.layers["ratio"] = out.ratio
-    adata.layers["copy_number"] = out.cn
-    adata.layers["minor_cn"] = out.minor
+    """Write the layers, the bin annotations and the per-cell columns into ``adata``.
+
+    ``name`` gives each output's name (:func:`ctcgenomics._keys.output_namer`).
+    """
+    adata.layers[name("ratio")] = out.ratio
+    adata.layers[name("copy_number")] = out.cn
+    adata.layers[name("minor_cn")] = out.minor
     for col in ("mappability", "blacklisted", "used", "exclude_reason"):
-        adata.var[col] = run.var[col].to_numpy()
+        adata.var[name(col)] = run.var[col].to_numpy()
     pon_full = np.full(len(run.used), np.nan)
     if run.pon_panel is not None:
         pon_full[run.used] = run.pon_panel
-    adata.var["pon"] = pon_full
-    adata.var["germline_level"] = run.germline_all
+    adata.var[name("pon")] = pon_full
+    adata.var[name("germline_level")] = run.germline_all
     for key, values in out.obs.items():
-        adata.obs[key] = values
-    adata.obs["ploidy_identifiable"] = out.identifiable
-    adata.obs["ploidy_evidence"] = out.evidence.astype(str)
-    adata.obs["group"] = group
-    adata.obs["n_focal_amplicons"] = out.n_amp
-    adata.obs["n_deep_deletions"] = out.n_del
-    adata.obs["n_breakpoints"] = out.n_breaks
-    adata.obs["mean_reads_per_bin"] = run.mean_reads
-    adata.obs["qc_reason"] = reasons
-    adata.obs["qc_pass"] = [r == "" for r in reasons]
+        adata.obs[name(key)] = values
+    adata.obs[name("ploidy_identifiable")] = out.identifiable
+    adata.obs[name("ploidy_evidence")] = out.evidence.astype(str)
+    adata.obs[name("group")] = group
+    adata.obs[name("n_focal_amplicons")] = out.n_amp
+    adata.obs[name("n_deep_deletions")] = out.n_del
+    adata.obs[name("n_breakpoints")] = out.n_breaks
+    adata.obs[name("mean_reads_per_bin")] = run.mean_reads
+    adata.obs[name("qc_reason")] = reasons
+    adata.obs[name("qc_pass")] = [r == "" for r in reasons]
 
 
 def _run_summary(run: _Run, out: _CellOutputs, reasons: list[str], layer: str | None) -> dict:

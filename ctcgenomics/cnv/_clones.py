@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import anndata as ad
 import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist
 
+from ctcgenomics._reference_cells import role_labels
 from ctcgenomics.cnv._config import CNVConfig
 from ctcgenomics.cnv._errors import CNVInputError
 
@@ -48,6 +51,8 @@ def call_clones(
     key_added: str = "clone",
     copy: bool = False,
     use_groups: bool = True,
+    reference_key: str = "role",
+    reference_cat: str | Sequence[str] = "wbc",
 ) -> ad.AnnData | None:
     """Name the clones of QC-passing CTCs.
 
@@ -56,7 +61,8 @@ def call_clones(
     profile: mean absolute copy-number difference per used bin (cityblock / bins),
     SciPy hierarchical clustering (``clone_linkage``) cut at ``clone_max_distance``.
     Clones are named ``C1, C2, ...`` by decreasing size; clusters smaller than
-    ``min_clone_size`` are ``unassigned``. WBCs get ``normal``; cells not called or
+    ``min_clone_size`` are ``unassigned``. WBCs (``obs[reference_key]`` in
+    ``reference_cat``, by default ``role == "wbc"``) get ``normal``; cells not called or
     failing QC get an empty string.
 
     Returns
@@ -75,7 +81,7 @@ def call_clones(
         )
     adata = adata.copy() if copy else adata
     obs = adata.obs
-    roles = obs["role"].astype(str).str.lower() if "role" in obs else pd.Series("ctc", obs.index)
+    roles = pd.Series(role_labels(obs, reference_key, reference_cat), index=obs.index)
     qc = obs["qc_pass"].astype(bool) if "qc_pass" in obs else pd.Series(True, obs.index)
     labels = pd.Series("", index=obs.index, dtype=object)
     labels[(roles == "wbc") & qc] = "normal"

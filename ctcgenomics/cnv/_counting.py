@@ -106,7 +106,7 @@ def count_cell(
     ReferenceMismatchError
         If the BAM is aligned to another reference.
     """
-    from ctcgenomics.align import failed_reason
+    from ctcgenomics.align._bwa import failed_reason
 
     n_bins = len(np.asarray(bins["start"]))  # len(bins) would count a mapping's keys
     reason = failed_reason(bam)
@@ -162,7 +162,7 @@ def read_count_tags(path: str | os.PathLike[str]) -> dict[str, str]:
     return tags
 
 
-def read_counts(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+def read_bin_counts(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, str]]:
     """Read a counts TSV written by :func:`write_counts`; returns the table and its tags."""
     import pandas as pd
 
@@ -246,7 +246,7 @@ def read_count_files(
     """
     matrix, status, bins = [], [], None
     for cell in cells.index:
-        frame, tags = read_counts(paths[cell])
+        frame, tags = read_bin_counts(paths[cell])
         if bins is None:
             bins = frame.loc[:, ["chrom", "start", "end"]]
         elif not frame.loc[:, ["chrom", "start", "end"]].equals(bins):

@@ -199,7 +199,7 @@ def gene_calls(
     gene_table: pd.DataFrame | None = None,
     arms: pd.DataFrame | None = None,
     config: CNVConfig | None = None,
-    key: str = "cnv",
+    key: str = "ctc_cnv",
 ) -> pd.DataFrame:
     """Gene-level copy number and calls per cell from a called AnnData.
 
@@ -218,7 +218,8 @@ def gene_calls(
     config
         Call thresholds (``amplification_ratio``, ``deep_deletion_cn``, ``arm_fraction``).
     key
-        Key of ``adata.uns`` holding the segments.
+        ``key_added`` of :func:`call_copy_number`: the ``uns`` key holding the segments
+        and, when not the default, the prefix of the layers and columns it wrote.
 
     Returns
     -------
@@ -228,13 +229,14 @@ def gene_calls(
         least ``arm_fraction`` of the arm's used bins, else ``focal``.
     """
     cfg = config or CNVConfig()
+    adata = _default_names(adata, key)
     _check_called(adata, key, "gene_calls")
     table = read_gene_table() if gene_table is None else gene_table
     missing = {"chrom", "start", "end", "gene"} - set(table.columns)
     if missing:
         raise CNVInputError(
             f"gene_table lacks column(s) {sorted(missing)}; give chrom, start, end, gene "
-            "(0-based half-open), e.g. ctc.cnv.read_gene_table()"
+            "(0-based half-open), or omit gene_table for the packaged GENCODE genes"
         )
     arms = arms_from_cytobands() if arms is None else arms
     if genes is not None:
@@ -334,6 +336,33 @@ def gene_coverage_warnings(var: pd.DataFrame, gene_bins: pd.DataFrame) -> dict[s
                 "the call rests on few reads"
             )
     return out
+
+
+def _default_names(adata: ad.AnnData, key: str) -> ad.AnnData:
+    """Return ``adata`` with the outputs of ``call_copy_number(key_added=key)`` unprefixed.
+
+    A shallow AnnData (arrays shared, not copied) when ``key`` is not the default, so the
+    readers below use the documented names.
+    """
+    if key == "ctc_cnv":
+        return adata
+    prefix = f"{key}_"
+
+    def unprefixed(frame: pd.DataFrame) -> pd.DataFrame:
+        names = {c: c[len(prefix) :] for c in frame.columns if str(c).startswith(prefix)}
+        return frame.drop(columns=[c for c in names.values() if c in frame]).rename(columns=names)
+
+    layers = dict(adata.layers.items())
+    for name in [k for k in layers if k.startswith(prefix)]:
+        layers[name[len(prefix) :]] = layers.pop(name)
+    return ad.AnnData(
+        X=adata.X,
+        obs=unprefixed(adata.obs),
+        var=unprefixed(adata.var),
+        layers=layers,
+        obsm=dict(adata.obsm.items()),
+        uns=dict(adata.uns),
+    )
 
 
 def _check_called(adata: ad.AnnData, key: str, what: str) -> None:

@@ -477,7 +477,7 @@ def germline_allele_counts(
 
 def _usable(cell: str, bam: str | os.PathLike[str]) -> bool:
     """Whether a cell's BAM has reads to count (a failed alignment is reported, not fatal)."""
-    from ctcgenomics.align import failed_reason
+    from ctcgenomics.align._bwa import failed_reason
 
     if not os.path.exists(bam):
         log.warning("%s: BAM of cell %s not found; no allele counts for it", bam, cell)

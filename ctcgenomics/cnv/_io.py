@@ -25,13 +25,13 @@ def write_cnv_h5ad(adata: ad.AnnData, path: str | os.PathLike[str]) -> None:
     adata = adata.copy()
     adata.obs = _h5ad_safe(adata.obs)
     adata.var = _h5ad_safe(adata.var)
-    for key in ("cnv", "clone"):
+    for key in ("ctc_cnv", "clone"):
         if key in adata.uns:
             adata.uns[key] = {
                 k: _h5ad_safe(v) if isinstance(v, pd.DataFrame) else v
                 for k, v in adata.uns[key].items()
             }
-    stamp(adata, "cnv", adata.uns.get("cnv", {}).get("params"))
+    stamp(adata, "cnv", adata.uns.get("ctc_cnv", {}).get("params"))
     with atomic_path(path) as tmp:
         adata.write_h5ad(tmp, compression="gzip")
 

@@ -10,14 +10,8 @@ from ctcgenomics.io._atomic import atomic_open, atomic_path
 _LAZY = {
     name: "ctcgenomics.io.alterations"
     for name in (
-        "ALTERATION_COLUMNS",
-        "ALTERATION_KINDS",
-        "TABLE_COLUMNS",
         "AlterationTableError",
         "alteration_row",
-        "alterations_frame",
-        "check_alteration",
-        "check_alterations",
         "merge_alterations",
         "prevalence_ci",
         "read_alterations",
@@ -26,16 +20,10 @@ _LAZY = {
 }
 
 __all__ = [
-    "ALTERATION_COLUMNS",
-    "ALTERATION_KINDS",
-    "TABLE_COLUMNS",
     "AlterationTableError",
     "alteration_row",
-    "alterations_frame",
     "atomic_open",
     "atomic_path",
-    "check_alteration",
-    "check_alterations",
     "merge_alterations",
     "prevalence_ci",
     "read_alterations",

@@ -154,8 +154,8 @@ def mutation_form(gene: str, alteration: str) -> str:
 
     Raises
     ------
-    ctcgenomics.actionability.MalformedHGVSpError
-        (an :class:`AlterationTableError`) for anything else, with the accepted forms.
+    AlterationTableError
+        (a malformed-HGVSp subclass) for anything else, with the accepted forms.
     """
     # The HGVSp grammar lives with the matcher, which is its main user; imported here
     # lazily because ctcgenomics.actionability itself imports this module.

@@ -27,7 +27,7 @@ QC_COLUMNS: tuple[str, ...] = (
     "mean_depth",
     "breadth_1x",
     "insert_size_median",
-    "mapd",
+    "mapd_raw",
     "qc_pass",
     "qc_reason",
 )
@@ -44,12 +44,15 @@ class QCThresholds:
     min_breadth: float = 0.0
 
 
-def mapd(counts: np.ndarray) -> float:
-    """Median absolute pairwise difference of log2 normalised counts of adjacent bins.
+def mapd_raw(counts: np.ndarray) -> float:
+    """Median absolute pairwise difference of log2 raw counts of adjacent bins (``mapd_raw``).
 
     The standard noise metric of single-cell copy-number data (Cai et al. 2014;
     10x Cell Ranger DNA): it is insensitive to true copy-number changes, which
     affect few adjacent pairs. Bins with zero counts in both neighbours are skipped.
+    Computed on raw counts (mean-scaled, no GC correction or reference), across contig
+    ends, so it also carries GC and amplification bias; the CNV stage's ``obs["mapd"]``
+    is the same statistic on corrected ratios within contigs (``docs/design.md``).
 
     Parameters
     ----------
@@ -64,7 +67,7 @@ def mapd(counts: np.ndarray) -> float:
     counts = np.asarray(counts, dtype=float)
     if counts.ndim != 1:
         raise ValueError(
-            f"mapd takes one cell's counts per bin (1-D), got shape {counts.shape}; "
+            f"mapd_raw takes one cell's counts per bin (1-D), got shape {counts.shape}; "
             "call it per row of a cells x bins matrix"
         )
     if counts.size < 3 or counts.sum() == 0:
@@ -166,7 +169,7 @@ def cell_qc(
         "mean_depth": aligned_bases / genome_length if genome_length else float("nan"),
         "breadth_1x": covered / genome_length if genome_length else float("nan"),
         "insert_size_median": float(np.median(inserts)) if inserts else float("nan"),
-        "mapd": mapd(counts) if assay == "wgs" else float("nan"),
+        "mapd_raw": mapd_raw(counts) if assay == "wgs" else float("nan"),
     }
     reasons = _fail_reasons(row, thresholds)
     input_failure = failed_reason(bam)
@@ -188,7 +191,12 @@ def _fail_reasons(row: dict[str, object], t: QCThresholds) -> list[str]:
     checks = [
         ("mapped_pct", "<", t.min_mapped_pct, "low mapped %"),
         ("duplicate_pct", ">", t.max_duplicate_pct, "high duplicate %"),
-        ("mapd", ">", t.max_mapd if t.max_mapd is not None else np.inf, "noisy coverage (MAPD)"),
+        (
+            "mapd_raw",
+            ">",
+            t.max_mapd if t.max_mapd is not None else np.inf,
+            "noisy coverage (raw MAPD)",
+        ),
         ("breadth_1x", "<", t.min_breadth, "low breadth"),
     ]
     for key, op, limit, label in checks:

@@ -6,39 +6,17 @@ drawn with matplotlib and inlined as PNG data URIs; the page loads nothing from 
 network. Templates are jinja2 with autoescaping on. See ``docs/report.md``.
 """
 
-from ctcgenomics.report._inputs import (
-    STAGES,
-    LoadedInputs,
-    ReportInputError,
-    ReportInputs,
-    load_inputs,
-)
-from ctcgenomics.report._report import (
-    LIMITATIONS,
-    SECTIONS,
-    Report,
-    build_report,
-    make_report,
-    render_html,
-    write_report,
-)
-from ctcgenomics.report._sections import discordance_flags, parse_sources
-from ctcgenomics.report._versions import tool_versions
+from ctcgenomics.report._inputs import LoadedInputs, ReportInputError, ReportInputs, load_inputs
+from ctcgenomics.report._report import Report, build_report, make_report, render_html, write_report
 
 __all__ = [
-    "LIMITATIONS",
-    "SECTIONS",
-    "STAGES",
     "LoadedInputs",
     "Report",
     "ReportInputError",
     "ReportInputs",
     "build_report",
-    "discordance_flags",
     "load_inputs",
     "make_report",
-    "parse_sources",
     "render_html",
-    "tool_versions",
     "write_report",
 ]

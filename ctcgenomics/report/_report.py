@@ -14,6 +14,7 @@ import numpy as np
 
 from ctcgenomics import __version__
 from ctcgenomics.io._atomic import atomic_open
+from ctcgenomics.io._json import json_ready
 from ctcgenomics.report import _figures, _sections
 from ctcgenomics.report._inputs import LoadedInputs, ReportInputs, load_inputs
 from ctcgenomics.report._versions import tool_versions
@@ -164,7 +165,7 @@ def build_report(
         "ctcgenomics_version": __version__,
         "sections": sections,
     }
-    report = Report(data=_sections.clean(data))
+    report = Report(data=json_ready(data))
     if figures:
         report.figures = draw_figures(loaded, sections)
     return report

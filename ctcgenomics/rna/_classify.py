@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -44,6 +44,7 @@ import scipy.sparse as sp
 from anndata import AnnData
 from scipy.special import expit, logit, logsumexp, roots_jacobi
 
+from ctcgenomics._keys import output_namer
 from ctcgenomics.rna._cnv import (
     CNV_CONFIDENT,
     CNV_MIN_REFERENCE,
@@ -325,7 +326,10 @@ def classify_cells(
         called class), ``obs["ctc_probability"]`` (calibrated posterior of CTC),
         ``obs["ctc_score"]`` (CTC log posterior odds, for ranking), the programme
         scores, ``obsm[f"{key_added}_posterior"]`` (cells x hypotheses) and
-        ``uns[key_added]`` (params, calibration source, label check, class counts).
+        ``uns[key_added]`` (params, calibration source, label check, class counts);
+        with the copy-number term, ``obs["cnv_correlation"]`` and ``obs["cnv_log_lr"]``.
+        A ``key_added`` other than ``cell_class`` prefixes the columns without it
+        (``ctc_probability``, ``ctc_score``, ``cnv_*``) with ``f"{key_added}_"`` too.
     """
     _check_classify_input(adata, qc_key)
     cal = dict(calibration) if isinstance(calibration, Mapping) else load_calibration(calibration)
@@ -342,12 +346,13 @@ def classify_cells(
     refused = check["status"] == "failed"
     raw_post, cnv_info = _posterior_with_cnv(
         adata, log_bf, cal, ok, cnv=cnv, refused=refused, layer=layer, values=values,
-        programme_key=programme_key,
+        programme_key=programme_key, name=output_namer(key_added, "cell_class"),
     )  # fmt: skip
     post = apply_platt(raw_post, cal)
     label, conf, prob, score = _call_classes(post, cal, ok, check if refused else None)
-    adata.obs["ctc_probability"] = prob
-    adata.obs["ctc_score"] = score
+    name = output_namer(key_added, "cell_class")
+    adata.obs[name("ctc_probability")] = prob
+    adata.obs[name("ctc_score")] = score
     adata.obs[key_added] = pd.Categorical(label, categories=list(CLASSES))
     adata.obs[f"{key_added}_confidence"] = conf
     adata.obsm[f"{key_added}_posterior"] = post.set_axis(list(HYPOTHESES), axis=1)
@@ -380,10 +385,12 @@ def _posterior_with_cnv(
     layer: str | None,
     values: str | None,
     programme_key: str,
+    name: Callable[[str], str],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Class posterior from the programmes, with the copy-number term where it applies.
 
-    Adds ``obs["cnv_correlation"]`` and ``obs["cnv_log_lr"]`` when the term was computed.
+    Adds ``obs["cnv_correlation"]`` and ``obs["cnv_log_lr"]`` (named by ``name``) when the
+    term was computed.
     Returns the (uncalibrated) posterior and what became of the copy-number evidence.
     """
     raw_post = class_posterior(log_bf, cal)
@@ -393,9 +400,9 @@ def _posterior_with_cnv(
     elif cnv:
         log_lr, corr, cnv_info = _cnv_term(adata, raw_post, ok, layer, values, programme_key)
         if corr is not None:
-            adata.obs["cnv_correlation"] = corr
+            adata.obs[name("cnv_correlation")] = corr
         if log_lr is not None:
-            adata.obs["cnv_log_lr"] = log_lr
+            adata.obs[name("cnv_log_lr")] = log_lr
             log_bf["tumour"] = log_bf["tumour"].to_numpy() + log_lr
             raw_post = class_posterior(log_bf, cal)
     return raw_post, cnv_info

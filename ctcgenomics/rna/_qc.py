@@ -9,6 +9,8 @@ import pandas as pd
 import scanpy as sc
 from anndata import AnnData
 
+from ctcgenomics._keys import output_namer
+
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +39,8 @@ def qc_cells(
     max_mito_frac, max_ribo_frac
         Largest mitochondrial / ribosomal fraction of counts of a passing cell.
     key_added
-        Prefix of the ``obs`` columns and ``uns`` key.
+        Prefix of the pass/fail ``obs`` columns and the ``uns`` key; a key other than
+        ``qc`` prefixes the metric columns (and ``var["mt"]``, ``var["ribo"]``) too.
     layer
         Counts layer instead of ``X``.
     copy
@@ -46,27 +49,33 @@ def qc_cells(
     Returns
     -------
     AnnData or None
-        Adds ``obs["n_genes"]``, ``obs["total_counts"]``, ``obs["mito_frac"]``,
-        ``obs["ribo_frac"]``, ``obs[f"{key_added}_pass"]`` (bool) and
+        Adds ``var["mt"]``, ``var["ribo"]``, ``obs["n_genes"]``, ``obs["total_counts"]``,
+        ``obs["mito_frac"]``, ``obs["ribo_frac"]``, ``obs[f"{key_added}_pass"]`` (bool) and
         ``obs[f"{key_added}_fail_reason"]`` (``;``-joined, empty when passing);
         ``uns[key_added]["params"]``.
     """
     adata = adata.copy() if copy else adata
+    out = output_namer(key_added, "qc")
     var = adata.var_names.str.upper()
-    adata.var["mt"] = var.str.startswith("MT-")
-    adata.var["ribo"] = var.str.match(r"^RP[SL]\d")
+    adata.var[out("mt")] = var.str.startswith("MT-")
+    adata.var[out("ribo")] = var.str.match(r"^RP[SL]\d")
     metrics, _ = sc.pp.calculate_qc_metrics(
-        adata, qc_vars=("mt", "ribo"), percent_top=None, log1p=False, inplace=False, layer=layer
+        adata,
+        qc_vars=(out("mt"), out("ribo")),
+        percent_top=None,
+        log1p=False,
+        inplace=False,
+        layer=layer,
     )
-    adata.obs["n_genes"] = metrics["n_genes_by_counts"].to_numpy()
-    adata.obs["total_counts"] = metrics["total_counts"].to_numpy()
-    adata.obs["mito_frac"] = metrics["pct_counts_mt"].to_numpy() / 100.0
-    adata.obs["ribo_frac"] = metrics["pct_counts_ribo"].to_numpy() / 100.0
+    adata.obs[out("n_genes")] = metrics["n_genes_by_counts"].to_numpy()
+    adata.obs[out("total_counts")] = metrics["total_counts"].to_numpy()
+    adata.obs[out("mito_frac")] = metrics[f"pct_counts_{out('mt')}"].to_numpy() / 100.0
+    adata.obs[out("ribo_frac")] = metrics[f"pct_counts_{out('ribo')}"].to_numpy() / 100.0
     checks = {
-        f"n_genes<{min_genes}": adata.obs["n_genes"] < min_genes,
-        f"total_counts<{min_counts:g}": adata.obs["total_counts"] < min_counts,
-        f"mito_frac>{max_mito_frac:g}": adata.obs["mito_frac"] > max_mito_frac,
-        f"ribo_frac>{max_ribo_frac:g}": adata.obs["ribo_frac"] > max_ribo_frac,
+        f"n_genes<{min_genes}": adata.obs[out("n_genes")] < min_genes,
+        f"total_counts<{min_counts:g}": adata.obs[out("total_counts")] < min_counts,
+        f"mito_frac>{max_mito_frac:g}": adata.obs[out("mito_frac")] > max_mito_frac,
+        f"ribo_frac>{max_ribo_frac:g}": adata.obs[out("ribo_frac")] > max_ribo_frac,
     }
     reasons = pd.Series("", index=adata.obs_names)
     for label, failed in checks.items():
@@ -75,7 +84,7 @@ def qc_cells(
         )
     adata.obs[f"{key_added}_fail_reason"] = reasons.to_numpy()
     adata.obs[f"{key_added}_pass"] = (reasons == "").to_numpy()
-    n_mt = int(adata.var["mt"].sum())
+    n_mt = int(adata.var[out("mt")].sum())
     if n_mt == 0:
         log.warning("no mitochondrial (MT-) genes in the matrix: the mitochondrial filter is inert")
     adata.uns[key_added] = {
@@ -85,7 +94,7 @@ def qc_cells(
             "max_mito_frac": max_mito_frac,
             "max_ribo_frac": max_ribo_frac,
             "n_mito_genes": n_mt,
-            "n_ribo_genes": int(adata.var["ribo"].sum()),
+            "n_ribo_genes": int(adata.var[out("ribo")].sum()),
         },
         "n_pass": int(np.sum(adata.obs[f"{key_added}_pass"])),
     }

@@ -15,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
+from ctcgenomics._keys import output_namer
 from ctcgenomics.rna._genesets import SIGNATURE_SETS, load_gene_sets
 from ctcgenomics.rna._score import score_gene_sets
 
@@ -222,7 +223,9 @@ def biomarker_status(
     (missing genes are NaN / ``not_measured``), ``obs["cd44_cd24"]`` (e.g. ``CD44+/CD24-``,
     the breast cancer stem-like phenotype of Al-Hajj et al. 2003), ``obs["aldh1a1_pos"]``,
     and ``obs["arv7"]`` (``positive``/``negative``/``not_measured``; measured only when the
-    matrix has an AR-V7 isoform or junction feature named as in :data:`ARV7_FEATURES`).
+    matrix has an AR-V7 isoform or junction feature named as in :data:`ARV7_FEATURES`);
+    ``uns[key_added]["params"]``. A ``key_added`` other than ``biomarker`` prefixes every
+    ``obs`` column with ``f"{key_added}_"``.
     """
     if values not in ("counts", "normalised", "log1p"):
         raise ValueError(f"values must be counts, normalised or log1p, got {values!r}")
@@ -237,33 +240,34 @@ def biomarker_status(
     if values == "log1p":
         x = x.copy()
         x.data = np.expm1(x.data)
+    out = output_namer(key_added, "biomarker")
     names = pd.Index(adata.var_names)
     lib = np.asarray(x.sum(axis=1)).ravel()
     for gene in BIOMARKERS:
         cp = _gene_cp10k(x, names, gene, lib)
         if cp is None:
-            adata.obs[f"{gene}_cp10k"] = np.nan
-            adata.obs[f"{gene}_level"] = "not_measured"
+            adata.obs[out(f"{gene}_cp10k")] = np.nan
+            adata.obs[out(f"{gene}_level")] = "not_measured"
             continue
-        adata.obs[f"{gene}_cp10k"] = cp
-        adata.obs[f"{gene}_level"] = np.select(
+        adata.obs[out(f"{gene}_cp10k")] = cp
+        adata.obs[out(f"{gene}_level")] = np.select(
             [cp <= 0, cp < thresholds[gene]], ["absent", "low"], default="high"
         )
     status = {}
     for gene in ("CD44", "CD24", "ALDH1A1"):
         cp = _gene_cp10k(x, names, gene, lib)
         status[gene] = np.zeros(adata.n_obs, bool) if cp is None else cp > 0
-    adata.obs["cd44_cd24"] = np.char.add(
+    adata.obs[out("cd44_cd24")] = np.char.add(
         np.where(status["CD44"], "CD44+/", "CD44-/"), np.where(status["CD24"], "CD24+", "CD24-")
     )
-    adata.obs["aldh1a1_pos"] = status["ALDH1A1"]
+    adata.obs[out("aldh1a1_pos")] = status["ALDH1A1"]
     feats = [f for f in ARV7_FEATURES if f in names]
     if feats:
         arv7 = np.asarray(x[:, [names.get_loc(f) for f in feats]].sum(axis=1)).ravel()
         need = arv7_min_counts if values == "counts" else np.finfo(float).tiny
-        adata.obs["arv7"] = np.where(arv7 >= need, "positive", "negative")
+        adata.obs[out("arv7")] = np.where(arv7 >= need, "positive", "negative")
     else:
-        adata.obs["arv7"] = "not_measured"
+        adata.obs[out("arv7")] = "not_measured"
     adata.uns[key_added] = {
         "params": {
             "high_cp10k": thresholds,

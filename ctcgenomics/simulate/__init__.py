@@ -16,41 +16,14 @@ Examples
 >>> ctc.simulate.simulate(spec, "sim")  # doctest: +SKIP
 """
 
-from ctcgenomics.simulate._counts import (
-    CountSimulation,
-    genome_bins,
-    germline_cn,
-    random_patient,
-    simulate_counts,
-)
-from ctcgenomics.simulate._genome import CellGenome, Karyotype, cell_truth, variant_catalogue
-from ctcgenomics.simulate._reads import CellReads
-from ctcgenomics.simulate._reference import Reference, load_reference
-from ctcgenomics.simulate._simulate import SimulationResult, simulate, simulate_cell
-from ctcgenomics.simulate._spec import (
-    WGA_DEFAULTS,
-    Amplification,
-    CellSpec,
-    CloneSpec,
-    SimulationSpec,
-    SpecError,
-    load_spec,
-)
+from ctcgenomics.simulate._counts import genome_bins, germline_cn, random_patient, simulate_counts
+from ctcgenomics.simulate._reference import load_reference
+from ctcgenomics.simulate._simulate import simulate, simulate_cell
+from ctcgenomics.simulate._spec import SimulationSpec, SpecError, load_spec
 
 __all__ = [
-    "WGA_DEFAULTS",
-    "Amplification",
-    "CellGenome",
-    "CellReads",
-    "CellSpec",
-    "CloneSpec",
-    "CountSimulation",
-    "Karyotype",
-    "Reference",
-    "SimulationResult",
     "SimulationSpec",
     "SpecError",
-    "cell_truth",
     "genome_bins",
     "germline_cn",
     "load_reference",
@@ -59,5 +32,4 @@ __all__ = [
     "simulate",
     "simulate_cell",
     "simulate_counts",
-    "variant_catalogue",
 ]

@@ -2,7 +2,7 @@
 
 The read simulator (:func:`ctcgenomics.simulate.simulate`) makes FASTQ files; sweeps over
 hundreds of cells and many seeds need the counts only. This module draws per-bin read
-counts from the same amplification model (:class:`~ctcgenomics.simulate.Amplification`),
+counts from the same amplification model (the read simulator's ``Amplification`` parameters),
 aggregated to bins analytically:
 
 - smooth log-coverage waves (``bias_sd`` over ``bias_length`` bp);
@@ -228,8 +228,8 @@ def simulate_counts(
         One row per cell, index = cell IDs, with ``clone`` (a key of ``clones``) and
         optionally ``role`` (``ctc``/``wbc``), ``patient``, ``draw``, ``sex``
         (``female``/``male``; only for :attr:`CountSimulation.cells`), ``reads_per_bin``
-        (overrides the argument) and ``wga`` (a key of
-        :data:`~ctcgenomics.simulate.WGA_DEFAULTS`, overriding ``amplification``).
+        (overrides the argument) and ``wga`` (a WGA preset: ``MDA``, ``MALBAC``,
+        ``Ampli1``, ``PicoPLEX`` or ``none``; overrides ``amplification``).
     seed
         Seed; each cell draws from its own stream (the same cell gives the same counts
         whatever other cells are simulated).

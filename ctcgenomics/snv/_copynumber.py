@@ -50,7 +50,9 @@ def add_copy_number(
     from the cell sheet's ``cnv_cell`` column). CTCs without a linked CNV cell take their
     draw's distribution of copy number over the QC-passing CNV CTCs of that draw (the
     same tumour population), mixed with diploid by one pseudo-cell; WBCs stay diploid.
-    CNV cells not used by any SNV cell are ignored with a warning that lists them.
+    CNV cells not used by any SNV cell are ignored with a warning that lists them;
+    copy-number input without cells (e.g. the placeholder of a failed CNV stage) is
+    ignored with a warning.
 
     Parameters
     ----------
@@ -66,9 +68,6 @@ def add_copy_number(
         Copy numbers above this are stored as this.
     copy
         Return a copy instead of writing into ``adata``.
-
-    Copy-number input without cells (e.g. the placeholder of a failed CNV stage) is
-    ignored with a warning.
 
     Returns
     -------

@@ -7,12 +7,14 @@ genotypes and carrier fractions with credible intervals.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ctcgenomics._reference_cells import role_labels
 from ctcgenomics.snv._copynumber import copy_number_probabilities
 from ctcgenomics.snv._model import (
     DropoutFit,
@@ -71,14 +73,18 @@ class GenotypeParams:
     model: ModelParams = field(default_factory=ModelParams)
 
 
-def _roles(adata: ad.AnnData) -> np.ndarray:
-    if "role" not in adata.obs:
-        return np.array(["ctc"] * adata.n_obs)
-    roles = adata.obs["role"].astype(str).str.lower().to_numpy()
-    bad = sorted(set(roles) - {"ctc", "wbc"})
-    if bad:
-        raise ValueError(f"obs['role'] has value(s) {bad}; each cell's role must be 'ctc' or 'wbc'")
-    return roles
+def _roles(
+    adata: ad.AnnData, reference_key: str = "role", reference_cat: str | Sequence[str] = "wbc"
+) -> np.ndarray:
+    """Return internal ``"wbc"``/``"ctc"`` labels (the cell sheet's ``role`` has only those)."""
+    if reference_key == "role" and "role" in adata.obs:
+        roles = adata.obs["role"].astype(str).str.lower().to_numpy()
+        bad = sorted(set(roles) - {"ctc", "wbc"})
+        if bad:
+            raise ValueError(
+                f"obs['role'] has value(s) {bad}; each cell's role must be 'ctc' or 'wbc'"
+            )
+    return role_labels(adata.obs, reference_key, reference_cat)
 
 
 def _error_rates(adata: ad.AnnData, model: ModelParams) -> np.ndarray:
@@ -156,15 +162,17 @@ def genotype(
     *,
     params: GenotypeParams | None = None,
     key_added: str = "snv",
+    reference_key: str = "role",
+    reference_cat: str | Sequence[str] = "wbc",
     copy: bool = False,
 ) -> ad.AnnData | None:
     """Call germline and somatic variants and per-cell genotypes.
 
     Steps: (1) the three-hypothesis site model (no variant / somatic in the CTCs /
-    germline in every cell, :func:`ctcgenomics.snv.site_model`) with default
+    germline in every cell; ``docs/snv.md``) with default
     rates finds germline heterozygous SNVs; (2) they give each cell's allelic dropout
     rate, its local variation and the amplification overdispersion
-    (:func:`~ctcgenomics.snv.estimate_dropout`); (3) the somatic rate per base and each
+    (maximum likelihood over those sites); (3) the somatic rate per base and each
     cell's artefact rate are estimated by EM (empirical Bayes) where the counting step
     recorded how many bases were examined; (4) final posteriors, per-cell genotypes and
     the carrier fraction of each variant with a 95 % credible interval, per draw.
@@ -185,6 +193,9 @@ def genotype(
     key_added
         Key of ``adata.uns`` receiving ``params``, the fitted rates and the prevalence
         table.
+    reference_key, reference_cat
+        ``obs`` column and value(s) marking the normal cells (WBCs; default
+        ``obs["role"] == "wbc"``); the others are tumour cells.
     copy
         Return a modified copy instead of writing in place.
 
@@ -204,7 +215,7 @@ def genotype(
     check_counts_adata(adata)
     adata = adata.copy() if copy else adata
     params = params or GenotypeParams()
-    data = _genotype_inputs(adata, params.model)
+    data = _genotype_inputs(adata, params.model, _roles(adata, reference_key, reference_cat))
     rates = _Rates.start(data)
     # (1) germline heterozygous SNVs. The somatic prior is set equal to the germline one
     # here, so that the WBCs, not the prior, decide which sites are germline: a clonal
@@ -298,9 +309,8 @@ class _Rates:
         )
 
 
-def _genotype_inputs(adata: ad.AnnData, model: ModelParams) -> _GenotypeData:
+def _genotype_inputs(adata: ad.AnnData, model: ModelParams, roles: np.ndarray) -> _GenotypeData:
     """Read counts, roles, error rates, copy number and the chemistry's priors per cell."""
-    roles = _roles(adata)
     is_wbc = roles == "wbc"
     ref = np.asarray(adata.layers["ref"], dtype=np.int64)
     alt = np.asarray(adata.layers["alt"], dtype=np.int64)

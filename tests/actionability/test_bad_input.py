@@ -9,18 +9,15 @@ import pytest
 import yaml
 
 from ctcgenomics.actionability import (
-    KnowledgeBaseError,
-    MalformedHGVSpError,
     UnknownTumourTypeError,
     load_kb,
     match,
     oncotree,
-    parse_hgvsp,
     patient_context,
-    validate_kb,
 )
 from ctcgenomics.actionability._data import KB_PATH
-from ctcgenomics.actionability._kb import load_yaml
+from ctcgenomics.actionability._hgvs import MalformedHGVSpError, parse_hgvsp
+from ctcgenomics.actionability._kb import KnowledgeBaseError, load_yaml, validate_kb
 from ctcgenomics.io import AlterationTableError
 from ctcgenomics.io.sheets import SheetError, read_patient_sheet
 
@@ -221,14 +218,14 @@ def test_unknown_tumour_type_error_names_the_patient_sheet(tmp_path, caplog):
 
 
 def test_unknown_tumour_type_message_names_sheet_and_patient():
-    from ctcgenomics.actionability import build_report
+    from ctcgenomics.actionability import therapy_table
 
     rows = sheet_rows("BRCX")
     alts = make_alterations(("D1", "ERBB2", "AMPLIFICATION", "copy_number", 1, 1))
     with pytest.raises(
         UnknownTumourTypeError, match=r"'BRCX' \(p\.tsv, patient P1, column tumour_type\)"
     ):
-        build_report("P1", alts, rows, sheet="p.tsv")
+        therapy_table("P1", alts, rows, sheet="p.tsv")
 
 
 # ---------------------------------------------------------------------- patient sheet
@@ -375,14 +372,10 @@ def test_unknown_context_keys_in_sheet_rows_do_not_matter():
 
 
 def test_other_public_functions_check_their_inputs():
-    from ctcgenomics.actionability import (
-        discordances,
-        enumeration_rows,
-        evaluate_context,
-        germline_findings,
-        is_oncogenic,
-        serial_changes,
-    )
+    from ctcgenomics.actionability import discordances, germline_findings, serial_changes
+    from ctcgenomics.actionability._context import evaluate_context
+    from ctcgenomics.actionability._patient import enumeration_rows
+    from ctcgenomics.actionability._patterns import is_oncogenic
 
     with pytest.raises(ValueError, match=r"lack column\(s\) \['draw'\]"):
         enumeration_rows(pd.DataFrame({"patient": ["P1"]}))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ctcgenomics.actionability import CivicFormatError, match, read_civic
+from ctcgenomics.actionability import match, read_civic
+from ctcgenomics.actionability._civic import CivicFormatError
 
 from .conftest import CIVIC_2026_PATH, CIVIC_PATH, make_alterations
 

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ctcgenomics.actionability import (
-    CONFIRM_TISSUE,
-    clonality,
-    evaluate_context,
-    match,
-    patient_context,
-    therapy_drugs,
-)
+from ctcgenomics.actionability import clonality, match, patient_context
+from ctcgenomics.actionability._context import evaluate_context, therapy_drugs
+from ctcgenomics.actionability._match import CONFIRM_TISSUE
 from ctcgenomics.io import prevalence_ci
 
 from .conftest import context_of, make_alterations, sheet_rows

@@ -406,7 +406,8 @@ def test_exon_patterns_respect_boundaries(kb):
 
 
 def test_oncogenic_rule(kb):
-    from ctcgenomics.actionability import is_oncogenic, parse_hgvsp
+    from ctcgenomics.actionability._hgvs import parse_hgvsp
+    from ctcgenomics.actionability._patterns import is_oncogenic
 
     assert is_oncogenic("ESR1", parse_hgvsp("p.D538G"))  # cancerhotspots.org allele
     assert not is_oncogenic("ESR1", parse_hgvsp("p.A2V"))  # not a hotspot

@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ctcgenomics.actionability import build_report, enumeration_rows, match, write_report
+from ctcgenomics.actionability import match, therapy_table, write_therapy_table
+from ctcgenomics.actionability._patient import enumeration_rows
 from ctcgenomics.cli import main
 
 from .conftest import CIVIC_PATH, make_alterations
@@ -84,7 +85,7 @@ def test_heterogeneity_clonality_and_ranking(kb):
 
 def test_serial_esr1_emergence_and_discordance(kb):
     alts = pd.concat([BREAST_ALTS, enumeration_rows(BREAST_SHEET)], ignore_index=True)
-    doc, _ = build_report("PB", alts, BREAST_SHEET, kb=kb)
+    doc, _ = therapy_table("PB", alts, BREAST_SHEET, kb=kb)
     changes = {(c["gene"], c["alteration"]): c for c in doc["serial_changes"]}
     esr1 = changes[("ESR1", "p.D538G")]
     assert esr1["change"] == "emerged"
@@ -149,7 +150,7 @@ def test_golden_outputs(tmp_path, name, patient, sheet, alts, civic):
 
 
 def test_lung_report_content(kb, civic):
-    doc, table = build_report("PL", LUNG_ALTS, LUNG_SHEET, kb=kb, civic=civic)
+    doc, table = therapy_table("PL", LUNG_ALTS, LUNG_SHEET, kb=kb, civic=civic)
     kbm = table[table["level_system"] == "KB"]
     assert set(kbm.loc[kbm["alteration"] == "p.E746_A750del", "granularity"]) == {"exon"}
     c797 = kbm[(kbm["alteration"] == "p.C797S") & (kbm["therapy"] == "osimertinib")]
@@ -182,8 +183,8 @@ def test_kb_validate_cli(tmp_path, capsys):
 
 
 def test_write_report_is_atomic_and_versioned(tmp_path, kb):
-    doc, table = build_report("PL", LUNG_ALTS, LUNG_SHEET, kb=kb)
-    write_report(doc, table, tmp_path / "x.json", tmp_path / "x.tsv")
+    doc, table = therapy_table("PL", LUNG_ALTS, LUNG_SHEET, kb=kb)
+    write_therapy_table(doc, table, tmp_path / "x.json", tmp_path / "x.tsv")
     head = (tmp_path / "x.tsv").read_text().splitlines()[:2]
     assert f"version {kb.version} ({kb.date})" in head[1]
     assert list(tmp_path.glob(".*tmp*")) == []

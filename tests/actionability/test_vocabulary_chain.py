@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ctcgenomics.actionability import CONFIRM_GERMLINE, CONFIRM_TISSUE, match
+from ctcgenomics.actionability import match
+from ctcgenomics.actionability._match import CONFIRM_GERMLINE, CONFIRM_TISSUE
 from ctcgenomics.cli import main
 from ctcgenomics.cnv import cnv_alterations
 from ctcgenomics.io.alterations import (

@@ -5,13 +5,13 @@ import pytest
 
 from ctcgenomics.align import (
     BamInputError,
-    ReferenceFastaError,
     ReferenceMismatchError,
     align_cell,
-    failed_reason,
     import_bam,
     prepare_reference,
 )
+from ctcgenomics.align._bwa import failed_reason
+from ctcgenomics.align._reference import ReferenceFastaError
 
 
 def test_paired_alignment_places_reads_at_their_origin(pairs, genome, tmp_path):

@@ -175,7 +175,7 @@ def build_e2e(workdir, amplification: dict, *, bin_size: int = E2E_BIN, n_read_p
     import pysam
 
     from ctcgenomics.align import align_cell, prepare_reference
-    from ctcgenomics.cnv import count_cell
+    from ctcgenomics.cnv._counting import count_cell
     from ctcgenomics.io.bins import make_bin_table
     from ctcgenomics.simulate import simulate
 

@@ -6,6 +6,9 @@ import pysam
 import pytest
 
 import ctcgenomics as ctc
+from ctcgenomics.cnv._bins import bin_mask
+from ctcgenomics.cnv._counting import count_cell, write_counts
+from ctcgenomics.cnv._errors import BlacklistError
 from ctcgenomics.io.bins import BinSizeError, make_bin_table
 
 BINS = pd.DataFrame(
@@ -51,7 +54,7 @@ def test_count_cell_counts_primary_nondup_mapq(tmp_path):
         (1, 1200, 0, 60),
     ]
     bam = _bam(tmp_path / "c.bam", [("chr1", 4000), ("chr2", 2000)], reads)
-    counts, status = ctc.cnv.count_cell(bam, BINS, min_mapq=20)
+    counts, status = count_cell(bam, BINS, min_mapq=20)
     assert status == "ok"
     np.testing.assert_array_equal(counts, [2, 1, 0, 0, 0, 1])
 
@@ -59,32 +62,32 @@ def test_count_cell_counts_primary_nondup_mapq(tmp_path):
 def test_bam_of_another_reference_is_refused(tmp_path):
     renamed = _bam(tmp_path / "a.bam", [("1", 4000), ("2", 2000)], [(0, 10, 0, 60)])
     with pytest.raises(ctc.cnv.ReferenceMismatchError, match="'chr' naming"):
-        ctc.cnv.count_cell(renamed, BINS)
+        count_cell(renamed, BINS)
     longer = _bam(tmp_path / "b.bam", [("chr1", 9000), ("chr2", 2000)], [(0, 10, 0, 60)])
     with pytest.raises(ctc.cnv.ReferenceMismatchError, match="chr1 is 9,000 bp"):
-        ctc.cnv.count_cell(longer, BINS)
+        count_cell(longer, BINS)
 
 
 def test_empty_cell_is_reported_not_fatal(tmp_path):
     bam = _bam(tmp_path / "e.bam", [("chr1", 4000), ("chr2", 2000)], [])
-    counts, status = ctc.cnv.count_cell(bam, BINS)
+    counts, status = count_cell(bam, BINS)
     assert status == "no_mapped_reads" and counts.sum() == 0
     # Also with the pandas-free bin intervals of `ctcg cnv count`: one zero per bin.
     arrays = {k: BINS[k].to_numpy() for k in ("chrom", "start", "end")}
-    counts, status = ctc.cnv.count_cell(bam, arrays)
+    counts, status = count_cell(bam, arrays)
     assert status == "no_mapped_reads" and counts.tolist() == [0] * len(BINS)
 
 
 def test_counts_roundtrip(tmp_path):
     path = tmp_path / "c.tsv"
-    ctc.cnv.write_counts(path, BINS, np.arange(6), cell="C1", status="ok")
-    frame, tags = ctc.cnv.read_counts(path)
+    write_counts(path, BINS, np.arange(6), cell="C1", status="ok")
+    frame, tags = ctc.cnv.read_bin_counts(path)
     assert tags == {"cell": "C1", "status": "ok"}
     np.testing.assert_array_equal(frame["count"], np.arange(6))
     assert frame[["chrom", "start", "end"]].equals(BINS[["chrom", "start", "end"]])
     # The pandas-free bin intervals give the same counts and the same file.
     arrays = {k: BINS[k].to_numpy() for k in ("chrom", "start", "end")}
-    ctc.cnv.write_counts(tmp_path / "d.tsv", arrays, np.arange(6), cell="C1", status="ok")
+    write_counts(tmp_path / "d.tsv", arrays, np.arange(6), cell="C1", status="ok")
     assert (tmp_path / "d.tsv").read_bytes() == path.read_bytes()
 
 
@@ -92,12 +95,12 @@ def test_count_cell_with_bin_intervals_equals_the_table(tmp_path):
     reads = [(0, 10, 0, 60), (0, 1500, 0, 60), (1, 1200, 0, 60), (0, 3100, 0, 5)]
     bam = _bam(tmp_path / "c.bam", [("chr1", 4000), ("chr2", 2000)], reads)
     arrays = {k: BINS[k].to_numpy() for k in ("chrom", "start", "end")}
-    by_table, _ = ctc.cnv.count_cell(bam, BINS, min_mapq=20)
-    by_arrays, _ = ctc.cnv.count_cell(bam, arrays, min_mapq=20)
+    by_table, _ = count_cell(bam, BINS, min_mapq=20)
+    by_arrays, _ = count_cell(bam, arrays, min_mapq=20)
     np.testing.assert_array_equal(by_table, by_arrays)
     renamed = _bam(tmp_path / "a.bam", [("1", 4000), ("2", 2000)], [(0, 10, 0, 60)])
     with pytest.raises(ctc.cnv.ReferenceMismatchError, match="'chr' naming"):
-        ctc.cnv.count_cell(renamed, arrays)
+        count_cell(renamed, arrays)
 
 
 def test_bin_size_larger_than_contigs(tmp_path):
@@ -117,7 +120,7 @@ def _bed(tmp_path, text):
 
 def test_blacklist_masks_bins(tmp_path):
     bl = ctc.cnv.read_blacklist(_bed(tmp_path, "track x\nchr1\t900\t2000\nchr2\t0\t100\n"), BINS)
-    mask = ctc.cnv.bin_mask(BINS, ctc.cnv.CNVConfig(), blacklist=bl)
+    mask = bin_mask(BINS, ctc.cnv.CNVConfig(), blacklist=bl)
     assert mask["exclude_reason"].tolist() == ["", "blacklist", "n_fraction", "", "", "gc"]
 
 
@@ -132,7 +135,7 @@ def test_blacklist_masks_bins(tmp_path):
     ],
 )
 def test_blacklist_in_wrong_coordinates_is_a_clear_error(tmp_path, text, match):
-    with pytest.raises(ctc.cnv.BlacklistError, match=match):
+    with pytest.raises(BlacklistError, match=match):
         ctc.cnv.read_blacklist(_bed(tmp_path, text), BINS)
 
 
@@ -142,13 +145,13 @@ def test_mappability_is_length_weighted(tmp_path):
     m = ctc.cnv.read_mappability(path, BINS)
     np.testing.assert_allclose(m[:4], [0.75, 0.9, 0.9, 0.9])
     assert np.isnan(m[4:]).all()
-    mask = ctc.cnv.bin_mask(BINS, ctc.cnv.CNVConfig(min_mappability=0.8), mappability=m)
+    mask = bin_mask(BINS, ctc.cnv.CNVConfig(min_mappability=0.8), mappability=m)
     assert "mappability" in mask["exclude_reason"].iloc[0]
 
 
 def test_cnv_count_command_reports_a_failed_alignment(tmp_path):
     """A cell whose alignment failed gets zero counts and its reason, not an error."""
-    from ctcgenomics.align import write_failed_bam
+    from ctcgenomics.align._bwa import write_failed_bam
     from ctcgenomics.cli import main
 
     ref = tmp_path / "ref.fa"
@@ -162,6 +165,6 @@ def test_cnv_count_command_reports_a_failed_alignment(tmp_path):
     with pytest.raises(SystemExit) as end:
         main([*args, "--out", str(out)])
     assert end.value.code == 0
-    frame, tags = ctc.cnv.read_counts(out)
+    frame, tags = ctc.cnv.read_bin_counts(out)
     assert tags == {"cell": "F1", "status": "alignment_failed:no reads in R1"}
     assert frame["count"].tolist() == [0] * len(BINS)

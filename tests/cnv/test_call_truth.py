@@ -6,6 +6,7 @@ import pytest
 from cnv_sim import simulate_counts
 
 import ctcgenomics as ctc
+from ctcgenomics.cnv._call import SEGMENT_COLUMNS
 
 SCENARIOS = [dict(seed=s, bias_sd=0.05, bias_length=2.0) for s in (6, 7, 8)]
 
@@ -29,7 +30,7 @@ def pooled():
     for kw in SCENARIOS:
         sim, adata = _called(**kw)
         chrom = sim.bins["chrom"].to_numpy()
-        segs = adata.uns["cnv"]["segments"]
+        segs = adata.uns["ctc_cnv"]["segments"]
         for i, cell in enumerate(adata.obs_names):
             t = sim.truth[i]
             true_bp = np.flatnonzero((t[1:] != t[:-1]) & (chrom[1:] == chrom[:-1])) + 1
@@ -166,7 +167,7 @@ def test_scanpy_style_copy_and_params():
     out = ctc.cnv.call_copy_number(adata, copy=True, key_added="cnv2")
     assert "copy_number" not in adata.layers
     assert out.uns["cnv2"]["params"]["transition_prob"] == ctc.cnv.CNVConfig().transition_prob
-    assert set(ctc.cnv.SEGMENT_COLUMNS) <= set(out.uns["cnv2"]["segments"].columns)
+    assert set(SEGMENT_COLUMNS) <= set(out.uns["cnv2"]["segments"].columns)
 
 
 def test_aneuploid_wbc_is_flagged():
@@ -185,7 +186,7 @@ def test_strong_waves_do_not_make_near_diploid_cells_doubled():
     errors, cvs = [], []
     for seed in (10, 11, 12):
         sim, adata = _called(seed=seed, bias_sd=0.08, bias_length=8.0)
-        cvs.append(adata.uns["cnv"]["level_cv_wbc"])
+        cvs.append(adata.uns["ctc_cnv"]["level_cv_wbc"])
         near = (sim.cells["true_clone"] != "A_wgd").to_numpy()
         err = (adata.obs["ploidy"] - sim.cells["true_ploidy"]).abs().to_numpy()
         errors.extend(err[near])
@@ -197,7 +198,7 @@ def test_strong_waves_do_not_make_near_diploid_cells_doubled():
 
 def test_clean_wbcs_give_no_level_error(called):
     _, adata = called
-    assert adata.uns["cnv"]["level_cv_wbc"] < 0.02
+    assert adata.uns["ctc_cnv"]["level_cv_wbc"] < 0.02
 
 
 def _lone_cells_ploidy_ok(config: dict) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from cnv_sim import simulate_counts
 
 import ctcgenomics as ctc
 from ctcgenomics.cli import main
+from ctcgenomics.cnv._counting import write_counts
 from ctcgenomics.io import read_alterations
 
 DATA = __import__("pathlib").Path(__file__).parents[1] / "data" / "cnv"
@@ -23,7 +24,7 @@ def test_cnv_call_writes_every_output(tmp_path):
     paths = []
     for i, cell in enumerate(sim.cells.index):
         p = tmp_path / "counts" / f"{cell}.tsv"
-        ctc.cnv.write_counts(p, bins, sim.counts[i], cell=cell)
+        write_counts(p, bins, sim.counts[i], cell=cell)
         paths.append(str(p))
     sheet = sim.cells.reset_index(names="cell")[["patient", "draw", "cell", "role"]]
     sheet["assay"] = "wgs"
@@ -76,7 +77,7 @@ def test_cnv_call_writes_every_output(tmp_path):
         "clone",
     } <= set(adata.obs.columns)
     assert {"chrom", "start", "end", "gc", "mappability", "used"} <= set(adata.var.columns)
-    assert isinstance(adata.uns["cnv"]["segments"], pd.DataFrame)
+    assert isinstance(adata.uns["ctc_cnv"]["segments"], pd.DataFrame)
     acc = (adata.layers["copy_number"] == sim.truth).mean(axis=1)
     assert np.median(acc) > 0.95
     clones = pd.read_csv(out / "clones.tsv", sep="\t")
@@ -91,7 +92,7 @@ def test_cnv_call_no_plots_skips_figures_and_matplotlib(tmp_path):
     paths = []
     for i, cell in enumerate(sim.cells.index):
         p = tmp_path / "counts" / f"{cell}.tsv"
-        ctc.cnv.write_counts(p, sim.bins, sim.counts[i], cell=cell)
+        write_counts(p, sim.bins, sim.counts[i], cell=cell)
         paths.append(str(p))
     sheet = sim.cells.reset_index(names="cell")[["patient", "draw", "cell", "role"]]
     sheet.to_csv(tmp_path / "cells.tsv", sep="\t", index=False)

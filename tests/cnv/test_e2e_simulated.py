@@ -62,7 +62,7 @@ def test_integer_copy_number_per_bin(called):
 def test_breakpoints_within_one_bin_in_near_diploid_cells(called):
     adata, truth, _, _ = called
     chrom = adata.var["chrom"].to_numpy()
-    segs = adata.uns["cnv"]["segments"]
+    segs = adata.uns["ctc_cnv"]["segments"]
     for i, cell in enumerate(adata.obs_names):
         if cell.startswith("A_wgd"):
             continue

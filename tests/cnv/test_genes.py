@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import ctcgenomics as ctc
+from ctcgenomics.cnv._genes import arms_from_cytobands, classify, read_gene_table
 
 DATA = Path(__file__).parents[1] / "data" / "cnv"
 
@@ -15,7 +16,7 @@ def test_classify_relative_to_ploidy():
     cfg = ctc.cnv.CNVConfig()
     cn = np.array([0, 1, 2, 3, 4, 5, 3, 4, 10, np.nan])
     ploidy = np.array([2, 2, 2, 2, 2, 2, 4, 4, 4, 2.0])
-    assert ctc.cnv.classify(cn, ploidy, cfg).tolist() == [
+    assert classify(cn, ploidy, cfg).tolist() == [
         "DELETION",
         "LOSS",
         "NEUTRAL",
@@ -97,11 +98,11 @@ def test_not_a_cnvkit_file(tmp_path):
 
 
 def test_packaged_tables_hold_published_coordinates():
-    genes = ctc.cnv.read_gene_table().set_index("gene")
+    genes = read_gene_table().set_index("gene")
     # Ensembl/GENCODE gene ENSG00000141510 (TP53): GRCh38 chr17:7,661,779-7,687,538.
     assert genes.loc["TP53", "chrom"] == "chr17"
     assert genes.loc["TP53", "start"] == 7_661_778 and genes.loc["TP53", "end"] == 7_687_538
-    arms = ctc.cnv.arms_from_cytobands().set_index(["chrom", "arm"])
+    arms = arms_from_cytobands().set_index(["chrom", "arm"])
     # hg38 chr17 centromere region: p arm ends at 25.1 Mb.
     assert arms.loc[("chr17", "p"), "end"] == 25_100_000
     assert arms.loc[("chr17", "q"), "start"] == 25_100_000
@@ -123,7 +124,7 @@ def test_gene_calls_on_hg38_bins_use_packaged_arms():
     adata.var["used"] = True
     change = np.flatnonzero(np.diff(cn)) + 1
     starts, ends = np.r_[0, change], np.r_[change, len(cn)]
-    adata.uns["cnv"] = {
+    adata.uns["ctc_cnv"] = {
         "segments": pd.DataFrame(
             {
                 "cell": "c1",
@@ -138,7 +139,7 @@ def test_gene_calls_on_hg38_bins_use_packaged_arms():
             }
         )
     }
-    genes = ctc.cnv.read_gene_table()
+    genes = read_gene_table()
     in_amp = genes[
         (genes["chrom"] == "chr17") & (genes["start"] > 1_510_000) & (genes["end"] < 1_790_000)
     ]["gene"].iloc[0]

@@ -18,7 +18,12 @@ import pandas as pd
 import pysam
 import pytest
 
-import ctcgenomics as ctc
+from ctcgenomics.cnv._germline import (
+    HetSiteParams,
+    count_site_alleles,
+    germline_allele_counts,
+    het_posterior,
+)
 
 REF = Path(__file__).parents[2] / "ctcgenomics/data/reference/hg38_chr17_1-7843138.fa.gz"
 LENGTH = 1_500_000
@@ -88,7 +93,7 @@ def sim(tmp_path_factory):
             eaf = [rec.samples[c].get("EAF") for c in cells]
             truth.append((rec.chrom, rec.pos, rec.ref, rec.alts[0], rec.info["ORIGIN"], *eaf))
     truth = pd.DataFrame(truth, columns=["chrom", "pos", "ref", "alt", "origin", *cells])
-    sites, counts = ctc.cnv.germline_allele_counts(bams, genome)
+    sites, counts = germline_allele_counts(bams, genome)
     return {"genome": genome, "bams": bams, "truth": truth, "sites": sites, "counts": counts}
 
 
@@ -107,7 +112,7 @@ def test_het_sites_recall_and_precision(sim):
     # reference, the sites are clear and must be found.
     rows = []
     for bam in sim["bams"].values():
-        got = ctc.cnv.count_site_alleles(bam, germ)
+        got = count_site_alleles(bam, germ)
         rows.append(pd.DataFrame({"site": np.arange(len(germ)), "ref": got["ref_count"],
                                   "alt_cell": got["alt_count"] > 0}))  # fmt: skip
     per = pd.concat(rows).groupby("site").sum()
@@ -127,7 +132,7 @@ def test_allele_counts_match_truth(sim):
     assert set(counts["cell"]) == set(sim["bams"])
     for cell, bam in sim["bams"].items():
         # Every planted site, not only the called ones: those were selected for alt reads.
-        got = ctc.cnv.count_site_alleles(bam, germ)
+        got = count_site_alleles(bam, germ)
         eaf = germ[cell].to_numpy(dtype=float)
         n = (got["ref_count"] + got["alt_count"]).to_numpy()
         alt = got["alt_count"].to_numpy()
@@ -148,7 +153,7 @@ def test_counts_agree_with_pysam_coverage(sim):
     """The read walk gives what pysam's column counter gives, with the same filters."""
     sites = sim["sites"].iloc[:400]
     bam = sim["bams"]["ctc1"]
-    got = ctc.cnv.count_site_alleles(bam, sites)
+    got = count_site_alleles(bam, sites)
     idx = {b: i for i, b in enumerate("ACGT")}
 
     def keep(read) -> bool:
@@ -180,7 +185,7 @@ def test_given_vcf_sites_genotyped_and_population(sim, tmp_path):
             rec = out.new_record(contig="chr17", start=r.pos - 1, alleles=(r.ref, r.alt))
             rec.samples["normal"]["GT"] = (0, 1) if i % 3 else (1, 1)  # every third hom
             out.write(rec)
-    sites, counts = ctc.cnv.germline_allele_counts(sim["bams"], sites=path)
+    sites, counts = germline_allele_counts(sim["bams"], sites=path)
     assert len(sites) == sum(1 for i in range(len(germ)) if i % 3)
     assert (sites["posterior"] == 1).all() and set(counts["pos"]) <= set(sites["pos"])
     # A sites-only VCF: candidates, tested on the cells (prior 2p(1-p) from AF).
@@ -190,18 +195,18 @@ def test_given_vcf_sites_genotyped_and_population(sim, tmp_path):
     hdr = [ln for ln in gzip.open(path, "rt") if ln.startswith("##")]
     body = ["\t".join([*ln[:7], "AF=0.4" if ln[0] != "#CHROM" else ln[7]]) for ln in lines]
     plain.write_text("".join(hdr) + "\n".join(body) + "\n")
-    sites2, _ = ctc.cnv.germline_allele_counts(sim["bams"], sites=plain)
+    sites2, _ = germline_allele_counts(sim["bams"], sites=plain)
     assert 0 < len(sites2) <= len(germ)
     assert set(sites2["pos"]) <= set(germ["pos"])
 
 
 def test_het_posterior_prefers_reads_spread_over_cells():
-    params = ctc.cnv.HetSiteParams()
+    params = HetSiteParams()
     # Site 0: 3 alt reads in 3 cells; site 1: 3 alt reads in one cell; 1 ref read each.
     site = np.array([0, 0, 0, 0, 1, 1])
     ref = np.array([0, 0, 0, 1, 0, 1])
     alt = np.array([1, 1, 1, 0, 3, 0])
-    post = ctc.cnv.het_posterior(site, ref, alt, 2, params)
+    post = het_posterior(site, ref, alt, 2, params)
     assert post[0] > 0.99 and post[1] < params.min_posterior
     # A single alt read never passes at the human heterozygosity prior.
-    assert ctc.cnv.het_posterior(np.array([0]), np.array([3]), np.array([1]), 1, params)[0] < 0.5
+    assert het_posterior(np.array([0]), np.array([3]), np.array([1]), 1, params)[0] < 0.5

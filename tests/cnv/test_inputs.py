@@ -8,6 +8,8 @@ import pytest
 
 import ctcgenomics as ctc
 from ctcgenomics.cnv import CNVInputError
+from ctcgenomics.cnv._genes import gene_regions
+from ctcgenomics.cnv._tables import check_same_bins
 from ctcgenomics.simulate import genome_bins, germline_cn, simulate_counts
 
 
@@ -69,7 +71,7 @@ def test_bad_tables_name_the_problem(tmp_path):
     other = sim.bins.copy()
     other.loc[7, "start"] += 1000
     with pytest.raises(CNVInputError, match=r"bin 8 is c1:1400000-1600000 but .* c1:1401000"):
-        ctc.cnv.check_same_bins(sim.bins, other, what="table", reference_name="bins")
+        check_same_bins(sim.bins, other, what="table", reference_name="bins")
 
 
 def test_matched_normal_reference_zero_bins_excluded_gc_optional():
@@ -81,7 +83,7 @@ def test_matched_normal_reference_zero_bins_excluded_gc_optional():
     ctc.cnv.call_copy_number(adata, normal=normal, alleles=sim.alleles)
     reasons = adata.var["exclude_reason"].to_numpy()
     assert reasons[10] == "normal_zero" and reasons[11] == "normal_zero"
-    assert adata.uns["cnv"]["reference"] == "normal"
+    assert adata.uns["ctc_cnv"]["reference"] == "normal"
     used = adata.var["used"].to_numpy()
     acc = (adata.layers["copy_number"][:, used] == sim.truth[:, used]).mean(axis=1)
     assert np.median(acc) >= 0.95, acc
@@ -113,8 +115,8 @@ def test_male_cells_are_not_x_losses(given):
     sim = _small(4, sex="male", contigs=contigs)
     adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
     ctc.cnv.call_copy_number(adata, alleles=sim.alleles, sex="male" if given else None)
-    assert adata.uns["cnv"]["sex"] == "male"
-    assert ("inferred" in adata.uns["cnv"]["sex_source"]) != given
+    assert adata.uns["ctc_cnv"]["sex"] == "male"
+    assert ("inferred" in adata.uns["ctc_cnv"]["sex_source"]) != given
     chrom = adata.var["chrom"].to_numpy()
     used = adata.var["used"].to_numpy()
     x = (chrom == "chrX") & used
@@ -134,7 +136,7 @@ def test_female_y_bins_are_not_used():
     sim = _small(5, sex="female", contigs=contigs)
     adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
     ctc.cnv.call_copy_number(adata)
-    assert adata.uns["cnv"]["sex"] == "female"
+    assert adata.uns["ctc_cnv"]["sex"] == "female"
     y = adata.var["chrom"].to_numpy() == "chrY"
     assert not adata.var["used"].to_numpy()[y].any()
 
@@ -159,14 +161,14 @@ def test_gene_readout_measures_an_amplicon_diluted_in_a_500kb_bin():
     gene = pd.DataFrame(
         {"chrom": ["c2"], "start": [5_200_000], "end": [5_240_000], "gene": ["ERBB2LIKE"]}
     )
-    regions = ctc.cnv.gene_regions(["ERBB2LIKE"], gene_table=gene)
+    regions = gene_regions(["ERBB2LIKE"], gene_table=gene)
     inside = (
         (fine["chrom"].to_numpy() == "c2")
         & (fine["start"] >= regions["start"][0])
         & (fine["end"] <= regions["end"][0])
     )
     adata.obsm["gene_counts"] = sim.counts[:, inside].sum(axis=1, keepdims=True)
-    adata.uns["cnv"]["gene_regions"] = regions
+    adata.uns["ctc_cnv"]["gene_regions"] = regions
     calls = ctc.cnv.gene_calls(adata, gene_table=gene).set_index("cell")
     tumour = cells.index[cells["role"] == "ctc"]
     est = calls.loc[tumour, "readout_cn"]
@@ -224,3 +226,39 @@ def test_plots_name_missing_keys(func, tmp_path):
     adata = ad.AnnData(np.ones((3, 4), dtype=np.float32))
     with pytest.raises(CNVInputError, match=r"var\['chrom'\].*call_copy_number"):
         func(adata, tmp_path / "x.pdf")
+
+
+def test_key_added_names_every_output_and_the_reference_is_a_parameter():
+    # A second call with another key and the WBCs marked in another column: every
+    # output lands under the key's prefix, the default outputs are untouched, and the
+    # calls equal the default call's (same reference cells, same model).
+    sim = _small(2, n_ctc=4, n_wbc=4)
+    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
+    adata.obs["kind"] = np.where(adata.obs["role"] == "wbc", "Normal", "tumour")
+    ctc.cnv.call_copy_number(adata)
+    before = {k: adata.obs[k].copy() for k in adata.obs}
+    ctc.cnv.call_copy_number(adata, key_added="alt", reference_key="kind", reference_cat="normal")
+    for name in ("ratio", "copy_number", "minor_cn"):
+        np.testing.assert_array_equal(adata.layers[f"alt_{name}"], adata.layers[name])
+    for col in ("ploidy", "qc_pass", "qc_reason", "mapd", "group", "n_breakpoints"):
+        np.testing.assert_array_equal(adata.obs[f"alt_{col}"], adata.obs[col])
+        np.testing.assert_array_equal(adata.obs[col], before[col])
+    for col in ("used", "exclude_reason", "pon", "germline_level"):
+        np.testing.assert_array_equal(adata.var[f"alt_{col}"], adata.var[col])
+    assert adata.uns["alt"]["reference"] == adata.uns["ctc_cnv"]["reference"]
+    assert adata.uns["alt"]["params"]["reference_cat"] == ["normal"]
+    genes = ["ERBB2", "MYC"]
+    default = ctc.cnv.gene_calls(adata, genes=genes, gene_table=_gene_table(sim.bins))
+    alt = ctc.cnv.gene_calls(adata, genes=genes, gene_table=_gene_table(sim.bins), key="alt")
+    pd.testing.assert_frame_equal(alt, default)
+    # Without reference cells every cell is called as a tumour cell (no WBC panel).
+    none = ctc.cnv.call_copy_number(adata, key_added="none", reference_key="absent", copy=True)
+    assert none.uns["none"]["reference"] == "none"
+
+
+def _gene_table(bins):
+    mid = bins.iloc[[10, 60]]
+    return pd.DataFrame(
+        {"chrom": mid["chrom"].to_numpy(), "start": mid["start"].to_numpy() + 1000,
+         "end": mid["start"].to_numpy() + 5000, "gene": ["ERBB2", "MYC"]}
+    )  # fmt: skip

@@ -42,9 +42,9 @@ def called():
 
 def test_inputs_as_users_have_them(called):
     adata, *_ = called
-    assert adata.uns["cnv"]["reference"] == "normal"
+    assert adata.uns["ctc_cnv"]["reference"] == "normal"
     assert (adata.var["exclude_reason"] == "normal_zero").sum() == 1  # chr15:15-20 Mb
-    assert 0.005 < adata.uns["cnv"]["allele_overdispersion"] < 0.05
+    assert 0.005 < adata.uns["ctc_cnv"]["allele_overdispersion"] < 0.05
 
 
 def test_clones_are_chisels(called):

@@ -6,13 +6,13 @@ import pytest
 from ctcgenomics.io import (
     AlterationTableError,
     alteration_row,
-    alterations_frame,
     prevalence_ci,
     read_alterations,
     write_alterations,
 )
 from ctcgenomics.io.alterations import (
     TABLE_COLUMNS,
+    alterations_frame,
     check_alteration,
     check_alterations,
     genome_build,

@@ -28,7 +28,7 @@ def test_qc_table_and_mapd_inputs():
     with pytest.raises(ValueError, match=r"QC row of cell a lacks \['total_reads'"):
         ctc.qc.qc_table([{"cell": "a"}])
     with pytest.raises(ValueError, match=r"1-D\), got shape \(3, 3\)"):
-        ctc.qc.mapd(np.ones((3, 3)))
+        ctc.qc.mapd_raw(np.ones((3, 3)))
 
 
 def test_bin_table_inputs():

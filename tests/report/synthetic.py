@@ -15,8 +15,8 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from ctcgenomics.actionability import build_report as actionability_report
-from ctcgenomics.actionability._report import write_report as write_actionability
+from ctcgenomics.actionability import therapy_table as actionability_report
+from ctcgenomics.actionability import write_therapy_table as write_actionability
 from ctcgenomics.io.alterations import alteration_row, alterations_frame, write_alterations
 from ctcgenomics.io.sheets import read_patient_sheet
 from ctcgenomics.report import ReportInputs
@@ -86,10 +86,10 @@ def build_patient(
         qc["mean_depth"] = 0.5
         qc["breadth_1x"] = 0.3
         qc["insert_size_median"] = 300
-        qc["mapd"] = 0.2
+        qc["mapd_raw"] = 0.2
         qc["qc_pass"] = qc["cell"] != FAILED_CELL
         qc["qc_reason"] = np.where(qc["qc_pass"], "", "mapd 0.61 > 0.45")
-        qc.loc[qc["cell"] == FAILED_CELL, "mapd"] = 0.61
+        qc.loc[qc["cell"] == FAILED_CELL, "mapd_raw"] = 0.61
         inputs.qc = _tsv(root / "qc.tsv", qc)
     if "cnv" in with_stages:
         wgs = cell_sheet[cell_sheet["assay"] == "wgs"]

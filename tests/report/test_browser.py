@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ctcgenomics.report import SECTIONS, make_report, write_report
+from ctcgenomics.report import make_report, write_report
+from ctcgenomics.report._report import SECTIONS
 from tests.report.browser import open_report
 from tests.report.synthetic import build_patient
 from tests.report.test_escaping import EVIDENCE, THERAPY

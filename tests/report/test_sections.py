@@ -6,16 +6,11 @@ import json
 
 import pytest
 
-from ctcgenomics.actionability import LEVEL_ORDER
-from ctcgenomics.report import (
-    SECTIONS,
-    ReportInputError,
-    load_inputs,
-    make_report,
-    parse_sources,
-    tool_versions,
-    write_report,
-)
+from ctcgenomics.actionability._kb import LEVEL_ORDER
+from ctcgenomics.report import ReportInputError, load_inputs, make_report, write_report
+from ctcgenomics.report._report import SECTIONS
+from ctcgenomics.report._sections import parse_sources
+from ctcgenomics.report._versions import tool_versions
 from tests.report.synthetic import ERBB2_AMP_CELLS, FAILED_CELL, PIK3CA_CELLS, build_patient
 
 
@@ -211,7 +206,7 @@ def test_parse_sources():
 
 def test_copy_number_states_genes_without_a_usable_bin(tmp_path):
     # The CNV stage records configured genes whose bin is not used (ctcg cnv call:
-    # uns['cnv']['gene_warnings']); the report must say so rather than show them unaltered.
+    # uns['ctc_cnv']['gene_warnings']); the report must say so rather than show them unaltered.
     import anndata as ad
     import pandas as pd
 
@@ -220,7 +215,7 @@ def test_copy_number_states_genes_without_a_usable_bin(tmp_path):
     inputs = build_patient(tmp_path / "patient", with_stages=("qc", "cnv"))
     adata = read_cnv_h5ad(inputs.cnv)
     why = "its bin chr17:7500000-7843138 is not used (N bases): no copy number for this gene"
-    adata.uns["cnv"] = {
+    adata.uns["ctc_cnv"] = {
         "gene_warnings": pd.DataFrame({"gene": ["TP53"], "warning": [why]}),
     }
     write_cnv_h5ad(adata, inputs.cnv)
@@ -232,6 +227,6 @@ def test_copy_number_states_genes_without_a_usable_bin(tmp_path):
     assert f"Copy-number resolution: TP53: {why}." in report.to_html()
     # Without the key (older runs, other callers) the section has no warnings.
     bare = ad.read_h5ad(inputs.cnv)
-    del bare.uns["cnv"]
+    del bare.uns["ctc_cnv"]
     bare.write_h5ad(inputs.cnv)
     assert make_report(inputs, "P01").data["sections"]["copy_number"]["gene_warnings"] == []

@@ -14,13 +14,13 @@ import pytest
 import scanpy as sc
 from sklearn.metrics import roc_auc_score
 
-from ctcgenomics.rna import (
+from ctcgenomics.rna import classify_cells, fit_calibration
+from ctcgenomics.rna._classify import (
     CalibrationError,
-    classify_cells,
-    fit_calibration,
+    fit_effect_prior,
     load_calibration,
+    log_bayes_factor,
 )
-from ctcgenomics.rna._classify import fit_effect_prior, log_bayes_factor
 from ctcgenomics.rna._defaults import merge_params
 from ctcgenomics.rna._simulate import simulate_draw
 

@@ -4,7 +4,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from ctcgenomics.rna import crossfit_cnv_correlation
+from ctcgenomics.rna._cnv import crossfit_cnv_correlation
 from ctcgenomics.rna._genes import gene_table
 
 LEUKO = ["PTPRC", "CD52", "CORO1A", "LCP1", "LAPTM5", "ARHGDIB", "CD53", "SRGN"]

@@ -7,16 +7,16 @@ import pytest
 import scipy.sparse as sp
 from scipy.stats import mannwhitneyu, rankdata
 
-from ctcgenomics.rna import (
+from ctcgenomics.rna import score_programmes
+from ctcgenomics.rna._genes import gene_table
+from ctcgenomics.rna._programmes import (
     PanelError,
     contrast_scores,
     load_programmes,
     programmes_for,
     rank_scores,
-    score_programmes,
     supported_tumour_types,
 )
-from ctcgenomics.rna._genes import gene_table
 from ctcgenomics.rna._simulate import simulate_draw
 
 

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 import scanpy as sc
 
-from ctcgenomics.rna import GeneSetOverlapError, expression_bins, score_emt, score_gene_sets
+from ctcgenomics.rna import score_emt, score_gene_sets
+from ctcgenomics.rna._score import GeneSetOverlapError, expression_bins
 
 # 3 cells x 6 genes; gene means increase g0 < ... < g5, so with n_bins=3
 # (round(6 / 2) = 3 genes per bin) the bins are [0, 0, 1, 1, 1, 2].

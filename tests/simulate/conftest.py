@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ctcgenomics.simulate import CellReads
+from ctcgenomics.simulate._reads import CellReads
 
 CONTIGS = {"chrA": 1_000_000, "chrB": 400_000}
 _COMP = bytes.maketrans(b"ACGTN", b"TGCAN")

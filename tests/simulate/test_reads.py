@@ -163,7 +163,7 @@ def test_dropout_fraction_matches_rate(make_spec):
     genome, reads = simulate_cell(spec, "C1")
     ref_alt = genome.variants[genome.variants["origin"] == "germline"]
     dropped, seen, truth_do = 0, 0, 0
-    from ctcgenomics.simulate import cell_truth
+    from ctcgenomics.simulate._genome import cell_truth
 
     truth = cell_truth(genome, ref_alt)
     pile = Pileup(reads, RL)

@@ -8,6 +8,7 @@ import pytest
 from synthetic import CODONS, EXON1, EXON2, make_reference, write_gff3, write_gtf
 
 import ctcgenomics as ctc
+from ctcgenomics.snv._annotate import check_gtf_assembly, read_gtf
 
 
 @pytest.fixture
@@ -33,10 +34,10 @@ def _minus_snv(seq, cds_offset, alt_sense):
 
 def test_translation_of_designed_cds(syn):
     _, fa, _ = syn
-    t = ctc.snv.read_gtf(write_gtf(syn[0] / "a.gtf"))[0]
+    t = read_gtf(write_gtf(syn[0] / "a.gtf"))[0]
     with pysam.FastaFile(str(fa)) as fasta:
         assert t.cds_sequence(fasta) == "".join(CODONS)
-        ctc.snv.check_gtf_assembly([t], fasta)
+        check_gtf_assembly([t], fasta)
 
 
 @pytest.mark.parametrize("fmt", ["gtf", "gff3"])

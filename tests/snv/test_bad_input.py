@@ -9,7 +9,10 @@ import pytest
 from synthetic import del_reads, make_reference, ref_reads, snv_reads, write_bam
 
 import ctcgenomics as ctc
+from ctcgenomics.snv._counts import BamIndexError
+from ctcgenomics.snv._genotype import NOT_EVALUABLE
 from ctcgenomics.snv._pileup import left_align
+from ctcgenomics.snv._sites import SiteFileError
 
 POS0 = 1000  # 0-based site used below
 
@@ -45,7 +48,7 @@ def test_unsorted_bam_without_index_fails_clearly(syn):
     tmp, fa, seq = syn
     reads = ref_reads(seq, 500, 5) + ref_reads(seq, 100, 5)
     bam = write_bam(tmp / "u.bam", seq, reads, cell="u", index=False, sort=False)
-    with pytest.raises(ctc.snv.BamIndexError, match=r"u\.bam.*samtools sort"):
+    with pytest.raises(BamIndexError, match=r"u\.bam.*samtools sort"):
         ctc.snv.count_alleles({"u": bam}, fa)
 
 
@@ -93,7 +96,7 @@ def test_cell_without_coverage_is_not_evaluable(syn):
     cells = pd.DataFrame({"role": "ctc", "draw": "D1"}, index=list(bams))
     adata = ctc.snv.call(bams, fa, cells=cells, hotspots=None)
     gt = adata[["empty"]].layers["genotype"]
-    assert np.all(gt == ctc.snv.NOT_EVALUABLE)
+    assert np.all(gt == NOT_EVALUABLE)
     assert adata.obs.loc["empty", "n_bases"] == 0
     rows = ctc.snv.alteration_rows(adata, patient="P1")
     assert (rows["n_cells_evaluable"] <= 3).all()
@@ -109,7 +112,7 @@ def test_bam_of_other_reference_is_rejected(syn, tmp_path):
 def test_bad_bed_names_line(tmp_path):
     bed = tmp_path / "t.bed"
     bed.write_text("syn\t10\t20\nsyn\tx\t30\n")
-    with pytest.raises(ctc.snv.SiteFileError, match="line 2"):
+    with pytest.raises(SiteFileError, match="line 2"):
         ctc.snv.read_bed(bed)
 
 
@@ -181,11 +184,11 @@ def test_germline_or_population_vcf_of_another_build_is_rejected(syn):
     other = "A" if seq[1000] != "A" else "C"
     # other contig names
     renamed = _vcf(tmp / "chr.vcf", "chrsyn", len(seq), [(1001, seq[1000], other)])
-    with pytest.raises(ctc.snv.SiteFileError, match="no contig name in common"):
+    with pytest.raises(SiteFileError, match="no contig name in common"):
         ctc.snv.call(bams, fa, hotspots=None, population_vcf=renamed)
     # same name, other length: another build
     longer = _vcf(tmp / "long.vcf", "syn", len(seq) + 500, [(1001, seq[1000], other)])
-    with pytest.raises(ctc.snv.SiteFileError, match="another genome build"):
+    with pytest.raises(SiteFileError, match="another genome build"):
         ctc.snv.call(bams, fa, hotspots=None, germline_sites=longer)
     # no contig lengths, but REF alleles that disagree with this reference
     wrong = [
@@ -194,7 +197,7 @@ def test_germline_or_population_vcf_of_another_build_is_rejected(syn):
     lines = ["##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
     lines += [f"syn\t{p}\t.\t{r}\t{a}\t.\t.\t." for p, r, a in wrong]
     (tmp / "ref.vcf").write_text("\n".join(lines) + "\n")
-    with pytest.raises(ctc.snv.SiteFileError, match=r"REF alleles disagree.*another genome build"):
+    with pytest.raises(SiteFileError, match=r"REF alleles disagree.*another genome build"):
         ctc.snv.call(bams, fa, hotspots=None, germline_sites=tmp / "ref.vcf")
 
 

@@ -9,6 +9,7 @@ import pytest
 from synthetic import make_reference, ref_reads, snv_reads, write_bam
 
 import ctcgenomics as ctc
+from ctcgenomics.snv._genotype import NOT_EVALUABLE
 
 POS0 = 1000
 
@@ -55,7 +56,7 @@ def test_linked_copy_number_makes_a_reference_only_cell_evaluable(hemizygous, ca
     plain = ctc.snv.call(bams, fa, cells=cells, hotspots=None)
     j = list(plain.var_names).index(key)
     # diploid assumption: the reference-only cell may have lost the allele: not evaluable
-    assert plain.layers["genotype"][3, j] == ctc.snv.NOT_EVALUABLE
+    assert plain.layers["genotype"][3, j] == NOT_EVALUABLE
     # the CNV step saw one copy in every CTC (the low-pass libraries have other IDs)
     cnv = _cnv(["L0", "L1", "L2", "L3", "LX"], [1, 1, 1, 1, 1])
     link = {f"CTC{i}": f"L{i}" for i in range(4)}

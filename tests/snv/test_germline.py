@@ -9,6 +9,7 @@ from synthetic import EXON1, make_reference, ref_reads, snv_reads, write_bam, wr
 
 import ctcgenomics as ctc
 from ctcgenomics.cli import main
+from ctcgenomics.snv._alteration_rows import load_predisposition_genes
 
 
 def _calls(var_rows):
@@ -57,7 +58,7 @@ def test_germline_predisposition_variant_is_a_germline_row():
     assert (germ["gene"], germ["alteration"], germ["kind"]) == ("BRCA2", "p.Q1*", "mutation")
     assert "confirm in a certified laboratory" in germ["evidence"]
     assert germ["n_cells_altered"] == 3  # CTCs and the WBC: constitutional
-    assert "BRCA1" in ctc.snv.load_predisposition_genes()
+    assert "BRCA1" in load_predisposition_genes()
 
 
 def test_cli_writes_germline_finding_with_origin(tmp_path):

@@ -113,7 +113,7 @@ def test_rho_from_wbcs_is_not_inflated_by_tumour_loh():
 
 
 def _inputs(alt, depth, roles, *, dropout=0.15, prior_somatic=1e-3, prior_germline=1e-3, **kw):
-    from ctcgenomics.snv import SiteInputs
+    from ctcgenomics.snv._model import SiteInputs
 
     alt = np.asarray(alt, dtype=float)
     depth = np.asarray(depth, dtype=float)
@@ -137,7 +137,7 @@ def _inputs(alt, depth, roles, *, dropout=0.15, prior_somatic=1e-3, prior_germli
 def test_wbc_depth_decides_how_much_absence_is_worth():
     """A clonal het in 4 CTCs: deep WBCs without the allele make it somatic; shallow ones
     (1 of 4 and 0 of 4 reads) cannot certify absence; a WBC with the allele makes it germline."""
-    from ctcgenomics.snv import site_model
+    from ctcgenomics.snv._model import site_model
 
     roles = ["ctc"] * 4 + ["wbc"] * 2
     ctc_alt, ctc_n = [15, 14, 16, 15], [30, 30, 30, 30]
@@ -168,7 +168,7 @@ def test_wbc_depth_decides_how_much_absence_is_worth():
 def test_allele_balance_across_cells_tells_subclonal_from_germline():
     """Without WBCs: a variant in 2 of 6 CTCs (others deep, reference only) is somatic; one
     at VAF 0.5 in every CTC cannot be told from germline."""
-    from ctcgenomics.snv import site_model
+    from ctcgenomics.snv._model import site_model
 
     roles = ["ctc"] * 6
     alt = np.array([[15, 14, 0, 0, 0, 0], [15, 14, 16, 15, 13, 15]]).T
@@ -181,7 +181,7 @@ def test_allele_balance_across_cells_tells_subclonal_from_germline():
 def test_posteriors_are_calibrated_on_data_from_the_model():
     """Sites drawn from the model's own generative process (priors, dropout, artefacts):
     among sites given a somatic posterior >= 0.9, about that fraction is somatic."""
-    from ctcgenomics.snv import site_model
+    from ctcgenomics.snv._model import site_model
 
     rng = np.random.default_rng(7)
     n_sites, n_ctc, n_wbc = 20000, 3, 2
@@ -220,7 +220,7 @@ def test_copy_number_changes_the_expected_allele_fraction():
     """One allele copy of 8 (ERBB2-amplified cell) reads at VAF 1/8, which in a diploid cell
     looks like an artefact; a hemizygous cell (17p loss) with reference reads only is
     confidently not a carrier, while in a diploid cell its allele may have dropped out."""
-    from ctcgenomics.snv import site_model
+    from ctcgenomics.snv._model import site_model
 
     cmax = ModelParams().max_copy_number
     roles = ["ctc"] * 2 + ["wbc"] * 2
@@ -251,8 +251,12 @@ def test_copy_number_changes_the_expected_allele_fraction():
 def test_carrier_fraction_interval_covers_the_truth():
     """95 % credible intervals of the carrier fraction cover the true fraction ~95 % of the
     time over many simulated draws (8 cells, dropout, amplification imbalance)."""
-    from ctcgenomics.snv import carrier_fraction_posterior
-    from ctcgenomics.snv._model import artefact_prior_mass, fraction_logliks, log_artefact
+    from ctcgenomics.snv._model import (
+        artefact_prior_mass,
+        carrier_fraction_posterior,
+        fraction_logliks,
+        log_artefact,
+    )
 
     rng = np.random.default_rng(11)
     n_cells, n_sites = 8, 600
@@ -276,7 +280,7 @@ def test_carrier_fraction_interval_covers_the_truth():
 def test_local_dropout_follows_nearby_het_sites():
     """A cell that lost one allele at the het sites next to a locus has a high dropout rate
     there; far from any het site the rate falls back to the cell's own."""
-    from ctcgenomics.snv import DropoutFit, local_dropout
+    from ctcgenomics.snv._model import DropoutFit, local_dropout
 
     params = ModelParams()
     het_pos = np.array([1000, 1500, 2000, 500_000, 900_000])

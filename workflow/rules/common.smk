@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pandas as pd
 from snakemake.utils import validate
 
-from ctcgenomics.align import reference_identity
+from ctcgenomics.align._reference import reference_identity
 from ctcgenomics.io.config import validate_config
 from ctcgenomics.io.sheets import (
     check_sheets_agree,

@@ -73,7 +73,7 @@ def cnv_section(loaded: LoadedInputs) -> dict:
 
 def cnv_gene_warnings(adata) -> list[dict]:
     """Return the configured genes the CNV stage could not read from a usable bin."""
-    table = adata.uns.get("cnv", {}).get("gene_warnings")
+    table = adata.uns.get("ctc_cnv", {}).get("gene_warnings")
     if table is None:
         return []
     table = pd.DataFrame(table)

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
-import numpy as np
 import pandas as pd
 
 # Level ranking shared with the actionability module (OncoKB-style, then CIViC A-E).
 from ctcgenomics.actionability._kb import LEVEL_ORDER
+from ctcgenomics.io._json import json_ready as clean  # the one JSON cleaner
 from ctcgenomics.report._inputs import LoadedInputs
-
-
-def clean(value: object) -> object:
-    """Return ``value`` as JSON-ready Python (numpy scalars unwrapped, NaN as ``None``)."""
-    if isinstance(value, dict):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
 
 
 def _records(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict]:

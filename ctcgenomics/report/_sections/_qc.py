@@ -9,7 +9,7 @@ from ctcgenomics.report._sections._common import _as_bool, _cell_meta, _records,
 
 QC_SHOWN = (
     "cell", "draw", "role", "assay", "total_reads", "mapped_pct", "properly_paired_pct",
-    "duplicate_pct", "mean_depth", "breadth_1x", "insert_size_median", "mapd", "qc_pass",
+    "duplicate_pct", "mean_depth", "breadth_1x", "insert_size_median", "mapd_raw", "qc_pass",
     "qc_reason",
 )  # fmt: skip
 

@@ -63,13 +63,13 @@ def _draw_records(loaded: LoadedInputs) -> list[dict]:
 
 
 def _match_frame(loaded: LoadedInputs) -> pd.DataFrame:
-    from ctcgenomics.actionability import MATCH_COLUMNS
+    from ctcgenomics.actionability._match import MATCH_COLUMNS
 
     found = detected_matches(loaded.matches)
     return found if found is not None else pd.DataFrame(columns=list(MATCH_COLUMNS))
 
 
-def serial_changes(loaded: LoadedInputs) -> list[dict]:
+def draw_changes(loaded: LoadedInputs) -> list[dict]:
     """Alterations that emerge, disappear or change prevalence between consecutive draws.
 
     The rules are those of :func:`ctcgenomics.actionability.serial_changes` (Fisher exact
@@ -99,7 +99,7 @@ def discordance_flags(loaded: LoadedInputs) -> list[dict]:
 
     Receptor discordance follows :func:`ctcgenomics.actionability.discordances` (HER2, ER,
     PR of the patient sheet against amplification, expression and mutation calls of the
-    CTCs); changes between draws follow :func:`serial_changes`.
+    CTCs); changes between draws follow :func:`draw_changes`.
     """
     from ctcgenomics.actionability import discordances
 
@@ -114,7 +114,7 @@ def discordance_flags(loaded: LoadedInputs) -> list[dict]:
             f"{rec['explanation']}"
         )
         flags.append(clean({"kind": "primary_vs_ctc", **rec, "text": text}))
-    return flags + serial_changes(loaded)
+    return flags + draw_changes(loaded)
 
 
 def serial_section(loaded: LoadedInputs) -> dict:
@@ -127,7 +127,7 @@ def serial_section(loaded: LoadedInputs) -> dict:
             "status": "ok",
             "draws": counts,
             "alterations": [],
-            "changes": serial_changes(loaded),
+            "changes": draw_changes(loaded),
             "note": "alteration prevalence needs the alterations table, which was not given",
             "figures": ["timeline"],
         }
@@ -153,7 +153,7 @@ def serial_section(loaded: LoadedInputs) -> dict:
         "status": "ok",
         "draws": counts,
         "alterations": series,
-        "changes": serial_changes(loaded),
+        "changes": draw_changes(loaded),
         "note": "",
         "figures": ["timeline"],
     }
