@@ -131,7 +131,7 @@ def _first_line(err: BaseException) -> str:
 
 
 def run_cells(args: argparse.Namespace) -> int:
-    from ctcgenomics.align import failed_reason, write_failed_bam
+    from ctcgenomics.align._bwa import failed_reason, write_failed_bam
     from ctcgenomics.cli import build_parser
     from ctcgenomics.io import atomic_open
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import ctcgenomics as ctc
-from ctcgenomics.align import failed_reason
+from ctcgenomics.align._bwa import failed_reason
 from tests.conftest import PACKAGED_REFERENCE, REPO, run_snakemake, snakemake_env
 from tests.workflow.conftest import PATIENTS, write_config
 from tests.workflow.resume_cohort import results, resume, run_until_killed, workdir
