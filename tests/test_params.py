@@ -86,10 +86,18 @@ def stage_mappings() -> dict[str, tuple[dict, dict]]:
             {**schema_defaults(SECTIONS["qc"]), "max_n_fraction": bins["max_n_fraction"]},
         ),
         "rna": (RNAParams().to_mapping(), schema_defaults(SECTIONS["rna"])),
+        "actionability": (
+            ctc.actionability.MatchParams().to_mapping(),
+            {
+                k: v
+                for k, v in schema_defaults(SECTIONS["actionability"]).items()
+                if k not in ("civic", "kb")  # inputs, not parameters
+            },
+        ),
     }
 
 
-@pytest.mark.parametrize("stage", ["snv", "cnv", "cnv.alleles", "qc", "rna"])
+@pytest.mark.parametrize("stage", ["snv", "cnv", "cnv.alleles", "qc", "rna", "actionability"])
 def test_schema_defaults_equal_the_parameter_class_defaults(stage):
     library, schema = (flatten(m) for m in stage_mappings()[stage])
     cnv_none = {k for k, v in library.items() if stage == "cnv" and v == ""}
@@ -137,6 +145,12 @@ def test_from_mapping_names_the_closest_key_and_keeps_other_defaults():
         (HetSiteParams, {"het_prio": 1e-3}, "cnv.alleles", "het_prior"),
         (QCParams, {"wgs": {"min_read": 5}}, "qc.wgs", "min_reads"),
         (RNAParams, {"embedding": {"n_pc": 5}}, "rna.embedding", "n_pcs"),
+        (
+            ctc.actionability.MatchParams,
+            {"clonal_treshold": 0.5},
+            "actionability",
+            "clonal_threshold",
+        ),
     ]
     for cls, values, where, close in cases:
         with pytest.raises(ParamsError, match=rf"{re.escape(where)}: .*did you mean '{close}'"):
@@ -144,6 +158,8 @@ def test_from_mapping_names_the_closest_key_and_keeps_other_defaults():
     q = QCParams.from_mapping({"targeted": {"min_reads": 500}})
     assert q.targeted.min_reads == 500 and q.targeted.max_mapd is None  # other keys kept
     assert q.thresholds("panel") is q.targeted and q.thresholds("wgs") == QCParams().wgs
+    with pytest.raises(ParamsError, match=r"clonal_threshold must be in \(0, 1\]"):
+        ctc.actionability.MatchParams.from_mapping({"clonal_threshold": 1.5})
     r = RNAParams.from_mapping({"high_cp10k": {"ERBB2": 30.0}})
     assert r.high_cp10k == {"ERBB2": 30.0, "ESR1": 5.0, "PGR": 5.0, "AR": 5.0}
 

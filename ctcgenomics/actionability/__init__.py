@@ -11,11 +11,13 @@ from ctcgenomics.actionability._germline import germline_findings
 from ctcgenomics.actionability._kb import KnowledgeBase, load_kb
 from ctcgenomics.actionability._match import MatchResult, clonality, match
 from ctcgenomics.actionability._oncotree import UnknownTumourTypeError, oncotree
+from ctcgenomics.actionability._params import MatchParams
 from ctcgenomics.actionability._patient import discordances, serial_changes
 from ctcgenomics.actionability._report import therapy_table, write_therapy_table
 
 __all__ = [
     "KnowledgeBase",
+    "MatchParams",
     "MatchResult",
     "UnknownTumourTypeError",
     "clonality",

@@ -38,6 +38,7 @@ from ctcgenomics.actionability._data import (
 from ctcgenomics.actionability._hgvs import parse_hgvsp
 from ctcgenomics.actionability._kb import LEVEL_ORDER, Entry, KnowledgeBase, load_kb
 from ctcgenomics.actionability._oncotree import oncotree
+from ctcgenomics.actionability._params import MatchParams
 from ctcgenomics.actionability._patterns import (
     GRANULARITY_ORDER,
     Observation,
@@ -458,8 +459,8 @@ def match(
     *,
     kb: KnowledgeBase | None = None,
     civic: CivicEvidence | None = None,
-    clonal_threshold: float = 0.8,
-    include_level4: bool = True,
+    clonal_threshold: float = MatchParams.clonal_threshold,
+    include_level4: bool = MatchParams.include_level4,
     context: PatientContext | None = None,
     where: str = "alterations table",
 ) -> MatchResult:

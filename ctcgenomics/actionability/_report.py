@@ -15,6 +15,7 @@ from ctcgenomics.actionability._germline import germline_findings
 from ctcgenomics.actionability._kb import KnowledgeBase, load_kb
 from ctcgenomics.actionability._match import MATCH_COLUMNS, match
 from ctcgenomics.actionability._oncotree import oncotree
+from ctcgenomics.actionability._params import MatchParams
 from ctcgenomics.actionability._patient import discordances, serial_changes
 from ctcgenomics.io._atomic import atomic_open
 from ctcgenomics.io._json import json_ready
@@ -43,8 +44,8 @@ def therapy_table(
     *,
     kb: KnowledgeBase | None = None,
     civic: CivicEvidence | None = None,
-    clonal_threshold: float = 0.8,
-    include_level4: bool = True,
+    clonal_threshold: float = MatchParams.clonal_threshold,
+    include_level4: bool = MatchParams.include_level4,
     where: str = "alterations table",
     sheet: str = "patient sheet",
 ) -> tuple[dict[str, object], pd.DataFrame]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctcgenomics._ids import validate_id
+from ctcgenomics.cli._params import add_params_options, params_from_args
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,13 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tsv", required=True, dest="tsv_out", help="output actionability.tsv")
     p.add_argument("--kb", default=None, help="knowledge base YAML (default: packaged)")
     p.add_argument("--civic", default=None, help="CIViC ClinicalEvidenceSummaries TSV to merge")
-    p.add_argument(
-        "--clonal-threshold",
-        type=float,
-        default=0.8,
-        help="prevalence at or above which an alteration is clonal (default 0.8)",
-    )
-    p.add_argument("--no-level4", action="store_true", help="omit level-4 matches")
+    add_params_options(p, "actionability: section (clonal_threshold, include_level4)")
     p.set_defaults(func=run_match)
 
     m = subparsers.add_parser(
@@ -66,13 +61,12 @@ def _patient_rows(path: str, patient: str) -> pd.DataFrame:
 
 def run_match(args: argparse.Namespace) -> int:
     # Imported here: `ctcg` builds every command's parser at start-up.
-    from ctcgenomics.actionability import load_kb, read_civic, therapy_table
+    from ctcgenomics.actionability import MatchParams, load_kb, read_civic, therapy_table
     from ctcgenomics.actionability import write_therapy_table as _write_report
     from ctcgenomics.io.alterations import read_alterations
 
     patient = validate_id(args.patient, what="patient")
-    if not 0 < args.clonal_threshold <= 1:
-        raise ValueError(f"--clonal-threshold must be in (0, 1], got {args.clonal_threshold}")
+    params = params_from_args(args, MatchParams)  # checked before any file is read
     rows = _patient_rows(args.patients, patient)
     alterations = read_alterations(args.alterations)
     other = sorted(set(alterations["patient"].astype(str)) - {patient})
@@ -88,8 +82,8 @@ def run_match(args: argparse.Namespace) -> int:
         rows,
         kb=kb,
         civic=civic,
-        clonal_threshold=args.clonal_threshold,
-        include_level4=not args.no_level4,
+        clonal_threshold=params.clonal_threshold,
+        include_level4=params.include_level4,
         where=Path(args.alterations).name,
         sheet=args.patients,
     )

@@ -397,9 +397,9 @@ def module_alterations(wildcards):
 
 def match_options(wildcards):
     """Options of `ctcg match` (a list; the shell directive quotes each item with :q)."""
-    opts = ["--clonal-threshold", str(float(ACT["clonal_threshold"]))]
-    if not ACT["include_level4"]:
-        opts.append("--no-level4")
+    # civic and kb name inputs; every other key is a parameter of MatchParams.
+    params = {k: v for k, v in ACT.items() if k not in ("civic", "kb")}
+    opts = ["--params-json", json.dumps(params)]
     for key in ("civic", "kb"):
         if ACT.get(key):
             opts += [f"--{key}", option_safe_path(ACT[key])]
