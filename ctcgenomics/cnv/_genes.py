@@ -352,7 +352,8 @@ def _default_names(adata: ad.AnnData, key: str) -> ad.AnnData:
         names = {c: c[len(prefix) :] for c in frame.columns if str(c).startswith(prefix)}
         return frame.drop(columns=[c for c in names.values() if c in frame]).rename(columns=names)
 
-    layers = dict(adata.layers.items())
+    # anndata >= 0.13 lists X as the layer None: keep only named layers.
+    layers = {k: v for k, v in adata.layers.items() if isinstance(k, str)}
     for name in [k for k in layers if k.startswith(prefix)]:
         layers[name[len(prefix) :]] = layers.pop(name)
     return ad.AnnData(
