@@ -69,7 +69,7 @@ def test_one_error_class_for_a_bam_of_another_reference():
     assert not hasattr(ctc.align, "ReferenceError")  # shadowed the builtin
 
 
-# The public surface: what the docs, README and tutorial call (108 names when set; the
+# The public surface: what the docs, README and tutorial call (109 names when set; the
 # issue asked for well under 120). Helpers stay in the private modules.
 MAX_PUBLIC_NAMES = 110
 _SECTION = re.compile(r"^(\w[\w ]*)\n(-+)$", re.MULTILINE)
