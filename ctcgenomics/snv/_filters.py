@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ctcgenomics._keys import output_namer
+from ctcgenomics.snv._genotype import cell_roles
 
 if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read
     import anndata as ad
@@ -71,6 +75,9 @@ def apply_filters(
     *,
     params: FilterParams | None = None,
     min_cell_depth: int = 5,
+    genotype_key: str = "snv",
+    reference_key: str = "role",
+    reference_cat: str | Sequence[str] = "wbc",
     key_added: str = "snv_filters",
     copy: bool = False,
 ) -> ad.AnnData | None:
@@ -84,36 +91,31 @@ def apply_filters(
         Thresholds.
     min_cell_depth
         Reads a CTC needs to count towards ``min_evaluable_cells``.
+    genotype_key
+        The ``key_added`` of the :func:`~ctcgenomics.snv.genotype` run to filter.
+    reference_key, reference_cat
+        ``obs`` column and value(s) marking the normal cells (WBCs); the others are the
+        tumour cells whose depth ``LowDepth`` counts.
     key_added
-        ``adata.uns`` key receiving the parameters and filter descriptions.
+        ``adata.uns`` key receiving the parameters and filter descriptions. Any key but
+        the default also prefixes the ``var`` columns written (``f"{key_added}_filter"``,
+        ``..._somatic``, ``..._strand_bias_p``).
     copy
         Return a copy instead of modifying ``adata``.
     """
-    needed = [
-        c
-        for c in (
-            "qual",
-            "p_variant",
-            "p_germline",
-            "germline",
-            "n_cells_alt_reads",
-            "max_cell_vaf",
-        )
-        if c not in adata.var
-    ]
+    gt_name = output_namer(genotype_key, "snv")
+    site_cols = ("qual", "p_variant", "p_germline", "germline", "n_cells_alt_reads", "max_cell_vaf")
+    needed = [gt_name(c) for c in site_cols if gt_name(c) not in adata.var]
     if needed:
         raise KeyError(
-            f"apply_filters: adata.var lacks {needed}; run ctc.snv.genotype(adata) first"
+            f"apply_filters: adata.var lacks {needed}; run "
+            f"ctc.snv.genotype(adata, key_added={genotype_key!r}) first"
         )
     adata = adata.copy() if copy else adata
     params = params or FilterParams()
     var = adata.var
-    roles = (
-        adata.obs["role"].astype(str).str.lower().to_numpy()
-        if "role" in adata.obs
-        else (np.array(["ctc"] * adata.n_obs))
-    )
-    is_ctc = roles == "ctc"
+    site = {c: var[gt_name(c)].to_numpy() for c in site_cols}
+    is_ctc = cell_roles(adata, reference_key, reference_cat) == "ctc"
     n = np.asarray(adata.layers["ref"]) + np.asarray(adata.layers["alt"])
     n_cov = (n[is_ctc] >= min_cell_depth).sum(axis=0)
     flags: list[list[str]] = [[] for _ in range(adata.n_vars)]
@@ -128,37 +130,36 @@ def apply_filters(
                 from scipy.stats import fisher_exact
 
                 strand_p[i] = fisher_exact([[rf, rr], [af, ar]]).pvalue
-    indel = var["kind"].to_numpy() == "indel"
+    kind = var["kind"].to_numpy()
+    chrom, pos = var["chrom"].to_numpy(), var["pos"].to_numpy()
     supported = (
-        indel
+        (kind == "indel")
         & (var["pooled_alt_fwd"] + var["pooled_alt_rev"] >= 3).to_numpy()
-        & (var["p_variant"].to_numpy() >= 0.5)
+        & (site["p_variant"] >= 0.5)
     )
     max_germline = params.max_germline_posterior
-    indel_pos = {
-        (c, p) for c, p in zip(var["chrom"][supported], var["pos"][supported], strict=True)
-    }
-    for i, rec in enumerate(var.itertuples(index=False)):
-        f = flags[i]
-        if rec.qual < params.min_qual:
+    indel_pos = {(c, p) for c, p in zip(chrom[supported], pos[supported], strict=True)}
+    for i, f in enumerate(flags):
+        if site["qual"][i] < params.min_qual:
             f.append("LowQual")
         if n_cov[i] < params.min_evaluable_cells:
             f.append("LowDepth")
         if strand_p[i] < params.strand_bias_p and minor[i] < params.strand_min_fraction:
             f.append("StrandBias")
-        if rec.n_cells_alt_reads <= 1 and rec.max_cell_vaf < params.private_min_vaf:
+        if site["n_cells_alt_reads"][i] <= 1 and site["max_cell_vaf"][i] < params.private_min_vaf:
             f.append("CellPrivateLowVAF")
-        if rec.kind == "snv" and any(
-            (rec.chrom, rec.pos + d) in indel_pos
+        if kind[i] == "snv" and any(
+            (chrom[i], pos[i] + d) in indel_pos
             for d in range(-params.near_indel_bp, params.near_indel_bp + 1)
         ):
             f.append("NearIndel")
-        if rec.germline:
+        if site["germline"][i]:
             f.append("Germline")
-        elif rec.p_germline > max_germline:
+        elif site["p_germline"][i] > max_germline:
             f.append("PossibleGermline")
-    var["strand_bias_p"] = strand_p
-    var["filter"] = [";".join(f) if f else "PASS" for f in flags]
-    var["somatic"] = var["filter"].eq("PASS").to_numpy()
+    name = output_namer(key_added, "snv_filters")
+    var[name("strand_bias_p")] = strand_p
+    var[name("filter")] = [";".join(f) if f else "PASS" for f in flags]
+    var[name("somatic")] = var[name("filter")].eq("PASS").to_numpy()
     adata.uns[key_added] = {"params": asdict(params), "descriptions": FILTER_DESCRIPTIONS}
     return adata if copy else None

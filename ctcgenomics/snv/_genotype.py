@@ -7,13 +7,14 @@ genotypes and carrier fractions with credible intervals.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ctcgenomics._keys import output_namer
 from ctcgenomics._reference_cells import role_labels
 from ctcgenomics.snv._copynumber import copy_number_probabilities
 from ctcgenomics.snv._model import (
@@ -73,7 +74,7 @@ class GenotypeParams:
     model: ModelParams = field(default_factory=ModelParams)
 
 
-def _roles(
+def cell_roles(
     adata: ad.AnnData, reference_key: str = "role", reference_cat: str | Sequence[str] = "wbc"
 ) -> np.ndarray:
     """Return internal ``"wbc"``/``"ctc"`` labels (the cell sheet's ``role`` has only those)."""
@@ -192,7 +193,9 @@ def genotype(
         Thresholds and model parameters.
     key_added
         Key of ``adata.uns`` receiving ``params``, the fitted rates and the prevalence
-        table.
+        table. Any key but the default also prefixes every layer, ``obs`` and ``var``
+        column written (``f"{key_added}_genotype"``, ...), so two runs live side by side;
+        :func:`~ctcgenomics.snv.apply_filters` reads them through ``genotype_key``.
     reference_key, reference_cat
         ``obs`` column and value(s) marking the normal cells (WBCs; default
         ``obs["role"] == "wbc"``); the others are tumour cells.
@@ -215,7 +218,7 @@ def genotype(
     check_counts_adata(adata)
     adata = adata.copy() if copy else adata
     params = params or GenotypeParams()
-    data = _genotype_inputs(adata, params.model, _roles(adata, reference_key, reference_cat))
+    data = _genotype_inputs(adata, params.model, cell_roles(adata, reference_key, reference_cat))
     rates = _Rates.start(data)
     # (1) germline heterozygous SNVs. The somatic prior is set equal to the germline one
     # here, so that the WBCs, not the prior, decide which sites are germline: a clonal
@@ -239,8 +242,9 @@ def genotype(
         em_done,
     )
     # (4) per-cell calls, carrier fractions
-    gt = _write_genotypes(adata, data, rates, final, fit, params)
-    _write_site_columns(data, final, gt, pooled_vaf, params)
+    name = output_namer(key_added, "snv")
+    gt = _write_genotypes(adata, data, rates, final, fit, params, name)
+    _write_site_columns(data, final, gt, pooled_vaf, params, name)
     model = data.model
     adata.uns[key_added] = {
         "params": {k: v for k, v in asdict(params).items() if k != "model"}
@@ -512,6 +516,7 @@ def _write_genotypes(
     final: SiteModel,
     fit: DropoutFit,
     params: GenotypeParams,
+    name: Callable[[str], str],
 ) -> np.ndarray:
     """Call each cell's genotype and write the per-cell layers and rates; return the calls.
 
@@ -531,14 +536,14 @@ def _write_genotypes(
     call_p = np.maximum(1 - carrier_post, carrier_post)
     gq = np.minimum(99, np.round(-10 * np.log10(np.clip(1 - call_p, 1e-10, 1)))).astype(int)
 
-    adata.layers["genotype"] = gt.astype(np.int8)
-    adata.layers["posterior"] = carrier_post.astype(np.float32)
-    adata.layers["gq"] = gq.astype(np.int16)
-    adata.layers["dropout"] = rates.delta.astype(np.float32)
-    adata.obs["dropout_rate"] = fit.dropout
-    adata.obs["error_rate"] = data.error
-    adata.obs["artefact_rate"] = rates.eta
-    adata.obs["n_het_sites"] = fit.n_sites
+    adata.layers[name("genotype")] = gt.astype(np.int8)
+    adata.layers[name("posterior")] = carrier_post.astype(np.float32)
+    adata.layers[name("gq")] = gq.astype(np.int16)
+    adata.layers[name("dropout")] = rates.delta.astype(np.float32)
+    adata.obs[name("dropout_rate")] = fit.dropout
+    adata.obs[name("error_rate")] = data.error
+    adata.obs[name("artefact_rate")] = rates.eta
+    adata.obs[name("n_het_sites")] = fit.n_sites
     return gt
 
 
@@ -548,6 +553,7 @@ def _write_site_columns(
     gt: np.ndarray,
     pooled_vaf: np.ndarray,
     params: GenotypeParams,
+    name: Callable[[str], str],
 ) -> None:
     """Write each site's posteriors, quality, CTC carrier fraction and cell counts to var."""
     var, alt, n, is_ctc = data.var, data.alt, data.n, data.is_ctc
@@ -559,25 +565,25 @@ def _write_site_columns(
         var["known_germline"].to_numpy(bool) if "known_germline" in var else np.zeros(n_sites, bool)
     )
     p_var = final.p_somatic
-    var["p_variant"] = p_var
-    var["qual"] = np.minimum(999.0, -10 * np.log10(np.clip(1 - p_var, 1e-100, 1))).round(1)
-    var["p_germline"] = final.p_germline
-    var["p_noise"] = final.p_noise
-    var["germline"] = (final.p_germline >= params.germline_posterior) | known
+    var[name("p_variant")] = p_var
+    var[name("qual")] = np.minimum(999.0, -10 * np.log10(np.clip(1 - p_var, 1e-100, 1))).round(1)
+    var[name("p_germline")] = final.p_germline
+    var[name("p_noise")] = final.p_noise
+    var[name("germline")] = (final.p_germline >= params.germline_posterior) | known
     mean, low, high = (
         carrier_fraction_posterior(final.log_ref[is_ctc], final.log_carrier[is_ctc])
         if is_ctc.any()
         else (np.zeros(n_sites),) * 3
     )
-    var["fraction"] = mean
-    var["fraction_low"] = low
-    var["fraction_high"] = high
-    var["n_cells_alt"] = (ctc_gt > 0).sum(axis=0)
-    var["n_cells_evaluable"] = (ctc_gt >= 0).sum(axis=0)
-    var["n_cells_alt_reads"] = (alt[is_ctc] >= 2).sum(axis=0)
-    var["max_cell_vaf"] = cell_vaf[is_ctc].max(axis=0) if is_ctc.any() else 0.0
-    var["pooled_vaf"] = pooled_vaf
-    var["single_cell"] = (var["n_cells_alt_reads"] <= 1).to_numpy() & (
+    var[name("fraction")] = mean
+    var[name("fraction_low")] = low
+    var[name("fraction_high")] = high
+    var[name("n_cells_alt")] = (ctc_gt > 0).sum(axis=0)
+    var[name("n_cells_evaluable")] = (ctc_gt >= 0).sum(axis=0)
+    var[name("n_cells_alt_reads")] = (alt[is_ctc] >= 2).sum(axis=0)
+    var[name("max_cell_vaf")] = cell_vaf[is_ctc].max(axis=0) if is_ctc.any() else 0.0
+    var[name("pooled_vaf")] = pooled_vaf
+    var[name("single_cell")] = (var[name("n_cells_alt_reads")] <= 1).to_numpy() & (
         (final.p_carrier_somatic[is_ctc] >= 0.5).sum(axis=0) <= 1
     )
 

@@ -228,3 +228,30 @@ def test_outputs_are_valid_vcf_h5ad_and_alterations(panel_data, panel_calls, tmp
     for row in alts.itertuples():
         assert row.ci_low <= row.prevalence <= row.ci_high
         assert row.origin in ("somatic", "germline")
+
+
+def test_key_added_names_every_output_and_the_reference_is_a_parameter(panel_calls):
+    # A second genotype + filter run under other keys, with the WBCs marked in another
+    # column: every output lands under the keys' prefixes, the default outputs are
+    # untouched, and the calls equal the default run's (same reference cells, same model).
+    adata = panel_calls.copy()
+    adata.obs["kind"] = np.where(adata.obs["role"] == "wbc", "Normal", "tumour")
+    ctc.snv.genotype(adata)
+    ctc.snv.apply_filters(adata)
+    before = adata.var.copy()
+    ctc.snv.genotype(adata, key_added="alt", reference_key="kind", reference_cat="normal")
+    ctc.snv.apply_filters(
+        adata, genotype_key="alt", key_added="alt_f", reference_key="kind", reference_cat="normal"
+    )
+    for layer in ("genotype", "posterior", "gq", "dropout"):
+        np.testing.assert_array_equal(adata.layers[f"alt_{layer}"], adata.layers[layer])
+    for col in ("dropout_rate", "error_rate", "artefact_rate", "n_het_sites"):
+        np.testing.assert_array_equal(adata.obs[f"alt_{col}"], adata.obs[col])
+    for col in ("p_variant", "qual", "germline", "fraction_low", "single_cell", "n_cells_alt"):
+        np.testing.assert_array_equal(adata.var[f"alt_{col}"], adata.var[col])
+    for col in ("filter", "somatic", "strand_bias_p"):
+        np.testing.assert_array_equal(adata.var[f"alt_f_{col}"], adata.var[col])
+    pd.testing.assert_frame_equal(adata.var[before.columns], before)
+    # the default run reproduces the workflow's call
+    np.testing.assert_array_equal(adata.var["filter"], panel_calls.var["filter"])
+    assert adata.uns["alt"]["somatic_rate"] == adata.uns["snv"]["somatic_rate"]
