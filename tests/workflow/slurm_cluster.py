@@ -49,6 +49,18 @@ class LocalSlurm:
             if line.strip()
         ]
 
+    def requests(self, job_ids: list[str]) -> dict[str, tuple[int, int]]:
+        """CPUs and time limit (minutes) each job asked for."""
+        out = self.run("squeue", "-h", "--states=all", "-o", "%i|%C|%l", "-j", ",".join(job_ids))
+        limits = {}
+        for line in out.stdout.split():
+            job, cpus, limit = line.split("|")
+            days, _, clock = limit.rpartition("-")
+            parts = [int(x) for x in clock.split(":")]
+            minutes = parts[-2] + 60 * (parts[-3] if len(parts) > 2 else 0)
+            limits[job] = (int(cpus), minutes + 1440 * int(days or 0))
+        return limits
+
 
 def start(directory: Path, *, accounting: bool = False) -> LocalSlurm:
     """Start a cluster with its state in ``directory`` (see scripts/local_slurm.sh).
@@ -105,6 +117,7 @@ def snakemake_cmd(
         str(cluster.node_cpus),
         "--resources",
         f"mem_mb={cluster.node_memory_mb // 2}",
+        "cell_slots=1",  # --resources replaces the profile's list: keep its cell_slots
         *status,
         "--slurm-init-seconds-before-status-checks",
         "1",

@@ -19,6 +19,7 @@ import time
 import pandas as pd
 import pysam
 import pytest
+import yaml
 
 from tests.conftest import REPO, run_snakemake
 from tests.workflow.conftest import PATIENTS, simulate_two_cells, write_config
@@ -115,6 +116,21 @@ def test_example_on_slurm_matches_the_local_run(slurm, demo_workdir, tmp_path):
     rule_jobs = int(re.search(r"^total\s+(\d+)", proc.stderr, re.MULTILINE).group(1))
     assert submitted_jobs(proc.stderr) == 5
     assert submitted_jobs(proc.stderr) <= rule_jobs / 10
+    # A group job runs its steps one after another (plugin issue #469): the profile's
+    # cell_slots makes it ask for one alignment's CPUs and the sum of its steps' times.
+    groups = re.findall(r"submitted with SLURM jobid (\d+) \(log: \S*group_per_cell", proc.stderr)
+    requests = slurm.requests(groups)
+    step_minutes = re.findall(
+        r"^\s+rule (?:align|qc_cell|cnv_count):$.*?^\s+resources: [^\n]*runtime=(\d+)",
+        proc.stderr,
+        re.MULTILINE | re.DOTALL,
+    )
+    sheet = pd.read_csv(REPO / "config/cells.tsv", sep="\t")
+    # align and QC for every cell, bin counts for the low-pass WGS cells
+    assert len(step_minutes) == 2 * len(sheet) + (sheet["assay"] == "wgs").sum()
+    assert sum(minutes for _, minutes in requests.values()) == sum(map(int, step_minutes))
+    align_threads = yaml.safe_load((REPO / "config/config.yaml").read_text())["align"]["threads"]
+    assert {cpus for cpus, _ in requests.values()} == {align_threads}
     # Per-cell intermediates were deleted once read (temp), the BAMs are kept.
     assert not list(work.glob("results/qc/cells/*.tsv"))
     assert not list(work.glob("results/cnv/counts/*.tsv"))

@@ -17,6 +17,7 @@ rule align:
     resources:
         mem_mb=align_mem_mb,
         runtime=align_runtime,
+        cell_slots=1,
     group:
         "per_cell"
     log:

@@ -18,6 +18,7 @@ rule qc_cell:
     threads: 1
     resources:
         **scaled(mem_mb=1000, runtime=30),
+        cell_slots=1,
     group:
         "per_cell"
     log:
