@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
+TEST_WORKERS ?= 2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 # Other Python versions for `make test-compat` (CI runs it after `make test`): the
@@ -34,7 +35,10 @@ demo: setup
 test: $(BIN)/ctcg
 	@bash scripts/ensure_tools.sh --browser --slurm
 	@# pytest exit 5 (no tests collected) counts as a failure
-	$(BIN)/pytest -q; rc=$$?; [ $$rc -ne 5 ] || echo 'no tests were collected' >&2; [ $$rc -eq 0 ]
+	@# two workers: the SLURM and workflow tests spend much of their time waiting on jobs;
+	@# tests sharing an expensive fixture stay in one worker (tests/conftest.py)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15; rc=$$?; \
+	  [ $$rc -ne 5 ] || echo 'no tests were collected' >&2; [ $$rc -eq 0 ]
 
 # The fast part of the suite (no slow or browser tests) on each of COMPAT_VERSIONS, each in
 # its own virtual environment (.venv-pyX.Y), so dependency releases for those Pythons are

@@ -11,11 +11,35 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGED_REFERENCE = REPO / "ctcgenomics" / "data" / "reference" / "hg38_chr17_1-7843138.fa.gz"
 
 
+# `make test` runs the suite in two pytest-xdist workers (--dist loadgroup). Tests that
+# share an expensive session fixture go to one worker, so the fixture is built once. The
+# SLURM tests share one local cluster; they are the longest chain of the suite, so they
+# are collected first and start at once on one worker (building their own demo run)
+# while the other worker takes the rest.
+SHARED_FIXTURE_GROUPS = {
+    "demo_workdir": "demo",
+    "e2e": "cnv_e2e",
+    "panel_data": "snv_panel",
+    "resume_reads": "resume",
+    "uninterrupted": "resume",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     # Missing external tools must fail loudly in CI rather than skip silently.
     for tool in ("bwa", "samtools", "bcftools"):
         if shutil.which(tool) is None:
             raise pytest.UsageError(f"{tool} is not installed; run 'make test' (it installs it)")
+    for item in items:
+        if item.path.name == "test_slurm.py":
+            group = "slurm"
+        else:
+            names = getattr(item, "fixturenames", ())
+            group = next((g for f, g in SHARED_FIXTURE_GROUPS.items() if f in names), None)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: item.path.name != "test_slurm.py")  # stable: order kept
 
 
 @pytest.fixture(scope="session")
