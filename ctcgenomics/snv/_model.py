@@ -22,10 +22,10 @@ the allele)::
 
 with the copy number ``C`` of the cell at the site either known from the CNV step
 (mixed with a diploid fallback) or 2, and ``z`` the allelic state of the tumour clone at
-the site, shared by the CTCs (each departs from it with probability
-``loh_cell_discordance``): somatic allele on some copies or on all (LOH, ``h``);
-germline alleles both kept, or one lost (``loh_given_germline``). A site is explained by
-one of three hypotheses:
+the site, drawn once for the clone (each CTC takes it or, with probability
+``loh_cell_independence``, draws its own): somatic allele on some copies or on all
+(LOH, ``h``); germline alleles both kept, or one lost (``loh_given_germline``). A site
+is explained by one of three hypotheses:
 
     P(D | none)     = prod_c R_c
     P(D | somatic)  = prod_WBC R_c  sum_z p(z) sum_j p(pi_j) prod_CTC [(1 - pi_j) R_c + pi_j V_c]
@@ -97,17 +97,21 @@ class ModelParams:
     artefact_vaf_weight
         Pseudo-artefacts of that prior.
     hom_given_carrier
-        ``h``: probability that the tumour clone carries the somatic allele on all its
-        copies at the site (loss of heterozygosity is common in tumours, e.g. TP53 with
-        17p loss); drawn once per site for all CTCs.
+        ``h``: probability that all of a carrier cell's copies carry the somatic allele
+        (loss of heterozygosity is common in tumours, e.g. TP53 with 17p loss; per clone
+        or per cell, see ``loh_cell_independence``).
     loh_given_germline
-        Probability that the CTCs lost one allele of a germline heterozygous site (LOH).
-        Both this and ``hom_given_carrier`` are properties of the clone at the site,
-        shared by its CTCs (see ``loh_cell_discordance``).
-    loh_cell_discordance
-        Probability that one CTC's allelic state differs from the clone's at the site
-        (subclonal LOH or copy-number heterogeneity among CTCs); the same for somatic
-        and germline sites, so a CTC at heterozygous allele fraction weighs neither way.
+        Probability that a CTC lost one allele of a germline heterozygous site (LOH;
+        per clone or per cell, see ``loh_cell_independence``).
+    loh_cell_independence
+        ``e``: probability that one CTC's allelic state at the site (somatic allele on
+        all copies or not; germline allele lost, kept alone or both kept) is drawn on its
+        own from those priors rather than taken from the clone's state, which is drawn
+        once per site. 1 (default) draws it per cell; lower values treat LOH as the clonal
+        copy-number event it mostly is. With 1, each CTC at heterozygous allele fraction
+        multiplies the germline odds by ``(1 - loh_given_germline) / (1 -
+        hom_given_carrier)`` (9/8), so clonal variants look more germline the more CTCs
+        are called; with 0 it weighs neither way (docs/snv.md, "Accuracy").
     dropout_prior_mean, dropout_prior_weight
         Beta prior on each cell's dropout rate (mean, pseudo-count).
     dropout_prior_unamplified, artefact_rate_unamplified
@@ -165,7 +169,7 @@ class ModelParams:
     artefact_vaf_weight: float = 20.0
     hom_given_carrier: float = 0.2
     loh_given_germline: float = 0.1
-    loh_cell_discordance: float = 0.05
+    loh_cell_independence: float = 1.0
     dropout_prior_mean: float = 0.15
     dropout_prior_weight: float = 10.0
     dropout_prior_unamplified: float = 1e-3
@@ -619,28 +623,27 @@ class SiteInputs:
 
 
 def _state_weights(
-    p_cn: np.ndarray, max_copy_number: int, discordance: float, is_wbc: np.ndarray
+    p_cn: np.ndarray, params: ModelParams, is_wbc: np.ndarray
 ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """Per-cell allele-fraction weights under each allelic state of the clone.
 
     Somatic states: allele on some copies, on all copies (LOH). Germline heterozygous
-    states: both alleles kept, the allele lost, the allele kept alone. A CTC follows the
-    clone's state except with probability ``discordance`` (then it takes the other
-    state(s)); WBCs are diploid controls, heterozygous at a germline site. Returns the
-    ``(cells, sites, F')`` weights per state on the used allele fractions, and those
-    fractions' column indices in :func:`fraction_grid` (``f = 0`` and ``f = 1`` first and
-    last).
+    states: both alleles kept, the allele lost, the allele kept alone. A CTC takes the
+    clone's state, or with probability ``loh_cell_independence`` draws its own from the
+    prior (1: the per-cell mixture of :func:`fraction_weights` in every state); WBCs are
+    diploid controls, heterozygous at a germline site. Returns the ``(cells, sites,
+    F')`` weights per state on the used allele fractions, and those fractions' column
+    indices in :func:`fraction_grid` (``f = 0`` first, ``f = 1`` last).
     """
-    e = discordance
-    s = fraction_components(max_copy_number, somatic=True)
-    g = fraction_components(max_copy_number, somatic=False)
-    som = [(1 - e) * s["het"] + e * s["hom"], (1 - e) * s["hom"] + e * s["het"]]
-    ger = [
-        (1 - e) * g["het"] + e / 2 * (g["lost"] + g["kept"]),
-        (1 - e) * g["lost"] + e * g["het"],
-        (1 - e) * g["kept"] + e * g["het"],
-    ]
-    grid_f = fraction_grid(max_copy_number)
+    e = params.loh_cell_independence
+    cmax = params.max_copy_number
+    s = fraction_components(cmax, somatic=True)
+    g = fraction_components(cmax, somatic=False)
+    own_s = fraction_weights(cmax, somatic=True, loh=params.hom_given_carrier)
+    own_g = fraction_weights(cmax, somatic=False, loh=params.loh_given_germline)
+    som = [(1 - e) * s[z] + e * own_s for z in ("het", "hom")]
+    ger = [(1 - e) * g[z] + e * own_g for z in ("het", "lost", "kept")]
+    grid_f = fraction_grid(cmax)
     half = int(np.argmin(np.abs(grid_f - 0.5)))
     wbc_row = np.zeros(len(grid_f))
     wbc_row[half] = 1.0
@@ -664,12 +667,8 @@ def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
 
     See the module docstring for the likelihoods. A cell with no reads is uninformative.
     The allelic state of the tumour at the site (somatic allele on some or on all copies;
-    germline alleles both kept, or one lost by LOH) is drawn once per site and shared by
-    the CTCs, each of which departs from it with probability ``loh_cell_discordance``.
-    LOH is a clonal copy-number event: drawn independently per cell with different
-    somatic and germline rates, each CTC carrying a clonal variant at heterozygous allele
-    fraction would pay the same factor against germline again, and clonal variants would
-    look more germline the more CTCs are called.
+    germline alleles both kept, or one lost by LOH) is drawn once per site for the clone;
+    each CTC takes it or, with probability ``loh_cell_independence``, draws its own.
     """
     k = np.asarray(inputs.alt, dtype=float)
     n = np.asarray(inputs.depth, dtype=float)
@@ -678,9 +677,7 @@ def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
     p_cn = inputs.copy_number
     if p_cn is None:
         p_cn = diploid_copy_number(n_cells, n_sites, cmax)
-    w_som, w_ger, cols = _state_weights(
-        p_cn, cmax, params.loh_cell_discordance, np.asarray(inputs.is_wbc, bool)
-    )
+    w_som, w_ger, cols = _state_weights(p_cn, params, np.asarray(inputs.is_wbc, bool))
     f_ll = fraction_logliks(
         k, n, fraction_grid(cmax)[cols], inputs.error, inputs.dropout, inputs.rho
     )
