@@ -662,6 +662,52 @@ def _state_weights(
     return w_som, w_ger, cols
 
 
+def _somatic_states(
+    lr: np.ndarray, lv: list[np.ndarray], ctc: np.ndarray, params: ModelParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, list]:
+    """Somatic likelihood of the CTCs summed over the clone's allelic states.
+
+    Returns ``log sum_z p(z) P(D_CTC | somatic, z)``, the states' posteriors ``(states,
+    sites)``, the posterior weights of the carrier-fraction grid and the grid (``None``
+    without CTCs), and per state the output of :func:`_mix_over_fraction`.
+    """
+    n_sites = lr.shape[1]
+    h = params.hom_given_carrier
+    with np.errstate(divide="ignore"):
+        log_prior = np.log([1 - h, h])
+    if not ctc.any():
+        q = np.exp(log_prior)[:, None] * np.ones(n_sites)
+        return np.zeros(n_sites), q, None, None, [(None, None, np.zeros((0, n_sites)))] * 2
+    mixes = [_mix_over_fraction(lr[ctc], x[ctc], params.n_grid, params.clonal_prior) for x in lv]
+    state = np.stack([lp + m[0] for lp, m in zip(log_prior, mixes, strict=True)])
+    log_mix = special.logsumexp(state, axis=0)
+    q = np.exp(state - log_mix)
+    w_pi = sum(qz[None] * m[1] for qz, m in zip(q, mixes, strict=True))
+    return log_mix, q, w_pi, mixes[0][3], mixes
+
+
+def _germline_states(
+    lg: list[np.ndarray], ctc: np.ndarray, params: ModelParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Germline-heterozygous likelihood of the CTCs summed over the clone's states.
+
+    States: both alleles kept, the allele lost, kept alone. Also returns the states'
+    posteriors ``(states, sites)``.
+    """
+    loh = params.loh_given_germline
+    with np.errstate(divide="ignore"):
+        log_prior = np.log([1 - loh, loh / 2, loh / 2])
+    state = np.stack([lp + x[ctc].sum(axis=0) for lp, x in zip(log_prior, lg, strict=True)])
+    log_ctc = special.logsumexp(state, axis=0)
+    return log_ctc, np.exp(state - log_ctc)
+
+
+def _share(w: np.ndarray, col: int, f_ll: np.ndarray, ll: np.ndarray) -> np.ndarray:
+    """Posterior that a cell's allele fraction is column ``col`` of the mixture ``w``."""
+    with np.errstate(divide="ignore"):
+        return np.exp(np.log(w[..., col]) + f_ll[..., col] - ll)
+
+
 def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
     """Posteriors of no variant / somatic (CTCs) / germline at every site.
 
@@ -702,34 +748,12 @@ def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
     # no variant
     log_none = lr[part].sum(axis=0)
     # somatic: WBCs carry nothing; CTCs carry with probability pi, at the clone's state
-    h = params.hom_given_carrier
-    with np.errstate(divide="ignore"):
-        log_p_som_state = np.log([1 - h, h])
-    if ctc.any():
-        mixes = [
-            _mix_over_fraction(lr[ctc], x[ctc], params.n_grid, params.clonal_prior) for x in lv
-        ]
-        state = np.stack([lp + m[0] for lp, m in zip(log_p_som_state, mixes, strict=True)])
-        log_mix = special.logsumexp(state, axis=0)
-        q_som = np.exp(state - log_mix)  # (states, sites): P(state | somatic, D)
-        w_pi = sum(q[None] * m[1] for q, m in zip(q_som, mixes, strict=True))
-        pi_grid = mixes[0][3]
-    else:
-        log_mix, w_pi, pi_grid = np.zeros(n_sites), None, None
-        q_som = np.exp(log_p_som_state)[:, None] * np.ones(n_sites)
-        mixes = [(None, None, np.zeros((0, n_sites)))] * len(lv)
+    log_mix, q_som, w_pi, pi_grid, mixes = _somatic_states(lr, lv, ctc, params)
     log_som = lr[wbc].sum(axis=0) + log_mix
     # germline: every cell carries (heterozygous, or homozygous everywhere)
     hom = params.germline_hom_fraction if inputs.hom_fraction is None else inputs.hom_fraction
     hom = np.clip(np.broadcast_to(np.asarray(hom, dtype=float), (n_sites,)), 1e-6, 1 - 1e-6)
-    loh = params.loh_given_germline
-    with np.errstate(divide="ignore"):
-        log_p_ger_state = np.log([1 - loh, loh / 2, loh / 2])
-    ger_state = np.stack(
-        [lp + x[ctc].sum(axis=0) for lp, x in zip(log_p_ger_state, lg, strict=True)]
-    )
-    log_ger_ctc = special.logsumexp(ger_state, axis=0)
-    r_ger = np.exp(ger_state - log_ger_ctc)  # (states, sites): P(state | germline het, D)
+    log_ger_ctc, r_ger = _germline_states(lg, ctc, params)
     log_ger = np.logaddexp(
         np.log1p(-hom) + lg[0][wbc].sum(axis=0) + log_ger_ctc, np.log(hom) + lh[part].sum(axis=0)
     )
@@ -756,20 +780,15 @@ def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
         # Without CTCs nothing can be somatic; the germline test still runs on the WBCs.
         p_som = np.zeros(n_sites)
 
-    def share(w: np.ndarray, col: int, ll: np.ndarray) -> np.ndarray:
-        """Posterior that a cell's allele fraction is column ``col`` of the mixture."""
-        with np.errstate(divide="ignore"):
-            return np.exp(np.log(w[..., col]) + f_ll[..., col] - ll)
-
     # per-cell posteriors given somatic: carrier, and carrier on every copy
     p_car_som = np.zeros((n_cells, n_sites))
     hom_car_som = np.zeros((n_cells, n_sites))
     for q, m, w, x in zip(q_som, mixes, w_som, lv, strict=True):
         p_car_som[ctc] += q * m[2]
-        hom_car_som[ctc] += q * m[2] * share(w, -1, x)[ctc]
+        hom_car_som[ctc] += q * m[2] * _share(w, -1, f_ll, x)[ctc]
     # per-cell posteriors given germline heterozygous (WBC weights are equal in all states)
-    car_ger = sum(r * (1 - share(w, 0, x)) for r, w, x in zip(r_ger, w_ger, lg, strict=True))
-    hom_g = sum(r * share(w, -1, x) for r, w, x in zip(r_ger, w_ger, lg, strict=True))
+    car_ger = sum(r * (1 - _share(w, 0, f_ll, x)) for r, w, x in zip(r_ger, w_ger, lg, strict=True))
+    hom_g = sum(r * _share(w, -1, f_ll, x) for r, w, x in zip(r_ger, w_ger, lg, strict=True))
     hom_ger = np.exp(np.log(hom) + lh[part].sum(axis=0) - log_ger)  # P(hom | germline)
     p_carrier = p_som[None] * p_car_som + p_ger[None] * (
         hom_ger[None] + (1 - hom_ger[None]) * car_ger
