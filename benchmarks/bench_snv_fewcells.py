@@ -22,6 +22,7 @@ Defaults of the model were chosen on seeds 1-3; report figures on other seeds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import tempfile
@@ -224,6 +225,13 @@ def main() -> None:
     ap.add_argument("--no-bcftools", action="store_true")
     ap.add_argument("--min-qual", type=float, default=None, help="override the PASS QUAL")
     ap.add_argument(
+        "--loh-independence",
+        type=float,
+        default=None,
+        help="override the model's loh_cell_independence (1: LOH drawn per cell, the "
+        "default; 0: a state of the clone shared by the CTCs)",
+    )
+    ap.add_argument(
         "--fp-targets",
         type=int,
         default=0,
@@ -236,6 +244,13 @@ def main() -> None:
     root = Path(args.workdir or tempfile.mkdtemp(prefix="bench_fewcells_"))
     given = {} if args.min_qual is None else {"filters": {"min_qual": args.min_qual}}
     params = ctc.snv.SNVParams.from_mapping(given)
+    if args.loh_independence is not None:
+        model = dataclasses.replace(
+            params.genotype.model, loh_cell_independence=args.loh_independence
+        )
+        params = dataclasses.replace(
+            params, genotype=dataclasses.replace(params.genotype, model=model)
+        )
     rows, shallow_rows, calib = [], [], []
     for seed in args.seeds:
         work = root / f"seed{seed}_amp{args.amp_error_rate:g}"

@@ -17,15 +17,19 @@ the allele)::
             + delta/2 Bin(k; n, eps) + delta/2 Bin(k; n, 1 - eps)   otherwise
     A     = int g(f) Bin(k; n, f) df                (artefact)
     R     = (1 - eta) Bin(k; n, eps) + eta A        (no variant in the cell)
-    V     = sum_f w_s(f | C) L(f)                   (somatic carrier)
-    G     = sum_f w_g(f | C) L(f)                   (germline heterozygous)
+    V     = sum_f w_s(f | C, z) L(f)                (somatic carrier)
+    G     = sum_f w_g(f | C, z) L(f)                (germline heterozygous)
 
 with the copy number ``C`` of the cell at the site either known from the CNV step
-(mixed with a diploid fallback) or 2. A site is explained by one of three hypotheses:
+(mixed with a diploid fallback) or 2, and ``z`` the allelic state of the tumour clone at
+the site, drawn once for the clone (each CTC takes it or, with probability
+``loh_cell_independence``, draws its own): somatic allele on some copies or on all
+(LOH, ``h``); germline alleles both kept, or one lost (``loh_given_germline``). A site
+is explained by one of three hypotheses:
 
     P(D | none)     = prod_c R_c
-    P(D | somatic)  = prod_WBC R_c  sum_j p(pi_j) prod_CTC [(1 - pi_j) R_c + pi_j V_c]
-    P(D | germline) = (1 - w_hom) prod_c G_c + w_hom prod_c Bin(k_c; n_c, 1 - eps_c)
+    P(D | somatic)  = prod_WBC R_c  sum_z p(z) sum_j p(pi_j) prod_CTC [(1 - pi_j) R_c + pi_j V_c]
+    P(D | germline) = (1 - w_hom) sum_z p(z) prod_c G_c + w_hom prod_c Bin(k_c; n_c, 1 - eps_c)
     P(D | noise)    = mean_f prod_c Bin(k_c; n_c, f + eps_c)   (f log-uniform, 0.3-25 %)
 
 the last for sites where every cell shows the allele at one low fraction (mapping or
@@ -94,9 +98,20 @@ class ModelParams:
         Pseudo-artefacts of that prior.
     hom_given_carrier
         ``h``: probability that all of a carrier cell's copies carry the somatic allele
-        (loss of heterozygosity is common in tumours, e.g. TP53 with 17p loss).
+        (loss of heterozygosity is common in tumours, e.g. TP53 with 17p loss; per clone
+        or per cell, see ``loh_cell_independence``).
     loh_given_germline
-        Probability that a CTC lost one allele of a germline heterozygous site (LOH).
+        Probability that a CTC lost one allele of a germline heterozygous site (LOH;
+        per clone or per cell, see ``loh_cell_independence``).
+    loh_cell_independence
+        ``e``: probability that one CTC's allelic state at the site (somatic allele on
+        all copies or not; germline allele lost, kept alone or both kept) is drawn on its
+        own from those priors rather than taken from the clone's state, which is drawn
+        once per site. 1 (default) draws it per cell; lower values treat LOH as the clonal
+        copy-number event it mostly is. With 1, each CTC at heterozygous allele fraction
+        multiplies the germline odds by ``(1 - loh_given_germline) / (1 -
+        hom_given_carrier)`` (9/8), so clonal variants look more germline the more CTCs
+        are called; with 0 it weighs neither way (docs/snv.md, "Accuracy").
     dropout_prior_mean, dropout_prior_weight
         Beta prior on each cell's dropout rate (mean, pseudo-count).
     dropout_prior_unamplified, artefact_rate_unamplified
@@ -154,6 +169,7 @@ class ModelParams:
     artefact_vaf_weight: float = 20.0
     hom_given_carrier: float = 0.2
     loh_given_germline: float = 0.1
+    loh_cell_independence: float = 1.0
     dropout_prior_mean: float = 0.15
     dropout_prior_weight: float = 10.0
     dropout_prior_unamplified: float = 1e-3
@@ -279,39 +295,55 @@ def fraction_grid(max_copy_number: int) -> np.ndarray:
     return np.array(sorted(vals))
 
 
+def fraction_components(max_copy_number: int, *, somatic: bool) -> dict[str, np.ndarray]:
+    """``(C, F)`` weights of each allele fraction given copy number, per allelic state.
+
+    ``C = 0..max``; one array per allelic state of the clone at the site.
+    Somatic carrier: ``"het"``, the allele on ``m = 1..C - 1`` copies (uniformly; ``C =
+    1`` means every copy), or ``"hom"``, on all ``C`` copies (LOH). Germline
+    heterozygous in a tumour cell: ``"het"``, ``m = 1..C - 1`` uniformly (``C = 1``:
+    either allele kept, 1/2 each), ``"lost"`` (``m = 0``) or ``"kept"`` (``m = C``) after
+    LOH. ``C = 0`` (no copy) is treated as diploid. The state is a property of the clone
+    (LOH is a copy-number event shared by the cells descending from it), so
+    :func:`site_model` draws it once per site, not once per cell.
+    """
+    grid = fraction_grid(max_copy_number)
+    index = {round(v, 10): i for i, v in enumerate(grid)}
+    names = ("het", "hom") if somatic else ("het", "lost", "kept")
+    out = {name: np.zeros((max_copy_number + 1, len(grid))) for name in names}
+    for c in range(max_copy_number + 1):
+        cc = c if c > 0 else 2
+        inner = [m / cc for m in range(1, cc)]
+        for f in inner:
+            out["het"][c, index[round(f, 10)]] += 1 / len(inner)
+        if not inner:  # one copy
+            if somatic:
+                out["het"][c, index[1.0]] = 1.0
+            else:
+                out["het"][c, index[0.0]] = out["het"][c, index[1.0]] = 0.5
+        if somatic:
+            out["hom"][c, index[1.0]] = 1.0
+        else:
+            out["lost"][c, index[0.0]] = 1.0
+            out["kept"][c, index[1.0]] = 1.0
+    return out
+
+
 def fraction_weights(max_copy_number: int, *, somatic: bool, loh: float) -> np.ndarray:
     """``(C, F)`` weight of each allele fraction given copy number ``C = 0..max``.
 
+    The allelic state drawn independently per cell (the mixture of
+    :func:`fraction_components`).
     Somatic carrier: the allele on ``m = 1..C - 1`` copies (uniformly), or on all ``C``
     copies with probability ``loh`` (``hom_given_carrier``); ``C = 1`` means every copy.
     Germline heterozygous in a tumour cell: ``m = 1..C - 1`` uniformly, or ``m = 0`` or
     ``C`` with probability ``loh / 2`` each (``loh_given_germline``); ``C = 1``: either
     allele kept (1/2 each). ``C = 0`` (no copy) is treated as diploid.
     """
-    grid = fraction_grid(max_copy_number)
-    index = {round(v, 10): i for i, v in enumerate(grid)}
-    out = np.zeros((max_copy_number + 1, len(grid)))
-    for c in range(max_copy_number + 1):
-        cc = c if c > 0 else 2
-        row = np.zeros(len(grid))
-        inner = [m / cc for m in range(1, cc)]
-        if somatic:
-            if inner:
-                for f in inner:
-                    row[index[round(f, 10)]] += (1 - loh) / len(inner)
-                row[index[1.0]] += loh
-            else:
-                row[index[1.0]] = 1.0
-        else:
-            if inner:
-                for f in inner:
-                    row[index[round(f, 10)]] += (1 - loh) / len(inner)
-                row[index[0.0]] += loh / 2
-                row[index[1.0]] += loh / 2
-            else:
-                row[index[0.0]] = row[index[1.0]] = 0.5
-        out[c] = row
-    return out
+    comp = fraction_components(max_copy_number, somatic=somatic)
+    if somatic:
+        return (1 - loh) * comp["het"] + loh * comp["hom"]
+    return (1 - loh) * comp["het"] + loh / 2 * (comp["lost"] + comp["kept"])
 
 
 def diploid_copy_number(n_cells: int, n_sites: int, max_copy_number: int) -> np.ndarray:
@@ -590,32 +622,111 @@ class SiteInputs:
     prior_noise: np.ndarray | float = 1e-4
 
 
+def _state_weights(
+    p_cn: np.ndarray, params: ModelParams, is_wbc: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Per-cell allele-fraction weights under each allelic state of the clone.
+
+    Somatic states: allele on some copies, on all copies (LOH). Germline heterozygous
+    states: both alleles kept, the allele lost, the allele kept alone. A CTC takes the
+    clone's state, or with probability ``loh_cell_independence`` draws its own from the
+    prior (1: the per-cell mixture of :func:`fraction_weights` in every state); WBCs are
+    diploid controls, heterozygous at a germline site. Returns the ``(cells, sites,
+    F')`` weights per state on the used allele fractions, and those fractions' column
+    indices in :func:`fraction_grid` (``f = 0`` first, ``f = 1`` last).
+    """
+    e = params.loh_cell_independence
+    cmax = params.max_copy_number
+    s = fraction_components(cmax, somatic=True)
+    g = fraction_components(cmax, somatic=False)
+    own_s = fraction_weights(cmax, somatic=True, loh=params.hom_given_carrier)
+    own_g = fraction_weights(cmax, somatic=False, loh=params.loh_given_germline)
+    som = [(1 - e) * s[z] + e * own_s for z in ("het", "hom")]
+    ger = [(1 - e) * g[z] + e * own_g for z in ("het", "lost", "kept")]
+    grid_f = fraction_grid(cmax)
+    half = int(np.argmin(np.abs(grid_f - 0.5)))
+    wbc_row = np.zeros(len(grid_f))
+    wbc_row[half] = 1.0
+    cn_rows = p_cn.reshape(-1, p_cn.shape[-1]).max(axis=0, initial=0) > 0
+    used = np.zeros(len(grid_f), bool)
+    used[[0, -1, half]] = True  # f = 0 and f = 1 are always needed, f = 1/2 by WBCs
+    for w in som + ger:
+        used |= (w[cn_rows] > 0).any(axis=0)
+    cols = np.flatnonzero(used)
+    w_som = [p_cn @ w[:, cols] for w in som]
+    w_ger = []
+    for w in ger:
+        wc = p_cn @ w[:, cols]
+        wc[is_wbc] = wbc_row[cols]
+        w_ger.append(wc)
+    return w_som, w_ger, cols
+
+
+def _somatic_states(
+    lr: np.ndarray, lv: list[np.ndarray], ctc: np.ndarray, params: ModelParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, list]:
+    """Somatic likelihood of the CTCs summed over the clone's allelic states.
+
+    Returns ``log sum_z p(z) P(D_CTC | somatic, z)``, the states' posteriors ``(states,
+    sites)``, the posterior weights of the carrier-fraction grid and the grid (``None``
+    without CTCs), and per state the output of :func:`_mix_over_fraction`.
+    """
+    n_sites = lr.shape[1]
+    h = params.hom_given_carrier
+    with np.errstate(divide="ignore"):
+        log_prior = np.log([1 - h, h])
+    if not ctc.any():
+        q = np.exp(log_prior)[:, None] * np.ones(n_sites)
+        return np.zeros(n_sites), q, None, None, [(None, None, np.zeros((0, n_sites)))] * 2
+    mixes = [_mix_over_fraction(lr[ctc], x[ctc], params.n_grid, params.clonal_prior) for x in lv]
+    state = np.stack([lp + m[0] for lp, m in zip(log_prior, mixes, strict=True)])
+    log_mix = special.logsumexp(state, axis=0)
+    q = np.exp(state - log_mix)
+    w_pi = sum(qz[None] * m[1] for qz, m in zip(q, mixes, strict=True))
+    return log_mix, q, w_pi, mixes[0][3], mixes
+
+
+def _germline_states(
+    lg: list[np.ndarray], ctc: np.ndarray, params: ModelParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Germline-heterozygous likelihood of the CTCs summed over the clone's states.
+
+    States: both alleles kept, the allele lost, kept alone. Also returns the states'
+    posteriors ``(states, sites)``.
+    """
+    loh = params.loh_given_germline
+    with np.errstate(divide="ignore"):
+        log_prior = np.log([1 - loh, loh / 2, loh / 2])
+    state = np.stack([lp + x[ctc].sum(axis=0) for lp, x in zip(log_prior, lg, strict=True)])
+    log_ctc = special.logsumexp(state, axis=0)
+    return log_ctc, np.exp(state - log_ctc)
+
+
+def _share(w: np.ndarray, col: int, f_ll: np.ndarray, ll: np.ndarray) -> np.ndarray:
+    """Posterior that a cell's allele fraction is column ``col`` of the mixture ``w``."""
+    with np.errstate(divide="ignore"):
+        return np.exp(np.log(w[..., col]) + f_ll[..., col] - ll)
+
+
 def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
     """Posteriors of no variant / somatic (CTCs) / germline at every site.
 
     See the module docstring for the likelihoods. A cell with no reads is uninformative.
+    The allelic state of the tumour at the site (somatic allele on some or on all copies;
+    germline alleles both kept, or one lost by LOH) is drawn once per site for the clone;
+    each CTC takes it or, with probability ``loh_cell_independence``, draws its own.
     """
     k = np.asarray(inputs.alt, dtype=float)
     n = np.asarray(inputs.depth, dtype=float)
     n_cells, n_sites = k.shape
     cmax = params.max_copy_number
-    grid_f = fraction_grid(cmax)
     p_cn = inputs.copy_number
     if p_cn is None:
         p_cn = diploid_copy_number(n_cells, n_sites, cmax)
-    w_som = p_cn @ fraction_weights(cmax, somatic=True, loh=params.hom_given_carrier)
-    w_ger = p_cn @ fraction_weights(cmax, somatic=False, loh=params.loh_given_germline)
-    # WBCs are diploid controls: a germline site is heterozygous there.
-    half = int(np.argmin(np.abs(grid_f - 0.5)))
-    w_ger[inputs.is_wbc] = 0.0
-    w_ger[inputs.is_wbc, :, half] = 1.0
-    used = (w_som.reshape(-1, len(grid_f)).max(0, initial=0) > 0) | (
-        w_ger.reshape(-1, len(grid_f)).max(0, initial=0) > 0
+    w_som, w_ger, cols = _state_weights(p_cn, params, np.asarray(inputs.is_wbc, bool))
+    f_ll = fraction_logliks(
+        k, n, fraction_grid(cmax)[cols], inputs.error, inputs.dropout, inputs.rho
     )
-    used[[0, -1]] = True  # f = 0 and f = 1 are always needed
-    cols = np.flatnonzero(used)
-    f_ll = fraction_logliks(k, n, grid_f[cols], inputs.error, inputs.dropout, inputs.rho)
-    w_som, w_ger = w_som[..., cols], w_ger[..., cols]
     eta = np.asarray(inputs.artefact_rate, dtype=float)[:, None]
     mass = (
         artefact_prior_mass(params.artefact_vaf_shape)
@@ -625,30 +736,26 @@ def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
     l_art = log_artefact(k, n, mass)
     l_err = f_ll[..., 0]
     lr = np.logaddexp(np.log1p(-eta) + l_err, np.log(eta) + l_art)
-    lv = mixture_loglik(f_ll, w_som)
-    lg = mixture_loglik(f_ll, w_ger)
-    lh = f_ll[..., -1]
+    lv = [mixture_loglik(f_ll, w) for w in w_som]  # somatic carrier, per clone state
+    lg = [mixture_loglik(f_ll, w) for w in w_ger]  # germline heterozygous, per state
+    lh = f_ll[..., -1].copy()  # every copy carries the allele
     empty = n == 0
-    for arr in (lr, lv, lg, lh, l_err, l_art):
+    for arr in (lr, lh, l_err, l_art, *lv, *lg):
         arr[empty] = 0.0
     f_ll[empty] = 0.0
     ctc, wbc = inputs.is_ctc, inputs.is_wbc
     part = ctc | wbc
     # no variant
     log_none = lr[part].sum(axis=0)
-    # somatic: WBCs carry nothing; CTCs carry with probability pi
-    if ctc.any():
-        log_mix, w_pi, carrier_ctc, pi_grid = _mix_over_fraction(
-            lr[ctc], lv[ctc], params.n_grid, params.clonal_prior
-        )
-    else:
-        log_mix, w_pi, carrier_ctc, pi_grid = np.zeros(n_sites), None, np.zeros((0, n_sites)), None
+    # somatic: WBCs carry nothing; CTCs carry with probability pi, at the clone's state
+    log_mix, q_som, w_pi, pi_grid, mixes = _somatic_states(lr, lv, ctc, params)
     log_som = lr[wbc].sum(axis=0) + log_mix
     # germline: every cell carries (heterozygous, or homozygous everywhere)
     hom = params.germline_hom_fraction if inputs.hom_fraction is None else inputs.hom_fraction
     hom = np.clip(np.broadcast_to(np.asarray(hom, dtype=float), (n_sites,)), 1e-6, 1 - 1e-6)
+    log_ger_ctc, r_ger = _germline_states(lg, ctc, params)
     log_ger = np.logaddexp(
-        np.log1p(-hom) + lg[part].sum(axis=0), np.log(hom) + lh[part].sum(axis=0)
+        np.log1p(-hom) + lg[0][wbc].sum(axis=0) + log_ger_ctc, np.log(hom) + lh[part].sum(axis=0)
     )
     # systematic noise: every cell shows the allele at one low fraction f (mapping or
     # context-specific errors), no genotype structure
@@ -672,27 +779,28 @@ def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
     if not ctc.any():
         # Without CTCs nothing can be somatic; the germline test still runs on the WBCs.
         p_som = np.zeros(n_sites)
-    # per-cell posteriors
+
+    # per-cell posteriors given somatic: carrier, and carrier on every copy
     p_car_som = np.zeros((n_cells, n_sites))
-    p_car_som[ctc] = carrier_ctc
+    hom_car_som = np.zeros((n_cells, n_sites))
+    for q, m, w, x in zip(q_som, mixes, w_som, lv, strict=True):
+        p_car_som[ctc] += q * m[2]
+        hom_car_som[ctc] += q * m[2] * _share(w, -1, f_ll, x)[ctc]
+    # per-cell posteriors given germline heterozygous (WBC weights are equal in all states)
+    car_ger = sum(r * (1 - _share(w, 0, f_ll, x)) for r, w, x in zip(r_ger, w_ger, lg, strict=True))
+    hom_g = sum(r * _share(w, -1, f_ll, x) for r, w, x in zip(r_ger, w_ger, lg, strict=True))
     hom_ger = np.exp(np.log(hom) + lh[part].sum(axis=0) - log_ger)  # P(hom | germline)
-    # P(carrier | germline het): all cells but CTCs that lost the allele (f = 0 weight)
-    with np.errstate(divide="ignore"):
-        lost = np.exp(np.log(w_ger[..., 0]) + f_ll[..., 0] - lg)
-    car_ger = 1.0 - np.where(empty, w_ger[..., 0], lost)
     p_carrier = p_som[None] * p_car_som + p_ger[None] * (
         hom_ger[None] + (1 - hom_ger[None]) * car_ger
     )
-    with np.errstate(divide="ignore"):
-        hom_s = np.exp(np.log(w_som[..., -1]) + f_ll[..., -1] - lv)
-        hom_g = np.exp(np.log(w_ger[..., -1]) + f_ll[..., -1] - lg)
-    hom_s = np.where(empty, w_som[..., -1], hom_s)
-    hom_g = np.where(empty, w_ger[..., -1], hom_g)
-    p_hom = p_som[None] * p_car_som * hom_s + p_ger[None] * (
-        hom_ger[None] + (1 - hom_ger[None]) * hom_g
-    )
+    p_hom = p_som[None] * hom_car_som + p_ger[None] * (hom_ger[None] + (1 - hom_ger[None]) * hom_g)
     p_carrier[~part] = 0.0
     p_hom[~part] = 0.0
+    # a carrier's likelihood at the site's posterior somatic state (prevalence per draw)
+    with np.errstate(divide="ignore"):
+        log_carrier = special.logsumexp(
+            np.stack([np.log(q)[None] + x for q, x in zip(q_som, lv, strict=True)]), axis=0
+        )
     # artefact responsibility: cells with no variant (none, or non-carrier CTC / WBC under
     # somatic) whose reads came from an artefact
     art_given_r = np.exp(np.log(eta) + l_art - lr)
@@ -707,7 +815,7 @@ def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
         p_carrier_somatic=p_car_som,
         fraction=fraction,
         log_ref=lr,
-        log_carrier=lv,
+        log_carrier=log_carrier,
         artefact=artefact,
         p_noise=p_noise,
     )

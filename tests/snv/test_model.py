@@ -298,3 +298,32 @@ def test_local_dropout_follows_nearby_het_sites():
     )
     assert d[0, 0] > 0.6 and d[1, 0] < 0.1
     assert d[0, 1] == pytest.approx(0.2, abs=0.01) and d[1, 1] == pytest.approx(0.2, abs=0.01)
+
+
+def test_clonal_loh_state_keeps_more_ctcs_from_making_a_clonal_variant_germline():
+    """A clonal het in n CTCs (15 of 30 reads each) and absent from 2 deep WBCs. CTCs at
+    allele fraction 1/2 fit a somatic het and a germline het alike, so with LOH a state of
+    the clone (``loh_cell_independence=0``) the germline odds may grow with n only by the
+    Occam factor of the carrier-fraction prior, ``c + (1 - c) mean_j pi_j^n`` at n = 2 over
+    that at n = 20 (about 1.3x). With LOH drawn per cell (the default, 0.2 somatic, 0.1
+    germline) each CTC multiplies them by 9/8 (8x from 2 to 20 CTCs)."""
+    from ctcgenomics.snv._model import carrier_fraction_prior, site_model
+
+    def odds(params, n_ctc):
+        roles = ["ctc"] * n_ctc + ["wbc"] * 2
+        alt = np.array([[15] * n_ctc + [0, 0]]).T
+        depth = np.array([[30] * n_ctc + [60, 60]]).T
+        m = site_model(_inputs(alt, depth, roles), params)
+        assert m.p_somatic[0] > 0.5
+        return m.p_germline[0] / m.p_somatic[0]
+
+    clonal = ModelParams(loh_cell_independence=0.0)
+    grid, prior = carrier_fraction_prior(clonal.n_grid, clonal.clonal_prior)
+    bound = (prior * grid**2).sum() / (prior * grid**20).sum()
+    assert 1.0 < bound < 1.5
+    shared = [odds(clonal, n) for n in (2, 5, 10, 20)]
+    assert shared[3] / shared[0] <= bound * 1.05, (shared, bound)
+    assert shared == sorted(shared)
+    per_cell = [odds(ModelParams(), n) for n in (2, 20)]
+    growth = (per_cell[1] / per_cell[0]) / (shared[3] / shared[0])
+    assert abs(np.log(growth) - 18 * np.log(9 / 8)) < 0.1
