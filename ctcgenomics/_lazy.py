@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 
@@ -34,3 +37,23 @@ def lazy_exports(
         return sorted(namespace.get("__all__", exports))
 
     return __getattr__, __dir__
+
+
+def lazy_module(name: str) -> ModuleType:
+    """Return module ``name``, executed only when one of its attributes is first read.
+
+    The standard library's :class:`importlib.util.LazyLoader`, for heavy imports a
+    command needs late: ``ctcg snv`` loads :mod:`scipy.special` while its worker
+    processes count alleles instead of before.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module

@@ -46,7 +46,11 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+
+from ctcgenomics._lazy import lazy_module
+
+# Loaded on first use: with --threads, `ctcg snv` loads it while its workers count.
+special = lazy_module("scipy.special")
 
 log = logging.getLogger(__name__)
 

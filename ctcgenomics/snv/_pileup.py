@@ -567,8 +567,13 @@ def _count_all_windows(
     ctc_hist = np.zeros(MAX_HIST_DEPTH + 1, dtype=np.int64)
     with ProcessPoolExecutor(max_workers=threads) as pool:
         futures = [pool.submit(_count_windows, b, *window_args) for b in batches]
-        # Load anndata (a third of `ctcg snv`'s start-up) while the workers count.
+        # Load anndata and scipy.special (about half of `ctcg snv`'s start-up) while the
+        # workers count.
         import anndata  # noqa: F401
+
+        from ctcgenomics.snv._model import special
+
+        special.gammaln  # noqa: B018 (reading an attribute loads the lazy module)
 
         for future in futures:
             r, m, st, dh, ch = future.result()
