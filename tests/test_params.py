@@ -235,3 +235,41 @@ def test_workflow_rules_hold_no_parameter_default():
             if m.group(1).replace("-", "_") in names:
                 offenders.append(f"{path.name}: --{m.group(1)}")
     assert not offenders, f"defaults or threshold flags in the workflow: {offenders}"
+
+
+# Keyword defaults that share a name with a stage parameter but are not that parameter.
+OTHER_MEANING = {
+    "estimate_allelic_noise.min_reads": "reads at an allele site, not the QC's reads per cell",
+    "candidate_sites.min_alt_reads": "pooled reads of a germline SNP, not the SNV caller's",
+    "score_gene_sets.min_genes": "genes of a set present in the data, not the QC's genes",
+    "score_signature.min_genes": "genes of a signature present in the data",
+    "simulate_draw.seed": "the simulator's seed, not the RNA embedding's",
+    "genome_bins.seed": "the simulator's seed",
+    "simulate_counts.seed": "the simulator's seed",
+    "carrier_fraction_posterior.n_grid": "the carrier-fraction grid, not the site model's",
+    "merge_intervals.pad": "a generic helper: no padding unless asked",
+}
+
+
+def test_library_defaults_are_the_parameter_classes():
+    """A library function's keyword default for a stage parameter is read from that
+    stage's parameter class (``min_mapq: int = CNVConfig.min_mapq``), not written again
+    as a number, so a function called alone and the workflow agree."""
+    names = parameter_names()
+    offenders = []
+    for path in sorted((ROOT / "ctcgenomics").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            args = node.args
+            positional = args.posonlyargs + args.args
+            tail = positional[len(positional) - len(args.defaults) :]
+            pairs = list(zip(tail, args.defaults, strict=True))
+            keyword = zip(args.kwonlyargs, args.kw_defaults, strict=True)
+            pairs += [(a, d) for a, d in keyword if d is not None]
+            for arg, default in pairs:
+                number = isinstance(default, ast.Constant) and type(default.value) in (int, float)
+                key = f"{node.name}.{arg.arg}"
+                if arg.arg in names and number and key not in OTHER_MEANING:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {key}")
+    assert not offenders, f"parameter defaults written again in the library: {offenders}"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pysam
 
+from ctcgenomics.cnv._config import CNVConfig
 from ctcgenomics.cnv._errors import CNVInputError, ReferenceMismatchError
 from ctcgenomics.io._atomic import atomic_open
 from ctcgenomics.io.bin_counts import count_reads_in_bins
@@ -76,7 +77,7 @@ def count_cell(
     bam: str | os.PathLike[str],
     bins: Mapping[str, Any],
     *,
-    min_mapq: int = 20,
+    min_mapq: int = CNVConfig.min_mapq,
 ) -> tuple[np.ndarray, str]:
     """Count reads per bin in one cell's BAM.
 
@@ -270,7 +271,7 @@ def count_regions(
     bam: str | os.PathLike[str],
     regions: Mapping[str, Any],
     *,
-    min_mapq: int = 20,
+    min_mapq: int = CNVConfig.min_mapq,
 ) -> np.ndarray:
     """Count fragments over (possibly overlapping) regions, with the filters of bins.
 

@@ -291,8 +291,8 @@ def count_site_alleles(
     bam: str | os.PathLike[str],
     sites: pd.DataFrame,
     *,
-    min_mapq: int = 20,
-    min_base_quality: int = 20,
+    min_mapq: int = HetSiteParams.min_mapq,
+    min_base_quality: int = HetSiteParams.min_base_quality,
 ) -> pd.DataFrame:
     """Count one cell's reads of each site's reference and alternative base.
 

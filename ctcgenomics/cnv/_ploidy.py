@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from ctcgenomics.cnv._config import CNVConfig
 from ctcgenomics.cnv._normalise import newey_west_variance
 
 
@@ -170,7 +171,7 @@ def fit_ploidy(
     min_ploidy: float,
     max_ploidy: float,
     step: float = 0.01,
-    max_cn: int = 20,
+    max_cn: int = CNVConfig.max_cn,
     penalty: float = 1.0,
     allelic: np.ndarray | None = None,
     allelic_minor: np.ndarray | None = None,

@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ctcgenomics.cnv._config import CNVConfig
+
 
 def hmm_segment(
     ratio: np.ndarray,
     lengths: np.ndarray,
     *,
     sd: float,
-    level_step: float = 0.08,
-    max_ratio: float = 6.0,
-    transition_prob: float = 1e-4,
+    level_step: float = CNVConfig.level_step,
+    max_ratio: float = CNVConfig.max_ratio,
+    transition_prob: float = CNVConfig.transition_prob,
 ) -> np.ndarray:
     """Label each bin with a segment ID by Viterbi decoding over ratio levels.
 

@@ -45,7 +45,7 @@ def count_reads_in_bins(
     bam: str | os.PathLike[str],
     bins: Mapping[str, Any],
     *,
-    min_mapq: int = 20,
+    min_mapq: int,
 ) -> np.ndarray:
     """Count fragments per bin: primary, non-duplicate, QC-passed reads with MAPQ >= min_mapq.
 

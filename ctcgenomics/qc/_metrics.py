@@ -94,7 +94,7 @@ def cell_qc(
     bins: pd.DataFrame,
     *,
     cell: str,
-    min_mapq: int = 20,
+    min_mapq: int | None = None,
     thresholds: QCThresholds | None = None,
     assay: str = "wgs",
 ) -> dict[str, object]:
@@ -110,7 +110,8 @@ def cell_qc(
     cell
         Cell ID for the row.
     min_mapq
-        MAPQ threshold for reads counted in bins (MAPD).
+        MAPQ threshold for reads counted in bins (MAPD); ``None``: the QC stage's
+        default (:class:`~ctcgenomics.qc.QCParams`).
     thresholds
         Pass/fail thresholds.
     assay
@@ -130,6 +131,10 @@ def cell_qc(
         raise FileNotFoundError(f"BAM {bam} of cell {cell} does not exist; align the cell first")
     _interval_columns(bins)  # names missing columns before the pass over the reads
     thresholds = thresholds or QCThresholds()
+    if min_mapq is None:
+        from ctcgenomics.qc._params import QCParams  # it imports this module
+
+        min_mapq = QCParams.min_mapq
     total = mapped = proper = dups = paired_reads = 0
     aligned_bases = 0
     inserts: list[int] = []

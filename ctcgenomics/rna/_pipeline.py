@@ -14,6 +14,7 @@ from anndata import AnnData
 from ctcgenomics.rna._classify import classify_cells
 from ctcgenomics.rna._defaults import merge_params
 from ctcgenomics.rna._genesets import load_gene_sets
+from ctcgenomics.rna._params import EmbeddingParams
 from ctcgenomics.rna._qc import qc_cells
 from ctcgenomics.rna._signatures import (
     BIOMARKERS,
@@ -61,10 +62,10 @@ CELL_COLUMNS = (
 def embed(
     adata: AnnData,
     *,
-    n_top_genes: int = 2000,
-    n_pcs: int = 30,
-    n_neighbors: int = 15,
-    resolution: float = 1.0,
+    n_top_genes: int = EmbeddingParams.n_top_genes,
+    n_pcs: int = EmbeddingParams.n_pcs,
+    n_neighbors: int = EmbeddingParams.n_neighbors,
+    resolution: float = EmbeddingParams.resolution,
     random_state: int = 0,
 ) -> None:
     """PCA, neighbours, UMAP and Leiden clusters (scanpy), sized to the number of cells.

@@ -10,6 +10,7 @@ import scanpy as sc
 from anndata import AnnData
 
 from ctcgenomics._keys import output_namer
+from ctcgenomics.rna._params import RNAQCParams
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +18,10 @@ log = logging.getLogger(__name__)
 def qc_cells(
     adata: AnnData,
     *,
-    min_genes: int = 500,
-    min_counts: float = 1000,
-    max_mito_frac: float = 0.25,
-    max_ribo_frac: float = 0.6,
+    min_genes: int = RNAQCParams.min_genes,
+    min_counts: float = RNAQCParams.min_counts,
+    max_mito_frac: float = RNAQCParams.max_mito_frac,
+    max_ribo_frac: float = RNAQCParams.max_ribo_frac,
     key_added: str = "qc",
     layer: str | None = None,
     copy: bool = False,

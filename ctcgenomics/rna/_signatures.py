@@ -17,6 +17,7 @@ from anndata import AnnData
 
 from ctcgenomics._keys import output_namer
 from ctcgenomics.rna._genesets import SIGNATURE_SETS, load_gene_sets
+from ctcgenomics.rna._params import RNAParams
 from ctcgenomics.rna._score import score_gene_sets
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ def biomarker_status(
     key_added: str = "biomarker",
     layer: str | None = "counts",
     high_cp10k: Mapping[str, float] | None = None,
-    arv7_min_counts: float = 2,
+    arv7_min_counts: float = RNAParams.arv7_min_counts,
     values: str = "counts",
     copy: bool = False,
 ) -> AnnData | None:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ctcgenomics.snv._model import ModelParams
+
 if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read
     import anndata as ad
 
@@ -40,7 +42,7 @@ def add_copy_number(
     cnv: ad.AnnData | str | os.PathLike[str],
     *,
     link: Mapping[str, str] | None = None,
-    max_copy_number: int = 10,
+    max_copy_number: int = ModelParams.max_copy_number,
     copy: bool = False,
 ) -> ad.AnnData | None:
     """Attach the CNV step's copy number at each SNV site to an SNV AnnData.

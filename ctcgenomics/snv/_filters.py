@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ctcgenomics._keys import output_namer
-from ctcgenomics.snv._genotype import cell_roles
+from ctcgenomics.snv._genotype import GenotypeParams, cell_roles
 
 if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read
     import anndata as ad
@@ -74,7 +74,7 @@ def apply_filters(
     adata: ad.AnnData,
     *,
     params: FilterParams | None = None,
-    min_cell_depth: int = 5,
+    min_cell_depth: int = GenotypeParams.min_cell_depth,
     genotype_key: str = "snv",
     reference_key: str = "role",
     reference_cat: str | Sequence[str] = "wbc",

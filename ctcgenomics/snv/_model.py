@@ -469,7 +469,11 @@ class SitePosteriors:
 
 
 def site_posteriors(
-    loglik: np.ndarray, prior: np.ndarray | float, *, hom_given_carrier: float, n_grid: int = 20
+    loglik: np.ndarray,
+    prior: np.ndarray | float,
+    *,
+    hom_given_carrier: float,
+    n_grid: int = ModelParams.n_grid,
 ) -> SitePosteriors:
     """Site-level and per-cell posteriors from diploid genotype log-likelihoods.
 

@@ -219,8 +219,8 @@ def make_chunks(
     *,
     targets: pd.DataFrame | None = None,
     forced: pd.DataFrame | None = None,
-    pad: int = 10,
-    max_chunk: int = 250_000,
+    pad: int,
+    max_chunk: int,
 ) -> list[Chunk]:
     """Windows to process: padded targets plus forced sites, or the whole genome.
 
