@@ -53,7 +53,8 @@ test-compat: tools
 	    "$$py" -m venv $$venv && $$venv/bin/pip install --quiet --upgrade pip \
 	      && $$venv/bin/pip install --quiet -e '.[test]' && touch $$venv/bin/ctcg; fi; \
 	  echo "== Python $$v: $$($$venv/bin/python --version)"; \
-	  PATH="$(CURDIR)/$$venv/bin:$$PATH" $$venv/bin/pytest -q -m "not slow and not browser" -p no:cacheprovider; \
+	  PATH="$(CURDIR)/$$venv/bin:$$PATH" $$venv/bin/pytest -q -m "not slow and not browser" -p no:cacheprovider \
+	    -n $(TEST_WORKERS) --dist loadgroup; \
 	done
 
 lint: $(BIN)/ctcg
