@@ -53,6 +53,7 @@ from scipy.special import expit
 from scipy.stats import binom
 
 from ctcgenomics._params import build
+from ctcgenomics._progress import progress
 from ctcgenomics.cnv._errors import CNVInputError
 
 log = logging.getLogger(__name__)
@@ -432,7 +433,8 @@ def germline_allele_counts(
         cand["prior"] = np.nan
     cand = cand.reset_index(drop=True)
     per_cell = []
-    for cell, bam in bams.items():
+    desc = f"allele counts at {len(cand)} SNPs"
+    for cell, bam in progress(bams.items(), desc=desc, logger=log, unit="cell"):
         if not _usable(cell, bam):
             continue
         try:

@@ -15,6 +15,7 @@ import pandas as pd
 import pysam
 
 from ctcgenomics._ids import validate_id
+from ctcgenomics._progress import progress
 from ctcgenomics.align._bam_input import check_bam_contigs
 from ctcgenomics.snv._counts import BASES, ChunkCounts, CountParams, count_chunk, ensure_index
 from ctcgenomics.snv._sites import Chunk, make_chunks
@@ -348,10 +349,13 @@ def _count_windows(
     count_params: CountParams,
     candidate_params: CandidateParams,
     ctc_mask: np.ndarray,
+    *,
+    report: bool = False,
 ) -> tuple[list[dict], list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Count candidate rows, per-cell alleles, errors and depth histograms of some windows.
 
-    Depth histograms are per cell and of the deepest CTC.
+    Depth histograms are per cell and of the deepest CTC. With ``report``, progress is
+    shown (a bar on a terminal, log lines otherwise).
     """
     rows: list[dict] = []
     mats: list[np.ndarray] = []
@@ -360,8 +364,13 @@ def _count_windows(
     ctc_hist = np.zeros(MAX_HIST_DEPTH + 1, dtype=np.int64)
     fasta = pysam.FastaFile(reference)
     handles = [pysam.AlignmentFile(p) for p in paths]
+    windows = (
+        progress(chunks, desc=f"pileup of {len(paths)} cells", logger=log, unit="window")
+        if report
+        else chunks
+    )
     try:
-        for chunk in chunks:
+        for chunk in windows:
             ref_seq = fasta.fetch(chunk.contig, chunk.start, chunk.end).upper()
             counts = [count_chunk(h, chunk, ref_seq, count_params) for h in handles]
             freg = np.zeros(chunk.end - chunk.start, dtype=bool)
@@ -557,7 +566,7 @@ def _count_all_windows(
 ) -> tuple[list[dict], list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Count every window, in ``threads`` processes; results in window order."""
     if threads <= 1 or len(chunks) < 2:
-        return _count_windows(chunks, *window_args)
+        return _count_windows(chunks, *window_args, report=True)
     # Windows are independent: workers take contiguous runs of them and the results
     # are joined in window order, so the output does not depend on `threads`.
     batches = _window_batches(chunks, 4 * threads)
@@ -575,7 +584,8 @@ def _count_all_windows(
 
         special.gammaln  # noqa: B018 (reading an attribute loads the lazy module)
 
-        for future in futures:
+        desc = f"pileup of {n_cells} cells in {threads} processes"
+        for future in progress(futures, desc=desc, logger=log, unit="batch"):
             r, m, st, dh, ch = future.result()
             rows.extend(r)
             mats.extend(m)

@@ -10,6 +10,7 @@ from synthetic import make_reference, snv_cells, snv_command
 import ctcgenomics as ctc
 from ctcgenomics.cli import main
 from ctcgenomics.io import read_alterations
+from ctcgenomics.snv._pileup import CandidateParams
 
 
 def test_cli_writes_all_outputs(tmp_path):
@@ -57,3 +58,18 @@ def test_cli_unknown_cell_is_a_clear_error(tmp_path, caplog):
     assert exc.value.code == 1
     assert "no row for cell(s)" in caplog.text
     assert not (out / "snv.vcf.gz").exists()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pileup_says_how_far_it_is(tmp_path, caplog, threads):
+    # The pileup can run for minutes on a large panel: without a terminal it logs its
+    # progress and how long it took (a bar on a terminal, ctcgenomics/_progress.py).
+    fa, seq = make_reference(tmp_path)
+    bams, _, _ = snv_cells(tmp_path, seq)
+    small_windows = CandidateParams(max_chunk=500)  # several windows for two processes
+    with caplog.at_level("INFO", logger="ctcgenomics.snv._pileup"):
+        ctc.snv.count_alleles(
+            {b.stem: b for b in bams}, fa, candidate_params=small_windows, threads=threads
+        )
+    what = "pileup of 8 cells" + (" in 2 processes" if threads > 1 else "")
+    assert f"{what}: done in" in caplog.text
