@@ -1430,6 +1430,7 @@ def _focal_events(
         base=max(1.0, float(np.rint(res.fit.ploidy))),
         amplification_ratio=cfg.amplification_ratio,
         max_cn=cfg.max_cn,
+        contig_starts=contig_starts,
     )
     cn = np.where(dele, 0.0, np.where(amp, amp_cn, cn))
     g = int(group[i])

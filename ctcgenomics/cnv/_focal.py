@@ -114,6 +114,49 @@ def deep_deletions(
     return out
 
 
+def local_one_copy(
+    ratio: np.ndarray,
+    cn: np.ndarray,
+    contig_starts: np.ndarray,
+    *,
+    inner: int = 2,
+    outer: int = 6,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ratio of one copy around each bin, from its flanks: the local baseline of a spike.
+
+    Amplification waves span several bins, so a bin on a wave crest sits far above its
+    segment's mean although it is not above its neighbours. The median of ``ratio / cn``
+    over the bins at distance ``inner`` to ``outer`` on both sides (same contig, copy
+    number above 0) measures one copy *there*, wave included; the nearest ``inner - 1``
+    bins are skipped so that the other bins of a 2-3-bin amplicon do not raise it.
+
+    Returns
+    -------
+    unit : numpy.ndarray
+        Local ratio of one copy per bin (NaN without flank bins).
+    n_flank : numpy.ndarray
+        Flank bins used per bin.
+    """
+    n = len(ratio)
+    contig = np.zeros(n, dtype=np.int64)
+    contig[np.asarray(contig_starts, dtype=int)[1:]] = 1
+    contig = np.cumsum(contig)
+    per_copy = np.where(cn > 0, ratio / np.maximum(cn, 1e-9), np.nan)
+    offsets = [d for d in range(-outer, outer + 1) if abs(d) >= inner]
+    stack = np.full((len(offsets), n), np.nan)
+    idx = np.arange(n)
+    for k, d in enumerate(offsets):
+        src = idx + d
+        ok = (src >= 0) & (src < n)
+        ok[ok] &= contig[src[ok]] == contig[ok]
+        stack[k, ok] = per_copy[src[ok]]
+    n_flank = np.sum(np.isfinite(stack), axis=0)
+    unit = np.full(n, np.nan)
+    has = n_flank > 0
+    unit[has] = np.nanmedian(stack[:, has], axis=0)
+    return unit, n_flank
+
+
 def focal_amplicons(
     counts: np.ndarray,
     expected: np.ndarray,
@@ -124,28 +167,44 @@ def focal_amplicons(
     base: float,
     amplification_ratio: float,
     max_cn: int,
+    contig_starts: np.ndarray | None = None,
     max_bins: int = 3,
     alpha: float = 0.01,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Short runs (up to ``max_bins``) far above their segment at amplification level.
+    """Short runs (up to ``max_bins``) far above their flanks at amplification level.
 
-    A bin qualifies when its count is above its segment's level by more than the
-    Bonferroni z bound for the cell's bins (log-normal-Poisson noise) and its own ratio
-    implies at least ``amplification_ratio * base`` copies. Runs longer than
-    ``max_bins`` are the segmentation's business.
+    A bin qualifies when its count is above its local level by more than the Bonferroni
+    z bound for the cell's bins (log-normal-Poisson noise, plus the error of the flank
+    median) and its copy number measured against its flanks implies at least
+    ``amplification_ratio * base`` copies. The local level is one copy measured on the
+    flanks (:func:`local_one_copy`) times the bin's copy number: a wave crest raises
+    the flanks as much as the bin, an amplicon only the bin. Without ``contig_starts``
+    (or flanks) the segment's level is used. Runs longer than ``max_bins`` are the
+    segmentation's business.
 
     Returns
     -------
     mask : numpy.ndarray
         Bins to reset.
     copy_number : numpy.ndarray
-        Their copy number (``round(multiplier * ratio)``, capped at ``max_cn``).
+        Their copy number (ratio over the local one-copy ratio, rounded, capped at
+        ``max_cn``).
     """
-    level = np.maximum(cn / max(multiplier, 1e-6), 0.5 / max(multiplier, 1e-6))
-    mu = expected * level
+    one = 1.0 / max(multiplier, 1e-6)
     ratio = counts / np.maximum(expected, 1e-9)
-    z = np.log((counts + 0.5) / np.maximum(mu, 1e-9)) / np.sqrt(sigma**2 + 1.0 / (mu + 0.5))
-    implied = np.rint(multiplier * ratio)
+    unit = np.full(len(counts), one)
+    flank_var = np.zeros(len(counts))
+    if contig_starts is not None:
+        local, n_flank = local_one_copy(ratio, cn, contig_starts)
+        ok = np.isfinite(local) & (local > 0)
+        unit = np.where(ok, local, one)
+        # Variance of a median of k log-normal values: about (pi / 2) sigma**2 / k.
+        flank_var = np.where(ok, np.pi / 2 * sigma**2 / np.maximum(n_flank, 1), 0.0)
+    mu = expected * unit * np.maximum(cn, 0.5)
+    z = np.log((counts + 0.5) / np.maximum(mu, 1e-9)) / np.sqrt(
+        sigma**2 + flank_var + 1.0 / (mu + 0.5)
+    )
+    implied = np.rint(ratio / unit)
     hit = (z > _bonferroni_z(len(counts), alpha)) & (implied >= amplification_ratio * base)
     hit &= implied > cn
     if hit.any():

@@ -52,6 +52,31 @@ def test_one_bin_amplicon_kept_noise_not():
     assert hit.sum() == 1
 
 
+def test_noise_on_a_wave_crest_is_not_an_amplicon_but_a_spike_on_it_is():
+    # A diploid cell with broad amplification waves (about 1 Mb at 100 kb bins). On a
+    # crest at 1.8x, one bin reads 1.5x its neighbours (noise a WBC can show): 2.7x its
+    # segment, which the old test against the segment level called an amplicon. Against
+    # its flanks it is 1.5x, not an amplicon. A one-bin copy number 10 on the crest of
+    # another wave is one.
+    rng = np.random.default_rng(5)
+    counts, expected = _cell(rng)
+    pos = np.arange(len(counts))
+    wave = np.exp(np.log(1.8) * np.exp(-0.5 * ((pos - 60) / 6.0) ** 2))
+    wave *= np.exp(np.log(1.8) * np.exp(-0.5 * ((pos - 140) / 6.0) ** 2))
+    counts = rng.poisson(expected * wave * rng.lognormal(0, 0.1, len(counts))).astype(float)
+    counts[60] = expected[60] * wave[60] * 1.5
+    counts[140] = expected[140] * wave[140] * 5
+    cn = np.full(len(counts), 2.0)
+    args = dict(base=2, amplification_ratio=2.5, max_cn=20)
+    hit, amp_cn = focal_amplicons(counts, expected, cn, 2.0, 0.1, contig_starts=[0], **args)
+    assert np.flatnonzero(hit).tolist() == [140]
+    # Copy number against the flanks, the wave divided out (18 against the segment).
+    assert 9 <= amp_cn[140] <= 11
+    # Against the segment level (no flanks) the noisy crest bin is an "amplicon".
+    seg_hit, _ = focal_amplicons(counts, expected, cn, 2.0, 0.1, **args)
+    assert seg_hit[60]
+
+
 def test_consensus_spike_found():
     rng = np.random.default_rng(3)
     cons = rng.lognormal(0, 0.05, 300)
