@@ -107,6 +107,23 @@ def classify(
     return out
 
 
+def _to_bin_contig_names(frame: pd.DataFrame, bin_chroms: set[str]) -> pd.DataFrame:
+    """``frame`` with its ``chrom`` names in the bins' convention (``chr17`` or ``17``).
+
+    The packaged gene and cytoband tables are UCSC-style (``chr17``); bins from an
+    Ensembl/NCBI-style reference name the same GRCh38 contig ``17``. A name that is not
+    among the bins but whose other spelling is takes that spelling (``chrM``/``MT`` are
+    not mapped: mitochondrial bins carry no gene calls).
+    """
+    names = frame["chrom"].astype(str)
+    alt = names.where(~names.str.startswith("chr"), names.str[3:])
+    alt = alt.where(names.str.startswith("chr"), "chr" + names)
+    mapped = names.where(names.isin(bin_chroms) | ~alt.isin(bin_chroms), alt)
+    if mapped.equals(names):
+        return frame
+    return frame.assign(chrom=mapped.to_numpy())
+
+
 def _gene_bins(var: pd.DataFrame, genes: pd.DataFrame) -> pd.DataFrame:
     """Bin of largest overlap (the first on ties) for each gene that overlaps a bin."""
     frames = []
@@ -242,6 +259,9 @@ def gene_calls(
     if genes is not None:
         table = table[table["gene"].isin(list(genes))]
     var = adata.var.reset_index(drop=True)
+    bin_chroms = set(var["chrom"].astype(str))
+    table = _to_bin_contig_names(table, bin_chroms)
+    arms = _to_bin_contig_names(arms, bin_chroms)
     gb = _gene_bins(var, table)
     if gb.empty:
         return pd.DataFrame(columns=[*GENE_CALL_COLUMNS, *_EXTRA_COLUMNS])

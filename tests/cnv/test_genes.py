@@ -108,8 +108,9 @@ def test_packaged_tables_hold_published_coordinates():
     assert arms.loc[("chr17", "q"), "start"] == 25_100_000
 
 
-def test_gene_calls_on_hg38_bins_use_packaged_arms():
-    bins = pd.DataFrame({"chrom": "chr17", "start": np.arange(0, 7_800_000, 100_000)})
+@pytest.mark.parametrize("contig", ["chr17", "17"])  # UCSC and Ensembl/NCBI GRCh38 names
+def test_gene_calls_on_hg38_bins_use_packaged_arms(contig):
+    bins = pd.DataFrame({"chrom": contig, "start": np.arange(0, 7_800_000, 100_000)})
     bins["end"] = bins["start"] + 100_000
     bins["gc"] = 0.5
     bins["n_fraction"] = 0.0
@@ -128,7 +129,7 @@ def test_gene_calls_on_hg38_bins_use_packaged_arms():
         "segments": pd.DataFrame(
             {
                 "cell": "c1",
-                "chrom": "chr17",
+                "chrom": contig,
                 "start": starts * 100_000,
                 "end": ends * 100_000,
                 "start_bin": starts,
@@ -147,7 +148,7 @@ def test_gene_calls_on_hg38_bins_use_packaged_arms():
     assert calls.loc[in_amp, "call"] == "AMPLIFICATION"
     assert calls.loc[in_amp, "extent"] == "focal"
     assert calls.loc["TP53", "call"] == "LOSS"
-    assert calls.loc["TP53", "arm"] == "chr17p"
+    assert calls.loc["TP53", "arm"] == f"{contig}p"  # named as the bins name the contig
 
 
 def test_external_gene_log2_interval_covers_the_true_level():
