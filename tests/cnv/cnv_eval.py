@@ -65,7 +65,8 @@ def event_metrics(sim, adata, *, amplification_ratio: float = 2.5) -> pd.DataFra
     """Per planted event and carrier cell: was it found?
 
     Carriers are the cells whose truth over the event's bins equals the event's copy
-    number after their clone's history (a doubled descendant carries the doubled event).
+    number after their clone's history (a doubled descendant carries the doubled event)
+    and differs from their truth just outside it.
     Found: homozygous deletions with CN 0 in at least half of their bins; one-bin
     amplicons at or above ``amplification_ratio`` times the cell's rounded ploidy; other
     events with the true integer in at least 75 % of their bins.
@@ -85,7 +86,19 @@ def event_metrics(sim, adata, *, amplification_ratio: float = 2.5) -> pd.DataFra
         else:
             want = ev.cn_a + ev.cn_b
             carriers = np.flatnonzero((t == want).all(axis=1) | (t == 2 * want).all(axis=1))
-            carriers = [i for i in carriers if sim.cells["clone"].iloc[i] != "normal"]
+            # A cell carries the event only where it changes its copy number: a doubled
+            # cell's base of 4 is not a two-copy gain of an undoubled clone.
+            flanks = np.c_[truth[:, max(s - 3, 0) : s], truth[:, e : e + 3]]
+            carriers = [
+                i
+                for i in carriers
+                if sim.cells["clone"].iloc[i] != "normal"
+                and (
+                    ev.kind == "cnloh"  # copy-neutral: the total does not change
+                    or flanks.shape[1] == 0
+                    or not np.all(flanks[i] == t[i, 0])
+                )
+            ]
         for i in carriers:
             called = cn[i, s:e]
             t_i = scaled[i, s:e]
