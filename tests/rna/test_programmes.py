@@ -70,6 +70,34 @@ def test_panels_are_valid_symbols_and_every_code_resolves():
     assert {"EPITHELIAL", "BREAST"} <= set(programmes_for("brca"))
 
 
+CARCINOMAS = (
+    "PAAD",
+    "STAD",
+    "ESCA",
+    "ESCC",
+    "BLCA",
+    "HNSC",
+    "HGSOC",
+    "UCEC",
+    "CHOL",
+    "HCC",
+    "SCLC",
+)
+
+
+@pytest.mark.parametrize("code", CARCINOMAS)
+def test_carcinomas_of_other_organs_score_the_epithelial_programme(code):
+    # CTCs of carcinomas are EpCAM+ cytokeratin+ whatever the organ (Allard et al. 2004)
+    tumour = [n for n, p in programmes_for(code).items() if p.kind == "tumour"]
+    assert tumour == ["EPITHELIAL"]
+
+
+@pytest.mark.parametrize("code", ["SARC", "LMS", "DLBCLNOS", "GBM", "AML"])
+def test_non_carcinomas_keep_the_unknown_code_error(code):
+    with pytest.raises(PanelError, match=rf"'{code}' has no RNA marker panel.*PAAD"):
+        programmes_for(code)
+
+
 def test_unknown_tumour_type_lists_supported_codes():
     a = simulate_draw(2, 2, n_genes=200, seed=0)
     with pytest.raises(PanelError, match=r"'GBM' has no RNA marker panel.*BRCA.*MEL"):
