@@ -18,6 +18,12 @@ GENE_TABLE = (
     resources.files("ctcgenomics") / "data" / "annotation" / "gencode_v44_genes_hg38.tsv.gz"
 )
 _ENSEMBL = re.compile(r"^ENSG\d{11}(\.\d+)?(_PAR_Y)?$")
+_ENSEMBL_IN_LABEL = re.compile(r"(?:^|[|:_ ])(ENSG\d{11}(?:\.\d+)?)(?:$|[|:_ ])")
+"""An Ensembl ID inside a composite label (``ENSG00000141736.14|ERBB2``, ``ERBB2_ENSG...``)."""
+RECASE_MAX_EXACT = 0.10
+"""Largest share of symbols matching the human table exactly for which case is repaired."""
+RECASE_MIN_GAIN = 0.30
+"""Smallest gain in matched share from case-insensitive matching that triggers it."""
 
 
 @cache
@@ -64,29 +70,104 @@ def sum_duplicate_genes(adata: AnnData) -> AnnData:
     )
 
 
+@cache
+def human_symbols() -> tuple[pd.Index, pd.Index, dict[str, str]]:
+    """Human symbols, their upper-case forms, and upper-case -> symbol (built once)."""
+    symbols = pd.Index(gene_table()["gene_name"].drop_duplicates())
+    upper = pd.Index(symbols.str.upper())
+    return symbols, upper, dict(zip(upper, symbols, strict=True))
+
+
+def symbol_case_shares(names: pd.Index | list[str]) -> tuple[float, float]:
+    """Shares of non-Ensembl ``names`` that are human symbols exactly and ignoring case."""
+    names = pd.Index([str(n) for n in names])
+    names = names[~looks_like_ensembl(names)]
+    if len(names) == 0:
+        return 1.0, 1.0
+    symbols, upper, _ = human_symbols()
+    exact = float(np.mean(names.isin(symbols)))
+    folded = float(np.mean(names.str.upper().isin(upper)))
+    return exact, folded
+
+
+def harmonize_symbol_case(names: pd.Index | list[str]) -> tuple[pd.Index, dict[str, object]]:
+    """Match symbols in another case (mouse ``Krt8``, all lower case) to human symbols.
+
+    Only when almost no name matches the human table as written (share <=
+    RECASE_MAX_EXACT) and case-insensitive matching gains at least RECASE_MIN_GAIN of the
+    names: human matrices (0.85-1.0 exact) are never touched. Each matching name becomes
+    the human symbol of the same letters (``Krt8`` -> ``KRT8``, ``c1orf112`` ->
+    ``C1orf112``); the others are kept. For mouse data this is a symbol-level ortholog
+    approximation: most marker genes share the symbol, some have no mouse ortholog
+    (e.g. KLK3, SCGB2A2).
+
+    Returns
+    -------
+    names : pandas.Index
+        The (possibly re-cased) names.
+    info : dict
+        ``exact_share``, ``case_insensitive_share`` and ``recased`` (bool), for
+        ``uns["rna_read"]["symbol_case"]``.
+    """
+    names = pd.Index([str(n) for n in names])
+    exact, folded = symbol_case_shares(names)
+    recase = exact <= RECASE_MAX_EXACT and folded - exact >= RECASE_MIN_GAIN
+    info: dict[str, object] = {
+        "exact_share": round(exact, 4),
+        "case_insensitive_share": round(folded, 4),
+        "recased": bool(recase),
+    }
+    if not recase:
+        return names, info
+    canon = human_symbols()[2]
+    new = pd.Index([canon.get(n.upper(), n) for n in names])
+    log.warning(
+        "%.0f%% of the gene names match human symbols as written but %.0f%% ignoring case "
+        "(mouse-style or lower-case symbols): matched case-insensitively. For mouse data "
+        "this is a symbol-level ortholog approximation.",
+        100 * exact,
+        100 * folded,
+    )
+    return new, info
+
+
 def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
-    """Convert Ensembl gene IDs to symbols, sum duplicates, report unknown IDs.
+    """Convert Ensembl gene IDs to symbols, repair symbol case, sum duplicates.
 
     Parameters
     ----------
     adata
-        Cells x genes with symbols or Ensembl IDs (versioned or not) as ``var_names``.
+        Cells x genes with symbols or Ensembl IDs (versioned or not, alone or inside a
+        composite label such as ``ENSG00000141736.14|ERBB2``) as ``var_names``.
 
     Returns
     -------
     adata : AnnData
-        With unique symbols as ``var_names`` (unknown Ensembl IDs are kept as IDs).
+        With unique symbols as ``var_names`` (unknown Ensembl IDs are kept as IDs);
+        ``uns["symbol_case"]`` says whether symbol case was repaired
+        (:func:`harmonize_symbol_case`).
     unknown : list of str
         Ensembl IDs absent from GENCODE v44.
     """
     names = pd.Index(adata.var_names.astype(str))
+    # a composite label holding an ID: the ID is the unambiguous part
+    embedded = names.str.extract(_ENSEMBL_IN_LABEL, expand=False)
+    composite = np.asarray(pd.notna(embedded)) & ~looks_like_ensembl(names)
+    if composite.any():
+        log.info("took the Ensembl ID of %d composite gene label(s)", int(composite.sum()))
+        names = pd.Index(
+            np.where(composite, np.asarray(embedded, dtype=object), names.astype(object))
+        )
     ens = looks_like_ensembl(names)
     unknown: list[str] = []
+    adata = adata.copy()
     if ens.any():
         table = gene_table().drop_duplicates("gene_id").set_index("gene_id")["gene_name"]
         stripped = names.str.replace(r"\.\d+(_PAR_Y)?$", "", regex=True)
         symbols = stripped.map(table)
-        new = np.where(ens & symbols.notna(), symbols.astype(object), names.astype(object))
+        names = pd.Index(
+            np.where(ens & symbols.notna(), symbols.astype(object), names.astype(object))
+        )
         unknown = list(names[ens & symbols.isna()])
         if unknown:
             log.warning(
@@ -95,6 +176,7 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
                 unknown[:5],
             )
         log.info("converted %d Ensembl IDs to gene symbols", int((ens & symbols.notna()).sum()))
-        adata = adata.copy()
-        adata.var_names = pd.Index(new.astype(str))
+    names, case_info = harmonize_symbol_case(names)
+    adata.var_names = pd.Index(names.astype(str))
+    adata.uns["symbol_case"] = case_info
     return sum_duplicate_genes(adata), unknown

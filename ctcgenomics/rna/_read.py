@@ -13,7 +13,12 @@ import scanpy as sc
 import scipy.sparse as sp
 from anndata import AnnData
 
-from ctcgenomics.rna._genes import gene_table, harmonize_gene_names, looks_like_ensembl
+from ctcgenomics.rna._genes import (
+    gene_table,
+    harmonize_gene_names,
+    human_symbols,
+    looks_like_ensembl,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +88,30 @@ def _ids_to_symbols_10x(adata: AnnData) -> AnnData:
     return adata
 
 
+def _header_fields(path: Path, sep: str) -> list[str]:
+    """Return the header line's fields as written (pandas renames duplicates to ``name.1``)."""
+    import csv
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+        return next(csv.reader(handle, delimiter=sep), [])
+
+
 def _read_table(path: Path, sep: str) -> tuple[AnnData, str]:
     frame = pd.read_csv(path, sep=sep, index_col=0)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise CountMatrixError(f"{path}: the table is empty ({frame.shape[0]} x {frame.shape[1]})")
-    known = set(gene_table()["gene_name"]) | set(gene_table()["gene_id"])
+    header = _header_fields(path, sep)
+    # a header with or without a field over the row names (R's write.table omits it)
+    if len(header) in (frame.shape[1], frame.shape[1] + 1):
+        frame.columns = pd.Index(header[-frame.shape[1] :])
+    known = human_symbols()[1].append(pd.Index(gene_table()["gene_id"]))
 
     def gene_fraction(labels: pd.Index) -> float:
+        # case-insensitive: mouse-style or lower-case symbols still tell the orientation
         labels = labels.astype(str)
-        hits = labels.isin(known) | looks_like_ensembl(labels)
+        hits = labels.str.upper().isin(known) | looks_like_ensembl(labels)
         return float(np.mean(hits))
 
     rows, cols = gene_fraction(frame.index), gene_fraction(frame.columns)
@@ -301,8 +321,8 @@ def read_counts(
     -------
     AnnData
         ``X`` float32 CSR counts; ``var_names`` unique symbols (Ensembl IDs converted,
-        duplicates summed); ``uns["rna_read"]`` records source, format, orientation and
-        unknown IDs.
+        duplicates summed, symbol case repaired when needed); ``uns["rna_read"]``
+        records source, format, orientation, symbol case and unknown IDs.
     """
     p = Path(path)
     if not p.exists():
@@ -349,6 +369,7 @@ def read_counts(
         "obs_filter": obs_filter or "",
         "values": values,
         "value_summary": summary,
+        "symbol_case": adata.uns.pop("symbol_case", {}),
     }
     log.info("%s: %d cells x %d genes (%s)", p, adata.n_obs, adata.n_vars, fmt)
     return adata

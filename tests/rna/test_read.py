@@ -171,3 +171,77 @@ def test_estimated_counts_pass_as_counts():
     # the unCTC matrix holds RSEM-style estimated counts (two decimals, 67% non-integer)
     out = read_counts(EXAMPLE, values="counts")
     assert out.uns["rna_read"]["value_summary"]["integer_fraction"] < 0.5
+
+
+@pytest.mark.parametrize("recase", [str.capitalize, str.lower])
+def test_symbols_in_another_case_are_matched_and_classified(tmp_path, recase):
+    # Mouse-style (Krt8, Ptprc) or lower-case symbols: matched to the human symbols of the
+    # same letters, recorded, and the cells classified as with the original names.
+    from ctcgenomics.rna import classify_cells
+    from ctcgenomics.rna._simulate import simulate_draw
+
+    draw = simulate_draw(20, 60, n_genes=1500, depth=5_000, seed=4)
+    other = draw.copy()
+    other.var_names = [recase(g) for g in draw.var_names]
+    other.write_h5ad(tmp_path / "m.h5ad")
+    back = read_counts(tmp_path / "m.h5ad")
+    case = back.uns["rna_read"]["symbol_case"]
+    assert case["recased"] and case["exact_share"] < 0.05
+    assert case["case_insensitive_share"] > 0.95
+    assert list(back.var_names) == list(draw.var_names)
+    classify_cells(back, tumour_type="BRCA", cnv=False)
+    classify_cells(draw, tumour_type="BRCA", cnv=False)
+    np.testing.assert_array_equal(back.obs["cell_class"], draw.obs["cell_class"])
+    # a CSV of lower-case genes x cells: the orientation is still found
+    frame = pd.DataFrame(draw.X[:5].toarray(), index=draw.obs_names[:5], columns=other.var_names)
+    frame.T.to_csv(tmp_path / "m.csv")
+    assert read_counts(tmp_path / "m.csv").uns["rna_read"]["orientation"] == "genes x cells"
+
+
+def test_human_symbols_keep_their_case(tmp_path):
+    frame = pd.DataFrame([[1, 2, 3, 4]], index=["c1"], columns=["EPCAM", "C1orf112", "KRT8", "Xyz"])
+    frame.to_csv(tmp_path / "m.csv")
+    adata = read_counts(tmp_path / "m.csv")
+    assert list(adata.var_names) == ["EPCAM", "C1orf112", "KRT8", "Xyz"]
+    assert not adata.uns["rna_read"]["symbol_case"]["recased"]
+
+
+def test_versioned_ids_composite_labels_and_mixed_columns(tmp_path):
+    # ENSG00000141736 = ERBB2, ENSG00000119888 = EPCAM, ENSG00000081237 = PTPRC
+    frame = pd.DataFrame(
+        [[1, 2, 4, 8, 16]],
+        index=["c1"],
+        columns=[
+            "ENSG00000141736.14",
+            "ENSG00000119888.11|EPCAM",
+            "PTPRC_ENSG00000081237",
+            "KRT8",
+            "ENSG00000141736.14_PAR_Y",
+        ],
+    )
+    frame.to_csv(tmp_path / "m.tsv", sep="\t")
+    adata = read_counts(tmp_path / "m.tsv")
+    assert list(adata.var_names) == ["ERBB2", "EPCAM", "PTPRC", "KRT8"]
+    np.testing.assert_array_equal(adata.X.toarray(), [[17, 2, 4, 8]])
+
+
+def test_duplicated_header_names_are_not_renamed(tmp_path):
+    # pandas renames a repeated header to "KRT8.1"; duplicated genes must be summed and
+    # duplicated cells refused instead.
+    path = tmp_path / "m.csv"
+    path.write_text(",EPCAM,KRT8,KRT8\ncellA,1,2,3\ncellB,0,1,1\n")
+    adata = read_counts(path)
+    assert list(adata.var_names) == ["EPCAM", "KRT8"]
+    np.testing.assert_array_equal(adata.X.toarray(), [[1, 5], [0, 2]])
+    path.write_text("gene,cellA,cellA\nEPCAM,1,2\nKRT8,3,4\n")
+    with pytest.raises(CountMatrixError, match="duplicated cell barcode"):
+        read_counts(path)
+
+
+def test_r_style_table_without_a_row_name_header(tmp_path):
+    # R's write.table: the header has no field over the row names
+    path = tmp_path / "m.txt"
+    path.write_text("cellA\tcellB\nEPCAM\t1\t0\nKRT8\t0\t2\nPTPRC\t3\t5\n")
+    adata = read_counts(path)
+    assert list(adata.obs_names) == ["cellA", "cellB"]
+    np.testing.assert_array_equal(adata.X.toarray(), COUNTS.to_numpy())
