@@ -114,6 +114,7 @@ def _read_table(path: Path, sep: str) -> tuple[AnnData, str]:
         hits = labels.str.upper().isin(known) | looks_like_ensembl(labels)
         return float(np.mean(hits))
 
+    frame = _gene_label_column(frame, gene_fraction, path)
     rows, cols = gene_fraction(frame.index), gene_fraction(frame.columns)
     if max(rows, cols) == 0:
         raise CountMatrixError(
@@ -140,6 +141,31 @@ def _read_table(path: Path, sep: str) -> tuple[AnnData, str]:
         var=pd.DataFrame(index=frame.columns.astype(str)),
     )
     return adata, orientation
+
+
+def _gene_label_column(frame: pd.DataFrame, gene_fraction, path: Path) -> pd.DataFrame:
+    """Genes as rows with more than one label column (``gene_id,gene_name,cell1,...``).
+
+    Leading non-numeric columns are annotation: the row labels become whichever of the
+    first column and these holds the most gene names, and the others are dropped.
+    """
+    numeric = [pd.api.types.is_numeric_dtype(t) for t in frame.dtypes]
+    n_lead = next((i for i, ok in enumerate(numeric) if ok), len(numeric))
+    if n_lead == 0 or n_lead == len(numeric) or not all(numeric[n_lead:]):
+        return frame  # no annotation columns, or non-numeric values among the counts
+    candidates = {str(frame.index.name or "first column"): frame.index.astype(str)}
+    candidates.update({str(c): pd.Index(frame.iloc[:, i].astype(str)) for i, c in
+                       enumerate(frame.columns[:n_lead])})  # fmt: skip
+    best = max(candidates, key=lambda k: gene_fraction(candidates[k]))
+    log.info(
+        "%s: %d annotation column(s) before the counts; gene labels taken from %r",
+        path,
+        n_lead,
+        best,
+    )
+    out = frame.iloc[:, n_lead:]
+    out.index = candidates[best]
+    return out
 
 
 def validate_counts(adata: AnnData, *, source: str = "matrix") -> None:

@@ -245,3 +245,20 @@ def test_r_style_table_without_a_row_name_header(tmp_path):
     adata = read_counts(path)
     assert list(adata.obs_names) == ["cellA", "cellB"]
     np.testing.assert_array_equal(adata.X.toarray(), COUNTS.to_numpy())
+
+
+def test_genes_as_rows_with_id_and_symbol_columns(tmp_path):
+    # GEO-style: gene_id, gene_name, then one column per cell; the symbol column labels
+    path = tmp_path / "m.csv"
+    path.write_text(
+        "gene_id,gene_name,cellA,cellB\nENSG00000119888,EPCAM,1,0\n"
+        "ENSG00000170421,KRT8,0,2\nENSG00000081237,PTPRC,3,5\n"
+    )
+    adata = read_counts(path)
+    assert list(adata.obs_names) == ["cellA", "cellB"]
+    assert list(adata.var_names) == ["EPCAM", "KRT8", "PTPRC"]
+    np.testing.assert_array_equal(adata.X.toarray(), COUNTS.to_numpy())
+    # a non-numeric count is still refused
+    path.write_text("gene,cellA,cellB\nEPCAM,1,x\nKRT8,0,2\n")
+    with pytest.raises(CountMatrixError, match="non-numeric"):
+        read_counts(path)
