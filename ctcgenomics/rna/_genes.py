@@ -78,6 +78,35 @@ def human_symbols() -> tuple[pd.Index, pd.Index, dict[str, str]]:
     return symbols, upper, dict(zip(upper, symbols, strict=True))
 
 
+PREVIOUS_SYMBOLS = resources.files("ctcgenomics") / "data" / "rna" / "previous_symbols_v1.tsv"
+
+
+@cache
+def previous_symbols() -> dict[str, str]:
+    """Previous HGNC symbol -> current symbol of programme genes (``previous_symbols_v1.tsv``)."""
+    with resources.as_file(PREVIOUS_SYMBOLS) as path:
+        table = pd.read_csv(path, sep="\t", comment="#")
+    return dict(zip(table["previous"], table["symbol"], strict=True))
+
+
+def rename_previous_symbols(names: pd.Index) -> tuple[pd.Index, list[str]]:
+    """Rename previous symbols of programme genes (``ACPP`` -> ``ACP3``).
+
+    Only where the current symbol is absent from ``names`` (else the two would be summed
+    with a gene the matrix already has) and the previous one is no current symbol.
+    Returns the names and the renamed ``previous->current`` pairs.
+    """
+    present, current = set(names), set(human_symbols()[0])
+    mapping = {
+        old: new
+        for old, new in previous_symbols().items()
+        if old in present and new not in present and old not in current
+    }
+    if mapping:
+        log.info("renamed previous gene symbol(s): %s", mapping)
+    return pd.Index([mapping.get(n, n) for n in names]), [f"{o}->{n}" for o, n in mapping.items()]
+
+
 def symbol_case_shares(names: pd.Index | list[str]) -> tuple[float, float]:
     """Shares of non-Ensembl ``names`` that are human symbols exactly and ignoring case."""
     names = pd.Index([str(n) for n in names])
@@ -145,7 +174,8 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
     adata : AnnData
         With unique symbols as ``var_names`` (unknown Ensembl IDs are kept as IDs);
         ``uns["symbol_case"]`` says whether symbol case was repaired
-        (:func:`harmonize_symbol_case`).
+        (:func:`harmonize_symbol_case`) and which previous symbols were renamed
+        (:func:`rename_previous_symbols`).
     unknown : list of str
         Ensembl IDs absent from GENCODE v44.
     """
@@ -177,6 +207,7 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
             )
         log.info("converted %d Ensembl IDs to gene symbols", int((ens & symbols.notna()).sum()))
     names, case_info = harmonize_symbol_case(names)
+    names, renamed = rename_previous_symbols(names)
     adata.var_names = pd.Index(names.astype(str))
-    adata.uns["symbol_case"] = case_info
+    adata.uns["symbol_case"] = {**case_info, "previous_symbols_renamed": renamed}
     return sum_duplicate_genes(adata), unknown

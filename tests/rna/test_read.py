@@ -262,3 +262,19 @@ def test_genes_as_rows_with_id_and_symbol_columns(tmp_path):
     path.write_text("gene,cellA,cellB\nEPCAM,1,x\nKRT8,0,2\n")
     with pytest.raises(CountMatrixError, match="non-numeric"):
         read_counts(path)
+
+
+def test_previous_symbols_of_programme_genes_are_renamed(tmp_path):
+    # Older annotations (GENCODE v32, 10x refdata 2020-A) call ACP3 "ACPP" and PMEL "SILV"
+    frame = pd.DataFrame([[1, 2, 3, 4]], index=["c1"], columns=["ACPP", "SILV", "KLK3", "PTPRC"])
+    frame.to_csv(tmp_path / "m.csv")
+    adata = read_counts(tmp_path / "m.csv")
+    assert list(adata.var_names) == ["ACP3", "PMEL", "KLK3", "PTPRC"]
+    assert adata.uns["rna_read"]["symbol_case"]["previous_symbols_renamed"] == [
+        "ACPP->ACP3",
+        "SILV->PMEL",
+    ]
+    # the current symbol already measured: the previous one is left alone
+    frame.columns = ["ACPP", "ACP3", "KLK3", "PTPRC"]
+    frame.to_csv(tmp_path / "m.csv")
+    assert list(read_counts(tmp_path / "m.csv").var_names) == ["ACPP", "ACP3", "KLK3", "PTPRC"]
