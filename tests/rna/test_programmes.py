@@ -113,6 +113,14 @@ def test_matrix_without_marker_genes():
         score_programmes(a, tumour_type="BRCA")
 
 
+def test_symbols_in_another_case_are_named_in_the_error():
+    a = ad.AnnData(
+        X=sp.csr_matrix(np.ones((3, 4))), var=pd.DataFrame(index=["Actb", "Epcam", "Krt8", "Ptprc"])
+    )
+    with pytest.raises(PanelError, match=r"another case \(e.g. Epcam, Krt8.*read_counts"):
+        score_programmes(a, tumour_type="BRCA")
+
+
 def test_scores_written_and_negative_values_refused():
     a = simulate_draw(5, 5, n_genes=500, seed=1)
     out = score_programmes(a, tumour_type="PRAD", copy=True)
