@@ -71,11 +71,25 @@ HYPOTHESES = (*KINDS, "none")
 
 DEFAULT_CALIBRATION = "ctc_calibration_v2.json"
 LABEL_CHECK_MIN_AUC = 0.75
-"""Median housekeeping AUC below which gene labels are taken not to match the values.
+"""Median housekeeping AUC at or above which gene labels are taken to match the values.
 
 Housekeeping genes rank above almost every other gene of a real cell (AUC ~0.95 on real
-data), and at chance level (~0.5) when the labels are shuffled; 0.75 sits in the gap."""
-LABEL_CHECK_MIN_GENES = 8
+whole-transcriptome data), and at chance level (~0.5) when the labels are shuffled."""
+LABEL_CHECK_MIN_GENES = 6
+"""Fewest measured housekeeping genes for the gene-label check; below it the check is
+"not evaluable" and classification proceeds. Chosen on the oligodendroglioma cells
+(docs/rna.md, step 6): with k of the 18 housekeeping genes on panels of the 300-2,500
+most expressed genes, correctly labelled matrices failed the check in 15 % of draws at
+k = 4, 7 % at k = 6, 3 % at k = 8 (300-gene panel; never on larger panels or the whole
+transcriptome), while shuffled labels passed it in <= 3 % at every k."""
+LABEL_CHECK_PASS_Q = 0.01
+"""Housekeeping genes outranking all but this share of random gene sets pass the check."""
+LABEL_CHECK_FAIL_Q = 0.2
+"""Housekeeping genes outranked by at least this share of random gene sets fail it."""
+LABEL_CHECK_NULL_SETS = 200
+"""Random gene sets of the housekeeping set's size that calibrate the relative check."""
+LABEL_CHECK_NULL_CELLS = 500
+"""Most cells (evenly spaced) the relative check's random sets are scored on."""
 CNV_MAX_ANCHORS = 500
 """Most reference (blood) and seed (CTC) cells the copy-number profiles are built from."""
 CNV_CHUNK = 2000
@@ -262,14 +276,77 @@ def apply_platt(post: pd.DataFrame, calibration: Mapping[str, Any]) -> pd.DataFr
     return out[list(HYPOTHESES)]
 
 
-def _label_check(adata: AnnData, key: str, ok: np.ndarray) -> dict[str, Any]:
+def _label_check(
+    adata: AnnData, key: str, ok: np.ndarray, layer: str | None = None
+) -> dict[str, Any]:
+    """Do the gene names match the values? Housekeeping genes must rank high.
+
+    Absolute: median housekeeping AUC >= LABEL_CHECK_MIN_AUC passes. A targeted panel of
+    highly expressed genes lowers that AUC without any mislabelling (the 300 most
+    expressed genes of the oligodendroglioma cells: 0.70), so below it the housekeeping
+    genes are compared with random gene sets of the same size in the same cells, which
+    is what they are under shuffled labels. ``q``, the share of random sets whose median
+    AUC is at least theirs, is uniform under shuffled labels: ``q < LABEL_CHECK_PASS_Q``
+    passes, ``q >= LABEL_CHECK_FAIL_Q`` fails, and in between, or with fewer than
+    LABEL_CHECK_MIN_GENES housekeeping genes measured, the check is "not evaluable" and
+    classification proceeds (refusing a correctly labelled run loses every call; calls
+    on mislabelled genes are mostly ``unassigned``, docs/rna.md).
+    """
     genes = adata.uns[key]["genes_used"].get("HOUSEKEEPING", [])
     col = f"{key}_HOUSEKEEPING_auc"
     if len(genes) < LABEL_CHECK_MIN_GENES or col not in adata.obs or not ok.any():
-        return {"status": "not_checked", "n_genes": len(genes)}
+        reason = (
+            f"{len(genes)} housekeeping gene(s) measured, fewer than {LABEL_CHECK_MIN_GENES}: "
+            "too few to tell matching from shuffled gene labels; cells are classified "
+            "without the check"
+            if len(genes) < LABEL_CHECK_MIN_GENES
+            else "no cell passes QC"
+        )
+        return {"status": "not evaluable", "reason": reason, "n_genes": len(genes)}
     med = float(np.nanmedian(adata.obs[col].to_numpy()[ok]))
-    status = "passed" if med >= LABEL_CHECK_MIN_AUC else "failed"
-    return {"status": status, "median_housekeeping_auc": med, "n_genes": len(genes)}
+    out: dict[str, Any] = {"median_housekeeping_auc": med, "n_genes": len(genes)}
+    if med >= LABEL_CHECK_MIN_AUC:
+        return {"status": "passed", "basis": "absolute", **out}
+    null = _random_set_median_auc(adata, genes, ok, layer)
+    q = float(np.mean(null >= med))
+    out.update(
+        basis="relative to random gene sets",
+        random_sets_ranking_as_high=q,
+        random_sets_p99=float(np.quantile(null, 0.99)),
+    )
+    if q < LABEL_CHECK_PASS_Q:
+        return {"status": "passed", **out}
+    if q >= LABEL_CHECK_FAIL_Q:
+        return {"status": "failed", **out}
+    reason = (
+        f"housekeeping genes rank below the housekeeping level (median AUC {med:.2f}) and "
+        f"no higher than {100 * q:.0f} % of random gene sets of this matrix: neither "
+        "clearly matching nor clearly shuffled labels; cells are classified without the "
+        "check"
+    )
+    return {"status": "not evaluable", "reason": reason, **out}
+
+
+def _random_set_median_auc(
+    adata: AnnData, genes: Sequence[str], ok: np.ndarray, layer: str | None
+) -> np.ndarray:
+    """Median AUC (over cells) of LABEL_CHECK_NULL_SETS random non-housekeeping gene sets.
+
+    Fixed seed and evenly spaced cells: the check has no randomness between runs.
+    """
+    from ctcgenomics.rna._programmes import rank_scores
+
+    rows = np.flatnonzero(ok)
+    rows = rows[np.linspace(0, len(rows) - 1, min(len(rows), LABEL_CHECK_NULL_CELLS)).astype(int)]
+    x = adata.X if layer is None else adata.layers[layer]
+    others = np.array([g for g in adata.var_names if g not in set(genes)])
+    rng = np.random.default_rng(0)
+    sets = {
+        f"r{i}": list(rng.choice(others, len(genes), replace=False))
+        for i in range(LABEL_CHECK_NULL_SETS)
+    }
+    auc, _, _ = rank_scores(x[rows], adata.var_names, sets)
+    return np.nanmedian(auc.to_numpy(), axis=0)
 
 
 def classify_cells(
@@ -342,7 +419,7 @@ def classify_cells(
         adata.uns[programme_key]["kinds"],
         cal,
     )
-    check = _label_check(adata, programme_key, ok) if check_labels else {"status": "skipped"}
+    check = _label_check(adata, programme_key, ok, layer) if check_labels else {"status": "skipped"}
     refused = check["status"] == "failed"
     raw_post, cnv_info = _posterior_with_cnv(
         adata, log_bf, cal, ok, cnv=cnv, refused=refused, layer=layer, values=values,
@@ -432,8 +509,10 @@ def _call_classes(
     if failed_check is not None:
         log.error(
             "gene labels do not match the values: housekeeping genes rank at median AUC %.2f "
-            "(real cells: ~0.95); no cell is classified. Check the gene names of the matrix.",
+            "(real cells: ~0.95), no higher than random gene sets of the same cells (%.0f %% "
+            "rank as high); no cell is classified. Check the gene names of the matrix.",
             failed_check["median_housekeeping_auc"],
+            100 * failed_check.get("random_sets_ranking_as_high", float("nan")),
         )
         label[:] = "unassigned"
         prob = np.full(n_obs, np.nan)

@@ -157,6 +157,51 @@ def test_real_macrophages_and_pbmcs_are_not_ctcs():
     assert (~called(pbmc)).mean() >= 0.95
 
 
+def test_label_check_on_panels_of_highly_expressed_genes():
+    # A targeted panel: the 300 most expressed genes of the real oligodendroglioma cells
+    # plus the programme genes. Its housekeeping genes rank at median AUC 0.70, below the
+    # whole-transcriptome threshold, yet far above random gene sets of the same cells:
+    # the labels match and the cells are classified. Shuffled labels are still refused.
+    import infercnvpy as cnv
+
+    from ctcgenomics.rna._programmes import load_programmes
+
+    glioma = cnv.datasets.oligodendroglioma()
+    top = set(glioma.var_names[np.argsort(-np.asarray(glioma.X.mean(0)).ravel())[:300]])
+    top |= {g for p in load_programmes().values() for g in p.genes}
+    panel = glioma[:, glioma.var_names.isin(list(top))].copy()
+    classify_cells(panel, tumour_type="BRCA")
+    check = panel.uns["cell_class"]["label_check"]
+    assert check["status"] == "passed" and check["median_housekeeping_auc"] < 0.75
+    immune = (panel.obs["cell_type"] == "Microglia/Macrophage").to_numpy()
+    assert (panel.obs["cell_class"][immune] == "WBC").mean() >= 0.9
+    # shuffled labels never pass; most fail (docs/rna.md: 70-90 %), the rest are "not
+    # evaluable"; a failed check classifies no cell
+    status = []
+    for seed in range(5):
+        shuffled = panel.copy()
+        shuffled.var_names = panel.var_names[np.random.default_rng(seed).permutation(panel.n_vars)]
+        classify_cells(shuffled, tumour_type="BRCA", cnv=False)
+        status.append(shuffled.uns["cell_class"]["label_check"]["status"])
+        if status[-1] == "failed":
+            assert set(shuffled.obs["cell_class"]) == {"unassigned"}
+    assert "passed" not in status and status.count("failed") >= 3
+
+
+def test_label_check_not_evaluable_with_few_housekeeping_genes():
+    from ctcgenomics.rna._programmes import load_programmes
+
+    a = simulate_draw(20, 80, depth=3_000, seed=6)
+    drop = list(load_programmes()["HOUSEKEEPING"].genes[3:])
+    a = a[:, ~a.var_names.isin(drop)].copy()
+    classify_cells(a, tumour_type="BRCA", cnv=False)
+    check = a.uns["cell_class"]["label_check"]
+    assert check["status"] == "not evaluable" and check["n_genes"] == 3
+    assert "fewer than 6" in check["reason"]
+    y = (a.obs["truth"] == "CTC").to_numpy()
+    assert roc_auc_score(y, a.obs["ctc_score"]) >= 0.95  # classification proceeds
+
+
 def test_scrambled_gene_labels_are_refused():
     # The bundled unCTC breast data: its gene names do not match its values (the Y gene
     # UTY detected in 70/72 CTCs of women, B2M in 21/71 WBCs), so nothing is called.
