@@ -339,7 +339,7 @@ def _random_set_median_auc(
     rows = np.flatnonzero(ok)
     rows = rows[np.linspace(0, len(rows) - 1, min(len(rows), LABEL_CHECK_NULL_CELLS)).astype(int)]
     x = adata.X if layer is None else adata.layers[layer]
-    others = np.array([g for g in adata.var_names if g not in set(genes)])
+    others = np.asarray(adata.var_names[~adata.var_names.isin(list(genes))])
     rng = np.random.default_rng(0)
     sets = {
         f"r{i}": list(rng.choice(others, len(genes), replace=False))

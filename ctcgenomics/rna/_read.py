@@ -14,7 +14,6 @@ import scipy.sparse as sp
 from anndata import AnnData
 
 from ctcgenomics.rna._genes import (
-    gene_table,
     harmonize_gene_names,
     human_symbols,
     looks_like_ensembl,
@@ -106,16 +105,9 @@ def _read_table(path: Path, sep: str) -> tuple[AnnData, str]:
     # a header with or without a field over the row names (R's write.table omits it)
     if len(header) in (frame.shape[1], frame.shape[1] + 1):
         frame.columns = pd.Index(header[-frame.shape[1] :])
-    known = human_symbols()[1].append(pd.Index(gene_table()["gene_id"]))
-
-    def gene_fraction(labels: pd.Index) -> float:
-        # case-insensitive: mouse-style or lower-case symbols still tell the orientation
-        labels = labels.astype(str)
-        hits = labels.str.upper().isin(known) | looks_like_ensembl(labels)
-        return float(np.mean(hits))
-
-    frame = _gene_label_column(frame, gene_fraction, path)
-    rows, cols = gene_fraction(frame.index), gene_fraction(frame.columns)
+    # case-insensitive (_gene_share): mouse-style or lower-case symbols tell it too
+    frame = _gene_label_column(frame, path)
+    rows, cols = _gene_share(frame.index), _gene_share(frame.columns)
     if max(rows, cols) == 0:
         raise CountMatrixError(
             f"{path}: neither the row nor the column labels are human gene symbols or Ensembl "
@@ -143,7 +135,7 @@ def _read_table(path: Path, sep: str) -> tuple[AnnData, str]:
     return adata, orientation
 
 
-def _gene_label_column(frame: pd.DataFrame, gene_fraction, path: Path) -> pd.DataFrame:
+def _gene_label_column(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Genes as rows with more than one label column (``gene_id,gene_name,cell1,...``).
 
     Leading non-numeric columns are annotation: the row labels become whichever of the
@@ -156,7 +148,7 @@ def _gene_label_column(frame: pd.DataFrame, gene_fraction, path: Path) -> pd.Dat
     candidates = {str(frame.index.name or "first column"): frame.index.astype(str)}
     candidates.update({str(c): pd.Index(frame.iloc[:, i].astype(str)) for i, c in
                        enumerate(frame.columns[:n_lead])})  # fmt: skip
-    best = max(candidates, key=lambda k: gene_fraction(candidates[k]))
+    best = max(candidates, key=lambda k: _gene_share(candidates[k]))
     log.info(
         "%s: %d annotation column(s) before the counts; gene labels taken from %r",
         path,
@@ -166,6 +158,39 @@ def _gene_label_column(frame: pd.DataFrame, gene_fraction, path: Path) -> pd.Dat
     out = frame.iloc[:, n_lead:]
     out.index = candidates[best]
     return out
+
+
+def _gene_share(labels: pd.Index) -> float:
+    """Share of labels that are human symbols (any case) or Ensembl IDs."""
+    labels = pd.Index(labels).astype(str)
+    known = human_symbols()[1]
+    return float(np.mean(labels.str.upper().isin(known) | looks_like_ensembl(labels)))
+
+
+def _h5ad_gene_labels(adata: AnnData, path: Path) -> pd.Index:
+    """``var_names``, or the ``var`` column of gene names when they are not genes.
+
+    Some exports (R objects converted without row names, CELLxGENE-like files) keep
+    positions or other IDs as ``var_names`` and the symbols in a column such as
+    ``gene_symbols`` or ``feature_name``.
+    """
+    names = pd.Index(adata.var_names.astype(str))
+    if _gene_share(names) >= 0.1:
+        return names
+    columns = [c for c in adata.var.columns if not pd.api.types.is_numeric_dtype(adata.var[c])]
+    shares = {c: _gene_share(pd.Index(adata.var[c].astype(str))) for c in columns}
+    best = max(shares, key=shares.get, default=None)
+    if best is None or shares[best] < 0.5:
+        return names
+    log.warning(
+        "%s: var_names are not gene names (%.0f%% genes); gene names taken from var[%r] "
+        "(%.0f%% genes)",
+        path,
+        100 * _gene_share(names),
+        best,
+        100 * shares[best],
+    )
+    return pd.Index(adata.var[best].astype(str))
 
 
 def validate_counts(adata: AnnData, *, source: str = "matrix") -> None:
@@ -370,7 +395,8 @@ def read_counts(
             if layer not in adata.layers:
                 raise CountMatrixError(f"{p}: no layer {layer!r}; layers are {list(adata.layers)}")
             adata.X = adata.layers[layer]
-        adata = AnnData(X=adata.X, obs=adata.obs, var=pd.DataFrame(index=adata.var_names))
+        names = _h5ad_gene_labels(adata, p)
+        adata = AnnData(X=adata.X, obs=adata.obs, var=pd.DataFrame(index=names))
     else:
         adata, orientation = _read_table(p, "," if fmt == "csv" else "\t")
     if obs_filter:

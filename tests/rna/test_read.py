@@ -278,3 +278,17 @@ def test_previous_symbols_of_programme_genes_are_renamed(tmp_path):
     frame.columns = ["ACPP", "ACP3", "KLK3", "PTPRC"]
     frame.to_csv(tmp_path / "m.csv")
     assert list(read_counts(tmp_path / "m.csv").var_names) == ["ACPP", "ACP3", "KLK3", "PTPRC"]
+
+
+def test_h5ad_with_gene_names_in_a_var_column(tmp_path):
+    # an R export without row names: positions as var_names, symbols in var["gene_symbols"]
+    a = ad.AnnData(
+        X=sp.csr_matrix(COUNTS.to_numpy(dtype=np.float32)),
+        obs=pd.DataFrame(index=COUNTS.index),
+        var=pd.DataFrame(
+            {"gene_symbols": COUNTS.columns, "length": [1.0, 2.0, 3.0]},
+            index=["1", "2", "3"],
+        ),
+    )
+    a.write_h5ad(tmp_path / "m.h5ad")
+    assert list(read_counts(tmp_path / "m.h5ad").var_names) == ["EPCAM", "KRT8", "PTPRC"]
