@@ -519,26 +519,7 @@ def score_programmes(
         log.warning("no %s programme gene in the matrix: no cell can be called %s", kind, kind)
     empty_kinds = [k for k in empty_kinds if k in REQUIRED_KINDS]
     if empty_kinds:
-        upper = {str(v).upper(): str(v) for v in adata.var_names}
-        other_case = [
-            upper[g] for n, p in progs.items() if p.kind in empty_kinds for g in p.genes
-            if g in upper.keys() - set(adata.var_names)
-        ]  # fmt: skip
-        hint = (
-            f" The matrix has them in another case (e.g. {', '.join(other_case[:3])}): read it "
-            "with ctcgenomics.rna.read_counts, which matches such symbols to human ones."
-            if other_case
-            else ""
-        )
-        raise PanelError(
-            f"the matrix has none of the genes of the {', '.join(empty_kinds)} programme(s) "
-            f"for tumour type {tumour_type}: e.g. "
-            + "; ".join(
-                f"{n}: {', '.join(p.genes[:5])}" for n, p in progs.items() if p.kind in empty_kinds
-            )
-            + ". Check that var_names are human gene symbols (Ensembl IDs are converted by "
-            "ctcgenomics.rna.read_counts) and that the panel measures these genes." + hint
-        )
+        raise _missing_programme_error(adata.var_names, progs, empty_kinds, tumour_type)
     for name in progs:
         adata.obs[f"{key_added}_{name}"] = z[name].to_numpy()
         adata.obs[f"{key_added}_{name}_auc"] = auc[name].to_numpy()
@@ -574,6 +555,33 @@ def score_programmes(
         },
     }
     return adata if copy else None
+
+
+def _missing_programme_error(
+    var_names: pd.Index, progs: Mapping[str, Programme], empty_kinds: list[str], tumour_type: str
+) -> PanelError:
+    """Name the required programmes without a measured gene, and genes in another case."""
+    present = set(map(str, var_names))
+    upper = {name.upper(): name for name in present}
+    other_case = [
+        upper[g] for n, p in progs.items() if p.kind in empty_kinds for g in p.genes
+        if g in upper.keys() - present
+    ]  # fmt: skip
+    hint = (
+        f" The matrix has them in another case (e.g. {', '.join(other_case[:3])}): read it "
+        "with ctcgenomics.rna.read_counts, which matches such symbols to human ones."
+        if other_case
+        else ""
+    )
+    return PanelError(
+        f"the matrix has none of the genes of the {', '.join(empty_kinds)} programme(s) "
+        f"for tumour type {tumour_type}: e.g. "
+        + "; ".join(
+            f"{n}: {', '.join(p.genes[:5])}" for n, p in progs.items() if p.kind in empty_kinds
+        )
+        + ". Check that var_names are human gene symbols (Ensembl IDs are converted by "
+        "ctcgenomics.rna.read_counts) and that the panel measures these genes." + hint
+    )
 
 
 def _check_values(x) -> None:
