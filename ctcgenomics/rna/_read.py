@@ -87,24 +87,45 @@ def _ids_to_symbols_10x(adata: AnnData) -> AnnData:
     return adata
 
 
-def _header_fields(path: Path, sep: str) -> list[str]:
-    """Return the header line's fields as written (pandas renames duplicates to ``name.1``)."""
-    import csv
+FEATURECOUNTS_COLUMNS = ("Chr", "Start", "End", "Strand", "Length")
+"""Annotation columns featureCounts writes between ``Geneid`` and the samples."""
+
+
+def _comment_lines(path: Path) -> int:
+    """Leading lines starting with ``#`` (featureCounts writes its command line there)."""
     import gzip
 
     opener = gzip.open if path.name.lower().endswith(".gz") else open
+    n = 0
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if not line.startswith("#"):
+                break
+            n += 1
+    return n
+
+
+def _header_fields(path: Path, sep: str, skip: int) -> list[str]:
+    """Return the header line's fields as written (pandas renames duplicates to ``name.1``)."""
+    import csv
+    import gzip
+    import itertools
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8", newline="") as handle:
-        return next(csv.reader(handle, delimiter=sep), [])
+        return next(itertools.islice(csv.reader(handle, delimiter=sep), skip, None), [])
 
 
 def _read_table(path: Path, sep: str) -> tuple[AnnData, str]:
-    frame = pd.read_csv(path, sep=sep, index_col=0)
+    skip = _comment_lines(path)
+    frame = pd.read_csv(path, sep=sep, index_col=0, skiprows=skip)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise CountMatrixError(f"{path}: the table is empty ({frame.shape[0]} x {frame.shape[1]})")
-    header = _header_fields(path, sep)
+    header = _header_fields(path, sep, skip)
     # a header with or without a field over the row names (R's write.table omits it)
     if len(header) in (frame.shape[1], frame.shape[1] + 1):
         frame.columns = pd.Index(header[-frame.shape[1] :])
+    frame = _drop_tool_annotation(frame, path)
     # case-insensitive (_gene_share): mouse-style or lower-case symbols tell it too
     frame = _gene_label_column(frame, path)
     rows, cols = _gene_share(frame.index), _gene_share(frame.columns)
@@ -133,6 +154,19 @@ def _read_table(path: Path, sep: str) -> tuple[AnnData, str]:
         var=pd.DataFrame(index=frame.columns.astype(str)),
     )
     return adata, orientation
+
+
+def _drop_tool_annotation(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Drop featureCounts' annotation columns and HTSeq's ``__no_feature``-style rows."""
+    lead = [c for c in frame.columns[: len(FEATURECOUNTS_COLUMNS)] if c in FEATURECOUNTS_COLUMNS]
+    if len(lead) == len(FEATURECOUNTS_COLUMNS):
+        log.info("%s: featureCounts table; dropped its columns %s", path, lead)
+        frame = frame.drop(columns=lead)
+    special = frame.index.astype(str).str.startswith("__")
+    if special.any():
+        log.info("%s: dropped HTSeq summary row(s) %s", path, list(frame.index[special]))
+        frame = frame.loc[~special]
+    return frame
 
 
 def _gene_label_column(frame: pd.DataFrame, path: Path) -> pd.DataFrame:

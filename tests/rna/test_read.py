@@ -292,3 +292,21 @@ def test_h5ad_with_gene_names_in_a_var_column(tmp_path):
     )
     a.write_h5ad(tmp_path / "m.h5ad")
     assert list(read_counts(tmp_path / "m.h5ad").var_names) == ["EPCAM", "KRT8", "PTPRC"]
+
+
+def test_featurecounts_and_htseq_tables(tmp_path):
+    # featureCounts: a '#' command line, then Geneid Chr Start End Strand Length samples;
+    # merged HTSeq tables end with __no_feature-style summary rows
+    path = tmp_path / "counts.txt"
+    path.write_text(
+        "# Program:featureCounts v2.0.1; Command:featureCounts -a genes.gtf\n"
+        "Geneid\tChr\tStart\tEnd\tStrand\tLength\tcellA\tcellB\n"
+        "EPCAM\tchr2\t100\t200\t+\t101\t1\t0\n"
+        "KRT8\tchr12;chr12\t5;9\t7;12\t-;-\t6\t0\t2\n"
+        "PTPRC\tchr1\t10\t90\t+\t81\t3\t5\n"
+        "__no_feature\t\t\t\t\t\t900\t800\n"
+    )
+    adata = read_counts(path)
+    assert list(adata.obs_names) == ["cellA", "cellB"]
+    assert list(adata.var_names) == ["EPCAM", "KRT8", "PTPRC"]
+    np.testing.assert_array_equal(adata.X.toarray(), COUNTS.to_numpy())
