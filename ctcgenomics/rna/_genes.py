@@ -20,6 +20,9 @@ GENE_TABLE = (
 _ENSEMBL = re.compile(r"^ENSG\d{11}(\.\d+)?(_PAR_Y)?$")
 _ENSEMBL_IN_LABEL = re.compile(r"(?:^|[|:_ ])(ENSG\d{11}(?:\.\d+)?)(?:$|[|:_ ])")
 """An Ensembl ID inside a composite label (``ENSG00000141736.14|ERBB2``, ``ERBB2_ENSG...``)."""
+GENOME_PREFIX = re.compile(r"^(GRCh3[78]|hg19|hg38|GRCm3[89]|mm10|mm39)_+(.+)$")
+"""A multi-genome reference's prefix (Cell Ranger barnyard/xenograft: ``GRCh38_KRT8``)."""
+_HUMAN_GENOMES = ("GRCh37", "GRCh38", "hg19", "hg38")
 RECASE_MAX_EXACT = 0.10
 """Largest share of symbols matching the human table exactly for which case is repaired."""
 RECASE_MIN_GAIN = 0.30
@@ -136,7 +139,7 @@ def harmonize_symbol_case(names: pd.Index | list[str]) -> tuple[pd.Index, dict[s
         The (possibly re-cased) names.
     info : dict
         ``exact_share``, ``case_insensitive_share`` and ``recased`` (bool), for
-        ``uns["rna_read"]["symbol_case"]``.
+        ``uns["rna_read"]["gene_names"]``.
     """
     names = pd.Index([str(n) for n in names])
     exact, folded = symbol_case_shares(names)
@@ -160,6 +163,33 @@ def harmonize_symbol_case(names: pd.Index | list[str]) -> tuple[pd.Index, dict[s
     return new, info
 
 
+def split_genome_prefixes(adata: AnnData) -> tuple[AnnData, dict[str, int]]:
+    """Keep the human genes of a multi-genome matrix (xenograft, barnyard), unprefixed.
+
+    When at least half the names carry a genome prefix (``GRCh38_KRT8``, ``mm10___Krt8``),
+    the human-prefixed genes lose the prefix and the other genome's genes are dropped:
+    the programmes are human genes, and a mouse gene of the same letters is another
+    gene. Returns the matrix and the number of genes kept and dropped per genome.
+    """
+    names = pd.Index(adata.var_names.astype(str))
+    parts = names.str.extract(GENOME_PREFIX)
+    prefixed = parts[0].notna().to_numpy()
+    if prefixed.mean() < 0.5:
+        return adata, {}
+    human = parts[0].isin(_HUMAN_GENOMES).to_numpy()
+    keep = human | ~prefixed
+    counts = {str(k): int(v) for k, v in parts[0].value_counts().items()}
+    log.warning(
+        "multi-genome matrix (genes per genome prefix: %s): kept the human genes without "
+        "their prefix, dropped %d gene(s) of other genomes",
+        counts,
+        int((~keep).sum()),
+    )
+    out = adata[:, keep].copy()
+    out.var_names = pd.Index(np.where(human, parts[1], names)[keep].astype(str))
+    return out, counts
+
+
 def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
     """Convert Ensembl gene IDs to symbols, repair symbol case, sum duplicates.
 
@@ -167,18 +197,21 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
     ----------
     adata
         Cells x genes with symbols or Ensembl IDs (versioned or not, alone or inside a
-        composite label such as ``ENSG00000141736.14|ERBB2``) as ``var_names``.
+        composite label such as ``ENSG00000141736.14|ERBB2``, or with a genome prefix
+        such as ``GRCh38_KRT8``) as ``var_names``.
 
     Returns
     -------
     adata : AnnData
         With unique symbols as ``var_names`` (unknown Ensembl IDs are kept as IDs);
-        ``uns["symbol_case"]`` says whether symbol case was repaired
-        (:func:`harmonize_symbol_case`) and which previous symbols were renamed
-        (:func:`rename_previous_symbols`).
+        ``uns["gene_names"]`` says whether symbol case was repaired
+        (:func:`harmonize_symbol_case`), which previous symbols were renamed
+        (:func:`rename_previous_symbols`) and the genome prefixes of a multi-genome
+        matrix (:func:`split_genome_prefixes`).
     unknown : list of str
         Ensembl IDs absent from GENCODE v44.
     """
+    adata, genomes = split_genome_prefixes(adata)
     names = pd.Index(adata.var_names.astype(str))
     # a composite label holding an ID: the ID is the unambiguous part
     embedded = names.str.extract(_ENSEMBL_IN_LABEL, expand=False)
@@ -209,5 +242,9 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
     names, case_info = harmonize_symbol_case(names)
     names, renamed = rename_previous_symbols(names)
     adata.var_names = pd.Index(names.astype(str))
-    adata.uns["symbol_case"] = {**case_info, "previous_symbols_renamed": renamed}
+    adata.uns["gene_names"] = {
+        **case_info,
+        "previous_symbols_renamed": renamed,
+        "genome_prefixes": genomes,
+    }
     return sum_duplicate_genes(adata), unknown

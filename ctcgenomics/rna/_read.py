@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from anndata import AnnData
 
 from ctcgenomics.rna._genes import (
+    GENOME_PREFIX,
     harmonize_gene_names,
     human_symbols,
     looks_like_ensembl,
@@ -196,7 +197,7 @@ def _gene_label_column(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 def _gene_share(labels: pd.Index) -> float:
     """Share of labels that are human symbols (any case) or Ensembl IDs."""
-    labels = pd.Index(labels).astype(str)
+    labels = pd.Index(labels).astype(str).str.replace(GENOME_PREFIX, r"\2", regex=True)
     known = human_symbols()[1]
     return float(np.mean(labels.str.upper().isin(known) | looks_like_ensembl(labels)))
 
@@ -407,7 +408,8 @@ def read_counts(
     AnnData
         ``X`` float32 CSR counts; ``var_names`` unique symbols (Ensembl IDs converted,
         duplicates summed, symbol case repaired when needed); ``uns["rna_read"]``
-        records source, format, orientation, symbol case and unknown IDs.
+        records source, format, orientation, gene-name repairs (``gene_names``) and
+        unknown IDs.
     """
     p = Path(path)
     if not p.exists():
@@ -455,7 +457,7 @@ def read_counts(
         "obs_filter": obs_filter or "",
         "values": values,
         "value_summary": summary,
-        "symbol_case": adata.uns.pop("symbol_case", {}),
+        "gene_names": adata.uns.pop("gene_names", {}),
     }
     log.info("%s: %d cells x %d genes (%s)", p, adata.n_obs, adata.n_vars, fmt)
     return adata

@@ -185,7 +185,7 @@ def test_symbols_in_another_case_are_matched_and_classified(tmp_path, recase):
     other.var_names = [recase(g) for g in draw.var_names]
     other.write_h5ad(tmp_path / "m.h5ad")
     back = read_counts(tmp_path / "m.h5ad")
-    case = back.uns["rna_read"]["symbol_case"]
+    case = back.uns["rna_read"]["gene_names"]
     assert case["recased"] and case["exact_share"] < 0.05
     assert case["case_insensitive_share"] > 0.95
     assert list(back.var_names) == list(draw.var_names)
@@ -203,7 +203,7 @@ def test_human_symbols_keep_their_case(tmp_path):
     frame.to_csv(tmp_path / "m.csv")
     adata = read_counts(tmp_path / "m.csv")
     assert list(adata.var_names) == ["EPCAM", "C1orf112", "KRT8", "Xyz"]
-    assert not adata.uns["rna_read"]["symbol_case"]["recased"]
+    assert not adata.uns["rna_read"]["gene_names"]["recased"]
 
 
 def test_versioned_ids_composite_labels_and_mixed_columns(tmp_path):
@@ -270,7 +270,7 @@ def test_previous_symbols_of_programme_genes_are_renamed(tmp_path):
     frame.to_csv(tmp_path / "m.csv")
     adata = read_counts(tmp_path / "m.csv")
     assert list(adata.var_names) == ["ACP3", "PMEL", "KLK3", "PTPRC"]
-    assert adata.uns["rna_read"]["symbol_case"]["previous_symbols_renamed"] == [
+    assert adata.uns["rna_read"]["gene_names"]["previous_symbols_renamed"] == [
         "ACPP->ACP3",
         "SILV->PMEL",
     ]
@@ -310,3 +310,15 @@ def test_featurecounts_and_htseq_tables(tmp_path):
     assert list(adata.obs_names) == ["cellA", "cellB"]
     assert list(adata.var_names) == ["EPCAM", "KRT8", "PTPRC"]
     np.testing.assert_array_equal(adata.X.toarray(), COUNTS.to_numpy())
+
+
+def test_multi_genome_matrix_keeps_the_human_genes(tmp_path):
+    # xenograft / barnyard references prefix each gene with its genome
+    frame = COUNTS.copy()
+    frame.columns = ["GRCh38_EPCAM", "GRCh38_KRT8", "GRCh38_PTPRC"]
+    frame["mm10___Ptprc"] = [7, 9]
+    frame.to_csv(tmp_path / "m.csv")
+    adata = read_counts(tmp_path / "m.csv")
+    assert list(adata.var_names) == ["EPCAM", "KRT8", "PTPRC"]
+    np.testing.assert_array_equal(adata.X.toarray(), COUNTS.to_numpy())
+    assert adata.uns["rna_read"]["gene_names"]["genome_prefixes"] == {"GRCh38": 3, "mm10": 1}
