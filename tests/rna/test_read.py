@@ -16,6 +16,14 @@ COUNTS = pd.DataFrame(
 )
 
 
+def assert_reads_as_counts(path):
+    """The file at ``path`` holds COUNTS in some layout."""
+    adata = read_counts(path)
+    assert list(adata.obs_names) == ["cellA", "cellB"]
+    assert list(adata.var_names) == ["EPCAM", "KRT8", "PTPRC"]
+    np.testing.assert_array_equal(adata.X.toarray(), COUNTS.to_numpy())
+
+
 @pytest.mark.parametrize("genes_by_cells", [True, False])
 @pytest.mark.parametrize("gz", [True, False])
 def test_csv_orientation_detected(tmp_path, genes_by_cells, gz):
@@ -242,9 +250,7 @@ def test_r_style_table_without_a_row_name_header(tmp_path):
     # R's write.table: the header has no field over the row names
     path = tmp_path / "m.txt"
     path.write_text("cellA\tcellB\nEPCAM\t1\t0\nKRT8\t0\t2\nPTPRC\t3\t5\n")
-    adata = read_counts(path)
-    assert list(adata.obs_names) == ["cellA", "cellB"]
-    np.testing.assert_array_equal(adata.X.toarray(), COUNTS.to_numpy())
+    assert_reads_as_counts(path)
 
 
 def test_genes_as_rows_with_id_and_symbol_columns(tmp_path):
@@ -254,10 +260,7 @@ def test_genes_as_rows_with_id_and_symbol_columns(tmp_path):
         "gene_id,gene_name,cellA,cellB\nENSG00000119888,EPCAM,1,0\n"
         "ENSG00000170421,KRT8,0,2\nENSG00000081237,PTPRC,3,5\n"
     )
-    adata = read_counts(path)
-    assert list(adata.obs_names) == ["cellA", "cellB"]
-    assert list(adata.var_names) == ["EPCAM", "KRT8", "PTPRC"]
-    np.testing.assert_array_equal(adata.X.toarray(), COUNTS.to_numpy())
+    assert_reads_as_counts(path)
     # a non-numeric count is still refused
     path.write_text("gene,cellA,cellB\nEPCAM,1,x\nKRT8,0,2\n")
     with pytest.raises(CountMatrixError, match="non-numeric"):
@@ -306,10 +309,7 @@ def test_featurecounts_and_htseq_tables(tmp_path):
         "PTPRC\tchr1\t10\t90\t+\t81\t3\t5\n"
         "__no_feature\t\t\t\t\t\t900\t800\n"
     )
-    adata = read_counts(path)
-    assert list(adata.obs_names) == ["cellA", "cellB"]
-    assert list(adata.var_names) == ["EPCAM", "KRT8", "PTPRC"]
-    np.testing.assert_array_equal(adata.X.toarray(), COUNTS.to_numpy())
+    assert_reads_as_counts(path)
 
 
 def test_multi_genome_matrix_keeps_the_human_genes(tmp_path):
