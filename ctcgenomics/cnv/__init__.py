@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "read_cnv_h5ad": "ctcgenomics.cnv._io",
     "read_cnvkit": "ctcgenomics.cnv._genes",
     "read_count_table": "ctcgenomics.cnv._tables",
+    "read_gene_table": "ctcgenomics.cnv._genes",
     "read_mappability": "ctcgenomics.cnv._bins",
     "write_cnv_h5ad": "ctcgenomics.cnv._io",
 }
@@ -56,6 +57,7 @@ __all__ = [
     "read_cnv_h5ad",
     "read_cnvkit",
     "read_count_table",
+    "read_gene_table",
     "read_mappability",
     "write_cnv_h5ad",
 ]

@@ -209,6 +209,29 @@ def _gene_arms(
     return unit_names[unit_of], unit_of, cums, totals
 
 
+def check_hg38_bins(var: pd.DataFrame) -> None:
+    """Refuse bins that reach past the GRCh38 end of their contig (another build).
+
+    The packaged gene and cytoband tables are GRCh38. Bins of GRCh37/hg19 (chr1 ends at
+    249,250,621 there, 248,956,422 in GRCh38) would be matched to GRCh38 gene
+    coordinates: every gene call silently off by up to megabases. Contigs unknown to
+    GRCh38 and bins that end before the contig's end (a segment, a panel) pass: only a
+    bin ending past a GRCh38 contig end proves another build.
+    """
+    ends = arms_from_cytobands().groupby("chrom")["end"].max()
+    ends = pd.concat([ends, ends.rename(index=lambda c: c[3:] if c.startswith("chr") else c)])
+    reach = var.groupby(var["chrom"].astype(str), observed=True)["end"].max()
+    past = [(c, int(e), int(ends[c])) for c, e in reach.items() if c in ends and e > ends[c]]
+    if past:
+        c, e, length = past[0]
+        raise CNVInputError(
+            f"the bins are not GRCh38: {c} reaches {e:,} bp, past its GRCh38 end ({length:,})"
+            f"{f' (and {len(past) - 1} more contigs)' if len(past) > 1 else ''}; the "
+            "packaged gene and arm tables are GRCh38 only. Give gene_table (chrom, start, "
+            "end, gene of your build) and arms, or call on GRCh38 bins"
+        )
+
+
 def gene_calls(
     adata: ad.AnnData,
     *,
@@ -228,7 +251,8 @@ def gene_calls(
     genes
         Gene names to report; ``None`` for every gene of ``gene_table`` in the bins.
     gene_table
-        :func:`read_gene_table` (packaged hg38 by default).
+        :func:`read_gene_table` (packaged hg38 by default; bins of another build are
+        refused then, see :func:`check_hg38_bins`).
     arms
         :func:`arms_from_cytobands` (packaged hg38 by default). Contigs without arms
         are treated as one arm.
@@ -248,6 +272,8 @@ def gene_calls(
     cfg = config or CNVConfig()
     adata = _default_names(adata, key)
     _check_called(adata, key, "gene_calls")
+    if gene_table is None:
+        check_hg38_bins(adata.var)
     table = read_gene_table() if gene_table is None else gene_table
     missing = {"chrom", "start", "end", "gene"} - set(table.columns)
     if missing:

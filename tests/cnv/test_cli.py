@@ -182,3 +182,34 @@ def test_config_schema_defaults_equal_the_library_defaults():
         assert entry is not None, f"cnv.{field.name} is not in the config schema"
         default = list(field.default) if isinstance(field.default, tuple) else field.default
         assert entry.get("default") == default, field.name
+
+
+def test_cnv_call_on_another_build_keeps_the_bins_and_skips_gene_calls(tmp_path):
+    # A GRCh37 count table (chr1 tiled to 249,250,621): copy number per bin is called,
+    # gene calls (packaged GRCh38 coordinates) are not made, and the log says why.
+    rng = np.random.default_rng(0)
+    ends = np.r_[np.arange(5_000_000, 249_250_621, 5_000_000), 249_250_621]
+    bins = pd.DataFrame({"chrom": "1", "start": np.r_[0, ends[:-1]], "end": ends})
+    bins["gc"] = rng.uniform(0.38, 0.46, len(bins))
+    bins["n_fraction"] = 0.0
+    cells = [f"W{i}" for i in range(4)] + [f"T{i}" for i in range(3)]
+    table = bins[["chrom", "start", "end"]].copy()
+    for c in cells:
+        table[c] = rng.poisson(2000, len(bins))
+    table.to_csv(tmp_path / "table.tsv", sep="\t", index=False)
+    bins.to_csv(tmp_path / "bins.tsv", sep="\t", index=False)
+    sheet = pd.DataFrame(
+        {"patient": "P1", "draw": "D1", "cell": cells, "role": ["wbc"] * 4 + ["ctc"] * 3}
+    )
+    sheet.to_csv(tmp_path / "cells.tsv", sep="\t", index=False)
+    out = tmp_path / "out"
+    args = ["cnv", "call", "--count-table", str(tmp_path / "table.tsv"), "--bins"]
+    args += [str(tmp_path / "bins.tsv"), "--sheet", str(tmp_path / "cells.tsv")]
+    args += ["--patient", "P1", "--outdir", str(out), "--no-plots"]
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 0
+    adata = ctc.cnv.read_cnv_h5ad(out / "cnv.h5ad")
+    assert (np.asarray(adata.layers["copy_number"]) == 2).mean() > 0.95
+    assert "not GRCh38" in adata.uns["ctc_cnv"]["gene_calls_skipped"]
+    assert pd.read_csv(out / "genes.tsv", sep="\t").empty

@@ -191,3 +191,36 @@ def test_external_gene_interval_needs_three_bins():
     assert calls.loc["A", "n_bins"] == 2 and np.isnan(calls.loc["A", "log2_low"])
     assert calls.loc["B", "n_bins"] == 3
     assert calls.loc["B", "log2_low"] <= 1.1 <= calls.loc["B", "log2_high"]
+
+
+def _called_on(bins: pd.DataFrame):
+    cells = pd.DataFrame({"draw": ["D1"], "role": ["ctc"]}, index=["c1"])
+    adata = ctc.cnv.counts_anndata(np.ones((1, len(bins)), int), bins, cells)
+    adata.layers["copy_number"] = np.full((1, len(bins)), 2.0, np.float32)
+    adata.obs["ploidy"] = 2.0
+    adata.obs["qc_pass"] = True
+    adata.var["used"] = True
+    adata.uns["ctc_cnv"] = {
+        "segments": pd.DataFrame(
+            {"cell": "c1", "chrom": bins["chrom"], "start": bins["start"], "end": bins["end"],
+             "start_bin": range(len(bins)), "end_bin": range(1, len(bins) + 1), "n_bins": 1,
+             "mean_ratio": 1.0, "copy_number": 2}
+        )
+    }  # fmt: skip
+    return adata
+
+
+def test_gene_calls_refuse_bins_of_another_build():
+    # GRCh37 chr1 is 249,250,621 bp, GRCh38 248,956,422: bins tiled to the GRCh37 end
+    # would be matched to GRCh38 gene coordinates, every call off by up to megabases.
+    ends = np.r_[np.arange(5_000_000, 249_250_621, 5_000_000), 249_250_621]
+    hg19 = pd.DataFrame({"chrom": "1", "start": np.r_[0, ends[:-1]], "end": ends})
+    with pytest.raises(ctc.cnv.CNVInputError, match=r"not GRCh38: 1 reaches 249,250,621"):
+        ctc.cnv.gene_calls(_called_on(hg19))
+    # With the user's own gene table of that build the calls are made.
+    own = pd.DataFrame({"chrom": ["1"], "start": [1_000_000], "end": [1_100_000], "gene": ["G"]})
+    assert ctc.cnv.gene_calls(_called_on(hg19), gene_table=own)["gene"].tolist() == ["G"]
+    # GRCh38 bins to the contig end pass.
+    ends38 = np.r_[np.arange(5_000_000, 248_956_422, 5_000_000), 248_956_422]
+    hg38 = pd.DataFrame({"chrom": "chr1", "start": np.r_[0, ends38[:-1]], "end": ends38})
+    assert (ctc.cnv.gene_calls(_called_on(hg38), genes=["NRAS"])["gene"] == "NRAS").all()
