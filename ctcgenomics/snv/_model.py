@@ -686,7 +686,13 @@ def _somatic_states(
     if not ctc.any():
         q = np.exp(log_prior)[:, None] * np.ones(n_sites)
         return np.zeros(n_sites), q, None, None, [(None, None, np.zeros((0, n_sites)))] * 2
-    mixes = [_mix_over_fraction(lr[ctc], x[ctc], params.n_grid, params.clonal_prior) for x in lv]
+    # States with the same likelihood array (every CTC draws its own state, e = 1) share
+    # one marginalisation.
+    done: dict[int, tuple] = {}
+    for x in lv:
+        if id(x) not in done:
+            done[id(x)] = _mix_over_fraction(lr[ctc], x[ctc], params.n_grid, params.clonal_prior)
+    mixes = [done[id(x)] for x in lv]
     state = np.stack([lp + m[0] for lp, m in zip(log_prior, mixes, strict=True)])
     log_mix = special.logsumexp(state, axis=0)
     q = np.exp(state - log_mix)
@@ -708,6 +714,20 @@ def _germline_states(
     state = np.stack([lp + x[ctc].sum(axis=0) for lp, x in zip(log_prior, lg, strict=True)])
     log_ctc = special.logsumexp(state, axis=0)
     return log_ctc, np.exp(state - log_ctc)
+
+
+def _distinct_logliks(f_ll: np.ndarray, weights: list[np.ndarray]) -> list[np.ndarray]:
+    """:func:`mixture_loglik` per state, computed once for states with equal weights.
+
+    With ``loh_cell_independence`` 1 (the default) every CTC draws its own state, so the
+    clone's states have the same per-cell weights: one array serves them all (the same
+    object, which later steps use to skip repeated work).
+    """
+    out: list[np.ndarray] = []
+    for i, w in enumerate(weights):
+        same = next((j for j in range(i) if np.array_equal(weights[j], w)), None)
+        out.append(mixture_loglik(f_ll, w) if same is None else out[same])
+    return out
 
 
 def _share(w: np.ndarray, col: int, f_ll: np.ndarray, ll: np.ndarray) -> np.ndarray:
@@ -744,8 +764,8 @@ def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
     l_art = log_artefact(k, n, mass)
     l_err = f_ll[..., 0]
     lr = np.logaddexp(np.log1p(-eta) + l_err, np.log(eta) + l_art)
-    lv = [mixture_loglik(f_ll, w) for w in w_som]  # somatic carrier, per clone state
-    lg = [mixture_loglik(f_ll, w) for w in w_ger]  # germline heterozygous, per state
+    lv = _distinct_logliks(f_ll, w_som)  # somatic carrier, per clone state
+    lg = _distinct_logliks(f_ll, w_ger)  # germline heterozygous, per state
     lh = f_ll[..., -1].copy()  # every copy carries the allele
     empty = n == 0
     for arr in (lr, lh, l_err, l_art, *lv, *lg):

@@ -327,3 +327,17 @@ def test_clonal_loh_state_keeps_more_ctcs_from_making_a_clonal_variant_germline(
     per_cell = [odds(ModelParams(), n) for n in (2, 20)]
     growth = (per_cell[1] / per_cell[0]) / (shared[3] / shared[0])
     assert abs(np.log(growth) - 18 * np.log(9 / 8)) < 0.1
+
+
+def test_states_with_equal_weights_share_one_likelihood():
+    """With every CTC drawing its own state (the default), the clone's states have equal
+    weights: their likelihood is computed once and shared; with a clone-level state they
+    differ and each is computed."""
+    from ctcgenomics.snv._model import _distinct_logliks, mixture_loglik
+
+    rng = np.random.default_rng(0)
+    f_ll = rng.normal(size=(3, 4, 5))
+    w = rng.dirichlet(np.ones(5), size=(3, 4))
+    out = _distinct_logliks(f_ll, [w, w.copy(), w[::-1]])
+    assert out[0] is out[1] and out[2] is not out[0]
+    assert np.allclose(out[2], mixture_loglik(f_ll, w[::-1]))
