@@ -223,6 +223,20 @@ def _table_meta(sheet_path: str | None, patient: str, cells: list[str], obs):
     return meta
 
 
+def _gene_calls(adata, cfg):
+    """Gene calls, or none (with the reason in ``uns``) on bins of another build."""
+    from ctcgenomics import cnv
+
+    try:
+        return cnv.gene_calls(adata, config=cfg)
+    except cnv.CNVInputError as err:
+        # Bins of another build than the packaged GRCh38 gene table: the copy number per
+        # bin stands, gene calls would be wrong; none are made and the reason is kept.
+        log.warning("no gene-level calls: %s", err)
+        adata.uns["ctc_cnv"]["gene_calls_skipped"] = str(err)
+        return cnv.gene_calls(adata, config=cfg, gene_table=cnv.read_gene_table().iloc[:0])
+
+
 def _patient_sex(path: str | None, patient: str) -> str | None:
     if not path:
         return None
@@ -327,14 +341,7 @@ def run_call(args: argparse.Namespace) -> int:
     if gene_counts:
         adata.uns["ctc_cnv"]["gene_regions"] = gene_regions_table
     cnv.call_clones(adata, config=cfg)
-    try:
-        genes = cnv.gene_calls(adata, config=cfg)
-    except cnv.CNVInputError as err:
-        # Bins of another build than the packaged GRCh38 gene table: the copy number per
-        # bin stands, gene calls would be wrong; none are made and the reason is kept.
-        log.warning("no gene-level calls: %s", err)
-        adata.uns["ctc_cnv"]["gene_calls_skipped"] = str(err)
-        genes = cnv.gene_calls(adata, config=cfg, gene_table=cnv.read_gene_table().iloc[:0])
+    genes = _gene_calls(adata, cfg)
     configured = genes[genes["gene"].isin(cfg.genes)]
     adata.uns["ctc_cnv"]["gene_warnings"] = (
         configured.loc[configured["warning"] != "", ["gene", "warning"]]
