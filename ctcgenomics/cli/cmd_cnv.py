@@ -225,6 +225,8 @@ def _table_meta(sheet_path: str | None, patient: str, cells: list[str], obs):
 
 def _gene_calls(adata, cfg):
     """Gene calls, or none (with the reason in ``uns``) on bins of another build."""
+    import pandas as pd
+
     from ctcgenomics import cnv
 
     try:
@@ -234,7 +236,8 @@ def _gene_calls(adata, cfg):
         # bin stands, gene calls would be wrong; none are made and the reason is kept.
         log.warning("no gene-level calls: %s", err)
         adata.uns["ctc_cnv"]["gene_calls_skipped"] = str(err)
-        return cnv.gene_calls(adata, config=cfg, gene_table=cnv.read_gene_table().iloc[:0])
+        no_genes = pd.DataFrame(columns=["chrom", "start", "end", "gene"])
+        return cnv.gene_calls(adata, config=cfg, gene_table=no_genes)
 
 
 def _patient_sex(path: str | None, patient: str) -> str | None:
