@@ -546,6 +546,115 @@ def _check_members(
     return np.where(out >= 0, relabel - int((out < 0).any()), -1)
 
 
+def _cluster_profile(
+    members: np.ndarray, first: dict[int, _Segmented], ctx: _Context
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Consensus ratios, breakpoints and relative level-error variance of a cluster.
+
+    A lone cell's breakpoints are its own first pass's; a group's are its consensus
+    HMM's (shared changes, not one member's waves). The variance factor is the members'
+    mean noise relative to the level-error curve's cells, over their number.
+    """
+    if len(members) == 1:
+        res = first[int(members[0])]
+        cons, starts = res.clipped, boundaries(res.seg_id)
+    else:
+        sds = np.array([first[int(k)].sd for k in members])
+        raw = consensus_ratio(np.vstack([first[int(k)].clipped for k in members]), sds)
+        cons, seg = _consensus_segments(raw, len(members), ctx)
+        starts = boundaries(seg)
+    curve = ctx.level_curve
+    rel = [(first[int(k)].sd / curve.noise) ** 2 if curve.noise > 0 else 1.0 for k in members]
+    return cons, starts, float(np.mean(rel)) / len(members)
+
+
+def _profile_mismatch(
+    a: tuple[np.ndarray, np.ndarray, float],
+    b: tuple[np.ndarray, np.ndarray, float],
+    n_a: int,
+    n_b: int,
+    ctx: _Context,
+    *,
+    level_cv: float,
+) -> float:
+    """:func:`scaled_profile_mismatch` of two clusters on the union of their breakpoints."""
+    seg_id = segments_from_boundaries(len(a[0]), a[1], b[1], ctx.contig_starts)
+    n_seg = int(seg_id[-1]) + 1
+    sizes = np.bincount(seg_id, minlength=n_seg)
+    out = []
+    for (cons, _, scale), n in ((a, n_a), (b, n_b)):
+        means = np.bincount(seg_id, weights=cons, minlength=n_seg) / sizes
+        seg_sd = segment_mean_sd(cons, seg_id, means, sizes, max_lag=ctx.wide)
+        sd = _segment_total_sd(
+            seg_sd, means, sizes, ctx, level_cv=level_cv / np.sqrt(n), noise=float("nan"),
+            scale=scale,
+        )  # fmt: skip
+        out.append((means, sd))
+    return scaled_profile_mismatch(out[0][0], out[0][1], out[1][0], out[1][1], sizes)
+
+
+def _merge_groups(
+    group: np.ndarray,
+    first: dict[int, _Segmented],
+    roles: np.ndarray,
+    ctx: _Context,
+    *,
+    level_cv: float,
+    max_clusters: int = 150,
+) -> np.ndarray:
+    """Merge groups and lone cells whose depth profiles agree up to a scale.
+
+    The Gaussian mixture of :func:`group_cells` is fitted to a handful of points when a
+    patient has ten CTCs, and its BIC then favours many small groups (a component's
+    variance collapses on two points): a clone of six came out as three pairs, and a
+    pair lends its members one vote each, too few against amplification waves. So,
+    agglomeratively (closest pair first), two clusters are merged while their
+    consensus profiles pass the same test that keeps a member in its group
+    (:func:`scaled_profile_mismatch` with level errors over each cluster's size);
+    :func:`_check_members` then re-tests every member of a merged group. WBCs are left
+    as they are. Above ``max_clusters`` clusters the pairwise search is skipped.
+    """
+    out = group.copy()
+    items = [
+        np.flatnonzero(out == g) for g in np.unique(out[out >= 0]) if roles[out == g][0] != "wbc"
+    ]
+    items += [np.array([i]) for i in sorted(first) if out[i] < 0 and roles[i] != "wbc"]
+    if not 2 <= len(items) <= max_clusters:
+        return out
+    prof = [_cluster_profile(m, first, ctx) for m in items]
+    stat: dict[tuple[int, int], float] = {}
+
+    def pair(x: int, y: int) -> float:
+        key = (min(x, y), max(x, y))
+        if key not in stat:
+            stat[key] = _profile_mismatch(
+                prof[x], prof[y], len(items[x]), len(items[y]), ctx, level_cv=level_cv
+            )
+        return stat[key]
+
+    alive = list(range(len(items)))
+    merged = 0
+    while len(alive) >= 2:
+        x, y = min(
+            ((x, y) for i, x in enumerate(alive) for y in alive[i + 1 :]), key=lambda p: pair(*p)
+        )
+        if pair(x, y) > 0:
+            break
+        items.append(np.union1d(items[x], items[y]))
+        prof.append(_cluster_profile(items[-1], first, ctx))
+        alive = [k for k in alive if k not in (x, y)] + [len(items) - 1]
+        merged += 1
+    if not merged:
+        return out
+    log.info("%d merges of groups whose depth profiles agree up to a scale", merged)
+    next_label = int(out.max()) + 1
+    for k in alive:
+        out[items[k]] = next_label if len(items[k]) >= 2 else -1
+        next_label += len(items[k]) >= 2
+    _, relabel = np.unique(out, return_inverse=True)
+    return np.where(out >= 0, relabel - int((out < 0).any()), -1)
+
+
 def _group_breakpoints(
     group: np.ndarray,
     first: dict[int, _Segmented],
@@ -1201,6 +1310,9 @@ def _groups(run: _Run, first: dict[int, _Segmented]) -> np.ndarray:
         # test's segment SDs are too small and real clone members are parted (Kim 2018
         # P2, no WBCs: clone agreement with CHISEL fell from 1.0 to 0.25).
         group = _check_members(group, first, run.roles, ctx, level_cv=run.level_cv)
+        merged = _merge_groups(group, first, run.roles, ctx, level_cv=run.level_cv)
+        if not np.array_equal(merged, group):
+            group = _check_members(merged, first, run.roles, ctx, level_cv=run.level_cv)
     return group
 
 
