@@ -1310,9 +1310,14 @@ def _groups(run: _Run, first: dict[int, _Segmented]) -> np.ndarray:
         # test's segment SDs are too small and real clone members are parted (Kim 2018
         # P2, no WBCs: clone agreement with CHISEL fell from 1.0 to 0.25).
         group = _check_members(group, first, run.roles, ctx, level_cv=run.level_cv)
-        merged = _merge_groups(group, first, run.roles, ctx, level_cv=run.level_cv)
-        if not np.array_equal(merged, group):
-            group = _check_members(merged, first, run.roles, ctx, level_cv=run.level_cv)
+        if allele_table is None:
+            # Depth only. With allele counts a doubled clone and its undoubled relative
+            # have one depth profile up to a scale and differ in their allelic states;
+            # a depth merge joins them (the project's simulator: doubled cells at
+            # ploidy 4 went from 24 to 0 of 25).
+            merged = _merge_groups(group, first, run.roles, ctx, level_cv=run.level_cv)
+            if not np.array_equal(merged, group):
+                group = _check_members(merged, first, run.roles, ctx, level_cv=run.level_cv)
     return group
 
 

@@ -7,12 +7,16 @@ amplification. So, as in CopyKit's and SCICoNE's joint segmentation:
 
 1. cells are grouped by their first-pass profiles (relative copy number, i.e. copy
    number over the cell's multiplier, so a doubled cell groups with its undoubled
-   relatives); WBCs form their own group;
+   relatives); WBCs form their own group; without allele counts, groups and lone
+   cells whose depth profiles agree up to a scale are then merged (a mixture fitted to
+   ten cells over-splits a clone);
 2. each group's consensus ratio profile (inverse-variance weighted mean of its cells'
    ratios; noise falls as the square root of the cells) is segmented with the same HMM,
    and its breakpoints are added to every member's own;
 3. each cell is refitted on those segments, and the integer of each segment gets an
-   empirical-Bayes prior: the share of the other members whose copy number maps to it
+   empirical-Bayes prior from the other members' levels over the segment: their mean
+   when they read one shared state within their level error, each member's rounded
+   level when they scatter more (a subclonal change)
    (:func:`ctcgenomics.cnv._ploidy.fit_ploidy`). A cell keeps a private change when its
    own evidence outweighs its clone; calls stay per cell.
 """

@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import gammaincc, logsumexp
 
 from ctcgenomics.cnv._config import CNVConfig
 from ctcgenomics.cnv._normalise import newey_west_variance
@@ -116,6 +116,61 @@ def level_error_from_normals(deviation: np.ndarray, sd: np.ndarray, level: np.nd
     return float(np.sqrt(max(excess, 0.0) / np.sum(np.maximum(level[ok], 0.25) ** 2)))
 
 
+def _clone_log_prior(
+    levels: np.ndarray,
+    sd: np.ndarray,
+    grid: np.ndarray,
+    *,
+    max_cn: int,
+    weight: float,
+    alpha: float = 0.01,
+) -> np.ndarray:
+    """Log prior of each copy number of each segment at each multiplier, from the clone.
+
+    Where the other members' levels over a segment scatter no more than their level
+    error allows (chi-square test at ``alpha``, errors at least this cell's ``sd``),
+    they read one shared state: their mean estimates it, with the standard error of a
+    mean of ``n`` members, and at multiplier ``P`` the clone's integer is ``c`` with
+    probability proportional to the normal density of ``c / P`` around that mean.
+    Their rounded levels would scatter over neighbouring integers when amplification
+    waves move each member's mean by a third of a copy; their mean does not. Where
+    they scatter more (a subclonal change: some members at 2, some at 4, whose mean
+    is a 3 nobody carries), each member votes for its rounded level. The cell shares
+    the clone's state with probability ``n / (n + weight)``; otherwise (a private
+    change) any integer is as likely.
+
+    Returns
+    -------
+    numpy.ndarray
+        Multipliers x segments x (max_cn + 1).
+    """
+    finite = np.isfinite(levels)
+    n = finite.sum(axis=1).astype(float)
+    filled = np.where(finite, levels, 0.0)
+    center = filled.sum(axis=1) / np.maximum(n, 1.0)
+    ss = np.sum(np.where(finite, levels - center[:, None], 0.0) ** 2, axis=1)
+    var = np.maximum(sd, 1e-4) ** 2
+    # Upper-tail probability of the members' scatter under one shared level.
+    p_shared = gammaincc(np.maximum(n - 1.0, 0.5) / 2.0, ss / var / 2.0)
+    shared = (n < 2) | (p_shared >= alpha)
+    states = np.arange(max_cn + 1, dtype=float)
+    z = (states[None, None, :] / grid[:, None, None] - center[None, :, None]) / np.sqrt(
+        var / np.maximum(n, 1.0)
+    )[None, :, None]
+    log_dens = -0.5 * z**2
+    dens = np.exp(log_dens - logsumexp(log_dens, axis=2, keepdims=True))
+    split = np.flatnonzero(~shared & (n > 0))
+    if len(split):
+        rounded = np.rint(grid[:, None, None] * filled[None, split, :])
+        counts = np.stack(
+            [np.sum((rounded == c) & finite[None, split, :], axis=2) for c in range(max_cn + 1)],
+            axis=2,
+        )
+        dens[:, split, :] = counts / n[None, split, None]
+    share = np.where(n > 0, n / (n + weight), 0.0)[None, :, None]
+    return np.log(share * dens + (1.0 - share) / (max_cn + 1))
+
+
 def _segment_costs(
     means: np.ndarray,
     sd: np.ndarray,
@@ -136,12 +191,9 @@ def _segment_costs(
     base = np.clip(np.rint(scaled), 0, max_cn).astype(np.int64)
     best_cost = np.full(scaled.shape, np.inf)
     best_cn = base.copy()
-    votes = None
+    log_prior = None
     if prior_levels is not None and prior_levels.shape[1]:
-        # Each other cell's vote at each scale, once for the three candidates: the
-        # offset of its rounded level from the rounded candidate, counted per offset.
-        votes = np.rint(grid[:, None, None] * prior_levels[None, :, :]) - base[:, :, None]
-        n_votes = np.sum(np.isfinite(prior_levels), axis=1)[None, :]
+        log_prior = _clone_log_prior(prior_levels, sd, grid, max_cn=max_cn, weight=prior_weight)
     for shift in (0, -1, 1):
         cn = base + shift
         valid = (cn >= 0) & (cn <= max_cn)
@@ -153,9 +205,8 @@ def _segment_costs(
                 cn[:, :, None],
                 axis=2,
             )[:, :, 0]
-        if votes is not None:
-            hits = np.sum(votes == shift, axis=2)
-            cost -= np.log((hits + prior_weight / (max_cn + 1)) / (n_votes + prior_weight))
+        if log_prior is not None:
+            cost -= np.take_along_axis(log_prior, cn[:, :, None], axis=2)[:, :, 0]
         cost = np.where(valid, cost, np.inf)
         better = cost < best_cost
         best_cost = np.where(better, cost, best_cost)
@@ -187,13 +238,17 @@ def fit_ploidy(
     of least cost: ``((m_j - c / P) / sd_j)**2 / 2`` (ratio units, so a finer grid always
     fits at least as well), minus its allelic log-likelihood (``allelic``, B-allele
     evidence: a minor fraction of 1/3 or 1/4 needs a total of 3 or 4) and its log prior
-    (``prior_levels``: the copy numbers of the other cells of its clone). The scale's
+    (``prior_levels``: the levels of the other cells of its clone, read as one shared
+    state or as each member's own, :func:`_clone_log_prior`). The scale's
     score adds an Occam term ``penalty * S * log(P)`` (S segments), the cost of choosing
     each segment's level among about ``P`` times more levels: a doubled fit wins only
     when odd copy states or allelic imbalance demand it, and proportional profiles
     (1-2-3 vs 2-4-6) resolve to the lower ploidy. Candidates are the local minima of the
-    score (not of Ginkgo's ``sum_j n_j (P m_j - round(P m_j))**2``, which lets one long,
-    slightly-off segment set the scale and round a short amplicon wrongly).
+    fit cost (not of Ginkgo's ``sum_j n_j (P m_j - round(P m_j))**2``, which lets one
+    long, slightly-off segment set the scale and round a short amplicon wrongly), and
+    the Occam term chooses among them: added along the whole grid, its slope pulled
+    each scale to the low edge of its basin (6 % low at strong waves, which turned a
+    gain to 4 into 3).
 
     The confidence is the posterior weight (``exp(-score)``, normalised over the
     candidates) of candidates whose ploidy is within 0.5 of the chosen one. The scale is
@@ -271,10 +326,10 @@ def fit_ploidy(
     # Strict local minima by comparison with both neighbours (scipy.signal.argrelmin does
     # the same but costs a third of a second of import in every CLI call); plateaus are
     # not strict minima, so the global one is added.
-    padded = np.concatenate([[np.inf], score_all, [np.inf]])
+    padded = np.concatenate([[np.inf], fit_cost, [np.inf]])
     inner = padded[1:-1]
     cand = np.flatnonzero((inner < padded[:-2]) & (inner < padded[2:]))
-    cand = np.union1d(cand, [int(np.argmin(score_all))])
+    cand = np.union1d(cand, [int(np.argmin(fit_cost))])
     score = score_all[cand]
     choice = int(np.argmin(score))
     best = int(cand[choice])
