@@ -14,7 +14,7 @@ import pytest
 import ctcgenomics as ctc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from bench_cnv_independent import simulate  # noqa: E402
+from bench_cnv_independent import simulate
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
