@@ -51,6 +51,7 @@ from ctcgenomics.cnv._joint import (
     group_cells,
     member_levels,
     scaled_profile_mismatch,
+    segment_mismatch,
     segments_from_boundaries,
 )
 from ctcgenomics.cnv._normalise import (
@@ -576,8 +577,17 @@ def _profile_mismatch(
     ctx: _Context,
     *,
     level_cv: float,
-) -> float:
-    """:func:`scaled_profile_mismatch` of two clusters on the union of their breakpoints."""
+) -> tuple[float, float]:
+    """How far two clusters' profiles are apart, on the union of their breakpoints.
+
+    Returns :func:`scaled_profile_mismatch` (the BIC of one profile up to a scale
+    against free levels) and the largest segment's chi-square above a multiple-testing
+    bound (``log`` of the bins plus twice the ``log`` of the segments, as in a modified
+    BIC for a sparse set of differing segments): positive when at least one segment
+    differs beyond its level error. Over-segmented profiles (a lone cell's wave
+    segments) make the first lenient, as each free level pays its own penalty; the
+    second is not.
+    """
     seg_id = segments_from_boundaries(len(a[0]), a[1], b[1], ctx.contig_starts)
     n_seg = int(seg_id[-1]) + 1
     sizes = np.bincount(seg_id, minlength=n_seg)
@@ -590,7 +600,10 @@ def _profile_mismatch(
             scale=scale,
         )  # fmt: skip
         out.append((means, sd))
-    return scaled_profile_mismatch(out[0][0], out[0][1], out[1][0], out[1][1], sizes)
+    (m_a, sd_a), (m_b, sd_b) = out
+    bound = np.log(max(int(sizes.sum()), 2)) + 2.0 * np.log(max(n_seg, 1))
+    excess = float(np.nanmax(segment_mismatch(m_a, sd_a, m_b, sd_b), initial=0.0)) - bound
+    return scaled_profile_mismatch(m_a, sd_a, m_b, sd_b, sizes), excess
 
 
 def _merge_groups(
@@ -609,8 +622,9 @@ def _merge_groups(
     variance collapses on two points): a clone of six came out as three pairs, and a
     pair lends its members one vote each, too few against amplification waves. So,
     agglomeratively (closest pair first), two clusters are merged while their
-    consensus profiles pass the same test that keeps a member in its group
-    (:func:`scaled_profile_mismatch` with level errors over each cluster's size);
+    consensus profiles pass the test that keeps a member in its group
+    (:func:`scaled_profile_mismatch` with level errors over each cluster's size) and
+    no segment differs beyond its level error (:func:`_profile_mismatch`);
     :func:`_check_members` then re-tests every member of a merged group. WBCs are left
     as they are. Above ``max_clusters`` clusters the pairwise search is skipped.
     """
@@ -622,9 +636,9 @@ def _merge_groups(
     if not 2 <= len(items) <= max_clusters:
         return out
     prof = [_cluster_profile(m, first, ctx) for m in items]
-    stat: dict[tuple[int, int], float] = {}
+    stat: dict[tuple[int, int], tuple[float, float]] = {}
 
-    def pair(x: int, y: int) -> float:
+    def pair(x: int, y: int) -> tuple[float, float]:
         key = (min(x, y), max(x, y))
         if key not in stat:
             stat[key] = _profile_mismatch(
@@ -635,11 +649,15 @@ def _merge_groups(
     alive = list(range(len(items)))
     merged = 0
     while len(alive) >= 2:
-        x, y = min(
-            ((x, y) for i, x in enumerate(alive) for y in alive[i + 1 :]), key=lambda p: pair(*p)
-        )
-        if pair(x, y) > 0:
+        ok = [
+            (pair(x, y)[0], x, y)
+            for i, x in enumerate(alive)
+            for y in alive[i + 1 :]
+            if max(pair(x, y)) <= 0
+        ]
+        if not ok:
             break
+        _, x, y = min(ok)
         items.append(np.union1d(items[x], items[y]))
         prof.append(_cluster_profile(items[-1], first, ctx))
         alive = [k for k in alive if k not in (x, y)] + [len(items) - 1]
@@ -1623,6 +1641,13 @@ def _ploidy_evidence(
         out.identifiable[i], out.evidence[i] = False, "depth only: no heterozygous-SNP reads"
     else:
         fit_g = group_fits.get(int(group[i]))
+        if fit_g is not None:
+            # The clone's evidence holds for a cell read at the clone's scale; a member
+            # of a small group fits its own scale, and one read at another (a doubled
+            # cell's at 0.6 of it) answers for itself.
+            w = run.cfg.clone_scale_window
+            if abs(res.fit.multiplier / max(fit_g.multiplier, 1e-6) - 1.0) > w:
+                fit_g = None
         src = fit_g if fit_g is not None else res.fit
         out.identifiable[i] = src.identifiable
         if fit_g is not None:

@@ -195,13 +195,28 @@ def scaled_profile_mismatch(
         are the better model, i.e. its profile is not its group's.
     """
     ok = np.isfinite(means) & np.isfinite(ref_means) & (sizes > 0)
-    m, r, v, vr = means[ok], ref_means[ok], sd[ok] ** 2, ref_sd[ok] ** 2
-    if len(m) < 2:
+    if ok.sum() < 2:
         return float("-inf")
+    chi2 = float(np.nansum(segment_mismatch(means, sd, ref_means, ref_sd)))
+    return chi2 - (int(ok.sum()) - 1) * float(np.log(max(int(np.sum(sizes[ok])), 2)))
+
+
+def segment_mismatch(
+    means: np.ndarray, sd: np.ndarray, ref_means: np.ndarray, ref_sd: np.ndarray
+) -> np.ndarray:
+    """Per-segment chi-square of ``means - s * ref_means`` at the best common scale ``s``.
+
+    NaN where either level is missing. See :func:`scaled_profile_mismatch`.
+    """
+    ok = np.isfinite(means) & np.isfinite(ref_means)
+    m, r, v, vr = means[ok], ref_means[ok], sd[ok] ** 2, ref_sd[ok] ** 2
+    out = np.full(len(means), np.nan)
+    if not len(m):
+        return out
     s = 1.0
     for _ in range(3):  # weights depend on s: a few fixed-point steps of weighted LS
         w = 1.0 / np.maximum(v + s**2 * vr, 1e-12)
         s = float(np.sum(w * m * r) / max(np.sum(w * r * r), 1e-12))
     w = 1.0 / np.maximum(v + s**2 * vr, 1e-12)
-    chi2 = float(np.sum(w * (m - s * r) ** 2))
-    return chi2 - (len(m) - 1) * float(np.log(max(int(np.sum(sizes[ok])), 2)))
+    out[ok] = w * (m - s * r) ** 2
+    return out

@@ -255,6 +255,10 @@ def fit_ploidy(
     *identifiable* when the best halved or doubled scale in the range fits worse by more
     than ``identifiability_margin`` (Occam term left out): a pure doubling of a profile
     fits exactly as well as the profile, so its ploidy cannot be told from the data.
+    "Halved" and "doubled" span 0.4-0.67 and 1.5-2.5 times the chosen scale: a doubled
+    cell with odd post-doubling states, read at a halved scale that its noise lets fit,
+    can sit at 0.6 of its true scale (ploidy 2.5 for 4.2), where an exact factor of two
+    would miss its true scale as the alternative.
 
     Parameters
     ----------
@@ -345,8 +349,8 @@ def fit_ploidy(
     data_fit = data_cost[:, use].sum(axis=1)
     here = np.flatnonzero(np.abs(grid - grid[best]) <= 0.1 * grid[best])
     base_cost = float(data_fit[here].min())
-    for factor in (0.5, 2.0):
-        lo, hi = grid[best] * factor * 0.9, grid[best] * factor * 1.1
+    for lo_factor, hi_factor in ((0.4, 0.67), (1.5, 2.5)):
+        lo, hi = grid[best] * lo_factor, grid[best] * hi_factor
         window = np.flatnonzero((grid >= lo) & (grid <= hi))
         if len(window) == 0:
             continue
