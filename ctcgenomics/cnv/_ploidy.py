@@ -349,12 +349,15 @@ def fit_ploidy(
     data_fit = data_cost[:, use].sum(axis=1)
     here = np.flatnonzero(np.abs(grid - grid[best]) <= 0.1 * grid[best])
     base_cost = float(data_fit[here].min())
-    for lo_factor, hi_factor in ((0.4, 0.67), (1.5, 2.5)):
+    for factor, lo_factor, hi_factor in ((0.5, 0.4, 0.67), (2.0, 1.5, 2.5)):
         lo, hi = grid[best] * lo_factor, grid[best] * hi_factor
         window = np.flatnonzero((grid >= lo) & (grid <= hi))
         if len(window) == 0:
             continue
-        k = int(window[np.argmin(data_fit[window])])
+        # The best fit; among equal fits (a flat profile fits every scale) the one
+        # nearest the exact halving or doubling.
+        off = np.abs(grid[window] / grid[best] - factor)
+        k = int(window[np.lexsort((off, np.round(data_fit[window], 9)))[0]])
         d = float(data_fit[k] - base_cost)
         if not np.isfinite(gap) or d < gap:
             gap = d
