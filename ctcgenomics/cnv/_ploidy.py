@@ -244,11 +244,11 @@ def fit_ploidy(
     each segment's level among about ``P`` times more levels: a doubled fit wins only
     when odd copy states or allelic imbalance demand it, and proportional profiles
     (1-2-3 vs 2-4-6) resolve to the lower ploidy. Candidates are the local minima of the
-    fit cost (not of Ginkgo's ``sum_j n_j (P m_j - round(P m_j))**2``, which lets one
-    long, slightly-off segment set the scale and round a short amplicon wrongly), and
-    the Occam term chooses among them: added along the whole grid, its slope pulled
-    each scale to the low edge of its basin (6 % low at strong waves, which turned a
-    gain to 4 into 3).
+    score (not of Ginkgo's ``sum_j n_j (P m_j - round(P m_j))**2``, which lets one long,
+    slightly-off segment set the scale and round a short amplicon wrongly). The best
+    candidate chooses the basin; within 10 % of it the scale is where the fit cost
+    (without the Occam term) is least: the term's slope pulled each scale to the low
+    edge of its basin (6 % low at strong waves, which turned a gain to 4 into 3).
 
     The confidence is the posterior weight (``exp(-score)``, normalised over the
     candidates) of candidates whose ploidy is within 0.5 of the chosen one. The scale is
@@ -330,18 +330,22 @@ def fit_ploidy(
     # Strict local minima by comparison with both neighbours (scipy.signal.argrelmin does
     # the same but costs a third of a second of import in every CLI call); plateaus are
     # not strict minima, so the global one is added.
-    padded = np.concatenate([[np.inf], fit_cost, [np.inf]])
+    padded = np.concatenate([[np.inf], score_all, [np.inf]])
     inner = padded[1:-1]
     cand = np.flatnonzero((inner < padded[:-2]) & (inner < padded[2:]))
-    cand = np.union1d(cand, [int(np.argmin(fit_cost))])
+    cand = np.union1d(cand, [int(np.argmin(score_all))])
     score = score_all[cand]
     choice = int(np.argmin(score))
-    best = int(cand[choice])
+    # The Occam term chooses the basin; within it (10 % of the scale) the scale is where
+    # the fit is best: the term's slope would pull it to the basin's low edge.
+    basin = np.flatnonzero(np.abs(grid - grid[cand[choice]]) <= 0.1 * grid[cand[choice]])
+    best = int(basin[np.argmin(fit_cost[basin])])
     w_use = weights * use
     ploidies = (seg_cn[cand] * w_use[None, :]).sum(axis=1) / max(w_use.sum(), 1e-12)
     logp = -score - logsumexp(-score)
     near = np.abs(ploidies - ploidies[choice]) < 0.5
     conf = float(np.exp(logsumexp(logp[near])))
+    ploidy = float((seg_cn[best] * w_use).sum() / max(w_use.sum(), 1e-12))
     copy_number = seg_cn[best].astype(int)
     err = float((((grid[best] * means - copy_number) ** 2) * weights).sum())
     # Identifiability: the best halved or doubled scale (Occam term left out).
@@ -369,7 +373,7 @@ def fit_ploidy(
     return PloidyFit(
         float(grid[best]),
         copy_number,
-        float(ploidies[choice]),
+        ploidy,
         float(np.clip(conf, 0.0, 1.0)),
         err,
         minor,
