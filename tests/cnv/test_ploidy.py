@@ -115,19 +115,24 @@ def test_occam_term_does_not_pull_the_scale_within_its_basin():
     np.testing.assert_array_equal(fit.copy_number, cn)
 
 
+def _fit_gain_with_members(members_gain, own_gain, sd):
+    """Fit the gain profile with the other members' gain levels (in copies) as the prior."""
+    cn, sizes, means = _gain_profile()
+    multiplier = float(cn @ sizes / sizes.sum())
+    levels = np.tile(means[:, None], (1, len(members_gain)))
+    levels[2] = np.asarray(members_gain) / multiplier
+    own = means.copy()
+    own[2] = own_gain / multiplier
+    fit = fit_ploidy(own, sizes, np.asarray(sd), min_ploidy=1.5, max_ploidy=6.0, penalty=2.0,
+                     prior_levels=levels, prior_weight=1.0)  # fmt: skip
+    return fit, cn
+
+
 def test_clone_prior_follows_the_members_mean_not_their_rounded_votes():
     # The gain reads 15 % low in this cell; the five other members read it 3.2, 3.2,
     # 3.5, 5.1 and 5.0 copies, a scatter their level error (waves) allows, so their
     # rounded votes favour 3 and 5 over 4, but their mean is the true 4.
-    cn, sizes, means = _gain_profile()
-    multiplier = float(cn @ sizes / sizes.sum())
-    levels = np.tile(means[:, None], (1, 5))
-    levels[2] = np.array([3.2, 3.2, 3.5, 5.1, 5.0]) / multiplier
-    own = means.copy()
-    own[2] *= 0.85
-    sd = np.array([0.12, 0.12, 0.3, 0.12])
-    fit = fit_ploidy(own, sizes, sd, min_ploidy=1.5, max_ploidy=6.0, penalty=2.0,
-                     prior_levels=levels, prior_weight=1.0)  # fmt: skip
+    fit, cn = _fit_gain_with_members([3.2, 3.2, 3.5, 5.1, 5.0], 4 * 0.85, [0.12, 0.12, 0.3, 0.12])
     np.testing.assert_array_equal(fit.copy_number, cn)
 
 
@@ -135,13 +140,5 @@ def test_clone_prior_of_a_subclonal_change_is_the_members_states_not_their_mean(
     # Two members keep 2 copies, three carry the gain to 4, each read within a tenth
     # of a copy: their mean (3.2) is a state nobody carries. A carrier reading 3.6
     # copies is called 4, as its fellow carriers are.
-    cn, sizes, means = _gain_profile()
-    multiplier = float(cn @ sizes / sizes.sum())
-    levels = np.tile(means[:, None], (1, 5))
-    levels[2] = np.array([2.0, 2.05, 3.95, 4.0, 4.05]) / multiplier
-    own = means.copy()
-    own[2] = 3.6 / multiplier
-    sd = np.array([0.05, 0.05, 0.15, 0.05])
-    fit = fit_ploidy(own, sizes, sd, min_ploidy=1.5, max_ploidy=6.0, penalty=2.0,
-                     prior_levels=levels, prior_weight=1.0)  # fmt: skip
+    fit, cn = _fit_gain_with_members([2.0, 2.05, 3.95, 4.0, 4.05], 3.6, [0.05, 0.05, 0.15, 0.05])
     np.testing.assert_array_equal(fit.copy_number, cn)
