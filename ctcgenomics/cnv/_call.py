@@ -757,13 +757,16 @@ def _refit_all(
 ) -> dict[int, _Segmented]:
     """Refit every cell on its own and its group's breakpoints, with the clone prior.
 
-    The integer of each segment gets a prior from the other members' means over the
-    same bins, each read at the cell's scale (they vote for ``round(multiplier * mean)``).
+    The integer of each segment gets a prior from the other members' levels over the
+    same bins, read at the cell's scale (:func:`ctcgenomics.cnv._ploidy.fit_ploidy`).
     A member's scale is searched within ``clone_scale_window`` of its clone's
     (``group_fits``, :func:`_group_scale`; the cells of a clone share one genome) when
-    the group has at least ``clone_scale_min_cells`` cells: then its consensus outweighs
-    any one cell, including one grouped there by mistake. Smaller groups only lend
-    breakpoints and votes, and each member fits its own scale.
+    the group has at least ``clone_scale_min_cells`` cells (then its consensus outweighs
+    any one cell, including one grouped there by mistake) or when the clone's scale is
+    identifiable (its halved and doubled scales fit its consensus clearly worse: a
+    doubled clone of four cells without allele counts, fitted at ploidy 4 with a gap of
+    over 100 nats, had each member at 2-3 on its own). Otherwise members only lend
+    breakpoints and the prior, and each member fits its own scale.
     """
     cfg = ctx.cfg
     out: dict[int, _Segmented] = {}
@@ -778,7 +781,9 @@ def _refit_all(
         prior_from = np.vstack([first[k].clipped for k in others]) if len(others) else None
         fit_g = group_fits.get(g) if g >= 0 and not wbc else None
         window = None
-        if fit_g is not None and np.sum(group == g) >= cfg.clone_scale_min_cells:
+        if fit_g is not None and (
+            np.sum(group == g) >= cfg.clone_scale_min_cells or fit_g.identifiable
+        ):
             w = cfg.clone_scale_window
             window = (fit_g.multiplier * (1 - w), fit_g.multiplier * (1 + w))
         kwargs = dict(

@@ -1,8 +1,10 @@
-"""Grouping on cells of a second, independent simulator (``benchmarks/bench_cnv_independent.py``).
+"""Grouping and clone scale on a second, independent simulator's cells.
 
-Ten CTCs of two clones on one 78-bin contig (the bundled chr17 segment's length), no
-allele counts: the case where a mixture model fitted to a handful of cells split a
-clone of six into pairs and lone cells, so each member borrowed one or two votes.
+The simulator is ``benchmarks/bench_cnv_independent.py``; no allele counts. Ten CTCs of
+two clones on one 78-bin contig (the bundled chr17 segment's length), where a mixture
+model fitted to a handful of cells split a clone of six into pairs and lone cells, so
+each member borrowed from one or two others; and on ten contigs, where a small doubled
+clone's members ignored their clone's identified scale.
 """
 
 import sys
@@ -31,3 +33,18 @@ def test_a_clone_of_six_is_grouped_together_and_clones_do_not_mix():
         diploid = group[clone == "CTCA"]
         largest.append(np.bincount(diploid[diploid >= 0]).max() if (diploid >= 0).any() else 1)
     assert np.mean(largest) >= 4.0, largest
+
+
+def test_small_clone_whose_consensus_scale_is_identified_keeps_its_members_on_it():
+    # Seed 6, ten contigs, waves of SD 0.1, no allele counts: the doubled clone's four
+    # cells form a group whose consensus is fitted at ploidy 4 with a gap of over 100
+    # nats; its members, each fitting its own scale (a group under ten cells), came out
+    # at ploidy 2-3 and unidentifiable.
+    counts, bins, meta, truth = simulate(6, layout="genome", wave_sd=0.1)
+    adata = ctc.cnv.counts_anndata(counts, bins, meta)
+    ctc.cnv.call_copy_number(adata)
+    doubled = adata.obs_names.str.startswith("CTCW")
+    true_ploidy = truth[doubled].mean(axis=1)
+    err = np.abs(adata.obs.loc[doubled, "ploidy"].to_numpy() - true_ploidy)
+    assert (err <= 0.25).all(), adata.obs.loc[doubled, ["ploidy", "group"]]
+    assert adata.obs.loc[doubled, "ploidy_identifiable"].all()
