@@ -461,6 +461,107 @@ def _consensus_segments(
     return cons_clip, seg
 
 
+def _member_misfit(
+    res: _Segmented,
+    ref: np.ndarray,
+    shared: np.ndarray,
+    n_ref: int,
+    ctx: _Context,
+    *,
+    level_cv: float,
+) -> float:
+    """BIC of a cell's depth profile being ``ref`` (a consensus of ``n_ref`` cells) up to a scale.
+
+    On the cell's own and the consensus' breakpoints (``shared``), with segment SDs that
+    include the level error; positive when the cell does not share the profile.
+    """
+    seg_id = segments_from_boundaries(
+        len(res.clipped), boundaries(res.seg_id), shared, ctx.contig_starts
+    )
+    n_seg = int(seg_id[-1]) + 1
+    sizes = np.bincount(seg_id, minlength=n_seg)
+    means = np.bincount(seg_id, weights=res.clipped, minlength=n_seg) / sizes
+    ref_means = np.bincount(seg_id, weights=ref, minlength=n_seg) / sizes
+    seg_sd = segment_mean_sd(res.clipped, seg_id, means, sizes, max_lag=ctx.wide)
+    sd = _segment_total_sd(seg_sd, means, sizes, ctx, level_cv=level_cv, noise=res.sd)
+    # The others' levels err like this cell's, averaged over them.
+    return scaled_profile_mismatch(means, sd, ref_means, sd / np.sqrt(n_ref), sizes)
+
+
+def _join_lone_cells(
+    group: np.ndarray,
+    first: dict[int, _Segmented],
+    roles: np.ndarray,
+    ctx: _Context,
+    *,
+    level_cv: float,
+    alleles: AlleleCounts | None = None,
+    used_index: np.ndarray | None = None,
+    allelic_effect: float = 0.14,
+) -> np.ndarray:
+    """Offer each lone CTC the group whose consensus it fits best, by the membership test.
+
+    At MAPD 0.40 the Gaussian mixture of :func:`group_cells` leaves single cells of a
+    clone as components of their own (their private waves put them far from the
+    clone's mean in the leading components), and a lone cell segments alone: an
+    8-bin one-copy gain its clone carries was then called in none of them. A lone cell
+    joins the group (of two or more cells) whose consensus its depth profile fits up to
+    a scale (:func:`_member_misfit` at most 0, the test that keeps a member in its
+    group), the best-fitting one if several do; the cells still alone are then tested
+    together as one group, which :func:`_check_members` splits into the groups they
+    form (or leaves alone). With allele counts a cell also must not differ from the
+    group's pooled B-allele fractions in any 20-bin window (significantly, by at least
+    ``allelic_effect``, as for :func:`_merge_allelic_twins`): depth alone, with its level
+    errors, let a doubled cell with post-doubling arm changes join its undoubled
+    relatives (and take their ploidy).
+    """
+    out = group.copy()
+    lone = [i for i in sorted(first) if out[i] < 0 and roles[i] != "wbc"]
+    labels = [g for g in np.unique(out[out >= 0]) if roles[out == g][0] != "wbc"]
+    if not lone:
+        return out
+    refs = []
+    for g in labels:
+        members = np.flatnonzero(group == g)
+        sds = np.array([first[int(k)].sd for k in members])
+        cons = consensus_ratio(np.vstack([first[int(k)].clipped for k in members]), sds)
+        _, seg = _consensus_segments(cons, len(members), ctx)
+        refs.append((g, cons, boundaries(seg), len(members)))
+    rho = overdispersion_from_groups(alleles, group) if alleles is not None else 0.0
+    cells = set(np.unique(alleles.cell).tolist()) if alleles is not None else set()
+
+    def allelic_mismatch(i: int, g: int) -> bool:
+        if alleles is None or used_index is None or i not in cells:
+            return False
+        members = np.flatnonzero(group == g)
+        effect = allelic_difference(
+            alleles.pooled(np.array([i])), alleles.pooled(members), rho=rho, n_first=1,
+            n_second=len(members), n_bins=len(first[i].clipped), bin_map=used_index,
+            return_effect=True,
+        )  # fmt: skip
+        return effect >= allelic_effect
+
+    still = []
+    for i in lone:
+        fits = [
+            (_member_misfit(first[i], cons, shared, n, ctx, level_cv=level_cv), g)
+            for g, cons, shared, n in refs
+        ]
+        fits = [(f, g) for f, g in fits if f <= 0 and not allelic_mismatch(i, g)]
+        best = min(fits, default=(np.inf, -1))
+        if best[0] <= 0:
+            out[i] = best[1]
+        else:
+            still.append(i)
+    joined = len(lone) - len(still)
+    if len(still) >= 2:
+        out[still] = int(out.max()) + 1
+    if joined or len(still) >= 2:
+        log.info("%d lone cells joined a group whose depth profile they share", joined)
+        out = _check_members(out, first, roles, ctx, level_cv=level_cv)
+    return out
+
+
 def _check_members(
     group: np.ndarray,
     first: dict[int, _Segmented],
@@ -486,7 +587,6 @@ def _check_members(
     as they are.
     """
     out = group.copy()
-    n_bins = len(ctx.germline)
     next_label = int(out.max()) + 1
     queue = [
         np.flatnonzero(group == g)
@@ -509,21 +609,10 @@ def _check_members(
             wsum = float(weights.sum())
             stats = np.empty(len(members))
             for j, k in enumerate(members):
-                res = first[k]
                 # The others' consensus (inverse-variance weights, as the group's).
                 ref = (total - weights[j] * ratios[j]) / (wsum - weights[j])
-                seg_id = segments_from_boundaries(
-                    n_bins, boundaries(res.seg_id), shared, ctx.contig_starts
-                )
-                n_seg = int(seg_id[-1]) + 1
-                sizes = np.bincount(seg_id, minlength=n_seg)
-                means = np.bincount(seg_id, weights=res.clipped, minlength=n_seg) / sizes
-                ref_means = np.bincount(seg_id, weights=ref, minlength=n_seg) / sizes
-                seg_sd = segment_mean_sd(res.clipped, seg_id, means, sizes, max_lag=ctx.wide)
-                sd = _segment_total_sd(seg_sd, means, sizes, ctx, level_cv=level_cv, noise=res.sd)
-                # The others' levels err like this cell's, averaged over them.
-                stats[j] = scaled_profile_mismatch(
-                    means, sd, ref_means, sd / np.sqrt(len(members) - 1), sizes
+                stats[j] = _member_misfit(
+                    first[k], ref, shared, len(members) - 1, ctx, level_cv=level_cv
                 )
             worst = int(np.argmax(stats))
             if stats[worst] <= 0:
@@ -1333,11 +1422,20 @@ def _groups(run: _Run, first: dict[int, _Segmented]) -> np.ndarray:
         # test's segment SDs are too small and real clone members are parted (Kim 2018
         # P2, no WBCs: clone agreement with CHISEL fell from 1.0 to 0.25).
         group = _check_members(group, first, run.roles, ctx, level_cv=run.level_cv)
-        if allele_table is None:
-            # Depth only. With allele counts a doubled clone and its undoubled relative
-            # have one depth profile up to a scale and differ in their allelic states;
-            # a depth merge joins them (the project's simulator: doubled cells at
-            # ploidy 4 went from 24 to 0 of 25).
+        if allele_table is not None:
+            # Lone cells join a group when their depth fits it and their B-allele
+            # fractions do not contradict it (a group-level depth merge joined doubled
+            # clones to their undoubled relatives).
+            group = _join_lone_cells(
+                group, first, run.roles, ctx, level_cv=run.level_cv, alleles=allele_table,
+                used_index=run.used_index, allelic_effect=cfg.merge_allelic_effect,
+            )  # fmt: skip
+        else:
+            # Depth only: groups and lone cells merge while their profiles agree. With
+            # allele counts a doubled clone and its undoubled relative have one depth
+            # profile up to a scale and differ in their allelic states; a depth merge
+            # joins them (the project's simulator: doubled cells at ploidy 4 went from
+            # 24 to 0 of 25).
             merged = _merge_groups(group, first, run.roles, ctx, level_cv=run.level_cv)
             if not np.array_equal(merged, group):
                 group = _check_members(merged, first, run.roles, ctx, level_cv=run.level_cv)
