@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize_scalar
 from scipy.special import betaln, gammaln
 
 from ctcgenomics.cnv._errors import CNVInputError
@@ -315,6 +314,10 @@ def overdispersion_from_normals(
 
     def nll(log_rho: float) -> float:
         return -float(np.sum(weight * _bb_logpmf(k, n, half, float(np.exp(log_rho)))))
+
+    # Imported here: scipy.optimize costs ~0.4 s of every `ctcg cnv call` start-up and
+    # only runs with allele counts.
+    from scipy.optimize import minimize_scalar
 
     res = minimize_scalar(nll, bounds=(np.log(1e-4), np.log(0.5)), method="bounded")
     return float(np.exp(res.x)), n_inf
