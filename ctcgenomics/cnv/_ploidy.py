@@ -450,7 +450,9 @@ def level_error_curve(
                 k = (b - a) // n
                 if k == 0:
                     continue
-                w = np.nanmean(r[a : a + k * n].reshape(k, n), axis=1)
+                block = r[a : a + k * n].reshape(k, n)
+                filled = np.isfinite(block).any(axis=1)  # all-NaN windows (masked bins)
+                w = np.nanmean(block[filled], axis=1) if filled.any() else block[:0, 0]
                 w = w[np.isfinite(w)]
                 sq += float(np.sum(w**2))
                 count += len(w)

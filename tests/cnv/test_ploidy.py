@@ -142,3 +142,22 @@ def test_clone_prior_of_a_subclonal_change_is_the_members_states_not_their_mean(
     # copies is called 4, as its fellow carriers are.
     fit, cn = _fit_gain_with_members([2.0, 2.05, 3.95, 4.0, 4.05], 3.6, [0.05, 0.05, 0.15, 0.05])
     np.testing.assert_array_equal(fit.copy_number, cn)
+
+
+def test_level_error_curve_skips_masked_windows_without_warning():
+    # Masked bins (NaN residuals) that fill a whole window are skipped, not averaged
+    # into a "Mean of empty slice" RuntimeWarning (seen on runs without WBCs).
+    import warnings
+
+    from ctcgenomics.cnv._ploidy import level_error_curve
+
+    r = np.random.default_rng(0).normal(0.0, 0.1, 256)
+    masked = r.copy()
+    masked[32:64] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        curve = level_error_curve([masked], np.array([0]), np.array([0.1]))
+    assert curve is not None
+    # The same windows as the unmasked residuals without bins 32-63.
+    kept = np.r_[r[:32], r[64:]]
+    assert np.isclose(curve.variance[0], np.mean(kept**2))
