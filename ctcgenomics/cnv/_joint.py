@@ -161,13 +161,29 @@ def member_levels(
     out = np.full((n_segments, len(others)), np.nan)
     if len(others) == 0:
         return out
+    # All segments at once (a loop of nanmedian calls per segment was a quarter of the
+    # run time with 300 cells): each member's values are sorted within segments, NaNs
+    # last, and the median read at the middle of each segment's valid values.
     order = np.argsort(seg_id, kind="stable")
-    bounds = np.searchsorted(seg_id[order], np.arange(n_segments + 1))
-    for s in range(n_segments):
-        cols = order[bounds[s] : bounds[s + 1]]
-        if len(cols):
-            with np.errstate(all="ignore"):
-                out[s] = np.nanmedian(others[:, cols], axis=1)
+    seg = seg_id[order]
+    x = np.asarray(others, dtype=float)[:, order]
+    valid = np.isfinite(x)
+    span = float(np.max(np.abs(x[valid]), initial=0.0)) + 1.0
+    # Sort key: segment first, then value (invalid values after every valid one).
+    key = seg[None, :] * (4.0 * span) + np.where(valid, x, 2.0 * span)
+    idx = np.argsort(key, axis=1)
+    xs = np.take_along_axis(x, idx, axis=1)
+    start = np.searchsorted(seg, np.arange(n_segments))
+    rows = np.arange(len(others))[:, None]
+    n_valid = np.stack(
+        [np.bincount(seg[v], minlength=n_segments) for v in valid], axis=0
+    )  # members x segments
+    lo = start[None, :] + np.maximum(n_valid - 1, 0) // 2
+    hi = start[None, :] + n_valid // 2
+    lo = np.minimum(lo, len(seg) - 1)
+    hi = np.minimum(hi, len(seg) - 1)
+    med = (xs[rows, lo] + xs[rows, hi]) / 2
+    out[:] = np.where(n_valid > 0, med, np.nan).T
     return out
 
 

@@ -231,3 +231,28 @@ def test_site_likelihoods_are_stored_single_and_summed_double():
     assert np.allclose(got.by_cn, want.by_cn, atol=1e-3)
     assert (got.minor == want.minor).all()
     assert (got.n_reads == want.n_reads).all()
+
+
+def test_member_levels_equal_per_segment_nanmedians():
+    # The vectorised clone-prior levels equal a loop of nanmedian calls per segment
+    # (ties, empty and all-NaN segments included).
+    from ctcgenomics.cnv._joint import member_levels
+
+    rng = np.random.default_rng(1)
+    for case in range(100):
+        n_bins = int(rng.integers(1, 300))
+        n_seg = int(rng.integers(1, min(n_bins, 40) + 1))
+        seg = np.sort(rng.integers(0, n_seg, n_bins))
+        others = np.round(rng.gamma(2.0, 0.5, (int(rng.integers(1, 6)), n_bins)), 1)
+        others[rng.random(others.shape) < 0.2] = np.nan
+        if case % 5 == 0:
+            others[:, seg == seg[0]] = np.nan
+        want = np.full((n_seg, len(others)), np.nan)
+        for s in range(n_seg):
+            if (seg == s).any() and np.isfinite(others[:, seg == s]).any():
+                for k in range(len(others)):
+                    vals = others[k, seg == s]
+                    if np.isfinite(vals).any():
+                        want[s, k] = np.nanmedian(vals)
+        got = member_levels(seg, n_seg, others)
+        assert np.array_equal(got, want, equal_nan=True), case
