@@ -123,24 +123,38 @@ def _one_alleles(path: Path) -> dict:
             }
         )
     n_allele_rows = len(alleles)
+    out = _timed_call(adata, alleles=alleles)
+    del alleles
+    acc = cell_metrics(sim, adata)["acc"].to_numpy()
+    return out | _accuracy(acc) | {"allele_rows": n_allele_rows}
+
+
+def _timed_call(adata, alleles=None) -> dict:
+    """Call copy number and clones; time them and read the peak RSS."""
+    import ctcgenomics as ctc
+
     loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     ctc.cnv.call_copy_number(adata, alleles=alleles)
     t1 = time.perf_counter()
     ctc.cnv.call_clones(adata)
     t2 = time.perf_counter()
-    del alleles
-    acc = cell_metrics(sim, adata)["acc"].to_numpy()
     return {
         "cells": adata.n_obs,
         "bins": adata.n_vars,
-        "allele_rows": n_allele_rows,
         "seconds": t2 - t0,
         "call_seconds": t1 - t0,
         "clone_seconds": t2 - t1,
         "ms_per_cell": 1000 * (t2 - t0) / adata.n_obs,
         "loaded_rss_mb": loaded_mb,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _accuracy(acc) -> dict:
+    import numpy as np
+
+    return {
         "median_bin_accuracy": float(np.median(acc)),
         "cells_ge_95pct": float((acc >= 0.95).mean()),
     }
@@ -160,25 +174,8 @@ def _one(path: Path) -> dict:
         pd.read_pickle(path.with_suffix(".cells.pkl")),
     )
     del counts
-    loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t0 = time.perf_counter()
-    ctc.cnv.call_copy_number(adata)
-    t1 = time.perf_counter()
-    ctc.cnv.call_clones(adata)
-    t2 = time.perf_counter()
-    acc = (adata.layers["copy_number"] == truth).mean(axis=1)
-    return {
-        "cells": adata.n_obs,
-        "bins": adata.n_vars,
-        "seconds": t2 - t0,
-        "call_seconds": t1 - t0,
-        "clone_seconds": t2 - t1,
-        "ms_per_cell": 1000 * (t2 - t0) / adata.n_obs,
-        "loaded_rss_mb": loaded_mb,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "median_bin_accuracy": float(np.median(acc)),
-        "cells_ge_95pct": float((acc >= 0.95).mean()),
-    }
+    out = _timed_call(adata)
+    return out | _accuracy((adata.layers["copy_number"] == truth).mean(axis=1))
 
 
 def main() -> None:
