@@ -517,7 +517,7 @@ def _join_lone_cells(
     """
     out = group.copy()
     lone = [i for i in sorted(first) if out[i] < 0 and roles[i] != "wbc"]
-    labels = [g for g in np.unique(out[out >= 0]) if roles[out == g][0] != "wbc"]
+    labels = [g for g in np.unique(group[group >= 0]) if roles[group == g][0] != "wbc"]
     if not lone:
         return out
     refs = []
@@ -529,13 +529,16 @@ def _join_lone_cells(
         refs.append((g, cons, boundaries(seg), len(members)))
     rho = overdispersion_from_groups(alleles, group) if alleles is not None else 0.0
     cells = set(np.unique(alleles.cell).tolist()) if alleles is not None else set()
+    pooled: dict[int, AlleleCounts] = {}  # each group's pooled counts, made once
 
     def allelic_mismatch(i: int, g: int) -> bool:
         if alleles is None or used_index is None or i not in cells:
             return False
         members = np.flatnonzero(group == g)
+        if g not in pooled:
+            pooled[g] = alleles.pooled(members)
         effect = allelic_difference(
-            alleles.pooled(np.array([i])), alleles.pooled(members), rho=rho, n_first=1,
+            alleles.pooled(np.array([i])), pooled[g], rho=rho, n_first=1,
             n_second=len(members), n_bins=len(first[i].clipped), bin_map=used_index,
             return_effect=True,
         )  # fmt: skip
