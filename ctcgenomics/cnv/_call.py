@@ -55,6 +55,7 @@ from ctcgenomics.cnv._joint import (
     segments_from_boundaries,
 )
 from ctcgenomics.cnv._normalise import (
+    MIN_PANEL_LEVEL,
     clip_outliers,
     gc_expected,
     long_run_sd,
@@ -1004,6 +1005,33 @@ def _check_input(adata: ad.AnnData, layer: str | None, normal_given: bool) -> No
         )
     if adata.n_vars == 0 or adata.n_obs == 0:
         raise CNVInputError(f"adata is empty ({adata.n_obs} cells x {adata.n_vars} bins)")
+    _check_bin_order(adata.var)
+
+
+def _check_bin_order(var: pd.DataFrame) -> None:
+    """Refuse bins that are not one block per contig sorted by start.
+
+    Segmentation reads neighbours in the table as neighbours in the genome, so a
+    shuffled table would segment noise.
+    """
+    chrom = var["chrom"].astype(str).to_numpy()
+    start = var["start"].to_numpy()
+    new_block = np.r_[True, chrom[1:] != chrom[:-1]]
+    blocks = chrom[new_block]
+    if len(set(blocks)) < len(blocks):
+        seen = pd.Series(blocks).duplicated()
+        k = int(np.flatnonzero(new_block)[int(np.flatnonzero(seen.to_numpy())[0])])
+        where, why = k, f"{chrom[k]} appears again after other contigs"
+    else:
+        back = np.flatnonzero(~new_block[1:] & (start[1:] <= start[:-1]))
+        if not len(back):
+            return
+        where, why = int(back[0]) + 1, "its start is not after the previous bin's"
+    raise CNVInputError(
+        f"bins are not in genomic order at {var.index[where]} ({chrom[where]}:{start[where]}; "
+        f"{why}): each contig's bins must be one block sorted by start; sort them first, "
+        "e.g. adata = adata[:, adata.var.sort_values(['chrom', 'start']).index].copy()"
+    )
 
 
 def call_copy_number(
@@ -1062,7 +1090,8 @@ def call_copy_number(
     normal
         Reads per bin of a matched bulk normal (one value per bin of ``adata``), used as
         the reference instead of the WBCs; its zero-count bins are excluded
-        (``exclude_reason`` ``normal_zero``).
+        (``exclude_reason`` ``normal_zero``). Without it, bins where the WBCs together
+        have under 5 % of their mean reads are excluded (``wbc_no_reads``).
     alleles
         Allele counts at germline heterozygous SNPs (:func:`read_allele_counts` result,
         a DataFrame or a TSV path with its columns).
@@ -1249,8 +1278,20 @@ def _prepare(
     reason = var["exclude_reason"].copy()
     for i in np.flatnonzero(sex_unusable & var["used"].to_numpy()):
         reason.iat[i] = "sex_chromosome"
+    unusable = sex_unusable.copy()
+    wbc = enough & (roles == "wbc")
+    if normal is None and wbc.any():
+        # Bins the WBCs (the reference) have (almost) no reads in are reference gaps
+        # (unplaced sequence, collapsed repeats), not deletions: zero in every cell there
+        # would be a "deep deletion" in each CTC and WBC. As a matched normal's zero bins.
+        pooled = counts_all[wbc].sum(axis=0, dtype=float)
+        expected = pooled[var["used"].to_numpy() & ~sex_unusable].mean()
+        gap = var["used"].to_numpy() & ~sex_unusable & (pooled < MIN_PANEL_LEVEL * expected)
+        for i in np.flatnonzero(gap):
+            reason.iat[i] = "wbc_no_reads"
+        unusable |= gap
     var["exclude_reason"] = reason
-    var["used"] = var["used"].to_numpy() & ~sex_unusable
+    var["used"] = var["used"].to_numpy() & ~unusable
     used = var["used"].to_numpy()
     if not used.any():
         raise CNVInputError("no usable bin left after the bin filters and sex chromosomes")
@@ -1516,17 +1557,23 @@ def _clone_level_curve(
     """No WBCs: the cells of a clone calibrate each other's level error (``ctx.level_curve``).
 
     Their ratios over the clone's consensus keep each cell's waves and noise but not
-    the shared copy number.
+    the shared copy number. A member's own error is part of the consensus, so its
+    deviation from it has ``1 - 1/n`` of the error's variance (``n`` members): the
+    residuals are scaled back by ``sqrt(n / (n - 1))``. Two cells are enough; without
+    them a pair of CTCs had no level error at all and fitted its waves as odd states
+    of a doubled genome, "identifiable".
     """
     ctx = run.ctx
     resid, noise = [], []
     for g, cons in group_cons.items():
         members = np.flatnonzero(group == g)
-        if len(members) < 3:
+        n = len(members)
+        if n < 2:
             continue
         for k in members:
             with np.errstate(divide="ignore", invalid="ignore"):
-                resid.append(np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan))
+                r = np.where(cons > 0.1, first[k].ratio / cons - 1.0, np.nan)
+            resid.append(r * np.sqrt(n / (n - 1)))
             noise.append(first[k].sd)
     ctx.level_curve = level_error_curve(resid, ctx.contig_starts, noise)
     if ctx.level_curve is not None:

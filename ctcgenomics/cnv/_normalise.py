@@ -116,9 +116,13 @@ def clip_outliers(
     return out, flagged
 
 
+MIN_PANEL_LEVEL = 0.05
+"""A reference below this share of its mean reads in a bin cannot normalise the bin."""
+
+
 def pon_divisor(panel: np.ndarray) -> np.ndarray:
     """Return a panel's bin values as divisors: 1 where missing or near zero."""
-    return np.where(np.isfinite(panel) & (panel > 0.05), panel, 1.0)
+    return np.where(np.isfinite(panel) & (panel > MIN_PANEL_LEVEL), panel, 1.0)
 
 
 def panel_of_normals(

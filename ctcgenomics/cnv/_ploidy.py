@@ -478,7 +478,9 @@ def window_variance(resid: np.ndarray, contig_starts: np.ndarray, *, length: int
     for a, b in itertools.pairwise(bounds):
         k = (b - a) // length
         if k:
-            means.append(np.nanmean(resid[a : a + k * length].reshape(k, length), axis=1))
+            block = resid[a : a + k * length].reshape(k, length)
+            block = block[np.isfinite(block).any(axis=1)]  # all-NaN windows (masked bins)
+            means.append(np.nanmean(block, axis=1))
     if not means:
         return float("nan")
     m = np.concatenate(means)

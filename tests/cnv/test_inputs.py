@@ -74,6 +74,28 @@ def test_bad_tables_name_the_problem(tmp_path):
         check_same_bins(sim.bins, other, what="table", reference_name="bins")
 
 
+def test_bins_out_of_genomic_order_are_refused_and_contig_order_is_free():
+    sim = _small()
+    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
+    shuffled = adata[:, np.random.default_rng(0).permutation(adata.n_vars)].copy()
+    with pytest.raises(CNVInputError, match=r"not in genomic order.*sort them"):
+        ctc.cnv.call_copy_number(shuffled)
+    c1 = np.flatnonzero(adata.var["chrom"] == "c1")
+    split = np.r_[c1[:50], np.flatnonzero(adata.var["chrom"] == "c2"), c1[50:]]
+    with pytest.raises(CNVInputError, match="c1 appears again"):
+        ctc.cnv.call_copy_number(adata[:, split].copy())
+    # Contigs in any order (here last to first) are fine: only order within one matters.
+    by_contig = np.concatenate(
+        [np.flatnonzero(adata.var["chrom"] == c) for c in ["c4", "c3", "c2", "c1"]]
+    )
+    reordered = adata[:, by_contig].copy()
+    ctc.cnv.call_copy_number(reordered)
+    ctc.cnv.call_copy_number(adata)
+    cn = pd.DataFrame(adata.layers["copy_number"], columns=adata.var_names)
+    cn_reordered = pd.DataFrame(reordered.layers["copy_number"], columns=reordered.var_names)
+    assert (cn_reordered[cn.columns].to_numpy() == cn.to_numpy()).mean() > 0.99
+
+
 def test_matched_normal_reference_zero_bins_excluded_gc_optional():
     sim = _small(1)
     normal = sim.normal.astype(float).copy()
@@ -262,3 +284,23 @@ def _gene_table(bins):
         {"chrom": mid["chrom"].to_numpy(), "start": mid["start"].to_numpy() + 1000,
          "end": mid["start"].to_numpy() + 5000, "gene": ["ERBB2", "MYC"]}
     )  # fmt: skip
+
+
+def test_bins_without_reads_in_the_wbcs_are_a_reference_gap_not_a_deletion():
+    # A block with no reads in any cell (unplaced sequence, a collapsed repeat) was called
+    # copy number 0 in every WBC and CTC: a gene there would be a "deep deletion".
+    sim = _small()
+    counts = sim.counts.copy()
+    gap = np.flatnonzero(sim.bins["chrom"] == "c3")[20:30]
+    counts[:, gap] = 0
+    # A real deep deletion (CTCs only, WBCs covered) stays called.
+    homdel = np.flatnonzero(sim.bins["chrom"] == "c4")[40:44]
+    ctcs = np.flatnonzero(sim.cells["role"] == "ctc")
+    counts[np.ix_(ctcs, homdel)] = 0
+    adata = ctc.cnv.counts_anndata(counts, sim.bins, sim.cells[["role"]])
+    ctc.cnv.call_copy_number(adata)
+    assert (adata.var["exclude_reason"].iloc[gap] == "wbc_no_reads").all()
+    assert adata.var["used"].iloc[homdel].all()
+    cn = np.asarray(adata.layers["copy_number"])
+    assert not (cn[:, gap] == 0).any()
+    assert (cn[np.ix_(ctcs, homdel)] == 0).all()
