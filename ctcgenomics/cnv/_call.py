@@ -1005,6 +1005,17 @@ def _check_input(adata: ad.AnnData, layer: str | None, normal_given: bool) -> No
         )
     if adata.n_vars == 0 or adata.n_obs == 0:
         raise CNVInputError(f"adata is empty ({adata.n_obs} cells x {adata.n_vars} bins)")
+    if "patient" in adata.obs and adata.obs["patient"].nunique() > 1:
+        # One patient's WBCs are its reference, its sex sets chrX/chrY and its cells form
+        # its clones; pooling patients would mix all three silently.
+        names = sorted(map(str, adata.obs["patient"].unique()))
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise CNVInputError(
+            f"adata holds cells of {len(names)} patients ({shown}): copy number is called one "
+            "patient at a time; call it on each, e.g. {p: ctc.cnv.call_copy_number("
+            "adata[adata.obs['patient'] == p].copy(), copy=True) for p in "
+            "adata.obs['patient'].unique()}"
+        )
     _check_bin_order(adata.var)
 
 
@@ -1072,7 +1083,8 @@ def call_copy_number(
     adata
         Cells x bins; ``var`` has ``chrom, start, end`` and ``gc`` (unless ``normal``),
         optionally ``n_fraction``; ``obs`` may have ``role`` (``ctc``/``wbc``),
-        ``patient``, ``draw``, ``sex``.
+        ``patient`` (one patient per call), ``draw``, ``sex``. Bins in genomic order
+        within each contig.
     config
         Parameters (defaults of the config schema if ``None``).
     layer
@@ -1125,7 +1137,8 @@ def call_copy_number(
     ------
     CNVInputError
         When ``var`` lacks bin columns, the layer is missing, the normal or the allele
-        counts do not match the bins or cells (each message names the key and the fix).
+        counts do not match the bins or cells, the bins are out of genomic order, or the
+        cells belong to more than one patient (each message names the key and the fix).
     """
     cfg = config or CNVConfig()
     _check_input(adata, layer, normal is not None)

@@ -304,3 +304,14 @@ def test_bins_without_reads_in_the_wbcs_are_a_reference_gap_not_a_deletion():
     cn = np.asarray(adata.layers["copy_number"])
     assert not (cn[:, gap] == 0).any()
     assert (cn[np.ix_(ctcs, homdel)] == 0).all()
+
+
+def test_cells_of_two_patients_in_one_call_are_refused_with_the_loop_to_use():
+    sim = _small()
+    cells = sim.cells[["role"]].assign(patient=["P1"] * 5 + ["P2"] * 5)
+    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, cells)
+    with pytest.raises(CNVInputError, match=r"2 patients \(P1, P2\).*one patient at a time"):
+        ctc.cnv.call_copy_number(adata)
+    one = adata[adata.obs["patient"] == "P2"].copy()
+    ctc.cnv.call_copy_number(one)
+    assert one.obs["qc_pass"].all()
