@@ -82,9 +82,40 @@ def main() -> None:
           f"{truth[tumour_rows][:, used].mean():.2f}")  # fmt: skip
     print(f"clones vs mapping.tsv: ARI {ari:.3f} on CHISEL's assigned cells, {ari_all:.3f} with "
           "its unassigned cells as one more label")  # fmt: skip
+    _chisel_per_cell(raw, table, adata, truth, clone, used)
     print(f"calling took {seconds:.1f} s")
     if args.figures:
         _figures(Path(args.figures), adata, truth, clone, informed)
+
+
+def _chisel_per_cell(raw, table, adata, truth, clone, used) -> None:
+    """CHISEL's own per-cell calls (HAP_CN, before its clone correction) and the clone
+    consensus of both callers: what CORRECTED_HAP_CN compares per-cell calls with."""
+    hap = raw["HAP_CN"].str.split("|", expand=True).astype(int)
+    raw = raw.assign(per_cell=hap[0] + hap[1], minor=hap.min(axis=1))
+    key = pd.MultiIndex.from_frame(table.bins[["chrom", "start"]])
+    per_cell = raw.pivot(index="CELL", columns=["#CHR", "START"], values="per_cell")
+    per_cell = per_cell.loc[table.cells, key].to_numpy()
+    baf = raw.pivot(index="CELL", columns=["#CHR", "START"], values="BAF")
+    baf = baf.loc[table.cells, key].to_numpy()
+    cn = np.asarray(adata.layers["copy_number"])
+    diploid = np.flatnonzero(clone == "Clone1")
+    theirs2, ours2 = per_cell[diploid][:, used] == 2, cn[diploid][:, used] == 2
+    print(f"diploid clone, CHISEL's per-cell calls before its clone correction (HAP_CN): "
+          f"{theirs2.mean():.3f} of bins 2; this caller {ours2.mean():.3f}; both 2 in "
+          f"{(theirs2 & ours2).mean():.3f}")  # fmt: skip
+    # Minor-allele fraction in the diploid clone's bins this caller calls 2 and 3: a
+    # depth wave keeps both alleles equal, a gain of one copy does not (1/3).
+    maf = np.minimum(baf, 1 - baf)[diploid][:, used]
+    ours = cn[diploid][:, used]
+    parts = [f"called {k}: {np.nanmedian(maf[ours == k]):.3f} ({int(np.sum(ours == k))} bins)"
+             for k in (2, 3) if np.any(ours == k)]  # fmt: skip
+    print("diploid clone, median minor-allele fraction (CHISEL's BAF) in bins " + "; ".join(parts))
+    for name, rows in (("Clone9", np.flatnonzero(clone == "Clone9")), ("Clone1", diploid)):
+        consensus = np.median(cn[rows][:, used], axis=0).round()
+        theirs = truth[rows[0]][used]  # CORRECTED_HAP_CN is one profile per clone
+        print(f"{name} consensus (median of members) vs CHISEL's corrected clone profile: "
+              f"{np.mean(consensus == theirs):.3f} of bins agree")  # fmt: skip
 
 
 def _figures(folder: Path, adata, truth, clone, informed) -> None:
