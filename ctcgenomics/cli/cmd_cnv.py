@@ -311,11 +311,6 @@ def run_call(args: argparse.Namespace) -> int:
         normal = read_normal(args.normal, bins)
     if args.alleles and args.alleles != "table":
         alleles = args.alleles
-    if "gc" not in bins.columns and normal is None:
-        raise CLIError(
-            "the bins have no GC content and no matched normal was given: pass --bins with a "
-            "gc column (ctcg bins) or --normal"
-        )
     sex = args.sex or _patient_sex(args.patients, patient)
     adata = cnv.counts_anndata(matrix, bins, meta, status=status)
     gene_counts = bool(args.gene_counts or args.gene_counts_from)

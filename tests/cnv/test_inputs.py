@@ -96,7 +96,7 @@ def test_bins_out_of_genomic_order_are_refused_and_contig_order_is_free():
     assert (cn_reordered[cn.columns].to_numpy() == cn.to_numpy()).mean() > 0.99
 
 
-def test_matched_normal_reference_zero_bins_excluded_gc_optional():
+def test_matched_normal_reference_zero_bins_excluded_gc_optional(caplog):
     sim = _small(1)
     normal = sim.normal.astype(float).copy()
     normal[[10, 11]] = 0
@@ -109,8 +109,16 @@ def test_matched_normal_reference_zero_bins_excluded_gc_optional():
     used = adata.var["used"].to_numpy()
     acc = (adata.layers["copy_number"][:, used] == sim.truth[:, used]).mean(axis=1)
     assert np.median(acc) >= 0.95, acc
-    with pytest.raises(CNVInputError, match="gc"):
-        ctc.cnv.call_copy_number(ad.AnnData(sim.counts.astype(float), var=bins), copy=True)
+    # Without GC or a normal: a warning, not a refused run (the WBC panel divides out the
+    # bias the cells share; each cell's own GC curve stays).
+    plain = ctc.cnv.counts_anndata(sim.counts, bins, sim.cells[["role"]])
+    with caplog.at_level("WARNING"):
+        ctc.cnv.call_copy_number(plain)
+    assert "no gc column" in caplog.text
+    assert plain.uns["ctc_cnv"]["gc_corrected"] is False
+    assert adata.uns["ctc_cnv"]["gc_corrected"] is False  # a normal needs none
+    acc = (plain.layers["copy_number"][:, used] == sim.truth[:, used]).mean(axis=1)
+    assert np.median(acc) >= 0.95, acc
 
 
 def test_allele_counts_for_unknown_cells_are_an_error():
