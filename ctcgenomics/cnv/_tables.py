@@ -9,6 +9,10 @@ A count table holds cells x bins read counts with the bins' ``chrom, start, end`
 - **h5ad**: cells x bins with ``var`` holding ``chrom, start, end`` (or bins x cells with
   them in ``obs``), counts in ``layers["counts"]`` or ``X``.
 
+Other tools' coordinate names are read as ours (case-insensitive: ``chr``,
+``chromosome``, ``seqnames``, ``contig``; ``chromStart``; ``stop``, ``chromEnd``).
+Coordinates are taken as given (0-based half-open in this project's own files).
+
 Bins must match the reference's bins (or the matched normal's) exactly; the first
 mismatching bin is named in the error.
 """
@@ -32,6 +36,26 @@ _LONG_RENAMES = {
     "CELL": "cell", "COUNT": "count", "NORM_COUNT": "normal_count", "A_COUNT": "a_count",
     "B_COUNT": "b_count",
 }  # fmt: skip
+
+
+_COORDINATE_NAMES = {
+    "chrom": ("chrom", "chr", "#chrom", "#chr", "chromosome", "seqnames", "contig"),
+    "start": ("start", "chromstart", "chrom_start", "bin_start"),
+    "end": ("end", "stop", "chromend", "chrom_end", "bin_end"),
+}
+"""Bin coordinate column names of other tools' tables (case-insensitive)."""
+
+
+def _coordinate_renames(columns: pd.Index) -> dict[str, str]:
+    """Map other tools' coordinate columns (CHR, seqnames, Start ...) to ours."""
+    out = {}
+    for ours, names in _COORDINATE_NAMES.items():
+        if ours in columns:
+            continue
+        found = [c for c in columns if str(c).lower() in names]
+        if len(found) == 1:
+            out[found[0]] = ours
+    return out
 
 
 @dataclass
@@ -65,6 +89,7 @@ class CountTable:
 
 
 def _bin_columns(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    frame = frame.rename(columns=_coordinate_renames(frame.columns))
     missing = [c for c in ("chrom", "start", "end") if c not in frame.columns]
     if missing:
         raise CNVInputError(
@@ -99,6 +124,7 @@ def _counts_matrix(values: np.ndarray, where: str) -> np.ndarray:
 
 def _read_long(frame: pd.DataFrame, where: str) -> CountTable:
     frame = frame.rename(columns=_LONG_RENAMES)
+    frame = frame.rename(columns=_coordinate_renames(frame.columns))
     if "count" not in frame.columns:
         raise CNVInputError(f"{where}: a long count table needs a count (or COUNT) column")
     frame["cell"] = frame["cell"].astype(str)
@@ -179,6 +205,8 @@ def read_count_table(path: str | os.PathLike[str]) -> CountTable:
         import anndata
 
         adata = anndata.read_h5ad(path)
+        adata.var = adata.var.rename(columns=_coordinate_renames(adata.var.columns))
+        adata.obs = adata.obs.rename(columns=_coordinate_renames(adata.obs.columns))
         if not {"chrom", "start", "end"} <= set(adata.var.columns):
             if {"chrom", "start", "end"} <= set(adata.obs.columns):
                 adata = adata.T
@@ -205,6 +233,7 @@ def read_count_table(path: str | os.PathLike[str]) -> CountTable:
         frame = frame.rename(columns={frame.columns[0]: frame.columns[0].lstrip("#")})
     if {"cell", "CELL"} & set(frame.columns):
         return _read_long(frame, where)
+    frame = frame.rename(columns=_coordinate_renames(frame.columns))
     bins = _bin_columns(frame, where)
     cell_cols = [c for c in frame.columns if c not in ("chrom", "start", "end")]
     if not cell_cols:

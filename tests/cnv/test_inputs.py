@@ -54,6 +54,29 @@ def test_count_table_wide_long_and_h5ad_agree(tmp_path):
     np.testing.assert_array_equal(ctc.cnv.read_count_table(tmp_path / "t2.h5ad").counts, sim.counts)
 
 
+def test_other_tools_coordinate_column_names_are_read(tmp_path):
+    sim = _small()
+    counts = pd.DataFrame(sim.counts.T, columns=sim.cells.index)
+    coords = sim.bins[["chrom", "start", "end"]]
+    for names in (
+        ["CHR", "START", "END"],
+        ["seqnames", "start", "end"],
+        ["Chromosome", "Start", "Stop"],
+    ):
+        wide = pd.concat([coords.set_axis(names, axis=1), counts], axis=1)
+        wide.to_csv(tmp_path / "wide.tsv", sep="\t", index=False)
+        table = ctc.cnv.read_count_table(tmp_path / "wide.tsv")
+        assert table.cells == list(sim.cells.index), names
+        assert table.bins[["chrom", "start", "end"]].equals(coords), names
+    h5 = ad.AnnData(
+        sim.counts.astype(np.float32), var=coords.set_axis(["chr", "start", "end"], axis=1)
+    )
+    h5.obs_names = list(sim.cells.index)
+    h5.var_names = [str(i) for i in range(h5.n_vars)]
+    h5.write_h5ad(tmp_path / "t.h5ad")
+    np.testing.assert_array_equal(ctc.cnv.read_count_table(tmp_path / "t.h5ad").counts, sim.counts)
+
+
 def test_bad_tables_name_the_problem(tmp_path):
     sim = _small()
     wide = pd.concat(
