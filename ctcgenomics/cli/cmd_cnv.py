@@ -42,8 +42,9 @@ def register(subparsers) -> None:
         description="Give per-cell counts files (--counts/--counts-from, with --bins and "
         "--sheet) or one cells x bins count table (--count-table: wide or long TSV, or "
         "h5ad). Optional: allele counts at heterozygous SNPs (--alleles), a matched bulk "
-        "normal as the reference (--normal; GC is then optional), the patient's sex (--sex "
-        "or the patient sheet's sex column).",
+        "normal as the reference (--normal), the patient's sex (--sex or the patient "
+        "sheet's sex column). Bins without GC content (a gc column) are called without "
+        "each cell's own GC correction, with a warning.",
     )
     k.add_argument("--counts", nargs="+", help="counts TSVs of ctcg cnv count")
     add_from_option(k, "counts", "counts TSVs of ctcg cnv count")
