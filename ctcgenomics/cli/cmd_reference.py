@@ -28,6 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--reference", required=True, help="indexed reference FASTA")
     b.add_argument("--size", type=int, required=True, help="bin size in bp")
     b.add_argument("--out", required=True, help="output TSV")
+    b.add_argument(
+        "--all-contigs",
+        action="store_true",
+        help="tile every contig (default: the assembled chromosomes 1-99, X, Y with or "
+        "without 'chr', leaving out chrM, unplaced scaffolds, alternate haplotypes, decoys)",
+    )
     b.set_defaults(func=_run_bins)
 
 
@@ -45,7 +51,13 @@ def _run_bins(args: argparse.Namespace) -> int:
     from ctcgenomics.io import atomic_open
     from ctcgenomics.io.bins import make_bin_table
 
-    table = make_bin_table(args.reference, args.size)
+    contigs = None
+    if args.all_contigs:
+        import pysam
+
+        with pysam.FastaFile(args.reference) as ref:
+            contigs = list(ref.references)
+    table = make_bin_table(args.reference, args.size, contigs=contigs)
     with atomic_open(args.out, newline="") as handle:
         table.to_csv(handle, sep="\t", index=False, float_format="%.5f")
     log.info("%d bins of %d bp written to %s", len(table), args.size, args.out)

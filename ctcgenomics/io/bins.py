@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,25 @@ BIN_COLUMNS: tuple[str, ...] = ("chrom", "start", "end", "gc", "n_fraction")
 
 class BinSizeError(ValueError):
     """The bin size does not fit the reference."""
+
+
+_CHROMOSOME = re.compile(r"^(chr)?([1-9][0-9]?|X|Y)$", re.IGNORECASE)
+_MITOCHONDRIAL = {"chrm", "m", "mt", "chrmt"}
+
+
+def chromosome_contigs(names: list[str]) -> list[str]:
+    """Return the assembled chromosomes among contig names (1-99, X, Y; ``chr`` or not).
+
+    Copy number is called on these: the mitochondrial genome (hundreds of copies per
+    cell), unplaced and unlocalised scaffolds, alternate haplotypes and decoys (reads
+    shared with the primary assembly, low mapping quality) would read as focal
+    amplifications or deletions. A reference without such names (a test segment, a
+    non-standard naming) keeps every contig but the mitochondrial one.
+    """
+    chromosomes = [n for n in names if _CHROMOSOME.match(n)]
+    if chromosomes:
+        return chromosomes
+    return [n for n in names if n.lower() not in _MITOCHONDRIAL]
 
 
 def _base_fractions(seq: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +81,8 @@ def make_bin_table(
     bin_size
         Bin width in bp.
     contigs
-        Contigs to tile; default all.
+        Contigs to tile; default the assembled chromosomes (:func:`chromosome_contigs`;
+        the others left out are logged).
     min_last_fraction
         The shorter last bin of a contig is kept if it is at least this fraction of
         ``bin_size``.
@@ -87,7 +108,16 @@ def make_bin_table(
         )
     frames = []
     with pysam.FastaFile(os.fspath(fasta)) as ref:
-        names = contigs if contigs is not None else list(ref.references)
+        names = contigs if contigs is not None else chromosome_contigs(list(ref.references))
+        left_out = [n for n in ref.references if n not in set(names)]
+        if left_out and contigs is None:
+            log.info(
+                "%s: %d contigs left out of the bins (not assembled chromosomes: %s%s)",
+                fasta,
+                len(left_out),
+                ", ".join(left_out[:5]),
+                ", ..." if len(left_out) > 5 else "",
+            )
         for name in names:
             length = ref.get_reference_length(name)
             n_full = length // bin_size
