@@ -173,7 +173,16 @@ def _read_cell_tsv(path: str | os.PathLike[str], required: tuple[str, ...]) -> p
             f"{path}: missing column(s) {missing}; a cell table needs {list(required)} "
             "(role ctc or wbc), and usually draw"
         )
-    return table.drop_duplicates("cell").set_index("cell")
+    repeated = sorted(set(table.loc[table["cell"].duplicated(), "cell"]))
+    if repeated:
+        # Silently keeping the first row would give a cell listed twice (e.g. once as a
+        # CTC, once as a WBC) whichever role came first.
+        raise SheetError(
+            f"{path}: cell ID(s) {repeated[:5]}{' ...' if len(repeated) > 5 else ''} on more "
+            "than one row; cell IDs must be unique (remove the repeated rows, or give the "
+            "libraries of one cell their own IDs, linked by the cnv_cell column)"
+        )
+    return table.set_index("cell")
 
 
 def patient_cells(

@@ -198,6 +198,13 @@ def _check_inputs(
             f"got {type(cells).__name__}"
         )
     index = [str(c) for c in cells.index]
+    repeated = sorted(set(pd.Index(index)[pd.Index(index).duplicated()]))
+    if repeated:
+        raise ValueError(
+            f"cell table has more than one row for cell(s) {repeated}; cell IDs must be "
+            "unique: keep one row per cell (e.g. cells[~cells.index.duplicated()] after "
+            "checking which role is right)"
+        )
     no_row = [c for c in bams if c not in index]
     if no_row:
         raise ValueError(
@@ -215,7 +222,8 @@ def _check_inputs(
     bad = sorted(set(cells["role"].astype(str).str.lower()) - {"ctc", "wbc"})
     if bad:
         raise ValueError(f"cell table: role value(s) {bad}; use 'ctc' or 'wbc'")
-    return cells
+    # Cell IDs are matched to the BAMs as strings (an integer index would match nothing).
+    return cells.set_axis(pd.Index(index, name=cells.index.name or "cell"), axis=0)
 
 
 def empty_calls() -> ad.AnnData:

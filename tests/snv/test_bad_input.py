@@ -234,3 +234,26 @@ def test_no_candidate_at_all_gives_valid_empty_outputs(syn):
     assert len(ctc.snv.alteration_rows(adata, patient="P1")) == 0
     ctc.snv.write_vcf(adata, tmp / "e.vcf.gz", fa)
     adata.write_h5ad(tmp / "e.h5ad")
+
+
+def test_duplicate_cell_rows_are_refused_naming_the_cell(syn):
+    # A cell listed twice (once as a CTC, once as a WBC) made pandas fail with "cannot
+    # reindex on an axis with duplicate labels", naming neither the table nor the cell.
+    tmp, fa, seq = syn
+    reads, _, _ = _cell_reads(seq, alt_c=10)
+    bams = {c: write_bam(tmp / f"{c}.bam", seq, reads, cell=c) for c in ("c1", "c2")}
+    cells = pd.DataFrame({"role": ["ctc", "ctc", "wbc"], "draw": "D1"}, index=["c1", "c2", "c1"])
+    with pytest.raises(ValueError, match=r"more than one row for cell\(s\) \['c1'\]"):
+        ctc.snv.call(bams, fa, cells=cells, hotspots=None)
+
+
+def test_cell_table_with_integer_ids_matches_the_bams(syn):
+    # The check compared the IDs as strings but the table kept its integer index: every
+    # cell's role became NaN and the run failed with "role value(s) ['nan']".
+    tmp, fa, seq = syn
+    reads, _, _ = _cell_reads(seq, alt_c=10)
+    bams = {"1": write_bam(tmp / "1.bam", seq, reads, cell="1")}
+    bams["2"] = write_bam(tmp / "2.bam", seq, ref_reads(seq, POS0 - 25, 20), cell="2")
+    cells = pd.DataFrame({"role": ["ctc", "wbc"], "draw": "D1"}, index=[1, 2])
+    adata = ctc.snv.call(bams, fa, cells=cells, hotspots=None)
+    assert list(adata.obs["role"]) == ["ctc", "wbc"]

@@ -73,3 +73,17 @@ def test_pileup_says_how_far_it_is(tmp_path, caplog, threads):
         )
     what = "pileup of 8 cells" + (" in 2 processes" if threads > 1 else "")
     assert f"{what}: done in" in caplog.text
+
+
+def test_cli_cell_listed_twice_in_the_sheet_is_an_error(tmp_path, caplog):
+    # The sheet reader kept the first of the two rows: CTC0, listed again as a WBC, was
+    # called as a CTC without a word.
+    fa, seq = make_reference(tmp_path)
+    bams, sheet, _ = snv_cells(tmp_path, seq)
+    sheet.write_text(sheet.read_text() + "P1\tD1\tCTC0\twbc\n")
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(snv_command(bams, fa, sheet, out, "--hotspots", "none"))
+    assert exc.value.code == 1
+    assert "cell ID(s) ['CTC0'] on more than one row" in caplog.text
+    assert not (out / "snv.vcf.gz").exists()
