@@ -15,7 +15,13 @@ from ctcgenomics.snv._filters import apply_filters
 from ctcgenomics.snv._genotype import genotype
 from ctcgenomics.snv._params import SNVParams
 from ctcgenomics.snv._pileup import count_alleles
-from ctcgenomics.snv._sites import load_hotspots, read_bed, read_sites, read_variant_sites
+from ctcgenomics.snv._sites import (
+    SiteFileError,
+    load_hotspots,
+    read_bed,
+    read_sites,
+    read_variant_sites,
+)
 
 if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read
     import anndata as ad
@@ -96,7 +102,14 @@ def call(
     """
     params = params or SNVParams()
     cells = _check_inputs(bams, cells)
-    target_df = read_bed(targets) if targets is not None else None
+    target_df = None
+    if targets is not None:
+        target_df = read_bed(targets, contig_lengths=_reference_lengths(reference))
+        if target_df.empty:
+            raise SiteFileError(
+                f"targets {targets}: no region in the BED; give the panel/exome target BED, "
+                "or no targets to call the whole genome"
+            )
     hot = None
     if hotspots:
         # Panels and exomes only need the hotspots inside their targets.
@@ -173,6 +186,14 @@ def call(
         int(adata.var["germline"].sum()),
     )
     return adata
+
+
+def _reference_lengths(reference: str | os.PathLike[str]) -> dict[str, int]:
+    """Contig lengths of the reference FASTA (its ``.fai`` is made if missing)."""
+    import pysam
+
+    with pysam.FastaFile(str(reference)) as fasta:
+        return dict(zip(fasta.references, fasta.lengths, strict=True))
 
 
 def _check_inputs(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import gzip
+import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -12,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pysam
+
+log = logging.getLogger(__name__)
 
 HOTSPOTS_FILE = "cancer_hotspots_hg38.vcf.gz"
 
@@ -43,15 +47,32 @@ def _open_text(path: str | os.PathLike[str]):
     return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path)
 
 
-def read_bed(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_bed(
+    path: str | os.PathLike[str], *, contig_lengths: Mapping[str, int] | None = None
+) -> pd.DataFrame:
     """Read a BED file (0-based, half-open) into ``contig, start, end`` columns.
+
+    Parameters
+    ----------
+    path
+        BED file (plain or gzipped); ``track``/``browser``/``#`` lines are skipped.
+    contig_lengths
+        The reference's contigs and lengths. When given, regions are checked against
+        them: a region starting at or past its contig's end is an error (another genome
+        build), one reaching past the end is clipped with a warning, and regions on
+        contigs the reference lacks are dropped with a warning (an error if that leaves
+        none: e.g. ``17`` against ``chr17``).
 
     Raises
     ------
     SiteFileError
-        Naming the file and line when a line has fewer than 3 columns or bad coordinates.
+        Naming the file and line when a line has fewer than 3 columns or bad coordinates,
+        or (with ``contig_lengths``) a region lies outside its contig or no region is on a
+        contig of the reference.
     """
     rows = []
+    unknown: dict[str, int] = {}  # contig -> first line
+    clipped: list[str] = []
     with _open_text(path) as fh:
         for i, line in enumerate(fh, start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
@@ -69,8 +90,55 @@ def read_bed(path: str | os.PathLike[str]) -> pd.DataFrame:
                     f"{path}, line {i}: need 0 <= start < end (BED is 0-based half-open), "
                     f"got {start}-{end}"
                 )
+            if contig_lengths is not None:
+                if contig not in contig_lengths:
+                    unknown.setdefault(contig, i)
+                    continue
+                length = contig_lengths[contig]
+                if start >= length:
+                    raise SiteFileError(
+                        f"{path}, line {i}: region {contig}:{start}-{end} starts past the end "
+                        f"of {contig} ({length:,} bp in the reference): the BED is of another "
+                        "genome build; use targets of the reference's build (liftover)"
+                    )
+                if end > length:
+                    clipped.append(f"line {i} ({contig}:{start}-{end})")
+                    end = length
             rows.append((contig, start, end))
+    if contig_lengths is not None:
+        _report_bed_contigs(path, rows, unknown, clipped, contig_lengths)
     return pd.DataFrame(rows, columns=["contig", "start", "end"])
+
+
+def _report_bed_contigs(
+    path: str | os.PathLike[str],
+    rows: list[tuple[str, int, int]],
+    unknown: dict[str, int],
+    clipped: list[str],
+    contig_lengths: Mapping[str, int],
+) -> None:
+    """Raise if no BED region is on a reference contig; warn about the regions left out."""
+    if unknown and not rows:
+        raise SiteFileError(
+            f"{path}: no region is on a contig of the reference (BED has e.g. "
+            f"{sorted(unknown)[:3]}, line {min(unknown.values())}; reference "
+            f"{sorted(contig_lengths)[:3]}); rename the BED's contigs to the reference's "
+            "(e.g. 17 -> chr17: sed 's/^/chr/') or use targets of the same reference"
+        )
+    if unknown:
+        log.warning(
+            "%s: regions on %d contig(s) absent from the reference are left out: %s",
+            path,
+            len(unknown),
+            ", ".join(f"{c} (first on line {n})" for c, n in sorted(unknown.items())[:10]),
+        )
+    if clipped:
+        log.warning(
+            "%s: %d region(s) reach past their contig's end and are clipped to it: %s",
+            path,
+            len(clipped),
+            ", ".join(clipped[:5]),
+        )
 
 
 def read_sites(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -257,3 +257,27 @@ def test_cell_table_with_integer_ids_matches_the_bams(syn):
     cells = pd.DataFrame({"role": ["ctc", "wbc"], "draw": "D1"}, index=[1, 2])
     adata = ctc.snv.call(bams, fa, cells=cells, hotspots=None)
     assert list(adata.obs["role"]) == ["ctc", "wbc"]
+
+
+def test_targets_are_checked_against_the_reference(syn, caplog):
+    tmp, fa, seq = syn
+    reads, _, _ = _cell_reads(seq, alt_c=10)
+    bams = {"c1": write_bam(tmp / "c1.bam", seq, reads, cell="c1")}
+    bed = tmp / "t.bed"
+    # Each of these used to run on no target at all and write empty outputs, silently.
+    bed.write_text("track name=panel\n")
+    with pytest.raises(SiteFileError, match=r"t\.bed: no region in the BED"):
+        ctc.snv.call(bams, fa, targets=bed, hotspots=None)
+    bed.write_text("chrsyn\t900\t1100\n")
+    with pytest.raises(SiteFileError, match=r"no region is on a contig.*chrsyn.*syn"):
+        ctc.snv.call(bams, fa, targets=bed, hotspots=None)
+    bed.write_text("syn\t900\t1100\nsyn\t5000\t5200\n")
+    with pytest.raises(SiteFileError, match=r"line 2: region syn:5000-5200 starts past the end"):
+        ctc.snv.call(bams, fa, targets=bed, hotspots=None)
+    # a region reaching past the end is clipped, a contig the FASTA lacks left out: both said
+    bed.write_text("syn\t900\t1100\nsyn\t2900\t3100\nchrX\t10\t20\n")
+    with caplog.at_level("WARNING", logger="ctcgenomics.snv._sites"):
+        adata = ctc.snv.call(bams, fa, targets=bed, hotspots=None)
+    assert adata.n_vars >= 1
+    assert "clipped to it: line 2 (syn:2900-3100)" in caplog.text
+    assert "chrX (first on line 3)" in caplog.text
