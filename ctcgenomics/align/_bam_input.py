@@ -79,7 +79,16 @@ def check_bam_contigs(
     if unknown or wrong_len or not bam_contigs:
         detail = []
         if unknown:
-            detail.append(f"contigs not in the reference: {', '.join(unknown[:5])}")
+            detail.append(
+                f"contigs not in the reference: {', '.join(unknown[:5])}; the reference has "
+                f"{', '.join(list(ref)[:5])}{' ...' if len(ref) > 5 else ''}"
+            )
+            renamed = _renamed_contigs(unknown, ref)
+            if renamed:
+                detail.append(
+                    f"the same contigs under other names ({renamed}): rename the BAM's "
+                    "contigs (samtools reheader) or use the FASTA it was aligned to"
+                )
         if wrong_len:
             detail.append(
                 "different lengths: "
@@ -93,6 +102,16 @@ def check_bam_contigs(
             f"{where} was not aligned to {target} ({'; '.join(detail)}); realign the cell to "
             "the configured reference, or give its FASTQ instead of the BAM in the cell sheet"
         )
+
+
+def _renamed_contigs(unknown: list[str], ref: Mapping[str, int]) -> str:
+    """Describe BAM contigs that are reference contigs with or without a ``chr`` prefix."""
+    pairs = []
+    for name in unknown:
+        other = name[3:] if name.startswith("chr") else f"chr{name}"
+        if other in ref:
+            pairs.append(f"{name} vs {other}")
+    return ", ".join(pairs[:3])
 
 
 def import_bam(

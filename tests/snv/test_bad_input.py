@@ -281,3 +281,14 @@ def test_targets_are_checked_against_the_reference(syn, caplog):
     assert adata.n_vars >= 1
     assert "clipped to it: line 2 (syn:2900-3100)" in caplog.text
     assert "chrX (first on line 3)" in caplog.text
+
+
+def test_bam_with_other_contig_names_names_both(syn):
+    tmp, fa, seq = syn
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chrsyn", "LN": len(seq)}]}
+    bam = tmp / "x.bam"
+    with pysam.AlignmentFile(str(bam), "wb", header=header):
+        pass
+    pysam.index(str(bam))
+    with pytest.raises(ctc.snv.ReferenceMismatchError, match=r"reference has syn.*chrsyn vs syn"):
+        ctc.snv.count_alleles({"x": bam}, fa)
