@@ -37,6 +37,32 @@ def _bin_index(cnv_var: pd.DataFrame, chrom: np.ndarray, pos: np.ndarray) -> np.
     return out
 
 
+def _check_bin_contigs(cnv_var: pd.DataFrame, chrom: np.ndarray) -> None:
+    """Raise if no SNV site is on a contig of the bins; warn about site contigs without bins.
+
+    Sites without a bin stay diploid; when that is every site because the contigs are
+    named differently (``17`` vs ``chr17``), the copy number would be silently unused.
+    """
+    from ctcgenomics._errors import ReferenceMismatchError
+
+    sites = sorted(set(chrom))
+    bins = sorted(set(cnv_var["chrom"].astype(str)))
+    shared = set(sites) & set(bins)
+    if sites and not shared:
+        raise ReferenceMismatchError(
+            f"copy-number bins are on contigs {bins[:3]}{' ...' if len(bins) > 3 else ''} but "
+            f"the SNV sites on {sites[:3]}: none shared, so no site would get its copy "
+            "number; pass the cnv.h5ad of the same reference (contig names, build) or leave "
+            "out the copy-number input"
+        )
+    absent = [c for c in sites if c not in shared]
+    if absent:
+        log.warning(
+            "copy-number bins cover no site on %s: sites there are taken as diploid",
+            ", ".join(absent[:10]),
+        )
+
+
 def add_copy_number(
     adata: ad.AnnData,
     cnv: ad.AnnData | str | os.PathLike[str],
@@ -141,6 +167,7 @@ def add_copy_number(
         )
     chrom = adata.var["chrom"].astype(str).to_numpy()
     pos = adata.var["pos"].to_numpy().astype(int)
+    _check_bin_contigs(cnv.var, chrom)
     idx = _bin_index(cnv.var, chrom, pos)
     cn_all = np.asarray(cnv.layers["copy_number"], dtype=float)
     row = {c: i for i, c in enumerate(map(str, cnv.obs_names))}

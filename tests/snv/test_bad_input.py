@@ -292,3 +292,23 @@ def test_bam_with_other_contig_names_names_both(syn):
     pysam.index(str(bam))
     with pytest.raises(ctc.snv.ReferenceMismatchError, match=r"reference has syn.*chrsyn vs syn"):
         ctc.snv.count_alleles({"x": bam}, fa)
+
+
+def test_copy_number_on_other_contig_names_is_refused(syn):
+    # Bins on "chrsyn" against sites on "syn": every site took two copies while obs said
+    # its copy number came from its own CNV cell.
+    import anndata as ad
+
+    tmp, fa, seq = syn
+    reads, _, _ = _cell_reads(seq, alt_c=10)
+    bams = {"c1": write_bam(tmp / "c1.bam", seq, reads, cell="c1")}
+    var = pd.DataFrame({"chrom": "chrsyn", "start": [0, 1500], "end": [1500, 3000]})
+    var.index = ["b0", "b1"]
+    cnv = ad.AnnData(
+        np.zeros((1, 2), np.float32),
+        obs=pd.DataFrame({"role": "ctc", "draw": "D1"}, index=["c1"]),
+        var=var,
+        layers={"copy_number": np.array([[1.0, 2.0]])},
+    )
+    with pytest.raises(ctc.snv.ReferenceMismatchError, match=r"\['chrsyn'\].*\['syn'\]"):
+        ctc.snv.call(bams, fa, hotspots=None, copy_number=cnv)
