@@ -428,8 +428,15 @@ def read_variant_sites(
             if rec.chrom not in ref_len:
                 continue
             n_on_ref += 1
-            if rec.pos + len(rec.ref) - 1 <= ref_len[rec.chrom]:
-                checked += 1
+            checked += 1
+            if rec.pos + len(rec.ref) - 1 > ref_len[rec.chrom]:
+                # A record past the end of the contig cannot be of this build.
+                mismatched += 1
+                example = example or (
+                    f"{rec.chrom}:{rec.pos} past the end of {rec.chrom} "
+                    f"({ref_len[rec.chrom]:,} bp in the reference)"
+                )
+            else:
                 actual = fasta.fetch(rec.chrom, rec.pos - 1, rec.pos - 1 + len(rec.ref)).upper()
                 if actual != rec.ref.upper():
                     mismatched += 1

@@ -312,3 +312,20 @@ def test_copy_number_on_other_contig_names_is_refused(syn):
     )
     with pytest.raises(ctc.snv.ReferenceMismatchError, match=r"\['chrsyn'\].*\['syn'\]"):
         ctc.snv.call(bams, fa, hotspots=None, copy_number=cnv)
+
+
+def test_population_vcf_past_the_contig_end_is_another_build(syn):
+    # Records beyond the contig's end were skipped by the REF check, so a VCF of a longer
+    # build without contig lines was accepted (its alleles matched nothing).
+    tmp, fa, seq = syn
+    reads, _, _ = _cell_reads(seq, alt_c=10)
+    bams = {"c1": write_bam(tmp / "c1.bam", seq, reads, cell="c1")}
+    lines = [
+        "##fileformat=VCFv4.2",
+        '##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency">',
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+    ]
+    lines += [f"syn\t{p}\t.\tA\tC\t.\t.\tAF=0.1" for p in range(5000, 6000, 100)]
+    (tmp / "pop.vcf").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SiteFileError, match=r"syn:5000 past the end of syn.*another genome build"):
+        ctc.snv.call(bams, fa, hotspots=None, population_vcf=tmp / "pop.vcf")
