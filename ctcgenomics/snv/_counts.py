@@ -94,6 +94,12 @@ def ensure_index(path: str | os.PathLike[str]) -> None:
     ]
     if any(c.exists() for c in candidates):
         return
+    if not os.access(path.parent, os.W_OK):
+        raise BamIndexError(
+            f"{path}: no index (.bai/.csi) and its folder {path.parent} is not writable, so "
+            "none can be made beside it; index it where it can be written (samtools index "
+            "BAM, or copy the BAM to a writable folder first)"
+        )
     log.warning("%s has no index; creating %s.bai", path, path)
     try:
         pysam.index(str(path))

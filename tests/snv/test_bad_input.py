@@ -329,3 +329,17 @@ def test_population_vcf_past_the_contig_end_is_another_build(syn):
     (tmp / "pop.vcf").write_text("\n".join(lines) + "\n")
     with pytest.raises(SiteFileError, match=r"syn:5000 past the end of syn.*another genome build"):
         ctc.snv.call(bams, fa, hotspots=None, population_vcf=tmp / "pop.vcf")
+
+
+def test_missing_index_in_a_read_only_folder_says_so(syn, monkeypatch):
+    # samtools index failing for want of write permission was reported as "sort it by
+    # coordinate (samtools sort)", which is not the fix.
+    import os
+
+    tmp, fa, seq = syn
+    reads, _, _ = _cell_reads(seq, alt_c=10)
+    bam = write_bam(tmp / "c1.bam", seq, reads, cell="c1", index=False)
+    writable = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if p == tmp else writable(p, mode))
+    with pytest.raises(BamIndexError, match=r"c1\.bam: no index .* is not writable"):
+        ctc.snv.count_alleles({"c1": bam}, fa)
