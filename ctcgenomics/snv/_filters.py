@@ -18,7 +18,7 @@ FILTER_DESCRIPTIONS: dict[str, str] = {
     "PASS": "All filters passed",
     "LowQual": "Posterior of a somatic variant in the CTCs below min_qual (Phred)",
     "LowDepth": "Fewer than min_evaluable_cells CTCs with min_cell_depth reads",
-    "StrandBias": "Alternative reads (pooled CTCs) nearly all on one strand (minor-strand "
+    "StrandBias": "Alternative reads (all cells pooled) nearly all on one strand (minor-strand "
     "fraction < strand_min_fraction) and Fisher's exact test of ref/alt by strand p < "
     "strand_bias_p",
     "CellPrivateLowVAF": "Alternative reads in one CTC only, at an allele fraction below "
