@@ -31,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument(
         "--all-contigs",
         action="store_true",
-        help="tile every contig (default: the assembled chromosomes 1-99, X, Y with or "
-        "without 'chr', leaving out chrM, unplaced scaffolds, alternate haplotypes, decoys)",
+        help="tile every contig (default: leave out chrM/MT, EBV, unplaced scaffolds, "
+        "alternate haplotypes and decoys, by their GRCh37/GRCh38 names)",
     )
     b.set_defaults(func=_run_bins)
 

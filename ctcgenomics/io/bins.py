@@ -30,23 +30,28 @@ class BinSizeError(ValueError):
     """The bin size does not fit the reference."""
 
 
-_CHROMOSOME = re.compile(r"^(chr)?([1-9][0-9]?|X|Y)$", re.IGNORECASE)
-_MITOCHONDRIAL = {"chrm", "m", "mt", "chrmt"}
+# Contigs that are not assembled chromosomes, by the GRCh37/GRCh38 naming conventions
+# (UCSC and Ensembl/NCBI): the mitochondrial genome, EBV, unplaced/unlocalised scaffolds,
+# alternate haplotypes and decoys (UCSC names them chrN_<accession>_random/_alt, chrUn_...).
+_NOT_CHROMOSOME = re.compile(
+    r"^(chr)?(M|MT|EBV)$|_|^HLA-|^(GL|KI|JH|KN|KV|KZ|ML|MU)\d|^hs37d5$|^NC_007605|decoy",
+    re.IGNORECASE,
+)
 
 
 def chromosome_contigs(names: list[str]) -> list[str]:
-    """Return the assembled chromosomes among contig names (1-99, X, Y; ``chr`` or not).
+    """Return the contigs that are not known non-chromosomal sequence (see below).
 
-    Copy number is called on these: the mitochondrial genome (hundreds of copies per
-    cell), unplaced and unlocalised scaffolds, alternate haplotypes and decoys (reads
-    shared with the primary assembly, low mapping quality) would read as focal
-    amplifications or deletions. A reference without such names (a test segment, a
-    non-standard naming) keeps every contig but the mitochondrial one.
+    Copy number is called on chromosomes: the mitochondrial genome (hundreds of copies
+    per cell), EBV, unplaced and unlocalised scaffolds, alternate haplotypes and decoys
+    (reads shared with the primary assembly, low mapping quality) would read as focal
+    amplifications or deletions. They are recognised by the GRCh37/GRCh38 naming
+    conventions (``chrM``/``MT``, names with ``_``, ``HLA-``, ``GL``/``KI``... accessions,
+    ``hs37d5``); other names are kept (pseudo-chromosomes, other species), and when
+    nothing else is left every contig is.
     """
-    chromosomes = [n for n in names if _CHROMOSOME.match(n)]
-    if chromosomes:
-        return chromosomes
-    return [n for n in names if n.lower() not in _MITOCHONDRIAL]
+    kept = [n for n in names if not _NOT_CHROMOSOME.search(n)]
+    return kept or list(names)
 
 
 def _base_fractions(seq: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,8 +86,8 @@ def make_bin_table(
     bin_size
         Bin width in bp.
     contigs
-        Contigs to tile; default the assembled chromosomes (:func:`chromosome_contigs`;
-        the others left out are logged).
+        Contigs to tile; default all but known non-chromosomal sequence
+        (:func:`chromosome_contigs`; those left out are logged).
     min_last_fraction
         The shorter last bin of a contig is kept if it is at least this fraction of
         ``bin_size``.
@@ -112,7 +117,7 @@ def make_bin_table(
         left_out = [n for n in ref.references if n not in set(names)]
         if left_out and contigs is None:
             log.info(
-                "%s: %d contigs left out of the bins (not assembled chromosomes: %s%s)",
+                "%s: %d contigs left out of the bins (not chromosomes: %s%s)",
                 fasta,
                 len(left_out),
                 ", ".join(left_out[:5]),

@@ -75,20 +75,22 @@ def test_assign_to_bins_accepts_arrays_and_interleaved_contigs():
     assert [(c, i.tolist()) for c, i in contig_runs(frame["chrom"])] == [("a", [0, 2]), ("b", [1])]
 
 
-def test_bins_tile_the_assembled_chromosomes_by_default(tmp_path, caplog):
+def test_bins_leave_out_mitochondrial_scaffold_alt_and_decoy_contigs(tmp_path, caplog):
     # chrM (hundreds of copies per cell) and scaffolds would read as amplifications.
     contigs = ["chr1", "chr2", "chrX", "chrM", "chr1_KI270706v1_random", "chrUn_GL000195v1",
-               "chr6_GL000250v2_alt", "chrEBV", "HLA-A*01:01:01:01"]  # fmt: skip
+               "chr6_GL000250v2_alt", "chrEBV", "HLA-A*01:01:01:01", "chrB", "GL000192.1",
+               "hs37d5", "MT"]  # fmt: skip
     fa = tmp_path / "g.fa"
     fa.write_text("".join(f">{c}\n" + "ACGT" * 50 + "\n" for c in contigs))
     pysam.faidx(str(fa))
     with caplog.at_level("INFO"):
         bins = make_bin_table(fa, 100)
-    assert list(dict.fromkeys(bins["chrom"])) == ["chr1", "chr2", "chrX"]
-    assert "6 contigs left out" in caplog.text
+    # Other names (pseudo-chromosomes, other species) are kept.
+    assert list(dict.fromkeys(bins["chrom"])) == ["chr1", "chr2", "chrX", "chrB"]
+    assert "9 contigs left out" in caplog.text
     assert set(make_bin_table(fa, 100, contigs=contigs)["chrom"]) == set(contigs)
-    # Without chromosome names every contig but the mitochondrial one is kept.
+    # A reference of such names only (a test slice) keeps them all.
     fa2 = tmp_path / "seg.fa"
-    fa2.write_text(">seg17\n" + "ACGT" * 50 + "\n>MT\n" + "ACGT" * 50 + "\n")
+    fa2.write_text(">chr17_segment\n" + "ACGT" * 50 + "\n")
     pysam.faidx(str(fa2))
-    assert set(make_bin_table(fa2, 100)["chrom"]) == {"seg17"}
+    assert set(make_bin_table(fa2, 100)["chrom"]) == {"chr17_segment"}
