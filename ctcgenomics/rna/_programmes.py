@@ -593,3 +593,8 @@ def _check_values(x) -> None:
         )
     if data.size and np.isnan(data).any():
         raise ValueError("the matrix has NaN values; give counts or normalised values")
+    if data.size and np.isinf(data).any():
+        raise ValueError(
+            "the matrix has infinite values (an overflow upstream, e.g. a float16 export or "
+            "exp() of large values); give finite counts, normalised or log1p values"
+        )

@@ -229,7 +229,7 @@ def _h5ad_gene_labels(adata: AnnData, path: Path) -> pd.Index:
 
 
 def validate_counts(adata: AnnData, *, source: str = "matrix") -> None:
-    """Reject empty matrices, NaN or negative values and duplicated cell barcodes.
+    """Reject empty matrices, NaN, infinite or negative values and duplicated barcodes.
 
     Raises
     ------
@@ -252,6 +252,14 @@ def validate_counts(adata: AnnData, *, source: str = "matrix") -> None:
     if np.isnan(data).any():
         raise CountMatrixError(
             f"{source}: the matrix contains NaN values; counts must be numbers >= 0"
+        )
+    if np.isinf(data).any():
+        coo = sp.coo_matrix(x)
+        rows = np.unique(coo.row[np.isinf(coo.data)])
+        raise CountMatrixError(
+            f"{source}: infinite values in cell(s) {list(adata.obs_names[rows[:5]])} (an "
+            "overflow upstream, e.g. a float16 export or exp() of large values); give finite "
+            "counts, normalised or log1p values"
         )
     if (data < 0).any():
         coo = sp.coo_matrix(x)

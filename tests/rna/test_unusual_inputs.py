@@ -1,0 +1,34 @@
+"""Unusual but legitimate inputs to the RNA arm (found by fuzzing ``classify_cells``)."""
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from ctcgenomics.rna import CountMatrixError, classify_cells, read_counts
+from ctcgenomics.rna._simulate import simulate_draw
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_infinite_values_are_refused_by_name(dense):
+    # An overflow upstream (float16 export, exp of large values) leaves inf in X; it
+    # crashed deep in the copy-number term with "Input contains NaN".
+    a = simulate_draw(5, 20, n_genes=500, seed=1)
+    x = a.X.toarray()
+    x[3, 7] = np.inf
+    a.X = x if dense else sp.csr_matrix(x)
+    with pytest.raises(ValueError, match="infinite values"):
+        classify_cells(a, tumour_type="BRCA")
+
+
+def test_read_counts_refuses_infinite_values(tmp_path):
+    x = np.array([[1.0, 2.0, 0.0], [0.0, np.inf, 3.0]])
+    a = ad.AnnData(
+        X=x,
+        obs=pd.DataFrame(index=["cellA", "cellB"]),
+        var=pd.DataFrame(index=["KRT8", "PTPRC", "ACTB"]),
+    )
+    a.write_h5ad(tmp_path / "m.h5ad")
+    with pytest.raises(CountMatrixError, match=r"m.h5ad: infinite values in cell\(s\) \['cellB'\]"):
+        read_counts(tmp_path / "m.h5ad")
