@@ -442,12 +442,23 @@ def classify_cells(
 
 
 def _check_classify_input(adata: AnnData, qc_key: str) -> None:
-    """Refuse what is not an AnnData, and a QC column that is not boolean."""
+    """Refuse what is not an AnnData, and a QC column that is not boolean or has NA.
+
+    pandas' nullable ``boolean`` dtype (what parquet and some h5ad writers give) is
+    accepted when no value is missing.
+    """
     if not isinstance(adata, AnnData):
         raise TypeError(f"classify_cells needs an AnnData, got {type(adata).__name__}")
-    if qc_key in adata.obs and adata.obs[qc_key].dtype != bool:
-        raise TypeError(
-            f"obs[{qc_key!r}] must be boolean (True = passes QC); got {adata.obs[qc_key].dtype}"
+    if qc_key not in adata.obs:
+        return
+    col = adata.obs[qc_key]
+    if not pd.api.types.is_bool_dtype(col.dtype):
+        raise TypeError(f"obs[{qc_key!r}] must be boolean (True = passes QC); got {col.dtype}")
+    if col.isna().any():
+        raise ValueError(
+            f"obs[{qc_key!r}] has {int(col.isna().sum())} missing value(s) (e.g. cells "
+            f"{list(adata.obs_names[col.isna().to_numpy()][:3])}); set them to True or False "
+            "(or run qc_cells)"
         )
 
 

@@ -32,3 +32,21 @@ def test_read_counts_refuses_infinite_values(tmp_path):
     a.write_h5ad(tmp_path / "m.h5ad")
     with pytest.raises(CountMatrixError, match=r"m.h5ad: infinite values in cell\(s\) \['cellB'\]"):
         read_counts(tmp_path / "m.h5ad")
+
+
+def test_nullable_boolean_qc_column():
+    # pandas' nullable "boolean" dtype was refused with "must be boolean ... got boolean"
+    a = simulate_draw(5, 20, n_genes=500, seed=1)
+    b = a.copy()
+    a.obs["qc_pass"] = pd.array([False, False] + [True] * (a.n_obs - 2), dtype="boolean")
+    b.obs["qc_pass"] = np.array([False, False] + [True] * (b.n_obs - 2))
+    classify_cells(a, tumour_type="BRCA", cnv=False)
+    classify_cells(b, tumour_type="BRCA", cnv=False)
+    assert list(a.obs["cell_class"][:2]) == ["low-quality"] * 2
+    np.testing.assert_array_equal(a.obs["cell_class"], b.obs["cell_class"])
+    a.obs["qc_pass"] = pd.array([None] + [True] * (a.n_obs - 1), dtype="boolean")
+    with pytest.raises(ValueError, match=r"obs\['qc_pass'\] has 1 missing value"):
+        classify_cells(a, tumour_type="BRCA", cnv=False)
+    a.obs["qc_pass"] = "yes"
+    with pytest.raises(TypeError, match="must be boolean"):
+        classify_cells(a, tumour_type="BRCA", cnv=False)
