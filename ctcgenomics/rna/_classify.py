@@ -54,6 +54,7 @@ from ctcgenomics.rna._cnv import (
     crossfit_cnv_correlation,
 )
 from ctcgenomics.rna._programmes import KINDS, score_programmes
+from ctcgenomics.rna._read import VALUES
 
 log = logging.getLogger(__name__)
 
@@ -409,6 +410,11 @@ def classify_cells(
         (``ctc_probability``, ``ctc_score``, ``cnv_*``) with ``f"{key_added}_"`` too.
     """
     _check_classify_input(adata, qc_key)
+    if values is not None and values not in VALUES:
+        raise ValueError(
+            f"values must be one of {list(VALUES)} or None (recognised from the matrix), got "
+            f"{values!r}; TPM and CPM matrices are 'normalised'"
+        )
     cal = dict(calibration) if isinstance(calibration, Mapping) else load_calibration(calibration)
     adata = adata.copy() if copy else adata
     score_programmes(adata, tumour_type=tumour_type, layer=layer, key_added=programme_key)

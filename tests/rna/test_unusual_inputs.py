@@ -50,3 +50,11 @@ def test_nullable_boolean_qc_column():
     a.obs["qc_pass"] = "yes"
     with pytest.raises(TypeError, match="must be boolean"):
         classify_cells(a, tumour_type="BRCA", cnv=False)
+
+
+def test_values_must_be_a_known_form():
+    # values="tpm" was accepted and silently treated as counts by the copy-number term
+    a = simulate_draw(5, 20, n_genes=500, seed=1)
+    with pytest.raises(ValueError, match=r"values must be one of \['counts', 'normalised'"):
+        classify_cells(a, tumour_type="BRCA", values="tpm")
+    assert "cell_class" not in a.obs
