@@ -417,6 +417,10 @@ def classify_cells(
         )
     cal = dict(calibration) if isinstance(calibration, Mapping) else load_calibration(calibration)
     adata = adata.copy() if copy else adata
+    name = output_namer(key_added, "cell_class")
+    # a previous call's copy-number columns would outlive a call that does not add them
+    stale = [name(c) for c in ("cnv_correlation", "cnv_log_lr") if name(c) in adata.obs]
+    adata.obs = adata.obs.drop(columns=stale)
     score_programmes(adata, tumour_type=tumour_type, layer=layer, key_added=programme_key)
     ok = adata.obs[qc_key].to_numpy(bool) if qc_key in adata.obs else np.ones(adata.n_obs, bool)
     log_bf = kind_log_bayes_factors(
@@ -429,11 +433,10 @@ def classify_cells(
     refused = check["status"] == "failed"
     raw_post, cnv_info = _posterior_with_cnv(
         adata, log_bf, cal, ok, cnv=cnv, refused=refused, layer=layer, values=values,
-        programme_key=programme_key, name=output_namer(key_added, "cell_class"),
+        programme_key=programme_key, name=name,
     )  # fmt: skip
     post = apply_platt(raw_post, cal)
     label, conf, prob, score = _call_classes(post, cal, ok, check if refused else None)
-    name = output_namer(key_added, "cell_class")
     adata.obs[name("ctc_probability")] = prob
     adata.obs[name("ctc_score")] = score
     adata.obs[key_added] = pd.Categorical(label, categories=list(CLASSES))

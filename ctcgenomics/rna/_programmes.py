@@ -520,6 +520,7 @@ def score_programmes(
     empty_kinds = [k for k in empty_kinds if k in REQUIRED_KINDS]
     if empty_kinds:
         raise _missing_programme_error(adata.var_names, progs, empty_kinds, tumour_type)
+    _drop_previous_scores(adata, key_added)
     for name in progs:
         adata.obs[f"{key_added}_{name}"] = z[name].to_numpy()
         adata.obs[f"{key_added}_{name}_auc"] = auc[name].to_numpy()
@@ -555,6 +556,20 @@ def score_programmes(
         },
     }
     return adata if copy else None
+
+
+def _drop_previous_scores(adata: AnnData, key_added: str) -> None:
+    """Remove the ``obs`` columns a previous call with ``key_added`` wrote.
+
+    Scoring again with another tumour type would otherwise leave the former tumour
+    programmes' columns (``programme_BREAST`` after a PRAD run) beside the new ones.
+    """
+    previous = adata.uns.get(key_added, {})
+    if not isinstance(previous, Mapping) or "genes_used" not in previous:
+        return
+    names = [*previous["genes_used"], *KINDS]
+    cols = [f"{key_added}_{n}{s}" for n in names for s in ("", "_auc")]
+    adata.obs = adata.obs.drop(columns=[c for c in cols if c in adata.obs])
 
 
 def _missing_programme_error(

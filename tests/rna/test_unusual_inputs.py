@@ -58,3 +58,20 @@ def test_values_must_be_a_known_form():
     with pytest.raises(ValueError, match=r"values must be one of \['counts', 'normalised'"):
         classify_cells(a, tumour_type="BRCA", values="tpm")
     assert "cell_class" not in a.obs
+
+
+def test_a_second_call_leaves_no_column_of_the_first():
+    # Aneuploid CTCs: the first call adds the copy-number term. A second call without it
+    # (cnv=False), or for another tumour type, left the first call's cnv_* columns and
+    # programme_BREAST beside its own results.
+    a = simulate_draw(100, 400, depth=2_000, cnv_chromosomes=6, seed=2)
+    classify_cells(a, tumour_type="BRCA")
+    assert a.uns["cell_class"]["cnv"]["status"] == "used"
+    assert {"cnv_correlation", "cnv_log_lr", "programme_BREAST"} <= set(a.obs)
+    classify_cells(a, tumour_type="PRAD", cnv=False)
+    assert a.uns["cell_class"]["cnv"]["status"] == "not requested"
+    assert not {"cnv_correlation", "cnv_log_lr"} & set(a.obs)
+    assert not [c for c in a.obs if c.startswith("programme_BREAST")]
+    fresh = simulate_draw(100, 400, depth=2_000, cnv_chromosomes=6, seed=2)
+    classify_cells(fresh, tumour_type="PRAD", cnv=False)
+    assert set(a.obs.columns) == set(fresh.obs.columns)
