@@ -619,11 +619,17 @@ def _cnv_term(
     cells each (a fixed subsample); whether the confident CTCs share a profile is decided
     on them alone, and only then are the uncertain cells profiled, CNV_CHUNK at a time
     beside the same anchors, so a 100k-cell run without a shared profile pays for 1,000
-    cells and one with it for its uncertain cells.
+    cells and one with it for its uncertain cells. A cell with nothing detected has no
+    copy-number profile (its "profile" would be minus the reference mean, whose chance
+    correlation with the CTCs' is no evidence): it gets no term, as it gets Bayes factor 1
+    from the programmes.
     """
     blood = ok & (post["blood"].to_numpy() >= CNV_CONFIDENT)
     tumour = ok & (post["tumour"].to_numpy() >= CNV_CONFIDENT)
-    uncertain = ok & ~(post.to_numpy().max(axis=1) >= CNV_CONFIDENT)
+    x = adata.X if layer is None else adata.layers[layer]
+    row_max = x.max(axis=1)  # values are non-negative (score_programmes checks)
+    detected = np.asarray(row_max.todense() if sp.issparse(row_max) else row_max).ravel() > 0
+    uncertain = ok & detected & ~(post.to_numpy().max(axis=1) >= CNV_CONFIDENT)
     if blood.sum() < CNV_MIN_REFERENCE or tumour.sum() < CNV_MIN_SEEDS or not uncertain.any():
         _, _, info = cnv_evidence(adata, blood, tumour)  # reports why not, computes nothing
         if not uncertain.any():

@@ -75,3 +75,21 @@ def test_a_second_call_leaves_no_column_of_the_first():
     fresh = simulate_draw(100, 400, depth=2_000, cnv_chromosomes=6, seed=2)
     classify_cells(fresh, tumour_type="PRAD", cnv=False)
     assert set(a.obs.columns) == set(fresh.obs.columns)
+
+
+def test_cells_with_no_counts_get_no_copy_number_evidence():
+    # A cell with nothing detected carries no evidence: Bayes factor 1 for every kind
+    # from the programmes, so its posterior is the prior (0.2 for each of the four kinds
+    # and "none", identity Platt layer). Its copy-number "profile" (minus the reference
+    # mean) was correlated with the CTCs' and gave it a log likelihood ratio of about
+    # -3.8 against tumour (CTC probability 0.006).
+    a = simulate_draw(100, 400, depth=2_000, cnv_chromosomes=6, seed=2)
+    x = a.X.toarray()
+    x[:5] = 0
+    a.X = sp.csr_matrix(x)
+    classify_cells(a, tumour_type="BRCA")
+    assert a.uns["cell_class"]["cnv"]["status"] == "used"
+    np.testing.assert_allclose(a.obs["ctc_probability"][:5], 0.2)
+    assert (a.obs["cnv_log_lr"][:5] == 0).all()
+    assert a.obs["cnv_correlation"][:5].isna().all()
+    assert (a.obs["cell_class"][:5] == "unassigned").all()
