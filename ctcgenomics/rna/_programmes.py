@@ -401,7 +401,8 @@ def combine_max(z: np.ndarray) -> np.ndarray:
     if z.ndim == 1:
         return z
     k = np.sum(np.isfinite(z), axis=1)
-    best = np.nanmax(np.where(np.isfinite(z), z, -np.inf), axis=1)
+    # 0 where no programme has a z (the result is NaN there): avoids 0 * -inf
+    best = np.where(k > 0, np.max(np.where(np.isfinite(z), z, -np.inf), axis=1), 0.0)
     # log P(max <= z) = k log Phi(z); p = 1 - Phi(z)^k, computed stably via log-space
     log_cdf = k * norm.logcdf(best)
     p = -np.expm1(log_cdf)
@@ -517,6 +518,22 @@ def score_programmes(
     ]
     for kind in set(empty_kinds) - set(REQUIRED_KINDS):
         log.warning("no %s programme gene in the matrix: no cell can be called %s", kind, kind)
+    # the anucleate kinds' reference is the housekeeping genes: without them, no z
+    no_reference = sorted(
+        {
+            p.kind
+            for n, p in progs.items()
+            if p.kind not in NUCLEATED_KINDS and n in refs_used and used[n] and not refs_used[n]
+        }
+    )
+    if no_reference:
+        log.warning(
+            "no housekeeping gene in the matrix (%s): the %s programme(s), contrasted with "
+            "them, cannot be scored and no cell can be called %s",
+            ", ".join(housekeeping) or "none defined",
+            " and ".join(no_reference),
+            " or ".join(no_reference),
+        )
     empty_kinds = [k for k in empty_kinds if k in REQUIRED_KINDS]
     if empty_kinds:
         raise _missing_programme_error(adata.var_names, progs, empty_kinds, tumour_type)

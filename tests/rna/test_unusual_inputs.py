@@ -1,5 +1,8 @@
 """Unusual but legitimate inputs to the RNA arm (found by fuzzing ``classify_cells``)."""
 
+import logging
+import warnings
+
 import anndata as ad
 import numpy as np
 import pandas as pd
@@ -93,3 +96,20 @@ def test_cells_with_no_counts_get_no_copy_number_evidence():
     assert (a.obs["cnv_log_lr"][:5] == 0).all()
     assert a.obs["cnv_correlation"][:5].isna().all()
     assert (a.obs["cell_class"][:5] == "unassigned").all()
+
+
+def test_matrix_without_housekeeping_genes_says_which_classes_it_loses(caplog):
+    # Platelets and erythrocytes are contrasted with the housekeeping genes; a panel
+    # without them silently lost both classes (and combine_max raised a RuntimeWarning).
+    from ctcgenomics.rna._programmes import load_programmes
+
+    a = simulate_draw(10, 40, n_platelet=10, n_erythrocyte=10, depth=5_000, seed=2)
+    a = a[:, ~a.var_names.isin(load_programmes()["HOUSEKEEPING"].genes)].copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with caplog.at_level(logging.WARNING, logger="ctcgenomics.rna._programmes"):
+            classify_cells(a, tumour_type="BRCA", cnv=False)
+    assert "no housekeeping gene in the matrix" in caplog.text
+    assert "no cell can be called erythrocyte or platelet" in caplog.text
+    assert a.obs["programme_platelet"].isna().all()
+    assert not a.obs["cell_class"].isin(["platelet", "erythrocyte"]).any()
