@@ -466,6 +466,7 @@ def score_programmes(
     adata = adata.copy() if copy else adata
     x = adata.X if layer is None else adata.layers[layer]
     _check_values(x)
+    _check_unique_genes(adata.var_names)
     sets: dict[str, list[str]] = {n: list(p.genes) for n, p in progs.items()}
     tumour_names = [n for n, p in progs.items() if p.kind == "tumour"]
     sets["tumour"] = list(dict.fromkeys(g for n in tumour_names for g in progs[n].genes))
@@ -536,7 +537,7 @@ def score_programmes(
         )
     empty_kinds = [k for k in empty_kinds if k in REQUIRED_KINDS]
     if empty_kinds:
-        raise _missing_programme_error(adata.var_names, progs, empty_kinds, tumour_type)
+        raise _missing_programme_error(adata.var, progs, empty_kinds, tumour_type)
     _drop_previous_scores(adata, key_added)
     for name in progs:
         adata.obs[f"{key_added}_{name}"] = z[name].to_numpy()
@@ -589,11 +590,38 @@ def _drop_previous_scores(adata: AnnData, key_added: str) -> None:
     adata.obs = adata.obs.drop(columns=[c for c in cols if c in adata.obs])
 
 
+def _symbol_column_hint(var: pd.DataFrame) -> str:
+    """Say that ``var_names`` are Ensembl IDs, and which ``var`` column holds symbols."""
+    from ctcgenomics.rna._genes import human_symbols, looks_like_ensembl
+
+    if len(var) == 0 or looks_like_ensembl(var.index).mean() < 0.5:
+        return ""
+    symbols = set(human_symbols()[0])
+    shares = {
+        c: float(var[c].astype(str).isin(symbols).mean())
+        for c in var.columns
+        if not pd.api.types.is_numeric_dtype(var[c])
+    }
+    best = max(shares, key=shares.get, default=None)
+    example = var.index[looks_like_ensembl(var.index)][0]
+    hint = f" var_names are Ensembl IDs (e.g. {example})"
+    if best is None or shares[best] < 0.5:
+        return hint + ": read the file with ctcgenomics.rna.read_counts, which converts them."
+    return (
+        hint + f" and var[{best!r}] holds gene symbols: use them as var_names, summing the "
+        "columns of repeated symbols (ctcgenomics.rna.read_counts does both when reading "
+        "the file)."
+    )
+
+
 def _missing_programme_error(
-    var_names: pd.Index, progs: Mapping[str, Programme], empty_kinds: list[str], tumour_type: str
+    var: pd.DataFrame, progs: Mapping[str, Programme], empty_kinds: list[str], tumour_type: str
 ) -> PanelError:
-    """Name the required programmes without a measured gene, and genes in another case."""
-    present = set(map(str, var_names))
+    """Name the required programmes without a measured gene, and genes in another case.
+
+    Also names Ensembl IDs as ``var_names`` and the ``var`` column holding the symbols.
+    """
+    present = set(map(str, var.index))
     upper = {name.upper(): name for name in present}
     other_case = [
         upper[g] for n, p in progs.items() if p.kind in empty_kinds for g in p.genes
@@ -612,7 +640,23 @@ def _missing_programme_error(
             f"{n}: {', '.join(p.genes[:5])}" for n, p in progs.items() if p.kind in empty_kinds
         )
         + ". Check that var_names are human gene symbols (Ensembl IDs are converted by "
-        "ctcgenomics.rna.read_counts) and that the panel measures these genes." + hint
+        "ctcgenomics.rna.read_counts) and that the panel measures these genes."
+        + hint
+        + _symbol_column_hint(var)
+    )
+
+
+def _check_unique_genes(var_names: pd.Index) -> None:
+    """Refuse repeated gene names, naming them and the fix."""
+    names = pd.Index(var_names.astype(str))
+    if names.is_unique:
+        return
+    dup = names[names.duplicated()].unique()
+    raise ValueError(
+        f"{len(dup)} gene name(s) occur more than once in var_names (e.g. "
+        f"{', '.join(dup[:5])}); a gene's rank in a cell needs one column per gene: sum the "
+        "columns of each repeated name (ctcgenomics.rna.read_counts does this when reading "
+        "the file), or keep one, adata[:, ~adata.var_names.duplicated()]"
     )
 
 

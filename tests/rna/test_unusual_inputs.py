@@ -113,3 +113,32 @@ def test_matrix_without_housekeeping_genes_says_which_classes_it_loses(caplog):
     assert "no cell can be called erythrocyte or platelet" in caplog.text
     assert a.obs["programme_platelet"].isna().all()
     assert not a.obs["cell_class"].isin(["platelet", "erythrocyte"]).any()
+
+
+def test_ensembl_var_names_error_names_the_symbol_column():
+    # An AnnData with Ensembl IDs as var_names and symbols in a var column (the 10x /
+    # CELLxGENE layout): the API takes symbols, and its error said only "check that
+    # var_names are human gene symbols".
+    from ctcgenomics.rna._genes import gene_table
+    from ctcgenomics.rna._programmes import PanelError
+
+    a = simulate_draw(5, 20, n_genes=500, seed=1)
+    ids = gene_table().drop_duplicates("gene_name").set_index("gene_name")["gene_id"]
+    a.var["gene_symbols"] = a.var_names.to_numpy()
+    a.var_names = [f"{ids[g]}.4" for g in a.var_names]
+    with pytest.raises(PanelError, match=r"Ensembl IDs \(e.g. ENSG\d{11}\.4\) and var\['gene_symb"):
+        classify_cells(a, tumour_type="BRCA")
+    a.var = a.var.drop(columns="gene_symbols")
+    with pytest.raises(PanelError, match=r"Ensembl IDs .*read_counts, which converts them"):
+        classify_cells(a, tumour_type="BRCA")
+
+
+def test_duplicated_gene_names_are_named():
+    a = simulate_draw(5, 20, n_genes=500, seed=1)
+    names = a.var_names.to_numpy().copy()
+    names[-1] = "EPCAM"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # anndata: names not unique
+        a.var_names = names
+    with pytest.raises(ValueError, match=r"1 gene name\(s\) occur more than once .*EPCAM"):
+        classify_cells(a, tumour_type="BRCA")
