@@ -420,7 +420,8 @@ def classify_cells(
     name = output_namer(key_added, "cell_class")
     # a previous call's copy-number columns would outlive a call that does not add them
     stale = [name(c) for c in ("cnv_correlation", "cnv_log_lr") if name(c) in adata.obs]
-    adata.obs = adata.obs.drop(columns=stale)
+    if stale:
+        adata.obs = adata.obs.drop(columns=stale)
     score_programmes(adata, tumour_type=tumour_type, layer=layer, key_added=programme_key)
     ok = adata.obs[qc_key].to_numpy(bool) if qc_key in adata.obs else np.ones(adata.n_obs, bool)
     log_bf = kind_log_bayes_factors(

@@ -587,7 +587,9 @@ def _drop_previous_scores(adata: AnnData, key_added: str) -> None:
         return
     names = [*previous["genes_used"], *KINDS]
     cols = [f"{key_added}_{n}{s}" for n in names for s in ("", "_auc")]
-    adata.obs = adata.obs.drop(columns=[c for c in cols if c in adata.obs])
+    cols = [c for c in cols if c in adata.obs]
+    if cols:
+        adata.obs = adata.obs.drop(columns=cols)
 
 
 def _symbol_column_hint(var: pd.DataFrame) -> str:
