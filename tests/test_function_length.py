@@ -22,7 +22,6 @@ EXCEPTIONS: dict[str, tuple[int, str]] = {
     "cli/cmd_snv.py::register": (120, "argparse declarations, one statement per option"),
     "cli/cmd_cnv.py::run_call": (155, "parameter handling moves with the one-CLI-form change"),
     "snv/_model.py::site_model": (120, "one likelihood sum over three hypotheses; follow-up"),
-    "rna/_programmes.py::score_programmes": (110, "not split yet; follow-up of issue 18"),
     "snv/_copynumber.py::add_copy_number": (110, "not split yet; follow-up of issue 18"),
 }
 

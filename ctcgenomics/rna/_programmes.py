@@ -511,33 +511,7 @@ def score_programmes(
     z = pd.concat([z_n, z_w], axis=1)
     z_max = zmax_n.set_axis(adata.obs_names)
     missing = {n: [g for g in sets[n] if g not in set(used[n])] for n in sets}
-    empty_kinds = [
-        kind
-        for kind in KINDS
-        if not any(used[n] for n, p in progs.items() if p.kind == kind)
-        and any(p.kind == kind for p in progs.values())
-    ]
-    for kind in set(empty_kinds) - set(REQUIRED_KINDS):
-        log.warning("no %s programme gene in the matrix: no cell can be called %s", kind, kind)
-    # the anucleate kinds' reference is the housekeeping genes: without them, no z
-    no_reference = sorted(
-        {
-            p.kind
-            for n, p in progs.items()
-            if p.kind not in NUCLEATED_KINDS and n in refs_used and used[n] and not refs_used[n]
-        }
-    )
-    if no_reference:
-        log.warning(
-            "no housekeeping gene in the matrix (%s): the %s programme(s), contrasted with "
-            "them, cannot be scored and no cell can be called %s",
-            ", ".join(housekeeping) or "none defined",
-            " and ".join(no_reference),
-            " or ".join(no_reference),
-        )
-    empty_kinds = [k for k in empty_kinds if k in REQUIRED_KINDS]
-    if empty_kinds:
-        raise _missing_programme_error(adata.var, progs, empty_kinds, tumour_type)
+    _check_coverage(adata.var, progs, used, refs_used, housekeeping, tumour_type)
     _drop_previous_scores(adata, key_added)
     for name in progs:
         adata.obs[f"{key_added}_{name}"] = z[name].to_numpy()
@@ -574,6 +548,44 @@ def score_programmes(
         },
     }
     return adata if copy else None
+
+
+def _check_coverage(
+    var: pd.DataFrame,
+    progs: Mapping[str, Programme],
+    used: Mapping[str, list[str]],
+    refs_used: Mapping[str, list[str]],
+    housekeeping: list[str],
+    tumour_type: str,
+) -> None:
+    """Warn about kinds no cell can be called; raise when a required kind has no gene."""
+    empty_kinds = [
+        kind
+        for kind in KINDS
+        if not any(used[n] for n, p in progs.items() if p.kind == kind)
+        and any(p.kind == kind for p in progs.values())
+    ]
+    for kind in set(empty_kinds) - set(REQUIRED_KINDS):
+        log.warning("no %s programme gene in the matrix: no cell can be called %s", kind, kind)
+    # the anucleate kinds' reference is the housekeeping genes: without them, no z
+    no_reference = sorted(
+        {
+            p.kind
+            for n, p in progs.items()
+            if p.kind not in NUCLEATED_KINDS and n in refs_used and used[n] and not refs_used[n]
+        }
+    )
+    if no_reference:
+        log.warning(
+            "no housekeeping gene in the matrix (%s): the %s programme(s), contrasted with "
+            "them, cannot be scored and no cell can be called %s",
+            ", ".join(housekeeping) or "none defined",
+            " and ".join(no_reference),
+            " or ".join(no_reference),
+        )
+    empty_kinds = [k for k in empty_kinds if k in REQUIRED_KINDS]
+    if empty_kinds:
+        raise _missing_programme_error(var, progs, empty_kinds, tumour_type)
 
 
 def _drop_previous_scores(adata: AnnData, key_added: str) -> None:
