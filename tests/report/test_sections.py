@@ -84,6 +84,23 @@ def test_germline_findings_have_their_own_part(tmp_path):
     assert "Germline findings" in html and "confirm in a certified laboratory" in html
 
 
+def test_headline_flags_germline_candidates(tmp_path):
+    # Germline BRCA2 gives olaparib/talazoparib (germline BRCA labels): the headline
+    # keeps them but must not present them as CTC findings with a CTC prevalence.
+    inputs = build_patient(tmp_path, germline_brca2=True)
+    report = make_report(inputs, "P01")
+    cands = report.data["sections"]["summary"]["candidate_therapies"]
+    brca2 = [c for c in cands if c["gene"] == "BRCA2"]
+    assert {"olaparib", "talazoparib"} <= {c["therapy"] for c in brca2}
+    assert all(c["origin"] == "germline" for c in brca2)
+    assert all(c["confirm"] == "germline, confirm in a certified laboratory" for c in brca2)
+    assert all(c["origin"] == "somatic" for c in cands if c["gene"] != "BRCA2")
+    html = report.to_html()
+    item = next(li for li in html.split("<li>") if li.startswith("olaparib – BRCA2"))
+    assert "inherited (germline) variant, not a CTC finding" in item
+    assert "prevalence" not in item.split("</li>")[0]
+
+
 def test_level_limits_are_shown(report):
     th = report.data["sections"]["therapies"]
     erbb2 = [m for m in th["matches"] if m["gene"] == "ERBB2"]

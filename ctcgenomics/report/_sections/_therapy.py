@@ -6,6 +6,7 @@ import re
 
 import pandas as pd
 
+from ctcgenomics.actionability._match import CONFIRM_GERMLINE
 from ctcgenomics.report._inputs import LoadedInputs
 from ctcgenomics.report._sections._common import _level_rank, _records, absent, clean
 from ctcgenomics.report._sections._evaluable import evaluable_ctcs
@@ -37,7 +38,11 @@ def _ranked(matches: pd.DataFrame) -> pd.DataFrame:
 def headline_therapies(matches: pd.DataFrame | None, direction: str) -> list[dict]:
     """Best match per therapy (``sensitivity``) or per alteration x therapy (``resistance``).
 
-    Ranked by evidence level, then prevalence, as in the therapies table.
+    Ranked by evidence level, then prevalence, as in the therapies table. Each record
+    keeps the ``origin`` of its alteration and, for a germline variant, the flag
+    ``confirm`` (:data:`~ctcgenomics.actionability._match.CONFIRM_GERMLINE`): an inherited
+    variant is in every cell, so its CTC prevalence is not a finding of the tumour and the
+    page shows the flag in its place.
     """
     if matches is None or matches.empty:
         return []
@@ -46,9 +51,13 @@ def headline_therapies(matches: pd.DataFrame | None, direction: str) -> list[dic
     best = sub.drop_duplicates(keys, keep="first")
     draws = sub.groupby(keys)["draw"].agg(lambda d: ", ".join(sorted(set(map(str, d)))))
     best = best.join(draws.rename("draws"), on=keys)
-    cols = ("therapy", "gene", "alteration", "level", "tumour_type_match", "prevalence",
-            "ci_low", "ci_high", "draws")  # fmt: skip
-    return _records(best, cols)
+    cols = ("therapy", "gene", "alteration", "origin", "level", "tumour_type_match",
+            "prevalence", "ci_low", "ci_high", "draws")  # fmt: skip
+    records = _records(best, cols)
+    for rec in records:
+        rec["origin"] = "germline" if rec.get("origin") == "germline" else "somatic"
+        rec["confirm"] = CONFIRM_GERMLINE if rec["origin"] == "germline" else ""
+    return records
 
 
 THERAPY_COLUMNS = (
