@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ctcgenomics._ids import validate_id
+from ctcgenomics.actionability._kb import LEVEL_ORDER
 from ctcgenomics.io.alterations import read_alterations
 from ctcgenomics.io.sheets import read_cell_sheet, read_patient_sheet
 from ctcgenomics.io.stage_status import read_status
@@ -266,9 +267,49 @@ def _read_actionability(out: LoadedInputs, path: Path) -> None:
         keep_default_na=False,
         na_values={c: ["", "nan", "NaN"] for c in ("prevalence", "ci_low", "ci_high")},
     )
+    _check_evidence(out.matches, path, first_line=n_comment + 2)
     meta_path = path.with_suffix(".json")
     if meta_path.is_file():
         out.actionability_meta = json.loads(meta_path.read_text(encoding="utf-8"))
+
+
+MATCH_TABLE_COLUMNS: tuple[str, ...] = (
+    "draw", "gene", "alteration", "kind", "therapy", "level", "direction", "sources",
+    "n_cells_altered",
+)  # fmt: skip
+"""Columns of ``actionability.tsv`` the report cannot do without."""
+
+
+def _check_evidence(matches: pd.DataFrame, path: Path, *, first_line: int) -> None:
+    """Refuse a match table whose rows lack the evidence level or the sources.
+
+    A therapy is never shown without both: a row missing either (a hand-edited table, or
+    one written by another tool) stops the report, naming the file, the line and the fix.
+    """
+    missing = [c for c in MATCH_TABLE_COLUMNS if c not in matches.columns]
+    if missing:
+        raise ReportInputError(
+            f"{path}: not a ctcg match table: column(s) {missing} are missing; rerun "
+            "`ctcg match` to write it"
+        )
+    columns = ["gene", "alteration", "therapy", "level", "sources"]
+    for i, rec in enumerate(matches[columns].astype(str).to_dict("records")):
+        where = (
+            f"{path}, line {first_line + i}: the match {rec['gene']} {rec['alteration']} -> "
+            f"{rec['therapy'] or '(no therapy)'}"
+        )
+        lacks = [k for k in ("level", "sources") if not rec[k].strip()]
+        if lacks:
+            raise ReportInputError(
+                f"{where} has no {' and no '.join(lacks)}; a therapy is only shown with its "
+                "evidence level and sources: rerun `ctcg match` (its knowledge-base and CIViC "
+                "rows always carry both) instead of editing the table"
+            )
+        if rec["level"] not in LEVEL_ORDER:
+            raise ReportInputError(
+                f"{where} has level {rec['level']!r}, not one of {list(LEVEL_ORDER)}; rerun "
+                "`ctcg match` instead of editing the table"
+            )
 
 
 def failed_stages(statuses: dict[str, list[PathLike]]) -> dict[str, str]:

@@ -209,6 +209,37 @@ def test_missing_file_names_it(patient_inputs, tmp_path):
         load_inputs(patient_inputs, "P01")
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("sources", "", r"line 4: the match \S+ \S+ -> .+ has no sources"),
+        ("level", "", r"line 4: the match .+ has no level; a therapy is only shown with"),
+        ("level", "Level 1", r"line 4: the match .+ has level 'Level 1', not one of"),
+    ],
+)
+def test_match_without_level_or_sources_is_refused(patient_inputs, column, value, message):
+    # actionability.tsv: two '#' lines, the header (line 3), then the matches.
+    path = patient_inputs.actionability
+    lines = path.read_text().splitlines()
+    header = lines[2].split("\t")
+    cells = lines[3].split("\t")
+    cells[header.index(column)] = value
+    lines[3] = "\t".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ReportInputError, match=message):
+        load_inputs(patient_inputs, "P01")
+
+
+def test_match_table_without_sources_column_is_refused(patient_inputs):
+    path = patient_inputs.actionability
+    lines = path.read_text().splitlines()
+    keep = [i for i, c in enumerate(lines[2].split("\t")) if c != "sources"]
+    rows = ["\t".join(line.split("\t")[i] for i in keep) for line in lines[2:]]
+    path.write_text("\n".join(lines[:2] + rows) + "\n")
+    with pytest.raises(ReportInputError, match=r"column\(s\) \['sources'\] are missing"):
+        load_inputs(patient_inputs, "P01")
+
+
 def test_written_json_is_strict_and_matches(report, tmp_path):
     write_report(report, tmp_path / "r.html", tmp_path / "r.json")
     data = json.loads((tmp_path / "r.json").read_text())
