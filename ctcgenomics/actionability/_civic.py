@@ -206,10 +206,12 @@ def read_civic(path: str | os.PathLike[str]) -> CivicEvidence:
 
     Kept: ``evidence_type`` Predictive, ``evidence_direction`` exactly ``Supports``, a
     significance of sensitivity or resistance (Reduced Sensitivity -> resistance), level
-    A-E, an accepted and unflagged item (current layout), a molecular profile of one
-    variant that the pattern grammar can express. Drugs listed with interaction
-    ``Combination`` form one therapy; otherwise each drug is its own therapy. Germline
-    items (``variant_origin`` Rare/Common Germline) match only germline alterations.
+    A-E, an accepted and unflagged item (current layout) with an evidence ID and a source
+    (citation or citation ID; items without are counted as ``no evidence ID`` / ``no
+    source``), a molecular profile of one variant that the pattern grammar can express.
+    Drugs listed with interaction ``Combination`` form one therapy; otherwise each drug
+    is its own therapy. Germline items (``variant_origin`` Rare/Common Germline) match
+    only germline alterations.
 
     Raises
     ------
@@ -292,8 +294,9 @@ def _normalise(row: dict[str, str], layout: str) -> dict[str, str]:
             "level": row["evidence_level"],
             "significance": row["clinical_significance"],
             "pmid": row["pubmed_id"] if row["pubmed_id"].isdigit() else "",
-            "citation": row["citation"],
-            "evidence_id": row["evidence_id"],
+            "citation": row["citation"].strip(),
+            "citation_id": row["pubmed_id"].strip(),
+            "evidence_id": row["evidence_id"].strip(),
             "origin": row.get("variant_origin", ""),
             "status": row.get("evidence_status", "accepted") or "accepted",
             "flagged": "",
@@ -312,8 +315,9 @@ def _normalise(row: dict[str, str], layout: str) -> dict[str, str]:
         "level": row["evidence_level"],
         "significance": row["significance"],
         "pmid": row["citation_id"] if pubmed and row["citation_id"].isdigit() else "",
-        "citation": row["citation"],
-        "evidence_id": row["evidence_id"],
+        "citation": row["citation"].strip(),
+        "citation_id": row["citation_id"].strip(),
+        "evidence_id": row["evidence_id"].strip(),
         "origin": row.get("variant_origin", ""),
         "status": row.get("evidence_status", "accepted") or "accepted",
         "flagged": row.get("is_flagged", ""),
@@ -335,6 +339,11 @@ def _skip_reason(rec: dict[str, str]) -> str:
         return "flagged"
     if not rec["drugs"]:
         return "no therapy"
+    # A therapy is never shown without its source: the evidence ID and the publication.
+    if not rec["evidence_id"]:
+        return "no evidence ID"
+    if not rec["citation"] and not rec["citation_id"]:
+        return "no source"
     if rec["complex"]:
         return "complex molecular profile"
     return ""

@@ -187,6 +187,8 @@ def _locate(path_parts, entries) -> str:
 def _describe(err: jsonschema.ValidationError) -> str:
     if err.validator == "enum":
         return f"value {err.instance!r} is not allowed; use one of {err.validator_value}"
+    if err.validator == "pattern" and err.validator_value == "\\S":
+        return "is blank; write the text (every therapy is shown with its sources)"
     if err.validator == "pattern":
         return f"value {err.instance!r} does not match the allowed form {err.validator_value}"
     if err.validator == "required":

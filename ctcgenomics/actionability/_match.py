@@ -340,7 +340,7 @@ def _civic_rows(item: CivicItem, obs: Observation, code: str, base: dict, thresh
     else:
         tumour_match = "other_indication"
     caps, confirm = _limits(base, surrogate=obs.kind == "expression", threshold=threshold)
-    pmid = f" [PMID {item.pmid}]" if item.pmid else ""
+    source = " ".join(x for x in (item.citation, f"[PMID {item.pmid}]" if item.pmid else "") if x)
     return [
         {
             **base,
@@ -362,7 +362,7 @@ def _civic_rows(item: CivicItem, obs: Observation, code: str, base: dict, thresh
             "caps": "; ".join(c.replace(": at most 3B", "") for c in caps),
             "confirm": "; ".join(confirm),
             "summary": f"CIViC {item.evidence_id}: {item.variant} in {item.disease}",
-            "sources": f"CIViC {item.evidence_id}: {item.citation}{pmid}",
+            "sources": f"CIViC {item.evidence_id}: {source}",
             "last_reviewed": "",
         }
     ]

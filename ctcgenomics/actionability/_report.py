@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 
@@ -84,6 +85,12 @@ def therapy_table(
         if col not in patient_rows.columns:
             raise ValueError(f"{sheet}: column {col!r} is missing; see the patient-sheet schema")
     first = patient_rows.iloc[0].to_dict()
+    if _missing(first["tumour_type"]):
+        raise ValueError(
+            f"{sheet}, patient {patient}, column tumour_type: no tumour type; give the OncoTree "
+            "code of the primary tumour (e.g. BRCA, IDC, PRAD, LUAD; release "
+            f"{oncotree().release}), the most specific one known"
+        )
     code = oncotree().resolve(
         str(first["tumour_type"]), where=f"{sheet}, patient {patient}, column tumour_type"
     )
@@ -159,6 +166,13 @@ def therapy_table(
         "warnings": warnings,
     }
     return doc, table
+
+
+def _missing(value: object) -> bool:
+    """Whether a sheet cell is empty: None, NaN or blank text."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    return not str(value).strip()
 
 
 def _civic_info(info: Mapping[str, object] | None) -> dict[str, object] | None:

@@ -228,6 +228,19 @@ def test_unknown_tumour_type_message_names_sheet_and_patient():
         therapy_table("P1", alts, rows, sheet="p.tsv")
 
 
+@pytest.mark.parametrize("missing", [None, float("nan"), "", "  "])
+def test_missing_tumour_type_names_sheet_and_patient(missing):
+    # Was read as the code 'None' / 'nan', with unrelated near matches (HNNE, BONE...).
+    from ctcgenomics.actionability import therapy_table
+
+    rows = sheet_rows("BRCA").assign(tumour_type=[missing])
+    alts = make_alterations(("D1", "ERBB2", "AMPLIFICATION", "copy_number", 1, 1))
+    with pytest.raises(
+        ValueError, match=r"p\.tsv, patient P1, column tumour_type: no tumour type; give the"
+    ):
+        therapy_table("P1", alts, rows, sheet="p.tsv")
+
+
 # ---------------------------------------------------------------------- patient sheet
 def test_contradictory_receptor_status_names_the_rows(tmp_path):
     sheet = tmp_path / "patients.tsv"
@@ -334,6 +347,15 @@ def test_packaged_kb_is_valid_and_versioned():
                 sources=[{"type": "trial", "citation": "CodeBreaK 100"}]
             ),
             r"\(id 'nsclc_kras_g12c'\).*level-1 entry needs a source of type 'label'",
+        ),
+        # A blank citation or summary passed minLength: the therapy had no source text.
+        (
+            lambda d: _entry(d, "brca_esr1_elacestrant")["sources"][0].update(citation="    "),
+            r"\(id 'brca_esr1_elacestrant'\), field 'sources.0.citation': is blank",
+        ),
+        (
+            lambda d: _entry(d, "brca_esr1_elacestrant").update(summary=" " * 12),
+            r"\(id 'brca_esr1_elacestrant'\), field 'summary': is blank",
         ),
         (
             lambda d: _entry(d, "nsclc_kras_g12c")["sources"][0].pop("date"),

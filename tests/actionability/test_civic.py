@@ -110,3 +110,27 @@ def test_current_layout_matches(kb):
     res = match(make_alterations(("D1", "PDGFRA", "p.D842_I843delinsVM", "mutation", 2, 3)),
                 "GIST", kb=kb, civic=civic).matches  # fmt: skip
     assert "crenolanib" in set(res["therapy"])
+
+
+def test_items_without_evidence_id_or_source_are_skipped(tmp_path, kb):
+    # An item with neither citation nor citation ID was matched with the source text
+    # "CIViC EID9: " (and without evidence ID, "CIViC EID: "): a therapy without source.
+    raw = pd.read_csv(CIVIC_2026_PATH, sep="\t", dtype=str, keep_default_na=False)
+    item = {**raw.iloc[0].to_dict(), "molecular_profile": "PIK3CA H1047R",
+            "disease": "Breast Cancer", "therapies": "Alpelisib", "evidence_type": "Predictive",
+            "evidence_direction": "Supports", "evidence_level": "B",
+            "significance": "Sensitivity/Response", "therapy_interaction_type": ""}  # fmt: skip
+    rows = [
+        {**item, "evidence_id": "9", "citation": "", "citation_id": ""},
+        {**item, "evidence_id": "", "citation": "Doe et al., 2020", "citation_id": "12345678"},
+        {**item, "evidence_id": "11", "citation": "", "citation_id": "12345678"},
+    ]
+    path = tmp_path / "civic.tsv"
+    pd.DataFrame(rows, columns=raw.columns).to_csv(path, sep="\t", index=False)
+    civic = read_civic(path)
+    assert dict(civic.skipped) == {"no source": 1, "no evidence ID": 1}
+    assert [i.evidence_id for i in civic.items] == ["EID11"]
+    res = match(make_alterations(("D1", "PIK3CA", "p.H1047R", "mutation", 2, 3)), "BRCA",
+                kb=kb, civic=civic).matches  # fmt: skip
+    cv = res[res["level_system"] == "CIViC"]
+    assert cv["sources"].tolist() == ["CIViC EID11: [PMID 12345678]"]
