@@ -340,6 +340,10 @@ def _civic_rows(item: CivicItem, obs: Observation, code: str, base: dict, thresh
     else:
         tumour_match = "other_indication"
     caps, confirm = _limits(base, surrogate=obs.kind == "expression", threshold=threshold)
+    if tumour_match == "other_indication":
+        # Kept at CIViC's level, like every limit here, but said: the level is the
+        # evidence's in its own disease, not in this patient's tumour type.
+        caps.insert(0, f"other indication ({item.disease or 'disease not given'})")
     source = " ".join(x for x in (item.citation, f"[PMID {item.pmid}]" if item.pmid else "") if x)
     return [
         {
