@@ -278,3 +278,15 @@ def test_copy_number_states_genes_without_a_usable_bin(tmp_path):
     del bare.uns["ctc_cnv"]
     bare.write_h5ad(inputs.cnv)
     assert make_report(inputs, "P01").data["sections"]["copy_number"]["gene_warnings"] == []
+
+
+def test_a_draw_without_a_row_is_not_stated_as_assessed_or_not():
+    # A missing row may be "not detected" (the writers list what they assessed) or "not
+    # assessed" (no CTC passed in that draw, another assay): the text must not pick one.
+    from ctcgenomics.report._sections._serial import _frac
+
+    text = _frac({"draw": "D3", "detected": False, "note": "not in this draw's table"})
+    assert text == "no call in D3 (not detected, or not assessed)"
+    assert _frac({"draw": "D1", "n_cells_altered": 8, "n_cells_evaluable": 10}) == (
+        "8/10 CTCs in D1"
+    )

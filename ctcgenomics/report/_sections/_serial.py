@@ -53,7 +53,9 @@ def draws_table(loaded: LoadedInputs) -> list[dict]:
 
 def _frac(state: dict) -> str:
     if "n_cells_altered" not in state:
-        return f"not assessed in {state['draw']}"
+        # No row for this draw: the writers list what they assessed, but a row may be
+        # missing because the draw was not assessed for it (no CTC passed, another assay).
+        return f"no call in {state['draw']} (not detected, or not assessed)"
     return f"{state['n_cells_altered']}/{state['n_cells_evaluable']} CTCs in {state['draw']}"
 
 
