@@ -358,7 +358,7 @@ def classify_cells(
     qc_key: str = "qc_pass",
     layer: str | None = None,
     calibration: Mapping[str, Any] | str | os.PathLike[str] | None = None,
-    programme_key: str = "programme",
+    programme_key: str | None = None,
     check_labels: bool = True,
     cnv: bool = True,
     values: str | None = None,
@@ -383,7 +383,9 @@ def classify_cells(
         A calibration mapping or JSON path (:func:`load_calibration`); default the
         packaged file.
     programme_key
-        Prefix of the programme scores (:func:`ctcgenomics.rna.score_programmes`).
+        Prefix of the programme scores (:func:`ctcgenomics.rna.score_programmes`);
+        default ``programme``, or ``f"{key_added}_programme"`` for another ``key_added``,
+        so two runs with different keys (e.g. two tumour types) keep their own scores.
     check_labels
         Refuse to classify (every cell ``unassigned``) when housekeeping genes do not rank
         high in most cells, i.e. the gene names do not match the values.
@@ -410,6 +412,8 @@ def classify_cells(
         (``ctc_probability``, ``ctc_score``, ``cnv_*``) with ``f"{key_added}_"`` too.
     """
     _check_classify_input(adata, qc_key)
+    if programme_key is None:
+        programme_key = output_namer(key_added, "cell_class")("programme")
     if values is not None and values not in VALUES:
         raise ValueError(
             f"values must be one of {list(VALUES)} or None (recognised from the matrix), got "

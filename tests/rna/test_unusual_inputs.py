@@ -142,3 +142,15 @@ def test_duplicated_gene_names_are_named():
         a.var_names = names
     with pytest.raises(ValueError, match=r"1 gene name\(s\) occur more than once .*EPCAM"):
         classify_cells(a, tumour_type="BRCA")
+
+
+def test_two_keys_keep_their_own_programme_scores():
+    # A PRAD run under another key_added used to overwrite the programme scores that the
+    # BRCA run's uns points to (both wrote programme_*).
+    a = simulate_draw(20, 80, n_genes=500, seed=3, tumour_type="BRCA")
+    classify_cells(a, tumour_type="BRCA", cnv=False)
+    brca = a.obs["programme_tumour"].copy()
+    classify_cells(a, tumour_type="PRAD", key_added="prad", cnv=False)
+    pd.testing.assert_series_equal(a.obs["programme_tumour"], brca)
+    assert "prad_programme_tumour" in a.obs and "programme_BREAST" in a.obs
+    assert a.uns["prad"]["params"]["programme_key"] == "prad_programme"
