@@ -7,8 +7,6 @@ from collections.abc import Sequence
 import anndata as ad
 import numpy as np
 import pandas as pd
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import pdist
 
 from ctcgenomics._reference_cells import role_labels
 from ctcgenomics.cnv._config import CNVConfig
@@ -36,6 +34,8 @@ def profile_distances(x: np.ndarray) -> np.ndarray:
     copy numbers), and the pairwise cost, quadratic in cells, falls from the number of
     bins to the number of breakpoints shared by the run.
     """
+    from scipy.spatial.distance import pdist  # 25 ms of start-up: only when clustering
+
     n_bins = max(x.shape[1], 1)
     if x.shape[1] == 0:
         return pdist(np.zeros((len(x), 1)), metric="cityblock")
@@ -97,6 +97,8 @@ def call_clones(
     elif len(idx) == 1:
         raw = np.array([1])
     elif len(idx) > 1:
+        from scipy.cluster.hierarchy import fcluster, linkage
+
         dist = profile_distances(x[idx])
         raw = fcluster(
             linkage(dist, method=cfg.clone_linkage), t=cfg.clone_max_distance, criterion="distance"

@@ -49,6 +49,42 @@ def read_gene_table(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     return frame.drop_duplicates("gene").reset_index(drop=True)
 
 
+# Bins spanning less than this (a segment, a panel's contigs) look their genes up through
+# the packaged table's tabix index; more read the whole table (~0.1 s).
+_TABIX_MAX_SPAN_BP = 300_000_000
+
+
+def _packaged_genes_near(var: pd.DataFrame) -> pd.DataFrame | None:
+    """Return the packaged genes on the bins' stretch of each contig (tabix index).
+
+    ``None`` when the bins span too much of the genome for that to pay. Contigs are
+    fetched in the bins' order and a repeated name keeps its first row among them (PAR
+    genes: chrX before chrY, as in :func:`read_gene_table`); a multi-copy family name
+    (Y_RNA, U6) that the whole table places on another contig first is kept here.
+    """
+    import pysam
+
+    reach = var.groupby(var["chrom"].astype(str), sort=False, observed=True).agg(
+        start=("start", "min"), end=("end", "max")
+    )
+    if int((reach["end"] - reach["start"]).sum()) > _TABIX_MAX_SPAN_BP:
+        return None
+    path = resources.files("ctcgenomics") / "data/annotation/gencode_v44_genes_hg38.tsv.gz"
+    rows: list[list[str]] = []
+    with pysam.TabixFile(str(path)) as tbx:
+        header = tbx.header[-1].lstrip("#").split("\t")
+        contigs = set(tbx.contigs)
+        for chrom, (start, end) in reach.iterrows():
+            name = chrom if chrom in contigs else f"chr{chrom}"
+            if name in contigs:
+                rows += [line.split("\t") for line in tbx.fetch(name, int(start), int(end))]
+    frame = pd.DataFrame(rows, columns=header).rename(
+        columns={"contig": "chrom", "gene_name": "gene"}
+    )
+    frame = frame.astype({"start": np.int64, "end": np.int64})
+    return frame.drop_duplicates("gene").reset_index(drop=True)
+
+
 def arms_from_cytobands(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Chromosome arms (``chrom, start, end, arm``) from a UCSC cytoband BED.
 
@@ -116,12 +152,14 @@ def _to_bin_contig_names(frame: pd.DataFrame, bin_chroms: set[str]) -> pd.DataFr
     not mapped: mitochondrial bins carry no gene calls).
     """
     names = frame["chrom"].astype(str)
-    alt = names.where(~names.str.startswith("chr"), names.str[3:])
-    alt = alt.where(names.str.startswith("chr"), "chr" + names)
-    mapped = names.where(names.isin(bin_chroms) | ~alt.isin(bin_chroms), alt)
-    if mapped.equals(names):
+    rename = {}
+    for name in names.unique():  # a few dozen contigs, not one string op per gene
+        alt = name[3:] if name.startswith("chr") else f"chr{name}"
+        if name not in bin_chroms and alt in bin_chroms:
+            rename[name] = alt
+    if not rename:
         return frame
-    return frame.assign(chrom=mapped.to_numpy())
+    return frame.assign(chrom=names.map(lambda c: rename.get(c, c)).to_numpy())
 
 
 def _gene_bins(var: pd.DataFrame, genes: pd.DataFrame) -> pd.DataFrame:
@@ -274,7 +312,10 @@ def gene_calls(
     _check_called(adata, key, "gene_calls")
     if gene_table is None:
         check_hg38_bins(adata.var)
-    table = read_gene_table() if gene_table is None else gene_table
+    table = gene_table
+    if table is None:
+        table = _packaged_genes_near(adata.var)
+        table = read_gene_table() if table is None else table
     missing = {"chrom", "start", "end", "gene"} - set(table.columns)
     if missing:
         raise CNVInputError(

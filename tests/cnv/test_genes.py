@@ -149,6 +149,19 @@ def test_gene_calls_on_hg38_bins_use_packaged_arms(contig):
     assert calls.loc[in_amp, "extent"] == "focal"
     assert calls.loc["TP53", "call"] == "LOSS"
     assert calls.loc["TP53", "arm"] == f"{contig}p"  # named as the bins name the contig
+    # A short stretch reads its packaged genes through the tabix index: the same calls
+    # as from the whole table.
+    # Names the whole table places on another contig first (multi-copy families: Y_RNA,
+    # U6) are kept where the bins are.
+    near = ctc.cnv.gene_calls(adata)
+    whole = ctc.cnv.gene_calls(adata, gene_table=read_gene_table())
+    assert len(whole) > 100
+    shared = near[near["gene"].isin(whole["gene"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(shared, whole.reset_index(drop=True))
+    copies = pd.read_csv(
+        Path(ctc.__file__).parent / "data/annotation/gencode_v44_genes_hg38.tsv.gz", sep="\t"
+    )["gene_name"].value_counts()
+    assert (copies[near.loc[~near["gene"].isin(whole["gene"]), "gene"]] > 1).all()
 
 
 def test_external_gene_log2_interval_covers_the_true_level():
