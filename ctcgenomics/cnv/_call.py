@@ -64,6 +64,7 @@ from ctcgenomics.cnv._normalise import (
     panel_of_normals,
     pon_divisor,
 )
+from ctcgenomics.cnv._per_patient import call_each_patient, patients_of
 from ctcgenomics.cnv._ploidy import (
     LevelErrorCurve,
     PloidyFit,
@@ -1005,17 +1006,6 @@ def _check_input(adata: ad.AnnData, layer: str | None, normal_given: bool) -> No
         )
     if adata.n_vars == 0 or adata.n_obs == 0:
         raise CNVInputError(f"adata is empty ({adata.n_obs} cells x {adata.n_vars} bins)")
-    if "patient" in adata.obs and adata.obs["patient"].nunique() > 1:
-        # One patient's WBCs are its reference, its sex sets chrX/chrY and its cells form
-        # its clones; pooling patients would mix all three silently.
-        names = sorted(map(str, adata.obs["patient"].unique()))
-        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-        raise CNVInputError(
-            f"adata holds cells of {len(names)} patients ({shown}): copy number is called one "
-            "patient at a time; call it on each, e.g. {p: ctc.cnv.call_copy_number("
-            "adata[adata.obs['patient'] == p].copy(), copy=True) for p in "
-            "adata.obs['patient'].unique()}"
-        )
     _check_bin_order(adata.var)
 
 
@@ -1084,8 +1074,11 @@ def call_copy_number(
         Cells x bins; ``var`` has ``chrom, start, end`` and, best, ``gc`` (without it and
         without ``normal`` each cell's own GC bias is not corrected: a warning, and
         ``uns[key_added]["gc_corrected"]`` is False), optionally ``n_fraction``;
-        ``obs`` may have ``role`` (``ctc``/``wbc``), ``patient`` (one patient per call),
-        ``draw``, ``sex``. Bins in genomic order within each contig.
+        ``obs`` may have ``role`` (``ctc``/``wbc``), ``patient``, ``draw``, ``sex``. Bins in
+        genomic order within each contig. Cells of several patients are called patient
+        by patient (their own WBCs, sex and clones; :mod:`ctcgenomics.cnv._per_patient`):
+        ``uns[key_added]`` then holds ``segments``, ``params``, ``run_warning`` and, per
+        patient, the run summary under ``patients``.
     config
         Parameters (defaults of the config schema if ``None``).
     layer
@@ -1138,11 +1131,20 @@ def call_copy_number(
     ------
     CNVInputError
         When ``var`` lacks bin columns, the layer is missing, the normal or the allele
-        counts do not match the bins or cells, the bins are out of genomic order, or the
-        cells belong to more than one patient (each message names the key and the fix).
+        counts do not match the bins or cells, the bins are out of genomic order, or a
+        matched normal is given for cells of several patients (each message names the
+        key and the fix).
     """
     cfg = config or CNVConfig()
     _check_input(adata, layer, normal is not None)
+    patients = patients_of(adata)
+    if len(patients) > 1:
+        return call_each_patient(
+            adata, patients, call_copy_number, key_added=key_added,
+            name=output_namer(key_added, "ctc_cnv"), alleles=alleles, normal=normal,
+            copy=copy, config=cfg, layer=layer, blacklist=blacklist, mappability=mappability,
+            sex=sex, reference_key=reference_key, reference_cat=reference_cat,
+        )  # fmt: skip
     adata = adata.copy() if copy else adata
     normal = _check_normal(normal, adata.n_vars)
     # Internal labels "wbc"/"ctc" from the user's reference column and value(s).

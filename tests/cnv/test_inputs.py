@@ -337,12 +337,43 @@ def test_bins_without_reads_in_the_wbcs_are_a_reference_gap_not_a_deletion():
     assert (cn[np.ix_(ctcs, homdel)] == 0).all()
 
 
-def test_cells_of_two_patients_in_one_call_are_refused_with_the_loop_to_use():
-    sim = _small()
-    cells = sim.cells[["role"]].assign(patient=["P1"] * 5 + ["P2"] * 5)
-    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, cells)
-    with pytest.raises(CNVInputError, match=r"2 patients \(P1, P2\).*one patient at a time"):
-        ctc.cnv.call_copy_number(adata)
-    one = adata[adata.obs["patient"] == "P2"].copy()
-    ctc.cnv.call_copy_number(one)
-    assert one.obs["qc_pass"].all()
+def test_cells_of_two_patients_are_called_patient_by_patient(tmp_path):
+    # One AnnData for a cohort: each patient is called with its own WBCs, sex and
+    # clones, exactly as alone; groups never span patients.
+    female, male = _small(0), _small(1, sex="male", contigs={"c1": 20_000_000, "chrX": 20_000_000})
+    parts = []
+    for p, sim in (("P1", female), ("P2", male)):
+        a = ctc.cnv.counts_anndata(
+            sim.counts, sim.bins, sim.cells[["role", "sex"]].assign(patient=p)
+        )
+        a.obs_names = [f"{p}_{c}" for c in a.obs_names]
+        parts.append(a)
+    # Same bins for both (the male's layout), so one AnnData holds the cohort.
+    male_bins = parts[1].var
+    parts[0] = ctc.cnv.counts_anndata(
+        _small(0, contigs={"c1": 20_000_000, "chrX": 20_000_000}).counts,
+        male_bins[["chrom", "start", "end", "gc"]].reset_index(drop=True),
+        parts[0].obs,
+    )
+    parts[0].obs_names = list(parts[0].obs_names)
+    cohort = ad.concat(parts, merge="same")
+    cohort.var = parts[1].var.copy()
+    alone = [p.copy() for p in parts]
+    for a in alone:
+        ctc.cnv.call_copy_number(a)
+    ctc.cnv.call_copy_number(cohort)
+    for a in alone:
+        rows = cohort.obs_names.get_indexer(a.obs_names)
+        np.testing.assert_array_equal(cohort.layers["copy_number"][rows], a.layers["copy_number"])
+        np.testing.assert_array_equal(cohort.obs["ploidy"].to_numpy()[rows], a.obs["ploidy"])
+    summary = cohort.uns["ctc_cnv"]
+    assert [summary["patients"][p]["sex"] for p in ("P1", "P2")] == ["female", "male"]
+    groups = cohort.obs.groupby("patient", observed=True)["group"].agg(lambda g: set(g) - {-1})
+    assert not groups["P1"] & groups["P2"]
+    assert set(summary["segments"]["cell"]) == set(cohort.obs_names[cohort.obs["qc_pass"]])
+    ctc.cnv.call_clones(cohort)
+    clones = cohort.obs.groupby("patient", observed=True)["clone"].agg(set)
+    assert not (clones["P1"] & clones["P2"]) - {"normal", "unassigned", ""}
+    cohort.write_h5ad(tmp_path / "cohort.h5ad")  # the joined uns is writable
+    with pytest.raises(CNVInputError, match="matched normal belongs to one patient"):
+        ctc.cnv.call_copy_number(cohort, normal=np.ones(cohort.n_vars), copy=True)
