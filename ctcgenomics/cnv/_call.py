@@ -1076,9 +1076,9 @@ def call_copy_number(
         ``uns[key_added]["gc_corrected"]`` is False), optionally ``n_fraction``;
         ``obs`` may have ``role`` (``ctc``/``wbc``), ``patient``, ``draw``, ``sex``. Bins in
         genomic order within each contig. Cells of several patients are called patient
-        by patient (their own WBCs, sex and clones; :mod:`ctcgenomics.cnv._per_patient`):
-        ``uns[key_added]`` then holds ``segments``, ``params``, ``run_warning`` and, per
-        patient, the run summary under ``patients``.
+        by patient (their own WBCs, sex and clones): ``uns[key_added]`` then holds
+        ``segments``, ``params``, ``run_warning`` and, per patient, the run summary
+        under ``patients``.
     config
         Parameters (defaults of the config schema if ``None``).
     layer
