@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Mapping
 
@@ -11,7 +10,7 @@ import pandas as pd
 
 from ctcgenomics import __version__
 from ctcgenomics.actionability._civic import CivicEvidence
-from ctcgenomics.actionability._context import patient_context
+from ctcgenomics.actionability._context import _blank, patient_context
 from ctcgenomics.actionability._germline import germline_findings
 from ctcgenomics.actionability._kb import KnowledgeBase, load_kb
 from ctcgenomics.actionability._match import MATCH_COLUMNS, match
@@ -85,7 +84,7 @@ def therapy_table(
         if col not in patient_rows.columns:
             raise ValueError(f"{sheet}: column {col!r} is missing; see the patient-sheet schema")
     first = patient_rows.iloc[0].to_dict()
-    if _missing(first["tumour_type"]):
+    if _blank(first["tumour_type"]) or not str(first["tumour_type"]).strip():
         raise ValueError(
             f"{sheet}, patient {patient}, column tumour_type: no tumour type; give the OncoTree "
             "code of the primary tumour (e.g. BRCA, IDC, PRAD, LUAD; release "
@@ -166,13 +165,6 @@ def therapy_table(
         "warnings": warnings,
     }
     return doc, table
-
-
-def _missing(value: object) -> bool:
-    """Whether a sheet cell is empty: None, NaN or blank text."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return True
-    return not str(value).strip()
 
 
 def _civic_info(info: Mapping[str, object] | None) -> dict[str, object] | None:

@@ -24,6 +24,8 @@ _EXTRA_COLUMNS = (
     "minor_cn", "loh", "readout_cn", "readout_low", "readout_high", "readout_call", "warning",
     "qc_pass",
 )  # fmt: skip
+GENE_TABLE = resources.files("ctcgenomics") / "data/annotation/gencode_v44_genes_hg38.tsv.gz"
+"""The packaged GENCODE v44 gene table (bgzipped, tabix-indexed)."""
 _NON_GENES = {"", "-", "Antitarget", "Background", "antitarget", "background"}
 
 
@@ -37,7 +39,7 @@ def read_gene_table(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         strand, gene_type``; one row per gene name (the first when a name repeats).
     """
     if path is None:
-        path = resources.files("ctcgenomics") / "data/annotation/gencode_v44_genes_hg38.tsv.gz"
+        path = GENE_TABLE
     frame = pd.read_csv(path, sep="\t", dtype={"#contig": str, "contig": str})
     frame = frame.rename(columns={"#contig": "chrom", "contig": "chrom", "gene_name": "gene"})
     missing = {"chrom", "start", "end", "gene"} - set(frame.columns)
@@ -69,7 +71,7 @@ def _packaged_genes_near(var: pd.DataFrame) -> pd.DataFrame | None:
     )
     if int((reach["end"] - reach["start"]).sum()) > _TABIX_MAX_SPAN_BP:
         return None
-    path = resources.files("ctcgenomics") / "data/annotation/gencode_v44_genes_hg38.tsv.gz"
+    path = GENE_TABLE
     rows: list[list[str]] = []
     with pysam.TabixFile(str(path)) as tbx:
         header = tbx.header[-1].lstrip("#").split("\t")

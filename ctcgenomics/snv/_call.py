@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ctcgenomics.align._reference import reference_contigs
 from ctcgenomics.snv._annotate import annotate
 from ctcgenomics.snv._copynumber import add_copy_number
 from ctcgenomics.snv._filters import apply_filters
@@ -104,7 +105,7 @@ def call(
     cells = _check_inputs(bams, cells)
     target_df = None
     if targets is not None:
-        target_df = read_bed(targets, contig_lengths=_reference_lengths(reference))
+        target_df = read_bed(targets, contig_lengths=reference_contigs(reference))
         if target_df.empty:
             raise SiteFileError(
                 f"targets {targets}: no region in the BED; give the panel/exome target BED, "
@@ -186,14 +187,6 @@ def call(
         int(adata.var["germline"].sum()),
     )
     return adata
-
-
-def _reference_lengths(reference: str | os.PathLike[str]) -> dict[str, int]:
-    """Contig lengths of the reference FASTA (its ``.fai`` is made if missing)."""
-    import pysam
-
-    with pysam.FastaFile(str(reference)) as fasta:
-        return dict(zip(fasta.references, fasta.lengths, strict=True))
 
 
 def _check_inputs(
