@@ -25,6 +25,7 @@ The optional column ``origin`` is ``somatic`` or ``germline`` (empty = somatic).
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 import os
@@ -103,6 +104,9 @@ _BUILD_NAMES = {"grch37": "GRCh37", "hg19": "GRCh37", "b37": "GRCh37", "hs37d5":
                 "grch38": "GRCh38", "hg38": "GRCh38"}  # fmt: skip
 _NUMERIC = ("prevalence", "ci_low", "ci_high")
 _CI_TOLERANCE = 5e-3  # values are written with 4 significant digits
+# A gene symbol as GENCODE/HGNC write them: letters, digits, '-', '.', '_' (HLA-A,
+# C11orf30, AC012345.1, Y_RNA); fusions join two of them with '::'.
+_SYMBOL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 class AlterationTableError(ValueError):
@@ -167,6 +171,7 @@ def mutation_form(gene: str, alteration: str) -> str:
             return "msi"
         raise MalformedHGVSpError(
             f"MSI finding {text!r} must be one of {sorted(MSI_CALLS)} (upper case)"
+            + _did_you_mean(text, MSI_CALLS)
         )
     if gene == "TMB":
         if _VALUE_RE["TMB"].match(text):
@@ -183,6 +188,32 @@ def mutation_form(gene: str, alteration: str) -> str:
         )
     parse_hgvsp(text)
     return "protein"
+
+
+def _did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """Return ``"; did you mean 'X'?"`` with the vocabulary terms closest to ``value``."""
+    upper = {c.upper(): c for c in choices}
+    key = value.strip().upper()
+    if not key:
+        return ""
+    near = [upper[c] for c in difflib.get_close_matches(key, list(upper), n=3, cutoff=0.6)]
+    # An abbreviation (AMP, DEL, EXPR) is the start of the term it stands for.
+    near += [c for u, c in upper.items() if len(key) >= 3 and u.startswith(key) and c not in near]
+    if not near:
+        return ""
+    return "; did you mean " + " or ".join(repr(c) for c in near[:3]) + "?"
+
+
+def _check_gene_symbol(gene: str, kind: str) -> None:
+    # Empty fusion partners are left to the fusion check, which names the form.
+    parts = gene.split("::") if kind == "fusion" else [gene]
+    bad = [p.strip() for p in parts if p.strip() and not _SYMBOL_RE.match(p.strip())]
+    if bad:
+        raise AlterationTableError(
+            f"gene {gene!r} is not a gene symbol: a symbol has only letters, digits, '-', '.' "
+            "and '_' (e.g. ERBB2, HLA-A, C11orf30), a fusion is GENE1::GENE2 with kind "
+            "'fusion'; write the HGNC symbol in the gene column"
+        )
 
 
 def check_alteration(gene: str, alteration: str, kind: str, *, origin: str = "") -> str:
@@ -205,11 +236,16 @@ def check_alteration(gene: str, alteration: str, kind: str, *, origin: str = "")
         Naming the value and what is allowed.
     """
     if kind not in ALTERATION_KINDS:
-        hint = " (copy-number calls are kind 'copy_number')" if kind.lower() == "cnv" else ""
+        hint = (
+            " (copy-number calls are kind 'copy_number')"
+            if kind.lower() == "cnv"
+            else _did_you_mean(kind, ALTERATION_KINDS)
+        )
         raise AlterationTableError(f"kind {kind!r} is not one of {sorted(ALTERATION_KINDS)}{hint}")
     if origin not in ORIGINS and origin != "":
         raise AlterationTableError(
             f"origin {origin!r} must be 'somatic', 'germline' or empty (= somatic)"
+            + _did_you_mean(origin, ORIGINS)
         )
     gene = "" if gene is None or (isinstance(gene, float) and math.isnan(gene)) else str(gene)
     gene = gene.strip()
@@ -217,13 +253,15 @@ def check_alteration(gene: str, alteration: str, kind: str, *, origin: str = "")
     if not gene and not (kind == "mutation" and _GENOMIC_RE.match(text)):
         # Only a variant without annotation (genomic HGVS, e.g. intergenic) may lack a gene.
         raise AlterationTableError("gene is empty; give the HGNC symbol (GENE1::GENE2 for fusions)")
+    if gene:
+        _check_gene_symbol(gene, kind)
     text = LEGACY_SPELLINGS.get((kind, text), text)
     if kind == "copy_number":
         if text not in CNV_ALTERATIONS:
             hint = (
                 f"; write it in upper case ({text.upper()!r})"
                 if text.upper() in CNV_ALTERATIONS
-                else ""
+                else _did_you_mean(text, CNV_ALTERATIONS)
             )
             raise AlterationTableError(
                 f"copy-number alteration {text!r} is not one of {sorted(CNV_ALTERATIONS)}{hint}"
@@ -234,7 +272,7 @@ def check_alteration(gene: str, alteration: str, kind: str, *, origin: str = "")
             hint = (
                 f"; write it in upper case ({text.upper()!r})"
                 if text.upper() in EXPRESSION_PHENOTYPES
-                else ""
+                else _did_you_mean(text, EXPRESSION_PHENOTYPES)
             )
             raise AlterationTableError(
                 f"expression alteration {text!r} of gene {gene!r} is not one of "

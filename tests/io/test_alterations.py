@@ -178,3 +178,57 @@ def test_merge_alterations_keeps_the_patient_and_sorts():
     assert merge_alterations([], "P1").empty
     with pytest.raises(ValueError, match=r"table 1 lacks column\(s\) \['kind'\]"):
         merge_alterations([snv.drop(columns=["kind"])], "P1")
+
+
+@pytest.mark.parametrize(
+    ("alteration", "kind", "suggestion"),
+    [
+        ("DEEP_DELETION", "copy_number", "did you mean 'DELETION'"),
+        ("AMP", "copy_number", "did you mean 'AMPLIFICATION'"),
+        ("EXPRESSION_HI", "expression", "did you mean 'EXPRESSION_HIGH'"),
+    ],
+)
+def test_unknown_term_suggests_the_closest_vocabulary_term(alteration, kind, suggestion):
+    frame = alterations_frame([_row()]).assign(alteration=alteration, kind=kind)
+    with pytest.raises(AlterationTableError, match=rf"alt.tsv, line 2: .*{suggestion}"):
+        check_alterations(frame, where="alt.tsv")
+
+
+def test_unknown_kind_origin_and_msi_suggest_the_closest_term():
+    with pytest.raises(AlterationTableError, match="did you mean 'copy_number'"):
+        check_alteration("ERBB2", "AMPLIFICATION", "copynumber")
+    with pytest.raises(AlterationTableError, match="did you mean 'germline'"):
+        check_alteration("BRCA2", "p.K1000fs", "mutation", origin="germ")
+    with pytest.raises(AlterationTableError, match="did you mean 'MSI-H'"):
+        check_alteration("MSI", "MSI-HIGH", "mutation")
+
+
+@pytest.mark.parametrize(
+    ("gene", "kind"),
+    [
+        ("<b>ERBB2</b>", "copy_number"),
+        ("ERBB2<script>", "mutation"),
+        ("ERBB2 amplified", "copy_number"),
+        ("EML4::<i>ALK</i>", "fusion"),
+        ("EML4::ALK", "copy_number"),  # '::' only names a fusion
+        ("ERBB2/HER2", "copy_number"),
+    ],
+)
+def test_implausible_gene_symbols_are_refused_naming_the_line(gene, kind):
+    alteration = {"copy_number": "AMPLIFICATION", "mutation": "p.R175H", "fusion": "fusion"}
+    frame = alterations_frame([_row(), _row()])
+    frame.loc[1, ["gene", "alteration", "kind"]] = [gene, alteration[kind], kind]
+    with pytest.raises(AlterationTableError, match=r"alt.tsv, line 3: gene .* is not a gene sym"):
+        check_alterations(frame, where="alt.tsv")
+
+
+def test_every_packaged_symbol_is_a_plausible_symbol():
+    # The rule must accept every real symbol: GENCODE v44 names and the KB's genes/aliases.
+    from ctcgenomics.actionability._data import gene_aliases, genome_gene_symbols
+    from ctcgenomics.actionability._kb import load_kb
+
+    kb_genes = {g for e in load_kb().entries for g in e.genes}
+    aliases = set(gene_aliases()) | set(gene_aliases().values())
+    for gene in sorted(genome_gene_symbols() | kb_genes | aliases | {"HLA-A"}):
+        check_alteration(gene, "AMPLIFICATION", "copy_number")
+    check_alteration("EML4::ALK", "fusion", "fusion")
