@@ -107,6 +107,10 @@ _CI_TOLERANCE = 5e-3  # values are written with 4 significant digits
 # A gene symbol as GENCODE/HGNC write them: letters, digits, '-', '.', '_' (HLA-A,
 # C11orf30, AC012345.1, Y_RNA); fusions join two of them with '::'.
 _SYMBOL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# The counts bound a carrier fraction only loosely: the SNV step writes a posterior carrier
+# fraction (credible interval) that may differ from n_altered/n_evaluable when calls are
+# uncertain. Only an interval outside the exact 99.99 % interval of the counts is refused.
+_COUNTS_ALPHA = 1e-4
 
 
 class AlterationTableError(ValueError):
@@ -488,12 +492,43 @@ def _check_counts(row: Mapping[str, object]) -> None:
                 "cells (use ctcgenomics.io.prevalence_ci to compute it and its interval)"
             )
     prev, low, high = values["prevalence"], values["ci_low"], values["ci_high"]
+    if not math.isnan(low) and not math.isnan(high) and low > high + _CI_TOLERANCE:
+        raise AlterationTableError(
+            f"ci_low {low:g} is above ci_high {high:g}; write the interval as ci_low <= ci_high "
+            "(ctcgenomics.io.prevalence_ci computes both)"
+        )
     if not any(math.isnan(v) for v in (prev, low, high)) and not (
         low - _CI_TOLERANCE <= prev <= high + _CI_TOLERANCE
     ):
         raise AlterationTableError(
             f"prevalence {prev:g} is not inside its interval [{low:g}, {high:g}]"
         )
+    _check_prevalence_against_counts(alt, ev, prev, low, high)
+
+
+def _check_prevalence_against_counts(
+    alt: int, ev: int, prev: float, low: float, high: float
+) -> None:
+    """Refuse a prevalence (interval) that the row's own cell counts rule out."""
+    given = [v for v in (low, prev, high) if not math.isnan(v)]
+    if not given or ev == 0:
+        return
+    from scipy.special import betaincinv  # exact (Clopper-Pearson) bounds of the counts
+
+    half = _COUNTS_ALPHA / 2
+    floor = 0.0 if alt == 0 else float(betaincinv(alt, ev - alt + 1, half))
+    ceiling = 1.0 if alt == ev else float(betaincinv(alt + 1, ev - alt, 1 - half))
+    if max(given) >= floor - _CI_TOLERANCE and min(given) <= ceiling + _CI_TOLERANCE:
+        return
+    shown = f"prevalence {prev:g}" if not math.isnan(prev) else "the interval"
+    if not (math.isnan(low) or math.isnan(high)):
+        shown += f" [{low:g}, {high:g}]"
+    raise AlterationTableError(
+        f"{shown} contradicts the row's counts: {alt} of {ev} evaluable cells allow a "
+        f"carrier fraction between {floor:.2g} and {ceiling:.2g} (exact 99.99 % interval); "
+        "correct n_cells_altered/n_cells_evaluable or recompute prevalence, ci_low and "
+        "ci_high from them (ctcgenomics.io.prevalence_ci)"
+    )
 
 
 def merge_alterations(tables: Iterable[pd.DataFrame], patient: str) -> pd.DataFrame:

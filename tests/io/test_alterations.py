@@ -232,3 +232,38 @@ def test_every_packaged_symbol_is_a_plausible_symbol():
     for gene in sorted(genome_gene_symbols() | kb_genes | aliases | {"HLA-A"}):
         check_alteration(gene, "AMPLIFICATION", "copy_number")
     check_alteration("EML4::ALK", "fusion", "fusion")
+
+
+@pytest.mark.parametrize(
+    ("altered", "evaluable", "prevalence", "ci", "message"),
+    [
+        (1, 40, 1.0, (0.9, 1.0), r"prevalence 1 \[0.9, 1\] contradicts the row's counts: 1 of 40"),
+        (1, 40, 1.0, (math.nan, math.nan), "prevalence 1 contradicts the row's counts"),
+        (10, 10, 0.0, (0.0, 0.1), r"prevalence 0 \[0, 0.1\] .*10 of 10 evaluable cells allow"),
+        (2, 10, math.nan, (0.6, 0.4), r"ci_low 0.6 is above ci_high 0.4"),
+    ],
+)
+def test_prevalence_contradicting_the_counts_is_refused(
+    altered, evaluable, prevalence, ci, message
+):
+    row = {**_row(n_cells_altered=altered, n_cells_evaluable=evaluable),
+           "prevalence": prevalence, "ci_low": ci[0], "ci_high": ci[1]}  # fmt: skip
+    with pytest.raises(AlterationTableError, match=rf"alt.tsv, line 2: {message}"):
+        check_alterations(alterations_frame([row]), where="alt.tsv")
+
+
+def test_a_posterior_carrier_fraction_may_differ_from_the_hard_calls():
+    # The SNV step writes the posterior mean carrier fraction and its credible interval;
+    # cells with dropout count by their likelihoods, so 0 of 6 called carriers can go with a
+    # prevalence of 0.126 [0, 0.42], and 3/4 with no prevalence at all is fine.
+    rows = [
+        {**_row(n_cells_altered=0, n_cells_evaluable=6),
+         "prevalence": 0.126, "ci_low": 0.0, "ci_high": 0.42},
+        {**_row(n_cells_altered=1, n_cells_evaluable=3),
+         "prevalence": 0.62, "ci_low": 0.2, "ci_high": 0.93},
+        {**_row(n_cells_altered=3, n_cells_evaluable=4),
+         "prevalence": math.nan, "ci_low": math.nan, "ci_high": math.nan},
+        {**_row(n_cells_altered=0, n_cells_evaluable=0),
+         "prevalence": 0.5, "ci_low": 0.03, "ci_high": 0.97},
+    ]  # fmt: skip
+    check_alterations(alterations_frame(rows))
