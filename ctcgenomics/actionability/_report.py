@@ -19,7 +19,7 @@ from ctcgenomics.actionability._params import MatchParams
 from ctcgenomics.actionability._patient import discordances, serial_changes
 from ctcgenomics.io._atomic import atomic_open
 from ctcgenomics.io._json import json_ready
-from ctcgenomics.io.alterations import check_alterations
+from ctcgenomics.io.alterations import check_alteration_draws, check_alterations
 
 THERAPY_SCHEMA_VERSION = 2
 """Version of the JSON layout documented in ``docs/actionability.md`` (2: label context,
@@ -76,6 +76,9 @@ def therapy_table(
     UnknownTumourTypeError
         Naming the patient sheet and the patient when the tumour type is not an
         OncoTree code.
+    AlterationTableError
+        When the table is malformed, or has a draw the patient sheet does not list (its
+        findings could not be placed in the per-draw outputs): add the draw to the sheet.
     """
     kb = kb or load_kb()
     if not isinstance(patient_rows, pd.DataFrame) or patient_rows.empty:
@@ -94,6 +97,9 @@ def therapy_table(
         str(first["tumour_type"]), where=f"{sheet}, patient {patient}, column tumour_type"
     )
     alterations, _ = check_alterations(alterations, where=where)
+    check_alteration_draws(
+        alterations, patient_rows["draw"], patient=patient, where=where, sheet=sheet
+    )
     context = patient_context(patient_rows)
     result = match(
         alterations,
@@ -122,11 +128,7 @@ def therapy_table(
     # Draws in date order; within a draw the ranking of match() (subclonal last, level,
     # prevalence).
     table = table.sort_values("draw_date", kind="stable").reset_index(drop=True)
-    known = set(dates)
-    extra = sorted(set(map(str, alterations["draw"])) - known)
     warnings = list(result.warnings)
-    if extra:
-        warnings.append(f"draw(s) {extra} of the alterations table are not in the patient sheet")
     tree = oncotree()
     somatic = alterations[alterations["origin"] != "germline"]
     doc: dict[str, object] = {

@@ -531,6 +531,53 @@ def _check_prevalence_against_counts(
     )
 
 
+def check_alteration_draws(
+    frame: pd.DataFrame,
+    draws: Iterable[object],
+    *,
+    patient: str,
+    where: str = "alterations table",
+    sheet: str = "patient sheet",
+) -> None:
+    """Refuse alterations of a draw that the patient sheet does not list.
+
+    The sheet gives each draw its date, therapy and CTC count; findings of a draw it does
+    not list cannot be placed in the serial view (nor checked against the therapy of the
+    draw), so they would be lost from the per-draw outputs. A draw ID that differs
+    between the two files is usually a typo (``D01`` vs ``D1``) or a stale table.
+
+    Parameters
+    ----------
+    frame
+        The patient's alterations table (column ``draw``).
+    draws
+        The draw IDs of the patient in the patient sheet.
+    patient
+        Patient ID, for the message.
+    where, sheet
+        Names of the alterations table and the patient sheet, for the message.
+
+    Raises
+    ------
+    AlterationTableError
+        Naming the table, each unknown draw with its first line, the draws the sheet
+        lists and the fix.
+    """
+    known = {str(d) for d in draws}
+    first: dict[str, int] = {}
+    for i, draw in enumerate(frame["draw"].astype(str), start=2):
+        if draw not in known:
+            first.setdefault(draw, i)
+    if not first:
+        return
+    listed = ", ".join(f"{d} (line {n})" for d, n in sorted(first.items()))
+    raise AlterationTableError(
+        f"{where}: draw(s) {listed} of patient {patient} are not in {sheet}, which lists "
+        f"{sorted(known)} for this patient; add each draw to the patient sheet (with its "
+        "draw_date) or correct the draw ID in the alterations table"
+    )
+
+
 def merge_alterations(tables: Iterable[pd.DataFrame], patient: str) -> pd.DataFrame:
     """Join the stages' alteration tables into one patient's table.
 

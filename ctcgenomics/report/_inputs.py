@@ -12,7 +12,7 @@ import pandas as pd
 
 from ctcgenomics._ids import validate_id
 from ctcgenomics.actionability._kb import LEVEL_ORDER
-from ctcgenomics.io.alterations import read_alterations
+from ctcgenomics.io.alterations import check_alteration_draws, read_alterations
 from ctcgenomics.io.sheets import read_cell_sheet, read_patient_sheet
 from ctcgenomics.io.stage_status import read_status
 
@@ -145,6 +145,8 @@ def load_inputs(
     ------
     ReportInputError
         If the patient is not in the patient sheet or a given file is missing or unreadable.
+    AlterationTableError
+        If the alterations table is malformed or has a draw the patient sheet does not list.
     """
     patient = validate_id(patient, what="patient")
     out = LoadedInputs(patient=patient, patients=_patient_rows(inputs.patients, patient))
@@ -164,6 +166,11 @@ def load_inputs(
     if _given(out, "alterations", inputs.alterations):
         alt = read_alterations(_need_file(inputs.alterations, "alterations table"))
         out.alterations = alt[alt["patient"].astype(str) == patient].reset_index(drop=True)
+        # A draw the sheet does not list has no date: its rows would vanish from the report.
+        check_alteration_draws(
+            out.alterations, out.patients["draw"], patient=patient,
+            where=str(inputs.alterations), sheet=str(inputs.patients),
+        )  # fmt: skip
     if _given(out, "actionability", inputs.actionability):
         _read_actionability(out, _need_file(inputs.actionability, "actionability table"))
     else:

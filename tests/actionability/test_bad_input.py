@@ -241,6 +241,39 @@ def test_missing_tumour_type_names_sheet_and_patient(missing):
         therapy_table("P1", alts, rows, sheet="p.tsv")
 
 
+def test_draw_missing_from_the_patient_sheet_is_an_error():
+    # Was a warning only: the draw's matches were in the TSV but in no draw of the JSON.
+    from ctcgenomics.actionability import therapy_table
+
+    alts = make_alterations(
+        ("D1", "ERBB2", "AMPLIFICATION", "copy_number", 4, 4),
+        ("DX", "ERBB2", "AMPLIFICATION", "copy_number", 4, 4),
+    )
+    with pytest.raises(
+        AlterationTableError,
+        match=r"a\.tsv: draw\(s\) DX \(line 3\) of patient P1 are not in p\.tsv, which lists "
+        r"\['D1'\] .*add each draw to the patient sheet",
+    ):
+        therapy_table("P1", alts, sheet_rows("BRCA"), where="a.tsv", sheet="p.tsv")
+
+
+def test_cli_match_names_the_file_and_the_draw_missing_from_the_sheet(tmp_path, caplog):
+    from ctcgenomics.cli import main
+
+    alt_path, sheet_path = tmp_path / "alterations.tsv", tmp_path / "patients.tsv"
+    make_alterations(("D2", "ERBB2", "AMPLIFICATION", "copy_number", 4, 4)).to_csv(
+        alt_path, sep="\t", index=False
+    )
+    sheet_rows("BRCA").to_csv(sheet_path, sep="\t", index=False)
+    with pytest.raises(SystemExit) as ex:
+        main(["match", "--alterations", str(alt_path), "--patients", str(sheet_path),
+              "--patient", "P1", "--json", str(tmp_path / "a.json"),
+              "--tsv", str(tmp_path / "a.tsv")])  # fmt: skip
+    assert ex.value.code == 1
+    assert "alterations.tsv: draw(s) D2 (line 2) of patient P1 are not in" in caplog.text
+    assert not (tmp_path / "a.tsv").exists()
+
+
 # ---------------------------------------------------------------------- patient sheet
 def test_contradictory_receptor_status_names_the_rows(tmp_path):
     sheet = tmp_path / "patients.tsv"

@@ -209,6 +209,24 @@ def test_missing_file_names_it(patient_inputs, tmp_path):
         load_inputs(patient_inputs, "P01")
 
 
+def test_alterations_of_a_draw_missing_from_the_sheet_are_refused(patient_inputs):
+    # Its rows would have no place in the per-draw and serial parts of the report.
+    import pandas as pd
+
+    from ctcgenomics.io import AlterationTableError
+
+    path = patient_inputs.alterations
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    table.loc[len(table) - 1, "draw"] = "D9"
+    table.to_csv(path, sep="\t", index=False)
+    with pytest.raises(
+        AlterationTableError,
+        match=rf"alterations.tsv: draw\(s\) D9 \(line {len(table) + 1}\) of patient P01 are "
+        r"not in .*patients.tsv.*add each draw to the patient sheet",
+    ):
+        load_inputs(patient_inputs, "P01")
+
+
 @pytest.mark.parametrize(
     ("column", "value", "message"),
     [
