@@ -70,6 +70,8 @@ class Entry:
     last_reviewed: str
     context: dict = field(default_factory=dict)
     ctc_assay: bool = False
+    ctc_analyte: str = ""
+    ctc_assay_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,8 @@ def _entry(raw: dict) -> Entry:
         last_reviewed=raw["last_reviewed"],
         context=dict(raw.get("context", {})),
         ctc_assay=bool(bio.get("ctc_assay", False)),
+        ctc_analyte=bio.get("ctc_evidence_assay", {}).get("analyte", ""),
+        ctc_assay_name=bio.get("ctc_evidence_assay", {}).get("assay", ""),
     )
 
 

@@ -9,6 +9,8 @@ label's level only when nothing limits it; the limits ("caps") are documented in
 * label context contradicted by the patient sheet: 1/2/3A -> 3B, R1 -> R2;
 * CTC RNA expression read as a surrogate of a tissue biomarker: at most 3B (R2), with
   "confirm on tissue";
+* a CTC call of another analyte than the CTC assay of the evidence (an AR-V7 RNA call for
+  evidence on nuclear AR-V7 protein): at most 3B (R2), with "confirm with <that assay>";
 * subclonal alteration (upper 95 % Wilson bound of the CTC prevalence below the clonal
   threshold): at most 3B (R2), ranked after clonal and indeterminate ones.
 """
@@ -77,6 +79,8 @@ UNMATCHED_REASONS: dict[str, str] = {
 """``reason_code`` -> short reason of the ``unmatched`` table (details follow in ``reason``)."""
 
 CONFIRM_TISSUE = "confirm on tissue"
+# What a row of each kind measured in the CTCs (the RNA step writes the expression rows).
+_ANALYTE = {"expression": "rna", "mutation": "dna", "copy_number": "dna", "fusion": "dna"}
 CONFIRM_GERMLINE = "germline, confirm in a certified laboratory"
 
 _TUMOUR_MATCH_ORDER = {"in_indication": 0, "tumour_agnostic": 1, "other_indication": 2}
@@ -256,8 +260,14 @@ def _base(row, obs: Observation, threshold: float) -> dict[str, object]:
     }
 
 
-def _limits(base: dict, *, surrogate: bool, threshold: float) -> tuple[list[str], list[str]]:
-    """Caps that apply to any match of this observation, and what to confirm."""
+def _limits(
+    base: dict, *, surrogate: bool, threshold: float, assay: tuple[str, str] | None = None
+) -> tuple[list[str], list[str]]:
+    """Caps that apply to any match of this observation, and what to confirm.
+
+    ``assay`` is ``(analyte of the CTC call, assay of the evidence)`` when the call
+    measured another analyte than the CTC assay the evidence was obtained with.
+    """
     caps, confirm = [], []
     if surrogate:
         caps.append(
@@ -265,6 +275,12 @@ def _limits(base: dict, *, surrogate: bool, threshold: float) -> tuple[list[str]
             "tissue"
         )
         confirm.append(CONFIRM_TISSUE)
+    if assay is not None:
+        analyte, evidence = assay
+        caps.append(
+            f"surrogate assay: a CTC {analyte.upper()} call for evidence on {evidence}: at most 3B"
+        )
+        confirm.append(f"confirm with {evidence}")
     if base["clonality"] == "subclonal":
         caps.append(
             f"subclonal: in {base['n_cells_altered']}/{base['n_cells_evaluable']} CTCs, upper "
@@ -292,8 +308,13 @@ def _kb_rows(
     if ind is None:
         return []
     tumour_match, level = ind
+    analyte = _ANALYTE.get(obs.kind, "")
+    other_assay = entry.ctc_assay and entry.ctc_analyte not in ("", analyte)
     caps, confirm = _limits(
-        base, surrogate=obs.kind == "expression" and not entry.ctc_assay, threshold=threshold
+        base,
+        surrogate=obs.kind == "expression" and not entry.ctc_assay,
+        threshold=threshold,
+        assay=(analyte, entry.ctc_assay_name) if other_assay else None,
     )
     if tumour_match == "other_indication" and level != entry.level:
         caps.insert(0, f"other indication ({','.join(entry.tumour_types)}): at most 3B")
@@ -602,7 +623,9 @@ def match(
             ),
             "surrogate_rule": (
                 "matches read from CTC RNA expression are capped at level 3B (R2) unless the "
-                "evidence itself was obtained on CTCs; confirm on tissue"
+                "evidence itself was obtained on CTCs; confirm on tissue. A CTC call of "
+                "another analyte than the evidence's CTC assay (RNA for protein) is capped "
+                "the same way; confirm with that assay"
             ),
         },
     )

@@ -394,6 +394,17 @@ def test_packaged_kb_is_valid_and_versioned():
             lambda d: _entry(d, "nsclc_kras_g12c")["sources"][0].pop("date"),
             r"\(id 'nsclc_kras_g12c'\), field 'sources.0'.*'date' is a required",
         ),
+        # The assay of CTC evidence only means something for CTC evidence, and is named.
+        (
+            lambda d: _entry(d, "prad_arv7_taxane")["biomarker"].pop("ctc_assay"),
+            r"\(id 'prad_arv7_taxane'\), field 'biomarker'.*'ctc_assay'",
+        ),
+        (
+            lambda d: _entry(d, "prad_arv7_taxane")["biomarker"]["ctc_evidence_assay"].update(
+                analyte="isoform"
+            ),
+            r"\(id 'prad_arv7_taxane'\), field 'biomarker.ctc_evidence_assay.analyte'",
+        ),
     ],
 )
 def test_invalid_kb_names_entry_and_field(tmp_path, mutate, expect):

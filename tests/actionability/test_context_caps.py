@@ -153,13 +153,30 @@ def test_expression_is_a_surrogate_unless_the_evidence_is_ctc_based(kb):
     ctx = context_of("PRAD", castration_status="resistant")
     res = match(make_alterations(("D1", "AR", "AR-V7_POSITIVE", "expression", 4, 5)),
                 "PRAD", kb=kb, context=ctx)  # fmt: skip
-    assert _one(res, "enzalutamide", "resistance")["level"] == "R2"
-    assert _one(res, "docetaxel")["level"] == "3A" and _one(res, "docetaxel")["confirm"] == ""
+    # Antonarakis 2014 measured AR-V7 mRNA in CTCs: the RNA call is the biomarker itself.
+    arsi = _one(res, "enzalutamide", "resistance")
+    assert (arsi["level"], arsi["caps"], arsi["confirm"]) == ("R2", "", "")
     res = match(make_alterations(("D1", "MET", "EXPRESSION_HIGH", "expression", 4, 5)),
                 "LUAD", kb=kb, context=context_of("LUAD", prior_lines=1))  # fmt: skip
     row = _one(res, "telisotuzumab vedotin")
     assert (row["label_level"], row["level"], row["confirm"]) == ("1", "3B", CONFIRM_TISSUE)
     assert "surrogate" in row["caps"]
+
+
+def test_ctc_evidence_of_another_analyte_marks_a_surrogate_assay(kb):
+    # The taxane evidence (Scher et al. 2016) is nuclear AR-V7 *protein* in CTCs; the RNA
+    # step's AR-V7 call is RNA: a surrogate of that assay, shown at most 3B, with what to
+    # confirm. It was shown at 3A without any mark.
+    ctx = context_of("PRAD", castration_status="resistant")
+    res = match(make_alterations(("D1", "AR", "AR-V7_POSITIVE", "expression", 4, 5)),
+                "PRAD", kb=kb, context=ctx)  # fmt: skip
+    for drug in ("docetaxel", "cabazitaxel"):
+        row = _one(res, drug)
+        assert (row["label_level"], row["level"]) == ("3A", "3B")
+        assert (
+            "surrogate assay: a CTC RNA call for evidence on nuclear AR-V7 protein" in row["caps"]
+        )
+        assert row["confirm"] == "confirm with nuclear AR-V7 protein in CTCs by immunofluorescence"
 
 
 def test_germline_variant_outside_predisposition_genes_is_explained(kb):

@@ -4,7 +4,8 @@ Each row: a tumour type, an alteration and the patient-sheet facts a label requi
 therapy, level and direction the label or guideline gives (its source in the row). The
 test fails when an entry's drug, level or direction changes. The label's level is checked
 in ``label_level``; the level shown must equal it unless a documented cap applies (CTC RNA
-expression is a surrogate of the tissue biomarker: at most 3B).
+expression is a surrogate of the tissue biomarker, and a CTC RNA call a surrogate of protein
+evidence obtained on CTCs: at most 3B).
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ def test_label_fact(kb, fact):
     assert row["label_level"] == fact["level"], (row["entry_id"], fact["source"])
     assert row["context_status"] != "contradicted", row["context_note"]
     want = _CAP.get(fact["level"], fact["level"]) if fact["kind"] == "expression" else fact["level"]
-    if fact["gene"] == "AR":  # AR-V7 evidence was obtained on CTCs: not a surrogate
+    entry = next(e for e in kb.entries if e.id == row["entry_id"])
+    if entry.ctc_assay:  # evidence obtained on CTCs: not a surrogate of a tissue test ...
         want = fact["level"]
+        if entry.ctc_analyte not in ("", "rna"):  # ... but of its own assay if not RNA
+            want = _CAP.get(fact["level"], fact["level"])
     assert row["level"] == want, (row["caps"], fact["source"])

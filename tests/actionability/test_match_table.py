@@ -136,13 +136,14 @@ CASES = [
         "resistance",
         "phenotype",
     ),
+    # Taxane evidence is nuclear AR-V7 protein in CTCs: an RNA call is a surrogate, 3B.
     (
         "AR",
         "AR-V7_POSITIVE",
         EX,
         "PRAD",
         ["docetaxel", "cabazitaxel"],
-        "3A",
+        "3B",
         "sensitivity",
         "phenotype",
     ),
