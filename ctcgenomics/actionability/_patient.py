@@ -210,11 +210,13 @@ def discordances(
     """Primary-tumour receptor status versus what the CTCs show.
 
     Flags, per draw: a negative (or low) primary with CTCs carrying amplification or high
-    expression of the receptor gene (HER2-negative primary with HER2-positive CTCs is the
-    DETECT III situation); a HER2-0 primary with HER2-low CTCs; a positive primary whose
-    CTCs show low expression; and for ER, an ER-negative primary with ESR1 mutations in
-    CTCs. Only alterations present in the table can be compared: absence of a call is not
-    taken as receptor loss.
+    expression of the receptor gene (a HER2-negative primary with ERBB2-amplified CTCs is
+    the DETECT III situation); a HER2-0 primary with low ERBB2 RNA in CTCs (HER2-low-like);
+    a positive primary whose CTCs show low expression; and for ER, an ER-negative primary
+    with ESR1 mutations in CTCs. Only alterations present in the table can be compared:
+    absence of a call is not taken as receptor loss. The explanation words the CTC finding
+    as what was measured (amplified, RNA high/low), never as an IHC category such as HER2
+    "negative" or "low", which needs IHC on tissue.
     """
     _need(alterations, ("gene", "alteration", "kind", "draw", "n_cells_altered"), "alterations",
           "pass a checked alterations table")  # fmt: skip
@@ -228,7 +230,7 @@ def discordances(
             ctc = _ctc_status(r.alteration, r.kind)
             if ctc is None:
                 continue
-            explanation = _explain(receptor, status, ctc)
+            explanation = _explain(receptor, status, ctc, _ctc_finding(gene, str(r.alteration)))
             if explanation:
                 out.append(
                     {
@@ -258,25 +260,43 @@ def _ctc_status(alteration: str, kind: str) -> str | None:
     return None
 
 
-def _explain(receptor: str, primary: str, ctc: str) -> str:
+def _ctc_finding(gene: str, alteration: str) -> str:
+    """Return what the CTCs showed, in the toolkit's terms, never as an IHC/ISH category.
+
+    HER2/ER/PR "positive", "low", "0" or "negative" are categories of IHC (and ISH) on
+    tumour tissue, which this toolkit does not measure: say amplified or RNA high/low.
+    """
+    if alteration == "AMPLIFICATION":
+        return f"{gene} amplified in the CTCs assayed"
+    if alteration == "EXPRESSION_HIGH":
+        return f"{gene} RNA high in the CTCs assayed (not an IHC score)"
+    if alteration == "EXPRESSION_LOW":
+        like = " (HER2-low-like; not an IHC score)" if gene == "ERBB2" else " (not an IHC score)"
+        return f"{gene} RNA low in the CTCs assayed{like}"
+    return f"{gene} {alteration} in the CTCs assayed"
+
+
+def _explain(receptor: str, primary: str, ctc: str, finding: str) -> str:
     if receptor == "HER2" and primary in {"negative", "low"} and ctc == "positive":
         return (
-            f"HER2-{primary} primary tumour but HER2-positive CTCs (amplified or high ERBB2). "
-            "CTC phenotypes can diverge from the primary; in DETECT III (NCT01619111) such "
-            "patients were randomised to add lapatinib. Consider re-biopsy of a metastasis."
+            f"HER2-{primary} primary tumour but {finding}. CTC phenotypes can diverge from "
+            "the primary; in DETECT III (NCT01619111) patients whose CTCs stained for HER2 "
+            "protein (CellSearch) were randomised to add lapatinib. Consider re-biopsy of a "
+            "metastasis."
         )
     if receptor == "HER2" and primary == "negative" and ctc == "low":
         return (
-            "HER2-negative (HER2-0) primary but HER2-low CTCs: HER2-low status makes "
-            "trastuzumab deruxtecan an option if confirmed by IHC on tumour tissue."
+            f"HER2-negative (HER2-0) primary but {finding}: if IHC on tumour tissue (a "
+            "metastasis) shows HER2-low, trastuzumab deruxtecan becomes an option."
         )
     if primary == "positive" and ctc == "low":
         return (
-            f"{receptor}-positive primary but {receptor}-low CTCs: receptor loss in "
-            "disseminated cells can accompany resistance to receptor-directed therapy."
+            f"{receptor}-positive primary but {finding}: lower receptor expression in "
+            "disseminated cells can accompany resistance to receptor-directed therapy; IHC "
+            "on a metastasis decides."
         )
     if primary in {"negative", "low"} and ctc == "positive" and receptor != "HER2":
-        return f"{receptor}-{primary} primary but {receptor}-high CTCs."
+        return f"{receptor}-{primary} primary but {finding}."
     if receptor == "ER" and primary == "negative" and ctc == "mutated":
         return "ER-negative primary but ESR1-mutated CTCs: check ER status of the metastasis."
     return ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -101,6 +102,29 @@ def test_serial_esr1_emergence_and_discordance(kb):
     assert {d["draw"] for d in disc} == {"D1", "D2"}
     assert all("DETECT III" in d["explanation"] for d in disc)
     assert doc["knowledge_base"]["version"] == kb.version
+
+
+@pytest.mark.parametrize(
+    ("primary", "alteration", "kind", "wording"),
+    [
+        ("negative", "EXPRESSION_LOW", "expression",
+         "ERBB2 RNA low in the CTCs assayed (HER2-low-like; not an IHC score)"),
+        ("positive", "EXPRESSION_LOW", "expression",
+         "ERBB2 RNA low in the CTCs assayed (HER2-low-like; not an IHC score)"),
+        ("negative", "AMPLIFICATION", "copy_number", "ERBB2 amplified in the CTCs assayed"),
+        ("low", "EXPRESSION_HIGH", "expression",
+         "ERBB2 RNA high in the CTCs assayed (not an IHC score)"),
+    ],
+)  # fmt: skip
+def test_discordance_never_gives_ctcs_an_ihc_category(kb, primary, alteration, kind, wording):
+    # HER2 negative/low/positive are IHC/ISH categories on tissue, which the toolkit does
+    # not measure; the explanations called the CTCs "HER2-low" and "HER2-positive".
+    sheet = BREAST_SHEET.assign(primary_her2=primary)
+    alts = make_alterations(("D1", "ERBB2", alteration, kind, 3, 5), patient="PB")
+    doc, _ = therapy_table("PB", alts, sheet, kb=kb)
+    (disc,) = [d for d in doc["discordances"] if d["receptor"] == "HER2"]
+    assert wording in disc["explanation"]
+    assert not re.search(r"HER2[- ](0|negative|low|positive|ultralow) CTCs", disc["explanation"])
 
 
 def _compare_or_update(name: str, text: str) -> None:

@@ -209,6 +209,28 @@ def test_missing_file_names_it(patient_inputs, tmp_path):
         load_inputs(patient_inputs, "P01")
 
 
+def test_her2_wording_gives_ctcs_no_ihc_category(patient_inputs):
+    # Low ERBB2 RNA in CTCs against a HER2-negative primary was flagged as "HER2-low CTCs";
+    # HER2 categories are IHC on tissue, which the toolkit does not measure.
+    import pandas as pd
+
+    from ctcgenomics.io import alteration_row
+    from ctcgenomics.io.alterations import read_alterations, write_alterations
+    from ctcgenomics.report import build_report
+
+    table = read_alterations(patient_inputs.alterations)
+    table = table[table["gene"] != "ERBB2"]
+    low = alteration_row(patient="P01", draw="D1", gene="ERBB2", alteration="EXPRESSION_LOW",
+                         kind="expression", n_cells_altered=3, n_cells_evaluable=5)  # fmt: skip
+    write_alterations(pd.concat([table, pd.DataFrame([low])]), patient_inputs.alterations)
+    data = build_report(load_inputs(patient_inputs, "P01"), figures=False).data
+    (flag,) = [f["text"] for f in data["sections"]["summary"]["discordance"]
+               if f["kind"] == "primary_vs_ctc"]  # fmt: skip
+    assert flag.startswith("HER2-negative primary tumour, ERBB2 EXPRESSION_LOW in 3/5 CTCs (D1)")
+    assert "ERBB2 RNA low in the CTCs assayed (HER2-low-like; not an IHC score)" in flag
+    assert "HER2-low CTCs" not in flag and "HER2-negative CTCs" not in flag
+
+
 def test_alterations_of_a_draw_missing_from_the_sheet_are_refused(patient_inputs):
     # Its rows would have no place in the per-draw and serial parts of the report.
     import pandas as pd
