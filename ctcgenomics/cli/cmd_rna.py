@@ -44,7 +44,9 @@ def register(subparsers) -> None:
         "score signatures and write rna.h5ad, cells.tsv, alterations.tsv and plots.",
     )
     p.add_argument(
-        "--sheet", required=True, help="RNA sheet TSV: patient draw path [format obs_filter layer]"
+        "--sheet",
+        required=True,
+        help="RNA sheet TSV: patient draw path [format obs_filter layer values gene_symbols]",
     )
     p.add_argument("--patient", required=True)
     tt = p.add_mutually_exclusive_group(required=True)
@@ -116,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
             layer=getattr(row, "layer", "") or None,
             obs_filter=getattr(row, "obs_filter", "") or None,
             values=values,
+            gene_symbols=getattr(row, "gene_symbols", "") or None,
         )
         a.obs["draw"] = row.draw
         a.obs_names = [f"{row.draw}:{c}" for c in a.obs_names]

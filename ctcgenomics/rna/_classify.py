@@ -53,7 +53,14 @@ from ctcgenomics.rna._cnv import (
     cnv_log_lr,
     crossfit_cnv_correlation,
 )
-from ctcgenomics.rna._programmes import KINDS, score_programmes
+from ctcgenomics.rna._programmes import (
+    KINDS,
+    check_layer,
+    score_programmes,
+    scoring_input,
+    symbol_hint,
+    write_back,
+)
 from ctcgenomics.rna._read import VALUES
 
 log = logging.getLogger(__name__)
@@ -362,6 +369,7 @@ def classify_cells(
     check_labels: bool = True,
     cnv: bool = True,
     values: str | None = None,
+    gene_symbols: str | None = None,
     copy: bool = False,
 ) -> AnnData | None:
     """Classify each cell as CTC, WBC, platelet, erythrocyte or unassigned, on its own.
@@ -369,8 +377,12 @@ def classify_cells(
     Parameters
     ----------
     adata
-        Cells x genes with gene symbols; counts, normalised or log1p values (only each
-        cell's ranks are used).
+        Cells x genes with gene symbols or Ensembl IDs; raw or estimated counts (UMI or
+        full-length reads), normalised (TPM, FPKM, CPM) or log values (log1p,
+        log2(TPM+1)): only each cell's ranks are used. Gene names are read as
+        :func:`ctcgenomics.rna.score_programmes` reads them (Ensembl IDs converted,
+        previous symbols renamed, repeated names and copies made unique summed), without
+        changing ``adata``.
     tumour_type
         The patient's OncoTree code (chooses the tumour programmes).
     key_added
@@ -395,7 +407,12 @@ def classify_cells(
         absent otherwise. Recorded in ``uns[key_added]["cnv"]``.
     values
         What the matrix holds, for the copy-number profiles only (``counts``,
-        ``normalised`` or ``log1p``); default: recognised from the values.
+        ``normalised`` or ``log1p``); default: recognised from the values (log-scale
+        when at most 30 and not integers, else counts or normalised, which are treated
+        alike). The class calls do not depend on it.
+    gene_symbols
+        Column of ``var`` holding the gene symbols (scanpy's ``gene_symbols=``), e.g. when
+        ``var_names`` are Ensembl IDs of another release; default ``var_names``.
     copy
         Return a copy instead of writing in place.
 
@@ -421,6 +438,34 @@ def classify_cells(
         )
     cal = dict(calibration) if isinstance(calibration, Mapping) else load_calibration(calibration)
     adata = adata.copy() if copy else adata
+    check_layer(adata, layer)
+    work, naming = scoring_input(adata, layer=layer, gene_symbols=gene_symbols)
+    with symbol_hint(adata.var, gene_symbols):
+        _classify(
+            work, cal, tumour_type=tumour_type, key_added=key_added, qc_key=qc_key,
+            layer=None if work is not adata else layer, programme_key=programme_key,
+            check_labels=check_labels, cnv=cnv, values=values,
+        )  # fmt: skip
+    work.uns[programme_key]["gene_names"] = naming
+    write_back(adata, work)
+    log.info("classes: %s", adata.uns[key_added]["counts"])
+    return adata if copy else None
+
+
+def _classify(
+    adata: AnnData,
+    cal: Mapping[str, Any],
+    *,
+    tumour_type: str,
+    key_added: str,
+    qc_key: str,
+    layer: str | None,
+    programme_key: str,
+    check_labels: bool,
+    cnv: bool,
+    values: str | None,
+) -> None:
+    """Classify in place on ``adata`` with unique harmonised gene names."""
     name = output_namer(key_added, "cell_class")
     # a previous call's copy-number columns would outlive a call that does not add them
     stale = [name(c) for c in ("cnv_correlation", "cnv_log_lr") if name(c) in adata.obs]
@@ -451,8 +496,6 @@ def classify_cells(
         cal, check, cnv_info, label, tumour_type=tumour_type, layer=layer,
         check_labels=check_labels, programme_key=programme_key,
     )  # fmt: skip
-    log.info("classes: %s", adata.uns[key_added]["counts"])
-    return adata if copy else None
 
 
 def _check_classify_input(adata: AnnData, qc_key: str) -> None:

@@ -44,22 +44,18 @@ def looks_like_ensembl(names: pd.Index | list[str]) -> np.ndarray:
     return np.array([bool(_ENSEMBL.match(str(n))) for n in names], dtype=bool)
 
 
-def sum_duplicate_genes(adata: AnnData) -> AnnData:
+def sum_duplicate_genes(adata: AnnData, *, log_scale: bool = False) -> AnnData:
     """Sum the columns of genes that share a name (keeps first-seen order).
 
     Summing (not keeping the first) preserves every count when several IDs map to one
-    symbol, e.g. PAR genes or retired IDs.
+    symbol, e.g. PAR genes, retired IDs or a symbol column with repeats. Log-scale values
+    (``log_scale``) are summed on the linear scale: ``log1p(sum(expm1(x)))``.
     """
     names = pd.Index(adata.var_names)
     if names.is_unique:
         return adata
     codes, uniques = pd.factorize(names)
-    agg = sp.csr_matrix(
-        (np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), len(uniques))
-    )
-    x = adata.X
-    summed = (x @ agg) if sp.issparse(x) else np.asarray(x) @ agg.toarray()
-    summed = sp.csr_matrix(summed) if sp.issparse(x) else summed
+    summed = combine_columns(adata.X, codes, len(uniques), log_scale=log_scale)
     log.info(
         "summed %d duplicated gene column(s) into %d gene(s)",
         len(names) - len(uniques),
@@ -71,6 +67,62 @@ def sum_duplicate_genes(adata: AnnData) -> AnnData:
         var=pd.DataFrame(index=pd.Index(uniques, dtype=str)),
         uns=dict(adata.uns),
     )
+
+
+def combine_columns(x, codes: np.ndarray, n_out: int, *, log_scale: bool = False):
+    """Sum the columns of ``x`` with the same code (``-1``: dropped); CSR if ``x`` is sparse.
+
+    Log-scale values are summed on the linear scale, ``log1p(sum(expm1(x)))``.
+    """
+    codes = np.asarray(codes)
+    keep = codes >= 0
+    agg = sp.csr_matrix(
+        (np.ones(int(keep.sum())), (np.flatnonzero(keep), codes[keep])), shape=(len(codes), n_out)
+    )
+    if sp.issparse(x):
+        m = sp.csr_matrix(x, dtype=np.float64)
+        if log_scale:
+            m.data = np.expm1(m.data)
+        out = sp.csr_matrix(m @ agg)
+        if log_scale:
+            out.data = np.log1p(out.data)
+        return out
+    m = np.asarray(x, dtype=np.float64)
+    m = np.expm1(m) if log_scale else m
+    out = m @ agg.toarray()
+    return np.log1p(out) if log_scale else out
+
+
+_COPY_SUFFIX = re.compile(r"^(.+?)[-.](\d{1,2})$")
+"""A copy of a repeated name made unique: ``KRT18-1`` (scanpy), ``KRT18.1`` (R, pandas)."""
+
+
+def merge_copy_suffixes(names: pd.Index) -> tuple[pd.Index, list[str]]:
+    """Undo ``make_unique``: ``KRT18-1`` / ``KRT18.1`` become ``KRT18`` when it is present.
+
+    :meth:`anndata.AnnData.var_names_make_unique` and R's ``make.unique`` keep repeated
+    symbols as ``KRT18``, ``KRT18-1``, ``KRT18-2``; the copies are the same gene's other
+    IDs. A name is taken for a copy only when its stem is also a name of the matrix and
+    the name itself is no human symbol, current or previous (``NKX2-1``, ``HLA-A``,
+    ``MT-ND1`` are genes). Returns the names and the merged copies.
+    """
+    names = pd.Index([str(n) for n in names])
+    parts = names.str.extract(_COPY_SUFFIX)
+    present = set(names)
+    known = set(human_symbols()[0]) | set(previous_symbols())
+    copy = np.array(
+        [
+            isinstance(stem, str) and stem in present and name not in known
+            for name, stem in zip(names, parts[0], strict=True)
+        ],
+        dtype=bool,
+    )
+    if not copy.any():
+        return names, []
+    merged = list(names[copy])
+    log.info("took %d name(s) made unique (e.g. %s) as copies of their gene", len(merged),
+             merged[:3])  # fmt: skip
+    return pd.Index(np.where(copy, parts[0], names).astype(str)), merged
 
 
 @cache
@@ -190,7 +242,7 @@ def split_genome_prefixes(adata: AnnData) -> tuple[AnnData, dict[str, int]]:
     return out, counts
 
 
-def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
+def harmonize_gene_names(adata: AnnData, *, log_scale: bool = False) -> tuple[AnnData, list[str]]:
     """Convert Ensembl gene IDs to symbols, repair symbol case, sum duplicates.
 
     Parameters
@@ -199,6 +251,8 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
         Cells x genes with symbols or Ensembl IDs (versioned or not, alone or inside a
         composite label such as ``ENSG00000141736.14|ERBB2``, or with a genome prefix
         such as ``GRCh38_KRT8``) as ``var_names``.
+    log_scale
+        The values are log-scale: repeated genes are summed on the linear scale.
 
     Returns
     -------
@@ -206,13 +260,28 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
         With unique symbols as ``var_names`` (unknown Ensembl IDs are kept as IDs);
         ``uns["gene_names"]`` says whether symbol case was repaired
         (:func:`harmonize_symbol_case`), which previous symbols were renamed
-        (:func:`rename_previous_symbols`) and the genome prefixes of a multi-genome
-        matrix (:func:`split_genome_prefixes`).
+        (:func:`rename_previous_symbols`), which names made unique were merged
+        (:func:`merge_copy_suffixes`) and the genome prefixes of a multi-genome matrix
+        (:func:`split_genome_prefixes`).
     unknown : list of str
         Ensembl IDs absent from GENCODE v44.
     """
     adata, genomes = split_genome_prefixes(adata)
-    names = pd.Index(adata.var_names.astype(str))
+    names, unknown, info = harmonize_names(adata.var_names)
+    adata = adata.copy()
+    adata.var_names = names
+    adata.uns["gene_names"] = {**info, "genome_prefixes": genomes}
+    return sum_duplicate_genes(adata, log_scale=log_scale), unknown
+
+
+def harmonize_names(names: pd.Index | list[str]) -> tuple[pd.Index, list[str], dict[str, object]]:
+    """Harmonise gene names as :func:`harmonize_gene_names` does, without the matrix.
+
+    No genome prefixes are split and the names may repeat. Returns the new names
+    (Ensembl IDs as symbols, case repaired, previous symbols renamed, copies made unique
+    merged into their gene), the Ensembl IDs absent from GENCODE v44, and what was done.
+    """
+    names = pd.Index([str(n) for n in names])
     # a composite label holding an ID: the ID is the unambiguous part
     embedded = names.str.extract(_ENSEMBL_IN_LABEL, expand=False)
     composite = np.asarray(pd.notna(embedded)) & ~looks_like_ensembl(names)
@@ -223,7 +292,6 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
         )
     ens = looks_like_ensembl(names)
     unknown: list[str] = []
-    adata = adata.copy()
     if ens.any():
         table = gene_table().drop_duplicates("gene_id").set_index("gene_id")["gene_name"]
         stripped = names.str.replace(r"\.\d+(_PAR_Y)?$", "", regex=True)
@@ -240,11 +308,13 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
             )
         log.info("converted %d Ensembl IDs to gene symbols", int((ens & symbols.notna()).sum()))
     names, case_info = harmonize_symbol_case(names)
+    names, copies = merge_copy_suffixes(names)
     names, renamed = rename_previous_symbols(names)
-    adata.var_names = pd.Index(names.astype(str))
-    adata.uns["gene_names"] = {
+    info = {
         **case_info,
+        "n_ensembl_converted": int(ens.sum()) - len(unknown),
         "previous_symbols_renamed": renamed,
-        "genome_prefixes": genomes,
+        "copies_merged": copies[:100],
+        "n_copies_merged": len(copies),
     }
-    return sum_duplicate_genes(adata), unknown
+    return pd.Index(names.astype(str)), unknown, info

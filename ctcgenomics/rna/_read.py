@@ -202,14 +202,24 @@ def _gene_share(labels: pd.Index) -> float:
     return float(np.mean(labels.str.upper().isin(known) | looks_like_ensembl(labels)))
 
 
-def _h5ad_gene_labels(adata: AnnData, path: Path) -> pd.Index:
-    """``var_names``, or the ``var`` column of gene names when they are not genes.
+def _h5ad_gene_labels(adata: AnnData, path: Path, gene_symbols: str | None = None) -> pd.Index:
+    """``var_names``, ``var[gene_symbols]``, or the ``var`` column of gene names.
 
     Some exports (R objects converted without row names, CELLxGENE-like files) keep
     positions or other IDs as ``var_names`` and the symbols in a column such as
     ``gene_symbols`` or ``feature_name``.
     """
     names = pd.Index(adata.var_names.astype(str))
+    if gene_symbols:
+        if gene_symbols not in adata.var:
+            raise CountMatrixError(
+                f"{path}: gene_symbols {gene_symbols!r} is not a var column (columns: "
+                f"{list(adata.var.columns)}); fix the RNA sheet's gene_symbols column, or "
+                "leave it empty to use var_names"
+            )
+        col = adata.var[gene_symbols]
+        blank = col.isna().to_numpy() | col.astype(str).str.strip().isin(["", "nan"]).to_numpy()
+        return pd.Index(np.where(blank, names, col.astype(str)))
     if _gene_share(names) >= 0.1:
         return names
     columns = [c for c in adata.var.columns if not pd.api.types.is_numeric_dtype(adata.var[c])]
@@ -391,6 +401,7 @@ def read_counts(
     layer: str | None = None,
     obs_filter: str | None = None,
     values: str = "counts",
+    gene_symbols: str | None = None,
 ) -> AnnData:
     """Read a count matrix into cells x genes AnnData with gene symbols.
 
@@ -410,6 +421,11 @@ def read_counts(
         What the matrix holds (:data:`VALUES`): ``counts`` (raw or estimated counts),
         ``normalised`` (counts per 10k/million, TPM) or ``log1p`` (log-normalised). A
         matrix that does not fit is refused (:func:`check_values`).
+    gene_symbols
+        For ``.h5ad``: the ``var`` column holding gene symbols (scanpy's
+        ``gene_symbols=``), e.g. when ``var_names`` are Ensembl IDs of another release;
+        empty symbols fall back to the ``var_name``. Default: ``var_names`` (or the
+        column holding the most gene names when ``var_names`` are not genes).
 
     Returns
     -------
@@ -439,10 +455,16 @@ def read_counts(
             if layer not in adata.layers:
                 raise CountMatrixError(f"{p}: no layer {layer!r}; layers are {list(adata.layers)}")
             adata.X = adata.layers[layer]
-        names = _h5ad_gene_labels(adata, p)
+        names = _h5ad_gene_labels(adata, p, gene_symbols)
         adata = AnnData(X=adata.X, obs=adata.obs, var=pd.DataFrame(index=names))
     else:
         adata, orientation = _read_table(p, "," if fmt == "csv" else "\t")
+    if gene_symbols and fmt != "h5ad":
+        raise CountMatrixError(
+            f"{p}: gene_symbols ({gene_symbols!r}) names a var column of an .h5ad; a {fmt} "
+            "matrix carries its own gene names (10x: the features' symbols; CSV/TSV: the "
+            "label column holding most gene names). Leave the RNA sheet's gene_symbols empty"
+        )
     if obs_filter:
         try:
             keep = adata.obs.query(obs_filter).index
@@ -455,7 +477,7 @@ def read_counts(
     validate_counts(adata, source=str(p))
     adata.X = sp.csr_matrix(adata.X, dtype=np.float32)
     summary = check_values(adata, values, source=str(p))
-    adata, unknown = harmonize_gene_names(adata)
+    adata, unknown = harmonize_gene_names(adata, log_scale=values == "log1p")
     adata.uns["rna_read"] = {
         "source": str(p),
         "format": fmt,

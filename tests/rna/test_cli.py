@@ -67,3 +67,31 @@ def test_ctcg_rna_no_marker_genes_writes_nothing(tmp_path):
     code = run(["--sheet", str(sheet), "--tumour-type", "PRAD", "--patient", "P01",
                 "--outdir", str(out)])  # fmt: skip
     assert code == 1 and not out.exists()
+
+
+def test_ctcg_rna_sheet_gene_symbols_column(tmp_path):
+    # An .h5ad of full-length TPM with Ensembl IDs of another release as var_names and
+    # symbols in var["symbol"]: the sheet's gene_symbols column names the genes (old
+    # code: the column was ignored and no programme gene was found).
+    import numpy as np
+
+    from ctcgenomics.rna._simulate import simulate_draw
+
+    draw = simulate_draw(10, 40, n_genes=4000, depth=1e6, length_bias=True, seed=2)
+    a = ad.AnnData(X=draw.X.multiply(1e3 / draw.var["length"].to_numpy()).tocsr(), obs=draw.obs)
+    a.X = a.X.multiply(1e6 / np.asarray(a.X.sum(axis=1))).tocsr()
+    a.var_names = [f"ENSG9{i:010d}.2" for i in range(a.n_vars)]
+    a.var["symbol"] = draw.var_names.to_numpy()
+    a.write_h5ad(tmp_path / "tpm.h5ad")
+    sheet = tmp_path / "rna.tsv"
+    sheet.write_text(
+        "patient\tdraw\tpath\tvalues\tgene_symbols\n"
+        f"P01\tD1\t{tmp_path / 'tpm.h5ad'}\tnormalised\tsymbol\n"
+    )
+    out = tmp_path / "out"
+    args = ["--sheet", str(sheet), "--tumour-type", "BRCA", "--patient", "P01"]
+    assert run([*args, "--outdir", str(out)]) == 0
+    got = ad.read_h5ad(out / "rna.h5ad")
+    truth = got.obs["truth"].eq("CTC").to_numpy()
+    assert (got.obs["cell_class"][~truth] != "CTC").all()
+    assert (got.obs["cell_class"][truth] == "CTC").mean() >= 0.6

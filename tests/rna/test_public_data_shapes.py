@@ -1,0 +1,156 @@
+"""Inputs shaped like public full-length CTC data sets (GEO Smart-seq2 tables).
+
+Read counts of millions of reads with a gene-length bias, TPM/FPKM, log2(TPM + 1),
+Ensembl IDs with a symbol column, repeated symbols, names made unique and previous
+symbols, given to the public API as a user would load them into AnnData.
+"""
+
+import warnings
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from ctcgenomics.rna import classify_cells, read_counts, score_programmes
+from ctcgenomics.rna._genes import gene_table
+from ctcgenomics.rna._programmes import PanelError
+from ctcgenomics.rna._simulate import simulate_draw
+
+
+@pytest.fixture(scope="module")
+def reads():
+    """Full-length reads (1-5 M per cell, length bias) of 15 CTCs among 60 leukocytes."""
+    return simulate_draw(15, 60, depth=2e6, n_genes=1500, length_bias=True, seed=3)
+
+
+def _tpm(a: ad.AnnData) -> sp.csr_matrix:
+    per_kb = sp.csr_matrix(a.X, dtype=np.float64) @ sp.diags(1e3 / a.var["length"].to_numpy())
+    return sp.csr_matrix(sp.diags(1e6 / np.asarray(per_kb.sum(axis=1)).ravel()) @ per_kb)
+
+
+def _like(a: ad.AnnData, x, names=None, var=None) -> ad.AnnData:
+    out = ad.AnnData(X=x, obs=a.obs[["truth"]].copy(), var=var)
+    if names is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # anndata: names not unique
+            out.var_names = list(names)
+    return out
+
+
+def _calls(a: ad.AnnData, **kwargs) -> pd.DataFrame:
+    classify_cells(a, tumour_type=kwargs.pop("tumour_type", "BRCA"), cnv=False, **kwargs)
+    return a.obs[["cell_class", "ctc_probability", "programme_tumour", "programme_blood"]]
+
+
+def test_reads_tpm_fpkm_and_log2_tpm_give_the_calls_of_the_truth(reads):
+    # The simulated truth: full-length reads with a length bias are classified by the
+    # defaults; TPM, FPKM and log2(TPM + 1) of the same cells give identical calls.
+    tpm = _tpm(reads)
+    fpkm = sp.csr_matrix(
+        sp.diags(1e6 / np.asarray(reads.X.sum(axis=1)).ravel())
+        @ (
+            sp.csr_matrix(reads.X, dtype=np.float64)
+            @ sp.diags(1e3 / reads.var["length"].to_numpy())
+        )
+    )
+    log2 = tpm.copy()
+    log2.data = np.log2(log2.data + 1)
+    truth = reads.obs["truth"].eq("CTC").to_numpy()
+    base = _calls(_like(reads, tpm, reads.var_names))
+    assert (base["cell_class"][truth] == "CTC").mean() >= 0.6
+    assert (base["cell_class"][~truth] != "CTC").all()
+    for x in (fpkm, log2):
+        pd.testing.assert_frame_equal(_calls(_like(reads, x, reads.var_names)), base)
+    raw = _calls(reads.copy())
+    assert (raw["cell_class"][~truth] != "CTC").all()
+    assert (raw["cell_class"][truth] == "CTC").mean() >= 0.6
+
+
+def test_versioned_ensembl_ids_as_var_names_are_converted_without_changing_adata(reads):
+    # Old code: PanelError "none of the genes of the tumour, blood programme(s)".
+    ids = gene_table().drop_duplicates("gene_name").set_index("gene_name")["gene_id"]
+    names = [f"{ids[g]}.12" for g in reads.var_names]
+    a = _like(reads, _tpm(reads), names)
+    got = _calls(a)
+    pd.testing.assert_frame_equal(got, _calls(_like(reads, _tpm(reads), reads.var_names)))
+    assert list(a.var_names) == names  # the user's names are not changed
+    assert a.uns["programme"]["gene_names"]["n_ensembl_converted"] == len(names)
+
+
+def test_gene_symbols_column_names_the_genes(reads):
+    # Ensembl IDs of another release (here not in GENCODE v44) with symbols in a var
+    # column: scanpy's gene_symbols= convention. Old code: TypeError (no such argument).
+    a = _like(
+        reads,
+        _tpm(reads),
+        [f"ENSG9{i:010d}.3" for i in range(reads.n_vars)],
+        var=pd.DataFrame({"symbol": reads.var_names.to_numpy()}),
+    )
+    with pytest.raises(PanelError, match=r"Ensembl IDs .*0 of \d+ of them in GENCODE v44.*"
+                       r"pass gene_symbols='symbol'"):  # fmt: skip
+        classify_cells(a.copy(), tumour_type="BRCA", cnv=False)
+    with pytest.raises(KeyError, match=r"gene_symbols='gene_name' is not a column .*'symbol'"):
+        classify_cells(a.copy(), tumour_type="BRCA", gene_symbols="gene_name")
+    got = _calls(a, gene_symbols="symbol")
+    pd.testing.assert_frame_equal(got, _calls(_like(reads, _tpm(reads), reads.var_names)))
+    out = score_programmes(a, tumour_type="BRCA", gene_symbols="symbol", copy=True)
+    assert "EPCAM" in out.uns["programme"]["genes_used"]["EPITHELIAL"]
+
+
+@pytest.mark.parametrize("suffix", ["", "-1", ".1"])
+@pytest.mark.parametrize("log_scale", [False, True])
+def test_repeated_symbols_and_names_made_unique_are_summed(reads, suffix, log_scale):
+    # KRT18, EPCAM, PTPRC... measured by two IDs each, as repeated symbols (old code:
+    # ValueError) or made unique by scanpy (KRT18-1) or R/pandas (KRT18.1) (old code:
+    # the first copy alone, so other z). Summed, on the linear scale for log values,
+    # they give exactly the whole gene's calls.
+    tpm = _tpm(reads)
+    split = np.arange(0, 400, 2)  # every other gene among the programme genes
+    share = np.random.default_rng(1).uniform(0.2, 0.8, len(split))
+    first = tpm.tolil(copy=True)
+    first[:, split] = tpm[:, split] @ sp.diags(share)
+    x = sp.hstack([first.tocsr(), tpm[:, split] @ sp.diags(1 - share)]).tocsr()
+    whole = tpm.copy()
+    if log_scale:
+        x.data, whole.data = np.log1p(x.data), np.log1p(whole.data)
+    names = list(reads.var_names) + [f"{g}{suffix}" for g in reads.var_names[split]]
+    got = _calls(_like(reads, x, names))
+    expected = _calls(_like(reads, whole, reads.var_names))
+    pd.testing.assert_frame_equal(got, expected, rtol=1e-6)
+
+
+def test_a_real_symbol_with_a_number_suffix_is_not_a_copy():
+    from ctcgenomics.rna._genes import merge_copy_suffixes
+
+    names, merged = merge_copy_suffixes(pd.Index(["NKX2", "NKX2-1", "HLA-A", "KRT18", "KRT18-1"]))
+    assert list(names) == ["NKX2", "NKX2-1", "HLA-A", "KRT18", "KRT18"]
+    assert merged == ["KRT18-1"]
+
+
+def test_previous_symbols_are_renamed_by_the_api():
+    # A prostate matrix on an older annotation (ACPP for ACP3): old code scored PROSTATE
+    # without ACP3.
+    draw = simulate_draw(10, 40, tumour_type="PRAD", n_genes=1000, seed=5)
+    old = _like(draw, draw.X, ["ACPP" if g == "ACP3" else g for g in draw.var_names])
+    got = _calls(old, tumour_type="PRAD")
+    assert "ACP3" in old.uns["programme"]["genes_used"]["PROSTATE"]
+    assert old.uns["programme"]["gene_names"]["previous_symbols_renamed"] == ["ACPP->ACP3"]
+    pd.testing.assert_frame_equal(got, _calls(draw.copy(), tumour_type="PRAD"))
+
+
+def test_read_counts_takes_a_gene_symbols_column(tmp_path, reads):
+    a = _like(
+        reads,
+        sp.csr_matrix(reads.X),
+        [f"ENSG9{i:010d}" for i in range(reads.n_vars)],
+        var=pd.DataFrame({"symbol": reads.var_names.to_numpy()}),
+    )
+    a.var.loc[a.var_names[-1], "symbol"] = ""  # no symbol: the ID is kept
+    a.write_h5ad(tmp_path / "m.h5ad")
+    got = read_counts(tmp_path / "m.h5ad", gene_symbols="symbol")
+    assert list(got.var_names[:-1]) == list(reads.var_names[:-1])
+    assert got.var_names[-1] == a.var_names[-1]
+    with pytest.raises(ValueError, match=r"m.h5ad: gene_symbols 'name' is not a var column"):
+        read_counts(tmp_path / "m.h5ad", gene_symbols="name")
