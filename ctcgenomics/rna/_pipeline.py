@@ -124,8 +124,11 @@ def analyse(
         # totals of normalised values are not library sizes; genes detected still are
         qc["min_counts"] = 0
         if values == "log1p":
+            # log1p, or log2(TPM + 1) and the like: the base read_counts found
+            summary = adata.uns.get("rna_read", {}).get("value_summary", {})
+            base = float(summary.get("log_base", np.e))
             adata.X = adata.X.copy()
-            adata.X.data = np.expm1(adata.X.data)
+            adata.X.data = np.expm1(adata.X.data * np.log(base))
     qc_cells(adata, **qc)
     if values == "counts":
         adata.layers["counts"] = adata.X.copy()

@@ -332,6 +332,32 @@ def describe_values(adata: AnnData, *, max_cells: int = 2000) -> dict[str, float
     }
 
 
+LOG_BASES = (float(np.e), 2.0, 10.0)
+"""Bases a log-scale matrix may use: log1p (natural), log2(x + 1) (e.g. log2(TPM + 1))
+and log10(x + 1)."""
+
+
+def log_base(adata: AnnData, *, max_cells: int = 2000) -> float | None:
+    """Find the base ``b`` of log-scale values ``log_b(v + 1)`` of per-cell normalised ``v``.
+
+    A log of values normalised to a fixed total per cell (log1p of counts per 10k,
+    log2(TPM + 1)) gives equal per-cell totals of ``b ** x - 1`` only for its own base
+    (CV < 0.01), so the base is read off the matrix. ``None`` when no base does (a log
+    of raw counts, or a gene subset): then the base cannot be told from the values.
+    """
+    x = sp.csr_matrix(adata.X[:max_cells], dtype=np.float64)
+    if x.nnz == 0:
+        return None
+    for base in LOG_BASES:
+        lin = x.copy()
+        lin.data = np.expm1(lin.data * np.log(base))
+        sums = np.asarray(lin.sum(axis=1)).ravel()
+        sums = sums[sums > 0]
+        if len(sums) > 1 and np.std(sums) / np.mean(sums) < 0.01:
+            return base
+    return None
+
+
 def check_values(adata: AnnData, declared: str, *, source: str = "matrix") -> dict[str, float]:
     """Refuse a matrix whose values do not fit the sheet's ``values`` declaration.
 
@@ -391,6 +417,25 @@ def check_values(adata: AnnData, declared: str, *, source: str = "matrix") -> di
         )
     if declared == "counts" and not is_int:
         log.info("%s: non-integer counts taken as estimated counts (%s)", source, summary)
+    if declared == "log1p":
+        base = log_base(adata)
+        d["log_base"] = base if base is not None else float(np.e)
+        if base is None:
+            log.warning(
+                "%s: values: log1p, but no log base (e, 2, 10) gives equal per-cell totals, "
+                "so the base cannot be told from the values: natural log (log1p) assumed. "
+                "Expression levels (biomarker calls) are wrong if it is log2(x + 1); the "
+                "cell classes do not depend on it",
+                source,
+            )
+        elif base != float(np.e):
+            log.warning(
+                "%s: log-scale values of base %g (e.g. log2(TPM + 1)): per-cell totals of "
+                "%g**x - 1 are equal; they are inverted with that base",
+                source,
+                base,
+                base,
+            )
     return d
 
 

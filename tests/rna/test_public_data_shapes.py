@@ -154,3 +154,36 @@ def test_read_counts_takes_a_gene_symbols_column(tmp_path, reads):
     assert got.var_names[-1] == a.var_names[-1]
     with pytest.raises(ValueError, match=r"m.h5ad: gene_symbols 'name' is not a var column"):
         read_counts(tmp_path / "m.h5ad", gene_symbols="name")
+
+
+LOG_FORMS = {
+    "log2(TPM+1)": (lambda v: np.log2(v + 1), 2.0),
+    "log2(TPM/10+1)": (lambda v: np.log2(v / 10 + 1), 2.0),
+    "log1p(TPM)": (np.log1p, float(np.e)),
+    "log10(TPM+1)": (lambda v: np.log10(v + 1), 10.0),
+}
+
+
+@pytest.mark.parametrize("form", list(LOG_FORMS))
+def test_log_base_is_read_off_the_matrix_and_levels_kept(tmp_path, reads, form):
+    # log2(TPM + 1) declared log1p (the sheet's one log form): old code inverted it with
+    # expm1, i.e. raised TPM + 1 to the power 1 / ln 2, and every expression level
+    # (biomarker cp10k, EXPRESSION_HIGH) changed. The base is now read off the matrix
+    # (equal per-cell totals of base**x - 1) and the levels are those of the TPM.
+    from ctcgenomics.rna._pipeline import analyse
+
+    transform, base = LOG_FORMS[form]
+    tpm = _tpm(reads)
+    logged = tpm.copy()
+    logged.data = transform(logged.data)
+    _like(reads, tpm, reads.var_names).write_h5ad(tmp_path / "tpm.h5ad")
+    _like(reads, logged, reads.var_names).write_h5ad(tmp_path / "log.h5ad")
+    a = read_counts(tmp_path / "log.h5ad", values="log1p")
+    assert a.uns["rna_read"]["value_summary"]["log_base"] == pytest.approx(base)
+    b = read_counts(tmp_path / "tpm.h5ad", values="normalised")
+    params = {"classify": {"cnv": False}}
+    analyse(a, params, tumour_type="BRCA")
+    analyse(b, params, tumour_type="BRCA")
+    for col in ("ERBB2_cp10k", "ESR1_cp10k"):
+        np.testing.assert_allclose(a.obs[col], b.obs[col], rtol=1e-3, atol=1e-3)
+    pd.testing.assert_series_equal(a.obs["cell_class"], b.obs["cell_class"])
