@@ -27,8 +27,7 @@ from ctcgenomics.rna._simulate import simulate_draw
 
 
 def _with_x(a: AnnData, x: sp.csr_matrix) -> AnnData:
-    out = AnnData(X=sp.csr_matrix(x, dtype=np.float64), obs=a.obs.copy(), var=a.var.copy())
-    return out
+    return AnnData(X=sp.csr_matrix(x, dtype=np.float64), obs=a.obs.copy(), var=a.var.copy())
 
 
 def shapes(a: AnnData) -> dict[str, tuple[AnnData, dict]]:
@@ -120,7 +119,9 @@ def main() -> None:
     rows = []
     for tt in args.tumour_types.split(","):
         for seed in range(args.first_seed, args.first_seed + args.seeds):
-            a = simulate_draw(50, 450, tumour_type=tt, depth=args.depth, length_bias=True, seed=seed)
+            a = simulate_draw(
+                50, 450, tumour_type=tt, depth=args.depth, length_bias=True, seed=seed
+            )
             for name, (shaped, kwargs) in shapes(a).items():
                 rows.append({"tumour": tt, "shape": name, "seed": seed,
                              **evaluate(shaped, kwargs, tt)})  # fmt: skip
