@@ -95,3 +95,32 @@ def test_ctcg_rna_sheet_gene_symbols_column(tmp_path):
     truth = got.obs["truth"].eq("CTC").to_numpy()
     assert (got.obs["cell_class"][~truth] != "CTC").all()
     assert (got.obs["cell_class"][truth] == "CTC").mean() >= 0.6
+
+
+def test_ctcg_rna_panel_without_a_signature_still_classifies(tmp_path, caplog):
+    # A sparse panel that measures no mesenchymal EMT gene: old code aborted the whole
+    # run (GeneSetOverlapError from score_emt) after classifying, and wrote nothing.
+    import logging
+
+    import pandas as pd
+
+    from ctcgenomics.rna import load_gene_sets
+    from ctcgenomics.rna._signatures import SIGNATURE_SETS
+    from ctcgenomics.rna._simulate import simulate_draw
+
+    sets = load_gene_sets()
+    mesenchymal = {g for name in SIGNATURE_SETS["emt_mesenchymal"] for g in sets[name]}
+    draw = simulate_draw(10, 40, n_genes=4000, seed=2)
+    draw = draw[:, ~draw.var_names.isin(mesenchymal)].copy()
+    draw.write_h5ad(tmp_path / "m.h5ad")
+    sheet = tmp_path / "rna.tsv"
+    sheet.write_text(f"patient\tdraw\tpath\nP01\tD1\t{tmp_path / 'm.h5ad'}\n")
+    out = tmp_path / "out"
+    args = ["--sheet", str(sheet), "--tumour-type", "BRCA", "--patient", "P01"]
+    with caplog.at_level(logging.WARNING, logger="ctcgenomics.rna._pipeline"):
+        assert run([*args, "--outdir", str(out)]) == 0
+    assert "emt not scored (its columns are NaN)" in caplog.text
+    cells = pd.read_csv(out / "cells.tsv", sep="\t")
+    assert cells["emt_score"].isna().all() and cells["stemness"].notna().all()
+    assert set(cells["cell_class"]) >= {"CTC", "WBC"}
+    assert "emt" in ad.read_h5ad(out / "rna.h5ad").uns["rna_params"]["signatures_not_scored"]
