@@ -61,7 +61,7 @@ def shapes(a: AnnData) -> dict[str, tuple[AnnData, dict]]:
 
 
 def _name_shapes(a: AnnData) -> dict[str, tuple[AnnData, dict]]:
-    """Duplicated symbols, make_unique suffixes, previous symbols (on TPM)."""
+    """Duplicated symbols, make_unique suffixes, previous symbols, mixed case (on TPM)."""
     from ctcgenomics.rna._genes import previous_symbols
 
     rng = np.random.default_rng(0)
@@ -85,6 +85,12 @@ def _name_shapes(a: AnnData) -> dict[str, tuple[AnnData, dict]]:
     back = {new: prev for prev, new in previous_symbols().items()}
     old.var_names = [back.get(g, g) for g in names]
     out["TPM, previous symbols (ACPP, SILV...)"] = (old, {})
+    cased = a.copy()
+    cased.var_names = [
+        g.lower() if i % 3 == 0 else g.capitalize() if i % 3 == 1 else g
+        for i, g in enumerate(names)
+    ]
+    out["TPM, a third lower- and a third title-case"] = (cased, {})
     return out
 
 

@@ -179,18 +179,24 @@ def harmonize_symbol_case(names: pd.Index | list[str]) -> tuple[pd.Index, dict[s
 
     Only when almost no name matches the human table as written (share <=
     RECASE_MAX_EXACT) and case-insensitive matching gains at least RECASE_MIN_GAIN of the
-    names: human matrices (0.85-1.0 exact) are never touched. Each matching name becomes
-    the human symbol of the same letters (``Krt8`` -> ``KRT8``, ``c1orf112`` ->
-    ``C1orf112``); the others are kept. For mouse data this is a symbol-level ortholog
-    approximation: most marker genes share the symbol, some have no mouse ortholog
-    (e.g. KLK3, SCGB2A2).
+    names, every name is matched: each becomes the human symbol of the same letters
+    (``Krt8`` -> ``KRT8``, ``c1orf112`` -> ``C1orf112``); the others are kept. For mouse
+    data this is a symbol-level ortholog approximation: most marker genes share the
+    symbol, some have no mouse ortholog (e.g. KLK3, SCGB2A2).
+
+    Otherwise (mostly human case) only names in another case whose human symbol is not
+    itself among the names are matched, with a warning: a table whose symbols were
+    partly lower- or upper-cased (``Ptprc``, ``C17ORF49``) keeps those genes, and no
+    name is merged with a gene the matrix already has. On the real human matrices
+    shipped with the dependencies (oligodendroglioma, PBMC) this changes no name.
 
     Returns
     -------
     names : pandas.Index
         The (possibly re-cased) names.
     info : dict
-        ``exact_share``, ``case_insensitive_share`` and ``recased`` (bool), for
+        ``exact_share``, ``case_insensitive_share``, ``recased`` (bool: every name) and
+        ``recased_names`` (names matched one by one), for
         ``uns["rna_read"]["gene_names"]``.
     """
     names = pd.Index([str(n) for n in names])
@@ -200,10 +206,24 @@ def harmonize_symbol_case(names: pd.Index | list[str]) -> tuple[pd.Index, dict[s
         "exact_share": round(exact, 4),
         "case_insensitive_share": round(folded, 4),
         "recased": bool(recase),
+        "recased_names": [],
     }
+    symbols, _, canon = human_symbols()
     if not recase:
-        return names, info
-    canon = human_symbols()[2]
+        present, known = set(names), set(symbols)
+        fix = {
+            n: canon[n.upper()]
+            for n in present
+            if n not in known and n.upper() in canon and canon[n.upper()] not in present
+        }
+        if fix:
+            log.warning(
+                "%d gene name(s) in another case than the human symbol (e.g. %s): matched to it",
+                len(fix),
+                ", ".join(f"{k}->{v}" for k, v in list(fix.items())[:3]),
+            )
+            info["recased_names"] = [f"{k}->{v}" for k, v in list(fix.items())[:100]]
+        return pd.Index([fix.get(n, n) for n in names]), info
     new = pd.Index([canon.get(n.upper(), n) for n in names])
     log.warning(
         "%.0f%% of the gene names match human symbols as written but %.0f%% ignoring case "

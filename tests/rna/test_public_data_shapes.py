@@ -187,3 +187,20 @@ def test_log_base_is_read_off_the_matrix_and_levels_kept(tmp_path, reads, form):
     for col in ("ERBB2_cp10k", "ESR1_cp10k"):
         np.testing.assert_allclose(a.obs[col], b.obs[col], rtol=1e-3, atol=1e-3)
     pd.testing.assert_series_equal(a.obs["cell_class"], b.obs["cell_class"])
+
+
+def test_symbols_partly_in_another_case_are_matched(reads):
+    # A human table in which a third of the symbols (markers among them) were lower- or
+    # title-cased: old code matched case only when almost no name was in human case,
+    # so these genes were silently missing and the scores changed.
+    tpm = _tpm(reads)
+    names = [
+        g.lower() if i % 3 == 0 else g.capitalize() if i % 3 == 1 else g
+        for i, g in enumerate(reads.var_names)
+    ]
+    a = _like(reads, tpm, names)
+    got = _calls(a)
+    pd.testing.assert_frame_equal(got, _calls(_like(reads, tpm, reads.var_names)))
+    assert not a.uns["programme"]["gene_names"]["recased"]
+    assert a.uns["programme"]["gene_names"]["recased_names"]
+    assert "PTPRC" in a.uns["programme"]["genes_used"]["LEUKOCYTE"]
