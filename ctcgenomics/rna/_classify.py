@@ -56,6 +56,7 @@ from ctcgenomics.rna._cnv import (
 from ctcgenomics.rna._programmes import (
     KINDS,
     check_layer,
+    check_rank_input,
     score_programmes,
     scoring_input,
     symbol_hint,
@@ -439,6 +440,7 @@ def classify_cells(
     cal = dict(calibration) if isinstance(calibration, Mapping) else load_calibration(calibration)
     adata = adata.copy() if copy else adata
     check_layer(adata, layer)
+    check_rank_input(adata, layer)
     work, naming = scoring_input(adata, layer=layer, gene_symbols=gene_symbols)
     with symbol_hint(adata.var, gene_symbols):
         _classify(

@@ -477,7 +477,7 @@ def score_programmes(
     check_layer(adata, layer)
     progs = dict(programmes) if programmes is not None else programmes_for(tumour_type)
     adata = adata.copy() if copy else adata
-    _check_values(adata.X if layer is None else adata.layers[layer])
+    check_rank_input(adata, layer)
     work, naming = scoring_input(adata, layer=layer, gene_symbols=gene_symbols)
     with symbol_hint(adata.var, gene_symbols):
         _score(work, progs, tumour_type, None if work is not adata else layer, key_added)
@@ -810,12 +810,27 @@ def _check_unique_genes(var_names: pd.Index) -> None:
     )
 
 
-def _check_values(x) -> None:
+def check_rank_input(adata: AnnData, layer: str | None) -> None:
+    """Refuse negative, NaN or infinite values of ``X`` (or ``layer``), naming the fix.
+
+    A scanpy object after ``sc.pp.scale`` holds z-scores in ``X`` and the log-normalised
+    values in ``adata.raw`` or a layer: the error names those to use.
+    """
+    where = []
+    if adata.raw is not None:
+        where.append("adata.raw (classify adata.raw.to_adata(), then copy the obs columns)")
+    if adata.layers:
+        where.append(f"a layer (layer=, one of {list(adata.layers)})")
+    hint = f"; this object has {' or '.join(where)}" if where else ""
+    _check_values(adata.X if layer is None else adata.layers[layer], hint)
+
+
+def _check_values(x, hint: str = "") -> None:
     data = x.data if sp.issparse(x) else np.asarray(x)
     if data.size and np.nanmin(data) < 0:
         raise ValueError(
             "the matrix has negative values (scaled or batch-corrected?); score raw counts, "
-            "normalised or log1p values"
+            "normalised or log values" + hint
         )
     if data.size and np.isnan(data).any():
         raise ValueError("the matrix has NaN values; give counts or normalised values")

@@ -204,3 +204,23 @@ def test_symbols_partly_in_another_case_are_matched(reads):
     assert not a.uns["programme"]["gene_names"]["recased"]
     assert a.uns["programme"]["gene_names"]["recased_names"]
     assert "PTPRC" in a.uns["programme"]["genes_used"]["LEUKOCYTE"]
+
+
+def test_scaled_x_names_raw_and_layers():
+    # The usual scanpy state: log-normalised values in .raw (and a counts layer), z-scores
+    # in X after sc.pp.scale. Old message: "negative values (scaled or batch-corrected?)"
+    # without saying where the usable values are.
+    import scanpy as sc
+
+    a = simulate_draw(5, 20, n_genes=500, seed=1)
+    a.layers["counts"] = a.X.copy()
+    sc.pp.normalize_total(a, target_sum=1e4)
+    sc.pp.log1p(a)
+    a.raw = a
+    sc.pp.scale(a)
+    with pytest.raises(
+        ValueError, match=r"negative values.*adata\.raw.*layer=, one of \['counts'\]"
+    ):
+        classify_cells(a, tumour_type="BRCA")
+    classify_cells(a, tumour_type="BRCA", layer="counts", cnv=False)
+    assert (a.obs["cell_class"][a.obs["truth"] == "WBC"] == "WBC").mean() > 0.9
