@@ -124,3 +124,24 @@ def test_ctcg_rna_panel_without_a_signature_still_classifies(tmp_path, caplog):
     assert cells["emt_score"].isna().all() and cells["stemness"].notna().all()
     assert set(cells["cell_class"]) >= {"CTC", "WBC"}
     assert "emt" in ad.read_h5ad(out / "rna.h5ad").uns["rna_params"]["signatures_not_scored"]
+
+
+def test_ctcg_rna_undeclared_tpm_names_the_sheet_record_and_the_fix(tmp_path, caplog):
+    # TPM left at the sheet's default values (counts): refused, and the message names
+    # the sheet, the patient and draw, the file and the declaration to use (old code
+    # named the file only).
+    import numpy as np
+
+    from ctcgenomics.rna._simulate import simulate_draw
+
+    draw = simulate_draw(5, 20, n_genes=500, seed=2)
+    x = draw.X.multiply(1e6 / np.asarray(draw.X.sum(axis=1))).tocsr()
+    ad.AnnData(X=x, obs=draw.obs, var=draw.var).write_h5ad(tmp_path / "tpm.h5ad")
+    sheet = tmp_path / "rna.tsv"
+    sheet.write_text(f"patient\tdraw\tpath\nP01\tD7\t{tmp_path / 'tpm.h5ad'}\n")
+    args = ["--sheet", str(sheet), "--tumour-type", "BRCA", "--patient", "P01"]
+    assert run([*args, "--outdir", str(tmp_path / "out")]) == 1
+    assert f"{sheet}, patient P01, draw D7: {tmp_path / 'tpm.h5ad'}: declared values: counts" in (
+        caplog.text
+    )
+    assert "Set values: normalised" in caplog.text
