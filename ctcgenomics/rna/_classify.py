@@ -654,6 +654,52 @@ def _log_normalised(
     return out
 
 
+CNV_MAX_TOTAL_RATIO = 100.0
+"""Largest ratio of median per-cell totals between confident CTCs and blood cells (both
+integer counts) for which they count as measured alike. Within one platform cell kinds
+differ less (10x: tumour cells about 10-40k UMIs, leukocytes 0.5-5k); millions of
+full-length reads per CTC beside a few thousand UMIs per PBMC differ by 200-2,500."""
+
+
+def _measured_unlike(x, blood: np.ndarray, tumour: np.ndarray, n: int = 500) -> str | None:
+    """Why the confident blood cells and CTCs were not measured alike, or ``None``.
+
+    The copy-number profiles are relative to the blood cells: CTCs of one platform among
+    blood cells of another (full-length reads or TPM of a CTC study beside 10x PBMCs)
+    share the platform's profile, not a clone's. Integer counts in one group and
+    non-integers in the other, or per-cell totals of integer counts more than
+    CNV_MAX_TOTAL_RATIO apart, say so.
+    """
+
+    def summary(mask: np.ndarray) -> tuple[float, float]:
+        rows = np.flatnonzero(mask)
+        rows = rows[np.linspace(0, len(rows) - 1, min(len(rows), n)).astype(int)]
+        m = sp.csr_matrix(x[rows], dtype=np.float64)
+        integer = np.abs(m.data - np.round(m.data)) < 1e-6
+        share = np.add.reduceat(integer, m.indptr[:-1]) / np.maximum(np.diff(m.indptr), 1)
+        share[np.diff(m.indptr) == 0] = 1.0
+        return float(np.median(share)), float(np.median(np.asarray(m.sum(axis=1)).ravel()))
+
+    (int_b, tot_b), (int_t, tot_t) = summary(blood), summary(tumour)
+    if min(int_b, int_t) <= 0.5 and max(int_b, int_t) >= 0.999:
+        kind = {True: "integer counts", False: "non-integer values"}
+        return (
+            f"the confident CTCs hold {kind[int_t >= 0.999]} and the blood cells "
+            f"{kind[int_b >= 0.999]} (cells of different studies or platforms?): a profile "
+            "they share would be the platform's; classify cells measured alike, or cnv=False"
+        )
+    if min(int_b, int_t) >= 0.999 and max(tot_b, tot_t) > CNV_MAX_TOTAL_RATIO * max(
+        min(tot_b, tot_t), 1e-12
+    ):
+        return (
+            f"median counts per cell {tot_t:.3g} in the confident CTCs and {tot_b:.3g} in the "
+            f"blood cells, more than {CNV_MAX_TOTAL_RATIO:g}-fold apart (full-length reads "
+            "beside UMI counts?): a profile they share would be the platform's; classify "
+            "cells measured alike, or cnv=False"
+        )
+    return None
+
+
 def _cnv_term(
     adata: AnnData,
     post: pd.DataFrame,
@@ -685,6 +731,10 @@ def _cnv_term(
         if not uncertain.any():
             info["status"] = "not used: every cell is called with confidence"
         return None, None, info
+    unlike = _measured_unlike(x, blood, tumour)
+    if unlike:
+        log.warning("copy-number term not used: %s", unlike)
+        return None, None, {"status": f"not used: {unlike}"}
     rng = np.random.default_rng(0)
 
     def subsample(mask: np.ndarray) -> np.ndarray:

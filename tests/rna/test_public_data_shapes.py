@@ -224,3 +224,24 @@ def test_scaled_x_names_raw_and_layers():
         classify_cells(a, tumour_type="BRCA")
     classify_cells(a, tumour_type="BRCA", layer="counts", cnv=False)
     assert (a.obs["cell_class"][a.obs["truth"] == "WBC"] == "WBC").mean() > 0.9
+
+
+@pytest.mark.parametrize("ctc_values", ["reads", "TPM"])
+def test_ctcs_of_another_platform_get_no_copy_number_term(ctc_values):
+    # Diploid CTCs of a full-length study (reads or TPM) beside PBMCs of a UMI study,
+    # as public data are mixed: old code found a "shared copy-number profile" (the
+    # platform's) and used it on the uncertain cells. The term is now left out, with
+    # the reason, and the calls are those without it.
+    s = simulate_draw(50, 50, depth=2e6, length_bias=True, seed=2)
+    if ctc_values == "TPM":
+        s.X = _tpm(s)
+    pbmc = simulate_draw(0, 450, depth=5000, seed=2)
+    pbmc.obs_names = [f"pbmc{c}" for c in pbmc.obs_names]
+    m = ad.concat([s, pbmc])
+    m.X = sp.csr_matrix(m.X)
+    classify_cells(m, tumour_type="BRCA")
+    status = m.uns["cell_class"]["cnv"]["status"]
+    expected = "more than 100-fold apart" if ctc_values == "reads" else "non-integer values"
+    assert status.startswith("not used") and expected in status
+    off = classify_cells(m, tumour_type="BRCA", cnv=False, copy=True)
+    pd.testing.assert_series_equal(m.obs["cell_class"], off.obs["cell_class"])
