@@ -675,9 +675,10 @@ def _measured_unlike(x, blood: np.ndarray, tumour: np.ndarray, n: int = 500) -> 
         rows = np.flatnonzero(mask)
         rows = rows[np.linspace(0, len(rows) - 1, min(len(rows), n)).astype(int)]
         m = sp.csr_matrix(x[rows], dtype=np.float64)
-        integer = np.abs(m.data - np.round(m.data)) < 1e-6
-        share = np.add.reduceat(integer, m.indptr[:-1]) / np.maximum(np.diff(m.indptr), 1)
-        share[np.diff(m.indptr) == 0] = 1.0
+        nnz = np.diff(m.indptr)
+        integer = (np.abs(m.data - np.round(m.data)) < 1e-6).astype(np.float64)
+        n_int = np.bincount(np.repeat(np.arange(len(rows)), nnz), integer, len(rows))
+        share = np.where(nnz > 0, n_int / np.maximum(nnz, 1), 1.0)
         return float(np.median(share)), float(np.median(np.asarray(m.sum(axis=1)).ravel()))
 
     (int_b, tot_b), (int_t, tot_t) = summary(blood), summary(tumour)
