@@ -406,8 +406,9 @@ def check_values(adata: AnnData, declared: str, *, source: str = "matrix") -> di
         wrong = "integer counts"
     if wrong:
         fit = {
-            "log-transformed": "log1p",
-            "normalised (per-cell scaled)": "normalised",
+            "log-transformed": "log1p (any log(x + 1), e.g. log2(TPM + 1): the base is read "
+            "off the values)",
+            "normalised (per-cell scaled)": "normalised (TPM, FPKM, CPM)",
             "not log-scale (values above 30)": "counts or normalised",
         }.get(wrong, "counts")
         raise CountMatrixError(
