@@ -631,13 +631,24 @@ def _jsonable(info: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in info.items()}
 
 
+def _recognised_values(x) -> str:
+    """``log1p`` for log-scale values (at most 30, not integers), else ``counts``.
+
+    Counts and normalised values (TPM, CPM) are both normalised per cell and logged for
+    the profiles, so only the log scale needs telling apart; shallow estimated counts
+    at most 30 would be taken as log-scale (pass ``values`` for them).
+    """
+    from ctcgenomics.rna._read import LOG_MAX, describe_values
+
+    d = describe_values(AnnData(X=sp.csr_matrix(x[:2000])))
+    return "log1p" if d["max"] <= LOG_MAX and d["integer_fraction"] < 0.999 else "counts"
+
+
 def _log_normalised(
     adata: AnnData, layer: str | None, values: str | None, rows: np.ndarray
 ) -> AnnData:
     """Bare AnnData of log1p counts per 10k of ``rows``, for the copy-number profiles."""
     import scanpy as sc
-
-    from ctcgenomics.rna._read import LOG_MAX, describe_values
 
     x = adata.X if layer is None else adata.layers[layer]
     out = AnnData(
@@ -646,8 +657,7 @@ def _log_normalised(
         var=pd.DataFrame(index=adata.var_names),
     )
     if values is None:
-        d = describe_values(out)
-        values = "log1p" if d["max"] <= LOG_MAX and d["integer_fraction"] < 0.999 else "counts"
+        values = _recognised_values(out.X)
     if values != "log1p":
         sc.pp.normalize_total(out, target_sum=1e4)
         sc.pp.log1p(out)
@@ -736,6 +746,8 @@ def _cnv_term(
     if unlike:
         log.warning("copy-number term not used: %s", unlike)
         return None, None, {"status": f"not used: {unlike}"}
+    recognised = values is None
+    values = _recognised_values(x) if recognised else values
     rng = np.random.default_rng(0)
 
     def subsample(mask: np.ndarray) -> np.ndarray:
@@ -772,6 +784,7 @@ def _cnv_term(
         )
         corr[chunk] = part[len(anchors) :]
     info["n_scored"] = len(todo)
+    info["values"] = f"{values} ({'recognised' if recognised else 'given'})"
     log_lr = np.zeros(adata.n_obs)
     log_lr[todo] = cnv_log_lr(corr[todo], info)
     return log_lr, corr, info

@@ -245,3 +245,16 @@ def test_ctcs_of_another_platform_get_no_copy_number_term(ctc_values):
     assert status.startswith("not used") and expected in status
     off = classify_cells(m, tumour_type="BRCA", cnv=False, copy=True)
     pd.testing.assert_series_equal(m.obs["cell_class"], off.obs["cell_class"])
+
+
+def test_copy_number_term_records_the_values_it_recognised():
+    # log2(CPM + 1) given to the API with the default values=None: the copy-number
+    # profiles take it as log-scale (not normalised and logged again), and say so.
+    import scanpy as sc
+
+    a = simulate_draw(100, 200, n_genes=3000, depth=2000, cnv_chromosomes=6, seed=2)
+    sc.pp.normalize_total(a, target_sum=1e6)
+    a.X.data = np.log2(a.X.data.astype(np.float64) + 1)
+    classify_cells(a, tumour_type="BRCA")
+    info = a.uns["cell_class"]["cnv"]
+    assert info["status"] == "used" and info["values"] == "log1p (recognised)"
