@@ -44,18 +44,18 @@ def looks_like_ensembl(names: pd.Index | list[str]) -> np.ndarray:
     return np.array([bool(_ENSEMBL.match(str(n))) for n in names], dtype=bool)
 
 
-def sum_duplicate_genes(adata: AnnData, *, log_scale: bool = False) -> AnnData:
+def sum_duplicate_genes(adata: AnnData, *, log_base: float | None = None) -> AnnData:
     """Sum the columns of genes that share a name (keeps first-seen order).
 
     Summing (not keeping the first) preserves every count when several IDs map to one
     symbol, e.g. PAR genes, retired IDs or a symbol column with repeats. Log-scale values
-    (``log_scale``) are summed on the linear scale: ``log1p(sum(expm1(x)))``.
+    ``log_b(v + 1)`` (``log_base`` b) are summed on the linear scale.
     """
     names = pd.Index(adata.var_names)
     if names.is_unique:
         return adata
     codes, uniques = pd.factorize(names)
-    summed = combine_columns(adata.X, codes, len(uniques), log_scale=log_scale)
+    summed = combine_columns(adata.X, codes, len(uniques), log_base=log_base)
     log.info(
         "summed %d duplicated gene column(s) into %d gene(s)",
         len(names) - len(uniques),
@@ -69,28 +69,30 @@ def sum_duplicate_genes(adata: AnnData, *, log_scale: bool = False) -> AnnData:
     )
 
 
-def combine_columns(x, codes: np.ndarray, n_out: int, *, log_scale: bool = False):
+def combine_columns(x, codes: np.ndarray, n_out: int, *, log_base: float | None = None):
     """Sum the columns of ``x`` with the same code (``-1``: dropped); CSR if ``x`` is sparse.
 
-    Log-scale values are summed on the linear scale, ``log1p(sum(expm1(x)))``.
+    Log-scale values ``log_b(v + 1)`` (``log_base`` b; None: linear values) are summed on
+    the linear scale, ``log_b(sum(b**x - 1) + 1)``.
     """
+    k = None if log_base is None else float(np.log(log_base))
     codes = np.asarray(codes)
     keep = codes >= 0
     agg = sp.csr_matrix(
         (np.ones(int(keep.sum())), (np.flatnonzero(keep), codes[keep])), shape=(len(codes), n_out)
     )
     if sp.issparse(x):
-        m = sp.csr_matrix(x, dtype=np.float64)
-        if log_scale:
-            m.data = np.expm1(m.data)
+        m = sp.csr_matrix(x, dtype=np.float64, copy=True)
+        if k is not None:
+            m.data = np.expm1(m.data * k)
         out = sp.csr_matrix(m @ agg)
-        if log_scale:
-            out.data = np.log1p(out.data)
+        if k is not None:
+            out.data = np.log1p(out.data) / k
         return out
     m = np.asarray(x, dtype=np.float64)
-    m = np.expm1(m) if log_scale else m
+    m = np.expm1(m * k) if k is not None else m
     out = m @ agg.toarray()
-    return np.log1p(out) if log_scale else out
+    return np.log1p(out) / k if k is not None else out
 
 
 _COPY_SUFFIX = re.compile(r"^(.+?)[-.](\d{1,2})$")
@@ -262,7 +264,9 @@ def split_genome_prefixes(adata: AnnData) -> tuple[AnnData, dict[str, int]]:
     return out, counts
 
 
-def harmonize_gene_names(adata: AnnData, *, log_scale: bool = False) -> tuple[AnnData, list[str]]:
+def harmonize_gene_names(
+    adata: AnnData, *, log_base: float | None = None
+) -> tuple[AnnData, list[str]]:
     """Convert Ensembl gene IDs to symbols, repair symbol case, sum duplicates.
 
     Parameters
@@ -271,8 +275,9 @@ def harmonize_gene_names(adata: AnnData, *, log_scale: bool = False) -> tuple[An
         Cells x genes with symbols or Ensembl IDs (versioned or not, alone or inside a
         composite label such as ``ENSG00000141736.14|ERBB2``, or with a genome prefix
         such as ``GRCh38_KRT8``) as ``var_names``.
-    log_scale
-        The values are log-scale: repeated genes are summed on the linear scale.
+    log_base
+        Base of log-scale values ``log_b(v + 1)``: repeated genes are summed on the
+        linear scale; None for linear values (counts, TPM).
 
     Returns
     -------
@@ -291,7 +296,7 @@ def harmonize_gene_names(adata: AnnData, *, log_scale: bool = False) -> tuple[An
     adata = adata.copy()
     adata.var_names = names
     adata.uns["gene_names"] = {**info, "genome_prefixes": genomes}
-    return sum_duplicate_genes(adata, log_scale=log_scale), unknown
+    return sum_duplicate_genes(adata, log_base=log_base), unknown
 
 
 def harmonize_names(names: pd.Index | list[str]) -> tuple[pd.Index, list[str], dict[str, object]]:

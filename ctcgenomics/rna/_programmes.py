@@ -715,14 +715,16 @@ def scoring_input(
     codes, uniques = pd.factorize(names)
     info["n_repeated_summed"] = len(names) - len(uniques)
     if len(uniques) < len(names):
+        base = _log_base(x)
         log.warning(
             "%d gene column(s) repeat a gene name (e.g. %s) after harmonising the names: "
             "summed per gene%s, as the file reader does",
             len(names) - len(uniques),
             list(names[pd.Index(names).duplicated()].unique()[:3]),
-            " on the linear scale (log-scale values)" if _looks_log(x) else "",
+            "" if base is None else f" on the linear scale (log-scale values, base {base:.3g})",
         )
-        x = combine_columns(x, codes, len(uniques), log_scale=_looks_log(x))
+        info["log_base"] = base
+        x = combine_columns(x, codes, len(uniques), log_base=base)
     work = AnnData(
         X=x,
         obs=adata.obs.copy(),
@@ -732,15 +734,21 @@ def scoring_input(
     return work, info
 
 
-def _looks_log(x, max_cells: int = 2000) -> bool:
-    """Log-scale values: at most 30 (log2 of a million is 20) and not integers."""
-    from ctcgenomics.rna._read import LOG_MAX
+def _log_base(x, max_cells: int = 2000) -> float | None:
+    """Find the base of log-scale values (at most 30, not integers); None if linear.
 
-    data = sp.csr_matrix(x[:max_cells]).data
-    data = data[data > 0]
+    The base whose inverse gives equal per-cell totals (e, 2, 10; as the file reader
+    finds it), else natural log.
+    """
+    from ctcgenomics.rna._read import LOG_MAX, log_base
+
+    head = sp.csr_matrix(x[:max_cells])
+    data = head.data[head.data > 0]
     if data.size == 0:
-        return False
-    return bool(data.max() <= LOG_MAX and np.mean(np.abs(data - np.round(data)) < 1e-6) < 0.999)
+        return None
+    if data.max() > LOG_MAX or np.mean(np.abs(data - np.round(data)) < 1e-6) >= 0.999:
+        return None
+    return log_base(AnnData(X=head)) or float(np.e)
 
 
 def write_back(adata: AnnData, work: AnnData) -> None:

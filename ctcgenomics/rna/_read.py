@@ -523,7 +523,9 @@ def read_counts(
     validate_counts(adata, source=str(p))
     adata.X = sp.csr_matrix(adata.X, dtype=np.float32)
     summary = check_values(adata, values, source=str(p))
-    adata, unknown = harmonize_gene_names(adata, log_scale=values == "log1p")
+    adata, unknown = harmonize_gene_names(
+        adata, log_base=summary.get("log_base") if values == "log1p" else None
+    )
     adata.uns["rna_read"] = {
         "source": str(p),
         "format": fmt,

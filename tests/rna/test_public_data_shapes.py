@@ -100,12 +100,12 @@ def test_gene_symbols_column_names_the_genes(reads):
 
 
 @pytest.mark.parametrize("suffix", ["", "-1", ".1"])
-@pytest.mark.parametrize("log_scale", [False, True])
-def test_repeated_symbols_and_names_made_unique_are_summed(reads, suffix, log_scale):
+@pytest.mark.parametrize("scale", ["TPM", "log1p(TPM)", "log2(TPM+1)"])
+def test_repeated_symbols_and_names_made_unique_are_summed(reads, suffix, scale):
     # KRT18, EPCAM, PTPRC... measured by two IDs each, as repeated symbols (old code:
     # ValueError) or made unique by scanpy (KRT18-1) or R/pandas (KRT18.1) (old code:
-    # the first copy alone, so other z). Summed, on the linear scale for log values,
-    # they give exactly the whole gene's calls.
+    # the first copy alone, so other z). Summed, on the linear scale of the matrix's own
+    # log base for log values, they give exactly the whole gene's calls.
     tpm = _tpm(reads)
     split = np.arange(0, 400, 2)  # every other gene among the programme genes
     share = np.random.default_rng(1).uniform(0.2, 0.8, len(split))
@@ -113,8 +113,9 @@ def test_repeated_symbols_and_names_made_unique_are_summed(reads, suffix, log_sc
     first[:, split] = tpm[:, split] @ sp.diags(share)
     x = sp.hstack([first.tocsr(), tpm[:, split] @ sp.diags(1 - share)]).tocsr()
     whole = tpm.copy()
-    if log_scale:
-        x.data, whole.data = np.log1p(x.data), np.log1p(whole.data)
+    log = {"TPM": None, "log1p(TPM)": np.log1p, "log2(TPM+1)": lambda v: np.log2(v + 1)}[scale]
+    if log is not None:
+        x.data, whole.data = log(x.data), log(whole.data)
     names = list(reads.var_names) + [f"{g}{suffix}" for g in reads.var_names[split]]
     got = _calls(_like(reads, x, names))
     expected = _calls(_like(reads, whole, reads.var_names))
