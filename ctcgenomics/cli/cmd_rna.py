@@ -44,7 +44,9 @@ def register(subparsers) -> None:
         "score signatures and write rna.h5ad, cells.tsv, alterations.tsv and plots.",
     )
     p.add_argument(
-        "--sheet", required=True, help="RNA sheet TSV: patient draw path [format obs_filter layer]"
+        "--sheet",
+        required=True,
+        help="RNA sheet TSV: patient draw path [format obs_filter layer values gene_symbols]",
     )
     p.add_argument("--patient", required=True)
     tt = p.add_mutually_exclusive_group(required=True)
@@ -89,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ctcgenomics.io._atomic import atomic_open, atomic_path
     from ctcgenomics.io.alterations import write_alterations
-    from ctcgenomics.rna import read_counts
+    from ctcgenomics.rna import CountMatrixError, read_counts
     from ctcgenomics.rna._defaults import merge_params
     from ctcgenomics.rna._expression_alterations import expression_alterations
     from ctcgenomics.rna._pipeline import (
@@ -107,18 +109,22 @@ def run(args: argparse.Namespace) -> int:
     programmes_for(tumour_type)  # an unknown code fails before any matrix is read
     parts = []
     declared = set()
-    for row in read_sheet(args.sheet, patient).itertuples(index=False):
-        values = getattr(row, "values", "") or "counts"
+    for _, row in read_sheet(args.sheet, patient).iterrows():
+        values = row.get("values", "") or "counts"
         declared.add(values)
-        a = read_counts(
-            row.path,
-            fmt=getattr(row, "format", "") or "auto",
-            layer=getattr(row, "layer", "") or None,
-            obs_filter=getattr(row, "obs_filter", "") or None,
-            values=values,
-        )
-        a.obs["draw"] = row.draw
-        a.obs_names = [f"{row.draw}:{c}" for c in a.obs_names]
+        try:
+            a = read_counts(
+                row["path"],
+                fmt=row.get("format", "") or "auto",
+                layer=row.get("layer", "") or None,
+                obs_filter=row.get("obs_filter", "") or None,
+                values=values,
+                gene_symbols=row.get("gene_symbols", "") or None,
+            )
+        except (CountMatrixError, FileNotFoundError) as err:
+            raise CLIError(f"{args.sheet}, patient {patient}, draw {row['draw']}: {err}") from None
+        a.obs["draw"] = row["draw"]
+        a.obs_names = [f"{row['draw']}:{c}" for c in a.obs_names]
         parts.append(a)
     adata = ad.concat(parts, join="inner", merge="same") if len(parts) > 1 else parts[0]
     if adata.n_vars == 0:

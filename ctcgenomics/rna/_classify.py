@@ -53,7 +53,15 @@ from ctcgenomics.rna._cnv import (
     cnv_log_lr,
     crossfit_cnv_correlation,
 )
-from ctcgenomics.rna._programmes import KINDS, score_programmes
+from ctcgenomics.rna._programmes import (
+    KINDS,
+    check_layer,
+    check_rank_input,
+    score_programmes,
+    scoring_input,
+    symbol_hint,
+    write_back,
+)
 from ctcgenomics.rna._read import VALUES
 
 log = logging.getLogger(__name__)
@@ -362,6 +370,7 @@ def classify_cells(
     check_labels: bool = True,
     cnv: bool = True,
     values: str | None = None,
+    gene_symbols: str | None = None,
     copy: bool = False,
 ) -> AnnData | None:
     """Classify each cell as CTC, WBC, platelet, erythrocyte or unassigned, on its own.
@@ -369,8 +378,12 @@ def classify_cells(
     Parameters
     ----------
     adata
-        Cells x genes with gene symbols; counts, normalised or log1p values (only each
-        cell's ranks are used).
+        Cells x genes with gene symbols or Ensembl IDs; raw or estimated counts (UMI or
+        full-length reads), normalised (TPM, FPKM, CPM) or log values (log1p,
+        log2(TPM+1)): only each cell's ranks are used. Gene names are read as
+        :func:`ctcgenomics.rna.score_programmes` reads them (Ensembl IDs converted,
+        previous symbols renamed, repeated names and copies made unique summed), without
+        changing ``adata``.
     tumour_type
         The patient's OncoTree code (chooses the tumour programmes).
     key_added
@@ -395,7 +408,12 @@ def classify_cells(
         absent otherwise. Recorded in ``uns[key_added]["cnv"]``.
     values
         What the matrix holds, for the copy-number profiles only (``counts``,
-        ``normalised`` or ``log1p``); default: recognised from the values.
+        ``normalised`` or ``log1p``); default: recognised from the values (log-scale
+        when at most 30 and not integers, else counts or normalised, which are treated
+        alike). The class calls do not depend on it.
+    gene_symbols
+        Column of ``var`` holding the gene symbols (scanpy's ``gene_symbols=``), e.g. when
+        ``var_names`` are Ensembl IDs of another release; default ``var_names``.
     copy
         Return a copy instead of writing in place.
 
@@ -421,6 +439,35 @@ def classify_cells(
         )
     cal = dict(calibration) if isinstance(calibration, Mapping) else load_calibration(calibration)
     adata = adata.copy() if copy else adata
+    check_layer(adata, layer)
+    check_rank_input(adata, layer)
+    work, naming = scoring_input(adata, layer=layer, gene_symbols=gene_symbols)
+    with symbol_hint(adata.var, gene_symbols):
+        _classify(
+            work, cal, tumour_type=tumour_type, key_added=key_added, qc_key=qc_key,
+            layer=None if work is not adata else layer, programme_key=programme_key,
+            check_labels=check_labels, cnv=cnv, values=values,
+        )  # fmt: skip
+    work.uns[programme_key]["gene_names"] = naming
+    write_back(adata, work)
+    log.info("classes: %s", adata.uns[key_added]["counts"])
+    return adata if copy else None
+
+
+def _classify(
+    adata: AnnData,
+    cal: Mapping[str, Any],
+    *,
+    tumour_type: str,
+    key_added: str,
+    qc_key: str,
+    layer: str | None,
+    programme_key: str,
+    check_labels: bool,
+    cnv: bool,
+    values: str | None,
+) -> None:
+    """Classify in place on ``adata`` with unique harmonised gene names."""
     name = output_namer(key_added, "cell_class")
     # a previous call's copy-number columns would outlive a call that does not add them
     stale = [name(c) for c in ("cnv_correlation", "cnv_log_lr") if name(c) in adata.obs]
@@ -451,8 +498,6 @@ def classify_cells(
         cal, check, cnv_info, label, tumour_type=tumour_type, layer=layer,
         check_labels=check_labels, programme_key=programme_key,
     )  # fmt: skip
-    log.info("classes: %s", adata.uns[key_added]["counts"])
-    return adata if copy else None
 
 
 def _check_classify_input(adata: AnnData, qc_key: str) -> None:
@@ -586,13 +631,24 @@ def _jsonable(info: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in info.items()}
 
 
+def _recognised_values(x) -> str:
+    """``log1p`` for log-scale values (at most 30, not integers), else ``counts``.
+
+    Counts and normalised values (TPM, CPM) are both normalised per cell and logged for
+    the profiles, so only the log scale needs telling apart; shallow estimated counts
+    at most 30 would be taken as log-scale (pass ``values`` for them).
+    """
+    from ctcgenomics.rna._read import LOG_MAX, describe_values
+
+    d = describe_values(AnnData(X=sp.csr_matrix(x[:2000])))
+    return "log1p" if d["max"] <= LOG_MAX and d["integer_fraction"] < 0.999 else "counts"
+
+
 def _log_normalised(
     adata: AnnData, layer: str | None, values: str | None, rows: np.ndarray
 ) -> AnnData:
     """Bare AnnData of log1p counts per 10k of ``rows``, for the copy-number profiles."""
     import scanpy as sc
-
-    from ctcgenomics.rna._read import LOG_MAX, describe_values
 
     x = adata.X if layer is None else adata.layers[layer]
     out = AnnData(
@@ -601,12 +657,58 @@ def _log_normalised(
         var=pd.DataFrame(index=adata.var_names),
     )
     if values is None:
-        d = describe_values(out)
-        values = "log1p" if d["max"] <= LOG_MAX and d["integer_fraction"] < 0.999 else "counts"
+        values = _recognised_values(out.X)
     if values != "log1p":
         sc.pp.normalize_total(out, target_sum=1e4)
         sc.pp.log1p(out)
     return out
+
+
+CNV_MAX_TOTAL_RATIO = 100.0
+"""Largest ratio of median per-cell totals between confident CTCs and blood cells (both
+integer counts) for which they count as measured alike. Within one platform cell kinds
+differ less (10x: tumour cells about 10-40k UMIs, leukocytes 0.5-5k); millions of
+full-length reads per CTC beside a few thousand UMIs per PBMC differ by 200-2,500."""
+
+
+def _measured_unlike(x, blood: np.ndarray, tumour: np.ndarray, n: int = 500) -> str | None:
+    """Why the confident blood cells and CTCs were not measured alike, or ``None``.
+
+    The copy-number profiles are relative to the blood cells: CTCs of one platform among
+    blood cells of another (full-length reads or TPM of a CTC study beside 10x PBMCs)
+    share the platform's profile, not a clone's. Integer counts in one group and
+    non-integers in the other, or per-cell totals of integer counts more than
+    CNV_MAX_TOTAL_RATIO apart, say so.
+    """
+
+    def summary(mask: np.ndarray) -> tuple[float, float]:
+        rows = np.flatnonzero(mask)
+        rows = rows[np.linspace(0, len(rows) - 1, min(len(rows), n)).astype(int)]
+        m = sp.csr_matrix(x[rows], dtype=np.float64)
+        nnz = np.diff(m.indptr)
+        integer = (np.abs(m.data - np.round(m.data)) < 1e-6).astype(np.float64)
+        n_int = np.bincount(np.repeat(np.arange(len(rows)), nnz), integer, len(rows))
+        share = np.where(nnz > 0, n_int / np.maximum(nnz, 1), 1.0)
+        return float(np.median(share)), float(np.median(np.asarray(m.sum(axis=1)).ravel()))
+
+    (int_b, tot_b), (int_t, tot_t) = summary(blood), summary(tumour)
+    if min(int_b, int_t) <= 0.5 and max(int_b, int_t) >= 0.999:
+        kind = {True: "integer counts", False: "non-integer values"}
+        return (
+            f"the confident CTCs hold {kind[int_t >= 0.999]} and the blood cells "
+            f"{kind[int_b >= 0.999]} (cells of different studies or platforms?): a profile "
+            "they share would be the platform's; classify cells measured alike, or cnv=False"
+        )
+    if min(int_b, int_t) >= 0.999 and max(tot_b, tot_t) > CNV_MAX_TOTAL_RATIO * max(
+        min(tot_b, tot_t), 1e-12
+    ):
+        return (
+            f"median counts per cell {tot_t:.3g} in the confident CTCs and {tot_b:.3g} in the "
+            f"blood cells, more than {CNV_MAX_TOTAL_RATIO:g}-fold apart (full-length reads "
+            "beside UMI counts?): a profile they share would be the platform's; classify "
+            "cells measured alike, or cnv=False"
+        )
+    return None
 
 
 def _cnv_term(
@@ -640,6 +742,12 @@ def _cnv_term(
         if not uncertain.any():
             info["status"] = "not used: every cell is called with confidence"
         return None, None, info
+    unlike = _measured_unlike(x, blood, tumour)
+    if unlike:
+        log.warning("copy-number term not used: %s", unlike)
+        return None, None, {"status": f"not used: {unlike}"}
+    recognised = values is None
+    values = _recognised_values(x) if recognised else values
     rng = np.random.default_rng(0)
 
     def subsample(mask: np.ndarray) -> np.ndarray:
@@ -676,6 +784,7 @@ def _cnv_term(
         )
         corr[chunk] = part[len(anchors) :]
     info["n_scored"] = len(todo)
+    info["values"] = f"{values} ({'recognised' if recognised else 'given'})"
     log_lr = np.zeros(adata.n_obs)
     log_lr[todo] = cnv_log_lr(corr[todo], info)
     return log_lr, corr, info

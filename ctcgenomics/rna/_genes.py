@@ -44,22 +44,18 @@ def looks_like_ensembl(names: pd.Index | list[str]) -> np.ndarray:
     return np.array([bool(_ENSEMBL.match(str(n))) for n in names], dtype=bool)
 
 
-def sum_duplicate_genes(adata: AnnData) -> AnnData:
+def sum_duplicate_genes(adata: AnnData, *, log_base: float | None = None) -> AnnData:
     """Sum the columns of genes that share a name (keeps first-seen order).
 
     Summing (not keeping the first) preserves every count when several IDs map to one
-    symbol, e.g. PAR genes or retired IDs.
+    symbol, e.g. PAR genes, retired IDs or a symbol column with repeats. Log-scale values
+    ``log_b(v + 1)`` (``log_base`` b) are summed on the linear scale.
     """
     names = pd.Index(adata.var_names)
     if names.is_unique:
         return adata
     codes, uniques = pd.factorize(names)
-    agg = sp.csr_matrix(
-        (np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), len(uniques))
-    )
-    x = adata.X
-    summed = (x @ agg) if sp.issparse(x) else np.asarray(x) @ agg.toarray()
-    summed = sp.csr_matrix(summed) if sp.issparse(x) else summed
+    summed = combine_columns(adata.X, codes, len(uniques), log_base=log_base)
     log.info(
         "summed %d duplicated gene column(s) into %d gene(s)",
         len(names) - len(uniques),
@@ -71,6 +67,64 @@ def sum_duplicate_genes(adata: AnnData) -> AnnData:
         var=pd.DataFrame(index=pd.Index(uniques, dtype=str)),
         uns=dict(adata.uns),
     )
+
+
+def combine_columns(x, codes: np.ndarray, n_out: int, *, log_base: float | None = None):
+    """Sum the columns of ``x`` with the same code (``-1``: dropped); CSR if ``x`` is sparse.
+
+    Log-scale values ``log_b(v + 1)`` (``log_base`` b; None: linear values) are summed on
+    the linear scale, ``log_b(sum(b**x - 1) + 1)``.
+    """
+    k = None if log_base is None else float(np.log(log_base))
+    codes = np.asarray(codes)
+    keep = codes >= 0
+    agg = sp.csr_matrix(
+        (np.ones(int(keep.sum())), (np.flatnonzero(keep), codes[keep])), shape=(len(codes), n_out)
+    )
+    if sp.issparse(x):
+        m = sp.csr_matrix(x, dtype=np.float64, copy=True)
+        if k is not None:
+            m.data = np.expm1(m.data * k)
+        out = sp.csr_matrix(m @ agg)
+        if k is not None:
+            out.data = np.log1p(out.data) / k
+        return out
+    m = np.asarray(x, dtype=np.float64)
+    m = np.expm1(m * k) if k is not None else m
+    out = m @ agg.toarray()
+    return np.log1p(out) / k if k is not None else out
+
+
+_COPY_SUFFIX = re.compile(r"^(.+?)[-.](\d{1,2})$")
+"""A copy of a repeated name made unique: ``KRT18-1`` (scanpy), ``KRT18.1`` (R, pandas)."""
+
+
+def merge_copy_suffixes(names: pd.Index) -> tuple[pd.Index, list[str]]:
+    """Undo ``make_unique``: ``KRT18-1`` / ``KRT18.1`` become ``KRT18`` when it is present.
+
+    :meth:`anndata.AnnData.var_names_make_unique` and R's ``make.unique`` keep repeated
+    symbols as ``KRT18``, ``KRT18-1``, ``KRT18-2``; the copies are the same gene's other
+    IDs. A name is taken for a copy only when its stem is also a name of the matrix and
+    the name itself is no human symbol, current or previous (``NKX2-1``, ``HLA-A``,
+    ``MT-ND1`` are genes). Returns the names and the merged copies.
+    """
+    names = pd.Index([str(n) for n in names])
+    parts = names.str.extract(_COPY_SUFFIX)
+    present = set(names)
+    known = set(human_symbols()[0]) | set(previous_symbols())
+    copy = np.array(
+        [
+            isinstance(stem, str) and stem in present and name not in known
+            for name, stem in zip(names, parts[0], strict=True)
+        ],
+        dtype=bool,
+    )
+    if not copy.any():
+        return names, []
+    merged = list(names[copy])
+    log.info("took %d name(s) made unique (e.g. %s) as copies of their gene", len(merged),
+             merged[:3])  # fmt: skip
+    return pd.Index(np.where(copy, parts[0], names).astype(str)), merged
 
 
 @cache
@@ -127,18 +181,24 @@ def harmonize_symbol_case(names: pd.Index | list[str]) -> tuple[pd.Index, dict[s
 
     Only when almost no name matches the human table as written (share <=
     RECASE_MAX_EXACT) and case-insensitive matching gains at least RECASE_MIN_GAIN of the
-    names: human matrices (0.85-1.0 exact) are never touched. Each matching name becomes
-    the human symbol of the same letters (``Krt8`` -> ``KRT8``, ``c1orf112`` ->
-    ``C1orf112``); the others are kept. For mouse data this is a symbol-level ortholog
-    approximation: most marker genes share the symbol, some have no mouse ortholog
-    (e.g. KLK3, SCGB2A2).
+    names, every name is matched: each becomes the human symbol of the same letters
+    (``Krt8`` -> ``KRT8``, ``c1orf112`` -> ``C1orf112``); the others are kept. For mouse
+    data this is a symbol-level ortholog approximation: most marker genes share the
+    symbol, some have no mouse ortholog (e.g. KLK3, SCGB2A2).
+
+    Otherwise (mostly human case) only names in another case whose human symbol is not
+    itself among the names are matched, with a warning: a table whose symbols were
+    partly lower- or upper-cased (``Ptprc``, ``C17ORF49``) keeps those genes, and no
+    name is merged with a gene the matrix already has. On the real human matrices
+    shipped with the dependencies (oligodendroglioma, PBMC) this changes no name.
 
     Returns
     -------
     names : pandas.Index
         The (possibly re-cased) names.
     info : dict
-        ``exact_share``, ``case_insensitive_share`` and ``recased`` (bool), for
+        ``exact_share``, ``case_insensitive_share``, ``recased`` (bool: every name) and
+        ``recased_names`` (names matched one by one), for
         ``uns["rna_read"]["gene_names"]``.
     """
     names = pd.Index([str(n) for n in names])
@@ -148,10 +208,24 @@ def harmonize_symbol_case(names: pd.Index | list[str]) -> tuple[pd.Index, dict[s
         "exact_share": round(exact, 4),
         "case_insensitive_share": round(folded, 4),
         "recased": bool(recase),
+        "recased_names": [],
     }
+    symbols, _, canon = human_symbols()
     if not recase:
-        return names, info
-    canon = human_symbols()[2]
+        present, known = set(names), set(symbols)
+        fix = {
+            n: canon[n.upper()]
+            for n in present
+            if n not in known and n.upper() in canon and canon[n.upper()] not in present
+        }
+        if fix:
+            log.warning(
+                "%d gene name(s) in another case than the human symbol (e.g. %s): matched to it",
+                len(fix),
+                ", ".join(f"{k}->{v}" for k, v in list(fix.items())[:3]),
+            )
+            info["recased_names"] = [f"{k}->{v}" for k, v in list(fix.items())[:100]]
+        return pd.Index([fix.get(n, n) for n in names]), info
     new = pd.Index([canon.get(n.upper(), n) for n in names])
     log.warning(
         "%.0f%% of the gene names match human symbols as written but %.0f%% ignoring case "
@@ -190,7 +264,9 @@ def split_genome_prefixes(adata: AnnData) -> tuple[AnnData, dict[str, int]]:
     return out, counts
 
 
-def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
+def harmonize_gene_names(
+    adata: AnnData, *, log_base: float | None = None
+) -> tuple[AnnData, list[str]]:
     """Convert Ensembl gene IDs to symbols, repair symbol case, sum duplicates.
 
     Parameters
@@ -199,6 +275,9 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
         Cells x genes with symbols or Ensembl IDs (versioned or not, alone or inside a
         composite label such as ``ENSG00000141736.14|ERBB2``, or with a genome prefix
         such as ``GRCh38_KRT8``) as ``var_names``.
+    log_base
+        Base of log-scale values ``log_b(v + 1)``: repeated genes are summed on the
+        linear scale; None for linear values (counts, TPM).
 
     Returns
     -------
@@ -206,13 +285,28 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
         With unique symbols as ``var_names`` (unknown Ensembl IDs are kept as IDs);
         ``uns["gene_names"]`` says whether symbol case was repaired
         (:func:`harmonize_symbol_case`), which previous symbols were renamed
-        (:func:`rename_previous_symbols`) and the genome prefixes of a multi-genome
-        matrix (:func:`split_genome_prefixes`).
+        (:func:`rename_previous_symbols`), which names made unique were merged
+        (:func:`merge_copy_suffixes`) and the genome prefixes of a multi-genome matrix
+        (:func:`split_genome_prefixes`).
     unknown : list of str
         Ensembl IDs absent from GENCODE v44.
     """
     adata, genomes = split_genome_prefixes(adata)
-    names = pd.Index(adata.var_names.astype(str))
+    names, unknown, info = harmonize_names(adata.var_names)
+    adata = adata.copy()
+    adata.var_names = names
+    adata.uns["gene_names"] = {**info, "genome_prefixes": genomes}
+    return sum_duplicate_genes(adata, log_base=log_base), unknown
+
+
+def harmonize_names(names: pd.Index | list[str]) -> tuple[pd.Index, list[str], dict[str, object]]:
+    """Harmonise gene names as :func:`harmonize_gene_names` does, without the matrix.
+
+    No genome prefixes are split and the names may repeat. Returns the new names
+    (Ensembl IDs as symbols, case repaired, previous symbols renamed, copies made unique
+    merged into their gene), the Ensembl IDs absent from GENCODE v44, and what was done.
+    """
+    names = pd.Index([str(n) for n in names])
     # a composite label holding an ID: the ID is the unambiguous part
     embedded = names.str.extract(_ENSEMBL_IN_LABEL, expand=False)
     composite = np.asarray(pd.notna(embedded)) & ~looks_like_ensembl(names)
@@ -223,7 +317,6 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
         )
     ens = looks_like_ensembl(names)
     unknown: list[str] = []
-    adata = adata.copy()
     if ens.any():
         table = gene_table().drop_duplicates("gene_id").set_index("gene_id")["gene_name"]
         stripped = names.str.replace(r"\.\d+(_PAR_Y)?$", "", regex=True)
@@ -240,11 +333,13 @@ def harmonize_gene_names(adata: AnnData) -> tuple[AnnData, list[str]]:
             )
         log.info("converted %d Ensembl IDs to gene symbols", int((ens & symbols.notna()).sum()))
     names, case_info = harmonize_symbol_case(names)
+    names, copies = merge_copy_suffixes(names)
     names, renamed = rename_previous_symbols(names)
-    adata.var_names = pd.Index(names.astype(str))
-    adata.uns["gene_names"] = {
+    info = {
         **case_info,
+        "n_ensembl_converted": int(ens.sum()) - len(unknown),
         "previous_symbols_renamed": renamed,
-        "genome_prefixes": genomes,
+        "copies_merged": copies[:100],
+        "n_copies_merged": len(copies),
     }
-    return sum_duplicate_genes(adata), unknown
+    return pd.Index(names.astype(str)), unknown, info

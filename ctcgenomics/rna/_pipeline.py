@@ -16,6 +16,7 @@ from ctcgenomics.rna._defaults import merge_params
 from ctcgenomics.rna._genesets import load_gene_sets
 from ctcgenomics.rna._params import EmbeddingParams
 from ctcgenomics.rna._qc import qc_cells
+from ctcgenomics.rna._score import GeneSetOverlapError
 from ctcgenomics.rna._signatures import (
     BIOMARKERS,
     biomarker_status,
@@ -124,8 +125,11 @@ def analyse(
         # totals of normalised values are not library sizes; genes detected still are
         qc["min_counts"] = 0
         if values == "log1p":
+            # log1p, or log2(TPM + 1) and the like: the base read_counts found
+            summary = adata.uns.get("rna_read", {}).get("value_summary", {})
+            base = float(summary.get("log_base", np.e))
             adata.X = adata.X.copy()
-            adata.X.data = np.expm1(adata.X.data)
+            adata.X.data = np.expm1(adata.X.data * np.log(base))
     qc_cells(adata, **qc)
     if values == "counts":
         adata.layers["counts"] = adata.X.copy()
@@ -138,10 +142,7 @@ def analyse(
         values="log1p",
         **p["classify"],
     )
-    score_emt(adata, gene_sets=gene_sets)
-    score_hallmark_emt(adata, gene_sets=gene_sets)
-    score_stemness(adata, gene_sets=gene_sets)
-    score_proliferation(adata, gene_sets=gene_sets)
+    skipped = score_cell_states(adata, gene_sets)
     biomarker_status(
         adata,
         layer="counts" if values == "counts" else None,
@@ -150,8 +151,51 @@ def analyse(
         arv7_min_counts=p["arv7_min_counts"],
     )
     embed(adata, random_state=p["seed"], **p["embedding"])
-    adata.uns["rna_params"] = {"params": _jsonable({**p, "values": values})}
+    adata.uns["rna_params"] = {
+        "params": _jsonable({**p, "values": values}),
+        "signatures_not_scored": skipped,
+    }
     return adata
+
+
+STATE_COLUMNS = {
+    "emt": ("emt_epithelial", "emt_mesenchymal", "emt_score", "emt_state"),
+    "hallmark_emt": ("hallmark_emt",),
+    "stemness": ("stemness",),
+    "proliferation": ("proliferation",),
+}
+"""Cell-state signatures of the pipeline and the ``obs`` columns each writes."""
+
+
+def score_cell_states(adata: AnnData, gene_sets: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """EMT, Hallmark EMT, stemness and proliferation scores, each on its own.
+
+    A signature with too few of its genes in the matrix (a sparse targeted panel) is
+    not scored: its columns are NaN and a warning names it and the genes it needs,
+    while the cell classes and the other signatures stand. Returns signature -> reason
+    for those not scored.
+    """
+    funcs = {
+        "emt": score_emt,
+        "hallmark_emt": score_hallmark_emt,
+        "stemness": score_stemness,
+        "proliferation": score_proliferation,
+    }
+    skipped: dict[str, str] = {}
+    for name, func in funcs.items():
+        try:
+            func(adata, gene_sets=gene_sets)
+        except GeneSetOverlapError as err:
+            log.warning("%s not scored (its columns are NaN): %s", name, err)
+            skipped[name] = str(err)
+            for col in STATE_COLUMNS[name]:
+                adata.obs[col] = np.nan
+            if name == "emt":
+                adata.obs["emt_state"] = pd.Categorical(
+                    [None] * adata.n_obs,
+                    categories=["epithelial", "hybrid", "mesenchymal", "neither"],
+                )
+    return skipped
 
 
 def _jsonable(value: Any) -> Any:

@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import numba
 import numpy as np
@@ -417,6 +419,7 @@ def score_programmes(
     programmes: Mapping[str, Programme] | None = None,
     layer: str | None = None,
     key_added: str = "programme",
+    gene_symbols: str | None = None,
     copy: bool = False,
 ) -> AnnData | None:
     """Score every cell against the tumour, blood, platelet and erythrocyte programmes.
@@ -424,8 +427,15 @@ def score_programmes(
     Parameters
     ----------
     adata
-        Cells x genes with gene symbols as ``var_names``; any non-negative values (raw
-        counts, counts per 10k, log1p): the score uses each cell's ranks only.
+        Cells x genes with gene symbols (or Ensembl IDs) as ``var_names``; any
+        non-negative values (raw counts, TPM/FPKM, counts per 10k, log1p, log2(TPM+1)):
+        the score uses each cell's ranks only. Names are read as the file reader reads
+        them, without changing ``adata``: Ensembl IDs (versioned or not) become
+        GENCODE v44 symbols, previous symbols of programme genes their current one
+        (``ACPP`` -> ``ACP3``), copies made unique (``KRT18-1``, ``KRT18.1`` beside
+        ``KRT18``) and repeated names are summed (log-scale values on the linear scale),
+        mouse-style case is matched to human symbols with a warning; what was done is in
+        ``uns[key_added]["gene_names"]``.
     tumour_type
         OncoTree code choosing the tumour programmes (:func:`supported_tumour_types`).
     programmes
@@ -435,6 +445,10 @@ def score_programmes(
         Layer to use instead of ``X``.
     key_added
         Prefix of the results.
+    gene_symbols
+        Column of ``var`` holding the gene symbols, as in scanpy's ``gene_symbols=``
+        (e.g. ``var_names`` Ensembl IDs and symbols in ``var["gene_symbols"]``); default
+        ``var_names``. Empty or missing symbols fall back to the ``var_name``.
     copy
         Return a copy instead of writing in place.
 
@@ -449,23 +463,46 @@ def score_programmes(
         ``obsm[f"{key_added}_z"]`` and ``obsm[f"{key_added}_zmax"]`` (cells x lineage
         sets: z and its largest possible value, read by the class posterior);
         ``uns[key_added]`` with ``params``, ``genes_used``, ``genes_missing``,
-        ``reference_genes`` and ``kinds`` (kind -> sets).
+        ``reference_genes``, ``kinds`` (kind -> sets) and ``gene_names``.
 
     Raises
     ------
     PanelError
         Unknown ``tumour_type``, or none of a kind's genes in the matrix.
+    KeyError
+        ``gene_symbols`` or ``layer`` that ``adata`` does not have.
     """
     if not isinstance(adata, AnnData):
         raise TypeError(f"score_programmes needs an AnnData, got {type(adata).__name__}")
+    check_layer(adata, layer)
+    progs = dict(programmes) if programmes is not None else programmes_for(tumour_type)
+    adata = adata.copy() if copy else adata
+    check_rank_input(adata, layer)
+    work, naming = scoring_input(adata, layer=layer, gene_symbols=gene_symbols)
+    with symbol_hint(adata.var, gene_symbols):
+        _score(work, progs, tumour_type, None if work is not adata else layer, key_added)
+    work.uns[key_added]["gene_names"] = naming
+    write_back(adata, work)
+    return adata if copy else None
+
+
+def check_layer(adata: AnnData, layer: str | None) -> None:
+    """Raise a KeyError naming the layers when ``layer`` is not one of them."""
     if layer is not None and layer not in adata.layers:
         raise KeyError(
             f"layer {layer!r} not in adata.layers ({list(adata.layers)}); pass layer=None to use X"
         )
-    progs = dict(programmes) if programmes is not None else programmes_for(tumour_type)
-    adata = adata.copy() if copy else adata
+
+
+def _score(
+    adata: AnnData,
+    progs: Mapping[str, Programme],
+    tumour_type: str,
+    layer: str | None,
+    key_added: str,
+) -> None:
+    """Score the programmes on ``adata`` (unique harmonised names) in place."""
     x = adata.X if layer is None else adata.layers[layer]
-    _check_values(x)
     _check_unique_genes(adata.var_names)
     sets: dict[str, list[str]] = {n: list(p.genes) for n, p in progs.items()}
     tumour_names = [n for n, p in progs.items() if p.kind == "tumour"]
@@ -547,7 +584,6 @@ def score_programmes(
             for kind in KINDS
         },
     }
-    return adata if copy else None
 
 
 def _check_coverage(
@@ -604,28 +640,136 @@ def _drop_previous_scores(adata: AnnData, key_added: str) -> None:
         adata.obs = adata.obs.drop(columns=cols)
 
 
-def _symbol_column_hint(var: pd.DataFrame) -> str:
-    """Say that ``var_names`` are Ensembl IDs, and which ``var`` column holds symbols."""
-    from ctcgenomics.rna._genes import human_symbols, looks_like_ensembl
+def _symbol_column_hint(var: pd.DataFrame, gene_symbols: str | None) -> str:
+    """Say which ``var`` column holds symbols when the names are Ensembl IDs not converted.
 
-    if len(var) == 0 or looks_like_ensembl(var.index).mean() < 0.5:
+    IDs of GENCODE v44 are converted; older or other IDs are not, and a symbol column
+    (scanpy's ``gene_symbols=``) is then the way to name the genes.
+    """
+    from ctcgenomics.rna._genes import gene_table, human_symbols, looks_like_ensembl
+
+    names = (
+        pd.Index(var.index.astype(str))
+        if gene_symbols is None
+        else pd.Index(var[gene_symbols].astype(str))
+    )
+    ens = looks_like_ensembl(names)
+    if len(var) == 0 or ens.mean() < 0.5:
         return ""
+    stripped = names[ens].str.replace(r"\.\d+(_PAR_Y)?$", "", regex=True)
+    n_known = int(stripped.isin(set(gene_table()["gene_id"])).sum())
     symbols = set(human_symbols()[0])
     shares = {
         c: float(var[c].astype(str).isin(symbols).mean())
         for c in var.columns
-        if not pd.api.types.is_numeric_dtype(var[c])
+        if c != gene_symbols and not pd.api.types.is_numeric_dtype(var[c])
     }
     best = max(shares, key=shares.get, default=None)
-    example = var.index[looks_like_ensembl(var.index)][0]
-    hint = f" var_names are Ensembl IDs (e.g. {example})"
-    if best is None or shares[best] < 0.5:
-        return hint + ": read the file with ctcgenomics.rna.read_counts, which converts them."
-    return (
-        hint + f" and var[{best!r}] holds gene symbols: use them as var_names, summing the "
-        "columns of repeated symbols (ctcgenomics.rna.read_counts does both when reading "
-        "the file)."
+    hint = (
+        f" The gene names are Ensembl IDs (e.g. {names[ens][0]}), {n_known} of {int(ens.sum())} "
+        "of them in GENCODE v44 (the others cannot be converted to symbols)"
     )
+    if best is None or shares[best] < 0.5:
+        return hint + ": give gene symbols in a var column and pass gene_symbols=<column>."
+    return hint + f"; var[{best!r}] holds gene symbols: pass gene_symbols={best!r}."
+
+
+@contextmanager
+def symbol_hint(var: pd.DataFrame, gene_symbols: str | None) -> Iterator[None]:
+    """Add the symbol-column hint to a :class:`PanelError` raised inside (original ``var``)."""
+    try:
+        yield
+    except PanelError as err:
+        raise PanelError(str(err) + _symbol_column_hint(var, gene_symbols)) from None
+
+
+def scoring_input(
+    adata: AnnData, *, layer: str | None, gene_symbols: str | None
+) -> tuple[AnnData, dict[str, Any]]:
+    """``adata``, or a bare AnnData of its matrix under unique harmonised gene names.
+
+    The names (``var[gene_symbols]`` or ``var_names``) are harmonised as the file reader
+    does (Ensembl IDs, previous symbols, case, copies made unique); repeated names are
+    summed, log-scale values on the linear scale. When nothing changes, ``adata`` itself
+    is returned (no copy). Returns it and what was done (``uns[...]["gene_names"]``).
+    """
+    from ctcgenomics.rna._genes import combine_columns, harmonize_names
+
+    if gene_symbols is None:
+        raw = pd.Index(adata.var_names.astype(str))
+    elif gene_symbols not in adata.var:
+        raise KeyError(
+            f"gene_symbols={gene_symbols!r} is not a column of adata.var (columns: "
+            f"{list(adata.var.columns)}); give the column holding gene symbols, or None to "
+            "use var_names"
+        )
+    else:
+        col = adata.var[gene_symbols]
+        blank = col.isna().to_numpy() | col.astype(str).str.strip().isin(["", "nan"]).to_numpy()
+        raw = pd.Index(np.where(blank, adata.var_names.astype(str), col.astype(str)))
+    names, unknown, info = harmonize_names(raw)
+    info = {**info, "gene_symbols": gene_symbols, "n_unknown_ensembl_ids": len(unknown)}
+    if gene_symbols is None and names.is_unique and names.equals(raw):
+        return adata, {**info, "n_repeated_summed": 0}
+    x = adata.X if layer is None else adata.layers[layer]
+    codes, uniques = pd.factorize(names)
+    info["n_repeated_summed"] = len(names) - len(uniques)
+    if len(uniques) < len(names):
+        base = _log_base(x)
+        log.warning(
+            "%d gene column(s) repeat a gene name (e.g. %s) after harmonising the names: "
+            "summed per gene%s, as the file reader does",
+            len(names) - len(uniques),
+            list(names[pd.Index(names).duplicated()].unique()[:3]),
+            "" if base is None else f" on the linear scale (log-scale values, base {base:.3g})",
+        )
+        info["log_base"] = base
+        x = combine_columns(x, codes, len(uniques), log_base=base)
+    work = AnnData(
+        X=x,
+        obs=adata.obs.copy(),
+        var=pd.DataFrame(index=pd.Index(uniques.astype(str))),
+        uns=dict(adata.uns),
+    )
+    return work, info
+
+
+def _log_base(x, max_cells: int = 2000) -> float | None:
+    """Find the base of log-scale values (at most 30, not integers); None if linear.
+
+    The base whose inverse gives equal per-cell totals (e, 2, 10; as the file reader
+    finds it), else natural log.
+    """
+    from ctcgenomics.rna._read import LOG_MAX, log_base
+
+    head = sp.csr_matrix(x[:max_cells])
+    data = head.data[head.data > 0]
+    if data.size == 0:
+        return None
+    if data.max() > LOG_MAX or np.mean(np.abs(data - np.round(data)) < 1e-6) >= 0.999:
+        return None
+    return log_base(AnnData(X=head)) or float(np.e)
+
+
+def write_back(adata: AnnData, work: AnnData) -> None:
+    """Copy what a call wrote on ``work`` (obs, obsm, uns) to ``adata``; no-op if the same."""
+    if work is adata:
+        return
+    gone = [c for c in adata.obs.columns if c not in work.obs.columns]
+    if gone:
+        adata.obs = adata.obs.drop(columns=gone)
+    for col in work.obs.columns:
+        if col not in adata.obs or not work.obs[col].equals(adata.obs[col]):
+            adata.obs[col] = (
+                work.obs[col].to_numpy()
+                if not isinstance(work.obs[col].dtype, pd.CategoricalDtype)
+                else work.obs[col].array
+            )
+    for key in work.obsm:
+        adata.obsm[key] = work.obsm[key]
+    for key, value in work.uns.items():
+        if key not in adata.uns or adata.uns[key] is not value:
+            adata.uns[key] = value
 
 
 def _missing_programme_error(
@@ -642,8 +786,9 @@ def _missing_programme_error(
         if g in upper.keys() - present
     ]  # fmt: skip
     hint = (
-        f" The matrix has them in another case (e.g. {', '.join(other_case[:3])}): read it "
-        "with ctcgenomics.rna.read_counts, which matches such symbols to human ones."
+        f" The matrix has them in another case (e.g. {', '.join(other_case[:3])}) among "
+        "names mostly in human case, so they were not matched: rename them to the human "
+        "symbols (case is matched by itself only when almost no name is in human case)."
         if other_case
         else ""
     )
@@ -653,10 +798,9 @@ def _missing_programme_error(
         + "; ".join(
             f"{n}: {', '.join(p.genes[:5])}" for n, p in progs.items() if p.kind in empty_kinds
         )
-        + ". Check that var_names are human gene symbols (Ensembl IDs are converted by "
-        "ctcgenomics.rna.read_counts) and that the panel measures these genes."
-        + hint
-        + _symbol_column_hint(var)
+        + ". Check that the gene names are human gene symbols (Ensembl IDs of GENCODE v44 "
+        "are converted; a var column of symbols is used with gene_symbols=<column>) and "
+        "that the panel measures these genes." + hint
     )
 
 
@@ -669,17 +813,32 @@ def _check_unique_genes(var_names: pd.Index) -> None:
     raise ValueError(
         f"{len(dup)} gene name(s) occur more than once in var_names (e.g. "
         f"{', '.join(dup[:5])}); a gene's rank in a cell needs one column per gene: sum the "
-        "columns of each repeated name (ctcgenomics.rna.read_counts does this when reading "
-        "the file), or keep one, adata[:, ~adata.var_names.duplicated()]"
+        "columns of each repeated name (score_programmes and classify_cells do this "
+        "themselves), or keep one, adata[:, ~adata.var_names.duplicated()]"
     )
 
 
-def _check_values(x) -> None:
+def check_rank_input(adata: AnnData, layer: str | None) -> None:
+    """Refuse negative, NaN or infinite values of ``X`` (or ``layer``), naming the fix.
+
+    A scanpy object after ``sc.pp.scale`` holds z-scores in ``X`` and the log-normalised
+    values in ``adata.raw`` or a layer: the error names those to use.
+    """
+    where = []
+    if adata.raw is not None:
+        where.append("adata.raw (classify adata.raw.to_adata(), then copy the obs columns)")
+    if adata.layers:
+        where.append(f"a layer (layer=, one of {list(adata.layers)})")
+    hint = f"; this object has {' or '.join(where)}" if where else ""
+    _check_values(adata.X if layer is None else adata.layers[layer], hint)
+
+
+def _check_values(x, hint: str = "") -> None:
     data = x.data if sp.issparse(x) else np.asarray(x)
     if data.size and np.nanmin(data) < 0:
         raise ValueError(
             "the matrix has negative values (scaled or batch-corrected?); score raw counts, "
-            "normalised or log1p values"
+            "normalised or log values" + hint
         )
     if data.size and np.isnan(data).any():
         raise ValueError("the matrix has NaN values; give counts or normalised values")

@@ -202,14 +202,24 @@ def _gene_share(labels: pd.Index) -> float:
     return float(np.mean(labels.str.upper().isin(known) | looks_like_ensembl(labels)))
 
 
-def _h5ad_gene_labels(adata: AnnData, path: Path) -> pd.Index:
-    """``var_names``, or the ``var`` column of gene names when they are not genes.
+def _h5ad_gene_labels(adata: AnnData, path: Path, gene_symbols: str | None = None) -> pd.Index:
+    """``var_names``, ``var[gene_symbols]``, or the ``var`` column of gene names.
 
     Some exports (R objects converted without row names, CELLxGENE-like files) keep
     positions or other IDs as ``var_names`` and the symbols in a column such as
     ``gene_symbols`` or ``feature_name``.
     """
     names = pd.Index(adata.var_names.astype(str))
+    if gene_symbols:
+        if gene_symbols not in adata.var:
+            raise CountMatrixError(
+                f"{path}: gene_symbols {gene_symbols!r} is not a var column (columns: "
+                f"{list(adata.var.columns)}); fix the RNA sheet's gene_symbols column, or "
+                "leave it empty to use var_names"
+            )
+        col = adata.var[gene_symbols]
+        blank = col.isna().to_numpy() | col.astype(str).str.strip().isin(["", "nan"]).to_numpy()
+        return pd.Index(np.where(blank, names, col.astype(str)))
     if _gene_share(names) >= 0.1:
         return names
     columns = [c for c in adata.var.columns if not pd.api.types.is_numeric_dtype(adata.var[c])]
@@ -322,6 +332,32 @@ def describe_values(adata: AnnData, *, max_cells: int = 2000) -> dict[str, float
     }
 
 
+LOG_BASES = (float(np.e), 2.0, 10.0)
+"""Bases a log-scale matrix may use: log1p (natural), log2(x + 1) (e.g. log2(TPM + 1))
+and log10(x + 1)."""
+
+
+def log_base(adata: AnnData, *, max_cells: int = 2000) -> float | None:
+    """Find the base ``b`` of log-scale values ``log_b(v + 1)`` of per-cell normalised ``v``.
+
+    A log of values normalised to a fixed total per cell (log1p of counts per 10k,
+    log2(TPM + 1)) gives equal per-cell totals of ``b ** x - 1`` only for its own base
+    (CV < 0.01), so the base is read off the matrix. ``None`` when no base does (a log
+    of raw counts, or a gene subset): then the base cannot be told from the values.
+    """
+    x = sp.csr_matrix(adata.X[:max_cells], dtype=np.float64)
+    if x.nnz == 0:
+        return None
+    for base in LOG_BASES:
+        lin = x.copy()
+        lin.data = np.expm1(lin.data * np.log(base))
+        sums = np.asarray(lin.sum(axis=1)).ravel()
+        sums = sums[sums > 0]
+        if len(sums) > 1 and np.std(sums) / np.mean(sums) < 0.01:
+            return base
+    return None
+
+
 def check_values(adata: AnnData, declared: str, *, source: str = "matrix") -> dict[str, float]:
     """Refuse a matrix whose values do not fit the sheet's ``values`` declaration.
 
@@ -370,8 +406,9 @@ def check_values(adata: AnnData, declared: str, *, source: str = "matrix") -> di
         wrong = "integer counts"
     if wrong:
         fit = {
-            "log-transformed": "log1p",
-            "normalised (per-cell scaled)": "normalised",
+            "log-transformed": "log1p (any log(x + 1), e.g. log2(TPM + 1): the base is read "
+            "off the values)",
+            "normalised (per-cell scaled)": "normalised (TPM, FPKM, CPM)",
             "not log-scale (values above 30)": "counts or normalised",
         }.get(wrong, "counts")
         raise CountMatrixError(
@@ -381,6 +418,25 @@ def check_values(adata: AnnData, declared: str, *, source: str = "matrix") -> di
         )
     if declared == "counts" and not is_int:
         log.info("%s: non-integer counts taken as estimated counts (%s)", source, summary)
+    if declared == "log1p":
+        base = log_base(adata)
+        d["log_base"] = base if base is not None else float(np.e)
+        if base is None:
+            log.warning(
+                "%s: values: log1p, but no log base (e, 2, 10) gives equal per-cell totals, "
+                "so the base cannot be told from the values: natural log (log1p) assumed. "
+                "Expression levels (biomarker calls) are wrong if it is log2(x + 1); the "
+                "cell classes do not depend on it",
+                source,
+            )
+        elif base != float(np.e):
+            log.warning(
+                "%s: log-scale values of base %g (e.g. log2(TPM + 1)): per-cell totals of "
+                "%g**x - 1 are equal; they are inverted with that base",
+                source,
+                base,
+                base,
+            )
     return d
 
 
@@ -391,6 +447,7 @@ def read_counts(
     layer: str | None = None,
     obs_filter: str | None = None,
     values: str = "counts",
+    gene_symbols: str | None = None,
 ) -> AnnData:
     """Read a count matrix into cells x genes AnnData with gene symbols.
 
@@ -410,6 +467,11 @@ def read_counts(
         What the matrix holds (:data:`VALUES`): ``counts`` (raw or estimated counts),
         ``normalised`` (counts per 10k/million, TPM) or ``log1p`` (log-normalised). A
         matrix that does not fit is refused (:func:`check_values`).
+    gene_symbols
+        For ``.h5ad``: the ``var`` column holding gene symbols (scanpy's
+        ``gene_symbols=``), e.g. when ``var_names`` are Ensembl IDs of another release;
+        empty symbols fall back to the ``var_name``. Default: ``var_names`` (or the
+        column holding the most gene names when ``var_names`` are not genes).
 
     Returns
     -------
@@ -439,10 +501,16 @@ def read_counts(
             if layer not in adata.layers:
                 raise CountMatrixError(f"{p}: no layer {layer!r}; layers are {list(adata.layers)}")
             adata.X = adata.layers[layer]
-        names = _h5ad_gene_labels(adata, p)
+        names = _h5ad_gene_labels(adata, p, gene_symbols)
         adata = AnnData(X=adata.X, obs=adata.obs, var=pd.DataFrame(index=names))
     else:
         adata, orientation = _read_table(p, "," if fmt == "csv" else "\t")
+    if gene_symbols and fmt != "h5ad":
+        raise CountMatrixError(
+            f"{p}: gene_symbols ({gene_symbols!r}) names a var column of an .h5ad; a {fmt} "
+            "matrix carries its own gene names (10x: the features' symbols; CSV/TSV: the "
+            "label column holding most gene names). Leave the RNA sheet's gene_symbols empty"
+        )
     if obs_filter:
         try:
             keep = adata.obs.query(obs_filter).index
@@ -455,7 +523,9 @@ def read_counts(
     validate_counts(adata, source=str(p))
     adata.X = sp.csr_matrix(adata.X, dtype=np.float32)
     summary = check_values(adata, values, source=str(p))
-    adata, unknown = harmonize_gene_names(adata)
+    adata, unknown = harmonize_gene_names(
+        adata, log_base=summary.get("log_base") if values == "log1p" else None
+    )
     adata.uns["rna_read"] = {
         "source": str(p),
         "format": fmt,

@@ -47,6 +47,7 @@ def simulate_draw(
     n_erythrocyte: int = 0,
     n_doublet: int = 0,
     cnv_chromosomes: int = 0,
+    length_bias: bool = False,
     seed: int = 0,
 ) -> ad.AnnData:
     """Simulate one draw: CTCs of ``tumour_type`` among leukocytes (and optional others).
@@ -73,6 +74,12 @@ def simulate_draw(
         Whole chromosomes (of chr1-22, drawn at random) that the tumour clone gains
         (x1.5) or loses (x0.5), each equally likely; expression of their genes in every
         CTC scales accordingly (0: diploid CTCs).
+    length_bias
+        Full-length (Smart-seq2-like, non-UMI) reads: a gene's expected reads scale with
+        its transcript length (log-normal per gene, median 2,500 bp, sd 0.6 on the log
+        scale, drawn from its own seed so the rest of the draw is unchanged), stored in
+        ``var["length"]``; ``depth`` is then reads per cell (e.g. 1e6). Off: UMI-like
+        counts, ``var["length"]`` absent.
     seed
         Seed of everything.
 
@@ -112,6 +119,8 @@ def simulate_draw(
         autosomes = [f"chr{i}" for i in range(1, 23)]
         for c in rng.choice(autosomes, min(cnv_chromosomes, 22), replace=False):
             copy_ratio[(chrom == c).to_numpy()] = rng.choice([0.5, 1.5])
+    # own generator: the UMI-like draw of a seed stays what it was
+    length = np.random.default_rng([seed, 1]).lognormal(np.log(2500.0), 0.6, len(genes))
     blood_profiles = [profile(p, 0.1) for p in BLOOD_TYPES.values()]
     soup = 0.9 * np.mean(blood_profiles, axis=0) + 0.1 * profile(("ERYTHROCYTE",), 0.0, 14.0)
     tumour = oncotree_programmes()[tumour_type]
@@ -145,6 +154,9 @@ def simulate_draw(
         p = (1 - share) * p + share * soup
         # anucleate cells hold little RNA
         lib = depth * rng.lognormal(0, 0.5) * (0.25 if kind in ("platelet", "erythrocyte") else 1)
+        if length_bias:
+            p = p * length
+            p /= p.sum()
         mu = lib * p
         rows.append(rng.negative_binomial(2.0, 2.0 / (2.0 + mu)))
     x = sp.csr_matrix(np.vstack(rows).astype(np.float32)) if rows else sp.csr_matrix((0, 0))
@@ -152,4 +164,6 @@ def simulate_draw(
     obs = pd.DataFrame({"truth": np.array(kinds)[order]}, index=[f"cell{i}" for i in order])
     out = ad.AnnData(X=x[order], obs=obs, var=pd.DataFrame(index=genes))
     out.var["copy_ratio"] = copy_ratio
+    if length_bias:
+        out.var["length"] = length
     return out

@@ -113,12 +113,25 @@ def test_matrix_without_marker_genes():
         score_programmes(a, tumour_type="BRCA")
 
 
-def test_symbols_in_another_case_are_named_in_the_error():
+def test_symbols_in_another_case_are_matched():
+    # Mouse-style names throughout are matched to human symbols (as read_counts does),
+    # and so are a few among human names when their human symbol is absent.
     a = ad.AnnData(
-        X=sp.csr_matrix(np.ones((3, 4))), var=pd.DataFrame(index=["Actb", "Epcam", "Krt8", "Ptprc"])
+        X=sp.csr_matrix(np.arange(1, 13, dtype=float).reshape(3, 4)),
+        var=pd.DataFrame(index=["Actb", "Epcam", "Krt8", "Ptprc"]),
     )
-    with pytest.raises(PanelError, match=r"another case \(e.g. Epcam, Krt8.*read_counts"):
-        score_programmes(a, tumour_type="BRCA")
+    out = score_programmes(a, tumour_type="BRCA", copy=True)
+    assert out.uns["programme"]["gene_names"]["recased"]
+    assert list(a.var_names) == ["Actb", "Epcam", "Krt8", "Ptprc"]
+    mixed = ad.AnnData(
+        X=sp.csr_matrix(np.arange(1, 22, dtype=float).reshape(3, 7)),
+        var=pd.DataFrame(index=["ACTB", "GAPDH", "B2M", "Epcam", "Krt8", "Ptprc", "KRT18"]),
+    )
+    out = score_programmes(mixed, tumour_type="BRCA", copy=True)
+    info = out.uns["programme"]["gene_names"]
+    assert not info["recased"]
+    assert sorted(info["recased_names"]) == ["Epcam->EPCAM", "Krt8->KRT8", "Ptprc->PTPRC"]
+    assert set(out.uns["programme"]["genes_used"]["EPITHELIAL"]) == {"EPCAM", "KRT8", "KRT18"}
 
 
 def test_scores_written_and_negative_values_refused():

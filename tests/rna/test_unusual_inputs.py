@@ -117,31 +117,36 @@ def test_matrix_without_housekeeping_genes_says_which_classes_it_loses(caplog):
 
 def test_ensembl_var_names_error_names_the_symbol_column():
     # An AnnData with Ensembl IDs as var_names and symbols in a var column (the 10x /
-    # CELLxGENE layout): the API takes symbols, and its error said only "check that
-    # var_names are human gene symbols".
-    from ctcgenomics.rna._genes import gene_table
+    # CELLxGENE layout). IDs of GENCODE v44 are converted (test_public_data_shapes);
+    # IDs it lacks (another release) cannot be, and the error names the symbol column.
     from ctcgenomics.rna._programmes import PanelError
 
     a = simulate_draw(5, 20, n_genes=500, seed=1)
-    ids = gene_table().drop_duplicates("gene_name").set_index("gene_name")["gene_id"]
     a.var["gene_symbols"] = a.var_names.to_numpy()
-    a.var_names = [f"{ids[g]}.4" for g in a.var_names]
-    with pytest.raises(PanelError, match=r"Ensembl IDs \(e.g. ENSG\d{11}\.4\) and var\['gene_symb"):
+    a.var_names = [f"ENSG9{i:010d}.4" for i in range(a.n_vars)]
+    with pytest.raises(
+        PanelError, match=r"Ensembl IDs \(e.g. ENSG\d{11}\.4\).*pass gene_symbols='gene_symbols'"
+    ):
         classify_cells(a, tumour_type="BRCA")
     a.var = a.var.drop(columns="gene_symbols")
-    with pytest.raises(PanelError, match=r"Ensembl IDs .*read_counts, which converts them"):
+    with pytest.raises(PanelError, match=r"Ensembl IDs .*give gene symbols in a var column"):
         classify_cells(a, tumour_type="BRCA")
 
 
-def test_duplicated_gene_names_are_named():
+def test_duplicated_gene_names_are_summed_with_a_warning(caplog):
+    # Formerly refused; now summed per gene (as read_counts does), said in a warning and
+    # in uns, and the user's var_names are left as they are.
     a = simulate_draw(5, 20, n_genes=500, seed=1)
     names = a.var_names.to_numpy().copy()
     names[-1] = "EPCAM"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # anndata: names not unique
         a.var_names = names
-    with pytest.raises(ValueError, match=r"1 gene name\(s\) occur more than once .*EPCAM"):
-        classify_cells(a, tumour_type="BRCA")
+    with caplog.at_level(logging.WARNING, logger="ctcgenomics.rna._programmes"):
+        classify_cells(a, tumour_type="BRCA", cnv=False)
+    assert "1 gene column(s) repeat a gene name (e.g. ['EPCAM'])" in caplog.text
+    assert a.uns["programme"]["gene_names"]["n_repeated_summed"] == 1
+    assert list(a.var_names) == list(names)
 
 
 def test_two_keys_keep_their_own_programme_scores():
