@@ -134,8 +134,12 @@ def _chunk_candidates(
     """
     n_cells = len(counts)
     length = chunk.end - chunk.start
+    # Counts may run past the window (for indels at its edge); the rest is the window's.
+    bases_all = np.stack([c.bases for c in counts])  # (cells, L [+ 1], 4, 2)
+    depth_all = bases_all.sum(axis=(2, 3))
+    bases = bases_all[:, :length]
+    ref_seq = ref_seq[:length]
     ref_code = np.array([BASES.find(b) for b in ref_seq], dtype=np.int64)
-    bases = np.stack([c.bases for c in counts])  # (cells, L, 4, 2)
     per_base = bases.sum(axis=3)  # (cells, L, 4)
     depth = per_base.sum(axis=2)  # (cells, L)
     rows: list[dict] = []
@@ -145,7 +149,7 @@ def _chunk_candidates(
         rows, cols, (bases, per_base, depth), ref_code, ref_seq, chunk, forced_regions,
         forced_keys, forced_snvs, params,
     )  # fmt: skip
-    _indel_candidates(rows, cols, counts, bases, depth, ref_seq, chunk, forced_keys, params)
+    _indel_candidates(rows, cols, counts, bases_all, depth_all, ref_seq, chunk, forced_keys, params)
     # Per-cell mismatch tallies at non-candidate positions, for the error rate.
     excl = np.zeros(length, dtype=bool)
     for row in rows:
@@ -293,7 +297,8 @@ def _indel_candidates(
     for key, arr in sorted(pooled_indel.items()):
         anchor, ref, alt = key
         i = anchor - chunk.start
-        if i + 1 >= length or i < 0:
+        # anchored in the window, with a base after it (none after a contig's last base)
+        if i < 0 or i >= length or i + 1 >= depth.shape[1]:
             continue
         # Reference support: reads with a base right after the anchor (reads with the
         # deletion placed there have none; placed further right in a repeat, they do)
@@ -371,8 +376,10 @@ def _count_windows(
     )
     try:
         for chunk in windows:
-            ref_seq = fasta.fetch(chunk.contig, chunk.start, chunk.end).upper()
-            counts = [count_chunk(h, chunk, ref_seq, count_params) for h in handles]
+            # One base past the window: an indel anchored at its last base takes its
+            # reference support from the next base (the next window owns that base).
+            ref_seq = fasta.fetch(chunk.contig, chunk.start, chunk.end + 1).upper()
+            counts = [count_chunk(h, chunk, ref_seq, count_params, fasta=fasta) for h in handles]
             freg = np.zeros(chunk.end - chunk.start, dtype=bool)
             for rec in fr.itertuples(index=False):
                 if rec.contig == chunk.contig:
