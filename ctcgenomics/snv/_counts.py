@@ -119,9 +119,11 @@ def _cigar_ref_length(cigar: str) -> int:
 
 def _mate_end(read: pysam.AlignedSegment) -> int | None:
     """Return the mate's reference end from the MC tag (set by samtools fixmate/markdup)."""
-    if not read.has_tag("MC"):
+    try:  # one tag lookup (has_tag then get_tag would search the tags twice)
+        mate_cigar = read.get_tag("MC")
+    except KeyError:
         return None
-    return read.next_reference_start + _cigar_ref_length(read.get_tag("MC"))
+    return read.next_reference_start + _cigar_ref_length(mate_cigar)
 
 
 def count_chunk(
