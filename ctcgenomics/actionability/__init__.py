@@ -5,30 +5,30 @@ date of the knowledge base; see ``docs/actionability.md`` for the matching rules
 JSON/TSV output contract.
 """
 
-from ctcgenomics.actionability._civic import read_civic
-from ctcgenomics.actionability._context import patient_context
-from ctcgenomics.actionability._germline import germline_findings
-from ctcgenomics.actionability._kb import KnowledgeBase, load_kb
-from ctcgenomics.actionability._match import MatchResult, clonality, match
-from ctcgenomics.actionability._oncotree import UnknownTumourTypeError, oncotree
-from ctcgenomics.actionability._params import MatchParams
-from ctcgenomics.actionability._patient import discordances, serial_changes
-from ctcgenomics.actionability._report import therapy_table, write_therapy_table
+from __future__ import annotations
 
-__all__ = [
-    "KnowledgeBase",
-    "MatchParams",
-    "MatchResult",
-    "UnknownTumourTypeError",
-    "clonality",
-    "discordances",
-    "germline_findings",
-    "load_kb",
-    "match",
-    "oncotree",
-    "patient_context",
-    "read_civic",
-    "serial_changes",
-    "therapy_table",
-    "write_therapy_table",
-]
+from ctcgenomics._lazy import lazy_exports
+
+# Imported on first use: `ctcg snv` needs only the HGVSp parser of this package for its
+# alterations table, not the knowledge base, matcher and report modules.
+_EXPORTS: dict[str, str] = {
+    "KnowledgeBase": "ctcgenomics.actionability._kb",
+    "MatchParams": "ctcgenomics.actionability._params",
+    "MatchResult": "ctcgenomics.actionability._match",
+    "UnknownTumourTypeError": "ctcgenomics.actionability._oncotree",
+    "clonality": "ctcgenomics.actionability._match",
+    "discordances": "ctcgenomics.actionability._patient",
+    "germline_findings": "ctcgenomics.actionability._germline",
+    "load_kb": "ctcgenomics.actionability._kb",
+    "match": "ctcgenomics.actionability._match",
+    "oncotree": "ctcgenomics.actionability._oncotree",
+    "patient_context": "ctcgenomics.actionability._context",
+    "read_civic": "ctcgenomics.actionability._civic",
+    "serial_changes": "ctcgenomics.actionability._patient",
+    "therapy_table": "ctcgenomics.actionability._report",
+    "write_therapy_table": "ctcgenomics.actionability._report",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -307,17 +307,42 @@ def _packaged_genes_at(keys: list[tuple[str, int, str, str]]) -> list[str]:
     names = [""] * len(keys)
     with pysam.TabixFile(_packaged_gene_path()) as tbx:
         header = tbx.header[-1].lstrip("#").split("\t")
-        col_name, col_type = header.index("gene_name"), header.index("gene_type")
+        col = {name: header.index(name) for name in ("start", "end", "gene_name", "gene_type")}
         contigs = set(tbx.contigs)
-        for i, (c, p, _, _) in enumerate(keys):
-            if c not in contigs:
-                continue
-            for line in tbx.fetch(c, p - 1, p):  # genes with start < p <= end, in file order
+        order = sorted(
+            (i for i, key in enumerate(keys) if key[0] in contigs), key=lambda i: keys[i][:2]
+        )
+        # One fetch per run of nearby sites (a panel target holds several), not per site.
+        for run in _site_runs(order, keys):
+            contig, lo, hi = keys[run[0]][0], keys[run[0]][1], keys[run[-1]][1]
+            genes = []  # protein-coding genes over the run, in file order
+            for line in tbx.fetch(contig, lo - 1, hi):
                 fields = line.split("\t")
-                if fields[col_type] == "protein_coding":
-                    names[i] = fields[col_name]
-                    break
+                if fields[col["gene_type"]] == "protein_coding":
+                    genes.append(
+                        (
+                            int(fields[col["start"]]),
+                            int(fields[col["end"]]),
+                            fields[col["gene_name"]],
+                        )
+                    )
+            for i in run:
+                pos = keys[i][1]
+                # genes with start < pos <= end (the index's 0-based starts)
+                names[i] = next((name for s, e, name in genes if s < pos <= e), "")
     return names
+
+
+def _site_runs(order: list[int], keys: list[tuple[str, int, str, str]]) -> list[list[int]]:
+    """Split sites sorted by position into runs on one contig less than 10 kb apart."""
+    runs: list[list[int]] = []
+    for i in order:
+        last = runs[-1][-1] if runs else None
+        if last is not None and keys[last][0] == keys[i][0] and keys[i][1] - keys[last][1] < 10_000:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
 
 
 def annotate(

@@ -62,7 +62,8 @@ class ChunkCounts:
     """Allele counts of one cell in one chunk.
 
     ``bases[i, b, s]`` counts base ``b`` (A, C, G, T) on strand ``s`` (0 forward,
-    1 reverse) at position ``chunk.start + i``. ``indels`` maps
+    1 reverse) at position ``chunk.start + i`` (over the reference given, which may run
+    past ``chunk.end``). ``indels`` maps
     ``(anchor, ref, alt)`` (anchor 0-based; VCF-style alleles) to forward/reverse
     counts; ``insertion_reads`` counts reads with any insertion right after an anchor.
     """
@@ -118,13 +119,20 @@ def _cigar_ref_length(cigar: str) -> int:
 
 def _mate_end(read: pysam.AlignedSegment) -> int | None:
     """Return the mate's reference end from the MC tag (set by samtools fixmate/markdup)."""
-    if not read.has_tag("MC"):
+    try:  # one tag lookup (has_tag then get_tag would search the tags twice)
+        mate_cigar = read.get_tag("MC")
+    except KeyError:
         return None
-    return read.next_reference_start + _cigar_ref_length(read.get_tag("MC"))
+    return read.next_reference_start + _cigar_ref_length(mate_cigar)
 
 
 def count_chunk(
-    bam: pysam.AlignmentFile, chunk: Chunk, ref_seq: str, params: CountParams
+    bam: pysam.AlignmentFile,
+    chunk: Chunk,
+    ref_seq: str,
+    params: CountParams,
+    *,
+    fasta: pysam.FastaFile | None = None,
 ) -> ChunkCounts:
     """Count bases and indels of one BAM in one chunk.
 
@@ -138,13 +146,18 @@ def count_chunk(
     bam
         Open, indexed alignment file.
     chunk
-        Window to count.
+        Window to count. Indels are kept when anchored in it.
     ref_seq
-        Reference sequence of the window (upper case), for indel alleles.
+        Reference sequence from the window's start (upper case), for indel alleles. It
+        may run past the window's end: bases are counted over its whole length, since an
+        indel anchored at the window's last base needs the depth of the next base.
     params
         Filters.
+    fasta
+        Reference, to name a deletion that runs past ``ref_seq`` (else it is skipped).
     """
     length = chunk.end - chunk.start
+    span = len(ref_seq)
     seq_parts: list[str] = []
     qual_parts: list = []
     blocks: list[tuple[int, int, int, int, int]] = []  # ref, query offset, len, strand, mask
@@ -152,7 +165,7 @@ def count_chunk(
     insertion_reads: dict[int, int] = {}
     offset = 0
     min_mapq = params.min_mapping_quality
-    for read in bam.fetch(chunk.contig, chunk.start, chunk.end):
+    for read in bam.fetch(chunk.contig, chunk.start, chunk.start + span):
         flag = read.flag
         if flag & _SKIP_FLAGS or read.mapping_quality < min_mapq:
             continue
@@ -197,9 +210,11 @@ def count_chunk(
             elif op == 2:
                 anchor = rpos - 1
                 rel = anchor - chunk.start
-                if 0 <= rel and rel + ln < length and rel >= mask_until:
-                    key = (anchor, ref_seq[rel : rel + ln + 1], ref_seq[rel])
-                    indels.setdefault(key, [0, 0])[strand] += 1
+                if 0 <= rel < length and rel >= mask_until:
+                    deleted = _deleted_allele(ref_seq, rel, ln, fasta, chunk.contig, anchor)
+                    if deleted:
+                        key = (anchor, deleted, ref_seq[rel])
+                        indels.setdefault(key, [0, 0])[strand] += 1
                 rpos += ln
             elif op == 3:
                 rpos += ln
@@ -207,7 +222,7 @@ def count_chunk(
                 qpos += ln
         offset += len(seq)
     if not blocks:
-        return ChunkCounts(chunk, np.zeros((length, 4, 2), np.int32), indels, insertion_reads)
+        return ChunkCounts(chunk, np.zeros((span, 4, 2), np.int32), indels, insertion_reads)
     seqs = np.frombuffer("".join(seq_parts).encode(), dtype=np.uint8)
     quals = np.frombuffer(b"".join(qual_parts), dtype=np.uint8)
     # Per base of the joined reads: 2 x base code, or -1 (N, low quality): filtered once
@@ -218,17 +233,30 @@ def count_chunk(
     # Clip each aligned block to the window and to past the earlier mate's end (overlap
     # counted once) as a whole, before expanding it base by base.
     lo = np.maximum(ref0, np.maximum(mask, 0))
-    lens = np.maximum(np.minimum(ref0 + lens, length) - lo, 0)
+    lens = np.maximum(np.minimum(ref0 + lens, span) - lo, 0)
     q0 = q0 + (lo - ref0)
     starts = np.cumsum(lens) - lens
     # Expand blocks into bases (one numpy pass per chunk): joined-read index of each base,
     # and its bin 8 x position + strand (+ 2 x base code below); position minus read
     # index is constant within a block. int32 halves memory traffic where it fits.
-    itype = np.int32 if 8 * (len(val) + length) < 2**31 else np.int64
+    itype = np.int32 if 8 * (len(val) + span) < 2**31 else np.int64
     q_idx = np.arange(int(lens.sum()), dtype=itype) + np.repeat((q0 - starts).astype(itype), lens)
     flat = q_idx * 8 + np.repeat(((lo - q0) * 8 + strand).astype(itype), lens)
     code2 = val[q_idx]
     keep = code2 >= 0
     flat = flat[keep] + code2[keep]
-    bases = np.bincount(flat, minlength=length * 8).astype(np.int32).reshape(length, 4, 2)
+    bases = np.bincount(flat, minlength=span * 8).astype(np.int32).reshape(span, 4, 2)
     return ChunkCounts(chunk, bases, indels, insertion_reads)
+
+
+def _deleted_allele(
+    ref_seq: str, rel: int, ln: int, fasta: pysam.FastaFile | None, contig: str, anchor: int
+) -> str:
+    """REF allele (anchor + deleted bases) of a deletion; "" when it cannot be named."""
+    if rel + ln < len(ref_seq):
+        return ref_seq[rel : rel + ln + 1]
+    if fasta is None:
+        return ""
+    # A deletion anchored in the window may run past its end (and past ref_seq).
+    allele = fasta.fetch(contig, anchor, anchor + ln + 1).upper()
+    return allele if len(allele) == ln + 1 else ""

@@ -22,7 +22,7 @@ from ctcgenomics.snv._model import (
     ModelParams,
     SiteInputs,
     SiteModel,
-    artefact_bin_counts,
+    artefact_bin_counts_by_site,
     artefact_prior_mass,
     carrier_fraction_posterior,
     detect_probability,
@@ -118,9 +118,14 @@ def check_counts_adata(adata: ad.AnnData, *, what: str = "genotype") -> None:
 
 
 def _site_priors(
-    var: pd.DataFrame, model: ModelParams, somatic_rate: float, germline_rate: float
+    var: pd.DataFrame,
+    model: ModelParams,
+    somatic_rate: float | np.ndarray,
+    germline_rate: float | np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-site priors of a somatic and a germline variant, and more.
+
+    The rates are per base, scalars or one per site.
 
     Also the germline homozygous fraction, the sites that take part in the somatic-rate
     estimate (not hotspots, not known germline sites) and those that take part in the
@@ -133,7 +138,7 @@ def _site_priors(
         else np.zeros(n, bool)
     )
     indel = var["kind"].astype(str).to_numpy() == "indel"
-    p_som = np.where(hotspot, max(model.prior_hotspot, somatic_rate), somatic_rate)
+    p_som = np.where(hotspot, np.maximum(model.prior_hotspot, somatic_rate), somatic_rate)
     scale = germline_rate / model.prior_germline
     p_ger = np.where(indel, model.prior_germline_indel, model.prior_germline) * scale
     hom = np.full(n, model.germline_hom_fraction)
@@ -282,6 +287,23 @@ class _GenotypeData:
 
 
 @dataclass
+class _SiteRates:
+    """The empirical-Bayes rates each site sees: estimated from the other sites.
+
+    A site's own expected events are left out of the rates that form its prior
+    (leave-one-out empirical Bayes); otherwise, on a panel of a few sites, one site
+    raises the rate of whichever explanation it leans to (somatic, or an artefact of its
+    cell) and the EM settles in either state depending on depth.
+    """
+
+    somatic: float | np.ndarray
+    germline: float | np.ndarray
+    noise: float | np.ndarray
+    eta: np.ndarray
+    mass: np.ndarray
+
+
+@dataclass
 class _Rates:
     """Rates the steps refine.
 
@@ -297,6 +319,7 @@ class _Rates:
     delta: np.ndarray
     rho: float
     mass: np.ndarray
+    at_site: _SiteRates | None = None
 
     @classmethod
     def start(cls, data: _GenotypeData) -> _Rates:
@@ -352,8 +375,16 @@ def _site_fit(
 ) -> SiteModel:
     """Run the site model at the current rates (``somatic_rate`` overrides the somatic one)."""
     model = data.model
-    somatic = rates.somatic if somatic_rate is None else somatic_rate
-    p_som, p_ger, hom, _, _ = _site_priors(data.var, model, somatic, rates.germline)
+    at = rates.at_site
+    if somatic_rate is not None or at is None:
+        at = _SiteRates(
+            somatic=rates.somatic if somatic_rate is None else somatic_rate,
+            germline=rates.germline,
+            noise=rates.noise,
+            eta=rates.eta,
+            mass=rates.mass,
+        )
+    p_som, p_ger, hom, _, _ = _site_priors(data.var, model, at.somatic, at.germline)
     inputs = SiteInputs(
         alt=data.alt,
         depth=data.n,
@@ -361,14 +392,14 @@ def _site_fit(
         is_wbc=data.is_wbc,
         error=data.error,
         dropout=rates.delta,
-        artefact_rate=rates.eta,
+        artefact_rate=at.eta,
         prior_somatic=p_som,
         prior_germline=p_ger,
         rho=rates.rho,
         copy_number=data.p_cn,
         hom_fraction=hom,
-        artefact_mass=rates.mass,
-        prior_noise=rates.noise,
+        artefact_mass=at.mass,
+        prior_noise=at.noise,
     )
     return site_model(inputs, model)
 
@@ -411,7 +442,8 @@ def _estimate_rates(
     """Empirical-Bayes somatic, germline, noise and artefact rates per base, by EM.
 
     Only where the counting step recorded how many bases were examined. Updates
-    ``rates`` and returns the number of EM iterations run (0 when not estimated).
+    ``rates`` (with, in ``rates.at_site``, the rates each site sees: those of the other
+    sites) and returns the number of EM iterations run (0 when not estimated).
     """
     model = data.model
     hist = adata.obsm.get("depth_histogram") if "depth_histogram" in adata.obsm else None
@@ -419,14 +451,16 @@ def _estimate_rates(
     if not (model.estimate_priors and hist is not None and ctc_hist is not None and adata.n_vars):
         return 0
     hist = np.asarray(hist, dtype=float)
-    is_wbc, is_ctc, wga, eta_prior = data.is_wbc, data.is_ctc, data.wga, data.eta_prior
     bases_som = float(np.asarray(ctc_hist, dtype=float)[params.min_cell_depth :].sum())
-    a_e = eta_prior * model.artefact_rate_weight
-    b_e = (1 - eta_prior) * model.artefact_rate_weight
+    bases_all = float(hist[:, params.min_cell_depth :].sum(axis=1).max())
+    eta_prior = data.eta_prior
+    eta_beta = (
+        eta_prior * model.artefact_rate_weight,
+        (1 - eta_prior) * model.artefact_rate_weight,
+    )
     # Cells whose artefacts can be told from somatic variants: WBCs, and CTCs when
     # enough are called together. The others take the rate of their chemistry.
-    fits_own = is_wbc | (is_ctc & (is_ctc.sum() >= model.min_ctcs_for_artefact_fit))
-    bases_all = float(hist[:, params.min_cell_depth :].sum(axis=1).max())
+    fits_own = data.is_wbc | (data.is_ctc & (data.is_ctc.sum() >= model.min_ctcs_for_artefact_fit))
     _, _, _, rate_sites, germ_sites = _site_priors(data.var, model, rates.somatic, rates.germline)
     germ_sites &= data.var["kind"].astype(str).to_numpy() == "snv"
     em_done = 0
@@ -437,25 +471,28 @@ def _estimate_rates(
         bases_art = hist @ detect_probability(
             np.arange(hist.shape[1]), rates.mass, params.min_alt_reads
         )
-        new_rate = _beta_rate(
-            m.p_somatic[rate_sites].sum(), bases_som, model.prior_somatic,
+        new_rate, som_at = _rate_without_site(
+            np.where(rate_sites, m.p_somatic, 0.0), bases_som, model.prior_somatic,
             model.prior_somatic_weight,
         )  # fmt: skip
-        new_eta = (m.artefact.sum(axis=1) + a_e) / (bases_art + a_e + b_e)
-        _chemistry_rates(new_eta, m.artefact, bases_art, (a_e, b_e), fits_own, wga, eta_prior)
         # The germline rate is identifiable only through normal cells.
-        new_germ = (
-            _beta_rate(
-                m.p_germline[germ_sites].sum(),
+        new_germ, germ_at = (
+            _rate_without_site(
+                np.where(germ_sites, m.p_germline, 0.0),
                 bases_all,
                 model.prior_germline,
                 model.prior_germline_weight,
             )
-            if is_wbc.any()
-            else rates.germline
+            if data.is_wbc.any()
+            else (rates.germline, np.full(adata.n_vars, rates.germline))
         )
-        new_noise = _beta_rate(
-            m.p_noise.sum(), bases_all, model.prior_noise, model.prior_somatic_weight
+        new_noise, noise_at = _rate_without_site(
+            m.p_noise, bases_all, model.prior_noise, model.prior_somatic_weight
+        )
+        events = m.artefact.sum(axis=1)
+        new_eta = _artefact_rates(events, bases_art, eta_beta, fits_own, data.wga, eta_prior)
+        eta_at = _artefact_rates(
+            events[:, None] - m.artefact, bases_art, eta_beta, fits_own, data.wga, eta_prior
         )
         done = (
             abs(np.log(new_noise / rates.noise)) < 1e-3
@@ -463,46 +500,72 @@ def _estimate_rates(
             and abs(np.log(new_germ / rates.germline)) < 1e-3
             and np.all(np.abs(np.log(new_eta / rates.eta)) < 1e-3)
         )
-        counts = artefact_bin_counts(
-            data.alt[fits_own], data.n[fits_own], m.artefact[fits_own], rates.mass
-        )
-        w_mass = model.artefact_vaf_weight
-        rates.mass = (w_mass * data.prior_mass + counts) / (w_mass + counts.sum())
+        mass_at = _artefact_histograms(data, m, rates.mass, fits_own)
         rates.somatic, rates.germline, rates.eta = float(new_rate), float(new_germ), new_eta
-        rates.noise = float(new_noise)
+        rates.noise, rates.mass = float(new_noise), mass_at[-1]
+        rates.at_site = _SiteRates(som_at, germ_at, noise_at, eta_at, mass_at[:-1])
         if done:
             break
     return em_done
 
 
-def _chemistry_rates(
-    eta: np.ndarray,
-    artefact: np.ndarray,
+def _rate_without_site(
+    events: np.ndarray, bases: float, prior: float, weight: float
+) -> tuple[float, np.ndarray]:
+    """Rate per base from all sites' expected ``events``, and for each site without its own."""
+    total = float(events.sum())
+    return _beta_rate(total, bases, prior, weight), _beta_rate(total - events, bases, prior, weight)
+
+
+def _artefact_histograms(
+    data: _GenotypeData, m: SiteModel, mass: np.ndarray, fits_own: np.ndarray
+) -> np.ndarray:
+    """M-step of the artefact allele-fraction histogram: ``(sites + 1, bins)``.
+
+    One row per site, without that site's own artefacts, then the row of all sites.
+    """
+    by_site = artefact_bin_counts_by_site(
+        data.alt[fits_own], data.n[fits_own], m.artefact[fits_own], mass
+    )
+    counts = by_site.sum(axis=0)
+    w = data.model.artefact_vaf_weight
+    prior = w * data.prior_mass
+    others = np.clip(counts[None, :] - by_site, 0.0, None)
+    at_site = (prior + others) / (w + others.sum(axis=1, keepdims=True))
+    return np.vstack([at_site, (prior + counts) / (w + counts.sum())])
+
+
+def _artefact_rates(
+    events: np.ndarray,
     bases_art: np.ndarray,
     prior: tuple[np.ndarray, np.ndarray],
     fits_own: np.ndarray,
     wga: np.ndarray,
     eta_prior: np.ndarray,
-) -> None:
-    """Give cells that do not fit their own artefact rate their chemistry's (in place).
+) -> np.ndarray:
+    """Artefact rate per cell from its expected artefacts.
 
-    The rate pooled over the cells of the same chemistry that fit their own, or the
-    chemistry's prior when there are none.
+    ``events`` is ``(cells,)``, or ``(cells, sites)`` for one rate per site. Cells that
+    do not fit their own rate take the rate pooled over the cells of the same chemistry
+    that do, or the chemistry's prior when there are none.
     """
     a_e, b_e = prior
+    col = (slice(None),) + (None,) * (events.ndim - 1)
+    eta = (events + a_e[col]) / (bases_art + a_e + b_e)[col]
     for chem in np.unique(wga[~fits_own]):
         same = fits_own & (wga == chem)
         target = ~fits_own & (wga == chem)
         if same.any():
-            pooled = (artefact[same].sum() + a_e[same].mean()) / (
-                bases_art[same].sum() + a_e[same].mean() + b_e[same].mean()
-            )
-            eta[target] = pooled
+            a, b = a_e[same].mean(), b_e[same].mean()
+            eta[target] = (events[same].sum(axis=0) + a) / (bases_art[same].sum() + a + b)
         else:
-            eta[target] = eta_prior[target]
+            eta[target] = eta_prior[target][col]
+    return eta
 
 
-def _beta_rate(events: float, bases: float, prior: float, weight: float) -> float:
+def _beta_rate(
+    events: float | np.ndarray, bases: float, prior: float, weight: float
+) -> float | np.ndarray:
     """Posterior mean rate per base under a Beta prior of mean ``prior`` and ``weight``."""
     a = prior * weight
     b = (1 - prior) * weight

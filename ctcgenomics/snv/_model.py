@@ -243,18 +243,28 @@ def log_artefact(k: np.ndarray, n: np.ndarray, mass: np.ndarray) -> np.ndarray:
     """``log A(k; n)``: reads of an artefact whose allele fraction follows ``g``.
 
     ``g`` is a histogram on [0, 1/2] (``mass`` per equal bin; e.g. from
-    :func:`artefact_prior_mass`, or as re-estimated from the data). Over each bin the
-    integral of the binomial is exact (``int_u^v Bin(k; n, f) df = (I_v - I_u)(k + 1,
-    n - k + 1) / (n + 1)`` with the regularised incomplete beta ``I``), so any depth is
-    accurate without quadrature nodes. Computed once per distinct ``(k, n)``.
+    :func:`artefact_prior_mass`, or as re-estimated from the data), or one histogram per
+    site (``mass`` of shape ``(sites, bins)`` for ``k`` of shape ``(cells, sites)``).
+    Over each bin the integral of the binomial is exact (``int_u^v Bin(k; n, f) df =
+    (I_v - I_u)(k + 1, n - k + 1) / (n + 1)`` with the regularised incomplete beta
+    ``I``), so any depth is accurate without quadrature nodes. The integrals are
+    computed once per distinct ``(k, n)``.
     """
     k = np.asarray(k, dtype=float)
     mass = np.asarray(mass, dtype=float)
-    integrals, inverse = _artefact_bin_integrals(k, n, len(mass))
-    value = integrals @ mass
+    integrals, inverse = _artefact_bin_integrals(k, n, mass.shape[-1])
+    if mass.ndim == 1:
+        value = (integrals @ mass)[inverse].reshape(k.shape)
+    else:
+        # one histogram per site (column of k): chunks of sites bound the memory
+        inverse = inverse.reshape(k.shape)
+        value = np.empty(k.shape)
+        step = max(1, 2**22 // max(1, k.shape[0] * mass.shape[1]))
+        for s0 in range(0, k.shape[1], step):
+            cols = slice(s0, s0 + step)
+            value[:, cols] = np.einsum("csb,sb->cs", integrals[inverse[:, cols]], mass[cols])
     with np.errstate(divide="ignore"):
-        out = np.log(np.maximum(value, 1e-300))
-    return out[inverse].reshape(k.shape)
+        return np.log(np.maximum(value, 1e-300))
 
 
 def artefact_bin_counts(
@@ -265,13 +275,26 @@ def artefact_bin_counts(
     Each cell-site's artefact responsibility ``weight`` is spread over the bins in
     proportion to ``mass_b * int_bin Bin(k; n, f) df``.
     """
-    sel = np.asarray(weight) > 1e-6
+    return artefact_bin_counts_by_site(k, n, weight, mass).sum(axis=0)
+
+
+def artefact_bin_counts_by_site(
+    k: np.ndarray, n: np.ndarray, weight: np.ndarray, mass: np.ndarray
+) -> np.ndarray:
+    """:func:`artefact_bin_counts` of each site (column of ``(cells, sites)`` ``k``).
+
+    Returns ``(sites, bins)``; the rows sum to the histogram E-step.
+    """
+    weight = np.asarray(weight, dtype=float)
+    out = np.zeros((weight.shape[1], len(mass)))
+    sel = weight > 1e-6
     if not sel.any():
-        return np.zeros(len(mass))
+        return out
     integrals, inverse = _artefact_bin_integrals(np.asarray(k)[sel], np.asarray(n)[sel], len(mass))
     post = integrals * mass[None, :]
     post /= np.maximum(post.sum(axis=1, keepdims=True), 1e-300)
-    return (post[inverse] * np.asarray(weight)[sel][:, None]).sum(axis=0)
+    np.add.at(out, np.nonzero(sel)[1], post[inverse] * weight[sel][:, None])
+    return out
 
 
 def detect_probability(n: np.ndarray, mass: np.ndarray, min_alt: int) -> np.ndarray:
@@ -596,7 +619,7 @@ class SiteInputs:
     dropout
         ``(cells, sites)`` local allelic dropout rates.
     artefact_rate
-        ``(cells,)`` ``eta`` per cell.
+        ``(cells,)`` ``eta`` per cell, or ``(cells, sites)``.
     copy_number
         ``(cells, sites, C)`` probability of each copy number (``None``: diploid).
     prior_somatic, prior_germline
@@ -607,11 +630,11 @@ class SiteInputs:
         ``(sites,)`` fraction of germline variants that are homozygous (default
         ``germline_hom_fraction``).
     artefact_mass
-        Histogram of the artefact allele fraction on [0, 1/2] (default: the prior
-        ``artefact_vaf_shape``).
+        Histogram of the artefact allele fraction on [0, 1/2], or ``(sites, bins)``
+        one per site (default: the prior ``artefact_vaf_shape``).
     prior_noise
-        Prior of a systematic-noise site (every cell shows the allele at one low
-        fraction: mapping or sequence-context errors).
+        Prior (scalar or ``(sites,)``) of a systematic-noise site (every cell shows the
+        allele at one low fraction: mapping or sequence-context errors).
     """
 
     alt: np.ndarray
@@ -755,7 +778,8 @@ def site_model(inputs: SiteInputs, params: ModelParams) -> SiteModel:
     f_ll = fraction_logliks(
         k, n, fraction_grid(cmax)[cols], inputs.error, inputs.dropout, inputs.rho
     )
-    eta = np.asarray(inputs.artefact_rate, dtype=float)[:, None]
+    eta = np.asarray(inputs.artefact_rate, dtype=float)
+    eta = eta[:, None] if eta.ndim == 1 else eta
     mass = (
         artefact_prior_mass(params.artefact_vaf_shape)
         if inputs.artefact_mass is None

@@ -61,15 +61,30 @@ def _check_contigs(ref_lengths: dict[str, int], bams: Mapping[str, str]) -> None
         check_bam_contigs(path, ref_lengths, cell=cell, subset_ok=True)
 
 
-def _forced_in_chunk(forced: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
-    if forced.empty:
-        return forced
-    sel = (
-        (forced["contig"] == chunk.contig)
-        & (forced["pos"] - 1 >= chunk.start)
-        & (forced["pos"] - 1 < chunk.end)
-    )
-    return forced[sel]
+class _ForcedIndex:
+    """Forced alleles by contig, sorted by position, sliced window by window.
+
+    A boolean mask over the whole table per window costs ~1 ms; an exome has ~10^5
+    windows.
+    """
+
+    def __init__(self, forced: pd.DataFrame) -> None:
+        self._empty = forced.iloc[:0]
+        self._by_contig: dict[str, tuple[pd.DataFrame, np.ndarray]] = {}
+        if forced.empty:
+            return
+        for contig, rows in forced.groupby("contig", sort=False, observed=True):
+            rows = rows.sort_values("pos", kind="stable")
+            self._by_contig[str(contig)] = (rows, rows["pos"].to_numpy(dtype=np.int64) - 1)
+
+    def in_chunk(self, chunk: Chunk) -> pd.DataFrame:
+        """Return the forced alleles whose position lies in ``chunk``."""
+        hit = self._by_contig.get(chunk.contig)
+        if hit is None:
+            return self._empty
+        rows, pos0 = hit
+        lo, hi = np.searchsorted(pos0, [chunk.start, chunk.end])
+        return rows.iloc[lo:hi]
 
 
 def left_align(key: tuple[int, str, str], ref_seq: str, offset: int) -> tuple[int, str, str]:
@@ -134,8 +149,12 @@ def _chunk_candidates(
     """
     n_cells = len(counts)
     length = chunk.end - chunk.start
+    # Counts may run past the window (for indels at its edge); the rest is the window's.
+    bases_all = np.stack([c.bases for c in counts])  # (cells, L [+ 1], 4, 2)
+    depth_all = bases_all.sum(axis=(2, 3))
+    bases = bases_all[:, :length]
+    ref_seq = ref_seq[:length]
     ref_code = np.array([BASES.find(b) for b in ref_seq], dtype=np.int64)
-    bases = np.stack([c.bases for c in counts])  # (cells, L, 4, 2)
     per_base = bases.sum(axis=3)  # (cells, L, 4)
     depth = per_base.sum(axis=2)  # (cells, L)
     rows: list[dict] = []
@@ -145,7 +164,7 @@ def _chunk_candidates(
         rows, cols, (bases, per_base, depth), ref_code, ref_seq, chunk, forced_regions,
         forced_keys, forced_snvs, params,
     )  # fmt: skip
-    _indel_candidates(rows, cols, counts, bases, depth, ref_seq, chunk, forced_keys, params)
+    _indel_candidates(rows, cols, counts, bases_all, depth_all, ref_seq, chunk, forced_keys, params)
     # Per-cell mismatch tallies at non-candidate positions, for the error rate.
     excl = np.zeros(length, dtype=bool)
     for row in rows:
@@ -178,20 +197,21 @@ def _forced_keys(
     """
     forced_keys: dict[tuple[int, str, str], str] = {}
     snvs: set[tuple[int, int]] = set()
-    for rec in forced_alleles.itertuples(index=False):
-        forced_keys[(int(rec.pos) - 1, rec.ref, rec.alt)] = rec.source
-        if len(rec.ref) == 1 and len(rec.alt) == 1 and rec.alt in BASES:
-            i = int(rec.pos) - 1 - chunk.start
-            if ref_seq[i] != rec.ref:
+    columns = (forced_alleles[c].tolist() for c in ("pos", "ref", "alt", "source"))
+    for pos, ref, alt, source in zip(*columns, strict=True):
+        forced_keys[(int(pos) - 1, ref, alt)] = source
+        if len(ref) == 1 and len(alt) == 1 and alt in BASES:
+            i = int(pos) - 1 - chunk.start
+            if ref_seq[i] != ref:
                 log.warning(
                     "forced site %s:%d: REF %s differs from the reference base %s; skipped",
                     chunk.contig,
-                    rec.pos,
-                    rec.ref,
+                    pos,
+                    ref,
                     ref_seq[i],
                 )
                 continue
-            snvs.add((i, BASES.index(rec.alt)))
+            snvs.add((i, BASES.index(alt)))
     return forced_keys, snvs
 
 
@@ -293,7 +313,8 @@ def _indel_candidates(
     for key, arr in sorted(pooled_indel.items()):
         anchor, ref, alt = key
         i = anchor - chunk.start
-        if i + 1 >= length or i < 0:
+        # anchored in the window, with a base after it (none after a contig's last base)
+        if i < 0 or i >= length or i + 1 >= depth.shape[1]:
             continue
         # Reference support: reads with a base right after the anchor (reads with the
         # deletion placed there have none; placed further right in a repeat, they do)
@@ -363,6 +384,7 @@ def _count_windows(
     depth_hist = np.zeros((len(paths), MAX_HIST_DEPTH + 1), dtype=np.int64)
     ctc_hist = np.zeros(MAX_HIST_DEPTH + 1, dtype=np.int64)
     fasta = pysam.FastaFile(reference)
+    forced_index = _ForcedIndex(fa)
     handles = [pysam.AlignmentFile(p) for p in paths]
     windows = (
         progress(chunks, desc=f"pileup of {len(paths)} cells", logger=log, unit="window")
@@ -371,8 +393,10 @@ def _count_windows(
     )
     try:
         for chunk in windows:
-            ref_seq = fasta.fetch(chunk.contig, chunk.start, chunk.end).upper()
-            counts = [count_chunk(h, chunk, ref_seq, count_params) for h in handles]
+            # One base past the window: an indel anchored at its last base takes its
+            # reference support from the next base (the next window owns that base).
+            ref_seq = fasta.fetch(chunk.contig, chunk.start, chunk.end + 1).upper()
+            counts = [count_chunk(h, chunk, ref_seq, count_params, fasta=fasta) for h in handles]
             freg = np.zeros(chunk.end - chunk.start, dtype=bool)
             for rec in fr.itertuples(index=False):
                 if rec.contig == chunk.contig:
@@ -384,7 +408,7 @@ def _count_windows(
                 counts,
                 ref_seq,
                 chunk,
-                _forced_in_chunk(fa, chunk),
+                forced_index.in_chunk(chunk),
                 freg,
                 candidate_params,
                 ctc_mask,

@@ -69,3 +69,11 @@ def test_snv_run_does_not_import_plotting_or_analysis_stack(tmp_path):
     # Only the snv command module, and no other subpackage's analysis code.
     assert {m for m in mods if m.startswith("ctcgenomics.cli.cmd_")} == {"ctcgenomics.cli.cmd_snv"}
     assert not {m for m in mods if m.startswith(("ctcgenomics.cnv", "ctcgenomics.rna"))}
+
+
+def test_hgvsp_parser_loads_no_other_actionability_module():
+    # The alterations table of `ctcg snv` checks protein changes with this parser; the
+    # knowledge base, matcher and report modules of the package are not needed for it.
+    mods = _modules_after("import ctcgenomics.actionability._hgvs")
+    used = {m for m in mods if m.startswith("ctcgenomics.actionability.")}
+    assert used == {"ctcgenomics.actionability._hgvs"}, used
