@@ -11,7 +11,12 @@ deletion, an 8-bin gain to 4 copies, a one-bin amplicon at 8 copies, a loss of o
 over the contig's end) and 4 CTCs of a doubled clone (base 4 with 3, 5 and 6 copies, a
 homozygous deletion and a one-bin amplicon at 12). Layouts: ``chr17`` (one 7.8 Mb contig,
 the bundled segment's length) or ``genome`` (10 contigs of 15-30 Mb, the events on the
-first three). No allele counts (a simulator of reads without germline SNPs gives none).
+first three). Layout ``aneuploid`` is shaped like high-grade serous or triple-negative
+tumours: 12 contigs of 50-125 Mb in 500 kb bins, each arm of each contig at its own copy
+number (base -2 to +3, at least 1) plus one 5 Mb focal change per contig, a 3-bin
+homozygous deletion and a one-bin amplicon at 12 copies; clone "A" has base 3 (near
+triploid), clone "W" base 4. No allele counts (a simulator of reads without germline
+SNPs gives none).
 
 Printed per layout and wave setting, over the seeds, per cell kind: integer copy number
 right in the bins (doubled cells without allelic evidence are expected to be flagged
@@ -31,26 +36,37 @@ import pandas as pd
 
 import ctcgenomics as ctc
 
+_KINDS = {
+    False: {"WBC": "WBC", "CTCA": "diploid clone", "CTCW": "doubled clone"},
+    True: {"WBC": "WBC", "CTCA": "near-triploid clone", "CTCW": "near-tetraploid clone"},
+}
+
 
 def simulate(seed: int, *, layout: str, wave_sd: float, mapd: float = 0.3, reads: float = 300.0):
     """Counts, bins, cell table and true copy number of one patient."""
     rng = np.random.default_rng(seed)
+    size = 500_000 if layout == "aneuploid" else 100_000
     if layout == "chr17":
         contigs = {"chr17": 78}
+    elif layout == "aneuploid":
+        contigs = {f"chr{i}": int(rng.integers(100, 250)) for i in range(1, 13)}
     else:
         contigs = {f"chr{i}": int(rng.integers(150, 300)) for i in range(1, 11)}
     bins = pd.DataFrame(
-        [(c, i * 100_000, (i + 1) * 100_000) for c, n in contigs.items() for i in range(n)],
+        [(c, i * size, (i + 1) * size) for c, n in contigs.items() for i in range(n)],
         columns=["chrom", "start", "end"],
     )
     nb = len(bins)
     smooth = np.convolve(rng.normal(0, 1, nb + 20), np.ones(10) / 10, "same")[10 : nb + 10]
     bins["gc"] = 0.42 + 0.03 * smooth / smooth.std()
     diploid = np.full(nb, 2)
-    a, w = diploid.copy(), diploid * 2
-    a[10:13], a[30:38], a[55], a[60:78] = 0, 4, 8, 1
-    w[0:20], w[10:13], w[30:38], w[40:53], w[55] = 3, 0, 6, 5, 12
-    if layout != "chr17":
+    if layout == "aneuploid":
+        a, w = (_arm_profile(rng, list(contigs.values()), base) for base in (3, 4))
+    else:
+        a, w = diploid.copy(), diploid * 2
+        a[10:13], a[30:38], a[55], a[60:78] = 0, 4, 8, 1
+        w[0:20], w[10:13], w[30:38], w[40:53], w[55] = 3, 0, 6, 5, 12
+    if layout == "genome":
         n1, n2 = list(contigs.values())[:2]
         a[n1 : n1 + n2 // 2], w[n1 : n1 + n2 // 2] = 3, 5
         a[n1 + n2 + 20 : n1 + n2 + 28], w[n1 + n2 + 20 : n1 + n2 + 28] = 3, 5
@@ -81,6 +97,23 @@ def simulate(seed: int, *, layout: str, wave_sd: float, mapd: float = 0.3, reads
     return counts, bins, meta, np.array([c[2] for c in cells])
 
 
+def _arm_profile(rng: np.random.Generator, lengths: list[int], base: int) -> np.ndarray:
+    """Arm-level copy numbers around ``base``, a focal change per contig, a homozygous
+    deletion and a one-bin amplicon at 12 copies (on the first contig)."""
+    parts = []
+    for n in lengths:
+        cn = np.empty(n, dtype=np.int64)
+        mid = n // 2
+        for lo, hi in ((0, mid), (mid, n)):
+            cn[lo:hi] = max(1, base + int(rng.choice([-2, -1, 0, 0, 1, 2, 3])))
+        start = int(rng.integers(0, n - 12))
+        cn[start : start + 10] = max(1, cn[start] + int(rng.choice([-1, 1, 2])))
+        parts.append(cn)
+    out = np.concatenate(parts)
+    out[20:23], out[60] = 0, 12
+    return out
+
+
 def score(seed: int, *, layout: str, wave_sd: float) -> pd.DataFrame:
     counts, bins, meta, truth = simulate(seed, layout=layout, wave_sd=wave_sd)
     adata = ctc.cnv.counts_anndata(counts, bins, meta)
@@ -94,9 +127,7 @@ def score(seed: int, *, layout: str, wave_sd: float) -> pd.DataFrame:
         amp = t >= 8
         rows.append(
             {
-                "kind": {"WBC": "WBC", "CTCA": "diploid clone", "CTCW": "doubled clone"}[
-                    cell.rstrip("0123456789")
-                ],
+                "kind": _KINDS[layout == "aneuploid"][cell.rstrip("0123456789")],
                 "bins_right": float((cn[i][used] == t[used]).mean()),
                 "ploidy_ok": abs(float(adata.obs["ploidy"].iloc[i]) - t.mean()) <= 0.25,
                 "unidentifiable": not bool(adata.obs["ploidy_identifiable"].iloc[i]),

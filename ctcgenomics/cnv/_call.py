@@ -205,10 +205,12 @@ def _fit_segments(
     prior: np.ndarray | None = None,
     use_alleles: bool = True,
     ploidy_range: tuple[float, float] | None = None,
+    scale_prior: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Segmented:
     """Segment means, their SDs, allelic evidence and the scale fit on given segments.
 
-    ``ploidy_range`` narrows the multipliers searched (to the cell's clone's scale).
+    ``ploidy_range`` narrows the multipliers searched (to the cell's clone's scale);
+    ``scale_prior`` adds the clone consensus's fit at each multiplier.
     """
     cfg = ctx.cfg
     n_seg = int(seg_id[-1]) + 1
@@ -242,6 +244,7 @@ def _fit_segments(
         prior_weight=cfg.clone_prior_weight * max(1.0, ctx.cell_scale.get(cell, 1.0)),
         exclude=_sex_segments(seg_id, ctx.autosome, n_seg),
         breaks=_contig_breaks(seg_id, ctx.contig_starts, n_seg),
+        scale_prior=scale_prior,
     )
     cn = fit.copy_number[seg_id].astype(float)
     minor = fit.minor[seg_id].astype(float) if fit.minor is not None else None
@@ -338,6 +341,7 @@ def _refit(
     prior_from: np.ndarray | None,
     rng: np.random.Generator,
     ploidy_range: tuple[float, float] | None = None,
+    scale_prior: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Segmented:
     """Refit on the cell's own breakpoints plus its group's, with an optional clone prior.
 
@@ -377,6 +381,7 @@ def _refit(
         sd=first.sd,
         prior=prior,
         ploidy_range=ploidy_range,
+        scale_prior=scale_prior,
     )
 
 
@@ -859,8 +864,10 @@ def _refit_all(
     any one cell, including one grouped there by mistake) or when the clone's scale is
     identifiable (its halved and doubled scales fit its consensus clearly worse: a
     doubled clone of four cells without allele counts, fitted at ploidy 4 with a gap of
-    over 100 nats, had each member at 2-3 on its own). Otherwise members only lend
-    breakpoints and the prior, and each member fits its own scale.
+    over 100 nats, had each member at 2-3 on its own). Without allele counts every
+    member also adds its consensus's fit at each scale to its own: where the clone's
+    scale is not identifiable, a near-triploid member's Occam term alone pulled it to a
+    scale at which no level is an integer (ploidy 2.0-2.9 for 3.1).
     """
     cfg = ctx.cfg
     out: dict[int, _Segmented] = {}
@@ -880,12 +887,18 @@ def _refit_all(
         ):
             w = cfg.clone_scale_window
             window = (fit_g.multiplier * (1 - w), fit_g.multiplier * (1 + w))
+        # Depth only: a member's waves cannot place its scale, its clone's consensus can.
+        # With allele counts each member's own alleles do (and a consensus of pooled
+        # alleles over merged segments can misread imbalance as a doubled genome).
+        depth_only = fit_g is not None and fit_g.minor is None
+        scale_prior = fit_g.curve if depth_only else None
         kwargs = dict(
             cell=i, wbc=wbc, level_cv=cfg.level_cv if wbc else level_cv, prior_from=prior_from
         )
         out[i] = _refit(
-            res, extra, ctx, rng=np.random.default_rng(i), ploidy_range=window, **kwargs
-        )
+            res, extra, ctx, rng=np.random.default_rng(i), ploidy_range=window,
+            scale_prior=scale_prior, **kwargs,
+        )  # fmt: skip
     return out
 
 

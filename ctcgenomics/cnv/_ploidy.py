@@ -37,6 +37,9 @@ class PloidyFit:
     (negative: better, and only the Occam term chose the lower ploidy)."""
     score: float = float("nan")
     """Penalised negative log-likelihood of the chosen scale (lower is better)."""
+    curve: tuple[np.ndarray, np.ndarray] | None = None
+    """Multipliers searched and the fit's negative log-likelihood at each (Occam term
+    left out, minimum 0): how well each scale fits, for members of a clone to borrow."""
 
     @property
     def identifiable(self) -> bool:
@@ -231,6 +234,7 @@ def fit_ploidy(
     identifiability_margin: float = 3.0,
     exclude: np.ndarray | None = None,
     breaks: np.ndarray | None = None,
+    scale_prior: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PloidyFit:
     """Choose the scale that turns segment means into integer copy numbers.
 
@@ -294,6 +298,13 @@ def fit_ploidy(
         number at each scale (within contigs), so segments that a scale gives the same
         integer (e.g. clone breakpoints a cell does not share) cost nothing; without
         ``breaks`` every segment counts.
+    scale_prior
+        A clone consensus's :attr:`PloidyFit.curve` (multipliers and fit): the cells of
+        a clone share one genome, so a member's scale is chosen on its own fit and Occam
+        term plus the consensus's fit. The consensus, many cells' average, tells which
+        scales make its levels integers; a doubled member is not held back (a doubled
+        scale fits a consensus at least as well). Identifiability stays judged on this
+        cell's data.
     """
     means = np.asarray(means, dtype=float)
     weights = np.asarray(weights, dtype=float)
@@ -319,6 +330,9 @@ def fit_ploidy(
     if not use.any():
         use = np.ones(len(means), dtype=bool)
     fit_cost = seg_cost[:, use].sum(axis=1)
+    own_fit = fit_cost - fit_cost.min()
+    if scale_prior is not None:
+        fit_cost = fit_cost + np.interp(grid, *scale_prior, left=np.inf, right=np.inf)
     if breaks is None:
         n_runs = np.full(len(grid), float(use.sum()))
     else:
@@ -326,7 +340,8 @@ def fit_ploidy(
         pair = use[1:] & use[:-1] & ~starts[1:]
         changed = (seg_cn[:, 1:] != seg_cn[:, :-1]) & pair[None, :]
         n_runs = changed.sum(axis=1) + float((use & (starts | np.r_[True, ~use[:-1]])).sum())
-    score_all = fit_cost + penalty * n_runs * np.log(grid)
+    occam = penalty * n_runs * np.log(grid)
+    score_all = fit_cost + occam
     # Strict local minima by comparison with both neighbours (scipy.signal.argrelmin does
     # the same but costs a third of a second of import in every CLI call); plateaus are
     # not strict minima, so the global one is added.
@@ -380,6 +395,7 @@ def fit_ploidy(
         alternative,
         gap,
         float(score[choice]),
+        (grid, own_fit),
     )
 
 

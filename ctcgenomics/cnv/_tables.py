@@ -11,7 +11,13 @@ A count table holds cells x bins read counts with the bins' ``chrom, start, end`
 
 Other tools' coordinate names are read as ours (case-insensitive: ``chr``,
 ``chromosome``, ``seqnames``, ``contig``; ``chromStart``; ``stop``, ``chromEnd``).
-Coordinates are taken as given (0-based half-open in this project's own files).
+Coordinates are 0-based half-open (this project's files, BED, CHISEL). A table whose
+adjacent bins abut as 1-based closed intervals (``end + 1 == next start``, as QDNAseq's
+``exportBins`` and R/Bioconductor tables write them) is converted (``start - 1``) and the
+conversion logged. A wide table's bin annotations (``gc``, ``mappability``,
+``n_fraction``; QDNAseq's ``feature``, ``bases``, ``blacklist``, ``residual``, ``use``) are
+not cells: ``gc``, ``mappability`` and ``n_fraction`` are kept with the bins (``gc`` and
+``mappability`` given in percent are scaled to fractions), the others are left out.
 
 Bins must match the reference's bins (or the matched normal's) exactly; the first
 mismatching bin is named in the error.
@@ -44,6 +50,19 @@ _COORDINATE_NAMES = {
     "end": ("end", "stop", "chromend", "chrom_end", "bin_end"),
 }
 """Bin coordinate column names of other tools' tables (case-insensitive)."""
+
+
+_KEPT_ANNOTATIONS = {
+    "gc": "gc", "gc_content": "gc", "mappability": "mappability", "map": "mappability",
+    "n_fraction": "n_fraction",
+}  # fmt: skip
+"""Wide-table bin annotations kept with the bins (lower-cased name -> ours)."""
+
+_DROPPED_ANNOTATIONS = frozenset(
+    {"feature", "name", "bin", "bin_id", "bins", "bases", "blacklist", "blacklisted",
+     "residual", "use", "used", "width"}
+)  # fmt: skip
+"""Wide-table bin annotations of other tools that are neither cells nor used here."""
 
 
 def _coordinate_renames(columns: pd.Index) -> dict[str, str]:
@@ -108,7 +127,30 @@ def _bin_columns(frame: pd.DataFrame, where: str) -> pd.DataFrame:
         raise CNVInputError(
             f"{where}: bin {row['chrom']}:{row['start']}-{row['end']} is empty or inverted"
         )
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    if _one_based_closed(out):
+        log.info(
+            "%s: adjacent bins abut as 1-based closed intervals (end + 1 == next start); "
+            "converted to 0-based half-open (start - 1)",
+            where,
+        )
+        out["start"] -= 1
+    return out
+
+
+def _one_based_closed(bins: pd.DataFrame) -> bool:
+    """Whether the bins tile their contigs as 1-based closed intervals.
+
+    Bins that tile a contig abut exactly: ``end == next start`` when 0-based half-open,
+    ``end + 1 == next start`` when 1-based closed. Tables with gaps (filtered bins) are
+    judged on the pairs that abut either way; a table with no abutting pair is left as
+    it is.
+    """
+    same = bins["chrom"].to_numpy()[1:] == bins["chrom"].to_numpy()[:-1]
+    gap = bins["start"].to_numpy()[1:] - bins["end"].to_numpy()[:-1]
+    half_open = int(np.sum(same & (gap == 0)))
+    closed = int(np.sum(same & (gap == 1)))
+    return closed > 0 and half_open == 0
 
 
 def _counts_matrix(values: np.ndarray, where: str) -> np.ndarray:
@@ -221,7 +263,8 @@ def read_count_table(path: str | os.PathLike[str]) -> CountTable:
         bins = _bin_columns(adata.var.reset_index(drop=True), where)
         extra = [c for c in adata.var.columns if c not in ("chrom", "start", "end")]
         for col in extra:  # keep gc, n_fraction, mappability ... if the table has them
-            bins[col] = adata.var[col].to_numpy()
+            values = adata.var[col].to_numpy()
+            bins[col] = _fraction(values, col, where) if col in ("gc", "mappability") else values
         return CountTable(
             bins,
             _counts_matrix(matrix, where),
@@ -235,7 +278,7 @@ def read_count_table(path: str | os.PathLike[str]) -> CountTable:
         return _read_long(frame, where)
     frame = frame.rename(columns=_coordinate_renames(frame.columns))
     bins = _bin_columns(frame, where)
-    cell_cols = [c for c in frame.columns if c not in ("chrom", "start", "end")]
+    cell_cols = _wide_annotations(frame, bins, where)
     if not cell_cols:
         raise CNVInputError(f"{where}: no cell columns after chrom, start, end")
     return CountTable(
@@ -244,6 +287,42 @@ def read_count_table(path: str | os.PathLike[str]) -> CountTable:
         [str(c) for c in cell_cols],
         pd.DataFrame(index=pd.Index([str(c) for c in cell_cols])),
     )
+
+
+def _wide_annotations(frame: pd.DataFrame, bins: pd.DataFrame, where: str) -> list[str]:
+    """Move a wide table's bin annotations into ``bins``; return the cell columns."""
+    cells, dropped = [], []
+    for col in frame.columns:
+        name = str(col).lower()
+        if col in ("chrom", "start", "end"):
+            continue
+        if name in _KEPT_ANNOTATIONS:
+            bins[_KEPT_ANNOTATIONS[name]] = _fraction(frame[col], col, where)
+        elif name in _DROPPED_ANNOTATIONS:
+            dropped.append(str(col))
+        elif not pd.api.types.is_numeric_dtype(frame[col]) or frame[col].dtype == bool:
+            raise CNVInputError(
+                f"{where}: column {col!r} is not numeric, so it is not a cell's read counts "
+                f"(first value {frame[col].iloc[0]!r}); remove it, or name the bin "
+                f"annotations {sorted(_KEPT_ANNOTATIONS)} or {sorted(_DROPPED_ANNOTATIONS)}"
+            )
+        else:
+            cells.append(col)
+    if dropped:
+        log.info("%s: bin annotation column(s) %s are not cells; left out", where, dropped)
+    return cells
+
+
+def _fraction(values: pd.Series | np.ndarray, col: object, where: str) -> np.ndarray:
+    """Return a GC or mappability column as fractions (tables in percent are scaled)."""
+    out = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    finite = out[np.isfinite(out)]
+    if finite.size and finite.max() > 1:
+        if finite.max() > 100:
+            raise CNVInputError(f"{where}: column {col!r} is neither a fraction nor a percent")
+        log.info("%s: column %r is in percent; scaled to fractions", where, col)
+        out = out / 100
+    return out
 
 
 def check_same_bins(

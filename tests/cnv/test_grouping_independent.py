@@ -71,3 +71,25 @@ def test_a_pair_of_ctcs_without_wbcs_does_not_claim_a_wrong_ploidy():
     assert not wrong_claims, wrong_claims
     # The diploid pair is read at its own (lowest) scale.
     assert near_truth >= 10, near_truth
+
+
+def test_members_of_a_near_triploid_clone_share_its_scale():
+    # Layout "aneuploid": arm-level copy numbers 1-7 around base 3 in 500 kb bins, waves
+    # of SD 0.25, WBCs, no allele counts (seeds 5-6, not those the change was built on).
+    # The clone's consensus found its scale, but a clone of six that cannot tell its
+    # scale from the doubled one left each member to fit its own: the Occam term pulled
+    # them to ploidy 2.0-2.9 (states 3 and 4 read as 2 and 3). Each member now adds the
+    # consensus's fit at every scale to its own, so it may still choose the doubled one.
+    ok, right = [], []
+    for seed in (5, 6):
+        counts, bins, meta, truth = simulate(seed, layout="aneuploid", wave_sd=0.25)
+        adata = ctc.cnv.counts_anndata(counts, bins, meta)
+        ctc.cnv.call_copy_number(adata)
+        clone = adata.obs_names.str.startswith("CTCA")
+        err = np.abs(adata.obs.loc[clone, "ploidy"].to_numpy() - truth[clone].mean(axis=1))
+        ok.extend(err <= 0.25)
+        cn = np.asarray(adata.layers["copy_number"])[clone]
+        used = adata.var["used"].to_numpy()
+        right.extend((cn[:, used] == truth[clone][:, used]).mean(axis=1))
+    assert np.mean(ok) >= 0.9, ok
+    assert np.mean(right) >= 0.75, np.round(right, 3)

@@ -77,6 +77,40 @@ def test_other_tools_coordinate_column_names_are_read(tmp_path):
     np.testing.assert_array_equal(ctc.cnv.read_count_table(tmp_path / "t.h5ad").counts, sim.counts)
 
 
+def test_qdnaseq_export_is_read_as_bins_and_cells(tmp_path):
+    """QDNAseq's exportBins: feature column, 1-based closed bins, GC in percent, use flag."""
+    sim = _small()
+    coords = sim.bins[["chrom", "start", "end"]]
+    qdna = pd.DataFrame(
+        {
+            "feature": [f"{c}:{s + 1}-{e}" for c, s, e in coords.itertuples(index=False)],
+            "chromosome": coords["chrom"].to_numpy(),
+            "start": coords["start"].to_numpy() + 1,
+            "end": coords["end"].to_numpy(),
+            "bases": 100.0,
+            "gc": sim.bins["gc"].to_numpy() * 100,
+            "use": True,
+        }
+    )
+    wide = pd.concat([qdna, pd.DataFrame(sim.counts.T, columns=sim.cells.index)], axis=1)
+    wide.to_csv(tmp_path / "qdnaseq.tsv", sep="\t", index=False)
+    table = ctc.cnv.read_count_table(tmp_path / "qdnaseq.tsv")
+    assert table.cells == list(sim.cells.index)
+    np.testing.assert_array_equal(table.counts, sim.counts)
+    assert table.bins[["chrom", "start", "end"]].equals(coords)  # back to 0-based half-open
+    np.testing.assert_allclose(table.bins["gc"], sim.bins["gc"])
+    # a text column that is no known annotation is named, not read as a cell
+    wide.rename(columns={"feature": "label"}).to_csv(tmp_path / "t.tsv", sep="\t", index=False)
+    with pytest.raises(CNVInputError, match="column 'label' is not numeric"):
+        ctc.cnv.read_count_table(tmp_path / "t.tsv")
+    # 0-based half-open tables with gaps (filtered bins) are left as they are
+    gappy = pd.concat([coords, pd.DataFrame(sim.counts.T, columns=sim.cells.index)], axis=1)
+    gappy = gappy.iloc[::2]
+    gappy.to_csv(tmp_path / "gappy.tsv", sep="\t", index=False)
+    got = ctc.cnv.read_count_table(tmp_path / "gappy.tsv").bins
+    assert got[["chrom", "start", "end"]].equals(coords.iloc[::2].reset_index(drop=True))
+
+
 def test_bad_tables_name_the_problem(tmp_path):
     sim = _small()
     wide = pd.concat(
