@@ -827,8 +827,10 @@ def check_rank_input(adata: AnnData, layer: str | None) -> None:
     where = []
     if adata.raw is not None:
         where.append("adata.raw (classify adata.raw.to_adata(), then copy the obs columns)")
-    if adata.layers:
-        where.append(f"a layer (layer=, one of {list(adata.layers)})")
+    # anndata >= 0.13 lists X itself among the layers, as None
+    names = [k for k in adata.layers if k is not None]
+    if names:
+        where.append(f"a layer (layer=, one of {names})")
     hint = f"; this object has {' or '.join(where)}" if where else ""
     _check_values(adata.X if layer is None else adata.layers[layer], hint)
 
