@@ -1,8 +1,9 @@
-"""Names of the outputs of functions that take ``key_added`` (scverse convention)."""
+"""Names in AnnData objects: ``key_added`` outputs (scverse convention) and layers."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 
 def output_namer(key_added: str, default: str) -> Callable[[str], str]:
@@ -23,3 +24,12 @@ def output_namer(key_added: str, default: str) -> Callable[[str], str]:
     if key_added == default:
         return lambda name: name
     return lambda name: f"{key_added}_{name}"
+
+
+def layer_names(adata: Any) -> list[str]:
+    """Return the names of ``adata``'s layers, for messages.
+
+    anndata >= 0.13 lists ``X`` among the layers as ``None``; a message offering layers
+    to use should not offer it.
+    """
+    return [str(name) for name in adata.layers if name is not None]

@@ -18,7 +18,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from ctcgenomics._keys import output_namer
+from ctcgenomics._keys import layer_names, output_namer
 from ctcgenomics._reference_cells import role_labels
 from ctcgenomics.cnv._alleles import (
     AlleleCounts,
@@ -1014,7 +1014,7 @@ def _check_input(adata: ad.AnnData, layer: str | None, normal_given: bool) -> No
         )
     if layer is not None and layer not in adata.layers:
         raise CNVInputError(
-            f"adata.layers has no {layer!r} (layers: {list(adata.layers)}); pass layer=None to "
+            f"adata.layers has no {layer!r} (layers: {layer_names(adata)}); pass layer=None to "
             "use adata.X, or the name of the layer with raw counts"
         )
     if adata.n_vars == 0 or adata.n_obs == 0:

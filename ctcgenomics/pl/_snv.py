@@ -12,6 +12,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ctcgenomics._keys import layer_names
 from ctcgenomics.pl._common import PathLike, doc_params, finish, new_figure, note
 
 # Genotype codes -1 (not evaluable), 0 ref/ref, 1 heterozygous, 2 alt/alt.
@@ -97,7 +98,7 @@ def genotype_matrix(
         raise TypeError(f"genotype_matrix takes the SNV AnnData, got {type(adata).__name__}")
     if adata.n_vars and layer not in adata.layers:
         raise KeyError(
-            f"genotype_matrix needs layers['{layer}'] (has {list(adata.layers)}); "
+            f"genotype_matrix needs layers['{layer}'] (has {layer_names(adata)}); "
             "run ctc.snv.genotype(adata) first"
         )
     cols = _variant_columns(adata.var, variants)

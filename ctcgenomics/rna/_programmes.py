@@ -50,6 +50,8 @@ import scipy.sparse as sp
 from anndata import AnnData
 from scipy.stats import norm
 
+from ctcgenomics._keys import layer_names
+
 log = logging.getLogger(__name__)
 
 PANEL_DIR = resources.files("ctcgenomics") / "data" / "rna"
@@ -490,7 +492,7 @@ def check_layer(adata: AnnData, layer: str | None) -> None:
     """Raise a KeyError naming the layers when ``layer`` is not one of them."""
     if layer is not None and layer not in adata.layers:
         raise KeyError(
-            f"layer {layer!r} not in adata.layers ({list(adata.layers)}); pass layer=None to use X"
+            f"layer {layer!r} not in adata.layers ({layer_names(adata)}); pass layer=None to use X"
         )
 
 
@@ -827,8 +829,7 @@ def check_rank_input(adata: AnnData, layer: str | None) -> None:
     where = []
     if adata.raw is not None:
         where.append("adata.raw (classify adata.raw.to_adata(), then copy the obs columns)")
-    # anndata >= 0.13 lists X itself among the layers, as None
-    names = [k for k in adata.layers if k is not None]
+    names = layer_names(adata)
     if names:
         where.append(f"a layer (layer=, one of {names})")
     hint = f"; this object has {' or '.join(where)}" if where else ""

@@ -13,6 +13,7 @@ import scanpy as sc
 import scipy.sparse as sp
 from anndata import AnnData
 
+from ctcgenomics._keys import layer_names
 from ctcgenomics.rna._genes import (
     GENOME_PREFIX,
     harmonize_gene_names,
@@ -499,7 +500,7 @@ def read_counts(
         adata = _open_matrix(p, fmt, ad.read_h5ad)
         if layer:
             if layer not in adata.layers:
-                raise CountMatrixError(f"{p}: no layer {layer!r}; layers are {list(adata.layers)}")
+                raise CountMatrixError(f"{p}: no layer {layer!r}; layers are {layer_names(adata)}")
             adata.X = adata.layers[layer]
         names = _h5ad_gene_labels(adata, p, gene_symbols)
         adata = AnnData(X=adata.X, obs=adata.obs, var=pd.DataFrame(index=names))

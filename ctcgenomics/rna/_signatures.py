@@ -15,7 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
-from ctcgenomics._keys import output_namer
+from ctcgenomics._keys import layer_names, output_namer
 from ctcgenomics.rna._genesets import SIGNATURE_SETS, load_gene_sets
 from ctcgenomics.rna._params import RNAParams
 from ctcgenomics.rna._score import score_gene_sets
@@ -232,7 +232,7 @@ def biomarker_status(
         raise ValueError(f"values must be counts, normalised or log1p, got {values!r}")
     if layer is not None and layer not in adata.layers:
         raise KeyError(
-            f"biomarker_status: layer {layer!r} not in adata.layers ({list(adata.layers)}); "
+            f"biomarker_status: layer {layer!r} not in adata.layers ({layer_names(adata)}); "
             "pass layer=None and values='log1p' for a log-normalised X"
         )
     adata = adata.copy() if copy else adata
