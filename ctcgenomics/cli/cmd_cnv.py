@@ -40,9 +40,10 @@ def register(subparsers) -> None:
         "call",
         help="call copy number, QC, genes and clones for one patient",
         description="Give per-cell counts files (--counts/--counts-from, with --bins and "
-        "--sheet) or one cells x bins count table (--count-table: wide or long TSV, or "
-        "h5ad). Optional: allele counts at heterozygous SNPs (--alleles), a matched bulk "
-        "normal as the reference (--normal), the patient's sex (--sex or the patient "
+        "--sheet) or one cells x bins count table (--count-table: wide or long TSV/CSV, "
+        "h5ad, or a folder of readCounter .wig files). Optional: allele counts at "
+        "heterozygous SNPs (--alleles), a matched bulk normal as the reference (--normal), "
+        "the patient's sex (--sex or the patient "
         "sheet's sex column). Bins without GC content (a gc column) are called without "
         "each cell's own GC correction, with a warning.",
     )
@@ -50,9 +51,12 @@ def register(subparsers) -> None:
     add_from_option(k, "counts", "counts TSVs of ctcg cnv count")
     k.add_argument(
         "--count-table",
-        help="cells x bins counts: TSV with chrom start end and one column per cell, a long "
-        "TSV (cell chrom start end count; CHISEL's columns accepted), or h5ad (instead of "
-        "--counts/--counts-from)",
+        help="cells x bins counts (instead of --counts/--counts-from): a wide table (chrom "
+        "start end and one column per cell) or a long one (cell chrom start end count; "
+        "CHISEL's and DLP/HMMcopy reads.csv columns accepted), tab- or comma-separated, "
+        "plain or gzipped; an h5ad; or a folder of HMMcopy readCounter .wig files, one per "
+        "cell (cell = file name). 0-based half-open bins; 1-based closed bins (QDNAseq, "
+        "HMMcopy) are converted",
     )
     k.add_argument(
         "--bins",
@@ -259,7 +263,12 @@ def run_call(args: argparse.Namespace) -> int:
 
     from ctcgenomics import cnv
     from ctcgenomics.cnv._counting import read_count_files, read_count_tags, read_region_counts
-    from ctcgenomics.cnv._tables import check_same_bins, read_normal
+    from ctcgenomics.cnv._tables import (
+        check_same_bins,
+        clip_contig_ends,
+        match_contig_names,
+        read_normal,
+    )
     from ctcgenomics.io import atomic_open, write_alterations
     from ctcgenomics.io.bins import read_bin_table
 
@@ -275,10 +284,12 @@ def run_call(args: argparse.Namespace) -> int:
         bins = table.bins
         if args.bins:
             ref = read_bin_table(args.bins)
-            check_same_bins(
-                table.bins, ref, what=f"count table {args.count_table}",
-                reference_name=f"bin table {args.bins}",
-            )  # fmt: skip
+            names = {
+                "what": f"count table {args.count_table}",
+                "reference_name": f"bin table {args.bins}",
+            }
+            own = clip_contig_ends(match_contig_names(table.bins, ref, **names), ref, **names)
+            check_same_bins(own, ref, **names)
             bins = ref
         meta = _table_meta(args.sheet, patient, table.cells, table.obs)
         matrix, status = table.counts, None

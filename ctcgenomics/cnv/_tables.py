@@ -1,62 +1,77 @@
-"""Inputs users have besides BAMs: count tables (TSV or h5ad) and a matched bulk normal.
+"""Inputs users have besides BAMs: count tables and a matched bulk normal.
 
-A count table holds cells x bins read counts with the bins' ``chrom, start, end``:
+A count table holds cells x bins read counts with the bins' ``chrom, start, end``. Text
+tables may be tab-, comma- or whitespace-separated, plain or gzipped: the delimiter is
+read from the header line (``.csv``, ``.csv.gz``, ``.tsv``, ``.txt`` ... alike).
 
-- **wide TSV**: columns ``chrom, start, end`` then one column per cell (one row per bin);
-- **long TSV**: one row per cell x bin with ``cell, chrom, start, end, count`` (CHISEL's
-  ``#CHR START END CELL COUNT`` is accepted as is; its ``NORM_COUNT`` is read as the
-  matched normal and ``A_COUNT``/``B_COUNT`` as allele counts when asked for);
+- **wide**: columns ``chrom, start, end`` then one column per cell (one row per bin);
+- **long**: one row per cell x bin with ``cell, chrom, start, end, count``. CHISEL's
+  ``#CHR START END CELL COUNT`` is read as is (its ``NORM_COUNT`` as the matched normal
+  and ``A_COUNT``/``B_COUNT`` as allele counts when asked for), and so is the DLP+
+  pipeline's HMMcopy ``reads.csv.gz`` (``chr, start, end, reads, gc, map, cell_id`` and
+  derived columns such as ``copy``, ``state``, ``cor_gc``, which are not read): the cell
+  column may be ``cell_id``, ``barcode``, ``sample`` or ``cell_name``, the count column
+  ``counts``, ``reads`` or ``read_count``, when only one column matches. Per-bin ``gc``
+  and ``map`` of a long table are kept with the bins (the median over cells, with a
+  warning, where cells disagree); GC below 0 (HMMcopy's -1) is unknown and such bins
+  are left out by the GC filter;
 - **h5ad**: cells x bins with ``var`` holding ``chrom, start, end`` (or bins x cells with
-  them in ``obs``), counts in ``layers["counts"]`` or ``X``.
+  them in ``obs``), counts in ``layers["counts"]`` or ``X``;
+- **HMMcopy readCounter wig**: a folder of per-cell ``.wig``/``.wig.gz`` files (or one
+  file), ``fixedStep`` tracks with 1-based ``start``; cell ID = file name without
+  ``.wig`` (:mod:`ctcgenomics.cnv._wig`).
 
 Other tools' coordinate names are read as ours (case-insensitive: ``chr``,
 ``chromosome``, ``seqnames``, ``contig``; ``chromStart``; ``stop``, ``chromEnd``).
 Coordinates are 0-based half-open (this project's files, BED, CHISEL). A table whose
 adjacent bins abut as 1-based closed intervals (``end + 1 == next start``, as QDNAseq's
-``exportBins`` and R/Bioconductor tables write them) is converted (``start - 1``) and the
-conversion logged. A wide table's bin annotations (``gc``, ``mappability``,
-``n_fraction``; QDNAseq's ``feature``, ``bases``, ``blacklist``, ``residual``, ``use``) are
-not cells: ``gc``, ``mappability`` and ``n_fraction`` are kept with the bins (``gc`` and
-``mappability`` given in percent are scaled to fractions), the others are left out.
+``exportBins``, HMMcopy/DLP and R/Bioconductor tables write them) is converted
+(``start - 1``) and the conversion logged. A wide table's bin annotations (``gc``,
+``mappability``/``map``, ``n_fraction``; QDNAseq's ``feature``, ``bases``, ``blacklist``,
+``residual``, ``use``) are not cells: ``gc``, ``mappability`` and ``n_fraction`` are kept
+with the bins (``gc`` and ``mappability`` given in percent are scaled to fractions), the
+others are left out.
 
 Bins must match the reference's bins (or the matched normal's) exactly; the first
-mismatching bin is named in the error.
+mismatching bin is named in the error. Contig names that differ only by a ``chr`` prefix
+(``1`` against ``chr1``, ``MT`` against ``chrM``) are matched to the reference's names
+(:func:`match_contig_names`), and a last bin reaching past the reference's contig end
+(readCounter's) is clipped to it (:func:`clip_contig_ends`).
 """
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ctcgenomics.cnv._errors import CNVInputError
+from ctcgenomics.cnv._table_long import LONG_RENAMES, is_long, read_long
+from ctcgenomics.cnv._table_parts import (
+    COORDINATE_NAMES,
+    KEPT_ANNOTATIONS,
+    CountTable,
+    bin_columns,
+    coordinate_renames,
+    counts_matrix,
+    fraction,
+)
+from ctcgenomics.cnv._wig import WIG_SUFFIXES, read_wig_files
 
 log = logging.getLogger(__name__)
 
-_LONG_RENAMES = {
-    "#CHR": "chrom", "CHR": "chrom", "#chrom": "chrom", "START": "start", "END": "end",
-    "CELL": "cell", "COUNT": "count", "NORM_COUNT": "normal_count", "A_COUNT": "a_count",
-    "B_COUNT": "b_count",
-}  # fmt: skip
-
-
-_COORDINATE_NAMES = {
-    "chrom": ("chrom", "chr", "#chrom", "#chr", "chromosome", "seqnames", "contig"),
-    "start": ("start", "chromstart", "chrom_start", "bin_start"),
-    "end": ("end", "stop", "chromend", "chrom_end", "bin_end"),
-}
-"""Bin coordinate column names of other tools' tables (case-insensitive)."""
-
-
-_KEPT_ANNOTATIONS = {
-    "gc": "gc", "gc_content": "gc", "mappability": "mappability", "map": "mappability",
-    "n_fraction": "n_fraction",
-}  # fmt: skip
-"""Wide-table bin annotations kept with the bins (lower-cased name -> ours)."""
+__all__ = [
+    "CountTable",
+    "check_same_bins",
+    "clip_contig_ends",
+    "match_contig_names",
+    "read_count_table",
+    "read_normal",
+]
 
 _DROPPED_ANNOTATIONS = frozenset(
     {"feature", "name", "bin", "bin_id", "bins", "bases", "blacklist", "blacklisted",
@@ -64,228 +79,154 @@ _DROPPED_ANNOTATIONS = frozenset(
 )  # fmt: skip
 """Wide-table bin annotations of other tools that are neither cells nor used here."""
 
-
-def _coordinate_renames(columns: pd.Index) -> dict[str, str]:
-    """Map other tools' coordinate columns (CHR, seqnames, Start ...) to ours."""
-    out = {}
-    for ours, names in _COORDINATE_NAMES.items():
-        if ours in columns:
-            continue
-        found = [c for c in columns if str(c).lower() in names]
-        if len(found) == 1:
-            out[found[0]] = ours
-    return out
+_NOT_READ = {
+    ".rds": "write it as a table in R (write.table(..., sep='\\t') or QDNAseq's exportBins)",
+    ".rda": "write it as a table in R (write.table(..., sep='\\t'))",
+    ".rdata": "write it as a table in R (write.table(..., sep='\\t'))",
+    ".xlsx": "save the sheet as CSV or TSV",
+    ".xls": "save the sheet as CSV or TSV",
+    ".bam": "count it first: ctcg cnv count --bam ... (or call with --counts)",
+}
+"""Suffixes of files that are not count tables -> the fix."""
 
 
-@dataclass
-class CountTable:
-    """A count table read by :func:`read_count_table`.
-
-    Attributes
-    ----------
-    bins
-        ``chrom, start, end`` (0-based half-open), in table order.
-    counts
-        Cells x bins integer counts.
-    cells
-        Cell IDs (row order of ``counts``).
-    obs
-        Per-cell metadata found in the table (h5ad ``obs``), index = cell IDs.
-    normal
-        Matched-normal counts per bin when the table carries them (long TSV with
-        ``normal_count``), else ``None``.
-    alleles
-        Long allele-count table (``cell, chrom, start, end, a_count, b_count``) when the
-        table carries them, else ``None``.
-    """
-
-    bins: pd.DataFrame
-    counts: np.ndarray
-    cells: list[str]
-    obs: pd.DataFrame
-    normal: np.ndarray | None = None
-    alleles: pd.DataFrame | None = None
+def _open_text(path: Path):
+    return gzip.open(path, "rt") if path.name.endswith(".gz") else open(path)
 
 
-def _bin_columns(frame: pd.DataFrame, where: str) -> pd.DataFrame:
-    frame = frame.rename(columns=_coordinate_renames(frame.columns))
-    missing = [c for c in ("chrom", "start", "end") if c not in frame.columns]
-    if missing:
+def _delimiter(path: Path, where: str) -> tuple[str, list[str]]:
+    """Return a text table's delimiter (from its header line) and the header's fields."""
+    with _open_text(path) as handle:
+        header = next((line for line in handle if line.strip()), "")
+    header = header.rstrip("\r\n")
+    if "\t" in header:
+        sep = "\t"
+    elif "," in header:
+        sep = ","
+    elif len(header.split()) > 1:
+        sep = r"\s+"
+    else:
         raise CNVInputError(
-            f"{where}: missing bin column(s) {missing}; a count table needs chrom, start, end "
-            "(0-based half-open) and one count column per cell, or a long table with cell and "
-            "count columns"
+            f"{where}: the header line {header[:80]!r} has one column; a count table is "
+            "tab-, comma- or space-separated with chrom, start, end and cells (wide) or "
+            "cell, chrom, start, end, count (long)"
         )
-    out = frame.loc[:, ["chrom", "start", "end"]].copy()
-    out["chrom"] = out["chrom"].astype(str)
-    for col in ("start", "end"):
-        if not pd.api.types.is_integer_dtype(out[col]):
-            raise CNVInputError(f"{where}: column {col} must hold integers (bin coordinates)")
-    bad = out["end"] <= out["start"]
-    if bad.any():
-        row = out[bad].iloc[0]
-        raise CNVInputError(
-            f"{where}: bin {row['chrom']}:{row['start']}-{row['end']} is empty or inverted"
-        )
-    out = out.reset_index(drop=True)
-    if _one_based_closed(out):
-        log.info(
-            "%s: adjacent bins abut as 1-based closed intervals (end + 1 == next start); "
-            "converted to 0-based half-open (start - 1)",
-            where,
-        )
-        out["start"] -= 1
-    return out
+    if sep == "\t" and path.name.lower().endswith((".csv", ".csv.gz")):
+        log.info("%s: named .csv but tab-separated; read as tab-separated", where)
+    fields = [
+        f.strip().strip('"') for f in (header.split() if sep == r"\s+" else header.split(sep))
+    ]
+    return sep, fields
 
 
-def _one_based_closed(bins: pd.DataFrame) -> bool:
-    """Whether the bins tile their contigs as 1-based closed intervals.
-
-    Bins that tile a contig abut exactly: ``end == next start`` when 0-based half-open,
-    ``end + 1 == next start`` when 1-based closed. Tables with gaps (filtered bins) are
-    judged on the pairs that abut either way; a table with no abutting pair is left as
-    it is.
-    """
-    same = bins["chrom"].to_numpy()[1:] == bins["chrom"].to_numpy()[:-1]
-    gap = bins["start"].to_numpy()[1:] - bins["end"].to_numpy()[:-1]
-    half_open = int(np.sum(same & (gap == 0)))
-    closed = int(np.sum(same & (gap == 1)))
-    return closed > 0 and half_open == 0
-
-
-def _counts_matrix(values: np.ndarray, where: str) -> np.ndarray:
-    values = np.asarray(values, dtype=float)
-    if not np.isfinite(values).all():
-        raise CNVInputError(f"{where}: counts must be finite numbers (found NaN or inf)")
-    if (values < 0).any():
-        raise CNVInputError(f"{where}: counts must be >= 0")
-    if not np.allclose(values, np.rint(values)):
-        raise CNVInputError(f"{where}: counts must be whole numbers of reads")
-    return np.rint(values).astype(np.int64)
-
-
-def _read_long(frame: pd.DataFrame, where: str) -> CountTable:
-    frame = frame.rename(columns=_LONG_RENAMES)
-    frame = frame.rename(columns=_coordinate_renames(frame.columns))
-    if "count" not in frame.columns:
-        raise CNVInputError(f"{where}: a long count table needs a count (or COUNT) column")
-    frame["cell"] = frame["cell"].astype(str)
-    frame["chrom"] = frame["chrom"].astype(str)
-    cells = list(dict.fromkeys(frame["cell"]))
-    bins = _bin_columns(frame.drop_duplicates(["chrom", "start", "end"]), where)
-    key = pd.MultiIndex.from_frame(frame[["chrom", "start", "end"]])
-    bin_index = pd.MultiIndex.from_frame(bins).get_indexer(key)
-    cell_index = pd.Index(cells).get_indexer(frame["cell"])
-    dup = pd.Series(list(zip(cell_index, bin_index, strict=True))).duplicated()
-    if dup.any():
-        row = frame.iloc[int(np.flatnonzero(dup)[0])]
-        raise CNVInputError(
-            f"{where}: cell {row['cell']} has bin {row['chrom']}:{row['start']}-{row['end']} twice"
-        )
-    counts = np.zeros((len(cells), len(bins)), dtype=float)
-    seen = np.zeros_like(counts, dtype=bool)
-    counts[cell_index, bin_index] = frame["count"].to_numpy(dtype=float)
-    seen[cell_index, bin_index] = True
-    if not seen.all():
-        c, b = np.argwhere(~seen)[0]
-        raise CNVInputError(
-            f"{where}: cell {cells[c]} has no count for bin {bins.iloc[b]['chrom']}:"
-            f"{bins.iloc[b]['start']}-{bins.iloc[b]['end']}; every cell needs every bin"
-        )
-    normal = None
-    if "normal_count" in frame.columns:
-        per_bin = frame.groupby(bin_index)["normal_count"].agg(["min", "max", "median"])
-        differs = np.flatnonzero((per_bin["min"] != per_bin["max"]).to_numpy())
-        if len(differs):
-            b = bins.iloc[int(per_bin.index[differs[0]])]
-            log.warning(
-                "%s: the normal count differs between cells in %d bin(s) (first %s:%d-%d); "
-                "using the median over cells",
-                where,
-                len(differs),
-                b["chrom"],
-                b["start"],
-                b["end"],
-            )
-        normal = per_bin["median"].sort_index().to_numpy(dtype=float)
-    alleles = None
-    if {"a_count", "b_count"} <= set(frame.columns):
-        alleles = frame.loc[:, ["cell", "chrom", "start", "end", "a_count", "b_count"]]
-    return CountTable(
-        bins,
-        _counts_matrix(counts, where),
-        cells,
-        pd.DataFrame(index=pd.Index(cells)),
-        normal,
-        alleles,
-    )
+def _read_text(path: Path, where: str) -> pd.DataFrame:
+    """Read a text table, its contig column (and cell IDs) as text."""
+    sep, fields = _delimiter(path, where)
+    text = set(COORDINATE_NAMES["chrom"]) | {"cell", "cell_id", "barcode", "sample", "cell_name"}
+    dtype = {f: str for f in fields if f.lower() in text}
+    frame = pd.read_csv(path, sep=sep, comment=None, dtype=dtype)
+    first = str(frame.columns[0])
+    if first.startswith("#") and first not in LONG_RENAMES:
+        frame = frame.rename(columns={first: first.lstrip("#")})
+    return frame
 
 
 def read_count_table(path: str | os.PathLike[str]) -> CountTable:
-    """Read a cells x bins count table (wide or long TSV, or h5ad).
+    """Read a cells x bins count table (wide or long text table, h5ad, or wig files).
 
     Parameters
     ----------
     path
-        ``.tsv``/``.tsv.gz``/``.txt`` (tab-separated) or ``.h5ad``.
+        A text table (``.tsv``, ``.csv``, ``.txt``, gzipped or not; the delimiter is
+        read from the header), ``.h5ad``, or a folder of HMMcopy readCounter ``.wig``
+        files (one per cell) or one such file.
 
     Returns
     -------
     CountTable
+        Bins 0-based half-open (1-based closed bins converted).
 
     Raises
     ------
     CNVInputError
-        On missing bin columns, non-integer or negative counts, a cell missing a bin
-        (long tables), or an h5ad without ``chrom, start, end``.
+        On missing bin columns, a count that is missing, negative or not whole (naming
+        the cell, bin and line), a cell missing a bin (long tables), or an h5ad without
+        ``chrom, start, end``.
     """
     path = Path(path)
     where = str(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.name.endswith(WIG_SUFFIXES))
+        return read_wig_files(files, where)
     if not path.is_file():
         raise CNVInputError(f"{where}: count table not found")
+    if path.name.endswith(WIG_SUFFIXES):
+        return read_wig_files([path], where)
+    if path.suffix.lower() in _NOT_READ:
+        raise CNVInputError(f"{where}: not a count table; {_NOT_READ[path.suffix.lower()]}")
     if path.suffix == ".h5ad":
-        import anndata
+        return _read_h5ad(path, where)
+    frame = _read_text(path, where)
+    if is_long(frame):
+        return read_long(frame, where)
+    return _read_wide(frame, where)
 
-        adata = anndata.read_h5ad(path)
-        adata.var = adata.var.rename(columns=_coordinate_renames(adata.var.columns))
-        adata.obs = adata.obs.rename(columns=_coordinate_renames(adata.obs.columns))
-        if not {"chrom", "start", "end"} <= set(adata.var.columns):
-            if {"chrom", "start", "end"} <= set(adata.obs.columns):
-                adata = adata.T
-            else:
-                raise CNVInputError(
-                    f"{where}: neither var nor obs holds chrom, start, end; store the bins in "
-                    "var (cells x bins) with their coordinates"
-                )
-        matrix = adata.layers["counts"] if "counts" in adata.layers else adata.X
-        if hasattr(matrix, "toarray"):
-            matrix = matrix.toarray()
-        bins = _bin_columns(adata.var.reset_index(drop=True), where)
-        extra = [c for c in adata.var.columns if c not in ("chrom", "start", "end")]
-        for col in extra:  # keep gc, n_fraction, mappability ... if the table has them
-            values = adata.var[col].to_numpy()
-            bins[col] = _fraction(values, col, where) if col in ("gc", "mappability") else values
-        return CountTable(
-            bins,
-            _counts_matrix(matrix, where),
-            [str(c) for c in adata.obs_names],
-            adata.obs.copy(),
-        )
-    frame = pd.read_csv(path, sep="\t", comment=None, dtype={"chrom": str, "#CHR": str})
-    if frame.columns[0].startswith("#") and frame.columns[0] not in _LONG_RENAMES:
-        frame = frame.rename(columns={frame.columns[0]: frame.columns[0].lstrip("#")})
-    if {"cell", "CELL"} & set(frame.columns):
-        return _read_long(frame, where)
-    frame = frame.rename(columns=_coordinate_renames(frame.columns))
-    bins = _bin_columns(frame, where)
+
+def _read_h5ad(path: Path, where: str) -> CountTable:
+    """Cells x bins (bins in ``var``) or bins x cells (bins in ``obs``) AnnData."""
+    import anndata
+
+    adata = anndata.read_h5ad(path)
+    adata.var = adata.var.rename(columns=coordinate_renames(adata.var.columns))
+    adata.obs = adata.obs.rename(columns=coordinate_renames(adata.obs.columns))
+    if not {"chrom", "start", "end"} <= set(adata.var.columns):
+        if {"chrom", "start", "end"} <= set(adata.obs.columns):
+            adata = adata.T
+        else:
+            raise CNVInputError(
+                f"{where}: neither var nor obs holds chrom, start, end (var columns: "
+                f"{list(adata.var.columns)[:8]}); store the bins in var (cells x bins) with "
+                "their coordinates"
+            )
+    matrix = adata.layers["counts"] if "counts" in adata.layers else adata.X
+    if hasattr(matrix, "toarray"):
+        matrix = matrix.toarray()
+    var = adata.var.reset_index(drop=True)
+    var["start"], var["end"] = _integers(var["start"]), _integers(var["end"])
+    bins = bin_columns(var, where)
+    for col in var.columns:  # keep gc, n_fraction, mappability ... if the table has them
+        if col in ("chrom", "start", "end"):
+            continue
+        ours = KEPT_ANNOTATIONS.get(str(col).lower(), col)
+        values = var[col].to_numpy()
+        bins[ours] = fraction(values, col, where) if ours in ("gc", "mappability") else values
+    cells = [str(c) for c in adata.obs_names]
+    return CountTable(bins, counts_matrix(matrix, where, cells, bins), cells, adata.obs.copy())
+
+
+def _integers(values: pd.Series) -> pd.Series:
+    """Whole-number float coordinates (as R and some h5ad writers store them) as integers."""
+    if pd.api.types.is_float_dtype(values) and np.all(np.isfinite(values)):
+        if np.all(values == np.rint(values)):
+            return values.astype(np.int64)
+    return values
+
+
+def _read_wide(frame: pd.DataFrame, where: str) -> CountTable:
+    frame = frame.rename(columns=coordinate_renames(frame.columns))
+    for col in ("start", "end"):
+        if col in frame.columns:
+            frame[col] = _integers(frame[col])
+    bins = bin_columns(frame, where)
     cell_cols = _wide_annotations(frame, bins, where)
     if not cell_cols:
         raise CNVInputError(f"{where}: no cell columns after chrom, start, end")
+    cells = [str(c) for c in cell_cols]
     return CountTable(
         bins,
-        _counts_matrix(frame[cell_cols].to_numpy().T, where),
-        [str(c) for c in cell_cols],
-        pd.DataFrame(index=pd.Index([str(c) for c in cell_cols])),
+        counts_matrix(frame[cell_cols].to_numpy().T, where, cells, bins),
+        cells,
+        pd.DataFrame(index=pd.Index(cells)),
     )
 
 
@@ -296,15 +237,15 @@ def _wide_annotations(frame: pd.DataFrame, bins: pd.DataFrame, where: str) -> li
         name = str(col).lower()
         if col in ("chrom", "start", "end"):
             continue
-        if name in _KEPT_ANNOTATIONS:
-            bins[_KEPT_ANNOTATIONS[name]] = _fraction(frame[col], col, where)
+        if name in KEPT_ANNOTATIONS:
+            bins[KEPT_ANNOTATIONS[name]] = fraction(frame[col], col, where)
         elif name in _DROPPED_ANNOTATIONS:
             dropped.append(str(col))
         elif not pd.api.types.is_numeric_dtype(frame[col]) or frame[col].dtype == bool:
             raise CNVInputError(
                 f"{where}: column {col!r} is not numeric, so it is not a cell's read counts "
                 f"(first value {frame[col].iloc[0]!r}); remove it, or name the bin "
-                f"annotations {sorted(_KEPT_ANNOTATIONS)} or {sorted(_DROPPED_ANNOTATIONS)}"
+                f"annotations {sorted(KEPT_ANNOTATIONS)} or {sorted(_DROPPED_ANNOTATIONS)}"
             )
         else:
             cells.append(col)
@@ -313,15 +254,72 @@ def _wide_annotations(frame: pd.DataFrame, bins: pd.DataFrame, where: str) -> li
     return cells
 
 
-def _fraction(values: pd.Series | np.ndarray, col: object, where: str) -> np.ndarray:
-    """Return a GC or mappability column as fractions (tables in percent are scaled)."""
-    out = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
-    finite = out[np.isfinite(out)]
-    if finite.size and finite.max() > 1:
-        if finite.max() > 100:
-            raise CNVInputError(f"{where}: column {col!r} is neither a fraction nor a percent")
-        log.info("%s: column %r is in percent; scaled to fractions", where, col)
-        out = out / 100
+def _contig_key(name: str) -> str:
+    name = name.removeprefix("chr")
+    return "M" if name == "MT" else name
+
+
+def match_contig_names(
+    bins: pd.DataFrame, reference: pd.DataFrame, *, what: str, reference_name: str
+) -> pd.DataFrame:
+    """Rename ``bins``' contigs to the reference's where they differ only by ``chr``.
+
+    ``1`` and ``chr1`` (and ``MT`` and ``chrM``) name the same contig in GRCh37/hg19
+    and GRCh38 tables. Contigs with no counterpart are left as they are (the bin check
+    names them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``bins`` with the reference's contig names (a copy when any was renamed).
+    """
+    ours = pd.unique(bins["chrom"].astype(str))
+    theirs = {_contig_key(c): c for c in pd.unique(reference["chrom"].astype(str))}
+    known = set(theirs.values())
+    renames = {
+        c: theirs[_contig_key(c)] for c in ours if c not in known and _contig_key(c) in theirs
+    }
+    if not renames:
+        return bins
+    first = next(iter(renames.items()))
+    log.info(
+        "%s: %d contig name(s) read as %s's (%s -> %s ...)",
+        what, len(renames), reference_name, first[0], first[1],
+    )  # fmt: skip
+    return bins.assign(chrom=bins["chrom"].astype(str).replace(renames))
+
+
+def clip_contig_ends(
+    bins: pd.DataFrame, reference: pd.DataFrame, *, what: str, reference_name: str
+) -> pd.DataFrame:
+    """Clip each contig's last bin to the reference's where it reaches past it.
+
+    HMMcopy's readCounter writes the last bin of a contig at the full bin size, past the
+    contig's end; a bin table of the reference ends it there.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``bins``, a copy with the clipped ends when any was clipped.
+    """
+    bins = bins.reset_index(drop=True)
+    last = ~bins["chrom"].duplicated(keep="last").to_numpy()
+    ref = reference.loc[~reference["chrom"].duplicated(keep="last"), ["chrom", "start", "end"]]
+    ref = ref.astype({"chrom": str}).set_index("chrom")
+    rows = np.flatnonzero(last & bins["chrom"].astype(str).isin(ref.index).to_numpy())
+    mine = bins.iloc[rows]
+    theirs = ref.loc[mine["chrom"].astype(str)]
+    clip = (mine["start"].to_numpy() == theirs["start"].to_numpy()) & (
+        mine["end"].to_numpy() > theirs["end"].to_numpy()
+    )
+    if not clip.any():
+        return bins
+    out = bins.copy()
+    out.loc[rows[clip], "end"] = theirs["end"].to_numpy()[clip]
+    log.info(
+        "%s: the last bin of %d contig(s) reaches past its end in %s; clipped to it",
+        what, int(clip.sum()), reference_name,
+    )  # fmt: skip
     return out
 
 
@@ -363,7 +361,9 @@ def check_same_bins(
 def read_normal(path: str | os.PathLike[str], bins: pd.DataFrame) -> np.ndarray:
     """Read a matched bulk normal's counts per bin (``chrom start end count``).
 
-    A ``ctcg cnv count`` output of the normal's BAM works as is. Bins must match ``bins``.
+    A ``ctcg cnv count`` output of the normal's BAM works as is; tab- or comma-separated,
+    1-based closed bins converted, contigs named with or without ``chr`` matched to
+    ``bins``'. Bins must match ``bins``.
 
     Raises
     ------
@@ -371,12 +371,27 @@ def read_normal(path: str | os.PathLike[str], bins: pd.DataFrame) -> np.ndarray:
         On missing columns or bins that differ from ``bins`` (the first one is named).
     """
     where = f"matched normal {path}"
-    frame = pd.read_csv(path, sep="\t", comment="#", dtype={"chrom": str})
+    path = Path(path)
+    sep, _ = _delimiter(path, where)
+    frame = pd.read_csv(path, sep=sep, comment="#", dtype={"chrom": str})
+    if "chrom" not in frame.columns:  # a header line starting with #: the comment ate it
+        frame = pd.read_csv(path, sep=sep, dtype=str).iloc[:0]
+        frame = pd.read_csv(
+            path, sep=sep, dtype={c: str for c in frame.columns if "chr" in c.lower()}
+        )
     frame = frame.rename(columns={"#chrom": "chrom", "NORM_COUNT": "count", "COUNT": "count"})
+    frame = frame.rename(columns=coordinate_renames(frame.columns))
     if "count" not in frame.columns:
         raise CNVInputError(f"{where}: needs columns chrom, start, end, count")
-    check_same_bins(_bin_columns(frame, where), bins, what=where, reference_name="the count table")
+    own = match_contig_names(
+        bin_columns(frame, where), bins, what=where, reference_name="the count table"
+    )
+    check_same_bins(own, bins, what=where, reference_name="the count table")
     values = frame["count"].to_numpy(dtype=float)
     if not np.isfinite(values).all() or (values < 0).any():
-        raise CNVInputError(f"{where}: counts must be finite and >= 0")
+        k = int(np.flatnonzero(~(np.isfinite(values) & (values >= 0)))[0])
+        raise CNVInputError(
+            f"{where}: line {k + 2}: count {values[k]!r} is not a finite number >= 0; "
+            "give the normal's reads per bin"
+        )
     return values
