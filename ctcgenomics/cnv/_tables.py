@@ -19,7 +19,8 @@ read from the header line (``.csv``, ``.csv.gz``, ``.tsv``, ``.txt`` ... alike).
   them in ``obs``), counts in ``layers["counts"]`` or ``X``;
 - **HMMcopy readCounter wig**: a folder of per-cell ``.wig``/``.wig.gz`` files (or one
   file), ``fixedStep`` tracks with 1-based ``start``; cell ID = file name without
-  ``.wig`` (:mod:`ctcgenomics.cnv._wig`).
+  ``.wig``; ``gcCounter``/``mapCounter`` files there (named with ``gc``/``map``, holding
+  fractions) are the bins' GC and mappability (:mod:`ctcgenomics.cnv._wig`).
 
 Other tools' coordinate names are read as ours (case-insensitive: ``chr``,
 ``chromosome``, ``seqnames``, ``contig``; ``chromStart``; ``stop``, ``chromEnd``).

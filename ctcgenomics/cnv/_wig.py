@@ -5,20 +5,26 @@
 is 1-based (UCSC wiggle), so bin ``k`` covers ``[start - 1 + k * step, start - 1 + k * step
 + span)`` 0-based half-open; the last bin of a contig may reach past the contig's end
 (``readCounter`` does not clip it). The cell ID is the file name without ``.wig`` (or
-``.wig.gz``). ``variableStep`` and ``bedGraph`` tracks are refused with the fix.
+``.wig.gz``). HMMcopy's ``gcCounter``/``mapCounter`` wig files in the same folder (named
+with ``gc`` or ``map``, holding fractions) give the bins' GC content and mappability
+(GC -1: unknown). ``variableStep`` and ``bedGraph`` tracks are refused with the fix.
 """
 
 from __future__ import annotations
 
 import gzip
+import logging
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ctcgenomics.cnv._errors import CNVInputError
-from ctcgenomics.cnv._table_parts import CountTable, counts_matrix
+from ctcgenomics.cnv._table_parts import CountTable, counts_matrix, fraction
+
+log = logging.getLogger(__name__)
 
 WIG_SUFFIXES = (".wig", ".wig.gz")
 
@@ -87,8 +93,23 @@ def read_wig(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, np.ndarray]:
     return bins, np.asarray(values)
 
 
+def _annotation(path: Path, values: np.ndarray) -> str | None:
+    """Return ``gc``/``mappability`` for gcCounter's/mapCounter's wig, else ``None``.
+
+    Such files hold fractions (GC -1 where the bin has none), not read counts, and
+    are named with ``gc`` or ``map`` (``hg19.gc.wig``, ``map_500kb.wig``).
+    """
+    words = set(re.split(r"[._-]", wig_cell(path).lower()))
+    kind = "gc" if "gc" in words else "mappability" if words & {"map", "mappability"} else None
+    fractions = np.all((values >= -1) & (values <= 1)) and np.any(values != np.rint(values))
+    return kind if kind and fractions else None
+
+
 def read_wig_files(paths: list[Path], where: str) -> CountTable:
     """Read per-cell wig files into one :class:`CountTable` (cell = file name stem).
+
+    Files named with ``gc`` or ``map`` that hold fractions (HMMcopy's ``gcCounter`` and
+    ``mapCounter`` output) are the bins' GC content and mappability, not cells.
 
     Raises
     ------
@@ -100,18 +121,29 @@ def read_wig_files(paths: list[Path], where: str) -> CountTable:
             f"{where}: no .wig or .wig.gz files; give a folder of HMMcopy readCounter wig "
             "files (one per cell) or a count table"
         )
-    cells = [wig_cell(p) for p in paths]
-    dup = pd.Index(cells).duplicated()
-    if dup.any():
-        raise CNVInputError(f"{where}: two wig files for cell {cells[int(np.argmax(dup))]}")
-    bins, first = read_wig(paths[0])
-    rows = [first]
-    for path in paths[1:]:
-        other, values = read_wig(path)
-        if not other.equals(bins):
+    bins, cells, rows, annotations = None, [], [], {}
+    for path in paths:
+        own, values = read_wig(path)
+        if bins is None:
+            bins, first = own, path
+        elif not own.equals(bins):
             from ctcgenomics.cnv._tables import check_same_bins
 
-            check_same_bins(other, bins, what=str(path), reference_name=str(paths[0]))
+            check_same_bins(own, bins, what=str(path), reference_name=str(first))
+        kind = _annotation(path, values)
+        if kind in annotations:
+            raise CNVInputError(f"{where}: two {kind} wig files ({path.name} and another)")
+        if kind:
+            annotations[kind] = fraction(values, path.name, where)
+            log.info("%s: %s read as the bins' %s, not a cell", where, path.name, kind)
+            continue
+        if wig_cell(path) in cells:
+            raise CNVInputError(f"{where}: two wig files for cell {wig_cell(path)}")
+        cells.append(wig_cell(path))
         rows.append(values)
+    if not cells:
+        raise CNVInputError(f"{where}: only GC/mappability wig files, no cell's read counts")
+    for kind, values in annotations.items():
+        bins[kind] = values
     matrix = counts_matrix(np.vstack(rows), where, cells, bins)
     return CountTable(bins, matrix, cells, pd.DataFrame(index=pd.Index(cells)))

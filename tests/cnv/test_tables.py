@@ -164,10 +164,18 @@ def test_readcounter_wig_folder_is_one_cell_per_file(tmp_path):
     for i, cell in enumerate(sim.cells.index):
         gz = i % 2 == 1
         _write_wig(folder / (f"{cell}.wig.gz" if gz else f"{cell}.wig"), sim, i, gz=gz)
+    gc = sim.bins["gc"].to_numpy().round(6)
+    gc[5] = -1  # gcCounter: no GC known
+    lines = []
+    for chrom, part in sim.bins.groupby("chrom", sort=False):
+        lines.append(f"fixedStep chrom={chrom} start=1 step=500000 span=500000")
+        lines += [f"{v:g}" for v in gc[part.index]]
+    (folder / "hg19.gc.wig").write_text("\n".join(lines) + "\n")
     table = ctc.cnv.read_count_table(folder)
     order = np.argsort(sim.cells.index)
-    assert table.cells == sorted(sim.cells.index)
+    assert table.cells == sorted(sim.cells.index)  # the gc wig is no cell
     np.testing.assert_array_equal(table.counts, sim.counts[order])
+    np.testing.assert_allclose(table.bins["gc"], np.where(gc < 0, np.nan, gc))
     # readCounter's last bin of a contig is full-size; a bin table clips it
     bins = sim.bins.assign(chrom="chr" + sim.bins["chrom"])
     full = bins["end"].to_numpy() - bins["start"].to_numpy() == 500_000
@@ -176,7 +184,7 @@ def test_readcounter_wig_folder_is_one_cell_per_file(tmp_path):
     ref.loc[ref.groupby("chrom").tail(1).index, "end"] -= 123
     names = {"what": "wig", "reference_name": "bins"}
     own = clip_contig_ends(match_contig_names(table.bins, ref, **names), ref, **names)
-    pd.testing.assert_frame_equal(own, ref[["chrom", "start", "end"]])
+    pd.testing.assert_frame_equal(own[["chrom", "start", "end"]], ref[["chrom", "start", "end"]])
     (folder / "two words.wig").write_text((folder / f"{sim.cells.index[0]}.wig").read_text())
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as exit_:
