@@ -1409,7 +1409,15 @@ def _reference(run: _Run, normal: np.ndarray | None) -> tuple[np.ndarray, dict[i
             wbc_ratio[k] = r / np.maximum(germline, 1e-6)
         own_bias, run.pon_panel = panel_of_normals(wbc_ratio, min_cells=cfg.min_pon_cells)
         del wbc_ratio
-        if run.pon_panel is None:
+        if run.pon_panel is None and not len(pon_cells):
+            log.warning(
+                "no reference: no matched normal and no WBCs (obs role 'wbc'; `ctcg cnv call "
+                "--sheet` gives roles); each cell's depth is taken relative to its own mean, the "
+                "germline assumed diploid on the autosomes (chrX/chrY at the sex's level), and "
+                "per-bin biases all cells share (mappability%s) stay in the ratios",
+                ", GC" if ctx.gc is None else "",
+            )
+        elif run.pon_panel is None:
             log.info(
                 "panel of normals skipped: fewer than %d WBCs with enough reads", cfg.min_pon_cells
             )
