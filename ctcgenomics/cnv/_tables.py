@@ -33,6 +33,9 @@ adjacent bins abut as 1-based closed intervals (``end + 1 == next start``, as QD
 with the bins (``gc`` and ``mappability`` given in percent are scaled to fractions), the
 others are left out.
 
+Bins on contigs that are not chromosomes (chrM/MT, EBV, unplaced scaffolds, ``GL...``,
+decoys such as ``hs37d5``; the names ``ctcg bins`` leaves out) are left out and logged.
+
 Bins must match the reference's bins (or the matched normal's) exactly; the first
 mismatching bin is named in the error. Contig names that differ only by a ``chr`` prefix
 (``1`` against ``chr1``, ``MT`` against ``chrM``) are matched to the reference's names
@@ -158,19 +161,51 @@ def read_count_table(path: str | os.PathLike[str]) -> CountTable:
     where = str(path)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.name.endswith(WIG_SUFFIXES))
-        return read_wig_files(files, where)
+        return _chromosomes_only(read_wig_files(files, where), where)
     if not path.is_file():
         raise CNVInputError(f"{where}: count table not found")
     if path.name.endswith(WIG_SUFFIXES):
-        return read_wig_files([path], where)
+        return _chromosomes_only(read_wig_files([path], where), where)
     if path.suffix.lower() in _NOT_READ:
         raise CNVInputError(f"{where}: not a count table; {_NOT_READ[path.suffix.lower()]}")
     if path.suffix == ".h5ad":
-        return _read_h5ad(path, where)
+        return _chromosomes_only(_read_h5ad(path, where), where)
     frame = _read_text(path, where)
-    if is_long(frame):
-        return read_long(frame, where)
-    return _read_wide(frame, where)
+    table = read_long(frame, where) if is_long(frame) else _read_wide(frame, where)
+    return _chromosomes_only(table, where)
+
+
+def _chromosomes_only(table: CountTable, where: str) -> CountTable:
+    """Leave out bins on contigs that are not chromosomes (chrM/MT, GL..., decoys).
+
+    HMMcopy's readCounter, without ``-c``, counts every contig of the BAM: the
+    mitochondrial genome (hundreds of copies) reads as an amplification, decoys and
+    unplaced scaffolds as deletions, and they pull the ploidy fit. The names are those
+    ``ctcg bins`` leaves out (:func:`ctcgenomics.io.bins.chromosome_contigs`).
+    """
+    from ctcgenomics.io.bins import chromosome_contigs
+
+    contigs = list(pd.unique(table.bins["chrom"]))
+    kept = set(chromosome_contigs(contigs))
+    if len(kept) == len(contigs):
+        return table
+    keep = table.bins["chrom"].isin(kept).to_numpy()
+    left_out = [c for c in contigs if c not in kept]
+    log.info(
+        "%s: %d bin(s) on %d contig(s) that are not chromosomes left out (%s)",
+        where, int((~keep).sum()), len(left_out), ", ".join(left_out[:5]),
+    )  # fmt: skip
+    alleles = table.alleles
+    if alleles is not None:
+        alleles = alleles[alleles["chrom"].astype(str).isin(kept)]
+    return CountTable(
+        table.bins[keep].reset_index(drop=True),
+        table.counts[:, keep],
+        table.cells,
+        table.obs,
+        None if table.normal is None else table.normal[keep],
+        alleles,
+    )
 
 
 def _read_h5ad(path: Path, where: str) -> CountTable:

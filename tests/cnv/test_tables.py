@@ -253,3 +253,18 @@ def test_normal_and_bins_named_without_chr_are_matched(tmp_path, caplog):
     (tmp_path / "t.rds").write_bytes(b"X\n")
     with pytest.raises(CNVInputError, match=r"t.rds: not a count table; write it as a table"):
         ctc.cnv.read_count_table(tmp_path / "t.rds")
+
+
+def test_contigs_that_are_not_chromosomes_are_left_out(tmp_path):
+    # readCounter without -c counts every contig: chrM read as an amplification and the
+    # decoy as a deletion in every cell, and they pulled the diploid cells to ploidy 4.
+    sim = _sim(4)
+    extra = pd.DataFrame({
+        "chrom": ["MT", "GL000192.1", "hs37d5", "hs37d5"], "start": [0, 0, 0, 500_000],
+        "end": [16_569, 500_000, 500_000, 1_000_000],
+    })  # fmt: skip
+    rng = np.random.default_rng(0)
+    junk = pd.DataFrame(rng.poisson(40_000, (4, len(sim.cells))), columns=sim.cells.index)
+    wide = pd.concat([_wide(sim), pd.concat([extra, junk], axis=1)], ignore_index=True)
+    wide.to_csv(tmp_path / "all_contigs.tsv", sep="\t", index=False)
+    _assert_same(ctc.cnv.read_count_table(tmp_path / "all_contigs.tsv"), sim)
