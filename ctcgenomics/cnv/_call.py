@@ -1368,7 +1368,10 @@ def _context(
         log.warning(
             "the bins have no gc column: each cell's own GC bias is not corrected (the "
             "reference divides out the bias the cells share); add var['gc'] (GC fraction "
-            "per bin, as `ctcg bins` writes it) for better calls"
+            "per bin, as `ctcg bins` writes it; for a count table a gc column, `--bins` of "
+            "`ctcg bins` on the same build, or HMMcopy gcCounter's .wig in a .wig folder) for "
+            "better calls: without WBCs, simulated cells with strong GC waves were fitted at "
+            "twice their ploidy (docs/cnv.md)"
         )
     bin_bp = float(np.median((var["end"] - var["start"]).to_numpy()[used]))
     return _Context(

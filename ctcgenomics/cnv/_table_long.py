@@ -53,11 +53,12 @@ def _pick(frame: pd.DataFrame, ours: str, names: tuple[str, ...], where: str) ->
 
 
 def is_long(frame: pd.DataFrame) -> bool:
-    """Whether a table is long: a cell column, and a count column or text cell IDs."""
+    """Whether a table is long: a contig and a cell column, and a count column or text IDs."""
     renamed = frame.rename(columns=LONG_RENAMES)
+    renamed = renamed.rename(columns=coordinate_renames(renamed.columns))
     cells = [c for c in renamed.columns if str(c).lower() in CELL_NAMES]
     counts = [c for c in renamed.columns if str(c).lower() in COUNT_NAMES]
-    if not cells:
+    if not cells or "chrom" not in renamed.columns:
         return False
     text = any(not pd.api.types.is_numeric_dtype(renamed[c]) for c in cells)
     return bool(counts) or text

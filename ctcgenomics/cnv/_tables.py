@@ -4,7 +4,9 @@ A count table holds cells x bins read counts with the bins' ``chrom, start, end`
 tables may be tab-, comma- or whitespace-separated, plain or gzipped: the delimiter is
 read from the header line (``.csv``, ``.csv.gz``, ``.tsv``, ``.txt`` ... alike).
 
-- **wide**: columns ``chrom, start, end`` then one column per cell (one row per bin);
+- **wide**: columns ``chrom, start, end`` then one column per cell (one row per bin), or
+  cells in rows: cell IDs in the first column and one column per bin named by its region
+  (``chr1:0-500000``, ``chr1_0_500000``);
 - **long**: one row per cell x bin with ``cell, chrom, start, end, count``. CHISEL's
   ``#CHR START END CELL COUNT`` is read as is (its ``NORM_COUNT`` as the matched normal
   and ``A_COUNT``/``B_COUNT`` as allele counts when asked for), and so is the DLP+
@@ -16,7 +18,8 @@ read from the header line (``.csv``, ``.csv.gz``, ``.tsv``, ``.txt`` ... alike).
   warning, where cells disagree); GC below 0 (HMMcopy's -1) is unknown and such bins
   are left out by the GC filter;
 - **h5ad**: cells x bins with ``var`` holding ``chrom, start, end`` (or bins x cells with
-  them in ``obs``), counts in ``layers["counts"]`` or ``X``;
+  them in ``obs``; or bins named by region, ``chr1:0-500000``), counts in
+  ``layers["counts"]`` or ``X``;
 - **HMMcopy readCounter wig**: a folder of per-cell ``.wig``/``.wig.gz`` files (or one
   file), ``fixedStep`` tracks with 1-based ``start``; cell ID = file name without
   ``.wig``; ``gcCounter``/``mapCounter`` files there (named with ``gc``/``map``, holding
@@ -48,6 +51,7 @@ from __future__ import annotations
 import gzip
 import logging
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -218,6 +222,11 @@ def _read_h5ad(path: Path, where: str) -> CountTable:
     if not {"chrom", "start", "end"} <= set(adata.var.columns):
         if {"chrom", "start", "end"} <= set(adata.obs.columns):
             adata = adata.T
+        elif (regions := _regions(adata.var_names)) is not None:
+            adata.var = pd.concat([adata.var, regions.set_axis(adata.var_names)], axis=1)
+        elif (regions := _regions(adata.obs_names)) is not None:
+            adata.obs = pd.concat([adata.obs, regions.set_axis(adata.obs_names)], axis=1)
+            adata = adata.T
         else:
             raise CNVInputError(
                 f"{where}: neither var nor obs holds chrom, start, end (var columns: "
@@ -248,8 +257,35 @@ def _integers(values: pd.Series) -> pd.Series:
     return values
 
 
+_REGION = re.compile(r"^(?P<chrom>[^:\s]+?)[:_](?P<start>\d[\d,]*)[-_](?P<end>\d[\d,]*)$")
+"""A bin named by its region: ``chr1:0-500000``, ``1:1-500,000``, ``chr1_0_500000``."""
+
+
+def _regions(names: pd.Index) -> pd.DataFrame | None:
+    """Return ``chrom, start, end`` of bins named by their regions, else ``None``."""
+    found = pd.Series([str(n) for n in names]).str.extract(_REGION)
+    if not len(found) or found["chrom"].isna().any():
+        return None
+    for col in ("start", "end"):
+        found[col] = found[col].str.replace(",", "").astype(np.int64)
+    return found
+
+
+def _cells_by_regions(frame: pd.DataFrame, where: str) -> pd.DataFrame | None:
+    """Turn a cells x bins table (first column cell IDs, bins named by region) around."""
+    regions = _regions(frame.columns[1:])
+    if regions is None:
+        return None
+    log.info("%s: cells in rows, bins in columns named by region; read as bins x cells", where)
+    counts = frame.iloc[:, 1:].T.reset_index(drop=True)
+    counts.columns = frame.iloc[:, 0].astype(str).to_list()
+    return pd.concat([regions, counts], axis=1)
+
+
 def _read_wide(frame: pd.DataFrame, where: str) -> CountTable:
     frame = frame.rename(columns=coordinate_renames(frame.columns))
+    if "chrom" not in frame.columns and (turned := _cells_by_regions(frame, where)) is not None:
+        frame = turned
     for col in ("start", "end"):
         if col in frame.columns:
             frame[col] = _integers(frame[col])

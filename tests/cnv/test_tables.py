@@ -268,3 +268,23 @@ def test_contigs_that_are_not_chromosomes_are_left_out(tmp_path):
     wide = pd.concat([_wide(sim), pd.concat([extra, junk], axis=1)], ignore_index=True)
     wide.to_csv(tmp_path / "all_contigs.tsv", sep="\t", index=False)
     _assert_same(ctc.cnv.read_count_table(tmp_path / "all_contigs.tsv"), sim)
+
+
+def test_bins_named_by_region_cells_in_rows_and_h5ad_var_names(tmp_path):
+    sim = _sim(5)
+    coords = sim.bins[["chrom", "start", "end"]].itertuples(index=False)
+    names = [f"chr{c}:{s + 1}-{e}" for c, s, e in coords]  # 1-based, as R writes them
+    rows = pd.DataFrame(sim.counts, columns=names)
+    rows.insert(0, "cell_id", sim.cells.index)
+    rows.to_csv(tmp_path / "cells_by_bins.csv.gz", index=False)
+    table = ctc.cnv.read_count_table(tmp_path / "cells_by_bins.csv.gz")
+    np.testing.assert_array_equal(table.counts, sim.counts)
+    assert table.cells == list(sim.cells.index)
+    expected = sim.bins[["chrom", "start", "end"]].assign(chrom="chr" + sim.bins["chrom"])
+    pd.testing.assert_frame_equal(table.bins[["chrom", "start", "end"]], expected)
+    adata = ad.AnnData(sim.counts.astype(np.float32))
+    adata.obs_names, adata.var_names = list(sim.cells.index), names
+    adata.write_h5ad(tmp_path / "named.h5ad")
+    table = ctc.cnv.read_count_table(tmp_path / "named.h5ad")
+    np.testing.assert_array_equal(table.counts, sim.counts)
+    pd.testing.assert_frame_equal(table.bins[["chrom", "start", "end"]], expected)
