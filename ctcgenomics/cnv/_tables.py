@@ -34,7 +34,8 @@ adjacent bins abut as 1-based closed intervals (``end + 1 == next start``, as QD
 ``mappability``/``map``, ``n_fraction``; QDNAseq's ``feature``, ``bases``, ``blacklist``,
 ``residual``, ``use``) are not cells: ``gc``, ``mappability`` and ``n_fraction`` are kept
 with the bins (``gc`` and ``mappability`` given in percent are scaled to fractions), the
-others are left out.
+others are left out, and so is a column without a name (row names, as R's ``write.csv``
+and pandas' index write them).
 
 Bins on contigs that are not chromosomes (chrM/MT, EBV, unplaced scaffolds, ``GL...``,
 decoys such as ``hs37d5``; the names ``ctcg bins`` leaves out) are left out and logged.
@@ -94,6 +95,8 @@ _NOT_READ = {
     ".xlsx": "save the sheet as CSV or TSV",
     ".xls": "save the sheet as CSV or TSV",
     ".bam": "count it first: ctcg cnv count --bam ... (or call with --counts)",
+    ".h5": "an HDF5 file other than h5ad (10x Cell Ranger DNA's cnv_data.h5 ...) is not read; "
+    "export the raw reads per cell and bin as a table",
 }
 """Suffixes of files that are not count tables -> the fix."""
 
@@ -311,8 +314,8 @@ def _wide_annotations(frame: pd.DataFrame, bins: pd.DataFrame, where: str) -> li
             continue
         if name in KEPT_ANNOTATIONS:
             bins[KEPT_ANNOTATIONS[name]] = fraction(frame[col], col, where)
-        elif name in _DROPPED_ANNOTATIONS:
-            dropped.append(str(col))
+        elif name in _DROPPED_ANNOTATIONS or name.startswith("unnamed: "):
+            dropped.append(str(col))  # "Unnamed: 0": row names (R's write.csv, pandas' index)
         elif not pd.api.types.is_numeric_dtype(frame[col]) or frame[col].dtype == bool:
             raise CNVInputError(
                 f"{where}: column {col!r} is not numeric, so it is not a cell's read counts "

@@ -288,3 +288,15 @@ def test_bins_named_by_region_cells_in_rows_and_h5ad_var_names(tmp_path):
     table = ctc.cnv.read_count_table(tmp_path / "named.h5ad")
     np.testing.assert_array_equal(table.counts, sim.counts)
     pd.testing.assert_frame_equal(table.bins[["chrom", "start", "end"]], expected)
+
+
+def test_r_write_csv_row_names_quotes_and_scientific_coordinates(tmp_path):
+    # R's write.csv: a row-names column with an empty name, quoted text, 1-based starts
+    # and round coordinates as 1e+06; a row-names column used to be read as a cell.
+    sim = _sim(6)
+    lines = ['"","chr","start","end",' + ",".join(f'"{c}"' for c in sim.cells.index)]
+    for k, (c, s, e) in enumerate(sim.bins[["chrom", "start", "end"]].itertuples(index=False)):
+        counts = ",".join(str(v) for v in sim.counts[:, k])
+        lines.append(f'"{k + 1}","{c}",{s + 1},{e:g},{counts}')
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    _assert_same(ctc.cnv.read_count_table(tmp_path / "r.csv"), sim)
