@@ -1,0 +1,133 @@
+"""Whole-genome hg19 count tables as another tool's user has them: no FASTA, WBCs or normal.
+
+Each run simulates one patient with ``ctcgenomics.simulate`` (MDA noise, 150 reads per
+bin): GRCh37 lengths, contigs ``1..22, X, Y`` (no Y for a female), 500 kb bins, a fifth
+of the cells diploid and two clones with 6 and 6 + 3 random arm or chromosome gains and
+losses, no cell labels. It writes a wide TSV without GC and a comma-separated table with
+a ``gc`` column, calls each with ``ctcg cnv call --count-table T --patient P1 --outdir O
+--no-plots`` (nothing else given) and prints the share of each cell's used autosomal
+bins called at the true copy number, the cells fitted at twice their true ploidy (and
+how many of those are flagged not identifiable), the sex and the wall time.
+
+Run: .venv/bin/python benchmarks/bench_cnv_tables.py [--runs 0:40:male 1:20:female ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HG19 = dict(
+    zip(
+        [f"chr{i}" for i in [*range(1, 23), "X", "Y"]],
+        [249250621, 243199373, 198022430, 191154276, 180915260, 171115067, 159138663,
+         146364022, 141213431, 135534747, 135006516, 133851895, 115169878, 107349540,
+         102531392, 90354753, 81195210, 78077248, 59128983, 63025520, 48129895, 51304566,
+         155270560, 59373566],
+        strict=True,
+    )
+)  # fmt: skip
+"""GRCh37 chromosome lengths."""
+
+RUNS = ["0:40:male", "1:20:female", "2:60:male", "3:40:female", "4:30:male"]
+
+
+def _arm_changes(a, b, bins, k, rng):
+    """Return copies of ``a, b`` with ``k`` random arm or whole-chromosome changes."""
+    a, b = a.copy(), b.copy()
+    chrom, start = bins["chrom"].to_numpy(), bins["start"].to_numpy()
+    autosomes = [c for c in HG19 if c not in ("chrX", "chrY")]
+    for c in rng.choice(autosomes, k, replace=False):
+        sel = chrom == c
+        if rng.random() < 0.5:
+            mid = HG19[c] * rng.uniform(0.35, 0.55)
+            sel &= (start < mid) if rng.random() < 0.5 else (start >= mid)
+        if rng.random() < 0.5:
+            a[sel] += rng.integers(1, 3)
+        else:
+            b[sel] = 0
+    return a, b
+
+
+def simulate(seed: int, n_cells: int, sex: str, out: Path):
+    """Write ``nogc.tsv.gz`` and ``gc.csv.gz`` for one patient; return the simulation."""
+    from ctcgenomics.simulate import genome_bins, germline_cn, simulate_counts
+
+    contigs = {c: n for c, n in HG19.items() if sex == "male" or c != "chrY"}
+    bins = genome_bins(contigs, bin_size=500_000, seed=seed)
+    rng = np.random.default_rng(seed)
+    ga, gb = germline_cn(bins, sex)
+    a1, b1 = _arm_changes(ga, gb, bins, 6, rng)
+    a2, b2 = _arm_changes(a1, b1, bins, 3, rng)
+    n_normal = max(2, n_cells // 5)
+    n_a = (n_cells - n_normal) // 2
+    clones = ["normal"] * n_normal + ["A"] * n_a + ["B"] * (n_cells - n_normal - n_a)
+    cells = pd.DataFrame({"clone": clones, "sex": sex})
+    cells.index = [f"cell-{i:03d}" for i in range(n_cells)]
+    sim = simulate_counts(
+        bins, {"normal": (ga, gb), "A": (a1, b1), "B": (a2, b2)}, cells, seed=seed,
+        reads_per_bin=150,
+    )  # fmt: skip
+    coords = bins[["chrom", "start", "end"]].assign(chrom=bins["chrom"].str.removeprefix("chr"))
+    counts = pd.DataFrame(sim.counts.T, columns=cells.index)
+    pd.concat([coords, counts], axis=1).to_csv(out / "nogc.tsv.gz", sep="\t", index=False)
+    pd.concat([coords, bins[["gc"]], counts], axis=1).to_csv(out / "gc.csv.gz", index=False)
+    return sim
+
+
+def call_and_score(table: Path, sim, label: str) -> None:
+    """Call ``table`` with the CLI as a new user would and print the figures."""
+    import anndata as ad
+
+    out = table.parent / f"out_{table.name.split('.')[0]}"
+    t0 = time.time()
+    cmd = ["ctcg", "cnv", "call", "--count-table", str(table), "--patient", "P1"]
+    res = subprocess.run([*cmd, "--outdir", str(out), "--no-plots"], capture_output=True, text=True)
+    wall = time.time() - t0
+    if res.returncode:
+        print(label, table.name, "FAILED", res.stderr[-500:])
+        return
+    adata = ad.read_h5ad(out / "cnv.h5ad")
+    cn = np.asarray(adata.layers["copy_number"])
+    used = adata.var["used"].to_numpy()
+    sex_chrom = adata.var["chrom"].isin(["X", "Y"]).to_numpy()
+    right = (cn[:, used & ~sex_chrom] == sim.truth[:, used & ~sex_chrom]).mean(axis=1)
+    right_xy = (cn[:, used & sex_chrom] == sim.truth[:, used & sex_chrom]).mean(axis=1)
+    ratio = adata.obs["ploidy"].to_numpy() / sim.cells["true_ploidy"].to_numpy()
+    doubled = np.abs(ratio - 2) < 0.3
+    flagged = int((~adata.obs["ploidy_identifiable"].to_numpy().astype(bool))[doubled].sum())
+    summary = adata.uns["ctc_cnv"]
+    print(
+        f"{label} {table.name:12s} bins {adata.n_vars} sex {summary['sex']} gc_corrected "
+        f"{summary['gc_corrected']} | bins right median {np.median(right):.3f} mean "
+        f"{right.mean():.3f} min {right.min():.3f}; X/Y median {np.median(right_xy):.3f}; "
+        f"doubled {int(doubled.sum())} (flagged {flagged}); {wall:.1f} s",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; ``--runs seed:cells:sex ...``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", nargs="+", default=RUNS)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in args.runs:
+            seed, n_cells, sex = run.split(":")
+            out = Path(tmp) / run.replace(":", "_")
+            out.mkdir()
+            sim = simulate(int(seed), int(n_cells), sex, out)
+            for name in ("nogc.tsv.gz", "gc.csv.gz"):
+                call_and_score(out / name, sim, f"seed {seed} cells {n_cells} {sex}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
