@@ -59,7 +59,13 @@ import numpy as np
 import pandas as pd
 
 from ctcgenomics.cnv._errors import CNVInputError
-from ctcgenomics.cnv._table_long import LONG_RENAMES, is_long, read_long
+from ctcgenomics.cnv._table_long import (
+    CELL_NAMES,
+    LONG_RENAMES,
+    is_long,
+    long_columns,
+    read_long,
+)
 from ctcgenomics.cnv._table_parts import (
     COORDINATE_NAMES,
     KEPT_ANNOTATIONS,
@@ -133,9 +139,13 @@ def _delimiter(path: Path, where: str) -> tuple[str, list[str]]:
 def _read_text(path: Path, where: str) -> pd.DataFrame:
     """Read a text table, its contig column (and cell IDs) as text."""
     sep, fields = _delimiter(path, where)
-    text = set(COORDINATE_NAMES["chrom"]) | {"cell", "cell_id", "barcode", "sample", "cell_name"}
+    text = set(COORDINATE_NAMES["chrom"]) | set(CELL_NAMES)
     dtype = {f: str for f in fields if f.lower() in text}
-    frame = pd.read_csv(path, sep=sep, comment=None, dtype=dtype)
+    usecols = long_columns(fields)
+    if usecols is not None and len(usecols) < len(fields):
+        skipped = [f for f in fields if f not in usecols]
+        log.info("%s: column(s) %s are not read (other tools' per-cell values)", where, skipped)
+    frame = pd.read_csv(path, sep=sep, comment=None, dtype=dtype, usecols=usecols)
     first = str(frame.columns[0])
     if first.startswith("#") and first not in LONG_RENAMES:
         frame = frame.rename(columns={first: first.lstrip("#")})
