@@ -177,7 +177,8 @@ def bin_mask(
     """Annotate bins with the reasons they are not used.
 
     Filters: N fraction (``n_fraction``, when the table has it), GC range (``gc``, when
-    present), blacklist, mappability, and bins where a matched ``normal`` has no reads
+    present), blacklist, mappability (the track given, else the bins' own ``mappability``
+    column where it has values), and bins where a matched ``normal`` has no reads
     (``normal_zero``: no reference to compare a cell with).
 
     Returns
@@ -187,6 +188,11 @@ def bin_mask(
         (bool) columns; ``exclude_reason`` names why a bin is not used.
     """
     out = bins.reset_index(drop=True).copy()
+    given = out["mappability"].to_numpy(dtype=float) if "mappability" in out else None
+    if mappability is None and given is not None and np.isfinite(given).any():
+        # A count table's own mappability (HMMcopy/DLP map): bins without a value are
+        # kept, as without a track.
+        mappability = np.where(np.isfinite(given), given, 1.0)
     out["mappability"] = np.nan if mappability is None else mappability
     out["blacklisted"] = (
         0.0 if blacklist is None or blacklist.empty else _overlap_fraction(out, blacklist)

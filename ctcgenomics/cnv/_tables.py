@@ -37,6 +37,8 @@ with the bins (``gc`` and ``mappability`` given in percent are scaled to fractio
 others are left out, and so is a column without a name (row names, as R's ``write.csv``
 and pandas' index write them).
 
+A table's ``mappability`` filters bins (``min_mappability``) when no mappability track is
+configured; a ``gc``/``mappability`` column without any value is dropped with a warning.
 Bins on contigs that are not chromosomes (chrM/MT, EBV, unplaced scaffolds, ``GL...``,
 decoys such as ``hs37d5``; the names ``ctcg bins`` leaves out) are left out and logged.
 
@@ -178,22 +180,28 @@ def read_count_table(path: str | os.PathLike[str]) -> CountTable:
     where = str(path)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.name.endswith(WIG_SUFFIXES))
-        return _chromosomes_only(read_wig_files(files, where), where)
+        return _finish(read_wig_files(files, where), where)
     if not path.is_file():
         raise CNVInputError(f"{where}: count table not found")
     if path.name.endswith(WIG_SUFFIXES):
-        return _chromosomes_only(read_wig_files([path], where), where)
+        return _finish(read_wig_files([path], where), where)
     if path.suffix.lower() in _NOT_READ:
         raise CNVInputError(f"{where}: not a count table; {_NOT_READ[path.suffix.lower()]}")
     if path.suffix == ".h5ad":
-        return _chromosomes_only(_read_h5ad(path, where), where)
+        return _finish(_read_h5ad(path, where), where)
     frame = _read_text(path, where)
     table = read_long(frame, where) if is_long(frame) else _read_wide(frame, where)
-    return _chromosomes_only(table, where)
+    return _finish(table, where)
 
 
-def _chromosomes_only(table: CountTable, where: str) -> CountTable:
-    """Leave out bins on contigs that are not chromosomes (chrM/MT, GL..., decoys).
+def _finish(table: CountTable, where: str) -> CountTable:
+    """Drop empty bin annotations; leave out contigs that are not chromosomes.
+
+    A ``gc`` (or ``mappability``, ``n_fraction``) column without a single value (all
+    empty, or HMMcopy's -1 throughout) is dropped with a warning: kept, it would leave out
+    every bin.
+
+    Bins on contigs that are not chromosomes (chrM/MT, GL..., decoys) are left out.
 
     HMMcopy's readCounter, without ``-c``, counts every contig of the BAM: the
     mitochondrial genome (hundreds of copies) reads as an amplification, decoys and
@@ -202,6 +210,11 @@ def _chromosomes_only(table: CountTable, where: str) -> CountTable:
     """
     from ctcgenomics.io.bins import chromosome_contigs
 
+    for col in ("gc", "mappability", "n_fraction"):
+        values = table.bins[col].to_numpy(dtype=float) if col in table.bins else [0.0]
+        if not np.isfinite(values).any():
+            log.warning("%s: column %s has no value in any bin; not used", where, col)
+            table.bins = table.bins.drop(columns=col)
     contigs = list(pd.unique(table.bins["chrom"]))
     kept = set(chromosome_contigs(contigs))
     if len(kept) == len(contigs):

@@ -131,7 +131,11 @@ def test_dlp_records_without_reads_or_with_two_count_columns_are_named(tmp_path)
 
 def test_dlp_reads_csv_is_called_to_the_truth_by_the_cli(tmp_path):
     sim = _sim(1)
-    _dlp(sim).to_csv(tmp_path / "reads.csv.gz", index=False)
+    dlp = _dlp(sim)
+    dlp.loc[
+        dlp["start"].isin(sim.bins["start"].iloc[[40, 41]] + 1) & (dlp["chr"] == "1"), "map"
+    ] = 0.5
+    dlp.to_csv(tmp_path / "reads.csv.gz", index=False)
     out = tmp_path / "out"
     args = ["cnv", "call", "--count-table", str(tmp_path / "reads.csv.gz"), "--patient", "P1"]
     with pytest.raises(SystemExit) as exit_:
@@ -140,6 +144,7 @@ def test_dlp_reads_csv_is_called_to_the_truth_by_the_cli(tmp_path):
     adata = ad.read_h5ad(out / "cnv.h5ad")
     assert adata.uns["ctc_cnv"]["gc_corrected"] and adata.uns["ctc_cnv"]["sex"] == "male"
     assert list(adata.var["exclude_reason"].iloc[[3, 17]]) == ["gc", "gc"]
+    assert list(adata.var["exclude_reason"].iloc[[40, 41]]) == ["mappability"] * 2  # map 0.5
     right = _right(adata, sim)
     assert np.median(right) >= 0.97 and np.mean(right >= 0.9) >= 0.8, right
 
@@ -300,3 +305,13 @@ def test_r_write_csv_row_names_quotes_and_scientific_coordinates(tmp_path):
         lines.append(f'"{k + 1}","{c}",{s + 1},{e:g},{counts}')
     (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
     _assert_same(ctc.cnv.read_count_table(tmp_path / "r.csv"), sim)
+
+
+def test_a_gc_column_without_values_is_dropped_not_every_bin(tmp_path, caplog):
+    sim = _sim(7)
+    dlp = _dlp(sim, gc_unknown=range(len(sim.bins)))  # gc -1 throughout
+    dlp.to_csv(tmp_path / "reads.csv", index=False)
+    with caplog.at_level(logging.WARNING):
+        table = ctc.cnv.read_count_table(tmp_path / "reads.csv")
+    assert "gc" not in table.bins and "column gc has no value in any bin" in caplog.text
+    _assert_same(table, sim)
