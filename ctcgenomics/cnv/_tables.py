@@ -109,14 +109,22 @@ _NOT_READ = {
 """Suffixes of files that are not count tables -> the fix."""
 
 
-def _open_text(path: Path):
-    return gzip.open(path, "rt") if path.name.endswith(".gz") else open(path)
+def _gzipped(path: Path) -> bool:
+    """Whether a file is gzip-compressed (by its first bytes, whatever its name)."""
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
 
 
 def _delimiter(path: Path, where: str) -> tuple[str, list[str]]:
     """Return a text table's delimiter (from its header line) and the header's fields."""
-    with _open_text(path) as handle:
-        header = next((line for line in handle if line.strip()), "")
+    try:
+        with gzip.open(path, "rt") if _gzipped(path) else open(path) as handle:
+            header = next((line for line in handle if line.strip()), "")
+    except (UnicodeDecodeError, OSError) as err:
+        raise CNVInputError(
+            f"{where}: not a text table ({err.__class__.__name__}); give a tab- or "
+            "comma-separated table (plain or gzipped), an .h5ad or a folder of .wig files"
+        ) from None
     header = header.rstrip("\r\n")
     if "\t" in header:
         sep = "\t"
@@ -147,7 +155,10 @@ def _read_text(path: Path, where: str) -> pd.DataFrame:
     if usecols is not None and len(usecols) < len(fields):
         skipped = [f for f in fields if f not in usecols]
         log.info("%s: column(s) %s are not read (other tools' per-cell values)", where, skipped)
-    frame = pd.read_csv(path, sep=sep, comment=None, dtype=dtype, usecols=usecols)
+    compression = "gzip" if _gzipped(path) else None
+    frame = pd.read_csv(
+        path, sep=sep, comment=None, dtype=dtype, usecols=usecols, compression=compression
+    )
     first = str(frame.columns[0])
     if first.startswith("#") and first not in LONG_RENAMES:
         frame = frame.rename(columns={first: first.lstrip("#")})

@@ -315,3 +315,12 @@ def test_a_gc_column_without_values_is_dropped_not_every_bin(tmp_path, caplog):
         table = ctc.cnv.read_count_table(tmp_path / "reads.csv")
     assert "gc" not in table.bins and "column gc has no value in any bin" in caplog.text
     _assert_same(table, sim)
+
+
+def test_gzip_without_gz_suffix_and_binary_files(tmp_path):
+    sim = _sim(8)
+    _wide(sim).to_csv(tmp_path / "wide.csv", index=False, compression="gzip")  # no .gz
+    _assert_same(ctc.cnv.read_count_table(tmp_path / "wide.csv"), sim)
+    (tmp_path / "counts.loom").write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(CNVInputError, match=r"counts.loom: not a text table"):
+        ctc.cnv.read_count_table(tmp_path / "counts.loom")
