@@ -12,6 +12,7 @@ missing). Other tools' per-cell derived columns (``copy``, ``state``, ``cor_gc``
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -84,7 +85,10 @@ def is_long(frame: pd.DataFrame) -> bool:
     return bool(counts) or text
 
 
-def _first_bad_row(frame: pd.DataFrame, bad: np.ndarray, what: str, fix: str, where: str):
+def _first_bad_row(
+    frame: pd.DataFrame, bad: np.ndarray, what: str, fix: str, where: str
+) -> NoReturn:
+    """Raise, naming the first bad record's line (header = line 1), cell and bin."""
     row = int(np.flatnonzero(bad)[0])
     rec = frame.iloc[row]
     raise CNVInputError(
@@ -126,7 +130,9 @@ def _ordered_bins(frame: pd.DataFrame, where: str) -> tuple[pd.DataFrame, int]:
     return bins, int(uniq["start"].iloc[0] - bins["start"].iloc[0])
 
 
-def _per_bin(values: pd.Series, bin_index: np.ndarray, bins: pd.DataFrame, col: str, where: str):
+def _per_bin(
+    values: pd.Series, bin_index: np.ndarray, bins: pd.DataFrame, col: str, where: str
+) -> np.ndarray:
     """Return one value per bin of a long table's column (the median where cells differ)."""
     per = values.groupby(bin_index).agg(["min", "max", "median"]).sort_index()
     differs = np.flatnonzero(((per["min"] != per["max"]) & per["max"].notna()).to_numpy())
@@ -140,7 +146,9 @@ def _per_bin(values: pd.Series, bin_index: np.ndarray, bins: pd.DataFrame, col: 
     return per["median"].to_numpy(dtype=float)
 
 
-def _annotations(frame, bin_index, bins, where) -> None:
+def _annotations(
+    frame: pd.DataFrame, bin_index: np.ndarray, bins: pd.DataFrame, where: str
+) -> None:
     """Keep the per-bin gc / mappability / n_fraction columns with ``bins``."""
     for col in frame.columns:
         ours = KEPT_ANNOTATIONS.get(str(col).lower())
