@@ -482,17 +482,138 @@ def _member_misfit(
     On the cell's own and the consensus' breakpoints (``shared``), with segment SDs that
     include the level error; positive when the cell does not share the profile.
     """
-    seg_id = segments_from_boundaries(
-        len(res.clipped), boundaries(res.seg_id), shared, ctx.contig_starts
-    )
+    seg_id, sizes, means, sd = _member_segments(res, shared, ctx, level_cv=level_cv)
+    ref_means = np.bincount(seg_id, weights=ref, minlength=len(sizes)) / sizes
+    # The others' levels err like this cell's, averaged over them.
+    return scaled_profile_mismatch(means, sd, ref_means, sd / np.sqrt(n_ref), sizes)
+
+
+def _member_segments(
+    res: _Segmented, shared: np.ndarray, ctx: _Context, *, level_cv: float, own: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Segment IDs, sizes, means and SDs (with level error) of a cell.
+
+    On the ``shared`` breakpoints, plus the cell's own first-pass ones with ``own``.
+    """
+    mine = boundaries(res.seg_id) if own else np.zeros(0, dtype=np.int64)
+    seg_id = segments_from_boundaries(len(res.clipped), mine, shared, ctx.contig_starts)
     n_seg = int(seg_id[-1]) + 1
     sizes = np.bincount(seg_id, minlength=n_seg)
     means = np.bincount(seg_id, weights=res.clipped, minlength=n_seg) / sizes
-    ref_means = np.bincount(seg_id, weights=ref, minlength=n_seg) / sizes
     seg_sd = segment_mean_sd(res.clipped, seg_id, means, sizes, max_lag=ctx.wide)
     sd = _segment_total_sd(seg_sd, means, sizes, ctx, level_cv=level_cv, noise=res.sd)
-    # The others' levels err like this cell's, averaged over them.
-    return scaled_profile_mismatch(means, sd, ref_means, sd / np.sqrt(n_ref), sizes)
+    return seg_id, sizes, means, sd
+
+
+def _residuals(
+    members: np.ndarray, first: dict[int, _Segmented], ctx: _Context, *, level_cv: float
+) -> np.ndarray:
+    """Members x segments standardised residuals of the cells from their consensus.
+
+    On the consensus' HMM segments: each member's level, less the consensus times the
+    member's best scale (ratios are normalised to each cell's mean), over the segment
+    SD with level error. Segment means average the waves within a segment, and the SDs
+    weigh a short or wavy segment down; a bin-level principal direction is the waves'
+    (the clones' difference spans ~70 of 2,000 bins of the genome layout).
+    """
+    sds = np.array([first[int(k)].sd for k in members])
+    cons = consensus_ratio(np.vstack([first[int(k)].clipped for k in members]), sds)
+    shared = boundaries(_consensus_segments(cons, len(members), ctx)[1])
+    z = []
+    for k in members:
+        seg_id, sizes, means, sd = _member_segments(
+            first[int(k)], shared, ctx, level_cv=level_cv, own=False
+        )
+        ref = np.bincount(seg_id, weights=cons, minlength=len(sizes)) / sizes
+        w = 1.0 / np.maximum(sd, 1e-6) ** 2
+        scale = float(np.sum(w * means * ref) / max(np.sum(w * ref * ref), 1e-12))
+        z.append((means - scale * ref) / np.maximum(sd, 1e-6))
+    return np.vstack(z)
+
+
+def _repartition(
+    first_group: np.ndarray,
+    second_group: np.ndarray,
+    first: dict[int, _Segmented],
+    ctx: _Context,
+    *,
+    level_cv: float,
+) -> list[np.ndarray] | None:
+    """Split two groups' cells into two groups that fit them better, or return None.
+
+    2-means (scikit-learn) on the cells' residuals from their joint consensus
+    (:func:`_residuals`) proposes two parts. They are kept when both have two cells or
+    more, their consensuses fail the merge test (:func:`_profile_mismatch`, so
+    :func:`_merge_groups` would not join them again), and their two profiles explain the
+    cells better than the current two groups' do: a larger BIC of two profiles against
+    one. The one-profile model of the same cells is common to both, so this compares
+    the two partitions' BICs; no threshold is added.
+    """
+    from sklearn.cluster import KMeans
+
+    members = np.sort(np.concatenate([first_group, second_group]))
+    z = _residuals(members, first, ctx, level_cv=level_cv)
+    halves = KMeans(2, n_init=10, random_state=0).fit_predict(z)
+    parts = [members[halves == h] for h in (0, 1)]
+    if min(len(p) for p in parts) < 2:
+        return None
+
+    def separation(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+        pa, pb = _cluster_profile(a, first, ctx), _cluster_profile(b, first, ctx)
+        return _profile_mismatch(pa, pb, len(a), len(b), ctx, level_cv=level_cv)
+
+    new = separation(*parts)
+    if max(new) <= 0 or new[0] <= separation(first_group, second_group)[0]:
+        return None
+    return parts
+
+
+def _repartition_pairs(
+    group: np.ndarray,
+    first: dict[int, _Segmented],
+    roles: np.ndarray,
+    ctx: _Context,
+    *,
+    level_cv: float,
+    max_groups: int = 20,
+    max_rounds: int = 10,
+) -> np.ndarray:
+    """Re-part pairs of groups whose cells two other groups explain better.
+
+    :func:`_check_members` asks only whether a member fits its own group, and a cell
+    of one clone that the mixture put with another clone fits that group's consensus
+    within one cell's level error (without allele counts, at strong amplification
+    waves, that error over an 18-bin segment is about a one-copy change): it is never
+    compared with its own clone's group, and a mixed consensus pulls its members'
+    scale. On the independent simulator's 78-bin contig two clones shared a group in
+    half of the patients. One cell cannot be moved reliably on its own evidence (a
+    likelihood classification of single cells moved doubled cells into the diploid
+    clone one by one on ten contigs), a pair of groups can: each pair's cells are
+    re-parted by :func:`_repartition` when that fits them better, until nothing
+    changes (at most ``max_rounds``; skipped above ``max_groups`` groups, whose pairs
+    would cost too much). WBCs and lone cells are left as they are.
+    """
+    out = group.copy()
+    for _ in range(max_rounds):
+        labels = [g for g in np.unique(out[out >= 0]) if roles[out == g][0] != "wbc"]
+        if len(labels) > max_groups:
+            break
+        parts = None
+        for i, g in enumerate(labels):
+            for h in labels[i + 1 :]:
+                parts = _repartition(
+                    np.flatnonzero(out == g), np.flatnonzero(out == h), first, ctx,
+                    level_cv=level_cv,
+                )  # fmt: skip
+                if parts is not None:
+                    break
+            if parts is not None:
+                break
+        else:
+            break
+        log.info("two groups' cells re-parted into %d and %d", *map(len, parts))
+        out[parts[0]], out[parts[1]] = g, h
+    return out
 
 
 def _join_lone_cells(
@@ -1529,6 +1650,10 @@ def _groups(run: _Run, first: dict[int, _Segmented]) -> np.ndarray:
             # joins them (the project's simulator: doubled cells at ploidy 4 went from
             # 24 to 0 of 25).
             merged = _merge_groups(group, first, run.roles, ctx, level_cv=run.level_cv)
+            parted = _repartition_pairs(merged, first, run.roles, ctx, level_cv=run.level_cv)
+            if not np.array_equal(parted, merged):
+                # A re-parted group may now be one clone with a third group.
+                merged = _merge_groups(parted, first, run.roles, ctx, level_cv=run.level_cv)
             if not np.array_equal(merged, group):
                 group = _check_members(merged, first, run.roles, ctx, level_cv=run.level_cv)
     return group
