@@ -193,4 +193,5 @@ def test_germline_difference_pair_with_a_bulk_wbc_is_found():
         assert passed[diff].mean() >= 0.85
         assert passed[diff & (g[0] == 2)].all()  # hom-alt differences
         assert not passed[g[1] > 0].any()
+        assert adata.var.loc[passed, "single_cell"].all()  # one CTC: flagged SingleCell
         assert adata.obs.loc["WBC", "dropout_rate"] == 1e-3
