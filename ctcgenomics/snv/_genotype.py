@@ -395,7 +395,8 @@ def _site_fit(
         artefact_rate=at.eta,
         prior_somatic=p_som,
         prior_germline=p_ger,
-        rho=rates.rho,
+        # amplification spreads het allele fractions; a library without it is binomial
+        rho=np.where(data.wga == "none", 0.0, rates.rho),
         copy_number=data.p_cn,
         hom_fraction=hom,
         artefact_mass=at.mass,
@@ -411,17 +412,27 @@ def _fit_dropout(
 
     Sets ``rates.rho`` and ``rates.delta``; returns the per-cell fit.
     """
-    model, n, is_wbc = data.model, data.n, data.is_wbc
-    wbc_obs = int((n[is_wbc][:, het] >= 8).sum()) if is_wbc.any() else 0
+    model, n = data.model, data.n
+    # A library without amplification (wga none, e.g. a bulk germline control) has no
+    # allelic dropout: where it shows one allele at a site called germline het, it is
+    # homozygous there (another individual, a sample swap, a mapping artefact). Its rate
+    # stays at the prior and its sites inform neither the rates nor rho (the spread of
+    # amplified allele fractions). Fitted, one individual's homozygous sites where the
+    # other is het made a bulk WBC's "dropout" ~0.3, so that WBC could no longer rule
+    # out germline at the sites where it has good depth and no alternative read.
+    unamplified = data.wga == "none"
+    amp_wbc = data.is_wbc & ~unamplified
+    wbc_obs = int((n[amp_wbc][:, het] >= 8).sum()) if amp_wbc.any() else 0
     fit = estimate_dropout(
         data.alt[:, het],
         n[:, het],
         data.error,
         model,
-        rho_cells=is_wbc if wbc_obs >= 20 else None,
+        rho_cells=amp_wbc if wbc_obs >= 20 else None,
         prior_mean=data.dropout_prior,
         min_depth=params.min_dropout_depth,
         groups=data.wga,
+        fixed=unamplified,
     )
     rates.rho = fit.rho
     chrom = data.var["chrom"].astype(str).to_numpy()

@@ -206,13 +206,21 @@ def log_binom(k: np.ndarray, n: np.ndarray, p: np.ndarray | float) -> np.ndarray
     return _log_choose(n, k) + special.xlogy(k, p) + special.xlog1py(n - k, -np.asarray(p))
 
 
-def log_betabinom(k: np.ndarray, n: np.ndarray, f: float, rho: float) -> np.ndarray:
-    """Beta-binomial log-pmf with mean ``f`` and overdispersion ``rho`` (ICC)."""
+def log_betabinom(k: np.ndarray, n: np.ndarray, f: float, rho: float | np.ndarray) -> np.ndarray:
+    """Beta-binomial log-pmf with mean ``f`` and overdispersion ``rho`` (ICC).
+
+    ``rho`` may be an array broadcasting against ``k``; where it is 0 the binomial.
+    """
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
-    s = (1.0 - rho) / rho
+    rho = np.asarray(rho, dtype=float)
+    binomial = rho <= 0
+    s = (1.0 - rho) / np.where(binomial, 1.0, rho)
     a, b = f * s, (1.0 - f) * s
-    return _log_choose(n, k) + special.betaln(k + a, n - k + b) - special.betaln(a, b)
+    out = _log_choose(n, k) + special.betaln(k + a, n - k + b) - special.betaln(a, b)
+    if binomial.any():
+        out = np.where(binomial, log_binom(k, n, f), out)
+    return out
 
 
 ARTEFACT_BINS = 20
@@ -386,10 +394,15 @@ def fraction_logliks(
     fractions: np.ndarray,
     error: np.ndarray,
     dropout: np.ndarray,
-    rho: float,
+    rho: float | np.ndarray,
 ) -> np.ndarray:
-    """``(cells, sites, F)`` log-likelihood of the reads for each allele fraction ``f``."""
+    """``(cells, sites, F)`` log-likelihood of the reads for each allele fraction ``f``.
+
+    ``rho`` is one overdispersion for all cells or one per cell (0: binomial).
+    """
     eps = np.asarray(error, dtype=float)[:, None]
+    rho = np.asarray(rho, dtype=float)
+    rho = rho[:, None] if rho.ndim == 1 else rho
     dlt = np.broadcast_to(np.asarray(dropout, dtype=float).reshape(len(eps), -1), k.shape)
     lb_err = log_binom(k, n, eps)
     lb_alt = log_binom(k, n, 1.0 - eps)
@@ -625,7 +638,8 @@ class SiteInputs:
     prior_somatic, prior_germline
         ``(sites,)`` priors.
     rho
-        Overdispersion of heterozygous allele fractions.
+        Overdispersion of heterozygous allele fractions, or ``(cells,)`` (0 for a
+        library without amplification, whose het fractions are binomial).
     hom_fraction
         ``(sites,)`` fraction of germline variants that are homozygous (default
         ``germline_hom_fraction``).
@@ -646,7 +660,7 @@ class SiteInputs:
     artefact_rate: np.ndarray
     prior_somatic: np.ndarray
     prior_germline: np.ndarray
-    rho: float
+    rho: float | np.ndarray
     copy_number: np.ndarray | None = None
     hom_fraction: np.ndarray | float | None = None
     artefact_mass: np.ndarray | None = None
@@ -960,6 +974,7 @@ def estimate_dropout(
     rho_cells: np.ndarray | None = None,
     prior_mean: np.ndarray | None = None,
     groups: np.ndarray | None = None,
+    fixed: np.ndarray | None = None,
 ) -> DropoutFit:
     """Estimate each cell's allelic dropout rate from germline heterozygous sites.
 
@@ -994,6 +1009,11 @@ def estimate_dropout(
         all; unamplified libraries have almost none).
     groups
         ``(cells,)`` labels of cells sharing a dropout distribution (default: one group).
+    fixed
+        ``(cells,)`` cells whose rate is not fitted but stays at ``prior_mean``, and whose
+        sites inform neither the rates nor ``rho`` (libraries without amplification: they
+        have no allelic dropout, so one allele at a site called germline heterozygous
+        means that this sample is homozygous there, not that an allele dropped out).
     """
     n_cells = np.asarray(alt).shape[0]
     mean = (
@@ -1001,9 +1021,10 @@ def estimate_dropout(
         if prior_mean is None
         else np.asarray(prior_mean, dtype=float)
     )
+    fixed = np.zeros(n_cells, bool) if fixed is None else np.asarray(fixed, bool)
     fit = _estimate_dropout_once(
         alt, depth, error, params, min_depth=min_depth, n_iter=n_iter,
-        rho_cells=rho_cells, prior_mean=mean,
+        rho_cells=rho_cells, prior_mean=mean, fixed=fixed,
     )  # fmt: skip
     if fit.n_sites.sum() == 0:
         return fit
@@ -1018,7 +1039,8 @@ def estimate_dropout(
         return fit
     return _estimate_dropout_once(
         alt, depth, error, params, min_depth=min_depth, n_iter=n_iter,
-        rho_cells=rho_cells, prior_mean=np.clip(pooled, 1e-3, 0.9),
+        rho_cells=rho_cells, prior_mean=np.where(fixed, mean, np.clip(pooled, 1e-3, 0.9)),
+        fixed=fixed,
     )  # fmt: skip
 
 
@@ -1032,6 +1054,7 @@ def _estimate_dropout_once(
     n_iter: int = 30,
     rho_cells: np.ndarray | None = None,
     prior_mean: np.ndarray | None = None,
+    fixed: np.ndarray | None = None,
 ) -> DropoutFit:
     """Estimate each cell's allelic dropout rate from germline heterozygous sites.
 
@@ -1060,10 +1083,15 @@ def _estimate_dropout_once(
     prior_mean
         ``(cells,)`` prior mean dropout per cell (default ``dropout_prior_mean`` for
         all; unamplified libraries have almost none).
+    fixed
+        ``(cells,)`` cells left at ``prior_mean``, their sites unused (see
+        :func:`estimate_dropout`).
     """
     k = np.asarray(alt, dtype=float)
     n = np.asarray(depth, dtype=float)
     use = n >= min_depth
+    if fixed is not None:
+        use &= ~np.asarray(fixed, bool)[:, None]
     n_cells = k.shape[0]
     mean = (
         np.full(n_cells, params.dropout_prior_mean)
