@@ -62,6 +62,17 @@ class GenotypeParams:
         rate. Low on purpose: a site that lost one allele has half the reads, so a high
         threshold would keep mostly sites without dropout and underestimate it (the
         likelihood already weighs a site with few reads weakly).
+    detect_unamplified
+        Test each cell declared amplified for amplification from the allele balance of
+        its germline het sites (:mod:`ctcgenomics.snv._library`); one whose het
+        fractions are clearly binomial is modelled as unamplified (``wga`` none), with
+        a warning. A cell declared ``none`` is never switched (only warned about).
+    amplified_min_rho
+        The least overdispersion of het allele fractions taken for an amplified library
+        (MDA ~0.05-0.3; low-bias chemistries such as PTA lower, hence low).
+    library_test_threshold
+        Likelihood-ratio statistic against ``rho >= amplified_min_rho`` a cell needs to
+        be taken as unamplified (10.83: chi-square(1) p = 0.001).
     model
         Parameters of the genotype model.
     """
@@ -71,6 +82,9 @@ class GenotypeParams:
     germline_posterior: float = 0.5
     min_alt_reads: int = 2
     min_dropout_depth: int = 1
+    detect_unamplified: bool = True
+    amplified_min_rho: float = 0.02
+    library_test_threshold: float = 10.83
     model: ModelParams = field(default_factory=ModelParams)
 
 
@@ -233,6 +247,7 @@ def genotype(
         pooled_vaf = data.alt.sum(0) / np.maximum(data.n.sum(0), 1)
     kind = data.var["kind"].astype(str).to_numpy()
     het = (fit_model.p_germline >= 0.9) & (kind == "snv") & (pooled_vaf > 0.2) & (pooled_vaf < 0.8)
+    library = _check_libraries(adata, data, rates, het, params)
     # (2) dropout per cell and locally, overdispersion
     fit = _fit_dropout(data, rates, het, params)
     # (3) empirical-Bayes somatic and artefact rates per base
@@ -263,6 +278,7 @@ def genotype(
         "noise_rate": rates.noise,
         "artefact_vaf_histogram": rates.mass,
         "em_iterations": em_done,
+        "library_check": library,
         "prevalence": _prevalence_by_draw(adata, final, data.is_ctc),
     }
     return adata if copy else None
@@ -447,6 +463,68 @@ def _fit_dropout(
     return fit
 
 
+def _check_libraries(
+    adata: ad.AnnData,
+    data: _GenotypeData,
+    rates: _Rates,
+    het: np.ndarray,
+    params: GenotypeParams,
+) -> pd.DataFrame:
+    """Test each cell's het allele balance for amplification; switch clear bulk libraries.
+
+    A cell declared amplified whose het fractions reject ``rho >= amplified_min_rho``
+    (:func:`~ctcgenomics.snv._library.library_test`) is modelled as unamplified from
+    step (2) on: no fitted dropout, binomial het fractions, the unamplified artefact
+    rate. A cell declared ``none`` whose fractions are clearly overdispersed is only
+    warned about. Returns one row per cell: declared and used library kind, ``rho``, the
+    statistics and the number of sites (empty when ``detect_unamplified`` is off).
+    """
+    cols = ["cell", "declared", "used", "rho", "statistic", "overdispersed", "n_sites"]
+    if not params.detect_unamplified:
+        return pd.DataFrame(columns=cols)
+    from ctcgenomics.snv._library import library_test
+
+    test = library_test(data.alt[:, het], data.n[:, het], rho_floor=params.amplified_min_rho)
+    declared = data.wga.copy()
+    thr = params.library_test_threshold
+    bulk = (declared != "none") & (test.statistic >= thr)
+    over = (declared == "none") & (test.overdispersed >= thr)
+    over &= test.rho >= params.amplified_min_rho
+    names = adata.obs_names.astype(str)
+    for c in np.flatnonzero(bulk):
+        log.warning(
+            "cell %s is declared amplified (wga %s) but its %d germline het sites with both "
+            "alleles are binomial (rho %.4f; likelihood ratio %.1f >= %.2f against rho >= "
+            "%g): modelled as an unamplified (bulk) library, without allelic dropout",
+            names[c], declared[c], test.n_sites[c], test.rho[c], test.statistic[c], thr,
+            params.amplified_min_rho,
+        )  # fmt: skip
+    for c in np.flatnonzero(over):
+        log.warning(
+            "cell %s is declared unamplified (wga none) but its %d germline het sites are "
+            "overdispersed like an amplified cell's (rho %.3f, likelihood ratio %.1f "
+            "against binomial): kept as declared; check its wga",
+            names[c], test.n_sites[c], test.rho[c], test.overdispersed[c],
+        )  # fmt: skip
+    if bulk.any():
+        model = data.model
+        data.wga = np.where(bulk, "none", data.wga)
+        data.eta_prior = np.where(bulk, model.artefact_rate_unamplified, data.eta_prior)
+        data.dropout_prior = np.where(bulk, model.dropout_prior_unamplified, data.dropout_prior)
+        rates.eta = np.where(bulk, data.eta_prior, rates.eta)
+    return pd.DataFrame(
+        {
+            "cell": names,
+            "declared": declared,
+            "used": data.wga,
+            "rho": test.rho,
+            "statistic": test.statistic,
+            "overdispersed": test.overdispersed,
+            "n_sites": test.n_sites.astype(int),
+        }
+    )[cols]
+
+
 def _estimate_rates(
     adata: ad.AnnData, data: _GenotypeData, rates: _Rates, params: GenotypeParams
 ) -> int:
@@ -472,6 +550,10 @@ def _estimate_rates(
     # Cells whose artefacts can be told from somatic variants: WBCs, and CTCs when
     # enough are called together. The others take the rate of their chemistry.
     fits_own = data.is_wbc | (data.is_ctc & (data.is_ctc.sum() >= model.min_ctcs_for_artefact_fit))
+    # A library without amplification has no amplification artefacts to fit: it keeps its
+    # prior rate. Fitted, a bulk WBC's "artefacts" were another person's het sites (a pair
+    # of people), and a bulk CTC that takes the rate of its chemistry took that one.
+    fits_own &= data.wga != "none"
     _, _, _, rate_sites, germ_sites = _site_priors(data.var, model, rates.somatic, rates.germline)
     germ_sites &= data.var["kind"].astype(str).to_numpy() == "snv"
     em_done = 0

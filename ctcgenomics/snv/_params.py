@@ -28,6 +28,7 @@ CONFIG_PATHS: dict[str, tuple[str, ...]] = {
     "min_pooled_vaf": ("candidates", "min_pooled_vaf"),
     "min_cell_depth": ("genotype", "min_cell_depth"),
     "min_genotype_posterior": ("genotype", "min_genotype_posterior"),
+    "detect_unamplified": ("genotype", "detect_unamplified"),
     "priors.somatic": ("genotype", "model", "prior_somatic"),
     "priors.hotspot": ("genotype", "model", "prior_hotspot"),
     "priors.germline": ("genotype", "model", "prior_germline"),

@@ -30,6 +30,7 @@ def _header(adata: ad.AnnData, reference: str | os.PathLike[str]) -> pysam.Varia
     header.add_meta("source", f"ctcgenomics-{record['version']} snv")
     header.add_meta("ctcgenomicsParams", str(record["params"]))
     header.add_meta("reference", str(reference))
+    _library_lines(header, adata.uns.get("snv", {}).get("library_check"))
     for name, desc in FILTER_DESCRIPTIONS.items():
         if name != "PASS":
             header.filters.add(name, None, None, desc)
@@ -63,6 +64,22 @@ def _header(adata: ad.AnnData, reference: str | os.PathLike[str]) -> pysam.Varia
     for cell in adata.obs_names:
         header.add_sample(str(cell))
     return header
+
+
+def _library_lines(header: pysam.VariantHeader, table: object) -> None:
+    """One ``##ctcgenomicsLibrary`` line per cell: declared and used library kind."""
+    if table is None or not hasattr(table, "itertuples"):
+        return
+    for row in table.itertuples(index=False):
+        items = [
+            ("ID", str(row.cell)),
+            ("Declared", str(row.declared)),
+            ("Used", str(row.used)),
+            ("Rho", f"{row.rho:.4g}"),
+            ("Statistic", f"{row.statistic:.4g}"),
+            ("Sites", str(int(row.n_sites))),
+        ]
+        header.add_meta("ctcgenomicsLibrary", items=items)
 
 
 def _info_str(value: object) -> str:

@@ -134,23 +134,37 @@ def test_cli_on_old_style_bams_without_index_or_read_groups(tmp_path):
     v = ad.read_h5ad(tmp_path / "o.h5ad").var
     assert len(v) == 9 and not v["somatic"].any()
     assert v["germline"].all()  # HG00102 hom-alt where HG00100 is het: both carry
+    with pysam.VariantFile(str(tmp_path / "o.vcf.gz")) as vcf:
+        lines = [str(r) for r in vcf.header.records if r.key == "ctcgenomicsLibrary"]
+    # 4.2 kb: too few het sites to test the libraries, each keeps its declaration
+    assert len(lines) == 2
+    assert 'ID=CTC,Declared="mda",Used="mda"' in lines[0]
+    assert 'ID=WBC,Declared="none",Used="none"' in lines[1]
 
 
-def _pair_counts(seed: int, wbc_wga: str) -> tuple[ad.AnnData, np.ndarray]:
-    """Read counts of two people over 100 kb: germline SNVs at 1.5 per kb with allele
-    frequencies uniform on 0.05-0.95, genotypes in Hardy-Weinberg proportions, each
-    person's independent. The CTC (MDA) loses a het allele 1 time in 10 and spreads het
-    fractions as Beta(8, 8); the WBC is bulk (binomial) or amplified like the CTC."""
+def _pair_counts(
+    seed: int,
+    wbc_wga: str,
+    *,
+    length: int = 100_000,
+    declared: tuple[str, str] | None = None,
+    ctc_amplified: bool = True,
+) -> tuple[ad.AnnData, np.ndarray]:
+    """Read counts of two people over ``length`` bp: germline SNVs at 1.5 per kb with
+    allele frequencies uniform on 0.05-0.95, genotypes in Hardy-Weinberg proportions, each
+    person's independent. The CTC (MDA, unless ``ctc_amplified`` is false: bulk) loses a
+    het allele 1 time in 10 and spreads het fractions as Beta(8, 8); the WBC is bulk
+    (binomial, ``wbc_wga`` none) or amplified like the CTC. ``declared`` overrides the
+    ``wga`` written for the two cells (default MDA and ``wbc_wga``)."""
     rng = np.random.default_rng(seed)
-    length = 100_000
-    pos = np.sort(rng.choice(np.arange(100, length - 100), 150, replace=False))
+    pos = np.sort(rng.choice(np.arange(100, length - 100), int(length * 1.5e-3), replace=False))
     af = rng.uniform(0.05, 0.95, len(pos))
     g = rng.binomial(2, af, size=(2, len(pos)))
     keep = g.any(axis=0)
     pos, g = pos[keep], g[:, keep]
     n = rng.poisson(25, g.shape)
     f = g / 2.0
-    for c, amplified in enumerate((True, wbc_wga != "none")):
+    for c, amplified in enumerate((ctc_amplified, wbc_wga != "none")):
         if amplified:
             het, drop = g[c] == 1, rng.random(len(pos)) < 0.1
             f[c] = np.where(het & drop, rng.integers(0, 2, len(pos)), f[c])
@@ -166,7 +180,12 @@ def _pair_counts(seed: int, wbc_wga: str) -> tuple[ad.AnnData, np.ndarray]:
         var[f"pooled_ref_{strand}"] = ((n - k).sum(0) + half) // 2
         var[f"pooled_alt_{strand}"] = (k.sum(0) + half) // 2
     obs = pd.DataFrame(
-        {"role": ["ctc", "wbc"], "draw": "D1", "wga": ["MDA", wbc_wga], "n_bases": length},
+        {
+            "role": ["ctc", "wbc"],
+            "draw": "D1",
+            "wga": list(declared or ("MDA", wbc_wga)),
+            "n_bases": length,
+        },
         index=["CTC", "WBC"],
     )
     obs["mismatch_rate"] = 5e-4
