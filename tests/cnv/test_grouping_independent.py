@@ -112,3 +112,39 @@ def test_a_cell_grouped_with_the_other_clone_is_re_parted_with_its_own():
             assert len(set(clone[group == g])) == 1, (seed, g, list(clone[group == g]))
         diploid = group[clone == "CTCA"]
         assert len(set(diploid)) == 1 and diploid[0] >= 0, (seed, diploid)
+
+
+def test_merge_test_keeps_splits_of_a_clone_together_and_two_clones_apart():
+    # The merge test's null: any split of a true clone into two groups should pass it.
+    # Seed 1, ten contigs, waves of SD 0.1. On the union of the two groups' own HMM
+    # breakpoints (each cut where its consensus' waves turn) 3 of the 38 splits were kept
+    # apart; on the joint consensus' breakpoints none are.
+    from itertools import combinations
+
+    from ctcgenomics.cnv._call import _cluster_profile, _joint_starts, _profile_mismatch
+
+    counts, bins, meta, _ = simulate(1, layout="genome", wave_sd=0.1)
+    adata = ctc.cnv.counts_anndata(counts, bins, meta)
+    trace: dict = {}
+    ctc.cnv.call_copy_number(adata, _trace=trace)
+    first, ctx, level_cv = trace["first"], trace["ctx"], trace["level_cv"]
+
+    def apart(a: np.ndarray, b: np.ndarray) -> bool:
+        stat = _profile_mismatch(
+            _cluster_profile(a, first, ctx), _cluster_profile(b, first, ctx), len(a), len(b),
+            ctx, level_cv=level_cv, starts=_joint_starts(a, b, first, ctx),
+        )  # fmt: skip
+        return max(stat) > 0
+
+    kept_apart = []
+    clones = {c: np.flatnonzero(meta.index.str.startswith(c)) for c in ("CTCA", "CTCW")}
+    for clone, cells in clones.items():
+        for k in range(1, len(cells) // 2 + 1):
+            for part in combinations(cells.tolist(), k):
+                if 2 * k == len(cells) and cells[0] not in part:
+                    continue  # the same split seen from its other half
+                a = np.array(part)
+                if apart(a, np.setdiff1d(cells, a)):
+                    kept_apart.append((clone, part))
+    assert not kept_apart, kept_apart
+    assert apart(clones["CTCA"], clones["CTCW"])
