@@ -177,6 +177,9 @@ class _Context:
     sites: dict[int, SiteLikelihood]
     alleles_given: bool
     level_curve: LevelErrorCurve | None = None
+    level_error_measured: bool = False
+    """Whether the level error was measured on cells of known copy number (the run's WBCs);
+    without that, a depth-only clone consensus profiles the level error it shares."""
     cell_scale: dict[int, float] = dataclasses.field(default_factory=dict)
     """Each cell's level error relative to the typical cell (from its clone's consensus)."""
 
@@ -189,6 +192,19 @@ def _sex_segments(seg_id: np.ndarray, autosome: np.ndarray, n_seg: int) -> np.nd
     """Segments lying on sex chromosomes (left out of the scale choice)."""
     on_auto = np.bincount(seg_id, weights=autosome.astype(float), minlength=n_seg)
     return on_auto == 0
+
+
+_LEVEL_CVS = np.r_[0.0, np.geomspace(0.01, 0.5, 15)]
+"""Shared relative level errors profiled in a clone consensus's depth-only scale fit
+without WBCs (:func:`_group_scale`; with WBCs the level error is measured on them,
+``_Context.level_error_measured``)."""
+
+_PROFILED_CLONE_PENALTY = 1.0
+"""Occam weight of a clone consensus's scale fit whose shared level error is profiled:
+``log P`` nats per run of equal copy number, the description length of a level among
+about ``P`` times more, unweighted (``ploidy_penalty``, 2, was set against fixed SDs that
+over-state how well a finer scale fits). At 2 the real near-triploid consensus of Kim
+2018 P2 without allele counts or a normal was read at ploidy 1.6 for 2.6."""
 
 
 def _fit_segments(
@@ -1083,11 +1099,16 @@ def _group_scale(
         seg_sd, means, sizes, ctx, level_cv=level_cv / np.sqrt(len(members)), noise=float("nan"),
         scale=scale,
     )  # fmt: skip
-    total_sd = with_level_error(sampling, means, shared_cv)
     allelic = minor_table = None
+    # Depth only and not measured on WBCs, the shared error is profiled at each scale from
+    # the largest clone's up: members grouped by a GC bias they share keep it in their
+    # consensus, and their deviation from it does not show it.
+    level_cvs = None if ctx.level_error_measured else np.hypot(shared_cv, _LEVEL_CVS)
     if pooled is not None:
         sa = segment_alleles(pooled, seg_id, n_seg, max_cn=cfg.max_cn)
         allelic, minor_table = sa.by_cn, sa.minor
+        level_cvs = None
+    total_sd = sampling if level_cvs is not None else with_level_error(sampling, means, shared_cv)
     fit = fit_ploidy(
         means,
         sizes,
@@ -1096,11 +1117,12 @@ def _group_scale(
         max_ploidy=cfg.max_ploidy,
         step=cfg.ploidy_step,
         max_cn=cfg.max_cn,
-        penalty=cfg.ploidy_penalty,
+        penalty=cfg.ploidy_penalty if level_cvs is None else _PROFILED_CLONE_PENALTY,
         allelic=allelic,
         allelic_minor=minor_table,
         exclude=_sex_segments(seg_id, ctx.autosome, n_seg),
         breaks=_contig_breaks(seg_id, ctx.contig_starts, n_seg),
+        level_cvs=level_cvs,
     )
     fitted = fit.copy_number / fit.multiplier
     excess = level_error_from_normals(means - fitted, sampling, fitted)
@@ -1605,6 +1627,7 @@ def _first_passes(
             if cfg.level_cv_from_wbc:
                 run.level_cv = max(cfg.level_cv, run.level_cv_wbc)
                 ctx.level_curve = level_error_curve(wbc_resid, ctx.contig_starts, wbc_noise)
+                ctx.level_error_measured = True
             log.info("segment level error from %d WBCs: %.3f", len(normal_dev), run.level_cv_wbc)
         res = _first_pass(
             run.counts[i].astype(float),

@@ -217,6 +217,70 @@ def _segment_costs(
     return best_cost, best_cn
 
 
+ROBUST_DOF = 4.0
+"""Degrees of freedom of the Student-t cost of segment levels when their shared level
+error is profiled (:func:`_profiled_costs`; 4 as in Lange, Little & Taylor 1989)."""
+
+
+def _profiled_costs(
+    means: np.ndarray,
+    sd: np.ndarray,
+    grid: np.ndarray,
+    *,
+    max_cn: int,
+    allelic: np.ndarray | None,
+    prior_levels: np.ndarray | None,
+    prior_weight: float,
+    use: np.ndarray,
+    level_cvs: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_segment_costs` with the shared relative level error profiled out.
+
+    A level error that does not average out along a segment and that the segments of
+    one profile share (GC bias nobody divided out, which cells that share it are
+    grouped by, so that it survives their consensus) cannot be measured on other cells.
+    With ``level_cvs`` (increasing) it is estimated at each multiplier: every candidate ``cv`` gives
+    the segments SDs ``sqrt(sd**2 + (cv * m)**2)``, and at each multiplier the ``cv`` of
+    least cost *with* the Gaussian normalisation ``log sd_j`` (over ``use``) is kept,
+    its costs including that term. With a fixed SD a finer scale's better fit of
+    scattered levels grows with the square of the scatter, beyond any Occam term; with
+    the SD estimated the scatter that rounds to a finer grid is explained as level
+    error at the coarser scale, and the Occam term decides between them. Without
+    allelic evidence or a clone prior the squared distance is read as a Student-t
+    (``ROBUST_DOF``), so that a few segments far off at every scale do not set the
+    shared error; with either, the cost stays Gaussian (their log terms are not
+    distances).
+    """
+    if level_cvs is None:
+        return _segment_costs(
+            means, sd, grid, max_cn=max_cn, allelic=allelic, prior_levels=prior_levels,
+            prior_weight=prior_weight,
+        )  # fmt: skip
+    best_total = np.full(len(grid), np.inf)
+    seg_cost = np.zeros((len(grid), len(means)))
+    seg_cn = np.zeros((len(grid), len(means)), dtype=np.int64)
+    for cv in np.asarray(level_cvs, dtype=float):
+        sd_cv = np.maximum(with_level_error(sd, means, float(cv)), 1e-4)
+        cost, cn = _segment_costs(
+            means, sd_cv, grid, max_cn=max_cn, allelic=allelic, prior_levels=prior_levels,
+            prior_weight=prior_weight,
+        )  # fmt: skip
+        if allelic is None and prior_levels is None:
+            # Student-t with ROBUST_DOF degrees of freedom on z**2 = 2 * cost: a few
+            # segments far off every scale (short, or a subclonal change) would set a
+            # Gaussian's shared error by themselves.
+            cost = (ROBUST_DOF + 1) / 2 * np.log1p(2 * cost / ROBUST_DOF)
+        cost = cost + np.log(sd_cv)[None, :]
+        total = cost[:, use].sum(axis=1)
+        better = total < best_total
+        if not better.any():
+            break  # past the least cost at every multiplier (it is unimodal in cv)
+        best_total = np.where(better, total, best_total)
+        seg_cost[better] = cost[better]
+        seg_cn[better] = cn[better]
+    return seg_cost, seg_cn
+
+
 def fit_ploidy(
     means: np.ndarray,
     weights: np.ndarray,
@@ -235,6 +299,7 @@ def fit_ploidy(
     exclude: np.ndarray | None = None,
     breaks: np.ndarray | None = None,
     scale_prior: tuple[np.ndarray, np.ndarray] | None = None,
+    level_cvs: np.ndarray | None = None,
 ) -> PloidyFit:
     """Choose the scale that turns segment means into integer copy numbers.
 
@@ -305,30 +370,28 @@ def fit_ploidy(
         scales make its levels integers; a doubled member is not held back (a doubled
         scale fits a consensus at least as well). Identifiability stays judged on this
         cell's data.
+    level_cvs
+        Candidate relative level errors shared by all segments, added to ``sd`` in
+        quadrature (:func:`with_level_error`) when that error is not known; at each
+        multiplier the one of greatest likelihood is used (:func:`_profiled_costs`).
+        ``None``: ``sd`` is complete.
     """
     means = np.asarray(means, dtype=float)
     weights = np.asarray(weights, dtype=float)
     sd = np.maximum(np.asarray(sd, dtype=float), 1e-4)
     grid = np.arange(min_ploidy, max_ploidy + step / 2, step)
-    seg_cost, seg_cn = _segment_costs(
-        means,
-        sd,
-        grid,
-        max_cn=max_cn,
-        allelic=allelic,
-        prior_levels=prior_levels,
-        prior_weight=prior_weight,
+    use = np.ones(len(means), dtype=bool) if exclude is None else ~np.asarray(exclude, bool)
+    if not use.any():
+        use = np.ones(len(means), dtype=bool)
+    kw = dict(max_cn=max_cn, allelic=allelic, use=use, level_cvs=level_cvs)
+    seg_cost, seg_cn = _profiled_costs(
+        means, sd, grid, prior_levels=prior_levels, prior_weight=prior_weight, **kw
     )
     # Identifiability is judged on the data alone: the clone prior votes more sharply at
     # a coarse scale (members' means scatter over more integers at a fine one).
     data_cost = seg_cost
     if prior_levels is not None and prior_levels.shape[1]:
-        data_cost, _ = _segment_costs(
-            means, sd, grid, max_cn=max_cn, allelic=allelic, prior_levels=None, prior_weight=0
-        )
-    use = np.ones(len(means), dtype=bool) if exclude is None else ~np.asarray(exclude, bool)
-    if not use.any():
-        use = np.ones(len(means), dtype=bool)
+        data_cost, _ = _profiled_costs(means, sd, grid, prior_levels=None, prior_weight=0, **kw)
     fit_cost = seg_cost[:, use].sum(axis=1)
     own_fit = fit_cost - fit_cost.min()
     if scale_prior is not None:
