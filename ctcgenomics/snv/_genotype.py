@@ -232,7 +232,8 @@ def genotype(
         CTCs), ``qual``, ``p_germline``, ``germline``, ``fraction`` (+ ``fraction_low``,
         ``fraction_high``), ``n_cells_alt``, ``n_cells_evaluable``,
         ``n_cells_alt_reads``, ``max_cell_vaf``, ``pooled_vaf``, ``single_cell``;
-        ``uns[key_added]["prevalence"]`` per variant and draw.
+        ``uns[key_added]["prevalence"]`` per variant and draw, ``["identity_check"]``
+        (same-person check of each CTC against the WBCs; ``_identity``).
     """
     check_counts_adata(adata)
     adata = adata.copy() if copy else adata
@@ -264,6 +265,7 @@ def genotype(
     # (4) per-cell calls, carrier fractions
     name = output_namer(key_added, "snv")
     gt = _write_genotypes(adata, data, rates, final, fit, params, name)
+    identity = _check_identity(adata, data, rates)
     _write_site_columns(data, final, gt, pooled_vaf, params, name)
     model = data.model
     adata.uns[key_added] = {
@@ -279,6 +281,7 @@ def genotype(
         "artefact_vaf_histogram": rates.mass,
         "em_iterations": em_done,
         "library_check": library,
+        "identity_check": identity,
         "prevalence": _prevalence_by_draw(adata, final, data.is_ctc),
     }
     return adata if copy else None
@@ -523,6 +526,19 @@ def _check_libraries(
             "n_sites": test.n_sites.astype(int),
         }
     )[cols]
+
+
+def _check_identity(adata: ad.AnnData, data: _GenotypeData, rates: _Rates) -> pd.DataFrame:
+    """Same-person check of each CTC against the pooled WBCs (``_identity``); logged."""
+    from ctcgenomics.snv._identity import identity_test, warn_identity
+
+    rho = np.where(data.wga == "none", 0.0, rates.rho)
+    table = identity_test(
+        data.alt, data.n, rates.delta, rho, adata.obs_names.astype(str).to_numpy(),
+        data.is_ctc, data.is_wbc,
+    )  # fmt: skip
+    warn_identity(table)
+    return table
 
 
 def _estimate_rates(

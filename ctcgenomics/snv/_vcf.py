@@ -31,6 +31,7 @@ def _header(adata: ad.AnnData, reference: str | os.PathLike[str]) -> pysam.Varia
     header.add_meta("ctcgenomicsParams", str(record["params"]))
     header.add_meta("reference", str(reference))
     _library_lines(header, adata.uns.get("snv", {}).get("library_check"))
+    _identity_lines(header, adata.uns.get("snv", {}).get("identity_check"))
     for name, desc in FILTER_DESCRIPTIONS.items():
         if name != "PASS":
             header.filters.add(name, None, None, desc)
@@ -80,6 +81,23 @@ def _library_lines(header: pysam.VariantHeader, table: object) -> None:
             ("Sites", str(int(row.n_sites))),
         ]
         header.add_meta("ctcgenomicsLibrary", items=items)
+
+
+def _identity_lines(header: pysam.VariantHeader, table: object) -> None:
+    """One ``##ctcgenomicsIdentity`` line per tested cell: same-person check."""
+    if table is None or not hasattr(table, "itertuples"):
+        return
+    for row in table.itertuples(index=False):
+        items = [
+            ("ID", str(row.cell)),
+            ("Against", str(row.against).replace(" ", "_")),
+            ("Verdict", str(row.verdict).replace(" ", "_")),
+            ("Informative", str(int(row.n_informative))),
+            ("Opposite", str(int(row.n_opposite))),
+            ("Expected", f"{row.expected:.4g}"),
+            ("P", f"{row.p_value:.4g}"),
+        ]
+        header.add_meta("ctcgenomicsIdentity", items=items)
 
 
 def _info_str(value: object) -> str:

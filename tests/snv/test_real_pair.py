@@ -149,17 +149,21 @@ def _pair_counts(
     length: int = 100_000,
     declared: tuple[str, str] | None = None,
     ctc_amplified: bool = True,
+    same_person: bool = False,
 ) -> tuple[ad.AnnData, np.ndarray]:
     """Read counts of two people over ``length`` bp: germline SNVs at 1.5 per kb with
     allele frequencies uniform on 0.05-0.95, genotypes in Hardy-Weinberg proportions, each
     person's independent. The CTC (MDA, unless ``ctc_amplified`` is false: bulk) loses a
     het allele 1 time in 10 and spreads het fractions as Beta(8, 8); the WBC is bulk
     (binomial, ``wbc_wga`` none) or amplified like the CTC. ``declared`` overrides the
-    ``wga`` written for the two cells (default MDA and ``wbc_wga``)."""
+    ``wga`` written for the two cells (default MDA and ``wbc_wga``); ``same_person``
+    gives the WBC the CTC's genotypes."""
     rng = np.random.default_rng(seed)
     pos = np.sort(rng.choice(np.arange(100, length - 100), int(length * 1.5e-3), replace=False))
     af = rng.uniform(0.05, 0.95, len(pos))
     g = rng.binomial(2, af, size=(2, len(pos)))
+    if same_person:
+        g[1] = g[0]
     keep = g.any(axis=0)
     pos, g = pos[keep], g[:, keep]
     n = rng.poisson(25, g.shape)
