@@ -12,6 +12,7 @@ from ctcgenomics.report._sections._common import (
     _as_bool,
     _cell_meta,
     _draw_order,
+    _records,
     absent,
     clean,
     not_run,
@@ -93,4 +94,72 @@ def snv_section(loaded: LoadedInputs) -> dict:
         "variants": rows,
         "carriers": carriers,
         "figures": ["genotype_matrix"] if len(rows) else [],
+        **snv_data_checks(loaded),
     }
+
+
+_IDENTITY_COLUMNS = ("cell", "role", "against", "n_informative", "n_opposite", "expected",
+                     "p_value", "verdict")  # fmt: skip
+_LIBRARY_COLUMNS = ("cell", "declared", "used", "rho", "statistic", "n_sites")
+
+
+def _uns_table(adata: object, key: str, columns: Iterable[str]) -> pd.DataFrame | None:
+    """``uns["snv"][key]`` as a table with ``columns``; None if absent or malformed."""
+    table = getattr(adata, "uns", {}).get("snv", {})
+    table = table.get(key) if isinstance(table, dict) else None
+    if not isinstance(table, pd.DataFrame) or not set(columns) <= set(table.columns):
+        return None
+    return table.loc[:, list(columns)]
+
+
+def _identity_warning(row: dict, draw: str) -> str:
+    """Plain-language warning for one pair judged to be two individuals."""
+    who = "the other WBCs" if row["role"] == "wbc" else "the WBCs"
+    expected = "–" if row["expected"] is None else f"{row['expected']:.1f}"
+    if row["role"] == "wbc":
+        where = "this run"  # the WBCs are every CTC's reference
+    else:
+        where = f"draw {draw}" if draw not in ("", "unknown") else "this draw"
+    return (
+        f"{str(row['role']).upper()} {row['cell']} and {who} look like different "
+        f"individuals: {row['n_opposite']} of {row['n_informative']} informative sites are "
+        f"opposite homozygotes, ~{expected} expected for one person; check the sample "
+        f"sheet; somatic SNV calls of {where} are unreliable."
+    )
+
+
+def snv_data_checks(loaded: LoadedInputs) -> dict:
+    """Same-person (sample-swap) verdicts and switched library kinds of the SNV stage.
+
+    Parameters
+    ----------
+    loaded
+        Inputs with the mutation AnnData; its ``uns["snv"]["identity_check"]`` and
+        ``["library_check"]`` are read when present (older outputs lack them).
+
+    Returns
+    -------
+    dict
+        ``identity`` (one row per tested cell, verdict as written: ``same``,
+        ``different`` or ``not evaluable``; empty when absent), ``identity_warnings``
+        (one text per ``different`` verdict) and ``library_switched`` (cells declared
+        amplified but modelled as unamplified: declared and used kind, ``rho``, the
+        likelihood-ratio statistic and the number of het sites).
+    """
+    adata = loaded.snv
+    identity = _uns_table(adata, "identity_check", _IDENTITY_COLUMNS)
+    library = _uns_table(adata, "library_check", _LIBRARY_COLUMNS)
+    rows = [] if identity is None else _records(identity)
+    for row in rows:
+        row["verdict"] = str(row["verdict"])
+    warnings = []
+    if rows:
+        meta = _cell_meta(loaded, [str(r["cell"]) for r in rows], None)
+        for row in rows:
+            if row["verdict"] == "different":
+                warnings.append(_identity_warning(row, str(meta.loc[str(row["cell"]), "draw"])))
+    switched = []
+    if library is not None:
+        changed = library["declared"].astype(str) != library["used"].astype(str)
+        switched = _records(library.loc[changed])
+    return {"identity": rows, "identity_warnings": warnings, "library_switched": switched}
