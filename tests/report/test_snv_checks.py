@@ -82,6 +82,13 @@ def test_different_verdict_gives_an_escaped_warning(checked):
     assert 'class="flag identity"' in html
 
 
+def test_sample_swap_is_in_the_summary(checked):
+    html = checked.to_html()
+    summary = html.split('<section id="summary">')[1].split("</section>")[0]
+    assert "Possible sample swap (see Mutations)." in summary
+    assert "&lt;script&gt;" in summary and "<script>" not in summary
+
+
 def test_identity_table_keeps_not_evaluable(checked):
     mu = checked.data["sections"]["mutations"]
     verdicts = {r["cell"]: r["verdict"] for r in mu["identity"]}
