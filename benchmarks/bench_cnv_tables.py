@@ -24,57 +24,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-HG19 = dict(
-    zip(
-        [f"chr{i}" for i in [*range(1, 23), "X", "Y"]],
-        [249250621, 243199373, 198022430, 191154276, 180915260, 171115067, 159138663,
-         146364022, 141213431, 135534747, 135006516, 133851895, 115169878, 107349540,
-         102531392, 90354753, 81195210, 78077248, 59128983, 63025520, 48129895, 51304566,
-         155270560, 59373566],
-        strict=True,
-    )
-)  # fmt: skip
-"""GRCh37 chromosome lengths."""
-
 RUNS = ["0:40:male", "1:20:female", "2:60:male", "3:40:female", "4:30:male"]
-
-
-def _arm_changes(a, b, bins, k, rng):
-    """Return copies of ``a, b`` with ``k`` random arm or whole-chromosome changes."""
-    a, b = a.copy(), b.copy()
-    chrom, start = bins["chrom"].to_numpy(), bins["start"].to_numpy()
-    autosomes = [c for c in HG19 if c not in ("chrX", "chrY")]
-    for c in rng.choice(autosomes, k, replace=False):
-        sel = chrom == c
-        if rng.random() < 0.5:
-            mid = HG19[c] * rng.uniform(0.35, 0.55)
-            sel &= (start < mid) if rng.random() < 0.5 else (start >= mid)
-        if rng.random() < 0.5:
-            a[sel] += rng.integers(1, 3)
-        else:
-            b[sel] = 0
-    return a, b
 
 
 def simulate(seed: int, n_cells: int, sex: str, out: Path):
     """Write ``nogc.tsv.gz`` and ``gc.csv.gz`` for one patient; return the simulation."""
-    from ctcgenomics.simulate import genome_bins, germline_cn, simulate_counts
+    from ctcgenomics.simulate._arm_patient import arm_change_patient
 
-    contigs = {c: n for c, n in HG19.items() if sex == "male" or c != "chrY"}
-    bins = genome_bins(contigs, bin_size=500_000, seed=seed)
-    rng = np.random.default_rng(seed)
-    ga, gb = germline_cn(bins, sex)
-    a1, b1 = _arm_changes(ga, gb, bins, 6, rng)
-    a2, b2 = _arm_changes(a1, b1, bins, 3, rng)
-    n_normal = max(2, n_cells // 5)
-    n_a = (n_cells - n_normal) // 2
-    clones = ["normal"] * n_normal + ["A"] * n_a + ["B"] * (n_cells - n_normal - n_a)
-    cells = pd.DataFrame({"clone": clones, "sex": sex})
-    cells.index = [f"cell-{i:03d}" for i in range(n_cells)]
-    sim = simulate_counts(
-        bins, {"normal": (ga, gb), "A": (a1, b1), "B": (a2, b2)}, cells, seed=seed,
-        reads_per_bin=150,
-    )  # fmt: skip
+    patient = arm_change_patient(seed, n_cells, sex)
+    bins, sim, cells = patient.bins, patient.sim, patient.sim.cells
     coords = bins[["chrom", "start", "end"]].assign(chrom=bins["chrom"].str.removeprefix("chr"))
     counts = pd.DataFrame(sim.counts.T, columns=cells.index)
     pd.concat([coords, counts], axis=1).to_csv(out / "nogc.tsv.gz", sep="\t", index=False)
