@@ -177,7 +177,7 @@ def fraction(values: pd.Series | np.ndarray, col: object, where: str) -> np.ndar
     Negative values (HMMcopy's and DLP's ``gc = -1`` for bins without GC) are missing:
     such bins are left out by the GC filter.
     """
-    out = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+    out = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, copy=True)
     negative = int(np.sum(out < 0))
     if negative:
         log.info("%s: %d bin(s) with %s < 0 read as unknown (left out)", where, negative, col)
