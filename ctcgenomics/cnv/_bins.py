@@ -176,7 +176,8 @@ def bin_mask(
 ) -> pd.DataFrame:
     """Annotate bins with the reasons they are not used.
 
-    Filters: N fraction (``n_fraction``, when the table has it), GC range (``gc``, when
+    Filters: N fraction (``n_fraction``, when the table has it), a count table's own
+    ``use`` flag (``table_use``, QDNAseq), GC range (``gc``, when
     present), blacklist, mappability (the track given, else the bins' own ``mappability``
     column where it has values), and bins where a matched ``normal`` has no reads
     (``normal_zero``: no reference to compare a cell with).
@@ -204,6 +205,8 @@ def bin_mask(
 
     if "n_fraction" in out:
         flag(out["n_fraction"].to_numpy() > config.max_n_fraction, "n_fraction")
+    if "table_use" in out:  # QDNAseq's own filters (use = FALSE)
+        flag(~out["table_use"].to_numpy(dtype=bool), "table_use")
     if "gc" in out:
         gc = out["gc"].to_numpy(dtype=float)
         flag(~((gc >= config.min_gc) & (gc <= config.max_gc)), "gc")

@@ -1445,6 +1445,30 @@ def _check_normal(normal: np.ndarray | None, n_vars: int) -> np.ndarray | None:
     return normal
 
 
+def _no_reads_in_any_cell(counts: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """Bins with (almost) no reads pooled over all cells: reference gaps, not deletions.
+
+    Without WBCs or a matched normal nothing else tells a reference gap (N bases,
+    unplaced or collapsed sequence that a whole-genome count table still lists) from a
+    deletion, and such a bin would be a deep deletion in every cell, diploid cells
+    included. A homozygous deletion carried by every cell of a run with no diploid cell
+    is lost with them; the log says so.
+    """
+    pooled = counts.sum(axis=0, dtype=float)
+    if not used.any():
+        return np.zeros(len(pooled), dtype=bool)
+    gap = used & (pooled < MIN_PANEL_LEVEL * pooled[used].mean())
+    if gap.any():
+        log.warning(
+            "%d bin(s) have under %.0f %% of the mean reads pooled over all %d cells; left "
+            "out as reference gaps (exclude_reason no_reads_any_cell). Without WBCs or a "
+            "matched normal a deletion in every cell cannot be told from a gap: give WBCs, "
+            "--normal or bins with n_fraction",
+            int(gap.sum()), 100 * MIN_PANEL_LEVEL, len(counts),
+        )  # fmt: skip
+    return gap
+
+
 def _prepare(
     adata: ad.AnnData,
     cfg: CNVConfig,
@@ -1485,6 +1509,11 @@ def _prepare(
         gap = var["used"].to_numpy() & ~sex_unusable & (pooled < MIN_PANEL_LEVEL * expected)
         for i in np.flatnonzero(gap):
             reason.iat[i] = "wbc_no_reads"
+        unusable |= gap
+    elif normal is None and enough.any():
+        gap = _no_reads_in_any_cell(counts_all[enough], var["used"].to_numpy() & ~sex_unusable)
+        for i in np.flatnonzero(gap):
+            reason.iat[i] = "no_reads_any_cell"
         unusable |= gap
     var["exclude_reason"] = reason
     var["used"] = var["used"].to_numpy() & ~unusable
@@ -1928,7 +1957,11 @@ def _focal_events(
     m = res.fit.multiplier
     cn = res.cn if group[i] >= 0 else refine_breakpoints(res.clipped, res.cn, contig_starts)
     sigma = log_noise_sd(cell_counts, res.expected, np.maximum(cn / m, 0), contig_starts)
-    dele = deep_deletions(cell_counts, res.expected, cn, m, sigma, contig_starts)
+    # A wave trough of one copy (MDA: ~0.5x over 3 bins) is not zero copies: the
+    # deletion test uses the spread that waves give, the spike test its neighbours'.
+    level = np.maximum(cn / m, 0)
+    sigma_runs = log_noise_sd(cell_counts, res.expected, level, contig_starts, waves=True)
+    dele = deep_deletions(cell_counts, res.expected, cn, m, max(sigma, sigma_runs), contig_starts)
     amp, amp_cn = focal_amplicons(
         cell_counts,
         res.expected,

@@ -28,22 +28,33 @@ import numpy as np
 
 
 def log_noise_sd(
-    counts: np.ndarray, expected: np.ndarray, level: np.ndarray, contig_starts: np.ndarray
+    counts: np.ndarray,
+    expected: np.ndarray,
+    level: np.ndarray,
+    contig_starts: np.ndarray,
+    *,
+    waves: bool = False,
 ) -> float:
     """Multiplicative noise SD (natural log) of one cell around its fitted levels.
 
     Robust: 1.4826 MAD of adjacent differences of log residuals over sqrt 2, minus the
-    median Poisson part, over bins with a level above 0.
+    median Poisson part, over bins with a level above 0. Adjacent differences leave out
+    amplification waves (they span several bins), which is right for a one-bin spike
+    judged against its neighbours. With ``waves=True`` the MAD is of the residuals
+    themselves, waves included: the spread of a run of bins judged against the
+    segment's level (a wave trough is several bins low together).
     """
     ok = (level > 0) & (expected > 0)
     resid = np.log((counts + 0.5) / (expected * np.maximum(level, 1e-6)))
-    diff = np.diff(resid)
-    keep = ok[1:] & ok[:-1]
-    keep[np.asarray(contig_starts[1:], dtype=int) - 1] = False
-    if keep.sum() < 10:
+    if waves:
+        d, scale = resid[ok], 1.0
+    else:
+        keep = ok[1:] & ok[:-1]
+        keep[np.asarray(contig_starts[1:], dtype=int) - 1] = False
+        d, scale = np.diff(resid)[keep], np.sqrt(2)
+    if len(d) < 10:
         return 0.3
-    d = diff[keep]
-    sd = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2)
+    sd = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / scale
     poisson = float(np.median(1.0 / (expected[ok] * level[ok] + 0.5)))
     return float(np.sqrt(max(sd**2 - poisson, 0.01**2)))
 
@@ -76,7 +87,8 @@ def deep_deletions(
     multiplier
         Copy number at ratio 1 (one copy is ratio ``1 / multiplier``).
     sigma
-        Multiplicative noise SD (:func:`log_noise_sd`).
+        Multiplicative noise SD (:func:`log_noise_sd`), waves included: the run is
+        judged against the global one-copy level, which a wave trough also undercuts.
     contig_starts
         First bin of each contig (runs do not cross contigs).
     min_bins

@@ -272,6 +272,19 @@ def check_hg38_bins(var: pd.DataFrame) -> None:
         )
 
 
+def _log_coverage_warnings(warnings: dict[str, str], shown: int = 10) -> None:
+    """One line per gene for a panel; a whole-genome gap would give thousands."""
+    items = list(warnings.items())
+    for gene, why in items[:shown]:
+        log.warning("gene %s: %s", gene, why)
+    if len(items) > shown:
+        log.warning(
+            "%d more gene(s) without a usable bin or with partial coverage (column "
+            "'warning' of the gene calls)",
+            len(items) - shown,
+        )
+
+
 def gene_calls(
     adata: ad.AnnData,
     *,
@@ -336,8 +349,7 @@ def gene_calls(
         return pd.DataFrame(columns=[*GENE_CALL_COLUMNS, *_EXTRA_COLUMNS])
     used = var["used"].to_numpy() if "used" in var else np.ones(len(var), dtype=bool)
     warnings = gene_coverage_warnings(var, gb)
-    for gene, why in warnings.items():
-        log.warning("gene %s: %s", gene, why)
+    _log_coverage_warnings(warnings)
     segs = adata.uns[key]["segments"]
     by_cell = {c: g for c, g in segs.groupby("cell", sort=False)}
     cn = np.asarray(adata.layers["copy_number"])

@@ -92,7 +92,7 @@ __all__ = [
 
 _DROPPED_ANNOTATIONS = frozenset(
     {"feature", "name", "bin", "bin_id", "bins", "bases", "blacklist", "blacklisted",
-     "residual", "use", "used", "width"}
+     "residual", "used", "width"}
 )  # fmt: skip
 """Wide-table bin annotations of other tools that are neither cells nor used here."""
 
@@ -348,6 +348,8 @@ def _wide_annotations(frame: pd.DataFrame, bins: pd.DataFrame, where: str) -> li
             continue
         if name in KEPT_ANNOTATIONS:
             bins[KEPT_ANNOTATIONS[name]] = fraction(frame[col], col, where)
+        elif name == "use":
+            bins["table_use"] = _use_flags(frame[col], where)
         elif name in _DROPPED_ANNOTATIONS or name.startswith("unnamed: "):
             dropped.append(str(col))  # "Unnamed: 0": row names (R's write.csv, pandas' index)
         elif not pd.api.types.is_numeric_dtype(frame[col]) or frame[col].dtype == bool:
@@ -361,6 +363,29 @@ def _wide_annotations(frame: pd.DataFrame, bins: pd.DataFrame, where: str) -> li
     if dropped:
         log.info("%s: bin annotation column(s) %s are not cells; left out", where, dropped)
     return cells
+
+
+def _use_flags(values: pd.Series, where: str) -> np.ndarray:
+    """QDNAseq's ``use`` column (``TRUE``/``FALSE``, or 1/0) as booleans.
+
+    QDNAseq sets it ``FALSE`` for bins its filters drop (N bases, blacklist, low
+    mappability, residuals); such bins hold reference gaps whose zero reads would
+    otherwise read as deletions in every cell.
+    """
+    text = values.astype(str).str.strip().str.upper()
+    known = {"TRUE": True, "T": True, "1": True, "1.0": True,
+             "FALSE": False, "F": False, "0": False, "0.0": False}  # fmt: skip
+    bad = ~text.isin(list(known))
+    if bad.any():
+        raise CNVInputError(
+            f"{where}: column 'use' holds {values[bad].iloc[0]!r}; QDNAseq's use column is "
+            "TRUE/FALSE (bins to use); fix it or remove the column"
+        )
+    flags = text.map(known).to_numpy(dtype=bool)
+    log.info(
+        "%s: %d bin(s) marked use = FALSE in the table are left out", where, int((~flags).sum())
+    )
+    return flags
 
 
 def _contig_key(name: str) -> str:

@@ -41,6 +41,31 @@ def test_low_wave_is_not_a_deletion():
     assert not hit.any()
 
 
+def test_one_copy_wave_trough_is_not_a_deletion_with_the_wave_noise():
+    # One copy (male X) under smooth MDA waves: adjacent differences see little noise,
+    # so a 3-bin trough at ~0.45 of one copy looked like zero copies (a false DEEP
+    # DELETION); judged with the spread the waves give, it is not, and zeros still are.
+    from ctcgenomics.cnv._focal import log_noise_sd
+
+    rng = np.random.default_rng(3)
+    n = 400
+    wave = np.convolve(rng.normal(0, 1, n + 40), np.ones(12) / 12, "same")[20 : n + 20]
+    expected = np.full(n, 300.0)
+    level = np.full(n, 0.5)  # one copy at multiplier 2
+    factor = np.exp(0.35 * wave / wave.std())
+    factor[100:103] = 0.45 * np.exp(rng.normal(0, 0.05, 3))
+    counts = rng.poisson(expected * level * factor).astype(float)
+    counts[300:303] = [0, 1, 0]
+    cn = np.ones(n)
+    starts = np.array([0])
+    adjacent = log_noise_sd(counts, expected, level, starts)
+    runs = log_noise_sd(counts, expected, level, starts, waves=True)
+    assert runs > 2 * adjacent
+    assert deep_deletions(counts, expected, cn, 2.0, adjacent, starts)[100:103].sum() >= 2
+    hit = deep_deletions(counts, expected, cn, 2.0, runs, starts)
+    assert np.flatnonzero(hit).tolist() == [300, 301, 302]
+
+
 def test_one_bin_amplicon_kept_noise_not():
     rng = np.random.default_rng(2)
     counts, expected = _cell(rng)

@@ -324,3 +324,63 @@ def test_gzip_without_gz_suffix_and_binary_files(tmp_path):
     (tmp_path / "counts.loom").write_bytes(bytes(range(256)) * 4)
     with pytest.raises(CNVInputError, match=r"counts.loom: not a text table"):
         ctc.cnv.read_count_table(tmp_path / "counts.loom")
+
+
+def _call_cli(table, out):
+    args = ["cnv", "call", "--count-table", str(table), "--patient", "P1"]
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, "--outdir", str(out), "--no-plots"])
+    assert exit_.value.code == 0
+    return ad.read_h5ad(out / "cnv.h5ad")
+
+
+def test_reference_gap_without_wbcs_or_normal_is_not_a_deletion_in_every_cell(tmp_path):
+    # A whole-genome table lists bins of reference gaps (hg19 chr13p, centromeres) with
+    # no reads in any cell. Without WBCs or a normal they were called copy number 0 in
+    # every cell, diploid ones included; a deletion of the tumour cells only is still one.
+    sim = _sim(8, n=16)
+    chrom = sim.bins["chrom"].to_numpy()
+    gap = np.flatnonzero(chrom == "2")[10:20]  # 5 Mb with no reads anywhere
+    deleted = np.flatnonzero(chrom == "1")[8:11]  # 3 bins deleted in the tumour cells
+    tumour = (sim.cells["clone"] == "T").to_numpy()
+    sim.counts[:, gap] = 0
+    sim.counts[np.ix_(tumour, deleted)] = 0
+    _wide(sim).to_csv(tmp_path / "t.tsv", sep="\t", index=False)
+    adata = _call_cli(tmp_path / "t.tsv", tmp_path / "out")
+    reason = adata.var["exclude_reason"].to_numpy()
+    assert set(reason[gap]) == {"no_reads_any_cell"}
+    cn = np.asarray(adata.layers["copy_number"])
+    assert (cn[np.ix_(tumour, deleted)] == 0).all()
+    assert (cn[np.ix_(~tumour, deleted)] == 2).all()
+    zero_somewhere = (cn == 0).any(axis=0) & adata.var["used"].to_numpy()
+    assert set(np.flatnonzero(zero_somewhere)) == set(deleted)
+    # The gap pulled the diploid cells' ploidy to 1.68-1.86 (bins right 0.6-0.9).
+    normal = ~tumour
+    np.testing.assert_allclose(adata.obs["ploidy"].to_numpy()[normal], 2.0, atol=0.05)
+    assert (_right(adata, sim)[normal] >= 0.97).all()
+
+
+def test_qdnaseq_use_column_leaves_out_its_filtered_bins(tmp_path, caplog):
+    # QDNAseq's fData: 1-based bins, gc and mappability in percent, use TRUE/FALSE.
+    sim = _sim(9)
+    n = len(sim.bins)
+    use = np.ones(n, dtype=bool)
+    use[[5, 6, 30]] = False
+    table = pd.DataFrame({
+        "chromosome": sim.bins["chrom"], "start": sim.bins["start"] + 1, "end": sim.bins["end"],
+        "bases": 100.0, "gc": 100 * sim.bins["gc"], "mappability": 99.0, "blacklist": 0.0,
+        "residual": 0.01, "use": np.where(use, "TRUE", "FALSE"),
+    })  # fmt: skip
+    table = pd.concat([table, pd.DataFrame(sim.counts.T, columns=sim.cells.index)], axis=1)
+    table.to_csv(tmp_path / "qdnaseq.tsv", sep="\t", index=False)
+    with caplog.at_level(logging.INFO):
+        read = ctc.cnv.read_count_table(tmp_path / "qdnaseq.tsv")
+    assert "3 bin(s) marked use = FALSE" in caplog.text
+    np.testing.assert_array_equal(read.bins["table_use"].to_numpy(), use)
+    adata = _call_cli(tmp_path / "qdnaseq.tsv", tmp_path / "out")
+    assert list(adata.var["exclude_reason"].iloc[[5, 6, 30]]) == ["table_use"] * 3
+    assert adata.var["used"].to_numpy()[use].mean() > 0.95
+    table["use"] = "maybe"
+    table.to_csv(tmp_path / "bad.tsv", sep="\t", index=False)
+    with pytest.raises(CNVInputError, match="column 'use' holds 'maybe'"):
+        ctc.cnv.read_count_table(tmp_path / "bad.tsv")
