@@ -122,8 +122,9 @@ def one_based_closed(bins: pd.DataFrame) -> bool:
     Bins that tile a contig abut exactly: ``end == next start`` when 0-based half-open,
     ``end + 1 == next start`` when 1-based closed. Tables with gaps (filtered bins) are
     judged on the pairs that abut either way; a table with no abutting pair is left as
-    it is.
+    it is. Judged on the bins sorted by contig and start, whatever the table's row order.
     """
+    bins = bins.sort_values(["chrom", "start"], kind="stable")
     same = bins["chrom"].to_numpy()[1:] == bins["chrom"].to_numpy()[:-1]
     gap = bins["start"].to_numpy()[1:] - bins["end"].to_numpy()[:-1]
     half_open = int(np.sum(same & (gap == 0)))

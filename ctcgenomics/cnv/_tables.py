@@ -226,6 +226,7 @@ def _finish(table: CountTable, where: str) -> CountTable:
         if not np.isfinite(values).any():
             log.warning("%s: column %s has no value in any bin; not used", where, col)
             table.bins = table.bins.drop(columns=col)
+    table = _in_genomic_order(table, where)
     contigs = list(pd.unique(table.bins["chrom"]))
     kept = set(chromosome_contigs(contigs))
     if len(kept) == len(contigs):
@@ -246,6 +247,30 @@ def _finish(table: CountTable, where: str) -> CountTable:
         table.obs,
         None if table.normal is None else table.normal[keep],
         alleles,
+    )
+
+
+def _in_genomic_order(table: CountTable, where: str) -> CountTable:
+    """Bins sorted by contig (order of first appearance) and start, as the caller needs.
+
+    A table's rows carry their coordinates, so their order is not information: tables
+    sorted by another key (cell-major long tables, ``sort -k1,1`` putting chr10 before
+    chr2, a reversed export) are sorted here rather than refused.
+    """
+    bins = table.bins
+    first = {c: k for k, c in enumerate(pd.unique(bins["chrom"]))}
+    key = pd.DataFrame({"c": bins["chrom"].map(first).to_numpy(), "s": bins["start"].to_numpy()})
+    order = np.lexsort((key["s"].to_numpy(), key["c"].to_numpy()))
+    if np.array_equal(order, np.arange(len(order))):
+        return table
+    log.info("%s: bins sorted by contig and start (the table lists them in another order)", where)
+    return CountTable(
+        bins.iloc[order].reset_index(drop=True),
+        table.counts[:, order],
+        table.cells,
+        table.obs,
+        None if table.normal is None else table.normal[order],
+        table.alleles,
     )
 
 

@@ -384,3 +384,23 @@ def test_qdnaseq_use_column_leaves_out_its_filtered_bins(tmp_path, caplog):
     table.to_csv(tmp_path / "bad.tsv", sep="\t", index=False)
     with pytest.raises(CNVInputError, match="column 'use' holds 'maybe'"):
         ctc.cnv.read_count_table(tmp_path / "bad.tsv")
+
+
+def test_rows_in_another_order_are_sorted_and_one_based_bins_still_recognised(tmp_path):
+    # A shuffled or reversed export used to be refused ("bins are not in genomic order",
+    # with a fix meant for AnnData users), and 1-based closed bins out of order were not
+    # recognised as such.
+    sim = _sim(10)
+    wide = _wide(sim)
+    wide["start"] += 1  # 1-based closed
+    shuffled = wide.sample(frac=1.0, random_state=0)
+    shuffled.to_csv(tmp_path / "shuffled.tsv", sep="\t", index=False)
+    table = ctc.cnv.read_count_table(tmp_path / "shuffled.tsv")
+    contigs = list(pd.unique(shuffled["chrom"]))
+    order = sim.bins.assign(_c=sim.bins["chrom"].map(contigs.index))
+    order = order.sort_values(["_c", "start"]).index.to_numpy()
+    expected = sim.bins.iloc[order][["chrom", "start", "end"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(table.bins[["chrom", "start", "end"]], expected)
+    np.testing.assert_array_equal(table.counts, sim.counts[:, order])
+    adata = _call_cli(tmp_path / "shuffled.tsv", tmp_path / "out")
+    assert adata.n_vars == len(sim.bins)
