@@ -3,6 +3,8 @@
 Known truth: read counts drawn binomially (bulk) or beta-binomially (amplified, ``rho``)
 at germline het sites, and the count-level pair of two people of test_real_pair.py
 (both bulk, both declared MDA, as a user may run two bulk WGS BAMs with the defaults).
+Each cell's dropout and overdispersion are averaged over the two library kinds by the
+posterior probability that it is unamplified (prior 1/2 when no chemistry is given).
 """
 
 import logging
@@ -86,12 +88,71 @@ def test_bulk_pair_declared_amplified_is_modelled_as_bulk(caplog):
         assert list(check["used"]) == ["none", "none"]
         assert (check["statistic"] >= THRESHOLD).all() and (check["n_sites"] >= 200).all()
         assert "modelled as an unamplified (bulk) library" in caplog.text
-        assert adata.obs.loc["WBC", "dropout_rate"] == 1e-3
+        assert adata.obs.loc["WBC", "dropout_rate"] == pytest.approx(1e-3, rel=1e-3)
         diff = (g[1] == 0) & (g[0] > 0)
         passed = adata.var["filter"].to_numpy() == "PASS"
         assert diff.sum() >= 200
         assert passed[diff].mean() >= 0.95
         assert not passed[g[1] > 0].any()
+
+
+def _pair_without_chemistry(seed: int, wbc_wga: str, **kwargs) -> tuple:
+    """The 100 kb pair with no ``wga`` (``ctcg snv`` without a cell sheet: MDA assumed)."""
+    adata, g = _pair_counts(seed, wbc_wga, length=100_000, **kwargs)
+    del adata.obs["wga"]
+    return adata, g
+
+
+def _passed(adata) -> np.ndarray:
+    ctc.snv.genotype(adata)
+    ctc.snv.apply_filters(adata)
+    return adata.var["filter"].to_numpy() == "PASS"
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_bulk_pair_over_100kb_without_a_chemistry_is_called(seed: int):
+    """Two bulk people over 100 kb, no chemistry given: 28-55 het sites per person (the
+    hard switch needed ~150-200, so 1/26 and 0/24 differences passed: the WBC kept the
+    MDA dropout and "the WBC dropped the allele" explained each). Averaged over the
+    library kind, most differences (CTC het or hom-alt, WBC reference) PASS, every
+    hom-alt one, and nothing the WBC person carries."""
+    adata, g = _pair_without_chemistry(seed, "none", ctc_amplified=False)
+    passed = _passed(adata)
+    diff = (g[1] == 0) & (g[0] > 0)
+    assert diff.sum() >= 20
+    assert passed[diff].mean() >= 0.9
+    assert passed[diff & (g[0] == 2)].all()
+    assert not passed[g[1] > 0].any()
+    check = adata.uns["snv"]["library_check"].set_index("cell")
+    assert (check["n_sites"] < 100).all()
+    assert check.loc["WBC", "p_unamplified"] > 0.9
+    assert check.loc["WBC", "used"] == "none"
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_amplified_wbc_with_few_het_sites_keeps_its_dropout(seed: int):
+    """Both people amplified (Beta(8, 8) het fractions, 10 % dropout), 100 kb, no chemistry
+    given: the WBC's 30-60 het sites are overdispersed, so it stays amplified (posterior
+    of bulk below 1/2) with its dropout (> 0.1: the truth is 0.1 plus the CTC person's het
+    sites where the WBC person is homozygous), and nothing the WBC person carries PASS."""
+    adata, g = _pair_without_chemistry(seed, "MDA")
+    passed = _passed(adata)
+    check = adata.uns["snv"]["library_check"].set_index("cell")
+    assert check.loc["WBC", "used"] == "mda"
+    assert check.loc["WBC", "p_unamplified"] < 0.5
+    assert adata.obs.loc["WBC", "dropout_rate"] > 0.1
+    assert not passed[g[1] > 0].any()
+
+
+def test_no_het_sites_keep_the_assumed_chemistry():
+    """Without usable het sites the posterior is the prior (1/2): the cell is reported as
+    declared."""
+    adata, _ = _pair_without_chemistry(1, "none", ctc_amplified=False)
+    adata = adata[:, :0].copy()
+    ctc.snv.genotype(adata)
+    check = adata.uns["snv"]["library_check"]
+    assert list(check["used"]) == ["mda", "mda"]
+    assert np.allclose(check["p_unamplified"], 0.5)
 
 
 def test_amplified_pair_stays_amplified():
