@@ -8,8 +8,9 @@ PASS. Scenarios (``--scenario``): ``bulk`` both people bulk, no chemistry given 
 snv`` without a cell sheet: MDA assumed); ``mda-ctc`` an amplified CTC (Beta(8, 8) het
 fractions, 10 % dropout) with a bulk WBC, no chemistry given; ``amplified`` both
 amplified, no chemistry given (the library check must keep them amplified); the
-``-stated`` variants with ``wga`` MDA stated for both (a cell sheet). Printed per run: differences PASS / all (hom-alt differences in
-brackets), WBC-carried PASS / all, and each cell's library check.
+``-stated`` variants with ``wga`` MDA stated for both (a cell sheet). Printed per run:
+differences PASS / all (hom-alt differences in brackets), WBC-carried PASS / all, and
+each cell's library check.
 
     .venv/bin/python benchmarks/bench_snv_libtype.py --seeds 1 2 --scenario bulk
 

@@ -598,8 +598,8 @@ def _check_identity(adata: ad.AnnData, data: _GenotypeData, rates: _Rates) -> pd
     from ctcgenomics.snv._identity import identity_test, warn_identity
 
     table = identity_test(
-        data.alt, data.n, rates.delta, _cell_rho(data, rates), adata.obs_names.astype(str).to_numpy(),
-        data.is_ctc, data.is_wbc,
+        data.alt, data.n, rates.delta, _cell_rho(data, rates),
+        adata.obs_names.astype(str).to_numpy(), data.is_ctc, data.is_wbc,
     )  # fmt: skip
     warn_identity(table)
     return table

@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from scipy.special import expit, logit, logsumexp
 
 from ctcgenomics.snv._model import log_betabinom
@@ -73,8 +72,10 @@ class LibraryTest:
     log_bayes: np.ndarray
 
     def p_unamplified(self, prior: float | np.ndarray) -> np.ndarray:
-        """``(cells,)`` posterior probability of an unamplified library, given its prior
-        probability (a scalar or one per cell)."""
+        """``(cells,)`` posterior probability of an unamplified library.
+
+        ``prior`` is its prior probability, a scalar or one per cell.
+        """
         return expit(self.log_bayes + logit(prior))
 
 
