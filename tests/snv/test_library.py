@@ -16,6 +16,7 @@ from test_real_pair import _pair_counts
 import ctcgenomics as ctc
 from ctcgenomics.snv import SNVParams
 from ctcgenomics.snv._library import library_test
+from ctcgenomics.snv._model import log_betabinom, log_binom
 
 THRESHOLD = 10.83
 
@@ -56,6 +57,28 @@ def test_amplified_hets_are_never_taken_for_bulk(rho: float, n_sites: int):
     k, n = _het_counts(np.random.default_rng(4), rho, n_sites)
     t = library_test(k, n, rho_floor=0.02)
     assert (t.statistic < THRESHOLD).all()
+
+
+def test_few_balanced_sites_already_favour_bulk():
+    """40 binomial het sites at 25x, too few for the profile statistic, already give a
+    Bayes factor for bulk above 1 in most cells; MDA-like cells (rho 0.2) with 30 sites
+    give one far below 1 in every cell."""
+    k, n = _het_counts(np.random.default_rng(2), 0.0, 40)
+    t = library_test(k, n, rho_floor=0.02)
+    assert (t.statistic < THRESHOLD).all()
+    assert (t.log_bayes > 0).mean() >= 0.9
+    assert np.median(t.p_unamplified(0.5)) > 0.9
+    k, n = _het_counts(np.random.default_rng(6), 0.2, 30)
+    t = library_test(k, n, rho_floor=0.02)
+    assert (t.p_unamplified(0.5) < 0.01).all()
+
+
+def test_tiny_overdispersion_is_binomial():
+    """A cell averaged over library kinds with P(amplified) ~1e-15 gets rho ~1e-16: the
+    beta-binomial must then be the binomial, not the difference of two huge numbers."""
+    k, n = np.arange(0, 31), np.full(31, 30)
+    for rho in (1e-16, 1e-12, 1e-9):
+        assert np.allclose(log_betabinom(k, n, 0.5, rho), log_binom(k, n, 0.5), atol=1e-6)
 
 
 def test_dropout_and_errors_do_not_enter():
