@@ -546,13 +546,15 @@ def _check_libraries(
     cols += ["n_sites"]
     if not params.detect_unamplified:
         return pd.DataFrame(columns=cols)
-    from ctcgenomics.snv._library import library_test
+    from ctcgenomics.snv._library import library_test, pooled_p_unamplified
 
     test = library_test(data.alt[:, het], data.n[:, het], rho_floor=params.amplified_min_rho)
     declared = data.declared
     amplified = declared != "none"
     prior = np.where(data.stated, params.unamplified_prior_stated, params.unamplified_prior)
-    p = np.where(amplified, test.p_unamplified(prior), 1.0)
+    # cells without a stated chemistry share their prior (leave-one-out empirical Bayes)
+    pooled = pooled_p_unamplified(test.log_bayes, prior, amplified & ~data.stated)
+    p = np.where(amplified, pooled, 1.0)
     bulk = amplified & (p > 0.5)  # no evidence (p = 1/2): the assumed MDA is kept
     thr = params.library_test_threshold
     over = ~amplified & (test.overdispersed >= thr) & (test.rho >= params.amplified_min_rho)

@@ -147,3 +147,58 @@ def library_test(
         marginal = [logsumexp(ll[:, h], axis=1) - np.log(h.sum()) for h in (~amp, amp)]
         log_bayes = np.where(seen, marginal[0] - marginal[1], 0.0)
     return LibraryTest(rho, stat, over, use.sum(axis=1), log_bayes)
+
+
+def pooled_p_unamplified(
+    log_bayes: np.ndarray,
+    prior: np.ndarray,
+    pool: np.ndarray,
+    *,
+    weight: float = 2.0,
+    n_iter: int = 200,
+) -> np.ndarray:
+    """Posterior of an unamplified library, the prior of pooled cells learnt from the others.
+
+    The cells of ``pool`` (no chemistry given) are exchangeable: each is unamplified with
+    one unknown probability ``pi`` of prior Beta(``weight prior``, ``weight (1 - prior)``)
+    (Beta(1, 1) for ``prior`` 1/2). A pooled cell's prior is the posterior mean of ``pi``
+    given the other pooled cells (leave-one-out empirical Bayes, iterated to a fixed
+    point): ten amplified CTCs lower the prior of a shallow WBC whose few het sites
+    cannot tell, two bulk libraries raise each other's. Other cells keep ``prior``.
+
+    Parameters
+    ----------
+    log_bayes
+        ``(cells,)`` log Bayes factors of unamplified against amplified
+        (:class:`LibraryTest`).
+    prior
+        ``(cells,)`` prior probability of an unamplified library.
+    pool
+        ``(cells,)`` cells whose prior is learnt from each other.
+    weight
+        Prior weight of ``prior`` in the pooled cells' Beta prior, in cells.
+    n_iter
+        Most fixed-point iterations.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(cells,)`` posterior probabilities.
+    """
+    prior = np.asarray(prior, dtype=float)
+    pool = np.asarray(pool, bool)
+    p = expit(log_bayes + logit(prior))
+    n = int(pool.sum())
+    if n < 2:
+        return p
+    a = weight * prior[pool]
+    for _ in range(n_iter):
+        others = p[pool].sum() - p[pool]
+        loo = (a + others) / (weight + n - 1)
+        new = p.copy()
+        new[pool] = expit(log_bayes[pool] + logit(loo))
+        done = np.max(np.abs(new - p)) < 1e-10
+        p = new
+        if done:
+            break
+    return p

@@ -11,11 +11,12 @@ import logging
 
 import numpy as np
 import pytest
+from scipy.special import expit
 from test_real_pair import _pair_counts
 
 import ctcgenomics as ctc
 from ctcgenomics.snv import SNVParams
-from ctcgenomics.snv._library import library_test
+from ctcgenomics.snv._library import library_test, pooled_p_unamplified
 from ctcgenomics.snv._model import log_betabinom, log_binom
 
 THRESHOLD = 10.83
@@ -71,6 +72,23 @@ def test_few_balanced_sites_already_favour_bulk():
     k, n = _het_counts(np.random.default_rng(6), 0.2, 30)
     t = library_test(k, n, rho_floor=0.02)
     assert (t.p_unamplified(0.5) < 0.01).all()
+
+
+def test_cells_without_a_chemistry_share_their_prior():
+    """Leave-one-out empirical Bayes over the cells with no stated chemistry: beside ten
+    clearly amplified cells an uninformative one (Bayes factor 1) gets about the Beta(1, 1)
+    posterior mean given ten amplified cells, 1/12, not 1/2; two leaning-bulk cells raise
+    each other; a cell with a stated chemistry keeps its own prior."""
+    log_bayes = np.array([-30.0] * 10 + [0.0])
+    p = pooled_p_unamplified(log_bayes, np.full(11, 0.5), np.ones(11, bool))
+    assert p[-1] == pytest.approx(1 / 12, rel=1e-3)
+    log_bayes = np.array([2.0, 3.0, 0.0])
+    prior = np.array([0.5, 0.5, 0.05])
+    p = pooled_p_unamplified(log_bayes, prior, np.array([True, True, False]))
+    assert (p[:2] > expit(log_bayes[:2])).all()
+    assert p[2] == pytest.approx(0.05)
+    one = pooled_p_unamplified(np.array([2.0]), np.array([0.5]), np.array([True]))
+    assert one[0] == pytest.approx(expit(2.0))
 
 
 def test_tiny_overdispersion_is_binomial():
