@@ -4,7 +4,8 @@ Known truth: read counts drawn binomially (bulk) or beta-binomially (amplified, 
 at germline het sites, and the count-level pair of two people of test_real_pair.py
 (both bulk, both declared MDA, as a user may run two bulk WGS BAMs with the defaults).
 Each cell's dropout and overdispersion are averaged over the two library kinds by the
-posterior probability that it is unamplified (prior 1/2 when no chemistry is given).
+posterior probability that it is unamplified (cells with no chemistry given share a
+prior learnt from each other; 0.05 when an amplified chemistry is stated).
 """
 
 import logging
