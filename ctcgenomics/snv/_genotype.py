@@ -73,9 +73,11 @@ class GenotypeParams:
         The least overdispersion of het allele fractions taken for an amplified library
         (MDA ~0.05-0.3; low-bias chemistries such as PTA lower, hence low).
     unamplified_prior
-        Prior probability that a cell whose chemistry is not given (no cell sheet, or no
-        ``wga``: MDA is assumed) is an unamplified library: even odds, the assumption is
-        no information, so its het sites decide.
+        Prior mean of the probability that a cell whose chemistry is not given (no cell
+        sheet, or no ``wga``: MDA is assumed, which is no information) is an unamplified
+        library; the run's such cells then learn their prior from each other
+        (Beta(2 x this, 2 x (1 - this)), leave-one-out empirical Bayes,
+        :func:`~ctcgenomics.snv._library.pooled_p_unamplified`).
     unamplified_prior_stated
         The same for a cell whose sheet states an amplified chemistry: the statement is
         believed unless its het sites clearly say otherwise.
