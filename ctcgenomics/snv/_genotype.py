@@ -63,16 +63,27 @@ class GenotypeParams:
         threshold would keep mostly sites without dropout and underestimate it (the
         likelihood already weighs a site with few reads weakly).
     detect_unamplified
-        Test each cell declared amplified for amplification from the allele balance of
-        its germline het sites (:mod:`ctcgenomics.snv._library`); one whose het
-        fractions are clearly binomial is modelled as unamplified (``wga`` none), with
-        a warning. A cell declared ``none`` is never switched (only warned about).
+        Weigh, for each cell declared amplified, whether it is unamplified from the
+        allele balance of its germline het sites (:mod:`ctcgenomics.snv._library`): its
+        dropout, overdispersion and artefact prior are averaged over the two library
+        kinds by their posterior probabilities, and a cell more probably unamplified is
+        reported (and its artefacts modelled) as such, with a warning. A cell declared
+        ``none`` is never switched (only warned about).
     amplified_min_rho
         The least overdispersion of het allele fractions taken for an amplified library
         (MDA ~0.05-0.3; low-bias chemistries such as PTA lower, hence low).
+    unamplified_prior
+        Prior mean of the probability that a cell whose chemistry is not given (no cell
+        sheet, or no ``wga``: MDA is assumed, which is no information) is an unamplified
+        library; the run's such cells then learn their prior from each other
+        (Beta(2 x this, 2 x (1 - this)), leave-one-out empirical Bayes,
+        :func:`~ctcgenomics.snv._library.pooled_p_unamplified`).
+    unamplified_prior_stated
+        The same for a cell whose sheet states an amplified chemistry: the statement is
+        believed unless its het sites clearly say otherwise.
     library_test_threshold
-        Likelihood-ratio statistic against ``rho >= amplified_min_rho`` a cell needs to
-        be taken as unamplified (10.83: chi-square(1) p = 0.001).
+        Likelihood-ratio statistic against binomial het fractions above which a cell
+        declared ``none`` is warned about (10.83: chi-square(1) p = 0.001).
     model
         Parameters of the genotype model.
     """
@@ -84,6 +95,8 @@ class GenotypeParams:
     min_dropout_depth: int = 1
     detect_unamplified: bool = True
     amplified_min_rho: float = 0.02
+    unamplified_prior: float = 0.5
+    unamplified_prior_stated: float = 0.05
     library_test_threshold: float = 10.83
     model: ModelParams = field(default_factory=ModelParams)
 
@@ -300,6 +313,9 @@ class _GenotypeData:
     error: np.ndarray
     p_cn: np.ndarray | None
     wga: np.ndarray
+    declared: np.ndarray
+    stated: np.ndarray
+    p_unamplified: np.ndarray
     eta_prior: np.ndarray
     dropout_prior: np.ndarray
     prior_mass: np.ndarray
@@ -366,10 +382,13 @@ def _genotype_inputs(adata: ad.AnnData, model: ModelParams, roles: np.ndarray) -
             "allele balance across CTCs and by germline/population VCFs"
         )
     wga = (
-        adata.obs["wga"].astype(str).str.lower().to_numpy()
+        adata.obs["wga"].astype(str).str.strip().str.lower().to_numpy()
         if "wga" in adata.obs
-        else np.array(["mda"] * adata.n_obs)
+        else np.array([""] * adata.n_obs)
     )
+    # no chemistry given (no cell sheet, or an empty wga): MDA is assumed, not stated
+    stated = ~np.isin(wga, ["", "nan", "<na>"])
+    wga = np.where(stated, wga, "mda")
     unamplified = wga == "none"
     return _GenotypeData(
         model=model,
@@ -381,6 +400,9 @@ def _genotype_inputs(adata: ad.AnnData, model: ModelParams, roles: np.ndarray) -
         error=_error_rates(adata, model),
         p_cn=copy_number_probabilities(adata, model.cn_error, model.max_copy_number),
         wga=wga,
+        declared=wga.copy(),
+        stated=stated,
+        p_unamplified=unamplified.astype(float),
         eta_prior=np.where(unamplified, model.artefact_rate_unamplified, model.artefact_rate),
         dropout_prior=np.where(
             unamplified, model.dropout_prior_unamplified, model.dropout_prior_mean
@@ -414,8 +436,7 @@ def _site_fit(
         artefact_rate=at.eta,
         prior_somatic=p_som,
         prior_germline=p_ger,
-        # amplification spreads het allele fractions; a library without it is binomial
-        rho=np.where(data.wga == "none", 0.0, rates.rho),
+        rho=_cell_rho(data, rates),
         copy_number=data.p_cn,
         hom_fraction=hom,
         artefact_mass=at.mass,
@@ -424,14 +445,25 @@ def _site_fit(
     return site_model(inputs, model)
 
 
+def _cell_rho(data: _GenotypeData, rates: _Rates) -> np.ndarray:
+    """``(cells,)`` overdispersion of het fractions, averaged over the library kind.
+
+    Amplification spreads het allele fractions (``rates.rho``); a library without it is
+    binomial (0).
+    """
+    return (1.0 - data.p_unamplified) * rates.rho
+
+
 def _fit_dropout(
     data: _GenotypeData, rates: _Rates, het: np.ndarray, params: GenotypeParams
 ) -> DropoutFit:
     """Fit dropout per cell and locally, and overdispersion, on germline het sites.
 
-    Sets ``rates.rho`` and ``rates.delta``; returns the per-cell fit.
+    Sets ``rates.rho`` and ``rates.delta`` (each cell's dropout averaged over its library
+    kind: unamplified with probability ``p_unamplified``, rate at the unamplified prior;
+    amplified otherwise, rate fitted); returns the per-cell fit, with the averaged rate.
     """
-    model, n = data.model, data.n
+    model = data.model
     # A library without amplification (wga none, e.g. a bulk germline control) has no
     # allelic dropout: where it shows one allele at a site called germline het, it is
     # homozygous there (another individual, a sample swap, a mapping artefact). Its rate
@@ -440,23 +472,25 @@ def _fit_dropout(
     # other is het made a bulk WBC's "dropout" ~0.3, so that WBC could no longer rule
     # out germline at the sites where it has good depth and no alternative read.
     unamplified = data.wga == "none"
-    amp_wbc = data.is_wbc & ~unamplified
-    wbc_obs = int((n[amp_wbc][:, het] >= 8).sum()) if amp_wbc.any() else 0
-    fit = estimate_dropout(
-        data.alt[:, het],
-        n[:, het],
-        data.error,
-        model,
-        rho_cells=amp_wbc if wbc_obs >= 20 else None,
-        prior_mean=data.dropout_prior,
-        min_depth=params.min_dropout_depth,
-        groups=data.wga,
-        fixed=unamplified,
-    )
+    fit = _dropout_fit(data, het, params, unamplified)
     rates.rho = fit.rho
     chrom = data.var["chrom"].astype(str).to_numpy()
     pos = data.var["pos"].to_numpy()
-    rates.delta = local_dropout(fit, chrom[het], pos[het], chrom, pos, model)
+    delta = local_dropout(fit, chrom[het], pos[het], chrom, pos, model)
+    rate = fit.dropout.copy()
+    # The amplified alternative of cells taken as unamplified (more probable) but not
+    # certainly: their rate fitted as if amplified, the other cells' rates and rho as
+    # above (a bulk library would lower rho and raise its chemistry's dropout prior).
+    p = data.p_unamplified
+    alt_kind = unamplified & (p < 1.0)
+    if alt_kind.any():
+        amp = _dropout_fit(data, het, params, unamplified & ~alt_kind)
+        delta[alt_kind] = local_dropout(amp, chrom[het], pos[het], chrom, pos, model)[alt_kind]
+        rate[alt_kind] = amp.dropout[alt_kind]
+        fit.n_sites[alt_kind] = amp.n_sites[alt_kind]
+    none = model.dropout_prior_unamplified
+    rates.delta = p[:, None] * none + (1 - p[:, None]) * delta
+    fit.dropout = p * none + (1 - p) * rate
     log.info(
         "dropout fitted on %d germline het sites: median %.3f, rho %.3f",
         int(het.sum()),
@@ -466,6 +500,30 @@ def _fit_dropout(
     return fit
 
 
+def _dropout_fit(
+    data: _GenotypeData, het: np.ndarray, params: GenotypeParams, fixed: np.ndarray
+) -> DropoutFit:
+    """Per-cell dropout and rho on germline het sites; ``fixed`` cells keep their prior."""
+    n = data.n
+    amp_wbc = data.is_wbc & ~fixed
+    wbc_obs = int((n[amp_wbc][:, het] >= 8).sum()) if amp_wbc.any() else 0
+    # a cell switched to unamplified but fitted as amplified: its declared chemistry
+    groups = np.where(fixed, "none", data.declared)
+    switched = ~fixed & (data.wga != data.declared)
+    prior = np.where(switched, data.model.dropout_prior_mean, data.dropout_prior)
+    return estimate_dropout(
+        data.alt[:, het],
+        n[:, het],
+        data.error,
+        data.model,
+        rho_cells=amp_wbc if wbc_obs >= 20 else None,
+        prior_mean=prior,
+        min_depth=params.min_dropout_depth,
+        groups=groups,
+        fixed=fixed,
+    )
+
+
 def _check_libraries(
     adata: ad.AnnData,
     data: _GenotypeData,
@@ -473,34 +531,43 @@ def _check_libraries(
     het: np.ndarray,
     params: GenotypeParams,
 ) -> pd.DataFrame:
-    """Test each cell's het allele balance for amplification; switch clear bulk libraries.
+    """Weigh each declared-amplified cell's library kind by its het allele balance.
 
-    A cell declared amplified whose het fractions reject ``rho >= amplified_min_rho``
-    (:func:`~ctcgenomics.snv._library.library_test`) is modelled as unamplified from
-    step (2) on: no fitted dropout, binomial het fractions, the unamplified artefact
-    rate. A cell declared ``none`` whose fractions are clearly overdispersed is only
-    warned about. Returns one row per cell: declared and used library kind, ``rho``, the
-    statistics and the number of sites (empty when ``detect_unamplified`` is off).
+    ``data.p_unamplified`` becomes the posterior probability that the cell is unamplified
+    (:func:`~ctcgenomics.snv._library.library_test`, prior ``unamplified_prior``): its
+    dropout, overdispersion and artefact prior are then averaged over the two kinds
+    (Bayesian model averaging; a hard switch at a test threshold needed ~150-200 het
+    sites, so two bulk people over 100 kb kept the MDA dropout and "the WBC dropped the
+    allele" explained every difference). A cell more probably unamplified is also used as
+    such where one kind must be chosen (its artefact rate not fitted; warned about). A
+    cell declared ``none`` whose fractions are clearly overdispersed is only warned about.
+    Returns one row per cell: declared and used kind, ``rho``, the statistics, the
+    posterior and the number of sites (empty when ``detect_unamplified`` is off).
     """
-    cols = ["cell", "declared", "used", "rho", "statistic", "overdispersed", "n_sites"]
+    cols = ["cell", "declared", "used", "p_unamplified", "rho", "statistic", "overdispersed"]
+    cols += ["n_sites"]
     if not params.detect_unamplified:
         return pd.DataFrame(columns=cols)
-    from ctcgenomics.snv._library import library_test
+    from ctcgenomics.snv._library import library_test, pooled_p_unamplified
 
     test = library_test(data.alt[:, het], data.n[:, het], rho_floor=params.amplified_min_rho)
-    declared = data.wga.copy()
+    declared = data.declared
+    amplified = declared != "none"
+    prior = np.where(data.stated, params.unamplified_prior_stated, params.unamplified_prior)
+    # cells without a stated chemistry share their prior (leave-one-out empirical Bayes)
+    pooled = pooled_p_unamplified(test.log_bayes, prior, amplified & ~data.stated)
+    p = np.where(amplified, pooled, 1.0)
+    bulk = amplified & (p > 0.5)  # no evidence (p = 1/2): the assumed MDA is kept
     thr = params.library_test_threshold
-    bulk = (declared != "none") & (test.statistic >= thr)
-    over = (declared == "none") & (test.overdispersed >= thr)
-    over &= test.rho >= params.amplified_min_rho
+    over = ~amplified & (test.overdispersed >= thr) & (test.rho >= params.amplified_min_rho)
     names = adata.obs_names.astype(str)
     for c in np.flatnonzero(bulk):
         log.warning(
             "cell %s is declared amplified (wga %s) but its %d germline het sites with both "
-            "alleles are binomial (rho %.4f; likelihood ratio %.1f >= %.2f against rho >= "
-            "%g): modelled as an unamplified (bulk) library, without allelic dropout",
-            names[c], declared[c], test.n_sites[c], test.rho[c], test.statistic[c], thr,
-            params.amplified_min_rho,
+            "alleles look binomial (rho %.4f; posterior probability of an unamplified "
+            "library %.3g): modelled as an unamplified (bulk) library, its dropout and "
+            "overdispersion averaged over both kinds by that probability",
+            names[c], declared[c], test.n_sites[c], test.rho[c], p[c],
         )  # fmt: skip
     for c in np.flatnonzero(over):
         log.warning(
@@ -509,17 +576,19 @@ def _check_libraries(
             "against binomial): kept as declared; check its wga",
             names[c], test.n_sites[c], test.rho[c], test.overdispersed[c],
         )  # fmt: skip
-    if bulk.any():
-        model = data.model
-        data.wga = np.where(bulk, "none", data.wga)
-        data.eta_prior = np.where(bulk, model.artefact_rate_unamplified, data.eta_prior)
-        data.dropout_prior = np.where(bulk, model.dropout_prior_unamplified, data.dropout_prior)
-        rates.eta = np.where(bulk, data.eta_prior, rates.eta)
+    model = data.model
+    data.p_unamplified = p
+    data.wga = np.where(bulk, "none", data.wga)
+    # the artefact rate's prior mean, averaged over the kind like the dropout
+    data.eta_prior = p * model.artefact_rate_unamplified + (1 - p) * data.eta_prior
+    data.dropout_prior = np.where(bulk, model.dropout_prior_unamplified, data.dropout_prior)
+    rates.eta = data.eta_prior.copy()
     return pd.DataFrame(
         {
             "cell": names,
             "declared": declared,
             "used": data.wga,
+            "p_unamplified": p,
             "rho": test.rho,
             "statistic": test.statistic,
             "overdispersed": test.overdispersed,
@@ -532,10 +601,9 @@ def _check_identity(adata: ad.AnnData, data: _GenotypeData, rates: _Rates) -> pd
     """Same-person check of each CTC against the pooled WBCs (``_identity``); logged."""
     from ctcgenomics.snv._identity import identity_test, warn_identity
 
-    rho = np.where(data.wga == "none", 0.0, rates.rho)
     table = identity_test(
-        data.alt, data.n, rates.delta, rho, adata.obs_names.astype(str).to_numpy(),
-        data.is_ctc, data.is_wbc,
+        data.alt, data.n, rates.delta, _cell_rho(data, rates),
+        adata.obs_names.astype(str).to_numpy(), data.is_ctc, data.is_wbc,
     )  # fmt: skip
     warn_identity(table)
     return table

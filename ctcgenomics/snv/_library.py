@@ -18,6 +18,16 @@ two, is the likelihood-ratio statistic of "amplified" against the best fit. Unde
 amplification (``rho >= rho_floor``) it exceeds the chi-square(1) quantile
 ``threshold`` with probability at most ``1 - p`` (10.83: p = 0.001), so a larger value
 is strong evidence that the library was not amplified.
+
+The same likelihoods give the posterior probability that the library is unamplified,
+for Bayesian model averaging over the library kind (``_genotype``): each hypothesis'
+marginal likelihood averages the conditioned likelihood over a log-uniform prior on
+``rho`` (the grid points, ~1.19x apart): bulk over ``{0} U [1e-4, rho_floor)`` (little or
+no overdispersion: PCR, capture), amplified over ``[rho_floor, 0.5]`` (MDA ~0.05-0.3,
+low-bias chemistries near the floor). Their log ratio ``log_bayes`` grows with every
+balanced het site, from tens of sites on, where the profile statistic needs hundreds to
+reach its threshold: most of the amplified prior lies at ``rho`` an MDA cell has, which a
+few dozen binomial sites already rule out.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit, logit, logsumexp
 
 from ctcgenomics.snv._model import log_betabinom
 
@@ -49,12 +60,23 @@ class LibraryTest:
         ``(cells,)`` ``2 (max_rho l - l(0))``: evidence against a binomial library.
     n_sites
         ``(cells,)`` het sites used.
+    log_bayes
+        ``(cells,)`` log Bayes factor of an unamplified against an amplified library
+        (marginal likelihoods over the log-uniform ``rho`` priors; 0 without sites).
     """
 
     rho: np.ndarray
     statistic: np.ndarray
     overdispersed: np.ndarray
     n_sites: np.ndarray
+    log_bayes: np.ndarray
+
+    def p_unamplified(self, prior: float | np.ndarray) -> np.ndarray:
+        """``(cells,)`` posterior probability of an unamplified library.
+
+        ``prior`` is its prior probability, a scalar or one per cell.
+        """
+        return expit(self.log_bayes + logit(prior))
 
 
 def _truncated_loglik(
@@ -110,6 +132,7 @@ def library_test(
     rho = np.full(n_cells, np.nan)
     stat = np.zeros(n_cells)
     over = np.zeros(n_cells)
+    log_bayes = np.zeros(n_cells)
     seen = use.any(axis=1)
     if seen.any():
         ll = _truncated_loglik(
@@ -120,4 +143,62 @@ def library_test(
         rho = np.where(seen, grid[np.argmax(ll, axis=1)], np.nan)
         stat = np.where(seen, 2.0 * (best - ll[:, grid >= rho_floor].max(axis=1)), 0.0)
         over = np.where(seen, 2.0 * (best - ll[:, 0]), 0.0)
-    return LibraryTest(rho, stat, over, use.sum(axis=1))
+        amp = grid >= rho_floor
+        marginal = [logsumexp(ll[:, h], axis=1) - np.log(h.sum()) for h in (~amp, amp)]
+        log_bayes = np.where(seen, marginal[0] - marginal[1], 0.0)
+    return LibraryTest(rho, stat, over, use.sum(axis=1), log_bayes)
+
+
+def pooled_p_unamplified(
+    log_bayes: np.ndarray,
+    prior: np.ndarray,
+    pool: np.ndarray,
+    *,
+    weight: float = 2.0,
+    n_iter: int = 200,
+) -> np.ndarray:
+    """Posterior of an unamplified library, the prior of pooled cells learnt from the others.
+
+    The cells of ``pool`` (no chemistry given) are exchangeable: each is unamplified with
+    one unknown probability ``pi`` of prior Beta(``weight prior``, ``weight (1 - prior)``)
+    (Beta(1, 1) for ``prior`` 1/2). A pooled cell's prior is the posterior mean of ``pi``
+    given the other pooled cells (leave-one-out empirical Bayes, iterated to a fixed
+    point): ten amplified CTCs lower the prior of a shallow WBC whose few het sites
+    cannot tell, two bulk libraries raise each other's. Other cells keep ``prior``.
+
+    Parameters
+    ----------
+    log_bayes
+        ``(cells,)`` log Bayes factors of unamplified against amplified
+        (:class:`LibraryTest`).
+    prior
+        ``(cells,)`` prior probability of an unamplified library.
+    pool
+        ``(cells,)`` cells whose prior is learnt from each other.
+    weight
+        Prior weight of ``prior`` in the pooled cells' Beta prior, in cells.
+    n_iter
+        Most fixed-point iterations.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(cells,)`` posterior probabilities.
+    """
+    prior = np.asarray(prior, dtype=float)
+    pool = np.asarray(pool, bool)
+    p = expit(log_bayes + logit(prior))
+    n = int(pool.sum())
+    if n < 2:
+        return p
+    a = weight * prior[pool]
+    for _ in range(n_iter):
+        others = p[pool].sum() - p[pool]
+        loo = (a + others) / (weight + n - 1)
+        new = p.copy()
+        new[pool] = expit(log_bayes[pool] + logit(loo))
+        done = np.max(np.abs(new - p)) < 1e-10
+        p = new
+        if done:
+            break
+    return p

@@ -209,12 +209,16 @@ def log_binom(k: np.ndarray, n: np.ndarray, p: np.ndarray | float) -> np.ndarray
 def log_betabinom(k: np.ndarray, n: np.ndarray, f: float, rho: float | np.ndarray) -> np.ndarray:
     """Beta-binomial log-pmf with mean ``f`` and overdispersion ``rho`` (ICC).
 
-    ``rho`` may be an array broadcasting against ``k``; where it is 0 the binomial.
+    ``rho`` may be an array broadcasting against ``k``; where it is 0 (or below 1e-8) the
+    binomial.
     """
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
     rho = np.asarray(rho, dtype=float)
-    binomial = rho <= 0
+    # Below 1e-8 the difference of two beta functions of arguments ~1/rho loses all its
+    # digits (a cell averaged over library kinds with P(amplified) ~1e-15 gets such a
+    # rho), while the beta-binomial differs from the binomial by ~n^2 rho: negligible.
+    binomial = rho < 1e-8
     s = (1.0 - rho) / np.where(binomial, 1.0, rho)
     a, b = f * s, (1.0 - f) * s
     out = _log_choose(n, k) + special.betaln(k + a, n - k + b) - special.betaln(a, b)

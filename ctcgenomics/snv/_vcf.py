@@ -68,7 +68,10 @@ def _header(adata: ad.AnnData, reference: str | os.PathLike[str]) -> pysam.Varia
 
 
 def _library_lines(header: pysam.VariantHeader, table: object) -> None:
-    """One ``##ctcgenomicsLibrary`` line per cell: declared and used library kind."""
+    """One ``##ctcgenomicsLibrary`` line per cell: declared and used library kind.
+
+    With the posterior probability that the library is unamplified (``PUnamplified``).
+    """
     if table is None or not hasattr(table, "itertuples"):
         return
     for row in table.itertuples(index=False):
@@ -80,6 +83,8 @@ def _library_lines(header: pysam.VariantHeader, table: object) -> None:
             ("Statistic", f"{row.statistic:.4g}"),
             ("Sites", str(int(row.n_sites))),
         ]
+        if hasattr(row, "p_unamplified"):  # older tables lack it
+            items.append(("PUnamplified", f"{row.p_unamplified:.4g}"))
         header.add_meta("ctcgenomicsLibrary", items=items)
 
 
