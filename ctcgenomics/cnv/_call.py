@@ -1253,7 +1253,9 @@ def call_copy_number(
     the patient's sex. First pass per cell: single-bin outliers replaced, HMM over ratio
     levels, scale search on segment means (WBCs restricted to ``wbc_min_ploidy..
     wbc_max_ploidy``; their segments calibrate the level error the CTCs are fitted
-    with). Then cells are grouped by profile, each group's consensus is segmented, and
+    with). Then cells are grouped by profile; each grouped CTC's GC curve is refitted
+    with a free level per segment of its group's consensus (a gain its own first pass
+    missed is not taken for GC bias); each group's consensus is segmented, and
     every cell is refitted on its own plus its group's breakpoints with a clone prior on
     each segment's integer (``docs/cnv.md``). Focal events follow: runs of two or more
     (near) empty bins become copy number 0, bins far above their segment at
