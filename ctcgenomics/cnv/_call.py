@@ -118,6 +118,7 @@ def _ratio(
     level: np.ndarray,
     autosome: np.ndarray,
     segments: np.ndarray | None = None,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """GC- and reference-corrected ratio of one cell and the count expected at ratio 1.
 
@@ -136,6 +137,7 @@ def _ratio(
                 min_bins=cfg.gc_min_bins,
                 level=level,
                 segments=segments,
+                start=start,
             )
             * bias
         )
@@ -309,6 +311,7 @@ def _first_pass(
     level_cv: float,
     level: np.ndarray | None = None,
     segments: np.ndarray | None = None,
+    start: np.ndarray | None = None,
 ) -> _Segmented:
     """GC correction, outlier replacement, HMM and scale fit; GC refit on the levels.
 
@@ -322,8 +325,9 @@ def _first_pass(
     level = ctx.germline if level is None else level
     for _ in range(passes if ctx.gc is not None else 1):
         r, expected = _ratio(
-            counts, ctx.gc, bias, cfg=cfg, level=level, autosome=ctx.autosome, segments=segments
-        )
+            counts, ctx.gc, bias, cfg=cfg, level=level, autosome=ctx.autosome,
+            segments=segments, start=start,
+        )  # fmt: skip
         sd = noise_sd(r, ctx.contig_starts)
         clipped, _ = clip_outliers(
             r, ctx.contig_starts, window=cfg.outlier_window, n_sd=cfg.outlier_sd, sd=sd
@@ -1705,15 +1709,18 @@ def _clone_gc_refit(
         # Germline levels first (sex chromosomes); the clone's empty bins carry no GC.
         level = np.where(seg_levels(cons_clip, seg) > 0.05, ctx.germline, 0.0)
         for i in members:
+            bias = wbc_bias.get(int(i), default_bias)
             first[int(i)] = _first_pass(
                 run.counts[i].astype(float),
-                wbc_bias.get(int(i), default_bias),
+                bias,
                 ctx,
                 cell=int(i),
                 wbc=False,
                 level_cv=run.level_cv,
                 level=level,
                 segments=seg,
+                # The first pass's curve (up to a constant) as the backfitting's start.
+                start=np.log(np.maximum(first[int(i)].expected / bias, 1e-9)),
             )
 
 
