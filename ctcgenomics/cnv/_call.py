@@ -117,6 +117,8 @@ def _ratio(
     cfg: CNVConfig,
     level: np.ndarray,
     autosome: np.ndarray,
+    segments: np.ndarray | None = None,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """GC- and reference-corrected ratio of one cell and the count expected at ratio 1.
 
@@ -134,6 +136,8 @@ def _ratio(
                 frac=cfg.gc_lowess_frac,
                 min_bins=cfg.gc_min_bins,
                 level=level,
+                segments=segments,
+                start=start,
             )
             * bias
         )
@@ -305,13 +309,25 @@ def _first_pass(
     cell: int,
     wbc: bool,
     level_cv: float,
+    level: np.ndarray | None = None,
+    segments: np.ndarray | None = None,
+    start: np.ndarray | None = None,
 ) -> _Segmented:
-    """GC correction, outlier replacement, HMM and scale fit; GC refit on the levels."""
+    """GC correction, outlier replacement, HMM and scale fit; GC refit on the levels.
+
+    With ``segments`` (copy-number segments known from the cell's clone) the GC curve
+    is fitted once, jointly with a free level per segment, and not refitted on the
+    cell's own levels; ``level`` is then divided out first.
+    """
     cfg = ctx.cfg
     res = None
-    level = ctx.germline
-    for _ in range(2 if ctx.gc is not None else 1):
-        r, expected = _ratio(counts, ctx.gc, bias, cfg=cfg, level=level, autosome=ctx.autosome)
+    passes = 2 if segments is None else 1
+    level = ctx.germline if level is None else level
+    for _ in range(passes if ctx.gc is not None else 1):
+        r, expected = _ratio(
+            counts, ctx.gc, bias, cfg=cfg, level=level, autosome=ctx.autosome,
+            segments=segments, start=start,
+        )  # fmt: skip
         sd = noise_sd(r, ctx.contig_starts)
         clipped, _ = clip_outliers(
             r, ctx.contig_starts, window=cfg.outlier_window, n_sd=cfg.outlier_sd, sd=sd
@@ -342,6 +358,7 @@ def _first_pass(
         )
         # Pass 2 refits the GC curve with these copy-number levels divided out.
         level = np.maximum(res.cn / res.fit.multiplier, 0.0)
+        segments = None
     assert res is not None
     return res
 
@@ -1240,7 +1257,9 @@ def call_copy_number(
     the patient's sex. First pass per cell: single-bin outliers replaced, HMM over ratio
     levels, scale search on segment means (WBCs restricted to ``wbc_min_ploidy..
     wbc_max_ploidy``; their segments calibrate the level error the CTCs are fitted
-    with). Then cells are grouped by profile, each group's consensus is segmented, and
+    with). Then cells are grouped by profile; each grouped CTC's GC curve is refitted
+    with a free level per segment of its group's consensus (a gain its own first pass
+    missed is not taken for GC bias); each group's consensus is segmented, and
     every cell is refitted on its own plus its group's breakpoints with a clone prior on
     each segment's integer (``docs/cnv.md``). Focal events follow: runs of two or more
     (near) empty bins become copy number 0, bins far above their segment at
@@ -1334,6 +1353,7 @@ def call_copy_number(
     first, called = _first_passes(run, default_bias, wbc_bias)
     wbc_curve = run.ctx.level_curve
     group = _groups(run, first)
+    _clone_gc_refit(run, first, group, default_bias, wbc_bias)
     _allelic_noise(run, group)
     group_focal: dict[int, np.ndarray] = {}
     group_cons: dict[int, np.ndarray] = {}
@@ -1679,6 +1699,58 @@ def _first_passes(
         if (n_done + 1) % 500 == 0:
             log.info("first pass: %d of %d cells", n_done + 1, len(called))
     return first, called
+
+
+def _clone_gc_refit(
+    run: _Run,
+    first: dict[int, _Segmented],
+    group: np.ndarray,
+    default_bias: np.ndarray,
+    wbc_bias: dict[int, np.ndarray],
+) -> None:
+    """Refit each grouped CTC's GC curve jointly with a level per segment of its clone.
+
+    A cell's first pass fits its GC curve on its own levels, which its own HMM may have
+    missed: on a short reference (one 78-bin contig) an 8-bin gain is a tenth of the
+    points, GC is regionally clustered, and the LOWESS takes part of the gain as GC bias,
+    which the refit on the cell's (gain-less) levels then keeps. The members of a clone
+    share their breakpoints while each has its own GC curve, so the segments of the
+    group's consensus are given to :func:`gc_expected`, which fits each member's curve
+    with a free level per segment: the curve is learnt within segments and cannot take
+    a step for GC bias. Dividing the consensus' levels out instead would keep what the
+    members absorbed (they are in the consensus) and would round a gain read low to the
+    wrong scale along with the whole clone. Then the member's own HMM and scale fit run
+    as before. ``first`` is updated in place; WBC groups, lone cells and runs without GC
+    are left as they are.
+    """
+    ctx = run.ctx
+    if ctx.gc is None:
+        return
+    for g in np.unique(group[group >= 0]):
+        members = np.flatnonzero(group == g)
+        if run.roles[members[0]] == "wbc" or len(members) < 2:
+            continue
+        cons = consensus_ratio(
+            np.vstack([first[int(i)].ratio for i in members]),
+            np.array([first[int(i)].sd for i in members]),
+        )
+        cons_clip, seg = _consensus_segments(cons, len(members), ctx)
+        # Germline levels first (sex chromosomes); the clone's empty bins carry no GC.
+        level = np.where(seg_levels(cons_clip, seg) > 0.05, ctx.germline, 0.0)
+        for i in members:
+            bias = wbc_bias.get(int(i), default_bias)
+            first[int(i)] = _first_pass(
+                run.counts[i].astype(float),
+                bias,
+                ctx,
+                cell=int(i),
+                wbc=False,
+                level_cv=run.level_cv,
+                level=level,
+                segments=seg,
+                # The first pass's curve (up to a constant) as the backfitting's start.
+                start=np.log(np.maximum(first[int(i)].expected / bias, 1e-9)),
+            )
 
 
 def _groups(run: _Run, first: dict[int, _Segmented]) -> np.ndarray:

@@ -10,6 +10,10 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 
 # Ratios are floored before log2 so empty (copy-number 0) bins stay finite in MAPD.
 _LOG_FLOOR = 1.0 / 64
+# Backfitting of segment levels and the GC curve: at most this many rounds, stopping
+# when no level moves by more than the tolerance (log units: 0.1 % of a level).
+_BACKFIT_ITER = 50
+_BACKFIT_TOL = 1e-3
 
 
 def gc_expected(
@@ -19,6 +23,8 @@ def gc_expected(
     frac: float = 0.3,
     min_bins: int = 0,
     level: np.ndarray | None = None,
+    segments: np.ndarray | None = None,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return the expected count of each bin from its GC content, for one cell.
 
@@ -42,6 +48,15 @@ def gc_expected(
         one copy-number segment, which a narrow span would fit as GC bias and erase.
     level
         Relative copy-number level per bin (copy number / mean), or ``None``.
+    segments
+        Copy-number segment of each bin (IDs, constant along a segment), or ``None``.
+        Each segment then has a free level fitted jointly with the curve (backfitting:
+        the curve on the log counts less the levels, each level the mean of its bins'
+        log counts less the curve), so the curve is learnt from the GC variation within
+        segments and a gain or loss is not taken as GC bias, whatever its size.
+    start
+        With ``segments``: a log-count curve to start the backfitting from (e.g. an
+        earlier fit of the same cell's curve); it only changes how soon it converges.
 
     Returns
     -------
@@ -55,11 +70,45 @@ def gc_expected(
         logc = logc - np.log(np.maximum(level, 0.05))
     span = float(np.ptp(gc[keep])) if keep.any() else 0.0
     frac = min(1.0, max(frac, min_bins / max(int(keep.sum()), 1)))
-    fit = lowess(logc[keep], gc[keep], frac=frac, it=3, delta=0.01 * span, return_sorted=True)
+    kw = dict(frac=frac, it=3, delta=0.01 * span)
+    if segments is not None and keep.any():
+        logc = logc - _segment_levels(logc, gc, keep, segments, kw, start)
+    fit = lowess(logc[keep], gc[keep], return_sorted=True, **kw)
     if len(fit) == 0 or not np.isfinite(fit[:, 1]).any():
         return np.full(len(counts), float(np.exp(np.median(logc))))
     ok = np.isfinite(fit[:, 1])
     return np.exp(np.interp(gc, fit[ok, 0], fit[ok, 1]))
+
+
+def _segment_levels(
+    logc: np.ndarray,
+    gc: np.ndarray,
+    keep: np.ndarray,
+    segments: np.ndarray,
+    kw: dict,
+    start: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per-bin level of each segment, fitted jointly with a LOWESS GC curve (backfitting).
+
+    The levels are centred on 0 (the curve carries the cell's overall depth); bins
+    outside ``keep`` neither inform a level nor the curve.
+    """
+    _, ids = np.unique(segments, return_inverse=True)
+    w = keep.astype(float)
+    sizes = np.maximum(np.bincount(ids, weights=w), 1.0)
+    curve = np.zeros(len(logc)) if start is None else np.asarray(start, dtype=float).copy()
+    level = np.zeros(len(logc))
+    for _ in range(_BACKFIT_ITER):
+        new = (np.bincount(ids, weights=w * (logc - curve)) / sizes)[ids]
+        new -= np.mean(new[keep])
+        done = np.max(np.abs(new - level)[keep]) < _BACKFIT_TOL
+        level = new
+        if done:
+            break
+        # Without robustifying rounds here (4x cheaper): the final fit has them.
+        fitted = lowess(logc[keep] - level[keep], gc[keep], return_sorted=False, **{**kw, "it": 0})
+        curve[keep] = np.where(np.isfinite(fitted), fitted, 0.0)
+    return level
 
 
 def noise_sd(ratio: np.ndarray, contig_starts: np.ndarray) -> float:
