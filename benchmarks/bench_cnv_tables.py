@@ -7,7 +7,14 @@ losses, no cell labels. It writes a wide TSV without GC and a comma-separated ta
 a ``gc`` column, calls each with ``ctcg cnv call --count-table T --patient P1 --outdir O
 --no-plots`` (nothing else given) and prints the share of each cell's used autosomal
 bins called at the true copy number, the cells fitted at twice their true ploidy (and
-how many of those are flagged not identifiable), the sex and the wall time.
+how many of those are flagged not identifiable), the sex and the wall time; then the
+median share of bins right per cell kind (diploid cells, clone ``A``, clone ``B``) and
+the false gains and losses (bins) per diploid cell.
+
+``--shared-bias SD --stretches N`` add a per-bin bias all cells share (log-normal, plus
+``N`` contiguous low-mappability stretches of up to ``--stretch-bins`` bins;
+``simulate._arm_patient.shared_bin_bias``),
+as real count tables carry; ``--params-json`` is passed to ``ctcg cnv call``.
 
 Run: .venv/bin/python benchmarks/bench_cnv_tables.py [--runs 0:40:male 1:20:female ...]
 """
@@ -27,11 +34,21 @@ import pandas as pd
 RUNS = ["0:40:male", "1:20:female", "2:60:male", "3:40:female", "4:30:male"]
 
 
-def simulate(seed: int, n_cells: int, sex: str, out: Path):
+def simulate(
+    seed: int, n_cells: int, sex: str, out: Path, bias: float = 0.0, stretches: int = 0,
+    stretch_bins: int = 4,
+):  # fmt: skip
     """Write ``nogc.tsv.gz`` and ``gc.csv.gz`` for one patient; return the simulation."""
     from ctcgenomics.simulate._arm_patient import arm_change_patient
 
-    patient = arm_change_patient(seed, n_cells, sex)
+    patient = arm_change_patient(
+        seed,
+        n_cells,
+        sex,
+        shared_bias_sd=bias,
+        low_map_stretches=stretches,
+        max_stretch_bins=stretch_bins,
+    )
     bins, sim, cells = patient.bins, patient.sim, patient.sim.cells
     coords = bins[["chrom", "start", "end"]].assign(chrom=bins["chrom"].str.removeprefix("chr"))
     counts = pd.DataFrame(sim.counts.T, columns=cells.index)
@@ -40,13 +57,14 @@ def simulate(seed: int, n_cells: int, sex: str, out: Path):
     return sim
 
 
-def call_and_score(table: Path, sim, label: str) -> None:
+def call_and_score(table: Path, sim, label: str, params: str | None = None) -> None:
     """Call ``table`` with the CLI as a new user would and print the figures."""
     import anndata as ad
 
     out = table.parent / f"out_{table.name.split('.')[0]}"
     t0 = time.time()
     cmd = ["ctcg", "cnv", "call", "--count-table", str(table), "--patient", "P1"]
+    cmd += ["--params-json", params] if params else []
     res = subprocess.run([*cmd, "--outdir", str(out), "--no-plots"], capture_output=True, text=True)
     wall = time.time() - t0
     if res.returncode:
@@ -69,21 +87,45 @@ def call_and_score(table: Path, sim, label: str) -> None:
         f"doubled {int(doubled.sum())} (flagged {flagged}); {wall:.1f} s",
         flush=True,
     )
+    auto = used & ~sex_chrom
+    clone = sim.cells["clone"].to_numpy()
+    kinds = " ".join(
+        f"{k} {np.median(right[clone == k]):.3f}"
+        for k in ("normal", "A", "B")
+        if (clone == k).any()
+    )
+    normal = clone == "normal"
+    cn_n, truth_n = cn[normal][:, auto], sim.truth[normal][:, auto]
+    print(
+        f"    reference {summary.get('reference')} | bins right median by kind: {kinds} | "
+        f"diploid cells: false gain bins/cell {(cn_n > truth_n).sum(axis=1).mean():.1f}, "
+        f"false loss bins/cell {(cn_n < truth_n).sum(axis=1).mean():.1f}",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; ``--runs seed:cells:sex ...``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", nargs="+", default=RUNS)
+    parser.add_argument("--shared-bias", type=float, default=0.0)
+    parser.add_argument("--stretches", type=int, default=0)
+    parser.add_argument("--stretch-bins", type=int, default=4)
+    parser.add_argument("--params-json", default=None)
+    parser.add_argument("--tables", nargs="+", default=["nogc.tsv.gz", "gc.csv.gz"])
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         for run in args.runs:
             seed, n_cells, sex = run.split(":")
             out = Path(tmp) / run.replace(":", "_")
             out.mkdir()
-            sim = simulate(int(seed), int(n_cells), sex, out)
-            for name in ("nogc.tsv.gz", "gc.csv.gz"):
-                call_and_score(out / name, sim, f"seed {seed} cells {n_cells} {sex}")
+            sim = simulate(
+                int(seed), int(n_cells), sex, out, args.shared_bias, args.stretches,
+                args.stretch_bins,
+            )  # fmt: skip
+            for name in args.tables:
+                label = f"seed {seed} cells {n_cells} {sex}"
+                call_and_score(out / name, sim, label, args.params_json)
     return 0
 
 

@@ -45,6 +45,7 @@ from ctcgenomics.cnv._focal import (
     log_noise_sd,
     seg_levels,
 )
+from ctcgenomics.cnv._inrun_reference import flat_cells, shared_artefacts
 from ctcgenomics.cnv._joint import (
     boundaries,
     consensus_ratio,
@@ -1351,6 +1352,9 @@ def call_copy_number(
     run = _prepare(adata, cfg, layer, normal, blacklist, mappability, sex, alleles, roles)
     default_bias, wbc_bias = _reference(run, normal)
     first, called = _first_passes(run, default_bias, wbc_bias)
+    in_run = _in_run_reference(run, first)
+    if in_run is not None:
+        first, called = _first_passes(run, *in_run)
     wbc_curve = run.ctx.level_curve
     group = _groups(run, first)
     _clone_gc_refit(run, first, group, default_bias, wbc_bias)
@@ -1645,6 +1649,65 @@ def _reference(run: _Run, normal: np.ndarray | None) -> tuple[np.ndarray, dict[i
             wbc_bias = dict(zip(pon_cells.tolist(), own_bias, strict=True))
             run.reference = "panel_of_normals"
     return default_bias, wbc_bias
+
+
+def _reference_ratios(run: _Run, cells: np.ndarray) -> np.ndarray:
+    """GC-corrected ratios of reference cells over their germline levels (cells x bins)."""
+    ctx = run.ctx
+    ratios = np.full((len(cells), run.n_used), np.nan)
+    for k, i in enumerate(cells):
+        r, _ = _ratio(
+            run.counts[i].astype(float), ctx.gc, np.ones(run.n_used), cfg=run.cfg,
+            level=ctx.germline, autosome=ctx.autosome,
+        )  # fmt: skip
+        ratios[k] = r / np.maximum(ctx.germline, 1e-6)
+    return ratios
+
+
+# Most autosomal bins a flat cell may have off its state, in short segments only: shared
+# low-mappability stretches cover a few per cent of the genome.
+_MAX_OFF_FRACTION = 0.05
+
+
+def _in_run_reference(
+    run: _Run, first: dict[int, _Segmented]
+) -> tuple[np.ndarray, dict[int, np.ndarray]] | None:
+    """Panel of the run's flat diploid cells when there is no other reference, or ``None``.
+
+    Cells whose first-pass autosomes sit at one integer state (off it only in segments
+    shorter than twice the wave scale, under 5 % of bins) are normals by their profile; a run
+    of tumour cells only has none (an arm change is far longer), so no tumour cell is
+    taken and no clonal event is cancelled. Sets ``run.reference`` and ``run.pon_panel``;
+    returns the divisor of the other cells and each panel cell's leave-one-out divisor.
+    """
+    cfg, ctx = run.cfg, run.ctx
+    if run.reference != "none" or not (cfg.in_run_reference and cfg.panel_of_normals):
+        return None
+    profiles = {i: (res.cn, res.seg_id) for i, res in first.items() if run.roles[i] != "wbc"}
+    cells = flat_cells(
+        profiles, ctx.autosome, min_event_bins=2 * ctx.wide, max_off_fraction=_MAX_OFF_FRACTION
+    )
+    if len(cells) < max(cfg.min_pon_cells, 2):
+        log.info(
+            "no in-run reference: %d cell(s) with a flat diploid profile, %d needed",
+            len(cells), cfg.min_pon_cells,
+        )  # fmt: skip
+        return None
+    own_bias, panel = panel_of_normals(_reference_ratios(run, cells), min_cells=cfg.min_pon_cells)
+    assert panel is not None and own_bias is not None
+    shared = shared_artefacts(panel, ctx.contig_starts, ctx.contig_lengths, cfg)
+    if not shared.any():
+        log.info("in-run reference not needed: the %d flat cells share no change", len(cells))
+        return None
+    run.pon_panel = np.where(shared, panel, 1.0)
+    run.reference = "in_run_diploid"
+    log.info(
+        "in-run reference: %d of %d cells have a flat diploid profile; %d bin(s) that most of "
+        "them call changed are divided by their panel (leave-one-out for them), second pass",
+        len(cells), len(first), int(shared.sum()),
+    )  # fmt: skip
+    own = {int(i): np.where(shared, b, 1.0) for i, b in zip(cells, own_bias, strict=True)}
+    return pon_divisor(run.pon_panel), own
 
 
 def _first_passes(

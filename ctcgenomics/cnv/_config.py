@@ -47,7 +47,12 @@ class CNVConfig:
     panel_of_normals
         Divide out bin-specific bias estimated from the WBCs of the same patient.
     min_pon_cells
-        Fewest WBCs needed to build the panel of normals.
+        Fewest WBCs needed to build the panel of normals (and fewest flat cells for the
+        in-run reference).
+    in_run_reference
+        Without WBCs (or too few) and without a matched normal, take the run's own cells
+        whose first-pass autosomes sit at one integer state as the panel of normals for
+        a second pass (``uns reference = in_run_diploid``).
     outlier_window, outlier_sd
         A bin further than ``outlier_sd`` noise SDs from the running median of
         ``outlier_window`` bins is replaced by that median.
@@ -146,6 +151,7 @@ class CNVConfig:
     gc_min_bins: int = 100
     panel_of_normals: bool = True
     min_pon_cells: int = 3
+    in_run_reference: bool = True
     outlier_window: int = 3
     outlier_sd: float = 5.0
     transition_prob: float = 1e-4

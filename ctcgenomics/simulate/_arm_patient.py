@@ -33,6 +33,8 @@ class ArmPatient:
 
     bins: pd.DataFrame
     sim: CountSimulation
+    low_map: np.ndarray | None = None
+    """Bins in a shared low-mappability stretch (``None`` without them)."""
 
 
 def _arm_changes(
@@ -54,8 +56,41 @@ def _arm_changes(
     return a, b
 
 
+def shared_bin_bias(
+    bins: pd.DataFrame,
+    sd: float,
+    n_stretches: int,
+    rng: np.random.Generator,
+    max_stretch_bins: int = 4,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log per-bin bias every cell shares (log-normal plus low-mappability stretches).
+
+    Real count tables (readCounter, QDNAseq, DLP/HMMcopy) carry such biases (repeats,
+    bins next to gaps): ``sd`` is the log SD of the per-bin part; each of the
+    ``n_stretches`` stretches covers 1 to ``max_stretch_bins`` contiguous bins at 50-80 %
+    of the reads. Returns the log bias and the bins in a stretch.
+    """
+    n = len(bins)
+    out = rng.normal(-(sd**2) / 2, sd, n) if sd > 0 else np.zeros(n)
+    low = np.zeros(n, dtype=bool)
+    for start in rng.choice(n, n_stretches, replace=False):
+        stretch = slice(start, start + int(rng.integers(1, max_stretch_bins + 1)))
+        out[stretch] += np.log(rng.uniform(0.5, 0.8))
+        low[stretch] = True
+    return out, low
+
+
 def arm_change_patient(
-    seed: int, n_cells: int, sex: str, *, bin_size: int = 500_000, reads_per_bin: float = 150
+    seed: int,
+    n_cells: int,
+    sex: str,
+    *,
+    bin_size: int = 500_000,
+    reads_per_bin: float = 150,
+    shared_bias_sd: float = 0.0,
+    low_map_stretches: int = 0,
+    max_stretch_bins: int = 4,
+    n_normal: int | None = None,
 ) -> ArmPatient:
     """Simulate one patient's cells on GRCh37 with arm-level changes (MDA counts).
 
@@ -70,6 +105,12 @@ def arm_change_patient(
         ``female`` (no chrY bins) or ``male``.
     bin_size, reads_per_bin
         Bin size in bp and mean reads per bin at copy number 2.
+    shared_bias_sd, low_map_stretches, max_stretch_bins
+        Extra per-bin bias shared by all cells (:func:`shared_bin_bias`; drawn from its
+        own stream, so 0 and 0, the defaults, leave the output unchanged).
+    n_normal
+        Number of diploid cells instead of ``max(2, n_cells // 5)`` (0 for a run of
+        tumour cells only).
 
     Returns
     -------
@@ -83,13 +124,22 @@ def arm_change_patient(
     ga, gb = germline_cn(bins, sex)
     a1, b1 = _arm_changes(ga, gb, bins, 6, rng)
     a2, b2 = _arm_changes(a1, b1, bins, 3, rng)
-    n_normal = max(2, n_cells // 5)
+    n_normal = max(2, n_cells // 5) if n_normal is None else n_normal
+    extra = low = None
+    if shared_bias_sd > 0 or low_map_stretches > 0:
+        extra, low = shared_bin_bias(
+            bins,
+            shared_bias_sd,
+            low_map_stretches,
+            np.random.default_rng([seed, 99]),
+            max_stretch_bins,
+        )
     n_a = (n_cells - n_normal) // 2
     clones = ["normal"] * n_normal + ["A"] * n_a + ["B"] * (n_cells - n_normal - n_a)
     cells = pd.DataFrame({"clone": clones, "sex": sex})
     cells.index = [f"cell-{i:03d}" for i in range(n_cells)]
     sim = simulate_counts(
         bins, {"normal": (ga, gb), "A": (a1, b1), "B": (a2, b2)}, cells, seed=seed,
-        reads_per_bin=reads_per_bin,
+        reads_per_bin=reads_per_bin, bin_log_bias=extra,
     )  # fmt: skip
-    return ArmPatient(bins, sim)
+    return ArmPatient(bins, sim, low)

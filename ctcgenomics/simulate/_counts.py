@@ -215,6 +215,7 @@ def simulate_counts(
     gc_strength: float = 1.0,
     bin_bias_sd: float = 0.1,
     normal_reads_per_bin: float | None = None,
+    bin_log_bias: np.ndarray | None = None,
 ) -> CountSimulation:
     """Draw read counts (and allele counts) of single cells around known copy number.
 
@@ -249,6 +250,9 @@ def simulate_counts(
     normal_reads_per_bin
         Depth of a matched bulk normal (germline copy number of the first cell's sex, no
         amplification noise), or ``None``.
+    bin_log_bias
+        Extra log efficiency per bin, shared by all cells and the normal (added to the
+        ``bin_bias_sd`` draw; e.g. low-mappability stretches), or ``None``.
 
     Returns
     -------
@@ -258,6 +262,8 @@ def simulate_counts(
     n_bins = len(bins)
     width = (bins["end"] - bins["start"]).to_numpy().astype(float)
     eff = master.normal(-(bin_bias_sd**2) / 2, bin_bias_sd, n_bins) if bin_bias_sd > 0 else 0.0
+    if bin_log_bias is not None:
+        eff = eff + np.asarray(bin_log_bias, dtype=float)
     n_snps = (
         master.poisson(het_snps_per_bin * width / np.median(width), n_bins)
         if het_snps_per_bin

@@ -1,0 +1,69 @@
+"""In-run reference: a run without WBCs or a normal uses its own flat diploid cells."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import ctcgenomics as ctc
+from ctcgenomics.cnv._config import CNVConfig
+from ctcgenomics.cnv._inrun_reference import is_flat
+from ctcgenomics.simulate._arm_patient import ArmPatient, arm_change_patient
+
+
+def _call(patient: ArmPatient, config: CNVConfig | None = None):
+    bins, sim = patient.bins, patient.sim
+    meta = pd.DataFrame({"patient": "P1", "draw": "D1", "role": "ctc"}, index=sim.cells.index)
+    adata = ctc.cnv.counts_anndata(sim.counts, bins[["chrom", "start", "end", "gc"]], meta)
+    ctc.cnv.call_copy_number(adata, config=config)
+    auto = adata.var["used"].to_numpy() & ~adata.var["chrom"].isin(["chrX", "chrY"]).to_numpy()
+    return adata, np.asarray(adata.layers["copy_number"]), auto
+
+
+def _biased(seed: int, n_normal: int | None = None) -> ArmPatient:
+    # Count tables of real runs: a per-bin bias every cell shares (log SD 0.15) and 20
+    # low-mappability stretches of 1-12 bins (500 kb) at 50-80 % of the reads.
+    return arm_change_patient(
+        seed, 20, "female", shared_bias_sd=0.15, low_map_stretches=20, max_stretch_bins=12,
+        n_normal=n_normal,
+    )  # fmt: skip
+
+
+def test_flat_profile_allows_short_changes_only():
+    autosome = np.ones(100, dtype=bool)
+    cn = np.full(100, 2.0)
+    seg_id = np.zeros(100, dtype=int)
+    assert is_flat(cn, seg_id, autosome, min_event_bins=25, max_off_fraction=0.05)
+    cn[40:43], seg_id[40:43], seg_id[43:] = 1.0, 1, 2
+    assert is_flat(cn, seg_id, autosome, min_event_bins=25, max_off_fraction=0.05)
+    cn[60:90], seg_id[60:90], seg_id[90:] = 3.0, 3, 4  # an arm-sized gain
+    assert not is_flat(cn, seg_id, autosome, min_event_bins=25, max_off_fraction=0.5)
+
+
+def test_shared_low_mappability_is_not_called_in_diploid_cells():
+    # Without a reference every cell, diploid ones included, showed the shared
+    # low-mappability stretches as losses (the old code: 173 false bins per diploid cell
+    # of this run, nearly all planted stretch bins).
+    patient = _biased(1)
+    adata, cn, auto = _call(patient)
+    assert adata.uns["ctc_cnv"]["reference"] == "in_run_diploid"
+    truth, clone = patient.sim.truth, patient.sim.cells["clone"].to_numpy()
+    assert patient.low_map is not None
+    planted = int((patient.low_map & auto).sum())
+    normal = clone == "normal"
+    false_bins = (cn[normal][:, auto] != truth[normal][:, auto]).sum(axis=1)
+    assert false_bins.mean() < 0.25 * planted, (false_bins, planted)
+    # Clonal changes (shared by every tumour cell) stay called.
+    event = auto & (truth[~normal] != 2).all(axis=0)
+    assert event.any()
+    assert (cn[~normal][:, event] == truth[~normal][:, event]).mean() > 0.95
+
+
+def test_run_without_diploid_cells_takes_no_tumour_cell_as_reference():
+    patient = _biased(1, n_normal=0)
+    adata, cn, auto = _call(patient)
+    assert adata.uns["ctc_cnv"]["reference"] == "none"
+    truth = patient.sim.truth
+    event = auto & (truth != 2).all(axis=0)
+    assert event.any()
+    assert (cn[:, event] == truth[:, event]).mean() > 0.95
