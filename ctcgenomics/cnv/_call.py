@@ -1354,7 +1354,8 @@ def call_copy_number(
     first, called = _first_passes(run, default_bias, wbc_bias)
     in_run = _in_run_reference(run, first)
     if in_run is not None:
-        first, called = _first_passes(run, *in_run)
+        default_bias, wbc_bias = in_run
+        first, called = _first_passes(run, default_bias, wbc_bias)
     wbc_curve = run.ctx.level_curve
     group = _groups(run, first)
     _clone_gc_refit(run, first, group, default_bias, wbc_bias)
