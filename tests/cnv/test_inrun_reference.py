@@ -42,8 +42,8 @@ def test_flat_profile_allows_short_changes_only():
 
 def test_shared_low_mappability_is_not_called_in_diploid_cells():
     # Without a reference every cell, diploid ones included, showed the shared
-    # low-mappability stretches as losses (the old code: 173 false bins per diploid cell
-    # of this run, nearly all planted stretch bins).
+    # low-mappability stretches as losses (without the in-run reference: 12-33 false
+    # bins per diploid cell of this run, 102 planted stretch bins).
     patient = _biased(1)
     adata, cn, auto = _call(patient)
     assert adata.uns["ctc_cnv"]["reference"] == "in_run_diploid"
@@ -52,7 +52,7 @@ def test_shared_low_mappability_is_not_called_in_diploid_cells():
     planted = int((patient.low_map & auto).sum())
     normal = clone == "normal"
     false_bins = (cn[normal][:, auto] != truth[normal][:, auto]).sum(axis=1)
-    assert false_bins.mean() < 0.25 * planted, (false_bins, planted)
+    assert false_bins.mean() < 0.1 * planted, (false_bins, planted)
     # Clonal changes (shared by every tumour cell) stay called.
     event = auto & (truth[~normal] != 2).all(axis=0)
     assert event.any()
