@@ -1638,7 +1638,8 @@ def _reference(run: _Run, normal: np.ndarray | None) -> tuple[np.ndarray, dict[i
                 "no reference: no matched normal and no WBCs (obs role 'wbc'; `ctcg cnv call "
                 "--sheet` gives roles); each cell's depth is taken relative to its own mean, the "
                 "germline assumed diploid on the autosomes (chrX/chrY at the sex's level), and "
-                "per-bin biases all cells share (mappability%s) stay in the ratios",
+                "per-bin biases all cells share (mappability%s) stay in the ratios unless the "
+                "run's own flat diploid cells give an in-run reference (cnv.in_run_reference)",
                 ", GC" if ctx.gc is None else "",
             )
         elif run.pon_panel is None:
