@@ -151,7 +151,7 @@ class CNVConfig:
     gc_min_bins: int = 100
     panel_of_normals: bool = True
     min_pon_cells: int = 3
-    in_run_reference: bool = True
+    in_run_reference: bool = False
     outlier_window: int = 3
     outlier_sd: float = 5.0
     transition_prob: float = 1e-4

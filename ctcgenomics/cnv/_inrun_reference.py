@@ -16,6 +16,11 @@ from ctcgenomics.cnv._config import CNVConfig
 from ctcgenomics.cnv._normalise import clip_outliers, noise_sd
 from ctcgenomics.cnv._segment import hmm_segment
 
+MIN_BIAS_LEVEL = 0.25
+"""Lowest panel level divided out as a shared bias (lower: a deep deletion)."""
+MAX_BIAS_LEVEL = 1.75
+"""Highest panel level divided out as a shared bias (higher: an amplicon)."""
+
 
 def is_flat(
     cn: np.ndarray,
@@ -107,4 +112,9 @@ def shared_artefacts(
         transition_prob=cfg.transition_prob,
     )
     means = np.bincount(seg_id, weights=clipped) / np.bincount(seg_id)
-    return np.abs(means[seg_id] - 1.0) >= cfg.level_step / 2
+    level = means[seg_id]
+    # Shared biases move reads by tens of per cent; a panel level near 0 or at 2x and
+    # above is a deep deletion or an amplicon that near-diploid tumour cells, passing as
+    # flat, brought into the panel: divided out, it would vanish from every cell.
+    plausible = (level > MIN_BIAS_LEVEL) & (level < MAX_BIAS_LEVEL)
+    return (np.abs(level - 1.0) >= cfg.level_step / 2) & plausible

@@ -10,8 +10,10 @@ from ctcgenomics.cnv._config import CNVConfig
 from ctcgenomics.cnv._inrun_reference import is_flat
 from ctcgenomics.simulate._arm_patient import ArmPatient, arm_change_patient
 
+ON = CNVConfig(in_run_reference=True)  # opt-in (docs/cnv.md, In-run reference)
 
-def _call(patient: ArmPatient, config: CNVConfig | None = None):
+
+def _call(patient: ArmPatient, config: CNVConfig | None = ON):
     bins, sim = patient.bins, patient.sim
     meta = pd.DataFrame({"patient": "P1", "draw": "D1", "role": "ctc"}, index=sim.cells.index)
     adata = ctc.cnv.counts_anndata(sim.counts, bins[["chrom", "start", "end", "gc"]], meta)
@@ -67,3 +69,32 @@ def test_run_without_diploid_cells_takes_no_tumour_cell_as_reference():
     event = auto & (truth != 2).all(axis=0)
     assert event.any()
     assert (cn[:, event] == truth[:, event]).mean() > 0.95
+
+
+def test_focal_events_of_near_diploid_tumour_cells_are_not_divided_out():
+    # Near-diploid CTCs whose only changes are a 3-bin homozygous deletion and a 3-bin
+    # amplicon pass as flat; as most of the flat cells they make the panel, which must
+    # not divide their deletion and amplicon out of every cell.
+    from ctcgenomics.simulate import genome_bins, germline_cn, simulate_counts
+
+    contigs = {"chr1": 40_000_000, "chr2": 30_000_000, "chr3": 30_000_000}
+    bins = genome_bins(contigs, bin_size=500_000, seed=3)
+    ga, gb = germline_cn(bins, "female")
+    a, b = ga.copy(), gb.copy()
+    deleted, amplified = np.arange(20, 23), np.arange(100, 103)
+    a[deleted], b[deleted] = 0, 0
+    a[amplified], b[amplified] = 4, 4
+    cells = pd.DataFrame({"clone": ["normal"] * 4 + ["T"] * 12, "sex": "female"})
+    cells.index = [f"C{i:02d}" for i in range(len(cells))]
+    sim = simulate_counts(bins, {"normal": (ga, gb), "T": (a, b)}, cells, seed=3)
+    _, cn, _ = _call(ArmPatient(bins, sim))
+    tumour = (cells["clone"] == "T").to_numpy()
+    assert (cn[np.ix_(tumour, deleted)] == 0).mean() >= 0.9
+    assert (cn[np.ix_(tumour, amplified)] >= 6).mean() >= 0.9
+
+
+def test_in_run_reference_is_off_by_default():
+    assert not CNVConfig().in_run_reference
+    patient = _biased(1)
+    adata, _, _ = _call(patient, None)
+    assert adata.uns["ctc_cnv"]["reference"] == "none"
