@@ -240,14 +240,7 @@ def _finish(table: CountTable, where: str) -> CountTable:
     alleles = table.alleles
     if alleles is not None:
         alleles = alleles[alleles["chrom"].astype(str).isin(kept)]
-    return CountTable(
-        table.bins[keep].reset_index(drop=True),
-        table.counts[:, keep],
-        table.cells,
-        table.obs,
-        None if table.normal is None else table.normal[keep],
-        alleles,
-    )
+    return _take_bins(table, keep, alleles)
 
 
 def _in_genomic_order(table: CountTable, where: str) -> CountTable:
@@ -264,13 +257,18 @@ def _in_genomic_order(table: CountTable, where: str) -> CountTable:
     if np.array_equal(order, np.arange(len(order))):
         return table
     log.info("%s: bins sorted by contig and start (the table lists them in another order)", where)
+    return _take_bins(table, order, table.alleles)
+
+
+def _take_bins(table: CountTable, index: np.ndarray, alleles: pd.DataFrame | None) -> CountTable:
+    """Return the table on the bins ``index`` selects (a mask or an order), with ``alleles``."""
     return CountTable(
-        bins.iloc[order].reset_index(drop=True),
-        table.counts[:, order],
+        table.bins.iloc[index].reset_index(drop=True),
+        table.counts[:, index],
         table.cells,
         table.obs,
-        None if table.normal is None else table.normal[order],
-        table.alleles,
+        None if table.normal is None else table.normal[index],
+        alleles,
     )
 
 
