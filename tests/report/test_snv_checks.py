@@ -126,3 +126,11 @@ def test_snv_not_run_has_no_checks(tmp_path):
     report = make_report(inputs, "P01")
     assert report.data["sections"]["mutations"]["status"] == "not_run"
     assert "Data checks" not in report.to_html()
+
+
+def test_switched_library_gives_its_posterior_when_the_output_has_it(tmp_path):
+    library = _library().assign(p_unamplified=[0.993, 0.002])
+    report = make_report(_with_checks(tmp_path, None, library), "P01")
+    switched = report.data["sections"]["mutations"]["library_switched"]
+    assert [r["p_unamplified"] for r in switched] == [0.993]
+    assert "posterior probability of an unamplified library 0.993" in report.to_html()

@@ -144,7 +144,8 @@ def snv_data_checks(loaded: LoadedInputs) -> dict:
         ``different`` or ``not evaluable``; empty when absent), ``identity_warnings``
         (one text per ``different`` verdict) and ``library_switched`` (cells declared
         amplified but modelled as unamplified: declared and used kind, ``rho``, the
-        likelihood-ratio statistic and the number of het sites).
+        likelihood-ratio statistic, the number of het sites and ``p_unamplified``, the
+        posterior probability of an unamplified library, None in older outputs).
     """
     adata = loaded.snv
     identity = _uns_table(adata, "identity_check", _IDENTITY_COLUMNS)
@@ -161,5 +162,9 @@ def snv_data_checks(loaded: LoadedInputs) -> dict:
     switched = []
     if library is not None:
         changed = library["declared"].astype(str) != library["used"].astype(str)
+        # the posterior of the model average (absent from outputs before it)
+        full = adata.uns["snv"]["library_check"]
+        posterior = full["p_unamplified"] if "p_unamplified" in full else None
+        library = library.assign(p_unamplified=posterior)
         switched = _records(library.loc[changed])
     return {"identity": rows, "identity_warnings": warnings, "library_switched": switched}
