@@ -1,5 +1,6 @@
 """Copy number from the CNV step: linked cells, draw distributions, cells not in the run."""
 
+import dataclasses
 import logging
 
 import anndata as ad
@@ -50,10 +51,18 @@ def hemizygous(tmp_path):
     return fa, seq, alt, bams, cells
 
 
+def _loh_params(independence):
+    """SNV parameters with the allelic state (LOH) drawn per cell (1) or per clone (0)."""
+    params = ctc.snv.SNVParams.from_mapping({})
+    model = dataclasses.replace(params.genotype.model, loh_cell_independence=independence)
+    return dataclasses.replace(params, genotype=dataclasses.replace(params.genotype, model=model))
+
+
 def test_linked_copy_number_makes_a_reference_only_cell_evaluable(hemizygous, caplog):
     fa, seq, alt, bams, cells = hemizygous
     key = f"syn:{POS0 + 1}:{seq[POS0]}>{alt}"
-    plain = ctc.snv.call(bams, fa, cells=cells, hotspots=None)
+    # LOH drawn per cell, so the other CTCs say nothing about this cell's copies
+    plain = ctc.snv.call(bams, fa, cells=cells, hotspots=None, params=_loh_params(1.0))
     j = list(plain.var_names).index(key)
     # diploid assumption: the reference-only cell may have lost the allele: not evaluable
     assert plain.layers["genotype"][3, j] == NOT_EVALUABLE
@@ -69,6 +78,22 @@ def test_linked_copy_number_makes_a_reference_only_cell_evaluable(hemizygous, ca
     assert aware.layers["posterior"][3, j] < plain.layers["posterior"][3, j] / 4
     assert aware.layers["genotype"][3, j] == 0
     assert (aware.layers["genotype"][:3, j] == 2).all()
+
+
+def test_clonal_loh_makes_a_reference_only_ctc_a_non_carrier(hemizygous):
+    """Without copy number, the clone's LOH read from three all-alternative CTCs: a
+    carrier of that clone shows only the allele, so the reference-only CTC (truly one
+    reference copy here) is a non-carrier unless it drew its own state (5 %) and then
+    dropped the allele; with LOH drawn per cell it stays not evaluable."""
+    fa, seq, alt, bams, cells = hemizygous
+    key = f"syn:{POS0 + 1}:{seq[POS0]}>{alt}"
+    got = {}
+    for e in (0.05, 1.0):
+        adata = ctc.snv.call(bams, fa, cells=cells, hotspots=None, params=_loh_params(e))
+        j = list(adata.var_names).index(key)
+        got[e] = (adata.layers["genotype"][3, j], adata.layers["posterior"][3, j])
+    assert got[0.05][0] == 0 and got[0.05][1] < 0.1
+    assert got[1.0][0] == NOT_EVALUABLE and got[1.0][1] > 0.1
 
 
 def test_draw_distribution_for_unlinked_ctcs(hemizygous):
