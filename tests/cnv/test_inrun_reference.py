@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import ctcgenomics as ctc
 from ctcgenomics.cnv._config import CNVConfig
@@ -71,10 +72,9 @@ def test_run_without_diploid_cells_takes_no_tumour_cell_as_reference():
     assert (cn[:, event] == truth[:, event]).mean() > 0.95
 
 
-def test_focal_events_of_near_diploid_tumour_cells_are_not_divided_out():
-    # Near-diploid CTCs whose only changes are a 3-bin homozygous deletion and a 3-bin
-    # amplicon pass as flat; as most of the flat cells they make the panel, which must
-    # not divide their deletion and amplicon out of every cell.
+def _near_diploid_run() -> tuple[ArmPatient, np.ndarray, np.ndarray, np.ndarray]:
+    # 4 diploid cells and 12 near-diploid CTCs whose only changes are a 3-bin homozygous
+    # deletion and a 3-bin amplicon (CN 8): the CTCs pass as flat and make the panel.
     from ctcgenomics.simulate import genome_bins, germline_cn, simulate_counts
 
     contigs = {"chr1": 40_000_000, "chr2": 30_000_000, "chr3": 30_000_000}
@@ -87,10 +87,29 @@ def test_focal_events_of_near_diploid_tumour_cells_are_not_divided_out():
     cells = pd.DataFrame({"clone": ["normal"] * 4 + ["T"] * 12, "sex": "female"})
     cells.index = [f"C{i:02d}" for i in range(len(cells))]
     sim = simulate_counts(bins, {"normal": (ga, gb), "T": (a, b)}, cells, seed=3)
-    _, cn, _ = _call(ArmPatient(bins, sim))
     tumour = (cells["clone"] == "T").to_numpy()
+    return ArmPatient(bins, sim), tumour, deleted, amplified
+
+
+def test_focal_events_of_near_diploid_tumour_cells_are_not_divided_out():
+    # The CTCs' deletion and amplicon must not be divided out of every cell.
+    patient, tumour, deleted, amplified = _near_diploid_run()
+    _, cn, _ = _call(patient)
     assert (cn[np.ix_(tumour, deleted)] == 0).mean() >= 0.9
     assert (cn[np.ix_(tumour, amplified)] >= 6).mean() >= 0.9
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug (docs/cnv.md, In-run reference): C01 carries a 15 Mb coverage step "
+    "(x1.3) on chr3; with the panel the 2-cell normal group's consensus cuts there and "
+    "C01's own depth-only scale fit reads 0.93/1.22 as CN 3/4 (ploidy 3.18)",
+)
+def test_diploid_cells_stay_diploid_next_to_near_diploid_tumour_cells():
+    patient, tumour, _, _ = _near_diploid_run()
+    adata, cn, auto = _call(patient)
+    assert (cn[np.ix_(~tumour, auto)] == 2).mean() >= 0.95
+    assert np.allclose(adata.obs["ploidy"].to_numpy()[~tumour], 2.0, atol=0.1)
 
 
 def test_in_run_reference_is_off_by_default():
