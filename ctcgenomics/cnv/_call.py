@@ -1624,15 +1624,9 @@ def _reference(run: _Run, normal: np.ndarray | None) -> tuple[np.ndarray, dict[i
         run.reference = "normal"
     elif cfg.panel_of_normals:
         pon_cells = np.flatnonzero(run.enough & (run.roles == "wbc"))
-        wbc_ratio = np.full((len(pon_cells), run.n_used), np.nan)
-        for k, i in enumerate(pon_cells):
-            r, _ = _ratio(
-                run.counts[i].astype(float), ctx.gc, ones, cfg=cfg, level=germline,
-                autosome=autosome,
-            )  # fmt: skip
-            wbc_ratio[k] = r / np.maximum(germline, 1e-6)
-        own_bias, run.pon_panel = panel_of_normals(wbc_ratio, min_cells=cfg.min_pon_cells)
-        del wbc_ratio
+        own_bias, run.pon_panel = panel_of_normals(
+            _reference_ratios(run, pon_cells), min_cells=cfg.min_pon_cells
+        )
         if run.pon_panel is None and not len(pon_cells):
             log.warning(
                 "no reference: no matched normal and no WBCs (obs role 'wbc'; `ctcg cnv call "
@@ -2093,10 +2087,10 @@ def _focal_events(
     cell_counts = run.counts[i].astype(float)
     m = res.fit.multiplier
     cn = res.cn if group[i] >= 0 else refine_breakpoints(res.clipped, res.cn, contig_starts)
-    sigma = log_noise_sd(cell_counts, res.expected, np.maximum(cn / m, 0), contig_starts)
+    level = np.maximum(cn / m, 0)
+    sigma = log_noise_sd(cell_counts, res.expected, level, contig_starts)
     # A wave trough of one copy (MDA: ~0.5x over 3 bins) is not zero copies: the
     # deletion test uses the spread that waves give, the spike test its neighbours'.
-    level = np.maximum(cn / m, 0)
     sigma_runs = log_noise_sd(cell_counts, res.expected, level, contig_starts, waves=True)
     dele = deep_deletions(cell_counts, res.expected, cn, m, max(sigma, sigma_runs), contig_starts)
     amp, amp_cn = focal_amplicons(
