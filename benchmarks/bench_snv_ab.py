@@ -7,7 +7,7 @@ The BAMs are those of ``bench_snv.py --cells 10 --workdir DIR``. A tree is a fol
 holding a ``ctcgenomics`` package (e.g. ``git archive <commit> ctcgenomics | tar -x -C
 old``); it is put first on ``PYTHONPATH``.
 
-    .venv/bin/python benchmarks/bench_snv_ab.py DIR old . --reps 11
+    .venv/bin/python benchmarks/bench_snv_ab.py DIR old . --reps 11 [--threads 2]
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _commands(data: Path, trees: list[str], out: Path) -> dict[str, tuple[object, str | None]]:
+def _commands(
+    data: Path, trees: list[str], out: Path, threads: list[int]
+) -> dict[str, tuple[object, str | None]]:
     bams = sorted((data / "n10" / "bam").glob("*.bam"), key=lambda p: (len(p.name), p.name))
     ref, targets = data / "n10" / "ref" / "genome.fa", data / "n10" / "targets.bed"
     bcf = (
@@ -42,6 +44,11 @@ def _commands(data: Path, trees: list[str], out: Path) -> dict[str, tuple[object
         cmd += ["--targets", str(targets), "--vcf", str(out / f"{i}.vcf.gz")]
         cmd += ["--h5ad", str(out / f"{i}.h5ad"), "--alterations", str(out / f"{i}.tsv")]
         runs[f"ctcg snv [{tree}]"] = (cmd, str(Path(tree).resolve()))
+        for n in threads:
+            runs[f"ctcg snv --threads {n} [{tree}]"] = (
+                [*cmd, "--threads", str(n)],
+                str(Path(tree).resolve()),
+            )
     return runs
 
 
@@ -50,9 +57,12 @@ def main() -> None:
     ap.add_argument("data", type=Path, help="bench_snv.py --workdir of a --cells 10 run")
     ap.add_argument("trees", nargs=2, help="two folders holding a ctcgenomics package")
     ap.add_argument("--reps", type=int, default=11)
+    ap.add_argument(
+        "--threads", type=int, nargs="*", default=[], help="also time each tree with --threads N"
+    )
     args = ap.parse_args()
     out = Path(tempfile.mkdtemp(prefix="bench_snv_ab_"))
-    runs = _commands(args.data.resolve(), args.trees, out)
+    runs = _commands(args.data.resolve(), args.trees, out, args.threads)
     wall: dict[str, list[float]] = {k: [] for k in runs}
     cpu: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(args.reps):
@@ -67,10 +77,10 @@ def main() -> None:
             cpu[name].append(_children_cpu() - c0)
     b_wall, b_cpu = statistics.median(wall["bcftools"]), statistics.median(cpu["bcftools"])
     print(f"medians of {args.reps} interleaved runs; load {os.getloadavg()[0]:.1f}")
-    print(f"{'':<40}{'wall s':>8}{'ratio':>8}{'CPU s':>8}{'ratio':>8}")
+    print(f"{'':<52}{'wall s':>8}{'ratio':>8}{'CPU s':>8}{'ratio':>8}")
     for name in runs:
         w, c = statistics.median(wall[name]), statistics.median(cpu[name])
-        print(f"{name:<40}{w:8.2f}{w / b_wall:7.2f}x{c:8.2f}{c / b_cpu:7.2f}x")
+        print(f"{name:<52}{w:8.2f}{w / b_wall:7.2f}x{c:8.2f}{c / b_cpu:7.2f}x")
 
 
 if __name__ == "__main__":

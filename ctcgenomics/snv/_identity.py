@@ -33,9 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from ctcgenomics.snv._model import log_betabinom
+from ctcgenomics.snv._model import log_betabinom, special
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +147,9 @@ def identity_test(
         if not len(pool) or not (is_ctc[a] or is_wbc[a]):
             continue
         n_inf, n_opp, e = _pair(alt, depth, q, a, pool, bool(is_wbc[a]), params)
-        p_value = float(stats.poisson.sf(n_opp - 1, max(e, 1e-12))) if n_opp else 1.0
+        # P(X >= n) = Poisson sf at n - 1 (what scipy.stats.poisson.sf computes, without
+        # importing scipy.stats: most of a second per run)
+        p_value = float(special.pdtrc(n_opp - 1, max(e, 1e-12))) if n_opp else 1.0
         if n_inf < params.min_sites:
             verdict = "not evaluable"
         elif p_value <= params.alpha and n_opp >= params.fold * e and n_opp >= params.min_opposite:

@@ -239,11 +239,36 @@ def artefact_prior_mass(shape: tuple[float, float], n_bins: int = ARTEFACT_BINS)
     return mass / mass.sum()
 
 
+def _distinct_pairs(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(np.stack([k, n]), axis=1, return_inverse=True)`` for 1-d float arrays.
+
+    Read counts are small non-negative integers: each pair is then one integer key
+    ``k * (max n + 1) + n`` in the same (lexicographic) order, and a 1-d unique of the
+    keys is ~10x faster than the unique of columns (4 vs 56 ms on 38k pairs). Anything
+    else takes the general path.
+    """
+    if k.size and k.min() >= 0 and n.min() >= 0:
+        k_max, n_max = float(k.max()), float(n.max())
+        if (
+            (k_max + 1) * (n_max + 1) < 2**52
+            and (k == np.floor(k)).all()
+            and (n == np.floor(n)).all()
+        ):
+            width = np.int64(n_max) + 1
+            keys, inverse = np.unique(
+                k.astype(np.int64) * width + n.astype(np.int64), return_inverse=True
+            )
+            pairs = np.stack([keys // width, keys % width]).astype(float)
+            return pairs, inverse.ravel()
+    pairs, inverse = np.unique(np.stack([k, n]), axis=1, return_inverse=True)
+    return pairs, inverse.ravel()
+
+
 def _artefact_bin_integrals(k: np.ndarray, n: np.ndarray, n_bins: int):
     """Per distinct ``(k, n)``: ``int_bin Bin(k; n, f) df / width`` for every bin."""
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
-    pairs, inverse = np.unique(np.stack([k.ravel(), n.ravel()]), axis=1, return_inverse=True)
+    pairs, inverse = _distinct_pairs(k.ravel(), n.ravel())
     kk, nn = pairs[0][:, None], pairs[1][:, None]
     edges = np.linspace(0.0, 0.5, n_bins + 1)
     cdf = special.betainc(kk + 1, nn - kk + 1, edges[None, :])

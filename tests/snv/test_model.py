@@ -341,3 +341,22 @@ def test_states_with_equal_weights_share_one_likelihood():
     out = _distinct_logliks(f_ll, [w, w.copy(), w[::-1]])
     assert out[0] is out[1] and out[2] is not out[0]
     assert np.allclose(out[2], mixture_loglik(f_ll, w[::-1]))
+
+
+def test_distinct_read_count_pairs_match_numpy_unique_of_columns():
+    # The artefact integrals are computed once per distinct (k, n): the integer-key
+    # shortcut must give the same pairs, order and inverse as np.unique(axis=1).
+    from ctcgenomics.snv._model import _distinct_pairs
+
+    rng = np.random.default_rng(7)
+    cases = []
+    for top in (3, 60, 3000):
+        n = rng.integers(0, top, 4000).astype(float)
+        cases.append((np.minimum(rng.integers(0, 40, n.size), n).astype(float), n))
+    cases.append((np.zeros(50), rng.integers(0, 9, 50).astype(float)))
+    cases.append((np.array([0.5, 1.0, 0.5]), np.array([2.0, 3.0, 2.0])))  # general path
+    for k, n in cases:
+        pairs, inverse = np.unique(np.stack([k, n]), axis=1, return_inverse=True)
+        got_pairs, got_inverse = _distinct_pairs(k, n)
+        np.testing.assert_array_equal(got_pairs, pairs)
+        np.testing.assert_array_equal(got_inverse, inverse.ravel())
