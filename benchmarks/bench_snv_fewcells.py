@@ -11,7 +11,9 @@ Printed, per number of CTCs (pooled over seeds): precision of somatic PASS calls
 recall of clonal somatic SNVs (all; and among those whose allele is present in at least
 one CTC's reads), false positives per Mb resting on one CTC, and the same for bcftools;
 the shallow-WBC germline figure (germline heterozygous sites with both shallow WBCs at
-<= 8 reads called somatic PASS); calibration of the somatic posterior; wall times.
+<= 8 reads called somatic PASS); calibration of the somatic posterior; wall times;
+with ``--false-pass``, each false somatic PASS call (truth, WBC reads, whether each
+WBC lost the allele) and the observed vs expected (sum of 1 - posterior) count.
 
     .venv/bin/python benchmarks/bench_snv_fewcells.py --seeds 101 102 103 104 105 \\
         --workdir /tmp/bench_fewcells [--amp-error-rate 3e-4] [--population-vcf]
@@ -107,6 +109,42 @@ def metrics(called: pd.DataFrame, single: set, truth: pd.DataFrame, ctcs: list[s
         "clonal_obs_hit": sum(k in called_keys for k in obs_keys),
         "mb": mb,
     }
+
+
+def false_pass(
+    adata, truth: pd.DataFrame, true_keys: set, wbcs: list[str], seed: int, k: int
+) -> list[dict]:
+    """Each false somatic PASS call with its truth and the WBCs' reads and true dropout.
+
+    ``truth`` must hold the WBCs' ``gt:``/``do:``/``eaf:`` columns (read with them).
+    """
+    var = adata.var
+    rows = [list(adata.obs_names).index(c) for c in wbcs]
+    ref, alt = np.asarray(adata.layers["ref"]), np.asarray(adata.layers["alt"])
+    tidx = {tuple(r): i for i, r in enumerate(truth[KEY].itertuples(index=False))}
+    out = []
+    for j in np.flatnonzero(var["somatic"].to_numpy()):
+        r = var.iloc[j]
+        key = (r["chrom"], int(r["pos"]), r["ref"], r["alt"])
+        if key in true_keys:
+            continue
+        t = truth.iloc[tidx[key]] if key in tidx else None
+        wbc = ", ".join(
+            f"{ref[i, j]}/{alt[i, j]}"
+            + ("" if t is None else (" lost" if t[f"eaf:{c}"] == 0 else " kept"))
+            for c, i in zip(wbcs, rows, strict=True)
+        )
+        out.append(
+            {
+                "seed": seed,
+                "ctcs": k,
+                "site": f"{key[0]}:{key[1]} {key[2]}>{key[3]}",
+                "truth": "not in truth" if t is None else t["origin"],
+                "p_somatic": round(float(r["p_variant"]), 3),
+                "WBC ref/alt reads, allele": wbc,
+            }
+        )
+    return out
 
 
 def examined_mb(adata) -> float:
@@ -238,6 +276,12 @@ def main() -> None:
         help="also measure single-cell false positives per Mb on variant-free panels of "
         "this many 400-bp targets per seed (e.g. 500)",
     )
+    ap.add_argument(
+        "--false-pass",
+        action="store_true",
+        help="list every false somatic PASS call (truth, WBC reads, whether each WBC lost "
+        "the allele) and compare the false PASS count with the model's expectation",
+    )
     ap.add_argument("--workdir", help="keep simulated data here (reused across runs)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -251,7 +295,7 @@ def main() -> None:
         params = dataclasses.replace(
             params, genotype=dataclasses.replace(params.genotype, model=model)
         )
-    rows, shallow_rows, calib = [], [], []
+    rows, shallow_rows, calib, fps = [], [], [], []
     for seed in args.seeds:
         work = root / f"seed{seed}_amp{args.amp_error_rate:g}"
         data = dataset(work, seed, args.amp_error_rate)
@@ -259,7 +303,7 @@ def main() -> None:
         all_ctcs = [c for c, r in cells["role"].items() if r == "ctc"]
         deep = [c for c in cells.index if c.startswith("P1_WBC")]
         shallow = [c for c in cells.index if c.startswith("P1_sWBC")]
-        truth = ctc.snv.read_truth(data["truth"], all_ctcs, reference=data["reference"])
+        truth = ctc.snv.read_truth(data["truth"], all_ctcs + deep, reference=data["reference"])
         pop = (
             population_vcf(data["truth"], work / "population.vcf", seed)
             if args.population_vcf
@@ -282,6 +326,7 @@ def main() -> None:
             som = var[var["somatic"]]
             single = _keys(som[som["single_cell"]])
             m = metrics(som, single, truth, all_ctcs[:k], examined_mb(ad_))
+            m["fp_expected"] = float((1.0 - som["p_variant"]).sum())
             rows.append({"seed": seed, "ctcs": k, "caller": "ctcg snv", "seconds": t_ours, **m})
             sub_truth = {
                 tuple(x)
@@ -291,6 +336,8 @@ def main() -> None:
                     KEY,
                 ].itertuples(index=False)
             }
+            if args.false_pass:
+                fps += false_pass(ad_, truth, sub_truth, deep, seed, k)
             for r in var.itertuples():
                 calib.append(
                     (k, float(r.p_variant), (r.chrom, int(r.pos), r.ref, r.alt) in sub_truth)
@@ -347,6 +394,12 @@ def main() -> None:
             f"{k:>3} CTCs: {int(a.germline_sites)} sites, {int(a.somatic_pass)} called somatic "
             f"PASS; not called somatic: {frac:.4f}"
         )
+    if args.false_pass:
+        ours = agg.xs("ctcg snv", level="caller")
+        print("\n== false somatic PASS calls: observed vs expected (sum of 1 - posterior) ==")
+        for k, a in ours.iterrows():
+            print(f"{k:>3} CTCs: {int(a.fp)} observed, {a.fp_expected:.2f} expected")
+        print("\n" + (pd.DataFrame(fps).to_string(index=False) if fps else "none"))
     if args.fp_targets:
         single_cell_fp(root, args.seeds, args.amp_error_rate, args.fp_targets, params)
     cal = pd.DataFrame(calib, columns=["ctcs", "p", "true"])
