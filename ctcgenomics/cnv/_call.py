@@ -1226,6 +1226,11 @@ def _check_bin_order(var: pd.DataFrame) -> None:
         if not len(back):
             return
         where, why = int(back[0]) + 1, "its start is not after the previous bin's"
+        if start[where] == start[where - 1]:
+            raise CNVInputError(
+                f"bin {chrom[where]}:{start[where]} is listed twice (var {var.index[where - 1]} "
+                f"and {var.index[where]}); keep one column per bin"
+            )
     raise CNVInputError(
         f"bins are not in genomic order at {var.index[where]} ({chrom[where]}:{start[where]}; "
         f"{why}): each contig's bins must be one block sorted by start; sort them first, "

@@ -254,10 +254,31 @@ def _in_genomic_order(table: CountTable, where: str) -> CountTable:
     first = {c: k for k, c in enumerate(pd.unique(bins["chrom"]))}
     key = pd.DataFrame({"c": bins["chrom"].map(first).to_numpy(), "s": bins["start"].to_numpy()})
     order = np.lexsort((key["s"].to_numpy(), key["c"].to_numpy()))
+    _refuse_repeated_bins(bins, order, where)
     if np.array_equal(order, np.arange(len(order))):
         return table
     log.info("%s: bins sorted by contig and start (the table lists them in another order)", where)
     return _take_bins(table, order, table.alleles)
+
+
+def _refuse_repeated_bins(bins: pd.DataFrame, order: np.ndarray, where: str) -> None:
+    """Refuse a bin listed twice (two tables concatenated, a run merged twice).
+
+    Sorted, a repeated bin used to reach the caller as "bins are not in genomic order ...
+    sort them first", which the table already was.
+    """
+    chrom = bins["chrom"].astype(str).to_numpy()[order]
+    start = bins["start"].to_numpy()[order]
+    same = np.flatnonzero((chrom[1:] == chrom[:-1]) & (start[1:] == start[:-1]))
+    if not len(same):
+        return
+    first, second = sorted(int(order[k]) for k in (same[0], same[0] + 1))
+    end = bins["end"].to_numpy()[first]
+    raise CNVInputError(
+        f"{where}: bin {chrom[same[0]]}:{start[same[0]]}-{end} is listed twice (bins {first + 1} "
+        f"and {second + 1} of the table), {len(same)} repeated bin(s) in all; keep one row "
+        "per bin (a table concatenated twice, or two runs merged?)"
+    )
 
 
 def _take_bins(table: CountTable, index: np.ndarray, alleles: pd.DataFrame | None) -> CountTable:

@@ -411,3 +411,13 @@ def test_cells_of_two_patients_are_called_patient_by_patient(tmp_path):
     cohort.write_h5ad(tmp_path / "cohort.h5ad")  # the joined uns is writable
     with pytest.raises(CNVInputError, match="matched normal belongs to one patient"):
         ctc.cnv.call_copy_number(cohort, normal=np.ones(cohort.n_vars), copy=True)
+
+
+def test_repeated_bin_in_anndata_is_named_not_called_unsorted():
+    sim = _small()
+    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
+    cols = np.r_[np.arange(10), 9, np.arange(10, adata.n_vars)]
+    doubled = adata[:, cols].copy()
+    doubled.var_names_make_unique()
+    with pytest.raises(CNVInputError, match=r"bin c1:1800000 is listed twice"):
+        ctc.cnv.call_copy_number(doubled)
