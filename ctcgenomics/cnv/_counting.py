@@ -14,6 +14,7 @@ import pysam
 from ctcgenomics.cnv._config import CNVConfig
 from ctcgenomics.cnv._errors import CNVInputError, ReferenceMismatchError
 from ctcgenomics.io._atomic import atomic_open
+from ctcgenomics.io._bam_index import ensure_index
 from ctcgenomics.io.bin_counts import count_reads_in_bins
 from ctcgenomics.io.bins import _interval_columns, contig_runs
 
@@ -24,6 +25,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COUNT_COLUMNS = ("chrom", "start", "end", "count")
+
+
+def _bam_contigs(bam: str | os.PathLike[str]) -> dict[str, int]:
+    """Contig lengths of a BAM's header; a file that is no BAM is named (pysam does not)."""
+    try:
+        with pysam.AlignmentFile(os.fspath(bam), "rb") as handle:
+            return dict(zip(handle.references, handle.lengths, strict=True))
+    except (OSError, ValueError) as err:
+        raise CNVInputError(
+            f"{bam}: not a readable BAM ({err}); give the cell's sorted BAM (samtools view "
+            "-H shows whether it has a header), or align its FASTQ with ctcg align"
+        ) from err
 
 
 def check_bam_reference(bam: str | os.PathLike[str], bins: Mapping[str, Any]) -> None:
@@ -45,8 +58,7 @@ def check_bam_reference(bam: str | os.PathLike[str], bins: Mapping[str, Any]) ->
     ReferenceMismatchError
         Naming the BAM, the differing contigs and the fix.
     """
-    with pysam.AlignmentFile(os.fspath(bam), "rb") as handle:
-        header = dict(zip(handle.references, handle.lengths, strict=True))
+    header = _bam_contigs(bam)
     chroms, starts, ends = _interval_columns(bins)
     width = int((ends - starts).max())
     missing, wrong = [], []
@@ -110,11 +122,13 @@ def count_cell(
     from ctcgenomics.align._bwa import failed_reason
 
     n_bins = len(np.asarray(bins["start"]))  # len(bins) would count a mapping's keys
+    _bam_contigs(bam)
     reason = failed_reason(bam)
     if reason is not None:
         log.warning("%s: alignment failed earlier (%s); counts are zero", bam, reason)
         return np.zeros(n_bins, dtype=np.int64), f"alignment_failed:{reason}"
     check_bam_reference(bam, bins)
+    ensure_index(bam)  # as the SNV step does: an unindexed BAM failed with pysam's words
     # The index gives mapped-read totals at no cost: skip counting an empty cell.
     mapped = sum(
         int(line.split("\t")[2])

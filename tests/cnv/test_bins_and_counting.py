@@ -68,6 +68,23 @@ def test_bam_of_another_reference_is_refused(tmp_path):
         count_cell(longer, BINS)
 
 
+def test_bam_without_index_is_indexed_and_counted(tmp_path):
+    # `ctcg cnv count` on a user's unindexed BAM ended in pysam's "fetch called on
+    # bamfile without index"; the SNV step indexes it, and so does counting now.
+    bam = _bam(tmp_path / "c.bam", [("chr1", 4000), ("chr2", 2000)], [(0, 10, 0, 60)])
+    (tmp_path / "c.bam.bai").unlink()
+    counts, status = count_cell(bam, BINS)
+    assert status == "ok" and counts.tolist() == [1, 0, 0, 0, 0, 0]
+    assert (tmp_path / "c.bam.bai").exists()
+
+
+def test_file_that_is_no_bam_is_named(tmp_path):
+    empty = tmp_path / "empty.bam"
+    empty.write_bytes(b"")
+    with pytest.raises(ctc.cnv.CNVInputError, match=r"empty\.bam: not a readable BAM"):
+        count_cell(empty, BINS)
+
+
 def test_empty_cell_is_reported_not_fatal(tmp_path):
     bam = _bam(tmp_path / "e.bam", [("chr1", 4000), ("chr2", 2000)], [])
     counts, status = count_cell(bam, BINS)
