@@ -185,3 +185,10 @@ def test_cnv_count_command_reports_a_failed_alignment(tmp_path):
     frame, tags = ctc.cnv.read_bin_counts(out)
     assert tags == {"cell": "F1", "status": "alignment_failed:no reads in R1"}
     assert frame["count"].tolist() == [0] * len(BINS)
+
+
+def test_no_usable_bin_names_the_filter_and_a_percent_gc():
+    # GC written in percent left every bin out with "check the bin table" and no clue.
+    percent = BINS.assign(gc=BINS["gc"] * 100)
+    with pytest.raises(ctc.cnv.CNVInputError, match=r"\{'gc': 6\}.*percent\?"):
+        bin_mask(percent, ctc.cnv.CNVConfig())
