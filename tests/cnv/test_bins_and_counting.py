@@ -190,5 +190,5 @@ def test_cnv_count_command_reports_a_failed_alignment(tmp_path):
 def test_no_usable_bin_names_the_filter_and_a_percent_gc():
     # GC written in percent left every bin out with "check the bin table" and no clue.
     percent = BINS.assign(gc=BINS["gc"] * 100)
-    with pytest.raises(ctc.cnv.CNVInputError, match=r"\{'gc': 6\}.*percent\?"):
+    with pytest.raises(ctc.cnv.CNVInputError, match=r"\{'gc': 6, 'n_fraction': 1\}.*percent\?"):
         bin_mask(percent, ctc.cnv.CNVConfig())
