@@ -193,7 +193,7 @@ def read_bin_counts(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[st
 def counts_anndata(
     counts: np.ndarray,
     bins: pd.DataFrame,
-    cells: pd.DataFrame,
+    cells: pd.DataFrame | Sequence[str],
     *,
     status: Sequence[str] | None = None,
 ) -> anndata.AnnData:
@@ -202,12 +202,14 @@ def counts_anndata(
     Parameters
     ----------
     counts
-        Integer matrix, cells x bins.
+        Reads per bin, cells x bins: whole numbers >= 0 (integers or floats such as
+        ``1.0``); NaN, negative or fractional values are refused by cell and bin.
     bins
         Bin table (``chrom, start, end, gc`` and optionally ``n_fraction``,
         ``mappability``).
     cells
-        One row per cell, index = cell IDs; columns such as ``patient, draw, role``.
+        One row per cell, index = cell IDs; columns such as ``patient, draw, role``; or
+        just the cell IDs (every cell then a CTC to the caller).
     status
         Counting status per cell (``"ok"`` or a failure reason).
 
@@ -216,11 +218,20 @@ def counts_anndata(
     anndata.AnnData
         ``X`` and ``layers["counts"]`` hold the counts; ``var`` the bin table.
     """
+    import pandas as pd
+
+    from ctcgenomics.cnv._table_parts import counts_matrix
+
+    if not isinstance(cells, pd.DataFrame):
+        cells = pd.DataFrame(index=pd.Index([str(c) for c in cells]))
     counts = np.asarray(counts)
     if counts.shape != (len(cells), len(bins)):
         raise CNVInputError(
             f"count matrix is {counts.shape}, expected {len(cells)} cells x {len(bins)} bins"
         )
+    # NaN became -2**31 in the int32 layer (the cell silently not called), fractions
+    # were truncated: refused as read_count_table refuses them
+    counts = counts_matrix(counts, "counts", [str(c) for c in cells.index], bins)
     var = bins.reset_index(drop=True).copy()
     var.index = [
         f"{c}:{s}-{e}" for c, s, e in zip(var["chrom"], var["start"], var["end"], strict=True)

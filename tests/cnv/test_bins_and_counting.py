@@ -192,3 +192,25 @@ def test_no_usable_bin_names_the_filter_and_a_percent_gc():
     percent = BINS.assign(gc=BINS["gc"] * 100)
     with pytest.raises(ctc.cnv.CNVInputError, match=r"\{'gc': 6, 'n_fraction': 1\}.*percent\?"):
         bin_mask(percent, ctc.cnv.CNVConfig())
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(np.nan, r"cell B has no count \(NaN or inf\) \(nan\) at bin chr1:1000-2000"),
+     (-1.0, "cell B has a negative count"),
+     (2.5, "cell B has a fractional count")],
+)  # fmt: skip
+def test_counts_anndata_refuses_what_is_not_a_read_count(value, message):
+    # NaN became -2**31 in layers["counts"] (the cell then silently not called) and
+    # fractions were truncated; the table reader refused both, the API took them.
+    counts = np.full((2, len(BINS)), 10.0)
+    counts[1, 1] = value
+    cells = pd.DataFrame({"role": ["wbc", "ctc"]}, index=["A", "B"])
+    with pytest.raises(ctc.cnv.CNVInputError, match=message):
+        ctc.cnv.counts_anndata(counts, BINS, cells)
+
+
+def test_counts_anndata_takes_whole_floats_and_a_list_of_cell_ids():
+    adata = ctc.cnv.counts_anndata(np.full((2, len(BINS)), 7.0), BINS, ["A", "B"])
+    assert list(adata.obs_names) == ["A", "B"]
+    assert adata.layers["counts"].dtype == np.int32 and (adata.layers["counts"] == 7).all()
