@@ -218,6 +218,7 @@ def _table_meta(sheet_path: str | None, patient: str, cells: list[str], obs):
         try:
             listed = set(patient_cells(sheet_path, None))
             known = [c for c in cells if c in listed]
+            _unlisted_cells(sheet_path, [c for c in cells if c not in listed], listed, known)
             sheet = cell_table(
                 sheet_path, known, patient=patient, required=("cell", "draw", "role")
             )
@@ -226,6 +227,30 @@ def _table_meta(sheet_path: str | None, patient: str, cells: list[str], obs):
         meta.loc[known, "draw"] = sheet["draw"].to_numpy()
         meta.loc[known, "role"] = sheet["role"].to_numpy()
     return meta
+
+
+def _unlisted_cells(sheet_path: str, missing: list[str], listed: set[str], known: list) -> None:
+    """Say which table cells the sheet lacks (CTCs of D1); refuse a sheet that names none.
+
+    A sheet of other IDs (a prefix, another case) made every WBC a CTC, and the run went
+    on without a reference, the log naming no cell.
+    """
+    if not missing:
+        return
+    folded = {c.lower(): c for c in listed}
+    near = [f"{c} ~ {folded[c.lower()]}" for c in missing if c.lower() in folded][:3]
+    hint = f" (the sheet has them in another case: {', '.join(near)})" if near else ""
+    names = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+    if not known:
+        raise CLIError(
+            f"{sheet_path}: none of the count table's {len(missing)} cells is in the cell "
+            f"sheet (table: {names}){hint}; name the cells in the sheet as in the table"
+        )
+    log.warning(
+        "%s: %d cell(s) of the count table are not in the cell sheet and are taken as CTCs "
+        "of draw D1: %s%s",
+        sheet_path, len(missing), names, hint,
+    )  # fmt: skip
 
 
 def _gene_calls(adata, cfg):

@@ -218,8 +218,12 @@ def bin_mask(
     out["exclude_reason"] = reasons
     out["used"] = reasons.eq("").to_numpy()
     if not out["used"].any():
+        counts = reasons.str.split(";").explode().value_counts()
+        hint = ""
+        if "gc" in out and np.nanmax(out["gc"].to_numpy(dtype=float), initial=0.0) > 1:
+            hint = "; the gc column holds values above 1 (percent?): give GC as a fraction 0-1"
         raise CNVInputError(
-            "no bin passes the filters (N fraction, GC range, blacklist, mappability); relax "
-            "cnv.max_n_fraction/min_gc/max_gc/min_mappability or check the bin table"
+            f"no bin passes the filters (bins left out per filter: {counts.to_dict()}){hint}; "
+            "relax cnv.max_n_fraction/min_gc/max_gc/min_mappability or check the bin table"
         )
     return out

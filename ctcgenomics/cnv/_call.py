@@ -1153,6 +1153,22 @@ def _baf_starts(sites: SiteLikelihood, ctx: _Context) -> np.ndarray:
     return baf_boundaries(emission, ctx.contig_lengths, transition_prob=ctx.cfg.transition_prob)
 
 
+def _warn_sex_mismatch(stated: str, source: str, reference: np.ndarray, var: pd.DataFrame) -> None:
+    """Warn when the diploid reference's chrX/chrY depth says the other sex than stated.
+
+    The stated sex is kept: a male read as female (a typo in the sheet, a swapped sample)
+    gave chrX levels one copy off in every cell, and WBC level errors, without a word.
+    """
+    inferred, evidence = infer_sex(reference, var, var["used"].to_numpy())
+    if inferred is not None and inferred != stated:
+        log.warning(
+            "the sex %s (%s) disagrees with the reference's depth, which reads %s (%s): chrX/"
+            "chrY are called at %s levels; check --sex or the patient sheet's sex column, "
+            "or whether the cells are the patient's",
+            stated, source, inferred, evidence, stated,
+        )  # fmt: skip
+
+
 def _resolve_sex(
     sex: str | None,
     adata: ad.AnnData,
@@ -1164,14 +1180,17 @@ def _resolve_sex(
 ) -> tuple[str | None, str]:
     """Resolve the patient's sex: given, from ``obs["sex"]``, or inferred (and said so)."""
     has_sex_chrom = is_sex_chromosome(var["chrom"].to_numpy()).any()
-    if sex is not None:
-        if sex not in SEXES:
-            raise CNVInputError(f"sex must be one of {SEXES}, got {sex!r}")
-        return sex, "given"
-    if "sex" in adata.obs:
+    stated, source = sex, "given"
+    if stated is None and "sex" in adata.obs:
         values = {str(v).lower() for v in adata.obs["sex"] if str(v).lower() in SEXES}
-        if len(values) == 1:
-            return values.pop(), "patient sheet"
+        stated, source = (values.pop(), "patient sheet") if len(values) == 1 else (None, "")
+    if stated is not None:
+        if stated not in SEXES:
+            raise CNVInputError(f"sex must be one of {SEXES}, got {stated!r}")
+        wbc = enough & (roles == "wbc")
+        if has_sex_chrom and (normal is not None or wbc.any()):
+            _warn_sex_mismatch(stated, source, normal if normal is not None else counts[wbc], var)
+        return stated, source
     if not has_sex_chrom:
         return None, "no sex chromosomes in the bins"
     usable = var["used"].to_numpy()
@@ -1226,6 +1245,11 @@ def _check_bin_order(var: pd.DataFrame) -> None:
         if not len(back):
             return
         where, why = int(back[0]) + 1, "its start is not after the previous bin's"
+        if start[where] == start[where - 1]:
+            raise CNVInputError(
+                f"bin {chrom[where]}:{start[where]} is listed twice (var {var.index[where - 1]} "
+                f"and {var.index[where]}); keep one column per bin"
+            )
     raise CNVInputError(
         f"bins are not in genomic order at {var.index[where]} ({chrom[where]}:{start[where]}; "
         f"{why}): each contig's bins must be one block sorted by start; sort them first, "

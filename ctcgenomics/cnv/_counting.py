@@ -14,6 +14,7 @@ import pysam
 from ctcgenomics.cnv._config import CNVConfig
 from ctcgenomics.cnv._errors import CNVInputError, ReferenceMismatchError
 from ctcgenomics.io._atomic import atomic_open
+from ctcgenomics.io._bam_index import ensure_index
 from ctcgenomics.io.bin_counts import count_reads_in_bins
 from ctcgenomics.io.bins import _interval_columns, contig_runs
 
@@ -24,6 +25,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COUNT_COLUMNS = ("chrom", "start", "end", "count")
+
+
+def _bam_contigs(bam: str | os.PathLike[str]) -> dict[str, int]:
+    """Contig lengths of a BAM's header; a file that is no BAM is named (pysam does not)."""
+    try:
+        with pysam.AlignmentFile(os.fspath(bam), "rb") as handle:
+            return dict(zip(handle.references, handle.lengths, strict=True))
+    except (OSError, ValueError) as err:
+        raise CNVInputError(
+            f"{bam}: not a readable BAM ({err}); give the cell's sorted BAM (samtools view "
+            "-H shows whether it has a header), or align its FASTQ with ctcg align"
+        ) from err
 
 
 def check_bam_reference(bam: str | os.PathLike[str], bins: Mapping[str, Any]) -> None:
@@ -45,8 +58,7 @@ def check_bam_reference(bam: str | os.PathLike[str], bins: Mapping[str, Any]) ->
     ReferenceMismatchError
         Naming the BAM, the differing contigs and the fix.
     """
-    with pysam.AlignmentFile(os.fspath(bam), "rb") as handle:
-        header = dict(zip(handle.references, handle.lengths, strict=True))
+    header = _bam_contigs(bam)
     chroms, starts, ends = _interval_columns(bins)
     width = int((ends - starts).max())
     missing, wrong = [], []
@@ -110,11 +122,13 @@ def count_cell(
     from ctcgenomics.align._bwa import failed_reason
 
     n_bins = len(np.asarray(bins["start"]))  # len(bins) would count a mapping's keys
+    _bam_contigs(bam)
     reason = failed_reason(bam)
     if reason is not None:
         log.warning("%s: alignment failed earlier (%s); counts are zero", bam, reason)
         return np.zeros(n_bins, dtype=np.int64), f"alignment_failed:{reason}"
     check_bam_reference(bam, bins)
+    ensure_index(bam)  # as the SNV step does: an unindexed BAM failed with pysam's words
     # The index gives mapped-read totals at no cost: skip counting an empty cell.
     mapped = sum(
         int(line.split("\t")[2])
@@ -179,7 +193,7 @@ def read_bin_counts(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[st
 def counts_anndata(
     counts: np.ndarray,
     bins: pd.DataFrame,
-    cells: pd.DataFrame,
+    cells: pd.DataFrame | Sequence[str],
     *,
     status: Sequence[str] | None = None,
 ) -> anndata.AnnData:
@@ -188,12 +202,14 @@ def counts_anndata(
     Parameters
     ----------
     counts
-        Integer matrix, cells x bins.
+        Reads per bin, cells x bins: whole numbers >= 0 (integers or floats such as
+        ``1.0``); NaN, negative or fractional values are refused by cell and bin.
     bins
         Bin table (``chrom, start, end, gc`` and optionally ``n_fraction``,
         ``mappability``).
     cells
-        One row per cell, index = cell IDs; columns such as ``patient, draw, role``.
+        One row per cell, index = cell IDs; columns such as ``patient, draw, role``; or
+        just the cell IDs (every cell then a CTC to the caller).
     status
         Counting status per cell (``"ok"`` or a failure reason).
 
@@ -202,11 +218,20 @@ def counts_anndata(
     anndata.AnnData
         ``X`` and ``layers["counts"]`` hold the counts; ``var`` the bin table.
     """
+    import pandas as pd
+
+    from ctcgenomics.cnv._table_parts import counts_matrix
+
+    if not isinstance(cells, pd.DataFrame):
+        cells = pd.DataFrame(index=pd.Index([str(c) for c in cells]))
     counts = np.asarray(counts)
     if counts.shape != (len(cells), len(bins)):
         raise CNVInputError(
             f"count matrix is {counts.shape}, expected {len(cells)} cells x {len(bins)} bins"
         )
+    # NaN became -2**31 in the int32 layer (the cell silently not called), fractions
+    # were truncated: refused as read_count_table refuses them
+    counts = counts_matrix(counts, "counts", [str(c) for c in cells.index], bins)
     var = bins.reset_index(drop=True).copy()
     var.index = [
         f"{c}:{s}-{e}" for c, s, e in zip(var["chrom"], var["start"], var["end"], strict=True)

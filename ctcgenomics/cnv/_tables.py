@@ -55,6 +55,7 @@ import gzip
 import logging
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -149,6 +150,8 @@ def _delimiter(path: Path, where: str) -> tuple[str, list[str]]:
 def _read_text(path: Path, where: str) -> pd.DataFrame:
     """Read a text table, its contig column (and cell IDs) as text."""
     sep, fields = _delimiter(path, where)
+    # pandas reads a repeated 'X' as 'X.1' (empty names become distinct 'Unnamed: k')
+    _refuse_repeated_names([f for f in fields if f], where, "in the header")
     text = set(COORDINATE_NAMES["chrom"]) | set(CELL_NAMES)
     dtype = {f: str for f in fields if f.lower() in text}
     usecols = long_columns(fields)
@@ -221,6 +224,7 @@ def _finish(table: CountTable, where: str) -> CountTable:
     """
     from ctcgenomics.io.bins import chromosome_contigs
 
+    _refuse_repeated_names(table.cells, where, "as a cell")
     for col in ("gc", "mappability", "n_fraction"):
         values = table.bins[col].to_numpy(dtype=float) if col in table.bins else [0.0]
         if not np.isfinite(values).any():
@@ -243,6 +247,22 @@ def _finish(table: CountTable, where: str) -> CountTable:
     return _take_bins(table, keep, alleles)
 
 
+def _refuse_repeated_names(names: Sequence[str], where: str, what: str) -> None:
+    """Refuse a name given twice: two cells of one name, or one cell's counts twice.
+
+    A repeated column of a text table was read by pandas as a new cell ``X.1`` (a CTC of
+    draw D1 when the sheet lacks it); a repeated h5ad cell reached the caller as two.
+    """
+    seen = pd.Index([str(n) for n in names])
+    repeated = list(pd.unique(seen[seen.duplicated()]))
+    if repeated:
+        raise CNVInputError(
+            f"{where}: {repeated[0]!r} appears {int((seen == repeated[0]).sum())} times "
+            f"{what} ({len(repeated)} repeated name(s) in all: {repeated[:5]}); give each "
+            "cell (column) one unique name, or keep one copy of a cell listed twice"
+        )
+
+
 def _in_genomic_order(table: CountTable, where: str) -> CountTable:
     """Bins sorted by contig (order of first appearance) and start, as the caller needs.
 
@@ -254,10 +274,31 @@ def _in_genomic_order(table: CountTable, where: str) -> CountTable:
     first = {c: k for k, c in enumerate(pd.unique(bins["chrom"]))}
     key = pd.DataFrame({"c": bins["chrom"].map(first).to_numpy(), "s": bins["start"].to_numpy()})
     order = np.lexsort((key["s"].to_numpy(), key["c"].to_numpy()))
+    _refuse_repeated_bins(bins, order, where)
     if np.array_equal(order, np.arange(len(order))):
         return table
     log.info("%s: bins sorted by contig and start (the table lists them in another order)", where)
     return _take_bins(table, order, table.alleles)
+
+
+def _refuse_repeated_bins(bins: pd.DataFrame, order: np.ndarray, where: str) -> None:
+    """Refuse a bin listed twice (two tables concatenated, a run merged twice).
+
+    Sorted, a repeated bin used to reach the caller as "bins are not in genomic order ...
+    sort them first", which the table already was.
+    """
+    chrom = bins["chrom"].astype(str).to_numpy()[order]
+    start = bins["start"].to_numpy()[order]
+    same = np.flatnonzero((chrom[1:] == chrom[:-1]) & (start[1:] == start[:-1]))
+    if not len(same):
+        return
+    first, second = sorted(int(order[k]) for k in (same[0], same[0] + 1))
+    end = bins["end"].to_numpy()[first]
+    raise CNVInputError(
+        f"{where}: bin {chrom[same[0]]}:{start[same[0]]}-{end} is listed twice (bins {first + 1} "
+        f"and {second + 1} of the table), {len(same)} repeated bin(s) in all; keep one row "
+        "per bin (a table concatenated twice, or two runs merged?)"
+    )
 
 
 def _take_bins(table: CountTable, index: np.ndarray, alleles: pd.DataFrame | None) -> CountTable:

@@ -8,6 +8,7 @@ cannot say: unique IDs, FASTQ-or-BAM, files that exist, consistency across rows.
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -66,13 +67,23 @@ def _validate_rows(frame: pd.DataFrame, schema: dict, path: Path, id_columns: tu
             raise SheetError(
                 f"{path}, line {i}, column {field}: {err.message}"
                 + (f" ({hint})" if hint else "")
-                + (f"; IDs must match {ID_PATTERN}" if err.validator == "pattern" else "")
+                + _pattern_fix(err)
             )
         for key, spec in props.items():
             if key not in row and "default" in spec:
                 row[key] = spec["default"]
         rows.append(row)
     return rows
+
+
+def _pattern_fix(err: jsonschema.ValidationError) -> str:
+    """Return the fix for a value a schema pattern refused (the ID rule, upper case)."""
+    if err.validator != "pattern":
+        return ""
+    value, pattern = err.instance, str(err.validator_value)
+    if isinstance(value, str) and re.fullmatch(pattern, value.upper()):
+        return f"; write it as {value.upper()!r}"  # OncoTree codes: 'brca' -> 'BRCA'
+    return f"; IDs must match {ID_PATTERN}" if ID_PATTERN.strip("^$") in pattern else ""
 
 
 def _coerce(value: str, types: list[str], path: Path, line: int, key: str) -> object:

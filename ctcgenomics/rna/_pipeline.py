@@ -60,6 +60,14 @@ CELL_COLUMNS = (
 """Columns of the per-cell TSV (present ones, in this order)."""
 
 
+def _n_varying_genes(x: Any) -> int:
+    """Genes whose value is not the same in every cell (dense or sparse ``x``)."""
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    if hasattr(lo, "toarray"):
+        lo, hi = lo.toarray(), hi.toarray()
+    return int((np.asarray(hi).ravel() > np.asarray(lo).ravel()).sum())
+
+
 def embed(
     adata: AnnData,
     *,
@@ -76,6 +84,12 @@ def embed(
     n_comps = max(1, min(n_pcs, adata.n_obs - 1, adata.n_vars - 1))
     if adata.n_obs < 4:
         log.warning("%d cells: too few for an embedding; skipped", adata.n_obs)
+        adata.obs["leiden"] = "0"
+        return
+    n_varying = _n_varying_genes(adata.X)
+    if n_varying < 2:
+        # all-empty cells (a wrong layer, empty droplets): scanpy's gene selection crashed
+        log.warning("%d gene(s) vary across cells: too few for an embedding; skipped", n_varying)
         adata.obs["leiden"] = "0"
         return
     sc.pp.highly_variable_genes(adata, n_top_genes=min(n_top_genes, adata.n_vars))

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pysam
@@ -32,10 +30,6 @@ _CODE2 = np.where(_CODE >= 0, 2 * _CODE, -1).astype(np.int8)  # 2 x code: (base,
 _SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800
 _MATCH_OPS = (0, 7, 8)  # M, =, X
 _CIGAR_RE = re.compile(r"(\d+)([MIDNSHP=X])")
-
-
-class BamIndexError(FileNotFoundError):
-    """A BAM has no index and could not be indexed."""
 
 
 @dataclass(frozen=True)
@@ -72,43 +66,6 @@ class ChunkCounts:
     bases: np.ndarray
     indels: dict[tuple[int, str, str], list[int]] = field(default_factory=dict)
     insertion_reads: dict[int, int] = field(default_factory=dict)
-
-
-def ensure_index(path: str | os.PathLike[str]) -> None:
-    """Make sure a BAM/CRAM has an index, creating one next to it when missing.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the BAM does not exist.
-    BamIndexError
-        If there is no index and indexing fails (e.g. the BAM is not coordinate-sorted).
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: BAM not found")
-    candidates = [
-        Path(f"{path}.bai"),
-        path.with_suffix(".bai"),
-        Path(f"{path}.csi"),
-        Path(f"{path}.crai"),
-    ]
-    if any(c.exists() for c in candidates):
-        return
-    if not os.access(path.parent, os.W_OK):
-        raise BamIndexError(
-            f"{path}: no index (.bai/.csi) and its folder {path.parent} is not writable, so "
-            "none can be made beside it; index it where it can be written (samtools index "
-            "BAM, or copy the BAM to a writable folder first)"
-        )
-    log.warning("%s has no index; creating %s.bai", path, path)
-    try:
-        pysam.index(str(path))
-    except pysam.utils.SamtoolsError as err:
-        raise BamIndexError(
-            f"{path}: no index (.bai/.csi) and `samtools index` failed ({str(err).strip()}); "
-            "sort it by coordinate (samtools sort) and index it (samtools index)"
-        ) from err
 
 
 @functools.lru_cache(maxsize=1024)

@@ -562,12 +562,19 @@ def _check_libraries(
     over = ~amplified & (test.overdispersed >= thr) & (test.rho >= params.amplified_min_rho)
     names = adata.obs_names.astype(str)
     for c in np.flatnonzero(bulk):
+        # a cell without a site of its own is moved by the other cells' pooled prior only
+        why = (
+            f"its {test.n_sites[c]} germline het sites with both alleles look binomial "
+            f"(rho {test.rho[c]:.4f}"
+            if test.n_sites[c]
+            else "it has no germline het site with both alleles of its own, and the other "
+            "cells of unstated chemistry look unamplified (pooled prior"
+        )
         log.warning(
-            "cell %s is declared amplified (wga %s) but its %d germline het sites with both "
-            "alleles look binomial (rho %.4f; posterior probability of an unamplified "
-            "library %.3g): modelled as an unamplified (bulk) library, its dropout and "
-            "overdispersion averaged over both kinds by that probability",
-            names[c], declared[c], test.n_sites[c], test.rho[c], p[c],
+            "cell %s is declared amplified (wga %s) but %s; posterior probability of an "
+            "unamplified library %.3g): modelled as an unamplified (bulk) library, its "
+            "dropout and overdispersion averaged over both kinds by that probability",
+            names[c], declared[c], why, p[c],
         )  # fmt: skip
     for c in np.flatnonzero(over):
         log.warning(

@@ -17,7 +17,8 @@ import pysam
 from ctcgenomics._ids import validate_id
 from ctcgenomics._progress import progress
 from ctcgenomics.align._bam_input import check_bam_contigs
-from ctcgenomics.snv._counts import BASES, ChunkCounts, CountParams, count_chunk, ensure_index
+from ctcgenomics.io._bam_index import ensure_index
+from ctcgenomics.snv._counts import BASES, ChunkCounts, CountParams, count_chunk
 from ctcgenomics.snv._sites import Chunk, make_chunks
 
 if TYPE_CHECKING:  # anndata is imported where an AnnData is made or read

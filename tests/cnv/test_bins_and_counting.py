@@ -68,6 +68,23 @@ def test_bam_of_another_reference_is_refused(tmp_path):
         count_cell(longer, BINS)
 
 
+def test_bam_without_index_is_indexed_and_counted(tmp_path):
+    # `ctcg cnv count` on a user's unindexed BAM ended in pysam's "fetch called on
+    # bamfile without index"; the SNV step indexes it, and so does counting now.
+    bam = _bam(tmp_path / "c.bam", [("chr1", 4000), ("chr2", 2000)], [(0, 10, 0, 60)])
+    (tmp_path / "c.bam.bai").unlink()
+    counts, status = count_cell(bam, BINS)
+    assert status == "ok" and counts.tolist() == [1, 0, 0, 0, 0, 0]
+    assert (tmp_path / "c.bam.bai").exists()
+
+
+def test_file_that_is_no_bam_is_named(tmp_path):
+    empty = tmp_path / "empty.bam"
+    empty.write_bytes(b"")
+    with pytest.raises(ctc.cnv.CNVInputError, match=r"empty\.bam: not a readable BAM"):
+        count_cell(empty, BINS)
+
+
 def test_empty_cell_is_reported_not_fatal(tmp_path):
     bam = _bam(tmp_path / "e.bam", [("chr1", 4000), ("chr2", 2000)], [])
     counts, status = count_cell(bam, BINS)
@@ -168,3 +185,32 @@ def test_cnv_count_command_reports_a_failed_alignment(tmp_path):
     frame, tags = ctc.cnv.read_bin_counts(out)
     assert tags == {"cell": "F1", "status": "alignment_failed:no reads in R1"}
     assert frame["count"].tolist() == [0] * len(BINS)
+
+
+def test_no_usable_bin_names_the_filter_and_a_percent_gc():
+    # GC written in percent left every bin out with "check the bin table" and no clue.
+    percent = BINS.assign(gc=BINS["gc"] * 100)
+    with pytest.raises(ctc.cnv.CNVInputError, match=r"\{'gc': 6, 'n_fraction': 1\}.*percent\?"):
+        bin_mask(percent, ctc.cnv.CNVConfig())
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(np.nan, r"cell B has no count \(NaN or inf\) \(nan\) at bin chr1:1000-2000"),
+     (-1.0, "cell B has a negative count"),
+     (2.5, "cell B has a fractional count")],
+)  # fmt: skip
+def test_counts_anndata_refuses_what_is_not_a_read_count(value, message):
+    # NaN became -2**31 in layers["counts"] (the cell then silently not called) and
+    # fractions were truncated; the table reader refused both, the API took them.
+    counts = np.full((2, len(BINS)), 10.0)
+    counts[1, 1] = value
+    cells = pd.DataFrame({"role": ["wbc", "ctc"]}, index=["A", "B"])
+    with pytest.raises(ctc.cnv.CNVInputError, match=message):
+        ctc.cnv.counts_anndata(counts, BINS, cells)
+
+
+def test_counts_anndata_takes_whole_floats_and_a_list_of_cell_ids():
+    adata = ctc.cnv.counts_anndata(np.full((2, len(BINS)), 7.0), BINS, ["A", "B"])
+    assert list(adata.obs_names) == ["A", "B"]
+    assert adata.layers["counts"].dtype == np.int32 and (adata.layers["counts"] == 7).all()

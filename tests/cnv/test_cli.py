@@ -214,3 +214,33 @@ def test_cnv_call_on_another_build_keeps_the_bins_and_skips_gene_calls(tmp_path)
     assert (np.asarray(adata.layers["copy_number"]) == 2).mean() > 0.95
     assert "not GRCh38" in adata.uns["ctc_cnv"]["gene_calls_skipped"]
     assert pd.read_csv(out / "genes.tsv", sep="\t").empty
+
+
+def test_cell_sheet_that_misses_the_table_cells_is_named(tmp_path, caplog):
+    # A sheet of other IDs made every WBC a CTC of D1 and the run went on without a
+    # reference; the log named no cell.
+    from ctcgenomics.cli.cmd_cnv import _table_meta
+
+    cells = ["W0", "W1", "T0", "T1"]
+    sheet = pd.DataFrame(
+        {"patient": "P1", "draw": "D2", "cell": ["w0", "w1", "T0", "T1"], "role": "wbc"}
+    )
+    sheet.to_csv(tmp_path / "cells.tsv", sep="\t", index=False)
+    with caplog.at_level("WARNING"):
+        meta = _table_meta(str(tmp_path / "cells.tsv"), "P1", cells, pd.DataFrame(index=cells))
+    assert meta["role"].tolist() == ["ctc", "ctc", "wbc", "wbc"]
+    assert "2 cell(s) of the count table are not in the cell sheet" in caplog.text
+    assert "W0 ~ w0" in caplog.text
+    sheet["cell"] = ["S-" + c for c in cells]
+    sheet.to_csv(tmp_path / "cells.tsv", sep="\t", index=False)
+    table = pd.DataFrame({"chrom": "chr1", "start": [0, 1000], "end": [1000, 2000]})
+    for c in cells:
+        table[c] = [100, 120]
+    table.to_csv(tmp_path / "table.tsv", sep="\t", index=False)
+    args = ["cnv", "call", "--count-table", str(tmp_path / "table.tsv"), "--sheet"]
+    args += [str(tmp_path / "cells.tsv"), "--patient", "P1", "--outdir", str(tmp_path / "o")]
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code != 0
+    assert "none of the count table's 4 cells is in the cell sheet" in caplog.text
+    assert not (tmp_path / "o" / "cnv.h5ad").exists()

@@ -411,3 +411,27 @@ def test_cells_of_two_patients_are_called_patient_by_patient(tmp_path):
     cohort.write_h5ad(tmp_path / "cohort.h5ad")  # the joined uns is writable
     with pytest.raises(CNVInputError, match="matched normal belongs to one patient"):
         ctc.cnv.call_copy_number(cohort, normal=np.ones(cohort.n_vars), copy=True)
+
+
+def test_repeated_bin_in_anndata_is_named_not_called_unsorted():
+    sim = _small()
+    adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
+    cols = np.r_[np.arange(10), 9, np.arange(10, adata.n_vars)]
+    doubled = adata[:, cols].copy()
+    doubled.var_names_make_unique()
+    with pytest.raises(CNVInputError, match=r"bin c1:1800000 is listed twice"):
+        ctc.cnv.call_copy_number(doubled)
+
+
+def test_stated_sex_the_wbcs_contradict_is_warned_about(caplog):
+    # Male cells called with --sex female ran without a word: chrX at two copies in every
+    # cell and a WBC level error several times the usual. The stated sex is kept.
+    contigs = {"c1": 20_000_000, "c2": 20_000_000, "chrX": 20_000_000, "chrY": 10_000_000}
+    sim = _small(1, sex="male", contigs=contigs)
+    for stated, warned in (("female", True), ("male", False)):
+        adata = ctc.cnv.counts_anndata(sim.counts, sim.bins, sim.cells[["role"]])
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            ctc.cnv.call_copy_number(adata, sex=stated)
+        assert adata.uns["ctc_cnv"]["sex"] == stated
+        assert ("disagrees with the reference's depth, which reads male" in caplog.text) is warned

@@ -404,3 +404,43 @@ def test_rows_in_another_order_are_sorted_and_one_based_bins_still_recognised(tm
     np.testing.assert_array_equal(table.counts, sim.counts[:, order])
     adata = _call_cli(tmp_path / "shuffled.tsv", tmp_path / "out")
     assert adata.n_vars == len(sim.bins)
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".h5ad"])
+def test_a_bin_listed_twice_is_refused_by_name(tmp_path, suffix):
+    # A table concatenated twice (or two runs merged) reached the caller as "bins are not
+    # in genomic order ... sort them first" with an AnnData fix, for a sorted table.
+    sim = _sim(3)
+    wide = _wide(sim)
+    doubled = pd.concat([wide, wide.iloc[[5]]], ignore_index=True)
+    path = tmp_path / f"dup{suffix}"
+    if suffix == ".tsv":
+        doubled.to_csv(path, sep="\t", index=False)
+    else:
+        cells = list(sim.cells.index)
+        var = doubled[["chrom", "start", "end"]].set_axis([f"b{i}" for i in range(len(doubled))])
+        ad.AnnData(doubled[cells].T.to_numpy(), var=var).write_h5ad(path)
+    b = sim.bins.iloc[5]
+    with pytest.raises(CNVInputError, match=rf"bin {b.chrom}:{b.start}-{b.end} is listed twice"):
+        ctc.cnv.read_count_table(path)
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".h5ad"])
+def test_a_cell_named_twice_is_refused_by_name(tmp_path, suffix):
+    # pandas read a repeated column 'X' as a new cell 'X.1' (a CTC of draw D1 when the
+    # sheet lacks it); a repeated h5ad cell went on as two cells of one name.
+    sim = _sim(4)
+    wide = _wide(sim)
+    cells = list(sim.cells.index)
+    twice = cells[5]
+    names = ["chrom", "start", "end", *cells[:6], twice, *cells[7:]]
+    path = tmp_path / f"dup{suffix}"
+    if suffix == ".tsv":
+        wide.set_axis(names, axis=1).to_csv(path, sep="\t", index=False)
+    else:
+        h5 = ad.AnnData(sim.counts.astype(np.float32), var=sim.bins[["chrom", "start", "end"]])
+        h5.obs_names = names[3:]
+        h5.var_names = [str(i) for i in range(h5.n_vars)]
+        h5.write_h5ad(path)
+    with pytest.raises(CNVInputError, match=rf"'{twice}' appears 2 times"):
+        ctc.cnv.read_count_table(path)

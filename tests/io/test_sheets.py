@@ -93,6 +93,11 @@ def test_patient_sheet(tmp_path):
     ("rows", "message"),
     [
         (["P1\tBRCA\tpositive\tnegative\tnegative\tD1\t02/01/2026\t7.5\t\t\n"], "column draw_date"),
+        # a lower-case OncoTree code was told "IDs must match ..." instead of the fix
+        (
+            ["P1\tbrca\tpositive\tnegative\tnegative\tD1\t2026-01-02\t7.5\t\t\n"],
+            r"column tumour_type: .*; write it as 'BRCA'$",
+        ),
         (["P1\tBRCA\tmaybe\tnegative\tnegative\tD1\t2026-01-02\t7.5\t\t\n"], "column primary_er"),
         (["P1\tBRCA\tpositive\tnegative\tnegative\tD1\t2026-01-02\tseven\t\t\n"], "not a number"),
         (

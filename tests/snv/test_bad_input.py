@@ -9,7 +9,7 @@ import pytest
 from synthetic import del_reads, make_reference, ref_reads, snv_reads, write_bam
 
 import ctcgenomics as ctc
-from ctcgenomics.snv._counts import BamIndexError
+from ctcgenomics.io._bam_index import BamIndexError
 from ctcgenomics.snv._genotype import NOT_EVALUABLE
 from ctcgenomics.snv._pileup import left_align
 from ctcgenomics.snv._sites import SiteFileError

@@ -228,3 +228,22 @@ def test_overdispersed_cell_declared_bulk_is_only_warned_about(caplog):
     assert check.loc["WBC", "overdispersed"] >= THRESHOLD
     assert "declared unamplified (wga none) but" in caplog.text
     assert adata.obs.loc["WBC", "dropout_rate"] == 1e-3
+
+
+def test_cell_without_het_sites_is_not_said_to_look_binomial(caplog):
+    # Real bulk reads (1000 Genomes, no chemistry stated): HG00102 shows no het site with
+    # both alleles, yet was said to have "0 germline het sites ... look binomial (rho
+    # nan ...)" when the WBC's sites moved its pooled prior.
+    import pandas as pd
+    from test_real_pair import DATA
+
+    cells = pd.DataFrame({"role": ["ctc", "wbc"], "draw": "D1"}, index=["CTC", "WBC"])
+    bams = {"CTC": DATA / "HG00102.bam", "WBC": DATA / "HG00100.bam"}
+    with caplog.at_level(logging.WARNING):
+        adata = ctc.snv.call(bams, DATA / "ref.fa", cells=cells, hotspots=None)
+    check = adata.uns["snv"]["library_check"].set_index("cell")
+    assert check.loc["CTC", "n_sites"] == 0 and check.loc["CTC", "used"] == "none"
+    assert "cell CTC is declared amplified (wga mda) but it has no germline het site" in (
+        caplog.text
+    )
+    assert "0 germline het sites" not in caplog.text
