@@ -25,6 +25,8 @@ bins called 0, one-bin amplicons called (>= 2.5 x the true base), and bins calle
 base that are not amplicons (in WBCs: false amplifications).
 
 Run: .venv/bin/python benchmarks/bench_cnv_independent.py [--seeds 0 5] [--wave-sd 0.1 0.25]
+[--layouts genome chr17 aneuploid] [--no-wbc] (``--no-wbc``: the WBCs are labelled CTCs, a
+run without any reference, as in a run of CTCs only)
 """
 
 from __future__ import annotations
@@ -114,8 +116,10 @@ def _arm_profile(rng: np.random.Generator, lengths: list[int], base: int) -> np.
     return out
 
 
-def score(seed: int, *, layout: str, wave_sd: float) -> pd.DataFrame:
+def score(seed: int, *, layout: str, wave_sd: float, no_wbc: bool = False) -> pd.DataFrame:
     counts, bins, meta, truth = simulate(seed, layout=layout, wave_sd=wave_sd)
+    if no_wbc:  # a run without WBCs: its diploid WBCs are called as CTCs
+        meta = meta.assign(role="ctc")
     adata = ctc.cnv.counts_anndata(counts, bins, meta)
     ctc.cnv.call_copy_number(adata)
     cn = np.asarray(adata.layers["copy_number"])
@@ -144,11 +148,17 @@ def main() -> None:
     ap.add_argument("--seeds", nargs=2, type=int, default=[0, 5], metavar=("FIRST", "STOP"))
     ap.add_argument("--wave-sd", nargs="+", type=float, default=[0.1, 0.25])
     ap.add_argument("--layouts", nargs="+", default=["genome", "chr17"])
+    ap.add_argument("--no-wbc", action="store_true", help="label the WBCs as CTCs (no reference)")
     args = ap.parse_args()
     pd.set_option("display.width", 160)
     for layout in args.layouts:
         for wave_sd in args.wave_sd:
-            res = pd.concat([score(s, layout=layout, wave_sd=wave_sd) for s in range(*args.seeds)])
+            res = pd.concat(
+                [
+                    score(s, layout=layout, wave_sd=wave_sd, no_wbc=args.no_wbc)
+                    for s in range(*args.seeds)
+                ]
+            )
             table = res.groupby("kind").agg(
                 cells=("bins_right", "size"),
                 bins_right=("bins_right", "mean"),
