@@ -2219,6 +2219,14 @@ def _ploidy_evidence(
         out.evidence[i] = ("depth and alleles" if has_sites else "depth") + (
             " (clone)" if fit_g is not None else ""
         )
+        if fit_g is None and not run.ctx.level_error_measured:
+            # Read on its own, with no diploid single cell to measure how far a segment's
+            # level strays (waves, per-chromosome bias of the amplification), a cell's
+            # wave levels fit finer scales as copy-number states: Kim 2018 diploid cells
+            # called alone with a bulk normal and allele counts came out at ploidy
+            # 4.4-6.1, all "identifiable" (docs/cnv.md, Limits).
+            out.identifiable[i] = False
+            out.evidence[i] += "; own scale, level error not measured (no WBCs)"
 
 
 def _qc_reasons(run: _Run, out: _CellOutputs) -> list[str]:

@@ -74,3 +74,23 @@ def test_tumour_clone_ploidy_and_bins(called):
     sel = used & informed
     agree = (cn[:, sel] == truth[tumour][:, sel]).mean(axis=1)
     assert np.median(agree) >= 0.75
+
+
+@pytest.mark.parametrize("cell", ["CAAAAAAAAAAAAA", "CAAAAAAAAAAAGG"])
+def test_a_lone_real_cell_is_not_called_identifiable_at_another_scale(cell):
+    # Called alone with the bulk normal and its allele counts, a Kim 2018 cell reads its
+    # amplification waves as copy-number states at a finer scale (ploidy 5.8 and 5.2
+    # against CHISEL's 2.0 and 2.6): no diploid single cell measures its level error,
+    # so the scale cannot be vouched for.
+    table = ctc.cnv.read_count_table(DATA / "calls.tsv.gz")
+    j = list(table.cells).index(cell)
+    meta = pd.DataFrame({"patient": "P2", "draw": "D1", "role": "ctc"}, index=[cell])
+    adata = ctc.cnv.counts_anndata(table.counts[[j]], table.bins, meta)
+    alleles = table.alleles[table.alleles["cell"] == cell]
+    ctc.cnv.call_copy_number(adata, normal=table.normal, alleles=alleles)
+    raw = pd.read_csv(DATA / "calls.tsv.gz", sep="\t")
+    hap = raw.loc[raw["CELL"] == cell, "CORRECTED_HAP_CN"].str.split("|", expand=True)
+    chisel_ploidy = hap.astype(int).sum(axis=1).mean()
+    off = abs(float(adata.obs["ploidy"].iloc[0]) - chisel_ploidy) > 0.25
+    assert not (off and bool(adata.obs["ploidy_identifiable"].iloc[0]))
+    assert "level error not measured" in adata.obs["ploidy_evidence"].iloc[0]

@@ -17,7 +17,8 @@ def _actionable_genes() -> frozenset[str]:
 def cnv_cells(loaded: LoadedInputs) -> pd.DataFrame:
     """Per-cell annotation of the copy-number AnnData: draw, role, clone, ploidy, QC.
 
-    ``ploidy_identifiable`` is false where a halved or doubled scale fits as well.
+    ``ploidy_identifiable`` is false where a halved or doubled scale fits as well, or
+    where the cell's level error could not be measured (``ploidy_note`` says which).
     """
     adata = loaded.cnv
     obs = adata.obs
@@ -32,6 +33,14 @@ def cnv_cells(loaded: LoadedInputs) -> pd.DataFrame:
     meta["clone"] = clone.fillna("").replace({"": "none", "nan": "none"})
     for col in ("ploidy", "ploidy_identifiable", "qc_pass", "qc_reason"):
         meta[col] = obs[col].to_numpy() if col in obs else None
+    # Why a ploidy is not identifiable: the caller appends a reason other than the
+    # halved/doubled scale test to the evidence after "; " (a lone cell's unmeasured
+    # level error).
+    evidence = obs["ploidy_evidence"].astype(str) if "ploidy_evidence" in obs else None
+    meta["ploidy_note"] = "half or double fits as well"
+    if evidence is not None:
+        reason = evidence.str.partition("; ")[2].to_numpy()
+        meta.loc[reason != "", "ploidy_note"] = reason[reason != ""]
     return meta.reset_index()
 
 
